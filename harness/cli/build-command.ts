@@ -1,0 +1,53 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { Command, Option } from '@commander-js/extra-typings';
+import { InputError } from '../matrix/input-error.js';
+import { loadMatrix } from '../matrix/load.js';
+import { defaultMatrixFile } from '../host/install-paths.js';
+import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../kernel/cache.js';
+import { obtainKernel } from '../kernel/build.js';
+import { ccacheAvailable } from '../kernel/toolchain.js';
+import { plainEvents } from './event-lines.js';
+import { buildJobsOption, cacheOption, ccacheOption, positiveSeconds } from './options.js';
+
+export function buildSubcommand() {
+  return new Command('build')
+    .description('build (or find in the cache) the kernels of a matrix, without booting anything')
+    .argument('[kernel...]', 'kernel ids of the matrix (default: all)')
+    .addOption(new Option('--matrix <file>', 'matrix file (default: matrices/murray.yaml)'))
+    .addOption(buildJobsOption())
+    .addOption(cacheOption())
+    .addOption(new Option('--build-timeout <seconds>', 'limit for one kernel build').argParser(positiveSeconds).default(3600))
+    .addOption(ccacheOption())
+    .addOption(new Option('--log-dir <dir>', 'where build logs go (default: a new temporary folder)'))
+    .action(async (kernelIds, opts) => {
+      const matrix = loadMatrix(opts.matrix ?? defaultMatrixFile);
+      for (const id of kernelIds) {
+        if (!matrix.kernels.some((k) => k.id === id)) {
+          throw new InputError(`no kernel "${id}" in ${matrix.file} (it has: ${matrix.kernels.map((k) => k.id).join(', ')})`);
+        }
+      }
+      const wanted = kernelIds.length > 0 ? matrix.kernels.filter((k) => kernelIds.includes(k.id)) : matrix.kernels;
+      const layout = cacheLayout(resolveCacheRoot(opts.cache));
+      ensureCacheDirs(layout);
+      const logRoot = opts.logDir ?? mkdtempSync(join(tmpdir(), 'kvmatrix-build-'));
+      const events = plainEvents((line) => process.stderr.write(`${line}\n`));
+      const ccache = opts.ccache && (await ccacheAvailable());
+      let failed = 0;
+      for (const spec of wanted) {
+        const outcome = await obtainKernel(spec, {
+          layout,
+          jobs: opts.buildJobs,
+          ccache,
+          logDir: join(logRoot, spec.id),
+          timeoutSec: opts.buildTimeout,
+          ...(events.kernel ? { onProgress: events.kernel } : {}),
+        });
+        events.kernelDone?.(outcome);
+        if (outcome.ok) process.stdout.write(`${spec.id}\t${outcome.image}\n`);
+        else failed++;
+      }
+      process.exitCode = failed > 0 ? 1 : 0;
+    });
+}

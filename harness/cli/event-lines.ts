@@ -1,0 +1,54 @@
+import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
+import type { Cell } from '../matrix/types.js';
+import type { CellRecord } from '../report/types.js';
+import type { RunEvents } from '../run/run-matrix.js';
+import { cellMark } from '../report/summary.js';
+
+/**
+ * Plain, line-per-event progress: one line when a kernel stage starts or
+ * ends and when a cell starts or ends. No control characters, so that CI
+ * logs stay readable.
+ */
+export function plainEvents(write: (line: string) => void): RunEvents {
+  return {
+    kernel(progress: KernelProgress) {
+      if (progress.line === undefined && progress.stage !== 'done' && progress.stage !== 'cached') {
+        write(`kernel ${progress.kernelId}: ${stageText(progress.stage)}`);
+      }
+    },
+    kernelDone(outcome: KernelOutcome) {
+      if (outcome.ok) {
+        const how = outcome.cached ? 'from the cache' : `built in ${seconds(outcome.durationMs)}`;
+        write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})`);
+      } else {
+        write(`kernel ${outcome.kernelId}: FAILED at ${outcome.stage}: ${outcome.message}`);
+        for (const line of outcome.logTail.slice(-10)) write(`  ${line}`);
+        if (outcome.logPath) write(`  log: ${outcome.logPath}`);
+      }
+    },
+    cellStarted(cell: Cell) {
+      write(`cell ${cell.id}: booting`);
+    },
+    cellDone(record: CellRecord) {
+      const time = record.timings.bootMs === null ? '' : ` in ${seconds(record.timings.bootMs)}`;
+      write(`cell ${record.id}: ${cellMark(record)}${time}`);
+    },
+  };
+}
+
+function stageText(stage: 'source' | 'patch' | 'config' | 'build' | 'toolchain'): string {
+  switch (stage) {
+    case 'source':
+      return 'preparing the source tree';
+    case 'patch':
+      return 'applying patches';
+    case 'config':
+      return 'configuring';
+    default:
+      return 'building (make Image)';
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

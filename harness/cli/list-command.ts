@@ -1,0 +1,33 @@
+import { Command, Option } from '@commander-js/extra-typings';
+import { cellOption, filterOption, loadSelection } from './options.js';
+
+export function listSubcommand() {
+  return new Command('list')
+    .description('print the cells of a matrix: id, expectation and devices')
+    .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
+    .addOption(cellOption())
+    .addOption(filterOption())
+    .addOption(new Option('--json', 'one JSON object per cell'))
+    .action((matrixFile, opts) => {
+      const { cells } = loadSelection(matrixFile, opts.cell, opts.filter);
+      for (const cell of cells) {
+        const devices = cell.devices.map((d) => d.name);
+        if (opts.json) {
+          const line = {
+            id: cell.id,
+            kernel: cell.kernel.id,
+            vmm: cell.vmm.id,
+            type: cell.vmm.type,
+            transport: cell.transport,
+            topology: cell.topology,
+            expect: cell.expect.verdict,
+            devices,
+          };
+          process.stdout.write(`${JSON.stringify(line)}\n`);
+        } else {
+          const expect = cell.expect.verdict === 'fail' ? 'expect fail' : 'expect pass';
+          process.stdout.write(`${cell.id.padEnd(40)} ${expect.padEnd(12)} ${cell.topology.padEnd(8)} ${devices.join(',')}\n`);
+        }
+      }
+    });
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { projectRoot } from '../host/install-paths.js';
+import { InputError } from '../matrix/input-error.js';
+import { buildSubcommand } from './build-command.js';
+import { listSubcommand } from './list-command.js';
+import { EXIT } from './options.js';
+import { runSubcommand } from './run-command.js';
+
+const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+const program = new Command('kvmatrix')
+  .description('Boot arm64 kernels with and without a patch under QEMU, across virtio-pci transports and PCI topologies, and report every cell against the matrix\'s expectations.')
+  .version(version)
+  .showHelpAfterError('(kvmatrix --help for usage)')
+  .exitOverride()
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 every cell as expected, 1 some cell not, 2 bad usage or matrix, 3 nothing could run.',
+  );
+program.addCommand(runSubcommand(version).exitOverride());
+program.addCommand(listSubcommand().exitOverride());
+program.addCommand(buildSubcommand().exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (error instanceof InputError) {
+    process.stderr.write(`kvmatrix: ${error.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    process.stderr.write(`kvmatrix: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT.infrastructure;
+  }
+}

@@ -1,0 +1,49 @@
+import { availableParallelism } from 'node:os';
+import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { loadMatrix } from '../matrix/load.js';
+import { expandMatrix } from '../matrix/expand.js';
+import { selectCells } from '../matrix/select.js';
+import type { Cell, Matrix } from '../matrix/types.js';
+import { defaultMatrixFile } from '../host/install-paths.js';
+
+/** Exit codes: see README "Exit codes". */
+export const EXIT = { ok: 0, unexpected: 1, usage: 2, infrastructure: 3 } as const;
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more');
+  return n;
+}
+
+export function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export const cellOption = () =>
+  new Option('--cell <id>', 'only this cell (repeat for more; * matches anything)').argParser(collect).default([] as string[]);
+export const filterOption = () =>
+  new Option('--filter <key=value>', 'only cells where key (kernel, vmm, transport, type, topology) has one of the comma-separated values; repeat to narrow')
+    .argParser(collect)
+    .default([] as string[]);
+export const cacheOption = () =>
+  new Option('--cache <dir>', 'kernel and agent cache (default: $KVMATRIX_CACHE, else $XDG_CACHE_HOME/kvmatrix)');
+export const buildJobsOption = () =>
+  new Option('--build-jobs <n>', 'make -j for kernel builds').argParser(positiveInt).default(availableParallelism());
+export const ccacheOption = () => new Option('--no-ccache', 'compile without ccache even when it is installed');
+
+export interface LoadedSelection {
+  matrix: Matrix;
+  cells: Cell[];
+}
+
+/** The matrix (default matrices/murray.yaml) and the cells the options select. */
+export function loadSelection(matrixFile: string | undefined, cells: string[], filters: string[]): LoadedSelection {
+  const matrix = loadMatrix(matrixFile ?? defaultMatrixFile);
+  return { matrix, cells: selectCells(expandMatrix(matrix), { cells, filters }) };
+}

@@ -1,0 +1,56 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { Command, Option } from '@commander-js/extra-typings';
+import { hostAccel } from '../host/facts.js';
+import { cacheLayout, resolveCacheRoot } from '../kernel/cache.js';
+import { ccacheAvailable } from '../kernel/toolchain.js';
+import { renderSummary, runExitCode } from '../report/summary.js';
+import { runMatrix } from '../run/run-matrix.js';
+import { plainEvents } from './event-lines.js';
+import {
+  buildJobsOption,
+  cacheOption,
+  ccacheOption,
+  cellOption,
+  filterOption,
+  loadSelection,
+  positiveInt,
+  positiveSeconds,
+} from './options.js';
+
+export function runSubcommand(version: string) {
+  return new Command('run')
+    .description('build the kernels a matrix needs, boot its cells, and write results.json, report.tap and junit.xml')
+    .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
+    .addOption(cellOption())
+    .addOption(filterOption())
+    .addOption(new Option('--jobs <n>', 'cells booted at once').argParser(positiveInt).default(Math.max(1, availableParallelism())))
+    .addOption(buildJobsOption())
+    .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
+    .addOption(cacheOption())
+    .addOption(new Option('--timeout <seconds>', 'boot timeout per cell (default: the matrix\'s boot.timeout)').argParser(positiveSeconds))
+    .addOption(new Option('--build-timeout <seconds>', 'limit for one kernel build').argParser(positiveSeconds).default(3600))
+    .addOption(ccacheOption())
+    .action(async (matrixFile, opts) => {
+      const { matrix, cells } = loadSelection(matrixFile, opts.cell, opts.filter);
+      const layout = cacheLayout(resolveCacheRoot(opts.cache));
+      const { results, runDir } = await runMatrix({
+        matrix,
+        cells,
+        selection: { cells: opts.cell, filters: opts.filter },
+        outRoot: resolve(opts.out),
+        layout,
+        bootJobs: opts.jobs,
+        buildJobs: opts.buildJobs,
+        ccache: opts.ccache && (await ccacheAvailable()),
+        accel: hostAccel(),
+        ...(opts.timeout !== undefined ? { timeoutSec: opts.timeout } : {}),
+        buildTimeoutSec: opts.buildTimeout,
+        version,
+        events: plainEvents((line) => process.stderr.write(`${line}\n`)),
+      });
+      process.stdout.write(renderSummary(results, runDir));
+      process.exitCode = runExitCode(results);
+      if (process.exitCode === 3) process.stderr.write('kvmatrix: no cell could be booted; see the reasons above\n');
+    });
+}

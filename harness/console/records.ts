@@ -1,0 +1,192 @@
+import type {
+  AgentReport,
+  Bar,
+  BeginRecord,
+  CheckRecord,
+  CheckResult,
+  EndRecord,
+  PciRecord,
+  RejectedRecord,
+  VirtioRecord,
+} from './types.js';
+
+/** The record format version this harness reads; the agent writes the same. */
+export const RECORD_VERSION = 1;
+
+const RECORD_RE = /^KVMATRIX\/(\d+) (\d+) ([a-z]+)((?: [^ ]+)*) #([0-9a-f]{8})$/;
+
+/** crc32 (IEEE), the agent's checksum over "<nonce> <record body>". */
+export function crc32(text: string): number {
+  let crc = 0xffffffff;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+type Fields = Record<string, string>;
+
+interface Accepted {
+  seq: number;
+  kind: string;
+  fields: Fields;
+  text: string;
+}
+
+/**
+ * Collects agent records from console lines. Only records whose checksum
+ * matches this boot's nonce are trusted; anything else that looks like a
+ * record is kept as rejected, with the reason.
+ */
+export class RecordCollector {
+  private readonly bySeq = new Map<number, Accepted>();
+  private readonly rejected: RejectedRecord[] = [];
+
+  constructor(private readonly nonce: string) {}
+
+  /** Offers one console line (1-based number); returns whether it held a record. */
+  offer(line: string, lineNo: number): boolean {
+    const at = line.indexOf('KVMATRIX/');
+    if (at < 0) return false;
+    const text = line.slice(at).trimEnd();
+    const reject = (reason: string) => {
+      if (this.rejected.length < 200) this.rejected.push({ line: lineNo, reason, text: text.slice(0, 300) });
+      return true;
+    };
+    const m = RECORD_RE.exec(text);
+    if (!m) return reject('malformed record');
+    const [, version, seqText, kind, rest, crcText] = m;
+    if (Number(version) !== RECORD_VERSION) {
+      return reject(`record version ${version}, this harness reads version ${RECORD_VERSION}`);
+    }
+    const body = text.slice(0, text.length - ' #'.length - 8);
+    if (crc32(`${this.nonce} ${body}`) !== parseInt(crcText!, 16)) {
+      return reject('checksum mismatch: damaged, or not from this boot');
+    }
+    const fields = parseFields(rest!);
+    if (!fields) return reject('undecodable field');
+    const seq = Number(seqText);
+    const earlier = this.bySeq.get(seq);
+    if (earlier) {
+      return reject(earlier.text === text ? `duplicate of record ${seq}` : `second, different record ${seq}`);
+    }
+    this.bySeq.set(seq, { seq, kind: kind!, fields, text });
+    return true;
+  }
+
+  report(): AgentReport {
+    const report: AgentReport = {
+      begin: null,
+      pci: [],
+      virtio: [],
+      checks: [],
+      end: null,
+      missingSeqs: [],
+      rejected: this.rejected,
+    };
+    const ordered = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+    for (const rec of ordered) {
+      const problem = addRecord(report, rec);
+      if (problem) this.rejected.push({ line: 0, reason: `record ${rec.seq}: ${problem}`, text: rec.text.slice(0, 300) });
+    }
+    const last = report.end ? report.end.records - 1 : Math.max(-1, ...ordered.map((r) => r.seq));
+    for (let seq = 0; seq <= last && report.missingSeqs.length < 1000; seq++) {
+      if (!this.bySeq.has(seq)) report.missingSeqs.push(seq);
+    }
+    return report;
+  }
+}
+
+function parseFields(rest: string): Fields | null {
+  const fields: Fields = {};
+  for (const token of rest.split(' ').filter(Boolean)) {
+    const eq = token.indexOf('=');
+    if (eq <= 0) return null;
+    try {
+      fields[token.slice(0, eq)] = decodeURIComponent(token.slice(eq + 1));
+    } catch {
+      return null;
+    }
+  }
+  return fields;
+}
+
+/** Adds one accepted record to the report; returns a problem or null. */
+function addRecord(report: AgentReport, rec: Accepted): string | null {
+  const f = rec.fields;
+  switch (rec.kind) {
+    case 'begin': {
+      if (rec.seq !== 0) return 'begin record is not the first';
+      const begin: BeginRecord = {
+        agent: f.agent ?? '?',
+        role: f.role ?? 'guest',
+        kernel: f.kernel ?? '?',
+        machine: f.machine ?? '?',
+        uptime: Number(f.uptime ?? NaN),
+      };
+      report.begin = begin;
+      return null;
+    }
+    case 'pci': {
+      const id = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(f.id ?? '');
+      if (!f.bdf || !id) return 'pci record without bdf or id';
+      const pci: PciRecord = {
+        bdf: f.bdf,
+        vendor: parseInt(id[1]!, 16),
+        device: parseInt(id[2]!, 16),
+        classCode: parseInt(f.class ?? '0', 16),
+        bar0: parseBar(f.bar0),
+        driver: orNull(f.driver),
+      };
+      report.pci.push(pci);
+      return null;
+    }
+    case 'virtio': {
+      if (!f.dev) return 'virtio record without dev';
+      const status = f.status && f.status !== 'none' ? parseInt(f.status, 16) : null;
+      const virtio: VirtioRecord = {
+        dev: f.dev,
+        bdf: orNull(f.bdf),
+        type: Number(f.type ?? -1),
+        driver: orNull(f.driver),
+        status: status !== null && Number.isFinite(status) ? status : null,
+      };
+      report.virtio.push(virtio);
+      return null;
+    }
+    case 'check': {
+      const results: CheckResult[] = ['ok', 'fail', 'timeout', 'skip', 'error'];
+      if (!f.dev || !results.includes(f.result as CheckResult)) return 'check record without dev or result';
+      const check: CheckRecord = {
+        dev: f.dev,
+        kind: f.kind ?? '?',
+        result: f.result as CheckResult,
+        detail: f.detail === '-' ? '' : (f.detail ?? ''),
+      };
+      report.checks.push(check);
+      return null;
+    }
+    case 'end': {
+      const records = Number(f.records);
+      if (!Number.isInteger(records) || records !== rec.seq + 1) {
+        return `end record counts ${f.records} records but is number ${rec.seq + 1}`;
+      }
+      const end: EndRecord = { records, uptime: Number(f.uptime ?? NaN) };
+      report.end = end;
+      return null;
+    }
+    default:
+      return `unknown record kind "${rec.kind}"`;
+  }
+}
+
+function orNull(value: string | undefined): string | null {
+  return value === undefined || value === 'none' || value === '-' ? null : value;
+}
+
+function parseBar(text: string | undefined): Bar | null {
+  const m = /^(io|mem|other):0x([0-9a-f]+)-0x([0-9a-f]+)$/i.exec(text ?? '');
+  if (!m) return null;
+  return { kind: m[1] as Bar['kind'], start: parseInt(m[2]!, 16), end: parseInt(m[3]!, 16) };
+}

@@ -1,0 +1,105 @@
+/** What a serial console says, as typed values. */
+
+export type IncidentKind = 'panic' | 'oops' | 'bug' | 'warning';
+
+/** A kernel trouble report with the lines that belong to it. */
+export interface Incident {
+  kind: IncidentKind;
+  /** 1-based console line where it starts. */
+  line: number;
+  /** The headline, such as "Kernel panic - not syncing: VFS: ...". */
+  summary: string;
+  /** The report's lines, up to its end marker or a cap. */
+  excerpt: string[];
+}
+
+export interface ProbeFailure {
+  line: number;
+  driver: string;
+  device: string;
+  error: number;
+}
+
+export interface PciRecord {
+  bdf: string;
+  vendor: number;
+  device: number;
+  classCode: number;
+  bar0: Bar | null;
+  driver: string | null;
+}
+
+export interface Bar {
+  kind: 'io' | 'mem' | 'other';
+  start: number;
+  end: number;
+}
+
+export interface VirtioRecord {
+  dev: string;
+  bdf: string | null;
+  type: number;
+  driver: string | null;
+  status: number | null;
+}
+
+export type CheckResult = 'ok' | 'fail' | 'timeout' | 'skip' | 'error';
+
+export interface CheckRecord {
+  dev: string;
+  kind: string;
+  result: CheckResult;
+  detail: string;
+}
+
+export interface BeginRecord {
+  agent: string;
+  role: string;
+  kernel: string;
+  machine: string;
+  uptime: number;
+}
+
+export interface EndRecord {
+  records: number;
+  uptime: number;
+}
+
+/** A line that looked like a record but could not be trusted, and why. */
+export interface RejectedRecord {
+  line: number;
+  reason: string;
+  text: string;
+}
+
+export interface AgentReport {
+  begin: BeginRecord | null;
+  pci: PciRecord[];
+  virtio: VirtioRecord[];
+  checks: CheckRecord[];
+  end: EndRecord | null;
+  /** Records the agent sent, by sequence number, that never arrived intact. */
+  missingSeqs: number[];
+  rejected: RejectedRecord[];
+}
+
+export interface BootTimes {
+  /** Kernel timestamp of the first printk line, seconds. */
+  firstKernelLine: number | null;
+  /** Kernel timestamp when init was started. */
+  initStarted: number | null;
+  /** Guest uptime at the agent's end record. */
+  agentDone: number | null;
+}
+
+export interface ConsoleObservation {
+  lines: number;
+  bytes: number;
+  kernelVersion: string | null;
+  incidents: Incident[];
+  probeFailures: ProbeFailure[];
+  times: BootTimes;
+  agent: AgentReport;
+  /** The last lines, control characters removed, for reports. */
+  tail: string[];
+}

@@ -1,0 +1,275 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeFailure, runCommand, succeeded, type CommandResult } from '../host/command.js';
+import type { KernelSpec } from '../matrix/types.js';
+import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
+import { describeDropped, findDroppedOptions } from './config-check.js';
+import { buildKey, configInputsKey, sha256, shortKey, type PatchIdentity } from './keys.js';
+import { withLock } from './lock.js';
+import { makeArgv } from './make.js';
+import { applyPatches, PatchError } from './patch.js';
+import { extractedSource, fileFingerprint } from './source.js';
+import { toolchainVersion } from './toolchain.js';
+import type { BuiltKernel, KernelOutcome, KernelProgress, KernelStage } from './types.js';
+
+export interface KernelContext {
+  layout: CacheLayout;
+  jobs: number;
+  /** Compile through ccache (when it is installed). */
+  ccache: boolean;
+  /** This kernel's folder in the run's results, for its build log. */
+  logDir: string;
+  timeoutSec: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: KernelProgress) => void;
+}
+
+class StageError extends Error {
+  constructor(
+    readonly stage: KernelStage,
+    message: string,
+    readonly hint?: string,
+    readonly logTail: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const IMAGE_TARGET = 'Image';
+
+/**
+ * A bootable Image for a kernel spec: from the cache when one was built
+ * from the same source, patches, final .config and toolchain, else built
+ * and published there. Never throws for a kernel's own trouble: a source
+ * that is missing, a patch that does not apply, an option the config
+ * dropped or a failed build come back as a failure at that stage.
+ */
+export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promise<KernelOutcome> {
+  const started = performance.now();
+  const logPath = join(ctx.logDir, 'build.log');
+  try {
+    if (spec.source.kind === 'image') return { ok: true, ...prebuiltImage(spec, started) };
+    const plan = await planBuild(spec, ctx);
+    if (plan.hit) return { ok: true, ...plan.hit, durationMs: elapsed(started) };
+    const built = await withLock(ctx.layout, `kernel-${shortKey(plan.inputsKey)}`, () =>
+      buildLocked(spec, ctx, plan, logPath, started),
+    );
+    return { ok: true, ...built };
+  } catch (error) {
+    if (!(error instanceof StageError || error instanceof PatchError)) throw error;
+    const stage = error instanceof StageError ? error.stage : 'patch';
+    return {
+      ok: false,
+      kernelId: spec.id,
+      stage,
+      message: error.message,
+      ...(error instanceof StageError && error.hint ? { hint: error.hint } : {}),
+      ...(existsSync(logPath) ? { logPath } : {}),
+      logTail: error instanceof StageError ? error.logTail : [],
+      durationMs: elapsed(started),
+    };
+  }
+}
+
+interface BuildPlan {
+  sourceId: string;
+  tarball: string;
+  patches: PatchIdentity[];
+  toolchain: string;
+  inputsKey: string;
+  configPath: string;
+  fragments: { file: string; text: string }[];
+  hit: Omit<BuiltKernel, 'durationMs'> | null;
+}
+
+/** Everything that decides the cache key, and the cached kernel if there is one. */
+async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPlan> {
+  if (spec.source.kind !== 'tarball') throw new Error('planBuild takes tarball sources');
+  const tarball = spec.source.path;
+  if (!existsSync(tarball)) {
+    throw new StageError(
+      'source',
+      `kernel source ${tarball} not found`,
+      spec.source.package ? `apt-get install ${spec.source.package}` : 'check the source path in the kernel definition',
+    );
+  }
+  const sourceId = `tarball:sha256:${await fileFingerprint(ctx.layout, tarball)}`;
+  const toolchain = await toolchainVersion(spec.crossCompile);
+  if (!toolchain) {
+    throw new StageError('toolchain', `cross compiler ${spec.crossCompile}gcc not found`, 'apt-get install gcc-aarch64-linux-gnu');
+  }
+  const patches = spec.patches.map((p) => ({ sha256: sha256(readFileSync(p.path)), direction: p.direction }));
+  const fragments = spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  const inputsKey = configInputsKey({
+    source: sourceId,
+    patches,
+    arch: spec.arch,
+    crossCompile: spec.crossCompile,
+    base: spec.config.base,
+    fragments: fragments.map((f) => sha256(f.text)),
+    toolchain,
+  });
+  const configPath = join(ctx.layout.configs, `${shortKey(inputsKey)}.config`);
+  const plan: BuildPlan = { sourceId, tarball, patches, toolchain, inputsKey, configPath, fragments, hit: null };
+  if (existsSync(configPath)) plan.hit = cachedKernel(spec, ctx.layout, plan, readFileSync(configPath, 'utf8'));
+  return plan;
+}
+
+function kernelKey(spec: KernelSpec, plan: BuildPlan, finalConfig: string): string {
+  return buildKey({
+    source: plan.sourceId,
+    patches: plan.patches,
+    arch: spec.arch,
+    crossCompile: spec.crossCompile,
+    config: sha256(finalConfig),
+    toolchain: plan.toolchain,
+    target: IMAGE_TARGET,
+  });
+}
+
+function cachedKernel(
+  spec: KernelSpec,
+  layout: CacheLayout,
+  plan: BuildPlan,
+  finalConfig: string,
+): Omit<BuiltKernel, 'durationMs'> | null {
+  const key = kernelKey(spec, plan, finalConfig);
+  const entry = join(layout.kernels, shortKey(key));
+  if (!existsSync(join(entry, 'meta.json'))) return null;
+  return {
+    kernelId: spec.id,
+    key,
+    image: join(entry, IMAGE_TARGET),
+    config: join(entry, 'config'),
+    buildLog: join(entry, 'build.log'),
+    cached: true,
+  };
+}
+
+async function buildLocked(
+  spec: KernelSpec,
+  ctx: KernelContext,
+  plan: BuildPlan,
+  logPath: string,
+  started: number,
+): Promise<BuiltKernel> {
+  // another run may have built it while this one waited for the lock
+  const known = existsSync(plan.configPath) ? readFileSync(plan.configPath, 'utf8') : null;
+  const raced = known === null ? null : cachedKernel(spec, ctx.layout, plan, known);
+  if (raced) return { ...raced, durationMs: elapsed(started) };
+
+  mkdirSync(ctx.logDir, { recursive: true });
+  writeFileSync(logPath, '');
+  const progress = (stage: KernelProgress['stage'], line?: string) =>
+    ctx.onProgress?.({ kernelId: spec.id, stage, ...(line !== undefined ? { line } : {}) });
+  progress('source');
+  const source = await extractedSource(ctx.layout, plan.tarball, plan.sourceId.split(':').pop()!, ctx.signal);
+  const work = stagingDir(ctx.layout, `build-${spec.id}`);
+  try {
+    const tree = join(work, 'src');
+    const buildDir = join(work, 'build');
+    await must('source', await runCommand(['cp', '-al', source, tree], { logPath }), 'cannot link the source tree');
+    progress('patch');
+    await applyPatches(tree, spec.patches, spec.id, logPath, ctx.signal);
+    mkdirSync(buildDir);
+    const make = (targets: string[], onLine?: (line: string) => void) =>
+      runCommand(makeArgv(spec, { buildDir, jobs: ctx.jobs, ccache: ctx.ccache }, targets), {
+        cwd: tree,
+        logPath,
+        timeoutSec: ctx.timeoutSec,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(onLine ? { onLine } : {}),
+      });
+
+    progress('config');
+    if (known !== null) writeFileSync(join(buildDir, '.config'), known);
+    else await configure(spec, plan, tree, buildDir, logPath, make);
+    const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
+    const key = kernelKey(spec, plan, finalConfig);
+    const entry = join(ctx.layout.kernels, shortKey(key));
+
+    progress('build');
+    await must('build', await make([IMAGE_TARGET], (line) => progress('build', line)), 'the kernel build failed');
+    const staged = stagingDir(ctx.layout, 'kernel');
+    copyFileSync(join(buildDir, 'arch', spec.arch, 'boot', IMAGE_TARGET), join(staged, IMAGE_TARGET));
+    writeFileSync(join(staged, 'config'), finalConfig);
+    copyFileSync(logPath, join(staged, 'build.log'));
+    writeFileSync(
+      join(staged, 'meta.json'),
+      `${JSON.stringify({ key, kernel: spec.id, source: plan.sourceId, patches: plan.patches, toolchain: plan.toolchain, builtAt: new Date().toISOString() }, null, 2)}\n`,
+    );
+    publishDir(staged, entry);
+    progress('done');
+    return {
+      kernelId: spec.id,
+      key,
+      image: join(entry, IMAGE_TARGET),
+      config: join(entry, 'config'),
+      buildLog: join(entry, 'build.log'),
+      cached: false,
+      durationMs: elapsed(started),
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** base config, fragments merged on top, olddefconfig; then every asked option checked. */
+async function configure(
+  spec: KernelSpec,
+  plan: BuildPlan,
+  tree: string,
+  buildDir: string,
+  logPath: string,
+  make: (targets: string[]) => Promise<CommandResult>,
+): Promise<void> {
+  await must('config', await make([spec.config.base]), `make ${spec.config.base} failed`);
+  if (plan.fragments.length > 0) {
+    const merge = [join(tree, 'scripts/kconfig/merge_config.sh'), '-m', '-O', buildDir, join(buildDir, '.config')];
+    await must('config', await runCommand([...merge, ...spec.config.fragments], { cwd: tree, logPath }), 'merging the config fragments failed');
+  }
+  await must('config', await make(['olddefconfig']), 'make olddefconfig failed');
+  const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
+  const dropped = findDroppedOptions(plan.fragments, finalConfig);
+  if (dropped.length > 0) {
+    throw new StageError(
+      'config',
+      `${dropped.length} option(s) asked for by the config fragments are not in the final .config of kernel ${spec.id}: ${dropped.map((d) => d.option).join(', ')}`,
+      'add the missing dependencies to the fragment, or drop the option',
+      dropped.map(describeDropped),
+    );
+  }
+  writeFileAtomic(plan.configPath, finalConfig);
+}
+
+async function must(stage: KernelStage, result: CommandResult, what: string): Promise<void> {
+  if (succeeded(result)) return;
+  throw new StageError(stage, `${what}: ${describeFailure(result)}`, undefined, result.tail.slice(-20));
+}
+
+function prebuiltImage(spec: KernelSpec, started: number): BuiltKernel {
+  const path = spec.source.path;
+  let head: Buffer;
+  try {
+    head = readFileSync(path).subarray(0, 64);
+  } catch {
+    throw new StageError('source', `kernel image ${path} not found`);
+  }
+  // arm64 Image header: "ARM\x64" at offset 56
+  if (head.length < 60 || head.readUInt32LE(56) !== 0x644d5241) {
+    throw new StageError('source', `${path} is not an arm64 Image (no ARM\\x64 magic at offset 56)`);
+  }
+  return {
+    kernelId: spec.id,
+    key: `image:sha256:${sha256(readFileSync(path))}`,
+    image: path,
+    config: null,
+    buildLog: null,
+    cached: true,
+    durationMs: elapsed(started),
+  };
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { PatchDirection } from '../matrix/types.js';
+
+/**
+ * Cache keys. A key is a hash of everything that can change the bytes of
+ * what it names, and of nothing else, so that equal inputs share an entry.
+ * Bump KEY_VERSION when the build recipe itself changes.
+ */
+export const KEY_VERSION = 1;
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export interface PatchIdentity {
+  sha256: string;
+  direction: PatchDirection;
+}
+
+export interface ConfigInputs {
+  source: string;
+  patches: PatchIdentity[];
+  arch: string;
+  crossCompile: string;
+  base: string;
+  /** sha256 of each fragment's bytes, in merge order. */
+  fragments: string[];
+  toolchain: string;
+}
+
+/** Names the final .config that these inputs produce. */
+export function configInputsKey(inputs: ConfigInputs): string {
+  return sha256(JSON.stringify({ v: KEY_VERSION, what: 'config', ...inputs }));
+}
+
+export interface BuildInputs {
+  source: string;
+  patches: PatchIdentity[];
+  arch: string;
+  crossCompile: string;
+  /** sha256 of the final .config. */
+  config: string;
+  toolchain: string;
+  target: string;
+}
+
+/** Names a built kernel. */
+export function buildKey(inputs: BuildInputs): string {
+  return sha256(JSON.stringify({ v: KEY_VERSION, what: 'kernel', ...inputs }));
+}
+
+/** Short form for folder names and reports. */
+export function shortKey(key: string): string {
+  return key.slice(0, 16);
+}

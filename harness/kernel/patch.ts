@@ -1,0 +1,36 @@
+import { basename, dirname } from 'node:path';
+import { runCommand, succeeded } from '../host/command.js';
+import type { PatchSpec } from '../matrix/types.js';
+
+export class PatchError extends Error {
+  override readonly name = 'PatchError';
+}
+
+/**
+ * Applies patches in order with `git apply`, each checked first so that a
+ * patch that does not apply leaves the tree as it was. git apply replaces
+ * a file rather than writing through it, which keeps a hard-linked tree's
+ * shared source intact.
+ */
+export async function applyPatches(
+  tree: string,
+  patches: readonly PatchSpec[],
+  kernelId: string,
+  logPath: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  // stop git from finding an enclosing repository and patching relative to it
+  const env = { GIT_CEILING_DIRECTORIES: dirname(tree) };
+  for (const patch of patches) {
+    const reverse = patch.direction === 'reverse' ? ['-R'] : [];
+    for (const check of [true, false]) {
+      const argv = ['git', 'apply', ...(check ? ['--check'] : []), ...reverse, '-p1', patch.path];
+      const result = await runCommand(argv, { cwd: tree, env, logPath, tailLines: 8, ...(signal ? { signal } : {}) });
+      if (!succeeded(result)) {
+        const why = result.spawnError ?? (result.tail.find((l) => l.startsWith('error:')) ?? result.tail.join(' ')).trim();
+        const how = patch.direction === 'reverse' ? 'in reverse' : 'forward';
+        throw new PatchError(`patch ${basename(patch.path)} does not apply ${how} to kernel ${kernelId}: ${why}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { describeFailure, runCommand, succeeded } from '../host/command.js';
+import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
+import { sha256, shortKey } from './keys.js';
+import { withLock } from './lock.js';
+
+/**
+ * The sha256 of a large file, remembered by path, size, mtime and inode so
+ * that deciding a kernel is already built does not re-read 138 MB.
+ */
+export async function fileFingerprint(layout: CacheLayout, path: string): Promise<string> {
+  const st = statSync(path);
+  const memo = join(layout.fingerprints, sha256(`${path}\0${st.size}\0${st.mtimeMs}\0${st.ino}`).slice(0, 32));
+  if (existsSync(memo)) {
+    const known = readFileSync(memo, 'utf8').trim();
+    if (/^[0-9a-f]{64}$/.test(known)) return known;
+  }
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  const digest = hash.digest('hex');
+  writeFileAtomic(memo, `${digest}\n`);
+  return digest;
+}
+
+/**
+ * The extracted tree of a source tarball, extracted once per tarball
+ * content into the cache. The top-level folder of the archive is stripped.
+ */
+export async function extractedSource(
+  layout: CacheLayout,
+  tarball: string,
+  fingerprint: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const target = join(layout.sources, shortKey(fingerprint));
+  if (existsSync(join(target, 'Makefile'))) return target;
+  return withLock(layout, `source-${shortKey(fingerprint)}`, async () => {
+    if (existsSync(join(target, 'Makefile'))) return target;
+    const staged = stagingDir(layout, 'source');
+    await extractTarball(tarball, staged, signal);
+    if (!existsSync(join(staged, 'Makefile'))) {
+      throw new Error(`${tarball} does not hold a kernel tree (no Makefile at its top level)`);
+    }
+    publishDir(staged, target);
+    return target;
+  });
+}
+
+/**
+ * GNU tar, not node-tar: on this 80,000-file tree node-tar took 89 s where
+ * GNU tar took 15 s, and tar -J reads xz, which node-tar does not.
+ */
+async function extractTarball(tarball: string, dest: string, signal?: AbortSignal): Promise<void> {
+  const result = await runCommand(['tar', '-xf', tarball, '-C', dest, '--strip-components=1', '--no-same-owner'], {
+    ...(signal ? { signal } : {}),
+    tailLines: 5,
+  });
+  if (!succeeded(result)) {
+    throw new Error(`cannot unpack ${tarball}: ${describeFailure(result)}: ${result.tail.join(' ').slice(0, 300)}`);
+  }
+}

@@ -1,0 +1,79 @@
+import type {
+  Cell,
+  CellKey,
+  DeviceKind,
+  DeviceSlot,
+  Expectation,
+  ExpectationRule,
+  Matrix,
+  VmmSpec,
+} from './types.js';
+
+/**
+ * Every cell of a matrix, kernels outermost, in the order the file lists
+ * them. Ids are `<kernel>/<vmm>/<transport>`.
+ */
+export function expandMatrix(matrix: Matrix): Cell[] {
+  const cells: Cell[] = [];
+  for (const kernel of matrix.kernels) {
+    for (const vmm of matrix.vmms) {
+      for (const transport of matrix.transports) {
+        const topology = vmm.type === 'qemu' ? vmm.topology : 'flat';
+        const partial = { kernel: kernel.id, vmm: vmm.id, transport, type: vmm.type, topology };
+        cells.push({
+          id: `${kernel.id}/${vmm.id}/${transport}`,
+          kernel,
+          vmm,
+          transport,
+          topology,
+          devices: deviceSlots(vmm, matrix.devices),
+          expect: expectationFor(partial, matrix.expectations),
+          boot: matrix.boot,
+        });
+      }
+    }
+  }
+  return cells;
+}
+
+/**
+ * Flat: the listed devices, one per root-bus slot. Bridged: one device behind
+ * each root port, cycling through the list, so that six ports with rng, net
+ * and blk give each kind twice, the second set at I/O windows 0x4000 and up.
+ */
+export function deviceSlots(vmm: VmmSpec, kinds: readonly DeviceKind[]): DeviceSlot[] {
+  const count = vmm.type === 'qemu' && vmm.topology === 'bridged' ? vmm.ports : kinds.length;
+  const seen = new Map<DeviceKind, number>();
+  const slots: DeviceSlot[] = [];
+  for (let i = 0; i < count; i++) {
+    const kind = kinds[i % kinds.length]!;
+    const ordinal = (seen.get(kind) ?? 0) + 1;
+    seen.set(kind, ordinal);
+    slots.push({ name: `${kind}${ordinal}`, kind, position: i + 1 });
+  }
+  return slots;
+}
+
+/** The last rule whose every key matches decides; no rule means pass. */
+export function expectationFor(
+  cell: Record<CellKey, string>,
+  rules: readonly ExpectationRule[],
+): Expectation {
+  let found: Expectation = { verdict: 'pass' };
+  for (const rule of rules) {
+    const matches = Object.entries(rule.when).every(([k, v]) => cell[k as CellKey] === v);
+    if (matches) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) };
+  }
+  return found;
+}
+
+/** The values a cell is selected and matched by. */
+export function cellKeys(cell: Cell): Record<CellKey, string> {
+  return {
+    kernel: cell.kernel.id,
+    vmm: cell.vmm.id,
+    transport: cell.transport,
+    type: cell.vmm.type,
+    topology: cell.topology,
+  };
+}

@@ -1,0 +1,143 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { InputError } from './input-error.js';
+import { kernelDefinitionSchema, matrixSchema, type PatchRef } from './schema.js';
+import type { KernelSpec, Matrix, PatchSpec, VmmSpec } from './types.js';
+import { loadYamlFile, type LoadedYaml } from './yaml-file.js';
+
+/**
+ * Loads a matrix file and every kernel definition it names, resolving all
+ * paths. Throws one InputError, with file:line:col and key path, for the
+ * first thing wrong.
+ */
+export function loadMatrix(matrixFile: string): Matrix {
+  const file = resolve(matrixFile);
+  const loaded = loadYamlFile(file, matrixSchema);
+  const raw = loaded.data;
+  const base = dirname(file);
+  const kernelsDir = resolve(base, raw.paths.kernels);
+  const patchesDir = resolve(base, raw.paths.patches);
+
+  const kernels: KernelSpec[] = Object.entries(raw.kernels).map(([id, entry]) => {
+    const definitionFile = resolveDefinition(kernelsDir, entry.definition);
+    if (!existsSync(definitionFile)) {
+      throw new InputError(
+        `kernel definition "${entry.definition}" not found (looked for ${definitionFile})`,
+        loaded.locate(['kernels', id, 'definition']),
+      );
+    }
+    const definition = loadKernelDefinition(definitionFile, patchesDir);
+    const ownPatches = resolvePatches(entry.patches, patchesDir, loaded, ['kernels', id, 'patches']);
+    return {
+      ...definition,
+      id,
+      ...(entry.description ? { description: entry.description } : {}),
+      patches: [...definition.patches, ...ownPatches],
+    };
+  });
+
+  const vmms: VmmSpec[] = Object.entries(raw.vmms).map(([id, v]) =>
+    v.type === 'qemu'
+      ? { id, type: 'qemu', topology: v.topology, ports: v.ports, binary: v.binary }
+      : { id, type: 'kvmtool', ...(v.lkvm ? { lkvm: resolve(base, v.lkvm) } : {}) },
+  );
+
+  raw.expect.forEach((rule, index) => {
+    const known: Record<string, string[]> = {
+      kernel: kernels.map((k) => k.id),
+      vmm: vmms.map((v) => v.id),
+      type: ['qemu', 'kvmtool'],
+      transport: raw.transports,
+      topology: ['flat', 'bridged'],
+    };
+    for (const [key, value] of Object.entries(rule.when)) {
+      if (value !== undefined && !known[key]!.includes(value)) {
+        throw new InputError(
+          `no ${key} "${value}" in this matrix (it has: ${known[key]!.join(', ')})`,
+          loaded.locate(['expect', index, 'when', key]),
+        );
+      }
+    }
+  });
+
+  return {
+    file,
+    name: raw.name,
+    ...(raw.description ? { description: raw.description } : {}),
+    kernels,
+    vmms,
+    transports: raw.transports,
+    devices: raw.devices,
+    boot: {
+      timeoutSec: raw.boot.timeout,
+      memoryMiB: raw.boot.memory,
+      cpus: raw.boot.cpus,
+      consoleCapBytes: raw.boot.console_cap,
+      append: raw.boot.append.trim(),
+    },
+    expectations: raw.expect.map((rule) => ({
+      when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),
+      verdict: rule.verdict,
+      ...(rule.why ? { why: rule.why } : {}),
+    })),
+  };
+}
+
+/** A bare name means `<kernels dir>/<name>.yaml`; anything else is a path. */
+function resolveDefinition(kernelsDir: string, ref: string): string {
+  if (/^[A-Za-z0-9._-]+$/.test(ref) && !ref.endsWith('.yaml') && !ref.endsWith('.yml')) {
+    return resolve(kernelsDir, `${ref}.yaml`);
+  }
+  return isAbsolute(ref) ? ref : resolve(kernelsDir, ref);
+}
+
+/** Loads kernels/<name>.yaml; the kernel id is filled in by the matrix. */
+export function loadKernelDefinition(file: string, patchesDir: string): Omit<KernelSpec, 'id'> {
+  const loaded = loadYamlFile(file, kernelDefinitionSchema);
+  const def = loaded.data;
+  const base = dirname(file);
+  const fragments = def.config.fragments.map((fragment, index) => {
+    const path = resolve(base, fragment);
+    requireFile(path, 'config fragment', loaded.locate(['config', 'fragments', index]));
+    return path;
+  });
+  const source: KernelSpec['source'] = def.source.tarball
+    ? {
+        kind: 'tarball',
+        path: resolve(base, def.source.tarball),
+        ...(def.source.package ? { package: def.source.package } : {}),
+      }
+    : { kind: 'image', path: resolve(base, def.source.image!) };
+  return {
+    ...(def.description ? { description: def.description } : {}),
+    definitionFile: file,
+    source,
+    arch: def.arch,
+    crossCompile: def.cross_compile,
+    config: { base: def.config.base, fragments },
+    patches: resolvePatches(def.patches, patchesDir, loaded, ['patches']),
+  };
+}
+
+function resolvePatches(
+  refs: PatchRef[],
+  patchesDir: string,
+  loaded: LoadedYaml<unknown>,
+  at: PropertyKey[],
+): PatchSpec[] {
+  return refs.map((ref, index) => {
+    const path = isAbsolute(ref.path) ? ref.path : resolve(patchesDir, ref.path);
+    requireFile(path, 'patch', loaded.locate([...at, index]));
+    return { path, direction: ref.direction };
+  });
+}
+
+function requireFile(path: string, what: string, where: ReturnType<LoadedYaml<unknown>['locate']>): void {
+  let ok = false;
+  try {
+    ok = statSync(path).isFile();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new InputError(`${what} ${path} does not exist or is not a file`, where);
+}

@@ -1,0 +1,109 @@
+/**
+ * The shapes of the files a user writes: matrices/*.yaml and kernels/*.yaml.
+ * Keys are snake_case as in the files; loading turns them into the types of
+ * types.ts. Objects are strict: a misspelt key is an error, not ignored.
+ */
+import { z } from 'zod';
+import { CELL_KEYS, DEVICE_KINDS, TOPOLOGIES, TRANSPORTS } from './types.js';
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-" (it becomes part of a cell id and a path)');
+
+/** A patch is a file name (applied forward) or { path, direction }. */
+export const patchRefSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { path: value } : value),
+  z.strictObject({
+    path: z.string().min(1),
+    direction: z.enum(['forward', 'reverse']).default('forward'),
+  }),
+);
+export type PatchRef = z.infer<typeof patchRefSchema>;
+
+export const kernelDefinitionSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    source: z
+      .strictObject({
+        tarball: z.string().min(1).optional(),
+        package: z.string().min(1).optional(),
+        image: z.string().min(1).optional(),
+      })
+      .refine((s) => (s.tarball === undefined) !== (s.image === undefined), {
+        error: 'give exactly one of "tarball" (a kernel source tarball) or "image" (a built arm64 Image)',
+      }),
+    arch: z.literal('arm64', { error: 'only arm64 is supported' }).default('arm64'),
+    cross_compile: z.string().default('aarch64-linux-gnu-'),
+    config: z
+      .strictObject({
+        base: z.string().min(1).default('tinyconfig'),
+        fragments: z.array(z.string().min(1)).default([]),
+      })
+      .default({ base: 'tinyconfig', fragments: [] }),
+    patches: z.array(patchRefSchema).default([]),
+  });
+export type KernelDefinitionFile = z.infer<typeof kernelDefinitionSchema>;
+
+const qemuVmm = z.strictObject({
+  type: z.literal('qemu'),
+  topology: z.enum(TOPOLOGIES).default('flat'),
+  ports: z.int().min(1).max(30).default(6),
+  binary: z.string().min(1).default('qemu-system-aarch64'),
+});
+
+const kvmtoolVmm = z.strictObject({
+  type: z.literal('kvmtool'),
+  lkvm: z.string().min(1).optional(),
+});
+
+const whenSchema = z.strictObject(
+  Object.fromEntries(CELL_KEYS.map((k) => [k, z.string().min(1).optional()])) as Record<
+    (typeof CELL_KEYS)[number],
+    z.ZodOptional<z.ZodString>
+  >,
+);
+
+export const matrixSchema = z.strictObject({
+  name: id,
+  description: z.string().optional(),
+  paths: z
+    .strictObject({
+      kernels: z.string().min(1).default('../kernels'),
+      patches: z.string().min(1).default('../patches'),
+    })
+    .default({ kernels: '../kernels', patches: '../patches' }),
+  kernels: z
+    .record(
+      id,
+      z.strictObject({
+        definition: z.string().min(1),
+        description: z.string().optional(),
+        patches: z.array(patchRefSchema).default([]),
+      }),
+    )
+    .refine((r) => Object.keys(r).length > 0, { error: 'a matrix needs at least one kernel' }),
+  vmms: z
+    .record(id, z.discriminatedUnion('type', [qemuVmm, kvmtoolVmm], { error: 'type is "qemu" or "kvmtool"' }))
+    .refine((r) => Object.keys(r).length > 0, { error: 'a matrix needs at least one VMM' }),
+  transports: z.array(z.enum(TRANSPORTS)).min(1).default([...TRANSPORTS]),
+  devices: z.array(z.enum(DEVICE_KINDS)).min(1).default([...DEVICE_KINDS]),
+  boot: z
+    .strictObject({
+      timeout: z.number().positive().default(60),
+      memory: z.int().min(64).default(256),
+      cpus: z.int().min(1).max(8).default(1),
+      console_cap: z.int().min(4096).default(4 * 1024 * 1024),
+      append: z.string().regex(/^[^\n\r]*$/, 'one line of kernel parameters').default(''),
+    })
+    .default({ timeout: 60, memory: 256, cpus: 1, console_cap: 4 * 1024 * 1024, append: '' }),
+  expect: z
+    .array(
+      z.strictObject({
+        when: whenSchema,
+        verdict: z.enum(['pass', 'fail']),
+        why: z.string().optional(),
+      }),
+    )
+    .default([]),
+});
+export type MatrixFile = z.infer<typeof matrixSchema>;

@@ -1,0 +1,120 @@
+/** The typed matrix, after loading and validation. Paths are absolute. */
+
+export const TRANSPORTS = ['legacy', 'modern'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+export const DEVICE_KINDS = ['rng', 'net', 'blk'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+export const TOPOLOGIES = ['flat', 'bridged'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+export type PatchDirection = 'forward' | 'reverse';
+
+export interface PatchSpec {
+  /** Absolute path of the patch file. */
+  path: string;
+  direction: PatchDirection;
+}
+
+export type KernelSource =
+  | { kind: 'tarball'; path: string; package?: string }
+  | { kind: 'image'; path: string };
+
+export interface KernelConfigSpec {
+  /** A make target that writes a complete .config, such as tinyconfig. */
+  base: string;
+  /** Absolute paths of fragments merged onto the base, in order. */
+  fragments: string[];
+}
+
+export interface KernelSpec {
+  id: string;
+  description?: string;
+  /** The kernel definition file it came from. */
+  definitionFile: string;
+  source: KernelSource;
+  arch: 'arm64';
+  crossCompile: string;
+  config: KernelConfigSpec;
+  /** Definition patches first, then the matrix entry's own. */
+  patches: PatchSpec[];
+}
+
+export interface QemuVmmSpec {
+  id: string;
+  type: 'qemu';
+  topology: Topology;
+  /** Root ports in the bridged topology, one device behind each. */
+  ports: number;
+  binary: string;
+}
+
+export interface KvmtoolVmmSpec {
+  id: string;
+  type: 'kvmtool';
+  lkvm?: string;
+}
+
+export type VmmSpec = QemuVmmSpec | KvmtoolVmmSpec;
+
+export type ExpectedVerdict = 'pass' | 'fail';
+
+export interface Expectation {
+  verdict: ExpectedVerdict;
+  /** Why the matrix expects this; shown in reports next to an expected failure. */
+  why?: string;
+}
+
+export interface ExpectationRule extends Expectation {
+  when: Partial<Record<CellKey, string>>;
+}
+
+export interface BootSettings {
+  timeoutSec: number;
+  memoryMiB: number;
+  cpus: number;
+  /** Console bytes kept per cell; the rest is dropped and the cut noted. */
+  consoleCapBytes: number;
+  /** Extra kernel parameters, after the harness's own (so they can override them). */
+  append: string;
+}
+
+export interface Matrix {
+  file: string;
+  name: string;
+  description?: string;
+  kernels: KernelSpec[];
+  vmms: VmmSpec[];
+  transports: Transport[];
+  devices: DeviceKind[];
+  boot: BootSettings;
+  expectations: ExpectationRule[];
+}
+
+/** Keys a cell can be selected or matched by. */
+export const CELL_KEYS = ['kernel', 'vmm', 'transport', 'type', 'topology'] as const;
+export type CellKey = (typeof CELL_KEYS)[number];
+
+/** One device the cell asks for, at a fixed place on the PCI bus. */
+export interface DeviceSlot {
+  /** Stable name within the cell: kind and its ordinal, e.g. "rng1". */
+  name: string;
+  kind: DeviceKind;
+  /** Root port number (1-based) in the bridged topology; root-bus slot otherwise. */
+  position: number;
+}
+
+/** One boot: a kernel under a VMM with one transport. */
+export interface Cell {
+  /** `<kernel>/<vmm>/<transport>`: stable, printable, safe as a path. */
+  id: string;
+  kernel: KernelSpec;
+  vmm: VmmSpec;
+  transport: Transport;
+  /** kvmtool puts every device on its root bus: its cells are flat. */
+  topology: Topology;
+  devices: DeviceSlot[];
+  expect: Expectation;
+  boot: BootSettings;
+}

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { formatKeyPath, InputError, type InputLocation } from './input-error.js';
+
+/**
+ * Parses YAML text and validates it against a schema. Every error, of syntax
+ * or of shape, becomes one InputError with file:line:col and the key path.
+ */
+export interface LoadedYaml<T> {
+  data: T;
+  /** Where a key path lies in the file, for errors found after validation. */
+  locate(path: PropertyKey[]): InputLocation;
+}
+
+export function parseYamlWithSchema<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+): LoadedYaml<z.output<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const pos = syntax.linePos?.[0];
+    const firstLine = syntax.message.split('\n')[0] ?? syntax.message;
+    throw new InputError(firstLine.replace(/ at line \d+, column \d+:?$/, ''), {
+      file,
+      ...(pos ? { line: pos.line, col: pos.col } : {}),
+    });
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const result = schema.safeParse(data);
+  if (result.success) {
+    return {
+      data: result.data,
+      locate: (path) => ({
+        file,
+        ...locate(doc, lineCounter, path, false),
+        ...(path.length > 0 ? { keyPath: formatKeyPath(path) } : {}),
+      }),
+    };
+  }
+
+  const issue = result.error.issues[0]!;
+  let path = issue.path as PropertyKey[];
+  const message = describeIssue(issue);
+  if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) {
+    path = [...path, issue.keys[0]!];
+  }
+  const where = locate(doc, lineCounter, path, issue.code === 'unrecognized_keys' || issue.code === 'invalid_key');
+  throw new InputError(message, {
+    file,
+    ...where,
+    ...(path.length > 0 ? { keyPath: formatKeyPath(path) } : {}),
+  });
+}
+
+export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): LoadedYaml<z.output<S>> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read: ${String(error)}`, {
+      file,
+    });
+  }
+  return parseYamlWithSchema(text, file, schema);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    return `unknown key ${keys}`;
+  }
+  if (issue.code === 'invalid_key' && issue.issues[0]) {
+    return `key ${issue.issues[0].message}`;
+  }
+  if (issue.code === 'invalid_type' && issue.expected === 'string' && /number/.test(issue.message)) {
+    return 'expected a string, got a number: quote it (YAML reads 6.10 as the number 6.1)';
+  }
+  return issue.message;
+}
+
+/**
+ * The position of the deepest node on `path` that exists: a missing key is
+ * reported at the map that should hold it. For an unknown key, its key node.
+ */
+function locate(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: PropertyKey[],
+  atKey: boolean,
+): { line?: number; col?: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const prefix = path.slice(0, depth);
+    let node: Node | null | undefined;
+    if (atKey && depth === path.length && depth > 0) {
+      const parent = prefix.length > 1 ? doc.getIn(prefix.slice(0, -1), true) : doc.contents;
+      if (isMap(parent)) {
+        const pair = parent.items.find(
+          (p) => isPair(p) && isScalar(p.key) && p.key.value === prefix[prefix.length - 1],
+        );
+        node = pair?.key as Node | undefined;
+      }
+    } else {
+      node = depth === 0 ? doc.contents : (doc.getIn(prefix, true) as Node | undefined);
+    }
+    const offset = node?.range?.[0];
+    if (offset !== undefined) {
+      const pos = lineCounter.linePos(offset);
+      return { line: pos.line, col: pos.col };
+    }
+  }
+  return {};
+}

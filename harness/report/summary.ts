@@ -1,0 +1,72 @@
+import type { Verdict } from '../verdict/types.js';
+import type { CellRecord, RunResults, RunSummary } from './types.js';
+
+export function summarize(cells: readonly CellRecord[]): RunSummary {
+  const byVerdict: Record<Verdict, number> = { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0 };
+  for (const cell of cells) byVerdict[cell.verdict]++;
+  return {
+    total: cells.length,
+    asExpected: cells.filter((c) => c.status === 'as-expected').length,
+    unexpected: cells.filter((c) => c.status === 'unexpected').length,
+    skipped: cells.filter((c) => c.status === 'skipped').length,
+    byVerdict,
+  };
+}
+
+/**
+ * Exit status of a run: 0 every cell as expected, 1 some cell not, 3 when
+ * no cell could be booted at all (every cell skipped or stopped before its
+ * VMM started: nothing was tested, which must not read as green).
+ */
+export function runExitCode(results: Pick<RunResults, 'cells'>): 0 | 1 | 3 {
+  const booted = results.cells.some((c) => c.console !== null);
+  if (!booted) return 3;
+  return results.cells.some((c) => c.status === 'unexpected') ? 1 : 0;
+}
+
+/** One word per cell for the terminal grid; upper case when unexpected. */
+export function cellMark(cell: Pick<CellRecord, 'verdict' | 'status' | 'expected'>): string {
+  if (cell.status === 'skipped') return 'skip';
+  if (cell.status === 'as-expected') return cell.expected === 'fail' ? 'fail (expected)' : cell.verdict;
+  return `${cell.verdict.toUpperCase()} (expected ${cell.expected})`;
+}
+
+/**
+ * The terminal summary: kernels as rows, VMM/transport as columns, then the
+ * counts and the reasons of every cell that did not go as expected.
+ */
+export function renderSummary(results: RunResults, runDir: string): string {
+  const kernels = [...new Set(results.cells.map((c) => c.kernel))];
+  const columns = [...new Set(results.cells.map((c) => `${c.vmm}/${c.transport}`))];
+  const rows = [['kernel', ...columns]];
+  for (const kernel of kernels) {
+    rows.push([
+      kernel,
+      ...columns.map((col) => {
+        const cell = results.cells.find((c) => c.kernel === kernel && `${c.vmm}/${c.transport}` === col);
+        return cell ? cellMark(cell) : '-';
+      }),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((text, i) => text.padEnd(widths[i]!)).join('  ').trimEnd());
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+
+  const s = results.summary;
+  const v = s.byVerdict;
+  lines.push(
+    '',
+    `${s.total} cells: ${s.asExpected} as expected, ${s.unexpected} not, ${s.skipped} skipped ` +
+      `(pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip})`,
+  );
+  for (const cell of results.cells.filter((c) => c.status === 'unexpected')) {
+    lines.push(`not as expected: ${cell.id}: ${cell.verdict}, expected ${cell.expected}`);
+    for (const reason of cell.reasons.slice(0, 8)) lines.push(`  ${reason}`);
+    if (cell.hint) lines.push(`  hint: ${cell.hint}`);
+  }
+  for (const kernel of results.kernels.filter((k) => !k.ok)) {
+    lines.push(`kernel ${kernel.id} not built (${kernel.stage}): ${kernel.message}`);
+  }
+  lines.push(`results: ${runDir}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,95 @@
+import type { IncidentKind } from '../console/types.js';
+import type { KernelStage } from '../kernel/types.js';
+import type { ExpectedVerdict, Topology, Transport } from '../matrix/types.js';
+import type { DeviceOutcome, ExpectationStatus, Verdict } from '../verdict/types.js';
+
+/**
+ * results.json: the source of truth of a run. Every other report is
+ * rendered from it. Paths are relative to the run folder, so a run folder
+ * can be moved or archived whole.
+ */
+export const RESULTS_SCHEMA = 'kvmatrix-results/1';
+
+export interface RunResults {
+  schema: typeof RESULTS_SCHEMA;
+  runId: string;
+  matrix: { name: string; file: string; description?: string };
+  startedAt: string;
+  finishedAt: string;
+  host: HostFacts;
+  selection: { cells: string[]; filters: string[] };
+  kernels: KernelRecord[];
+  cells: CellRecord[];
+  summary: RunSummary;
+}
+
+export interface HostFacts {
+  arch: string;
+  node: string;
+  qemu: string | null;
+  accel: 'tcg' | 'kvm';
+  kvmatrix: string;
+}
+
+export interface KernelRecord {
+  id: string;
+  ok: boolean;
+  key?: string;
+  image?: string;
+  config?: string | null;
+  buildLog?: string | null;
+  /** Came from the cache: no make ran for it in this run. */
+  cached?: boolean;
+  durationMs: number;
+  stage?: KernelStage;
+  message?: string;
+  hint?: string;
+  logTail?: string[];
+}
+
+export interface CellTimings {
+  /** VMM start to exit, ms. */
+  bootMs: number | null;
+  /** VMM start to the first console byte, ms. */
+  firstOutputMs: number | null;
+  /** Guest clock, seconds: first printk, init started, agent done. */
+  kernelFirstLine: number | null;
+  initStarted: number | null;
+  agentDone: number | null;
+}
+
+export interface CellRecord {
+  id: string;
+  kernel: string;
+  vmm: string;
+  vmmType: 'qemu' | 'kvmtool';
+  transport: Transport;
+  topology: Topology;
+  verdict: Verdict;
+  expected: ExpectedVerdict;
+  expectedWhy?: string;
+  status: ExpectationStatus;
+  reasons: string[];
+  hint?: string;
+  devices: DeviceOutcome[];
+  incidents: { kind: IncidentKind; line: number; summary: string }[];
+  timings: CellTimings;
+  /** Console log, relative to the run folder; null when never booted. */
+  console: string | null;
+  consoleBytes: number;
+  consoleTruncated: boolean;
+  consoleCapBytes: number;
+  /** Script that boots exactly this cell again, relative to the run folder. */
+  reproduce: string | null;
+  command: string[] | null;
+  /** Last console lines, cleaned, for readers without the log. */
+  consoleTail: string[];
+}
+
+export interface RunSummary {
+  total: number;
+  asExpected: number;
+  unexpected: number;
+  skipped: number;
+  byVerdict: Record<Verdict, number>;
+}

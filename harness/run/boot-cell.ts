@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Writable } from 'node:stream';
+import { parseConsole } from '../console/parse.js';
+import { diskImage } from '../guest/disk.js';
+import type { GuestImage } from '../guest/build-agent.js';
+import type { BuiltKernel } from '../kernel/types.js';
+import type { Cell, QemuVmmSpec } from '../matrix/types.js';
+import { renderReproduceScript } from '../report/reproduce.js';
+import { decideCell, judge } from '../verdict/decide.js';
+import type { CellJudgement } from '../verdict/types.js';
+import { launchVmm } from '../vmm/launch.js';
+import { qemuCommand, type QemuAccel } from '../vmm/qemu.js';
+import type { BootArtifacts } from './cell-record.js';
+
+export interface BootContext {
+  runId: string;
+  runDir: string;
+  accel: QemuAccel;
+  /** Overrides the matrix's boot timeout. */
+  timeoutSec?: number;
+  live?: Writable;
+  signal?: AbortSignal;
+}
+
+export function cellDir(runDir: string, cell: Cell): string {
+  return join(runDir, 'cells', ...cell.id.split('/'));
+}
+
+/**
+ * Boots one QEMU cell: disks and reproduce script in the cell's folder,
+ * console streamed to console.log, then parsed and judged.
+ */
+export async function bootQemuCell(
+  cell: Cell & { vmm: QemuVmmSpec },
+  kernel: BuiltKernel,
+  guest: GuestImage,
+  ctx: BootContext,
+): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
+  const dir = cellDir(ctx.runDir, cell);
+  mkdirSync(dir, { recursive: true });
+  // disks are named relative to the cell folder, where the VMM runs, so the
+  // reproduce script works wherever the run folder is moved
+  const disks: Record<string, string> = {};
+  for (const slot of cell.devices.filter((d) => d.kind === 'blk')) {
+    disks[slot.name] = `${slot.name}.img`;
+    writeFileSync(join(dir, disks[slot.name]!), diskImage(slot.name));
+  }
+  const nonce = randomBytes(8).toString('hex');
+  const command = qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks }, { accel: ctx.accel, nonce });
+  const consolePath = join(dir, 'console.log');
+  const reproducePath = join(dir, 'reproduce.sh');
+
+  const launch = await launchVmm(command, {
+    consolePath,
+    cwd: dir,
+    timeoutSec: ctx.timeoutSec ?? cell.boot.timeoutSec,
+    capBytes: cell.boot.consoleCapBytes,
+    ...(ctx.live ? { live: ctx.live } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  const observation = parseConsole(readFileSync(consolePath).toString('utf8'), { nonce });
+  const judged = judge(decideCell(cell, launch, observation), cell.expect);
+  writeFileSync(
+    reproducePath,
+    renderReproduceScript({
+      cellId: cell.id,
+      runId: ctx.runId,
+      verdict: judged.verdict,
+      expected: judged.expected,
+      argv: command.argv,
+      inputs: command.inputs,
+    }),
+    { mode: 0o755 },
+  );
+  return {
+    judged,
+    boot: {
+      launch,
+      observation,
+      console: relative(ctx.runDir, consolePath),
+      reproduce: relative(ctx.runDir, reproducePath),
+      command: command.argv,
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { ConsoleObservation } from '../console/types.js';
+import type { Cell } from '../matrix/types.js';
+import type { CellRecord } from '../report/types.js';
+import type { CellJudgement } from '../verdict/types.js';
+import type { LaunchOutcome } from '../vmm/types.js';
+
+export interface BootArtifacts {
+  launch: LaunchOutcome;
+  observation: ConsoleObservation;
+  /** Relative to the run folder. */
+  console: string;
+  reproduce: string;
+  command: string[];
+}
+
+/** The results.json record of one cell, booted or not. */
+export function cellRecord(cell: Cell, judged: CellJudgement, boot: BootArtifacts | null): CellRecord {
+  const obs = boot?.observation;
+  return {
+    id: cell.id,
+    kernel: cell.kernel.id,
+    vmm: cell.vmm.id,
+    vmmType: cell.vmm.type,
+    transport: cell.transport,
+    topology: cell.topology,
+    verdict: judged.verdict,
+    expected: judged.expected,
+    ...(judged.expectedWhy ? { expectedWhy: judged.expectedWhy } : {}),
+    status: judged.status,
+    reasons: judged.reasons,
+    ...(judged.hint ? { hint: judged.hint } : {}),
+    devices: judged.devices,
+    incidents: (obs?.incidents ?? []).map(({ kind, line, summary }) => ({ kind, line, summary })),
+    timings: {
+      bootMs: boot?.launch.durationMs ?? null,
+      firstOutputMs: boot?.launch.firstOutputMs ?? null,
+      kernelFirstLine: obs?.times.firstKernelLine ?? null,
+      initStarted: obs?.times.initStarted ?? null,
+      agentDone: obs?.times.agentDone ?? null,
+    },
+    console: boot?.console ?? null,
+    consoleBytes: boot?.launch.consoleBytes ?? 0,
+    consoleTruncated: boot?.launch.consoleTruncated ?? false,
+    consoleCapBytes: cell.boot.consoleCapBytes,
+    reproduce: boot?.reproduce ?? null,
+    command: boot?.command ?? null,
+    consoleTail: obs?.tail.slice(-20) ?? [],
+  };
+}

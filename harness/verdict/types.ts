@@ -1,0 +1,59 @@
+import type { Bar, CheckResult } from '../console/types.js';
+import type { DeviceKind, DeviceSlot, ExpectedVerdict } from '../matrix/types.js';
+
+/**
+ * pass: every device the cell asked for probed, is healthy and did its I/O.
+ * fail: the kernel under test misbehaved (a device failed, a panic, an Oops).
+ * error: the harness or host could not give the kernel a fair test (VMM
+ *   missing or crashed, kernel not built, guest silent, records damaged).
+ * timeout: the guest did not finish in time; its process tree was killed.
+ * skip: the cell was not run, and the reason says why.
+ */
+export type Verdict = 'pass' | 'fail' | 'error' | 'timeout' | 'skip';
+
+/** How a cell's verdict compares with what the matrix expects. */
+export type ExpectationStatus = 'as-expected' | 'unexpected' | 'skipped';
+
+export interface DeviceCheck {
+  result: CheckResult;
+  detail: string;
+}
+
+/** What became of one device the cell asked for. */
+export interface DeviceOutcome {
+  name: string;
+  kind: DeviceKind;
+  position: number;
+  bdf: string | null;
+  /** vendor:device as lspci prints it. */
+  pciId: string | null;
+  /** The transport the device presented, from its PCI device id. */
+  presented: 'legacy' | 'modern' | null;
+  bar0: Bar | null;
+  pciDriver: string | null;
+  virtioDev: string | null;
+  virtioDriver: string | null;
+  status: number | null;
+  /** Status bits by name, e.g. ACKNOWLEDGE|DRIVER|DRIVER_OK. */
+  statusNames: string[];
+  check: DeviceCheck | null;
+  /** Empty when the device is healthy. */
+  problems: string[];
+}
+
+export interface CellVerdict {
+  verdict: Verdict;
+  /** Why, most important first; empty for a clean pass. */
+  reasons: string[];
+  /** For error verdicts: what to do about it. */
+  hint?: string;
+  devices: DeviceOutcome[];
+}
+
+export interface CellJudgement extends CellVerdict {
+  expected: ExpectedVerdict;
+  expectedWhy?: string;
+  status: ExpectationStatus;
+}
+
+export type { DeviceSlot };

@@ -1,0 +1,93 @@
+import type { Cell, DeviceSlot, QemuVmmSpec, Transport } from '../matrix/types.js';
+import type { VmmCommand } from './types.js';
+
+export type QemuAccel = 'tcg' | 'kvm';
+
+export interface QemuBootFiles {
+  image: string;
+  initrd: string;
+  /** One raw disk image per blk slot, by slot name. */
+  disks: Record<string, string>;
+}
+
+export interface QemuOptions {
+  accel: QemuAccel;
+  nonce: string;
+}
+
+/** The kernel command line of a guest boot; `append` comes last so it can override. */
+export function guestCommandLine(console: string, nonce: string, append = ''): string {
+  // panic=-1 reboots at once on a panic, and -no-reboot turns that into an exit
+  return `console=${console} panic=-1 kvmatrix.nonce=${nonce}${append ? ` ${append}` : ''}`;
+}
+
+/**
+ * The qemu-system-aarch64 argv for one cell. The console is the first
+ * serial port on stdio, so the launcher can cap and stream it; nothing else
+ * is attached to stdio.
+ */
+export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFiles, options: QemuOptions): VmmCommand {
+  const { vmm, boot } = cell;
+  const machine = options.accel === 'kvm' ? ['-M', 'virt,gic-version=max', '-accel', 'kvm', '-cpu', 'host'] : [
+    '-M',
+    'virt,gic-version=3',
+    '-accel',
+    'tcg',
+    // the architected pointer-authentication algorithm is slow to emulate
+    '-cpu',
+    'max,pauth-impdef=on',
+  ];
+  const argv: [string, ...string[]] = [
+    vmm.binary,
+    ...machine,
+    '-m', String(boot.memoryMiB),
+    '-smp', String(boot.cpus),
+    '-display', 'none',
+    '-nodefaults',
+    '-no-user-config',
+    '-no-reboot',
+    '-chardev', 'stdio,id=console',
+    '-serial', 'chardev:console',
+    '-kernel', files.image,
+    '-initrd', files.initrd,
+    '-append', guestCommandLine('ttyAMA0', options.nonce, boot.append),
+  ];
+  if (vmm.topology === 'bridged') {
+    for (let port = 1; port <= vmm.ports; port++) {
+      argv.push('-device', `pcie-root-port,id=rp${port},chassis=${port},slot=${port},bus=pcie.0,addr=${hexAddr(port)}`);
+    }
+  }
+  for (const slot of cell.devices) {
+    const bus = vmm.topology === 'bridged' ? `bus=rp${slot.position}` : `bus=pcie.0,addr=${hexAddr(slot.position)}`;
+    argv.push(...deviceArgs(slot, cell.transport, bus, files));
+  }
+  return { argv, inputs: [files.image, files.initrd, ...Object.values(files.disks)] };
+}
+
+function deviceArgs(slot: DeviceSlot, transport: Transport, bus: string, files: QemuBootFiles): string[] {
+  const mode = transport === 'legacy' ? 'disable-modern=on,disable-legacy=off' : 'disable-legacy=on,disable-modern=off';
+  const id = `id=${slot.name}`;
+  switch (slot.kind) {
+    case 'rng':
+      return ['-device', `virtio-rng-pci,${id},${mode},${bus}`];
+    case 'net':
+      return ['-netdev', `user,id=${slot.name}-net`, '-device', `virtio-net-pci,${id},netdev=${slot.name}-net,${mode},${bus}`];
+    case 'blk': {
+      const disk = files.disks[slot.name];
+      if (!disk) throw new Error(`no disk image given for ${slot.name}`);
+      return [
+        '-drive', `file=${qemuOptionValue(disk)},format=raw,if=none,id=${slot.name}-drive,readonly=on`,
+        '-device', `virtio-blk-pci,${id},drive=${slot.name}-drive,${mode},${bus}`,
+      ];
+    }
+  }
+}
+
+/** QEMU option values escape a comma by doubling it. */
+export function qemuOptionValue(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+function hexAddr(slot: number): string {
+  return `0x${slot.toString(16)}`;
+}

@@ -1,0 +1,166 @@
+import { join } from 'node:path';
+import t from 'tap';
+import { InputError } from '../../harness/matrix/input-error.js';
+import { loadMatrix } from '../../harness/matrix/load.js';
+import { expandMatrix } from '../../harness/matrix/expand.js';
+import { defaultMatrixFile } from '../../harness/host/install-paths.js';
+import { tempTree } from '../support/temp-tree.js';
+
+const kernelDef = `source:
+  tarball: /nonexistent/linux.tar.xz
+config:
+  fragments: [frag.config]
+`;
+
+const goodMatrix = `name: small
+kernels:
+  a:
+    definition: k
+    patches:
+      - path: fix.patch
+        direction: reverse
+vmms:
+  q:
+    type: qemu
+`;
+
+function project(matrix: string, extra: Record<string, string> = {}): string {
+  const root = tempTree({
+    'matrices/m.yaml': matrix,
+    'kernels/k.yaml': kernelDef,
+    'kernels/frag.config': 'CONFIG_PCI=y\n',
+    'patches/fix.patch': '--- a/x\n+++ b/x\n',
+    ...extra,
+  });
+  return join(root, 'matrices/m.yaml');
+}
+
+/** Loads and returns the InputError, failing the test if there is none. */
+function loadError(t: { fail(message: string): unknown }, file: string): InputError {
+  try {
+    loadMatrix(file);
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  t.fail('expected an InputError');
+  throw new Error('unreachable');
+}
+
+t.test('the default matrix loads into the 12 Murray cells', async (t) => {
+  const matrix = loadMatrix(defaultMatrixFile);
+  const cells = expandMatrix(matrix);
+  t.equal(cells.length, 12);
+  t.same(
+    cells.filter((c) => c.expect.verdict === 'fail').map((c) => c.id),
+    ['unpatched/qemu-bridged/legacy'],
+  );
+  const unpatched = matrix.kernels.find((k) => k.id === 'unpatched')!;
+  t.equal(unpatched.patches.length, 1);
+  t.equal(unpatched.patches[0]!.direction, 'reverse');
+  t.match(unpatched.patches[0]!.path, /patches\/murray-ioport-map\.patch$/);
+  t.equal(matrix.kernels.find((k) => k.id === 'patched')!.patches.length, 0);
+  const bridged = cells.find((c) => c.id === 'patched/qemu-bridged/legacy')!;
+  t.same(bridged.devices.map((d) => `${d.name}@${d.position}`), ['rng1@1', 'net1@2', 'blk1@3', 'rng2@4', 'net2@5', 'blk2@6']);
+});
+
+t.test('a good small matrix resolves its paths and defaults', async (t) => {
+  const file = project(goodMatrix);
+  const m = loadMatrix(file);
+  t.equal(m.name, 'small');
+  t.same(m.transports, ['legacy', 'modern']);
+  t.same(m.devices, ['rng', 'net', 'blk']);
+  t.equal(m.boot.timeoutSec, 60);
+  t.match(m.kernels[0]!.config.fragments[0]!, /kernels\/frag\.config$/);
+  t.equal(m.kernels[0]!.source.kind, 'tarball');
+});
+
+t.test('an unknown key is reported at its own line with the key path', async (t) => {
+  const file = project(goodMatrix.replace('    type: qemu\n', '    type: qemu\n    topolgy: bridged\n'));
+  const err = loadError(t, file);
+  t.equal(err.location?.file, file);
+  t.equal(err.location?.line, 11);
+  t.equal(err.location?.col, 5);
+  t.equal(err.location?.keyPath, 'vmms.q.topolgy');
+  t.match(err.message, /m\.yaml:11:5: vmms\.q\.topolgy: unknown key "topolgy"/);
+});
+
+t.test('a wrong enum value names the key path and the line', async (t) => {
+  const file = project(goodMatrix.replace('direction: reverse', 'direction: backwards'));
+  const err = loadError(t, file);
+  t.equal(err.location?.line, 7);
+  t.equal(err.location?.col, 20);
+  t.equal(err.location?.keyPath, 'kernels.a.patches[0].direction');
+  t.match(err.detail, /"forward"\|"reverse"/);
+});
+
+t.test('a wrong type is reported where the value is', async (t) => {
+  const file = project(`${goodMatrix}boot:\n  timeout: soon\n`);
+  const err = loadError(t, file);
+  t.equal(err.location?.line, 12);
+  t.equal(err.location?.col, 12);
+  t.equal(err.location?.keyPath, 'boot.timeout');
+  t.match(err.detail, /number/);
+});
+
+t.test('a YAML syntax error carries its line', async (t) => {
+  const file = project('name: x\nkernels: [\n');
+  const err = loadError(t, file);
+  t.ok(err.location?.line !== undefined && err.location.line >= 2, `line ${err.location?.line}`);
+  t.equal(err.location?.file, file);
+});
+
+t.test('a duplicate key is a syntax error, not a silent override', async (t) => {
+  const file = project(`${goodMatrix}name: again\n`);
+  const err = loadError(t, file);
+  t.match(err.message, /m\.yaml:\d+/);
+});
+
+t.test('a missing kernel definition points at the definition key', async (t) => {
+  const file = project(goodMatrix.replace('definition: k', 'definition: nosuch'));
+  const err = loadError(t, file);
+  t.equal(err.location?.line, 4);
+  t.equal(err.location?.keyPath, 'kernels.a.definition');
+  t.match(err.detail, /kernel definition "nosuch" not found/);
+});
+
+t.test('a missing patch file points at the patch entry', async (t) => {
+  const file = project(goodMatrix.replace('path: fix.patch', 'path: gone.patch'));
+  const err = loadError(t, file);
+  t.equal(err.location?.line, 6);
+  t.match(err.detail, /patch .*gone\.patch does not exist/);
+});
+
+t.test('an error inside a kernel definition names that file', async (t) => {
+  const file = project(goodMatrix, { 'kernels/k.yaml': kernelDef.replace('[frag.config]', '[missing.config]') });
+  const err = loadError(t, file);
+  t.match(err.location?.file ?? '', /kernels\/k\.yaml$/);
+  t.equal(err.location?.line, 4);
+  t.equal(err.location?.keyPath, 'config.fragments[0]');
+});
+
+t.test('a number where a string belongs says to quote it', async (t) => {
+  const file = project(goodMatrix, { 'kernels/k.yaml': 'source:\n  tarball: 6.10\n' });
+  const err = loadError(t, file);
+  t.match(err.detail, /quote it/);
+  t.equal(err.location?.keyPath, 'source.tarball');
+});
+
+t.test('an expectation naming an unknown kernel is refused', async (t) => {
+  const file = project(`${goodMatrix}expect:\n  - when: { kernel: b }\n    verdict: fail\n`);
+  const err = loadError(t, file);
+  t.equal(err.location?.keyPath, 'expect[0].when.kernel');
+  t.match(err.detail, /no kernel "b" in this matrix \(it has: a\)/);
+});
+
+t.test('ids must be safe in paths and cell ids', async (t) => {
+  const file = project(goodMatrix.replace('  a:\n', '  "a/b":\n'));
+  const err = loadError(t, file);
+  t.match(err.detail, /lower-case letters/);
+  t.equal(err.location?.line, 3);
+});
+
+t.test('a missing matrix file is one clear error', async (t) => {
+  const err = loadError(t, '/nonexistent/matrix.yaml');
+  t.equal(err.message, '/nonexistent/matrix.yaml: no such file');
+});
