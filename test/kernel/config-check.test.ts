@@ -1,0 +1,61 @@
+import t from 'tap';
+import { describeDropped, findDroppedOptions, parseConfig } from '../../harness/kernel/config-check.js';
+import { buildKey, configInputsKey } from '../../harness/kernel/keys.js';
+import { makeArgv } from '../../harness/kernel/make.js';
+
+const finalConfig = `#
+# Automatically generated file; DO NOT EDIT.
+CONFIG_PCI=y
+CONFIG_VIRTIO_PCI=y
+# CONFIG_VIRTIO_PCI_LEGACY is not set
+CONFIG_LOG_BUF_SHIFT=17
+CONFIG_CMDLINE="console=ttyAMA0"
+`;
+
+t.test('parseConfig reads set and unset options', async (t) => {
+  const c = parseConfig(finalConfig);
+  t.equal(c.get('CONFIG_PCI'), 'y');
+  t.equal(c.get('CONFIG_VIRTIO_PCI_LEGACY'), 'n');
+  t.equal(c.get('CONFIG_CMDLINE'), '"console=ttyAMA0"');
+  t.equal(c.has('CONFIG_KVM'), false);
+});
+
+t.test('options the final config dropped are found with their fragment line', async (t) => {
+  const dropped = findDroppedOptions(
+    [{ file: 'frag.config', text: '# comment\nCONFIG_PCI=y\nCONFIG_VIRTIO_PCI_LEGACY=y\nCONFIG_KVM=y\nCONFIG_LOG_BUF_SHIFT=17\n' }],
+    finalConfig,
+  );
+  t.same(dropped.map((d) => `${d.option}:${d.line}:${d.got}`), ['CONFIG_VIRTIO_PCI_LEGACY:3:n', 'CONFIG_KVM:4:n']);
+  t.match(describeDropped(dropped[0]!), /^frag\.config:3: CONFIG_VIRTIO_PCI_LEGACY=y was asked for but the final \.config is not set/);
+});
+
+t.test('"is not set" in a fragment is satisfied by absence; later fragments win', async (t) => {
+  const dropped = findDroppedOptions(
+    [
+      { file: 'a', text: 'CONFIG_VIRTIO_PCI_LEGACY=y\n# CONFIG_KVM is not set\n' },
+      { file: 'b', text: '# CONFIG_VIRTIO_PCI_LEGACY is not set\n' },
+    ],
+    finalConfig,
+  );
+  t.same(dropped, []);
+});
+
+t.test('cache keys change with every input and only with them', async (t) => {
+  const base = { source: 's', patches: [{ sha256: 'p', direction: 'reverse' as const }], arch: 'arm64', crossCompile: 'x-', base: 'tinyconfig', fragments: ['f'], toolchain: 'gcc 12' };
+  const k = configInputsKey(base);
+  t.equal(configInputsKey({ ...base }), k);
+  t.not(configInputsKey({ ...base, patches: [{ sha256: 'p', direction: 'forward' }] }), k);
+  t.not(configInputsKey({ ...base, fragments: ['g'] }), k);
+  t.not(configInputsKey({ ...base, toolchain: 'gcc 13' }), k);
+  const b = { source: 's', patches: [], arch: 'arm64', crossCompile: 'x-', config: 'c', toolchain: 't', target: 'Image' };
+  t.not(buildKey(b), buildKey({ ...b, config: 'd' }));
+  t.not(buildKey(b), buildKey({ ...b, source: 'other' }));
+});
+
+t.test('make argv: out of tree, cross compiled, ccache only when asked', async (t) => {
+  const spec = { arch: 'arm64' as const, crossCompile: 'aarch64-linux-gnu-' };
+  const plain = makeArgv(spec, { buildDir: '/b', jobs: 2, ccache: false }, ['Image']);
+  t.same(plain, ['make', 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', 'O=/b', 'KBUILD_BUILD_USER=kvmatrix', 'KBUILD_BUILD_HOST=kvmatrix', '-j2', 'Image']);
+  const cached = makeArgv(spec, { buildDir: '/b', jobs: 2, ccache: true }, ['Image']);
+  t.ok(cached.includes('CC=ccache aarch64-linux-gnu-gcc'));
+});

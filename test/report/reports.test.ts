@@ -1,0 +1,130 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { Parser } from 'tap-parser';
+import { renderJunit, junitCounts } from '../../harness/report/junit.js';
+import { renderReproduceScript } from '../../harness/report/reproduce.js';
+import { cellMark, renderSummary, runExitCode } from '../../harness/report/summary.js';
+import { renderTap } from '../../harness/report/tap.js';
+import { mixedRun } from '../support/results.js';
+
+/** Parses TAP with the real parser; resolves with its final result and any parse errors. */
+export function parseTap(text: string): Promise<{ final: Parser['results']; failures: unknown[]; asserts: { ok: boolean; name: string; skip: unknown }[] }> {
+  return new Promise((resolve) => {
+    const asserts: { ok: boolean; name: string; skip: unknown }[] = [];
+    const p = new Parser((final) => resolve({ final, failures: final.failures, asserts }));
+    p.on('assert', (a: { ok: boolean; name: string; skip: unknown }) => asserts.push(a));
+    p.end(text);
+  });
+}
+
+t.test('TAP 14 parses cleanly and its counts agree with the results', async (t) => {
+  const results = mixedRun();
+  const tap = renderTap(results);
+  t.match(tap, /^TAP version 14\n/);
+  const { final, asserts } = await parseTap(tap);
+  t.equal(final.ok, false, 'a run with unexpected cells is not ok');
+  t.equal(final.count, results.cells.length);
+  t.equal(final.fail, results.summary.unexpected);
+  t.equal(final.skip, results.summary.skipped);
+  t.equal(final.pass, results.summary.asExpected + results.summary.skipped);
+  t.same(final.failures.filter((f: { tapError?: string }) => f.tapError), [], 'no TAP syntax errors');
+  t.equal(final.plan.end, results.cells.length);
+  t.match(asserts[1]!.name, /unpatched\/qemu-bridged\/legacy: fails as expected/);
+  t.match(asserts[6]!.skip, /kvmtool backend/);
+});
+
+t.test('TAP diagnostics are valid YAML with the reasons, for not-ok and expected failures', async (t) => {
+  const results = mixedRun();
+  const tap = renderTap(results);
+  const blocks: Record<string, unknown>[] = [];
+  const p = new Parser();
+  p.on('assert', (a: { diag?: Record<string, unknown> }) => a.diag && blocks.push(a.diag));
+  await new Promise<void>((resolve) => {
+    p.on('complete', () => resolve());
+    p.end(tap);
+  });
+  t.equal(blocks.length, 5, 'one for the expected failure and one per unexpected cell');
+  const expectedFailure = blocks[0]!;
+  t.equal(expectedFailure.verdict, 'fail');
+  t.equal(expectedFailure.why_expected, 'ioport_map() masks bit 14');
+  t.same((expectedFailure.devices as { bar0: string }[]).map((d) => d.bar0), ['io 0x4000']);
+  t.notMatch(tap, /\x1b|\x00/, 'no control characters leak into TAP');
+});
+
+t.test('an all-green run is ok as a whole', async (t) => {
+  const results = mixedRun();
+  results.cells = results.cells.filter((c) => c.status !== 'unexpected');
+  const { final } = await parseTap(renderTap(results));
+  t.equal(final.ok, true);
+  t.equal(final.fail, 0);
+});
+
+t.test('JUnit is well-formed XML and its counts agree with the results', async (t) => {
+  const results = mixedRun();
+  const xml = renderJunit(results);
+  t.equal(XMLValidator.validate(xml), true);
+  t.notMatch(xml, /[\x00-\x08\x0b\x0c\x0e-\x1f]/, 'nothing XML 1.0 forbids');
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+  const suite = doc.testsuites.testsuite;
+  const cases = suite.testcase as Record<string, unknown>[];
+  t.equal(cases.length, results.cells.length);
+  const counts = junitCounts(results.cells);
+  t.equal(Number(suite.tests), results.cells.length);
+  t.equal(Number(suite.failures), counts.failures);
+  t.equal(Number(suite.errors), counts.errors);
+  t.equal(Number(suite.skipped), counts.skipped);
+  t.equal(cases.filter((c) => c.failure).length, 3);
+  t.equal(cases.filter((c) => c.error).length, 1);
+  t.equal(cases.filter((c) => c.skipped !== undefined).length, 1);
+  t.equal(cases[0]!.classname, 'murray.patched');
+  t.equal(cases[0]!.name, 'qemu-flat/legacy');
+  t.match(String(cases[2]!['system-out']), /bad  bytes \]\]> <\/system-out>/, 'text that looks like markup stays text');
+  t.equal((cases[5]!.failure as { type: string }).type, 'unexpected-pass');
+});
+
+t.test('exit codes: 0 all as expected, 1 any unexpected, 3 nothing booted', async (t) => {
+  const results = mixedRun();
+  t.equal(runExitCode(results), 1);
+  t.equal(runExitCode({ cells: results.cells.filter((c) => c.status !== 'unexpected') }), 0);
+  t.equal(runExitCode({ cells: results.cells.filter((c) => c.console === null) }), 3);
+  t.equal(runExitCode({ cells: [] }), 3);
+});
+
+t.test('the summary grid has a row per kernel and names every unexpected cell', async (t) => {
+  const text = renderSummary(mixedRun(), '/r/run');
+  const lines = text.split('\n');
+  t.match(lines[0]!, /^kernel\s+qemu-flat\/legacy\s+qemu-bridged\/legacy/);
+  t.match(text, /^unpatched .*fail \(expected\)/m);
+  t.match(text, /not as expected: patched\/qemu-flat\/modern: error, expected pass\n  could not start the VMM: ENOENT\n  hint: install qemu/);
+  t.match(text, /7 cells: 2 as expected, 4 not, 1 skipped/);
+  t.equal(cellMark({ verdict: 'pass', status: 'unexpected', expected: 'fail' }), 'PASS (expected fail)');
+});
+
+t.test('the reproduce script quotes every argument for the shell', async (t) => {
+  const script = renderReproduceScript({
+    cellId: 'a/b/legacy', runId: 'r', verdict: 'fail', expected: 'fail',
+    argv: ['qemu-system-aarch64', '-append', 'console=ttyAMA0 x=$(reboot)', '-kernel', "/it's/Image"],
+    inputs: ["/it's/Image"],
+  });
+  t.match(script, /^#!\/bin\/sh\n/);
+  t.match(script, /'console=ttyAMA0 x=\$\(reboot\)'/);
+  t.match(script, /'\/it'\\''s\/Image'/);
+});
+
+t.test('the reproduce script hands a real shell every argument unchanged', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmatrix-repro-'));
+  const args = ['a b', "it's", '$(echo no)', '`x`', 'semi;colon', '*'];
+  writeFileSync(join(dir, 'input.img'), '');
+  const script = join(dir, 'reproduce.sh');
+  writeFileSync(script, renderReproduceScript({ cellId: 'c', runId: 'r', verdict: 'pass', expected: 'pass', argv: ['printf', '[%s]\\n', ...args], inputs: ['input.img'] }));
+  const out = execFileSync('sh', [script]).toString();
+  t.equal(out, args.map((a) => `[${a}]\n`).join(''));
+  rmSync(join(dir, 'input.img'));
+  const missing = spawnSync('sh', [script]);
+  t.equal(missing.status, 1);
+  t.match(missing.stderr.toString(), /input\.img is missing/);
+});

@@ -1,0 +1,32 @@
+import type { Cell, DeviceKind, KernelSpec, QemuVmmSpec, Topology, Transport } from '../../harness/matrix/types.js';
+import { deviceSlots } from '../../harness/matrix/expand.js';
+
+export const testKernel: KernelSpec = {
+  id: 'patched',
+  definitionFile: '/k/debian-6.1.yaml',
+  source: { kind: 'tarball', path: '/usr/src/linux-source-6.1.tar.xz' },
+  arch: 'arm64',
+  crossCompile: 'aarch64-linux-gnu-',
+  config: { base: 'tinyconfig', fragments: [] },
+  patches: [],
+};
+
+/** A QEMU cell as the matrix expander would make it. */
+export function qemuCell(
+  topology: Topology,
+  transport: Transport,
+  devices: DeviceKind[] = ['rng', 'net', 'blk'],
+  ports = 6,
+): Cell & { vmm: QemuVmmSpec } {
+  const vmm: QemuVmmSpec = { id: `qemu-${topology}`, type: 'qemu', topology, ports, binary: 'qemu-system-aarch64' };
+  return {
+    id: `${testKernel.id}/${vmm.id}/${transport}`,
+    kernel: testKernel,
+    vmm,
+    transport,
+    topology,
+    devices: deviceSlots(vmm, devices),
+    expect: { verdict: 'pass' },
+    boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '' },
+  };
+}

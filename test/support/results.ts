@@ -1,0 +1,47 @@
+import type { CellRecord, RunResults } from '../../harness/report/types.js';
+import { summarize } from '../../harness/report/summary.js';
+import type { DeviceOutcome } from '../../harness/verdict/types.js';
+
+export function device(overrides: Partial<DeviceOutcome> = {}): DeviceOutcome {
+  return {
+    name: 'rng1', kind: 'rng', position: 1, bdf: '0000:00:01.0', pciId: '1af4:1005', presented: 'legacy',
+    bar0: { kind: 'io', start: 0x1000, end: 0x101f }, pciDriver: 'virtio-pci', virtioDev: 'virtio0',
+    virtioDriver: 'virtio_rng', status: 7, statusNames: ['ACKNOWLEDGE', 'DRIVER', 'DRIVER_OK'],
+    check: { result: 'ok', detail: 'read 32 bytes' }, problems: [], ...overrides,
+  };
+}
+
+export function cell(overrides: Partial<CellRecord> & Pick<CellRecord, 'id'>): CellRecord {
+  const [kernel, vmm, transport] = overrides.id.split('/') as [string, string, 'legacy' | 'modern'];
+  return {
+    kernel, vmm, vmmType: vmm.startsWith('kvmtool') ? 'kvmtool' : 'qemu', transport, topology: vmm.includes('bridged') ? 'bridged' : 'flat',
+    verdict: 'pass', expected: 'pass', status: 'as-expected', reasons: [], devices: [device()], incidents: [],
+    timings: { bootMs: 1234, firstOutputMs: 80, kernelFirstLine: 0, initStarted: 0.5, agentDone: 0.8 },
+    console: `cells/${overrides.id}/console.log`, consoleBytes: 9000, consoleTruncated: false, consoleCapBytes: 4 << 20,
+    reproduce: `cells/${overrides.id}/reproduce.sh`, command: ['qemu-system-aarch64'], consoleTail: ['[ 0.1] hello'],
+    ...overrides,
+  };
+}
+
+/** A run with one cell of each kind of outcome, and hostile text in it. */
+export function mixedRun(): RunResults {
+  const cells: CellRecord[] = [
+    cell({ id: 'patched/qemu-flat/legacy' }),
+    cell({
+      id: 'unpatched/qemu-bridged/legacy', verdict: 'fail', expected: 'fail', expectedWhy: 'ioport_map() masks bit 14',
+      reasons: ['rng2 0000:04:00.0 (legacy, io BAR0 0x4000): no driver bound (virtio_rng: probe of virtio3 failed with error -2)'],
+      devices: [device(), device({ name: 'rng2', bdf: '0000:04:00.0', bar0: { kind: 'io', start: 0x4000, end: 0x401f }, virtioDriver: null, status: 0xff, problems: ['no driver bound'] })],
+    }),
+    cell({ id: 'unpatched/qemu-flat/modern', verdict: 'fail', status: 'unexpected', reasons: ['kernel panic at console line 9: # not \x1b[31msyncing\x00 <&>'], consoleTail: ['\x1b[0mbad \x01 bytes ]]> </system-out>'] }),
+    cell({ id: 'patched/qemu-flat/modern', verdict: 'error', status: 'unexpected', reasons: ['could not start the VMM: ENOENT'], hint: 'install qemu', console: null, reproduce: null }),
+    cell({ id: 'patched/qemu-bridged/modern', verdict: 'timeout', status: 'unexpected', reasons: ['the guest did not reach the agent within 60 s'] }),
+    cell({ id: 'unpatched/qemu-bridged/modern', verdict: 'pass', expected: 'fail', status: 'unexpected', reasons: ['regression signature missing: expected fail'] }),
+    cell({ id: 'patched/kvmtool/legacy', verdict: 'skip', status: 'skipped', reasons: ['the kvmtool backend is not implemented'], console: null, reproduce: null, devices: [] }),
+  ];
+  return {
+    schema: 'kvmatrix-results/1', runId: '20261125-070000-abcd', matrix: { name: 'murray', file: '/m/murray.yaml' },
+    startedAt: '2026-11-25T07:00:00.000Z', finishedAt: '2026-11-25T07:01:00.000Z',
+    host: { arch: 'x64', node: 'v20', qemu: 'QEMU emulator version 7.2.22', accel: 'tcg', kvmatrix: '0.1.0' },
+    selection: { cells: [], filters: [] }, kernels: [], cells, summary: summarize(cells),
+  };
+}

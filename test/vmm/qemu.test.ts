@@ -1,0 +1,79 @@
+import t from 'tap';
+import { guestCommandLine, qemuCommand, qemuOptionValue } from '../../harness/vmm/qemu.js';
+import { qemuCell } from '../support/cells.js';
+
+const files = { image: '/cache/Image', initrd: '/cache/initramfs.cpio.gz', disks: { blk1: 'blk1.img', blk2: 'blk2.img' } };
+
+/** The values of every occurrence of a flag. */
+function values(argv: string[], flag: string): string[] {
+  return argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
+}
+
+t.test('flat legacy: one device per root-bus slot, legacy only', async (t) => {
+  const { argv, inputs } = qemuCommand(qemuCell('flat', 'legacy'), files, { accel: 'tcg', nonce: 'n1' });
+  t.equal(argv[0], 'qemu-system-aarch64');
+  t.same(values(argv, '-M'), ['virt,gic-version=3']);
+  t.same(values(argv, '-accel'), ['tcg']);
+  t.same(values(argv, '-cpu'), ['max,pauth-impdef=on']);
+  t.same(values(argv, '-kernel'), ['/cache/Image']);
+  t.same(values(argv, '-append'), ['console=ttyAMA0 panic=-1 kvmatrix.nonce=n1']);
+  t.ok(argv.includes('-no-reboot'), 'a guest reboot ends QEMU');
+  t.ok(argv.includes('-nodefaults'));
+  t.same(values(argv, '-device'), [
+    'virtio-rng-pci,id=rng1,disable-modern=on,disable-legacy=off,bus=pcie.0,addr=0x1',
+    'virtio-net-pci,id=net1,netdev=net1-net,disable-modern=on,disable-legacy=off,bus=pcie.0,addr=0x2',
+    'virtio-blk-pci,id=blk1,drive=blk1-drive,disable-modern=on,disable-legacy=off,bus=pcie.0,addr=0x3',
+  ]);
+  t.same(values(argv, '-netdev'), ['user,id=net1-net']);
+  t.same(values(argv, '-drive'), ['file=blk1.img,format=raw,if=none,id=blk1-drive,readonly=on']);
+  t.same(inputs, ['/cache/Image', '/cache/initramfs.cpio.gz', 'blk1.img', 'blk2.img']);
+});
+
+t.test('bridged modern: N root ports, one device behind each, modern only', async (t) => {
+  const { argv } = qemuCommand(qemuCell('bridged', 'modern'), files, { accel: 'tcg', nonce: 'n2' });
+  const devices = values(argv, '-device');
+  t.same(
+    devices.filter((d) => d.startsWith('pcie-root-port')),
+    [1, 2, 3, 4, 5, 6].map((n) => `pcie-root-port,id=rp${n},chassis=${n},slot=${n},bus=pcie.0,addr=0x${n}`),
+  );
+  const virtio = devices.filter((d) => d.startsWith('virtio'));
+  t.equal(virtio.length, 6);
+  virtio.forEach((d, i) => {
+    t.match(d, /disable-legacy=on,disable-modern=off/);
+    t.match(d, new RegExp(`bus=rp${i + 1}$`));
+  });
+  t.match(virtio[3]!, /^virtio-rng-pci,id=rng2,/);
+  t.same(values(argv, '-netdev'), ['user,id=net1-net', 'user,id=net2-net']);
+  t.same(values(argv, '-drive').map((d) => d.split(',')[0]), ['file=blk1.img', 'file=blk2.img']);
+});
+
+t.test('bridged with other port counts and a single device kind', async (t) => {
+  const { argv } = qemuCommand(qemuCell('bridged', 'legacy', ['rng'], 8), files, { accel: 'tcg', nonce: 'n' });
+  const devices = values(argv, '-device');
+  t.equal(devices.filter((d) => d.startsWith('pcie-root-port')).length, 8);
+  t.equal(devices.filter((d) => d.startsWith('virtio-rng-pci')).length, 8);
+  t.match(devices.at(-1)!, /id=rng8,.*bus=rp8$/);
+  t.equal(values(argv, '-netdev').length, 0);
+});
+
+t.test('kvm on an arm64 host uses the host CPU', async (t) => {
+  const { argv } = qemuCommand(qemuCell('flat', 'legacy'), files, { accel: 'kvm', nonce: 'n' });
+  t.same(values(argv, '-accel'), ['kvm']);
+  t.same(values(argv, '-cpu'), ['host']);
+});
+
+t.test('paths with commas or shell metacharacters stay one argument', async (t) => {
+  const odd = { ...files, image: '/c/a b;$(rm -rf)/Image', disks: { blk1: 'x,y.img' } };
+  const { argv } = qemuCommand(qemuCell('flat', 'legacy', ['blk']), odd, { accel: 'tcg', nonce: 'n' });
+  t.same(values(argv, '-kernel'), ['/c/a b;$(rm -rf)/Image']);
+  t.same(values(argv, '-drive'), ['file=x,,y.img,format=raw,if=none,id=blk1-drive,readonly=on']);
+  t.equal(qemuOptionValue('a,b,,c'), 'a,,b,,,,c');
+});
+
+t.test('a blk slot without a disk is a programming error, not a silent boot', async (t) => {
+  t.throws(() => qemuCommand(qemuCell('flat', 'legacy', ['blk']), { ...files, disks: {} }, { accel: 'tcg', nonce: 'n' }), /no disk image given for blk1/);
+});
+
+t.test('appended kernel parameters come last so they can override', async (t) => {
+  t.equal(guestCommandLine('ttyAMA0', 'abc', 'panic=0 loglevel=8'), 'console=ttyAMA0 panic=-1 kvmatrix.nonce=abc panic=0 loglevel=8');
+});
