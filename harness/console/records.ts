@@ -136,7 +136,8 @@ function addRecord(report: AgentReport, rec: Accepted): string | null {
         vendor: parseInt(id[1]!, 16),
         device: parseInt(id[2]!, 16),
         classCode: parseInt(f.class ?? '0', 16),
-        bar0: parseBar(f.bar0),
+        bar0: parseBar(f.bar0, 0),
+        bars: (f.bars ?? '-') === '-' ? [] : f.bars!.split(',').map(parseIndexedBar).filter((b): b is Bar => b !== null),
         driver: orNull(f.driver),
       };
       report.pci.push(pci);
@@ -185,8 +186,15 @@ function orNull(value: string | undefined): string | null {
   return value === undefined || value === 'none' || value === '-' ? null : value;
 }
 
-function parseBar(text: string | undefined): Bar | null {
+/** "io:0x1000-0x101f" */
+function parseBar(text: string | undefined, index: number): Bar | null {
   const m = /^(io|mem|other):0x([0-9a-f]+)-0x([0-9a-f]+)$/i.exec(text ?? '');
   if (!m) return null;
-  return { kind: m[1] as Bar['kind'], start: parseInt(m[2]!, 16), end: parseInt(m[3]!, 16) };
+  return { index, kind: m[1] as Bar['kind'], start: parseInt(m[2]!, 16), end: parseInt(m[3]!, 16) };
+}
+
+/** "4:mem:0x8000000000-0x8000003fff" */
+function parseIndexedBar(text: string): Bar | null {
+  const m = /^([0-5]):(.*)$/.exec(text);
+  return m ? parseBar(m[2], Number(m[1])) : null;
 }

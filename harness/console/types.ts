@@ -26,10 +26,14 @@ export interface PciRecord {
   device: number;
   classCode: number;
   bar0: Bar | null;
+  /** Every assigned BAR; modern virtio devices have none at index 0. */
+  bars: Bar[];
   driver: string | null;
 }
 
 export interface Bar {
+  /** BAR number, 0 to 5. */
+  index: number;
   kind: 'io' | 'mem' | 'other';
   start: number;
   end: number;

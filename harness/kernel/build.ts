@@ -175,6 +175,8 @@ async function buildLocked(
     const make = (targets: string[], onLine?: (line: string) => void) =>
       runCommand(makeArgv(spec, { buildDir, jobs: ctx.jobs, ccache: ctx.ccache }, targets), {
         cwd: tree,
+        // every build has its own staging path: rewritten relative, ccache can share hits
+        env: { CCACHE_BASEDIR: work, CCACHE_NOHASHDIR: 'true' },
         logPath,
         timeoutSec: ctx.timeoutSec,
         ...(ctx.signal ? { signal: ctx.signal } : {}),

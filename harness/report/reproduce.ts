@@ -26,7 +26,23 @@ export function renderReproduceScript(info: ReproduceInfo): string {
     `for f in ${info.inputs.map(shellQuote).join(' ')}; do`,
     '  [ -e "$f" ] || { echo "reproduce: $f is missing; rebuild with kvmatrix build" >&2; exit 1; }',
     'done',
-    `exec ${info.argv.map(shellQuote).join(' \\\n  ')}`,
+    `exec ${argvLines(info.argv).join(' \\\n  ')}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The program on the first line, then each option with its value on a line of its own. */
+function argvLines(argv: readonly string[]): string[] {
+  const lines: string[] = [shellQuote(argv[0] ?? '')];
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('-') && next !== undefined && !next.startsWith('-')) {
+      lines.push(`${shellQuote(arg)} ${shellQuote(next)}`);
+      i++;
+    } else {
+      lines.push(shellQuote(arg));
+    }
+  }
+  return lines;
 }

@@ -38,6 +38,7 @@ export function assessDevices(
       pciId: null,
       presented: null,
       bar0: null,
+      bars: [],
       pciDriver: null,
       virtioDev: null,
       virtioDriver: null,
@@ -56,6 +57,7 @@ export function assessDevices(
       pciId: `${pci.vendor.toString(16).padStart(4, '0')}:${pci.device.toString(16).padStart(4, '0')}`,
       presented,
       bar0: pci.bar0,
+      bars: pci.bars,
       pciDriver: pci.driver,
     });
     if (presented !== transport) {
@@ -110,11 +112,12 @@ function statusProblems(status: number | null): string[] {
   return problems;
 }
 
-/** Describes a device for a reason line: "rng2 0000:04:00.0 (legacy, io BAR0 0x4000)". */
+/** Describes a device for a reason line: "rng2 0000:04:00.0 (legacy, io BAR0 0x4000)"; BAR0, else the first memory BAR. */
 export function describeDevice(d: DeviceOutcome): string {
   const parts: string[] = [];
   if (d.presented) parts.push(d.presented);
-  if (d.bar0) parts.push(`${d.bar0.kind} BAR0 ${hex(d.bar0.start)}`);
+  const bar = d.bar0 ?? d.bars.find((b) => b.kind === 'mem');
+  if (bar) parts.push(`${bar.kind} BAR${bar.index} ${hex(bar.start)}`);
   const where = d.bdf ? ` ${d.bdf}` : '';
   return `${d.name}${where}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }

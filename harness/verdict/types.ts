@@ -30,6 +30,7 @@ export interface DeviceOutcome {
   /** The transport the device presented, from its PCI device id. */
   presented: 'legacy' | 'modern' | null;
   bar0: Bar | null;
+  bars: Bar[];
   pciDriver: string | null;
   virtioDev: string | null;
   virtioDriver: string | null;

@@ -18,7 +18,7 @@ t.test('a healthy console gives every record and the boot times', async (t) => {
   t.equal(obs.times.initStarted, 0.512345);
   t.equal(obs.times.agentDone, 0.8);
   t.equal(obs.agent.begin?.kernel, '6.1.192');
-  t.same(obs.agent.pci[0], { bdf: '0000:00:01.0', vendor: 0x1af4, device: 0x1005, classCode: 0xff00, bar0: { kind: 'io', start: 0x1000, end: 0x101f }, driver: 'virtio-pci' });
+  t.same(obs.agent.pci[0], { bdf: '0000:00:01.0', vendor: 0x1af4, device: 0x1005, classCode: 0xff00, bar0: { index: 0, kind: 'io', start: 0x1000, end: 0x101f }, bars: [], driver: 'virtio-pci' });
   t.same(obs.agent.virtio[0], { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'virtio_rng', status: 7 });
   t.same(obs.agent.checks[0], { dev: 'virtio0', kind: 'rng', result: 'ok', detail: 'fine' });
   t.equal(obs.agent.end?.records, 5);
@@ -128,4 +128,14 @@ t.test('hostile bytes never throw and never reach the tail', async (t) => {
 
 t.test('sanitizeLine keeps tabs and text, drops escapes and controls', async (t) => {
   t.equal(sanitizeLine('a\tb\x1b]0;title\x07c\x1b[1;32md\r'), 'a\tbcd');
+});
+
+t.test('every assigned BAR is read, so a modern device shows its memory BAR', async (t) => {
+  const line = agentRecord(NONCE, 1, 'pci', { bdf: '0000:01:00.0', id: '1af4:1044', class: '0x00ff00', bar0: 'none', bars: '1:mem:0x10800000-0x10800fff,4:mem:0x8000000000-0x8000003fff', driver: 'virtio-pci' });
+  const obs = parseConsole(line, { nonce: NONCE });
+  t.equal(obs.agent.pci[0]!.bar0, null);
+  t.same(obs.agent.pci[0]!.bars, [
+    { index: 1, kind: 'mem', start: 0x10800000, end: 0x10800fff },
+    { index: 4, kind: 'mem', start: 0x8000000000, end: 0x8000003fff },
+  ]);
 });

@@ -5,21 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Parser } from 'tap-parser';
+import { parseTap, tapSyntaxErrors } from '../support/tap.js';
 import { renderJunit, junitCounts } from '../../harness/report/junit.js';
 import { renderReproduceScript } from '../../harness/report/reproduce.js';
 import { cellMark, renderSummary, runExitCode } from '../../harness/report/summary.js';
 import { renderTap } from '../../harness/report/tap.js';
 import { mixedRun } from '../support/results.js';
-
-/** Parses TAP with the real parser; resolves with its final result and any parse errors. */
-export function parseTap(text: string): Promise<{ final: Parser['results']; failures: unknown[]; asserts: { ok: boolean; name: string; skip: unknown }[] }> {
-  return new Promise((resolve) => {
-    const asserts: { ok: boolean; name: string; skip: unknown }[] = [];
-    const p = new Parser((final) => resolve({ final, failures: final.failures, asserts }));
-    p.on('assert', (a: { ok: boolean; name: string; skip: unknown }) => asserts.push(a));
-    p.end(text);
-  });
-}
 
 t.test('TAP 14 parses cleanly and its counts agree with the results', async (t) => {
   const results = mixedRun();
@@ -31,7 +22,7 @@ t.test('TAP 14 parses cleanly and its counts agree with the results', async (t) 
   t.equal(final.fail, results.summary.unexpected);
   t.equal(final.skip, results.summary.skipped);
   t.equal(final.pass, results.summary.asExpected + results.summary.skipped);
-  t.same(final.failures.filter((f: { tapError?: string }) => f.tapError), [], 'no TAP syntax errors');
+  t.same(tapSyntaxErrors(final), [], 'no TAP syntax errors');
   t.equal(final.plan.end, results.cells.length);
   t.match(asserts[1]!.name, /unpatched\/qemu-bridged\/legacy: fails as expected/);
   t.match(asserts[6]!.skip, /kvmtool backend/);

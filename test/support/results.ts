@@ -5,7 +5,7 @@ import type { DeviceOutcome } from '../../harness/verdict/types.js';
 export function device(overrides: Partial<DeviceOutcome> = {}): DeviceOutcome {
   return {
     name: 'rng1', kind: 'rng', position: 1, bdf: '0000:00:01.0', pciId: '1af4:1005', presented: 'legacy',
-    bar0: { kind: 'io', start: 0x1000, end: 0x101f }, pciDriver: 'virtio-pci', virtioDev: 'virtio0',
+    bar0: { index: 0, kind: 'io', start: 0x1000, end: 0x101f }, bars: [{ index: 0, kind: 'io', start: 0x1000, end: 0x101f }], pciDriver: 'virtio-pci', virtioDev: 'virtio0',
     virtioDriver: 'virtio_rng', status: 7, statusNames: ['ACKNOWLEDGE', 'DRIVER', 'DRIVER_OK'],
     check: { result: 'ok', detail: 'read 32 bytes' }, problems: [], ...overrides,
   };
@@ -30,7 +30,7 @@ export function mixedRun(): RunResults {
     cell({
       id: 'unpatched/qemu-bridged/legacy', verdict: 'fail', expected: 'fail', expectedWhy: 'ioport_map() masks bit 14',
       reasons: ['rng2 0000:04:00.0 (legacy, io BAR0 0x4000): no driver bound (virtio_rng: probe of virtio3 failed with error -2)'],
-      devices: [device(), device({ name: 'rng2', bdf: '0000:04:00.0', bar0: { kind: 'io', start: 0x4000, end: 0x401f }, virtioDriver: null, status: 0xff, problems: ['no driver bound'] })],
+      devices: [device(), device({ name: 'rng2', bdf: '0000:04:00.0', bar0: { index: 0, kind: 'io', start: 0x4000, end: 0x401f }, virtioDriver: null, status: 0xff, problems: ['no driver bound'] })],
     }),
     cell({ id: 'unpatched/qemu-flat/modern', verdict: 'fail', status: 'unexpected', reasons: ['kernel panic at console line 9: # not \x1b[31msyncing\x00 <&>'], consoleTail: ['\x1b[0mbad \x01 bytes ]]> </system-out>'] }),
     cell({ id: 'patched/qemu-flat/modern', verdict: 'error', status: 'unexpected', reasons: ['could not start the VMM: ENOENT'], hint: 'install qemu', console: null, reproduce: null }),

@@ -427,6 +427,38 @@ static void check_net(int fd, const void *argp)
 
 /* ---- reports ----------------------------------------------------------- */
 
+/*
+ * BAR0 as "io:0x1000-0x101f" (or "none"), and every assigned BAR as
+ * "0:io:0x1000-0x101f,4:mem:0x8000000000-0x8000003fff" (or "-"): modern
+ * virtio devices have no BAR0, their registers sit in a memory BAR.
+ */
+static void format_bars(char *resource, char *bar0, size_t bar0len, char *bars, size_t barslen)
+{
+	size_t used = 0;
+	char *line = resource;
+
+	snprintf(bar0, bar0len, "none");
+	bars[0] = 0;
+	for (int index = 0; index < 6 && line && *line; index++) {
+		unsigned long long start = 0, end = 0, flags = 0;
+		char *next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) == 3 && (start || end)) {
+			const char *kind = (flags & 0x100) ? "io" : (flags & 0x200) ? "mem" : "other";
+			if (index == 0)
+				snprintf(bar0, bar0len, "%s:0x%llx-0x%llx", kind, start, end);
+			int n = snprintf(bars + used, barslen - used, "%s%d:%s:0x%llx-0x%llx",
+					 used ? "," : "", index, kind, start, end);
+			if (n > 0 && (size_t)n < barslen - used)
+				used += (size_t)n;
+		}
+		line = next;
+	}
+	if (!used)
+		snprintf(bars, barslen, "-");
+}
+
 static void report_pci(void)
 {
 	char *names[MAX_DEVICES];
@@ -434,7 +466,7 @@ static void report_pci(void)
 
 	for (int i = 0; i < n; i++) {
 		char dir[PATH_MAX], path[PATH_MAX], vendor[32] = "", device[32] = "",
-		     class[32] = "", resource[256] = "", driver[64], bar[96], e1[128];
+		     class[32] = "", resource[2048] = "", driver[64], bar[96], e1[128];
 		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", names[i]);
 		snprintf(path, sizeof(path), "%s/vendor", dir);
 		read_text(path, vendor, sizeof(vendor));
@@ -446,18 +478,12 @@ static void report_pci(void)
 		read_text(path, resource, sizeof(resource));
 		driver_of(dir, driver, sizeof(driver));
 
-		unsigned long long start = 0, end = 0, flags = 0;
-		if (sscanf(resource, "%llx %llx %llx", &start, &end, &flags) != 3 ||
-		    (start == 0 && end == 0))
-			snprintf(bar, sizeof(bar), "none");
-		else
-			snprintf(bar, sizeof(bar), "%s:0x%llx-0x%llx",
-				 (flags & 0x100) ? "io" : (flags & 0x200) ? "mem" : "other",
-				 start, end);
+		char bars[512];
+		format_bars(resource, bar, sizeof(bar), bars, sizeof(bars));
 		/* sysfs prints 0x1af4; records use the lspci form 1af4:1000 */
-		emit("pci", "bdf=%s id=%s:%s class=%s bar0=%s driver=%s", names[i],
+		emit("pci", "bdf=%s id=%s:%s class=%s bar0=%s bars=%s driver=%s", names[i],
 		     vendor + (strncmp(vendor, "0x", 2) ? 0 : 2),
-		     device + (strncmp(device, "0x", 2) ? 0 : 2), class, bar,
+		     device + (strncmp(device, "0x", 2) ? 0 : 2), class, bar, bars,
 		     enc(driver, e1, sizeof(e1)));
 		free(names[i]);
 	}

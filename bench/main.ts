@@ -1,0 +1,142 @@
+/**
+ * npm run bench [-- --quick] [--rounds N]
+ *
+ * Each figure is a median over rounds, compared with the bare command it
+ * wraps, measured in the same run and interleaved A B A B so that drift in
+ * the machine's load falls on both sides:
+ *
+ *   cell     one cell booted by the harness (argv, launch, console parse,
+ *            verdict, reproduce script) against the same qemu-system-aarch64
+ *            argv spawned bare. Target: within 5%.
+ *   cli      the same cell through the whole CLI (`kvmatrix run --cell`),
+ *            node start-up and reports included, for information.
+ *   cache    deciding that a kernel is already built. Target: under 0.5 s.
+ *   warm     the 8 QEMU cells of the default matrix, warm. Target: under 10 s.
+ *   cold     (not with --quick) the QEMU cells of the default matrix from an
+ *            empty cache and an empty ccache, against the two bare `make Image`
+ *            builds in trees configured beforehand. Target: under 1.15x.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildGuestImage } from '../harness/guest/build-agent.js';
+import { diskImage } from '../harness/guest/disk.js';
+import { hostAccel } from '../harness/host/facts.js';
+import { defaultMatrixFile } from '../harness/host/install-paths.js';
+import { obtainKernel } from '../harness/kernel/build.js';
+import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../harness/kernel/cache.js';
+import { expandMatrix } from '../harness/matrix/expand.js';
+import { loadMatrix } from '../harness/matrix/load.js';
+import type { Cell, QemuVmmSpec } from '../harness/matrix/types.js';
+import { bootQemuCell } from '../harness/run/boot-cell.js';
+import { qemuCommand } from '../harness/vmm/qemu.js';
+import { cliPath } from '../test/support/cli.js';
+import { prepareBareTrees, timeBareMake } from './bare-make.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const roundsArg = args.indexOf('--rounds');
+const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 5;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
+const report = (name: string, a: number[], b: number[] | null, target: string) => {
+  const ma = median(a);
+  const line = b
+    ? `${name.padEnd(7)} harness ${fmt(ma).padStart(8)}  bare ${fmt(median(b)).padStart(8)}  ratio ${(ma / median(b)).toFixed(3)}  (${target}; n=${a.length})`
+    : `${name.padEnd(7)} ${fmt(ma).padStart(8)}  (${target}; n=${a.length})`;
+  console.log(line);
+};
+
+/** Wall time of a command, output to a file. */
+function timeSpawn(argv: string[], cwd: string, out: string, env?: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fd = openSync(out, 'w');
+    const started = performance.now();
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', fd, fd], env: env ?? process.env });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      closeSync(fd);
+      if (code !== 0 && code !== 1) reject(new Error(`${argv.join(' ')} exited ${code}; see ${out}`));
+      else resolve(performance.now() - started);
+    });
+  });
+}
+
+const layout = cacheLayout(resolveCacheRoot());
+ensureCacheDirs(layout);
+const matrix = loadMatrix(defaultMatrixFile);
+const cells = expandMatrix(matrix);
+const cell = cells.find((c) => c.id === 'patched/qemu-flat/legacy') as Cell & { vmm: QemuVmmSpec };
+const work = mkdtempSync(join(tmpdir(), 'kvmatrix-bench-'));
+console.log(`kvmatrix bench: ${availableParallelism()} cores, ${rounds} rounds, work in ${work}`);
+
+// make sure the kernel and agent exist before anything is timed
+const kernel = await obtainKernel(cell.kernel, { layout, jobs: availableParallelism(), ccache: true, logDir: join(work, 'log'), timeoutSec: 7200 });
+if (!kernel.ok) throw new Error(`cannot build ${cell.kernel.id}: ${kernel.message}`);
+const guest = await buildGuestImage(layout, cell.kernel.crossCompile);
+
+// cache decision, in process and through the CLI
+const decide: number[] = [];
+const decideCli: number[] = [];
+for (let i = 0; i < rounds; i++) {
+  const started = performance.now();
+  const again = await obtainKernel(cell.kernel, { layout, jobs: 2, ccache: true, logDir: join(work, 'log'), timeoutSec: 60 });
+  decide.push(performance.now() - started);
+  if (!again.ok || !again.cached) throw new Error('the cache decision did not find the kernel');
+  decideCli.push(await timeSpawn([process.execPath, cliPath, 'build', 'patched'], work, join(work, 'build.out')));
+}
+report('cache', decide, null, 'deciding a kernel is built, in process; target < 500 ms');
+report('cache', decideCli, null, '`kvmatrix build patched` whole CLI, node start-up included');
+
+// one cell: harness against bare QEMU, interleaved
+const bareDir = join(work, 'bare');
+mkdirSync(bareDir);
+writeFileSync(join(bareDir, 'blk1.img'), diskImage('blk1'));
+const bareArgv = qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks: { blk1: 'blk1.img' } }, { accel: hostAccel(), nonce: 'bench' }).argv;
+const harness: number[] = [];
+const bare: number[] = [];
+const cli: number[] = [];
+const cliBare: number[] = [];
+for (let i = 0; i < rounds; i++) {
+  const runDir = join(work, `run${i}`);
+  const started = performance.now();
+  const { judged } = await bootQemuCell(cell, kernel, guest, { runId: `bench${i}`, runDir, accel: hostAccel() });
+  harness.push(performance.now() - started);
+  if (judged.verdict !== 'pass') throw new Error(`bench cell did not pass: ${judged.reasons.join('; ')}`);
+  bare.push(await timeSpawn(bareArgv, bareDir, join(bareDir, 'console.log')));
+  cli.push(await timeSpawn([process.execPath, cliPath, 'run', '--cell', cell.id, '--out', join(work, 'cli')], work, join(work, 'cli.out')));
+  cliBare.push(await timeSpawn(bareArgv, bareDir, join(bareDir, 'console.log')));
+}
+report('cell', harness, bare, `${cell.id}, in process; target ratio <= 1.05`);
+report('cli', cli, cliBare, 'the same cell through the whole CLI');
+
+// the 8 QEMU cells, warm
+const warm: number[] = [];
+for (let i = 0; i < Math.min(rounds, 3); i++) {
+  warm.push(await timeSpawn([process.execPath, cliPath, 'run', '--filter', 'type=qemu', '--out', join(work, 'warm')], work, join(work, 'warm.out')));
+}
+report('warm', warm, null, '8 QEMU cells of the default matrix; target < 10 s');
+
+if (!quick) {
+  // cold: empty kvmatrix cache and empty ccache against two bare builds
+  const trees = await prepareBareTrees(layout, matrix.kernels, work);
+  const coldCache = join(work, 'cold-cache');
+  const env = { ...process.env, CCACHE_DIR: join(work, 'cold-ccache') };
+  const harnessCold = await timeSpawn(
+    [process.execPath, cliPath, 'run', '--filter', 'type=qemu', '--cache', coldCache, '--out', join(work, 'cold')],
+    work,
+    join(work, 'cold.out'),
+    env,
+  );
+  let bareBuilds = 0;
+  for (const tree of trees) bareBuilds += await timeBareMake(tree, availableParallelism());
+  report('cold', [harnessCold], [bareBuilds], 'default matrix QEMU cells from empty caches vs two bare make Image; target ratio < 1.15');
+  rmSync(coldCache, { recursive: true, force: true });
+}
+rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,50 @@
+/**
+ * A kernel that cannot be built is an `error` for its own cells, with a
+ * message that names what went wrong, and the rest of the matrix still runs.
+ */
+import { join } from 'node:path';
+import t from 'tap';
+import { projectRoot } from '../../harness/host/install-paths.js';
+import { kvmatrix, readResults } from '../support/cli.js';
+import { tempTree } from '../support/temp-tree.js';
+
+t.setTimeout(60 * 60 * 1000);
+
+const paths = `paths:\n  kernels: ${join(projectRoot, 'kernels')}\n  patches: ${join(projectRoot, 'patches')}\n`;
+
+t.test('a patch that does not apply fails its kernel, not the run', async (t) => {
+  // 6.1 already carries the fix: applying it forward again must fail
+  const dir = tempTree({
+    'm.yaml': `name: patch-error\n${paths}kernels:\n  twice:\n    definition: debian-6.1\n    patches: [murray-ioport-map.patch]\n  patched:\n    definition: debian-6.1\nvmms:\n  qemu-flat: { type: qemu, topology: flat }\ntransports: [legacy]\n`,
+  });
+  const run = await kvmatrix(['run', join(dir, 'm.yaml'), '--out', join(dir, 'results')]);
+  t.equal(run.code, 1, 'one cell not as expected');
+  const results = readResults(join(dir, 'results', 'latest'));
+  const twice = results.cells.find((c) => c.kernel === 'twice')!;
+  t.equal(twice.verdict, 'error');
+  t.equal(twice.console, null, 'never booted');
+  t.match(twice.reasons[0], /patch murray-ioport-map\.patch does not apply forward to kernel twice/);
+  const kernel = results.kernels.find((k) => k.id === 'twice')!;
+  t.equal(kernel.ok, false);
+  t.equal(kernel.stage, 'patch');
+  t.equal(results.cells.find((c) => c.kernel === 'patched')!.verdict, 'pass', 'the other kernel still ran');
+  t.match(run.stderr, /kernel twice: FAILED at patch/);
+});
+
+t.test('an option the config drops is an error naming the option and its fragment line', async (t) => {
+  // USB mass storage depends on USB and SCSI, which tinyconfig does not have
+  const dir = tempTree({
+    'kernels/dropped.yaml': `source:\n  tarball: /usr/src/linux-source-6.1.tar.xz\n  package: linux-source-6.1\nconfig:\n  fragments:\n    - ${join(projectRoot, 'kernels/fragments/virtio-pci-min.config')}\n    - extra.config\n`,
+    'kernels/extra.config': '# needs USB and SCSI\nCONFIG_USB_STORAGE=y\n',
+    'm.yaml': `name: config-error\npaths:\n  kernels: kernels\nkernels:\n  dropped:\n    definition: dropped\nvmms:\n  qemu-flat: { type: qemu, topology: flat }\ntransports: [legacy]\n`,
+  });
+  const run = await kvmatrix(['run', join(dir, 'm.yaml'), '--out', join(dir, 'results')]);
+  t.equal(run.code, 3, 'nothing could run');
+  const results = readResults(join(dir, 'results', 'latest'));
+  const kernel = results.kernels[0]!;
+  t.equal(kernel.stage, 'config');
+  t.match(kernel.message, /CONFIG_USB_STORAGE/);
+  t.match(kernel.logTail!.join('\n'), /extra\.config:2: CONFIG_USB_STORAGE=y was asked for but the final \.config is not set/);
+  t.equal(results.cells[0]!.verdict, 'error');
+  t.match(run.stderr, /no cell could be booted/);
+});

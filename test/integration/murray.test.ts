@@ -1,0 +1,119 @@
+/**
+ * The default matrix end to end: the real CLI builds both real kernels
+ * (or takes them from the cache), boots every QEMU cell under real QEMU with
+ * the real agent, and writes reports that real parsers read back.
+ *
+ * Uses the cache the user's runs use (KVMATRIX_CACHE or the XDG default),
+ * so on a fresh machine this is where the kernels are built, and on a
+ * developer's machine it reuses them.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import t, { type Test } from 'tap';
+import { parseTap, tapSyntaxErrors } from '../support/tap.js';
+import type { RunResults } from '../../harness/report/types.js';
+import { projectRoot } from '../../harness/host/install-paths.js';
+import { kvmatrix, makeSpy, readResults } from '../support/cli.js';
+import { tempTree } from '../support/temp-tree.js';
+
+t.setTimeout(60 * 60 * 1000);
+
+const spy = makeSpy();
+
+t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else passes', async (t) => {
+  const out = tempTree({}, 'kvmatrix-results-');
+  const first = await kvmatrix(['run', '--out', out], { spyDir: spy.dir });
+  t.equal(first.code, 0, `exit 0 because every cell went as expected\n${first.stderr.slice(-3000)}`);
+  const results = readResults(join(out, 'latest'));
+  t.equal(results.cells.length, 12);
+
+  const failing = results.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
+  t.equal(failing.verdict, 'fail');
+  t.equal(failing.status, 'as-expected');
+  // the devices behind ports 4-6 have their I/O BAR at 0x4000 and above
+  for (const name of ['rng2', 'net2', 'blk2']) {
+    const device = failing.devices.find((d) => d.name === name)!;
+    t.equal(device.bar0?.kind, 'io', `${name} has an I/O BAR0`);
+    t.ok(device.bar0!.start >= 0x4000, `${name} BAR0 at 0x${device.bar0!.start.toString(16)}`);
+    t.ok(device.problems.length > 0, `${name} has problems: ${device.problems.join('; ')}`);
+    t.ok(
+      failing.reasons.some((r) => r.startsWith(`${name} `) && /io BAR0 0x[4-6]000/.test(r)),
+      `a reason names ${name} and its BAR`,
+    );
+  }
+  for (const device of failing.devices.filter((d) => d.bar0 && d.bar0.start < 0x4000)) {
+    if (device.status !== null && device.status & 0x80) {
+      t.ok(failing.reasons.some((r) => r.startsWith(`${device.name} `) && /FAILED/.test(r)), `${device.name} left with FAILED is named`);
+    }
+  }
+
+  for (const cell of results.cells.filter((c) => c.vmmType === 'qemu' && c.id !== failing.id)) {
+    t.equal(cell.verdict, 'pass', `${cell.id} passes: ${cell.reasons.join('; ')}`);
+    t.equal(cell.devices.length, cell.topology === 'bridged' ? 6 : 3);
+    for (const device of cell.devices) {
+      t.equal(device.presented, cell.transport, `${cell.id} ${device.name} is ${cell.transport}`);
+      t.equal(device.check?.result, 'ok');
+    }
+  }
+  for (const cell of results.cells.filter((c) => c.vmmType === 'kvmtool')) {
+    t.equal(cell.verdict, 'skip');
+    t.match(cell.reasons[0], /kvmtool backend is not implemented/);
+  }
+  // legacy devices in the patched bridged cell sit at the same high BARs and work
+  const patched = results.cells.find((c) => c.id === 'patched/qemu-bridged/legacy')!;
+  t.ok(patched.devices.some((d) => d.bar0 && d.bar0.start >= 0x6000), 'the patched kernel works with a BAR at 0x6000');
+
+  await checkReportsAgree(t, join(out, 'latest'), results);
+
+  const reproduce = readFileSync(join(out, 'latest', failing.reproduce!), 'utf8');
+  t.match(reproduce, /qemu-system-aarch64/);
+  t.match(reproduce, /pcie-root-port,id=rp6/);
+
+  t.test('a second run with nothing changed runs no make', async (t) => {
+    spy.reset();
+    const second = await kvmatrix(['run', '--out', out, '--filter', 'type=qemu'], { spyDir: spy.dir });
+    t.equal(second.code, 0, second.stderr.slice(-2000));
+    t.same(spy.calls(), [], 'make was not run');
+    const again = readResults(join(out, 'latest'));
+    t.ok(again.kernels.every((k) => k.cached), 'both kernels came from the cache');
+    t.not(again.runId, results.runId);
+  });
+});
+
+t.test('expecting the bridged legacy cell to pass makes the run exit 1', async (t) => {
+  const dir = tempTree({});
+  const matrix = join(dir, 'pass.yaml');
+  const original = readFileSync(join(projectRoot, 'matrices/murray.yaml'), 'utf8');
+  writeFileSync(
+    matrix,
+    original
+      .replace('verdict: fail', 'verdict: pass')
+      .replace('kernels:\n', `paths:\n  kernels: ${join(projectRoot, 'kernels')}\n  patches: ${join(projectRoot, 'patches')}\nkernels:\n`),
+  );
+  const run = await kvmatrix(['run', matrix, '--out', join(dir, 'results'), '--cell', 'unpatched/qemu-bridged/legacy']);
+  t.equal(run.code, 1, run.stderr.slice(-2000));
+  const results = readResults(join(dir, 'results', 'latest'));
+  t.equal(results.cells[0]!.verdict, 'fail');
+  t.equal(results.cells[0]!.status, 'unexpected');
+  t.match(run.stdout, /not as expected: unpatched\/qemu-bridged\/legacy: fail, expected pass/);
+});
+
+async function checkReportsAgree(t: Test, runDir: string, results: RunResults): Promise<void> {
+  const tap = readFileSync(join(runDir, 'report.tap'), 'utf8');
+  const { final } = await parseTap(tap);
+  t.equal(final.ok, true, 'TAP: the run is ok');
+  t.equal(final.count, results.summary.total, 'TAP: one test point per cell');
+  t.equal(final.skip, results.summary.skipped, 'TAP: skips agree');
+  t.equal(final.fail, results.summary.unexpected, 'TAP: failures agree');
+  t.same(tapSyntaxErrors(final), [], 'TAP: no syntax errors');
+  t.match(tap, /ok 3 - unpatched\/qemu-bridged\/legacy: fails as expected\n  ---\n/);
+
+  const xml = readFileSync(join(runDir, 'junit.xml'), 'utf8');
+  t.equal(XMLValidator.validate(xml), true, 'JUnit: well-formed');
+  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites.testsuite;
+  t.equal(Number(suite.tests), results.summary.total, 'JUnit: tests');
+  t.equal(Number(suite.skipped), results.summary.skipped, 'JUnit: skipped');
+  t.equal(Number(suite.failures) + Number(suite.errors), results.summary.unexpected, 'JUnit: failures and errors');
+  t.equal((suite.testcase as unknown[]).length, results.summary.total);
+}
