@@ -136,13 +136,18 @@ function cachedKernel(
   const key = kernelKey(spec, plan, finalConfig);
   const entry = join(layout.kernels, shortKey(key));
   if (!existsSync(join(entry, 'meta.json'))) return null;
+  return entryKernel(spec.id, key, entry, true);
+}
+
+/** A published cache entry as a kernel; meta.json is written last, so its presence means complete. */
+function entryKernel(kernelId: string, key: string, entry: string, cached: boolean): Omit<BuiltKernel, 'durationMs'> {
   return {
-    kernelId: spec.id,
+    kernelId,
     key,
     image: join(entry, IMAGE_TARGET),
     config: join(entry, 'config'),
     buildLog: join(entry, 'build.log'),
-    cached: true,
+    cached,
   };
 }
 
@@ -202,15 +207,7 @@ async function buildLocked(
     );
     publishDir(staged, entry);
     progress('done');
-    return {
-      kernelId: spec.id,
-      key,
-      image: join(entry, IMAGE_TARGET),
-      config: join(entry, 'config'),
-      buildLog: join(entry, 'build.log'),
-      cached: false,
-      durationMs: elapsed(started),
-    };
+    return { ...entryKernel(spec.id, key, entry, false), durationMs: elapsed(started) };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Whether a process is still running. A zombie (killed, not yet reaped by
+ * its new parent) counts as gone: it runs nothing and holds no pipe.
+ */
+export function processRunning(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}

@@ -1,0 +1,77 @@
+/**
+ * The launcher against real processes (sh standing in for a VMM): the
+ * point is process-group handling, which only real processes can show.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { launchVmm } from '../../harness/vmm/launch.js';
+import { processRunning } from '../support/processes.js';
+import { tempTree } from '../support/temp-tree.js';
+
+
+t.test('a timeout kills the whole group, grandchildren holding the pipe included', async (t) => {
+  const dir = tempTree({});
+  const consolePath = join(dir, 'console.log');
+  // the grandchild keeps stdout open: without group kill the launch would wait for it
+  const script = 'sleep 300 & echo "grandchild $!"; sleep 300';
+  const started = performance.now();
+  const outcome = await launchVmm({ argv: ['sh', '-c', script], inputs: [] }, { consolePath, timeoutSec: 1, capBytes: 1 << 20 });
+  const elapsed = performance.now() - started;
+  t.equal(outcome.kind, 'timed-out');
+  t.ok(elapsed < 5000, `settled ${Math.round(elapsed)} ms after start`);
+  const pid = Number(/grandchild (\d+)/.exec(readFileSync(consolePath, 'utf8'))![1]);
+  t.ok(pid > 0);
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(processRunning(pid), false, `grandchild ${pid} is gone`);
+  t.ok(outcome.firstOutputMs !== null && outcome.firstOutputMs < 1000);
+});
+
+t.test('output past the cap is counted and dropped', async (t) => {
+  const dir = tempTree({});
+  const consolePath = join(dir, 'console.log');
+  const outcome = await launchVmm(
+    { argv: ['sh', '-c', 'head -c 100000 /dev/zero | tr "\\0" x'], inputs: [] },
+    { consolePath, timeoutSec: 10, capBytes: 4096 },
+  );
+  t.equal(outcome.kind, 'exited');
+  t.equal(outcome.consoleBytes, 100000);
+  t.equal(outcome.consoleTruncated, true);
+  t.equal(readFileSync(consolePath).length, 4096);
+});
+
+t.test('exit code, signal and stderr tail are reported', async (t) => {
+  const dir = tempTree({});
+  const outcome = await launchVmm(
+    { argv: ['sh', '-c', 'echo console; echo "qemu: bad option" >&2; exit 3'], inputs: [] },
+    { consolePath: join(dir, 'c.log'), timeoutSec: 10, capBytes: 1 << 20 },
+  );
+  t.equal(outcome.kind, 'exited');
+  if (outcome.kind === 'exited') t.equal(outcome.code, 3);
+  t.same(outcome.stderrTail, ['qemu: bad option']);
+  t.equal(readFileSync(join(dir, 'c.log'), 'utf8'), 'console\n');
+});
+
+t.test('a VMM that is not installed is a spawn failure, not a crash', async (t) => {
+  const dir = tempTree({});
+  const outcome = await launchVmm(
+    { argv: ['/nonexistent/qemu-system-aarch64'], inputs: [] },
+    { consolePath: join(dir, 'c.log'), timeoutSec: 10, capBytes: 1 << 20 },
+  );
+  t.equal(outcome.kind, 'spawn-failed');
+  if (outcome.kind === 'spawn-failed') t.match(outcome.message, /ENOENT/);
+});
+
+t.test('an abort stops the VM at once', async (t) => {
+  const dir = tempTree({});
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 200);
+  const started = performance.now();
+  const outcome = await launchVmm(
+    { argv: ['sleep', '300'], inputs: [] },
+    { consolePath: join(dir, 'c.log'), timeoutSec: 60, capBytes: 1 << 20, signal: controller.signal },
+  );
+  t.ok(performance.now() - started < 3000);
+  t.equal(outcome.kind, 'exited');
+  if (outcome.kind === 'exited') t.equal(outcome.signal, 'SIGKILL');
+});
