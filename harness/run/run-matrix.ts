@@ -138,7 +138,10 @@ async function bootOne(
 ): Promise<CellRecord> {
   if (!kernel.ok) {
     const reason = `kernel ${kernel.kernelId} not available: ${kernel.message}`;
-    return cellRecord(cell, judge(unbootedVerdict('error', reason, kernel.hint), cell.expect), null);
+    const verdict = unbootedVerdict('error', reason, kernel.hint);
+    // the end of the build log is usually the compiler's error
+    verdict.reasons.push(...kernel.logTail.slice(-10).map((line) => `  ${line}`));
+    return cellRecord(cell, judge(verdict, cell.expect), null);
   }
   if (!guest || guest instanceof AgentBuildError) {
     const reason = guest ? guest.message : 'no guest image';

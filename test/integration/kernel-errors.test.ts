@@ -46,5 +46,6 @@ t.test('an option the config drops is an error naming the option and its fragmen
   t.match(kernel.message, /CONFIG_USB_STORAGE/);
   t.match(kernel.logTail!.join('\n'), /extra\.config:2: CONFIG_USB_STORAGE=y was asked for but the final \.config is not set/);
   t.equal(results.cells[0]!.verdict, 'error');
+  t.match(results.cells[0]!.reasons.join('\n'), /extra\.config:2: CONFIG_USB_STORAGE=y/, 'the cell carries the log tail');
   t.match(run.stderr, /no cell could be booted/);
 });
