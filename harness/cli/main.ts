@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { projectRoot } from '../host/install-paths.js';
 import { InputError } from '../matrix/input-error.js';
+import { killAllGroups } from '../vmm/process-group.js';
 import { buildSubcommand } from './build-command.js';
 import { listSubcommand } from './list-command.js';
 import { EXIT } from './options.js';
@@ -23,6 +24,16 @@ const program = new Command('kvmatrix')
 program.addCommand(runSubcommand(version).exitOverride());
 program.addCommand(listSubcommand().exitOverride());
 program.addCommand(buildSubcommand().exitOverride());
+
+// VMs and builds run in process groups of their own, out of reach of the
+// terminal's Ctrl-C: take them down with the harness
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    killAllGroups();
+    process.stderr.write(`kvmatrix: ${signal}: stopped every VM and build it had started\n`);
+    process.exit(code);
+  });
+}
 
 try {
   await program.parseAsync(process.argv);

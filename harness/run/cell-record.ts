@@ -38,7 +38,8 @@ export function cellRecord(cell: Cell, judged: CellJudgement, boot: BootArtifact
       initStarted: obs?.times.initStarted ?? null,
       agentDone: obs?.times.agentDone ?? null,
     },
-    console: boot?.console ?? null,
+    // a VMM that never started booted nothing: no console to point at
+    console: boot && boot.launch.kind !== 'spawn-failed' ? boot.console : null,
     consoleBytes: boot?.launch.consoleBytes ?? 0,
     consoleTruncated: boot?.launch.consoleTruncated ?? false,
     consoleCapBytes: cell.boot.consoleCapBytes,

@@ -70,13 +70,19 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     settle(cellRecord(cell, judge(unbootedVerdict('skip', 'the kvmtool backend is not implemented in this version of kvmatrix'), cell.expect), null));
   }
 
-  const qemuBinaries = [...new Set(bootable.map((c) => c.vmm.binary))];
-  const [qemu, guest] = await Promise.all([
-    qemuBinaries.length > 0 ? toolVersion(qemuBinaries[0]!) : Promise.resolve(null),
-    bootable.length > 0 ? guestImage(options.layout, bootable[0]!.kernel.crossCompile) : Promise.resolve(null),
-  ]);
+  // a missing VMM is found before any kernel is built, not after
+  const versions = new Map<string, string | null>();
+  for (const binary of new Set(bootable.map((c) => c.vmm.binary))) versions.set(binary, await toolVersion(binary));
+  const qemu = [...versions.values()].find((v) => v !== null) ?? null;
+  const missing = bootable.filter((c) => versions.get(c.vmm.binary) === null);
+  for (const cell of missing) {
+    const verdict = unbootedVerdict('error', `${cell.vmm.binary} not found or does not run`, 'apt-get install qemu-system-arm, or set binary: in the matrix\'s VMM entry');
+    settle(cellRecord(cell, judge(verdict, cell.expect), null));
+  }
+  const runnable = bootable.filter((c) => versions.get(c.vmm.binary) !== null);
+  const guest = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.kernel.crossCompile) : null;
 
-  const kernelIds = [...new Set(bootable.map((c) => c.kernel.id))];
+  const kernelIds = [...new Set(runnable.map((c) => c.kernel.id))];
   const outcomes = new Map<string, KernelOutcome>();
   const buildQueue = pLimit(1);
   const bootQueue = pLimit(Math.max(1, options.bootJobs));
@@ -85,7 +91,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   await Promise.all(
     kernelIds.map((kernelId) =>
       buildQueue(async () => {
-        const spec = bootable.find((c) => c.kernel.id === kernelId)!.kernel;
+        const spec = runnable.find((c) => c.kernel.id === kernelId)!.kernel;
         const outcome = await obtainKernel(spec, {
           layout: options.layout,
           jobs: options.buildJobs,
@@ -97,7 +103,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
         });
         outcomes.set(kernelId, outcome);
         options.events?.kernelDone?.(outcome);
-        for (const cell of bootable.filter((c) => c.kernel.id === kernelId)) {
+        for (const cell of runnable.filter((c) => c.kernel.id === kernelId)) {
           boots.push(bootQueue(() => bootOne(cell, outcome, guest, options, runId, runDir).then(settle)));
         }
       }),

@@ -1,11 +1,15 @@
 /**
- * A kernel that cannot be built is an `error` for its own cells, with a
- * message that names what went wrong, and the rest of the matrix still runs.
+ * What goes wrong around the kernel under test: a kernel that cannot be
+ * built is an `error` for its own cells, with a message that names what went
+ * wrong, and the rest of the matrix still runs; a missing VMM is found
+ * before anything is built; an interrupt leaves no VM behind.
  */
 import { join } from 'node:path';
 import t from 'tap';
 import { projectRoot } from '../../harness/host/install-paths.js';
-import { kvmatrix, readResults } from '../support/cli.js';
+import { execa } from 'execa';
+import { cliPath, kvmatrix, makeSpy, readResults } from '../support/cli.js';
+import { childPids, processRunning } from '../support/processes.js';
 import { tempTree } from '../support/temp-tree.js';
 
 t.setTimeout(60 * 60 * 1000);
@@ -48,4 +52,43 @@ t.test('an option the config drops is an error naming the option and its fragmen
   t.equal(results.cells[0]!.verdict, 'error');
   t.match(results.cells[0]!.reasons.join('\n'), /extra\.config:2: CONFIG_USB_STORAGE=y/, 'the cell carries the log tail');
   t.match(run.stderr, /no cell could be booted/);
+});
+
+t.test('a missing QEMU is an error found before any kernel is built', async (t) => {
+  const spy = makeSpy();
+  const dir = tempTree({
+    'm.yaml': `name: no-qemu\n${paths}kernels:\n  patched:\n    definition: debian-6.1\nvmms:\n  q: { type: qemu, binary: /nonexistent/qemu-system-aarch64 }\ntransports: [legacy]\n`,
+  });
+  const run = await kvmatrix(['run', join(dir, 'm.yaml'), '--out', join(dir, 'results')], { spyDir: spy.dir });
+  t.equal(run.code, 3);
+  t.same(spy.calls(), [], 'no make ran');
+  const cell = readResults(join(dir, 'results', 'latest')).cells[0]!;
+  t.equal(cell.verdict, 'error');
+  t.match(cell.reasons[0], /\/nonexistent\/qemu-system-aarch64 not found/);
+  t.match(cell.hint ?? '', /apt-get install qemu-system-arm/);
+});
+
+t.test('SIGINT during a boot stops the VM and exits 130', async (t) => {
+  const dir = tempTree({
+    'm.yaml': `name: interrupt\n${paths}kernels:\n  patched:\n    definition: debian-6.1\nvmms:\n  q: { type: qemu }\ntransports: [legacy]\nboot:\n  timeout: 300\n  append: rdinit=/nonexistent root=/dev/nonexistent rootwait\n`,
+  });
+  const child = execa(process.execPath, [cliPath, 'run', join(dir, 'm.yaml'), '--out', join(dir, 'results')], { reject: false, stdin: 'ignore', all: true });
+  let vms: number[] = [];
+  await new Promise<void>((resolve) => {
+    void child.finally(resolve);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (!chunk.toString().includes(': booting')) return;
+      // give QEMU a moment to start, then note it by pid
+      setTimeout(() => {
+        vms = childPids(child.pid!).filter(processRunning);
+        resolve();
+      }, 1000);
+    });
+  });
+  t.ok(vms.length > 0, `the run has a VM running (pids ${vms.join(', ')})`);
+  child.kill('SIGINT');
+  const result = await child;
+  t.equal(result.exitCode, 130);
+  t.match(String(result.all), /SIGINT: stopped every VM and build/);
+  for (const pid of vms) t.equal(processRunning(pid), false, `pid ${pid} is gone`);
 });
