@@ -9,11 +9,17 @@ import { cellMark } from '../report/summary.js';
  * ends and when a cell starts or ends. No control characters, so that CI
  * logs stay readable.
  */
-export function plainEvents(write: (line: string) => void): RunEvents {
+export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000, now: () => number = Date.now): RunEvents {
+  const lastBeat = new Map<string, number>();
   return {
     kernel(progress: KernelProgress) {
       if (progress.line === undefined && progress.stage !== 'done' && progress.stage !== 'cached') {
         write(`kernel ${progress.kernelId}: ${stageText(progress.stage)}`);
+        lastBeat.set(progress.kernelId, now());
+      } else if (progress.line !== undefined && now() - (lastBeat.get(progress.kernelId) ?? 0) >= heartbeatMs) {
+        // a long build is not silent in a CI log: one line a minute, the latest make line
+        write(`kernel ${progress.kernelId}: still building: ${progress.line.trim().slice(0, 120)}`);
+        lastBeat.set(progress.kernelId, now());
       }
     },
     kernelDone(outcome: KernelOutcome) {
