@@ -1,6 +1,5 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
 import { loadMatrix } from '../matrix/load.js';
@@ -20,7 +19,7 @@ export function buildSubcommand() {
     .addOption(cacheOption())
     .addOption(new Option('--build-timeout <seconds>', 'limit for one kernel build').argParser(positiveSeconds).default(3600))
     .addOption(ccacheOption())
-    .addOption(new Option('--log-dir <dir>', 'where build logs go (default: a new temporary folder)'))
+    .addOption(new Option('--log-dir <dir>', 'where build logs go (default: a new folder under the system temporary folder)'))
     .action(async (kernelIds, opts) => {
       const matrix = loadMatrix(opts.matrix ?? defaultMatrixFile);
       for (const id of kernelIds) {
@@ -31,7 +30,8 @@ export function buildSubcommand() {
       const wanted = kernelIds.length > 0 ? matrix.kernels.filter((k) => kernelIds.includes(k.id)) : matrix.kernels;
       const layout = cacheLayout(resolveCacheRoot(opts.cache));
       ensureCacheDirs(layout);
-      const logRoot = opts.logDir ?? mkdtempSync(join(tmpdir(), 'kvmatrix-build-'));
+      // created only if something is actually built
+      const logRoot = opts.logDir ?? join(tmpdir(), `kvmatrix-build-${process.pid}-${Date.now()}`);
       const events = plainEvents((line) => process.stderr.write(`${line}\n`));
       const ccache = opts.ccache && (await ccacheAvailable());
       let failed = 0;

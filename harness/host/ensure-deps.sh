@@ -55,4 +55,6 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error >&2
+  # tap compiles its plugin list (package.json "tap.plugin") at build time
+  npx --no-install tap build >&2
 fi
