@@ -19,6 +19,8 @@ fi
 declare -A wanted=(
   [qemu-system-arm]=/usr/bin/qemu-system-aarch64
   [gcc-aarch64-linux-gnu]=/usr/bin/aarch64-linux-gnu-gcc
+  # the agent links statically against it; only a Recommends of the compiler
+  [libc6-dev-arm64-cross]=/usr/aarch64-linux-gnu/lib/libc.a
   [linux-source-6.1]=/usr/src/linux-source-6.1.tar.xz
   [flex]=/usr/bin/flex
   [bison]=/usr/bin/bison

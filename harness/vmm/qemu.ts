@@ -71,7 +71,9 @@ function deviceArgs(slot: DeviceSlot, transport: Transport, bus: string, files: 
     case 'rng':
       return ['-device', `virtio-rng-pci,${id},${mode},${bus}`];
     case 'net':
-      return ['-netdev', `user,id=${slot.name}-net`, '-device', `virtio-net-pci,${id},netdev=${slot.name}-net,${mode},${bus}`];
+      // romfile= : the guest boots its kernel directly and never runs the iPXE
+      // option ROM, so QEMU need not find it (Debian ships it apart, as ipxe-qemu)
+      return ['-netdev', `user,id=${slot.name}-net`, '-device', `virtio-net-pci,${id},netdev=${slot.name}-net,${mode},${bus},romfile=`];
     case 'blk': {
       const disk = files.disks[slot.name];
       if (!disk) throw new Error(`no disk image given for ${slot.name}`);
