@@ -6,7 +6,7 @@ import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cac
 import { describeDropped, findDroppedOptions } from './config-check.js';
 import { buildKey, configInputsKey, sha256, shortKey, type PatchIdentity } from './keys.js';
 import { withLock } from './lock.js';
-import { makeArgv } from './make.js';
+import { ccacheEnv, makeArgv } from './make.js';
 import { applyPatches, PatchError } from './patch.js';
 import { extractedSource, fileFingerprint } from './source.js';
 import { toolchainVersion } from './toolchain.js';
@@ -180,8 +180,7 @@ async function buildLocked(
     const make = (targets: string[], onLine?: (line: string) => void) =>
       runCommand(makeArgv(spec, { buildDir, jobs: ctx.jobs, ccache: ctx.ccache }, targets), {
         cwd: tree,
-        // every build has its own staging path: rewritten relative, ccache can share hits
-        env: { CCACHE_BASEDIR: work, CCACHE_NOHASHDIR: 'true' },
+        env: ccacheEnv(work),
         logPath,
         timeoutSec: ctx.timeoutSec,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
