@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N]
+ * npm run bench [-- --quick] [--rounds N] [--only cache,cell,nested,warm,cold]
  *
  * Each figure is a median over rounds, compared with the bare command it
  * wraps, measured in the same run and interleaved A B A B so that drift in
@@ -11,25 +11,33 @@
  *   cli      the same cell through the whole CLI (`kvmatrix run --cell`),
  *            node start-up and reports included, for information.
  *   cache    deciding that a kernel is already built. Target: under 0.5 s.
+ *   nested   one nested kvmtool cell (needs KVMATRIX_LKVM) against the same
+ *            nested host booted bare with the same initramfs. Target: within 5%.
  *   warm     the 8 QEMU cells of the default matrix, warm. Target: under 10 s.
  *   cold     (not with --quick) the QEMU cells of the default matrix from an
  *            empty cache and an empty ccache, against the two bare `make Image`
  *            builds in trees configured beforehand. Target: under 1.15x.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGuestImage } from '../harness/guest/build-agent.js';
 import { diskImage } from '../harness/guest/disk.js';
+import { nestedHostBase } from '../harness/guest/nested-base.js';
+import { NESTED_PATHS, nestedCellArchive, nestedDiskPath } from '../harness/guest/nested-initramfs.js';
 import { hostAccel } from '../harness/host/facts.js';
 import { defaultMatrixFile } from '../harness/host/install-paths.js';
 import { obtainKernel } from '../harness/kernel/build.js';
 import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../harness/kernel/cache.js';
 import { expandMatrix } from '../harness/matrix/expand.js';
 import { loadMatrix } from '../harness/matrix/load.js';
-import type { Cell, QemuVmmSpec } from '../harness/matrix/types.js';
+import type { Cell, KvmtoolVmmSpec, QemuVmmSpec } from '../harness/matrix/types.js';
 import { bootQemuCell } from '../harness/run/boot-cell.js';
+import { bootKvmtoolCell } from '../harness/run/boot-kvmtool-cell.js';
+import { lkvmRunArgs } from '../harness/vmm/kvmtool.js';
+import { inspectLkvm } from '../harness/vmm/lkvm.js';
+import { nestedHostCommand } from '../harness/vmm/nested-host.js';
 import { qemuCommand } from '../harness/vmm/qemu.js';
 import { cliPath } from '../test/support/cli.js';
 import { prepareBareTrees, timeBareMake } from './bare-make.js';
@@ -38,6 +46,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const roundsArg = args.indexOf('--rounds');
 const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 5;
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? new Set(args[onlyArg + 1]!.split(',')) : null;
+/** Whether a section runs: all of them, or those named by --only. */
+const want = (section: string) => only === null || only.has(section);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,48 +94,90 @@ if (!kernel.ok) throw new Error(`cannot build ${cell.kernel.id}: ${kernel.messag
 const guest = await buildGuestImage(layout, cell.kernel.crossCompile);
 
 // cache decision, in process and through the CLI
-const decide: number[] = [];
-const decideCli: number[] = [];
-for (let i = 0; i < rounds; i++) {
-  const started = performance.now();
-  const again = await obtainKernel(cell.kernel, { layout, jobs: 2, ccache: true, logDir: join(work, 'log'), timeoutSec: 60 });
-  decide.push(performance.now() - started);
-  if (!again.ok || !again.cached) throw new Error('the cache decision did not find the kernel');
-  decideCli.push(await timeSpawn([process.execPath, cliPath, 'build', 'patched'], work, join(work, 'build.out')));
+if (want('cache')) {
+  const decide: number[] = [];
+  const decideCli: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    const again = await obtainKernel(cell.kernel, { layout, jobs: 2, ccache: true, logDir: join(work, 'log'), timeoutSec: 60 });
+    decide.push(performance.now() - started);
+    if (!again.ok || !again.cached) throw new Error('the cache decision did not find the kernel');
+    decideCli.push(await timeSpawn([process.execPath, cliPath, 'build', 'patched'], work, join(work, 'build.out')));
+  }
+  report('cache', decide, null, 'deciding a kernel is built, in process; target < 500 ms');
+  report('cache', decideCli, null, '`kvmatrix build patched` whole CLI, node start-up included');
 }
-report('cache', decide, null, 'deciding a kernel is built, in process; target < 500 ms');
-report('cache', decideCli, null, '`kvmatrix build patched` whole CLI, node start-up included');
 
 // one cell: harness against bare QEMU, interleaved
-const bareDir = join(work, 'bare');
-mkdirSync(bareDir);
-writeFileSync(join(bareDir, 'blk1.img'), diskImage('blk1'));
-const bareArgv = qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks: { blk1: 'blk1.img' } }, { accel: hostAccel(), nonce: 'bench' }).argv;
-const harness: number[] = [];
-const bare: number[] = [];
-const cli: number[] = [];
-const cliBare: number[] = [];
-for (let i = 0; i < rounds; i++) {
-  const runDir = join(work, `run${i}`);
-  const started = performance.now();
-  const { judged } = await bootQemuCell(cell, kernel, guest, { runId: `bench${i}`, runDir, accel: hostAccel() });
-  harness.push(performance.now() - started);
-  if (judged.verdict !== 'pass') throw new Error(`bench cell did not pass: ${judged.reasons.join('; ')}`);
-  bare.push(await timeSpawn(bareArgv, bareDir, join(bareDir, 'console.log')));
-  cli.push(await timeSpawn([process.execPath, cliPath, 'run', '--cell', cell.id, '--out', join(work, 'cli')], work, join(work, 'cli.out')));
-  cliBare.push(await timeSpawn(bareArgv, bareDir, join(bareDir, 'console.log')));
+if (want('cell')) {
+  const bareDir = join(work, 'bare');
+  mkdirSync(bareDir);
+  writeFileSync(join(bareDir, 'blk1.img'), diskImage('blk1'));
+  const bareArgv = qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks: { blk1: 'blk1.img' } }, { accel: hostAccel(), nonce: 'bench' }).argv;
+  const harness: number[] = [];
+  const bare: number[] = [];
+  const cli: number[] = [];
+  const cliBare: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const runDir = join(work, `run${i}`);
+    const started = performance.now();
+    const { judged } = await bootQemuCell(cell, kernel, guest, { runId: `bench${i}`, runDir, accel: hostAccel() });
+    harness.push(performance.now() - started);
+    if (judged.verdict !== 'pass') throw new Error(`bench cell did not pass: ${judged.reasons.join('; ')}`);
+    bare.push(await timeSpawn(bareArgv, bareDir, join(bareDir, 'console.log')));
+    cli.push(await timeSpawn([process.execPath, cliPath, 'run', '--cell', cell.id, '--out', join(work, 'cli')], work, join(work, 'cli.out')));
+    cliBare.push(await timeSpawn(bareArgv, bareDir, join(bareDir, 'console.log')));
+  }
+  report('cell', harness, bare, `${cell.id}, in process; target ratio <= 1.05`);
+  report('cli', cli, cliBare, 'the same cell through the whole CLI');
 }
-report('cell', harness, bare, `${cell.id}, in process; target ratio <= 1.05`);
-report('cli', cli, cliBare, 'the same cell through the whole CLI');
+
+// one nested kvmtool cell: harness against the same nested host booted bare
+const lkvmPath = process.env.KVMATRIX_LKVM;
+if (!want('nested')) {
+  // not asked for
+} else if (!lkvmPath) {
+  console.log('nested  skipped: KVMATRIX_LKVM is not set (no static arm64 lkvm to boot kvmtool cells with)');
+} else {
+  const kcell = cells.find((c) => c.id === 'patched/kvmtool/legacy') as Cell & { vmm: KvmtoolVmmSpec };
+  const lkvm = inspectLkvm({ path: lkvmPath, from: 'KVMATRIX_LKVM' }, true);
+  if ('problem' in lkvm) throw new Error(lkvm.problem);
+  const plan = { mode: 'nested' as const, lkvm, host: kernel, layout };
+  const nestedDir = join(work, 'nested-bare');
+  mkdirSync(nestedDir);
+  const disks = { blk1: diskImage('blk1') };
+  const args = lkvmRunArgs(
+    kcell,
+    { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: { blk1: nestedDiskPath('blk1') } },
+    { nonce: 'bench', irqchip: 'gicv3' },
+  );
+  writeFileSync(
+    join(nestedDir, 'host-initramfs.cpio'),
+    Buffer.concat([readFileSync(nestedHostBase(layout, guest, lkvm, kernel)), nestedCellArchive(args, disks)]),
+  );
+  const nestedArgv = nestedHostCommand(kcell, { image: kernel.image, initrd: 'host-initramfs.cpio' }, { nonce: 'host', guestTimeoutSec: kcell.boot.timeoutSec }).argv;
+  const nestedHarness: number[] = [];
+  const nestedBare: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    const { judged } = await bootKvmtoolCell(kcell, kernel, guest, plan, { runId: `nested${i}`, runDir: join(work, `nested${i}`), accel: 'tcg' });
+    nestedHarness.push(performance.now() - started);
+    if (judged.verdict !== 'pass') throw new Error(`nested bench cell did not pass: ${judged.reasons.join('; ')}`);
+    nestedBare.push(await timeSpawn(nestedArgv, nestedDir, join(nestedDir, 'console.log')));
+  }
+  report('nested', nestedHarness, nestedBare, `${kcell.id}, nested kvmtool, in process; target ratio <= 1.05`);
+}
 
 // the 8 QEMU cells, warm
-const warm: number[] = [];
-for (let i = 0; i < Math.min(rounds, 3); i++) {
-  warm.push(await timeSpawn([process.execPath, cliPath, 'run', '--filter', 'type=qemu', '--out', join(work, 'warm')], work, join(work, 'warm.out')));
+if (want('warm')) {
+  const warm: number[] = [];
+  for (let i = 0; i < Math.min(rounds, 3); i++) {
+    warm.push(await timeSpawn([process.execPath, cliPath, 'run', '--filter', 'type=qemu', '--out', join(work, 'warm')], work, join(work, 'warm.out')));
+  }
+  report('warm', warm, null, '8 QEMU cells of the default matrix; target < 10 s');
 }
-report('warm', warm, null, '8 QEMU cells of the default matrix; target < 10 s');
 
-if (!quick) {
+if (!quick && want('cold')) {
   // cold: empty kvmatrix cache and empty ccache against two bare builds
   const trees = await prepareBareTrees(layout, matrix.kernels, work);
   const coldCache = join(work, 'cold-cache');

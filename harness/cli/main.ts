@@ -6,6 +6,7 @@ import { projectRoot } from '../host/install-paths.js';
 import { InputError } from '../matrix/input-error.js';
 import { killAllGroups } from '../vmm/process-group.js';
 import { buildSubcommand } from './build-command.js';
+import { doctorSubcommand } from './doctor-command.js';
 import { listSubcommand } from './list-command.js';
 import { EXIT } from './options.js';
 import { runSubcommand } from './run-command.js';
@@ -13,7 +14,7 @@ import { runSubcommand } from './run-command.js';
 const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 const program = new Command('kvmatrix')
-  .description('Boot arm64 kernels with and without a patch under QEMU, across virtio-pci transports and PCI topologies, and report every cell against the matrix\'s expectations.')
+  .description('Boot arm64 kernels with and without a patch under QEMU and kvmtool, across virtio-pci transports and PCI topologies, and report every cell against the matrix\'s expectations.')
   .version(version)
   .showHelpAfterError('(kvmatrix --help for usage)')
   .exitOverride()
@@ -24,6 +25,7 @@ const program = new Command('kvmatrix')
 program.addCommand(runSubcommand(version).exitOverride());
 program.addCommand(listSubcommand().exitOverride());
 program.addCommand(buildSubcommand().exitOverride());
+program.addCommand(doctorSubcommand().exitOverride());
 
 // VMs and builds run in process groups of their own, out of reach of the
 // terminal's Ctrl-C: take them down with the harness

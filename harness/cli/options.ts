@@ -1,4 +1,6 @@
-import { availableParallelism } from 'node:os';
+import { arch, availableParallelism } from 'node:os';
+import { canUseKvm } from '../host/facts.js';
+import type { KvmtoolHost } from '../run/kvmtool-plan.js';
 import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { loadMatrix } from '../matrix/load.js';
 import { expandMatrix } from '../matrix/expand.js';
@@ -36,6 +38,13 @@ export const cacheOption = () =>
 export const buildJobsOption = () =>
   new Option('--build-jobs <n>', 'make -j for kernel builds').argParser(positiveInt).default(availableParallelism());
 export const ccacheOption = () => new Option('--no-ccache', 'compile without ccache even when it is installed');
+export const lkvmOption = () =>
+  new Option('--lkvm <path>', 'static arm64 lkvm for kvmtool entries that do not name one (default: $KVMATRIX_LKVM)');
+
+/** What decides how kvmtool cells run on this machine. */
+export function kvmtoolHostFacts(cliLkvm: string | undefined): KvmtoolHost {
+  return { ...(cliLkvm ? { cliLkvm } : {}), env: process.env, arch: arch(), kvmUsable: canUseKvm() };
+}
 
 export interface LoadedSelection {
   matrix: Matrix;

@@ -13,7 +13,9 @@ import {
   ccacheOption,
   cellOption,
   filterOption,
+  kvmtoolHostFacts,
   loadSelection,
+  lkvmOption,
   positiveInt,
   positiveSeconds,
 } from './options.js';
@@ -31,6 +33,7 @@ export function runSubcommand(version: string) {
     .addOption(new Option('--timeout <seconds>', 'boot timeout per cell (default: the matrix\'s boot.timeout)').argParser(positiveSeconds))
     .addOption(new Option('--build-timeout <seconds>', 'limit for one kernel build').argParser(positiveSeconds).default(3600))
     .addOption(ccacheOption())
+    .addOption(lkvmOption())
     .action(async (matrixFile, opts) => {
       const { matrix, cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       const layout = cacheLayout(resolveCacheRoot(opts.cache));
@@ -47,6 +50,7 @@ export function runSubcommand(version: string) {
         ...(opts.timeout !== undefined ? { timeoutSec: opts.timeout } : {}),
         buildTimeoutSec: opts.buildTimeout,
         version,
+        kvmtoolHost: kvmtoolHostFacts(opts.lkvm),
         events: plainEvents((line) => process.stderr.write(`${line}\n`)),
       });
       process.stdout.write(renderSummary(results, runDir));

@@ -5,6 +5,8 @@ import type {
   CheckRecord,
   CheckResult,
   EndRecord,
+  KvmRecord,
+  LkvmRecord,
   PciRecord,
   RejectedRecord,
   VirtioRecord,
@@ -81,6 +83,8 @@ export class RecordCollector {
       pci: [],
       virtio: [],
       checks: [],
+      kvm: null,
+      lkvm: null,
       end: null,
       missingSeqs: [],
       rejected: this.rejected,
@@ -135,6 +139,7 @@ function addRecord(report: AgentReport, rec: Accepted): string | null {
         bdf: f.bdf,
         vendor: parseInt(id[1]!, 16),
         device: parseInt(id[2]!, 16),
+        subsystem: parsePciId(f.subsys),
         classCode: parseInt(f.class ?? '0', 16),
         bar0: parseBar(f.bar0, 0),
         bars: (f.bars ?? '-') === '-' ? [] : f.bars!.split(',').map(parseIndexedBar).filter((b): b is Bar => b !== null),
@@ -163,9 +168,29 @@ function addRecord(report: AgentReport, rec: Accepted): string | null {
         dev: f.dev,
         kind: f.kind ?? '?',
         result: f.result as CheckResult,
-        detail: f.detail === '-' ? '' : (f.detail ?? ''),
+        detail: text(f.detail),
       };
       report.checks.push(check);
+      return null;
+    }
+    case 'kvm': {
+      const states: KvmRecord['state'][] = ['ok', 'missing', 'unusable'];
+      if (!states.includes(f.state as KvmRecord['state'])) return 'kvm record without a known state';
+      report.kvm = { state: f.state as KvmRecord['state'], api: numberOrNull(f.api), randomWait: numberOrNull(f.random_wait), detail: text(f.detail) };
+      return null;
+    }
+    case 'lkvm': {
+      const results: LkvmRecord['result'][] = ['exited', 'signal', 'timeout', 'exec-failed', 'no-args'];
+      if (!results.includes(f.result as LkvmRecord['result'])) return 'lkvm record without a known result';
+      report.lkvm = {
+        result: f.result as LkvmRecord['result'],
+        code: numberOrNull(f.code),
+        signal: numberOrNull(f.signal),
+        after: numberOrNull(f.after),
+        seconds: numberOrNull(f.seconds),
+        guestBytes: numberOrNull(f.guest_bytes),
+        detail: text(f.detail),
+      };
       return null;
     }
     case 'end': {
@@ -180,6 +205,21 @@ function addRecord(report: AgentReport, rec: Accepted): string | null {
     default:
       return `unknown record kind "${rec.kind}"`;
   }
+}
+
+/** "1af4:0004" as numbers; null when absent or "-:-" (older agents, unreadable sysfs). */
+function parsePciId(text: string | undefined): { vendor: number; device: number } | null {
+  const m = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text ?? '');
+  return m ? { vendor: parseInt(m[1]!, 16), device: parseInt(m[2]!, 16) } : null;
+}
+
+function numberOrNull(value: string | undefined): number | null {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+function text(value: string | undefined): string {
+  return value === undefined || value === '-' ? '' : value;
 }
 
 function orNull(value: string | undefined): string | null {

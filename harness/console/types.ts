@@ -24,6 +24,8 @@ export interface PciRecord {
   bdf: string;
   vendor: number;
   device: number;
+  /** Subsystem vendor:device; for a legacy virtio device the device part is its virtio type. */
+  subsystem: { vendor: number; device: number } | null;
   classCode: number;
   bar0: Bar | null;
   /** Every assigned BAR; modern virtio devices have none at index 0. */
@@ -64,6 +66,29 @@ export interface BeginRecord {
   uptime: number;
 }
 
+/** A nested host's /dev/kvm, as its agent found it. */
+export interface KvmRecord {
+  state: 'ok' | 'missing' | 'unusable';
+  /** KVM_GET_API_VERSION; 12 on every kernel since 2.6.22. */
+  api: number | null;
+  /** Seconds the host agent waited for the host's random pool before running lkvm; -1 if it could not. */
+  randomWait: number | null;
+  detail: string;
+}
+
+/** How lkvm ended inside a nested host. */
+export interface LkvmRecord {
+  result: 'exited' | 'signal' | 'timeout' | 'exec-failed' | 'no-args';
+  code: number | null;
+  signal: number | null;
+  /** The host agent's own limit, for result timeout. */
+  after: number | null;
+  seconds: number | null;
+  /** Bytes lkvm wrote to its stdout: lkvm's banner and the guest's console. */
+  guestBytes: number | null;
+  detail: string;
+}
+
 export interface EndRecord {
   records: number;
   uptime: number;
@@ -81,6 +106,9 @@ export interface AgentReport {
   pci: PciRecord[];
   virtio: VirtioRecord[];
   checks: CheckRecord[];
+  /** Nested host records; null on a guest. */
+  kvm: KvmRecord | null;
+  lkvm: LkvmRecord | null;
   end: EndRecord | null;
   /** Records the agent sent, by sequence number, that never arrived intact. */
   missingSeqs: number[];

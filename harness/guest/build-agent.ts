@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeFailure, runCommand, succeeded } from '../host/command.js';
-import { agentSourceFile } from '../host/install-paths.js';
+import { agentHeaderFiles, agentSourceFiles } from '../host/install-paths.js';
 import { publishDir, stagingDir, type CacheLayout } from '../kernel/cache.js';
 import { sha256, shortKey } from '../kernel/keys.js';
 import { toolchainVersion } from '../kernel/toolchain.js';
@@ -29,12 +29,12 @@ export class AgentBuildError extends Error {
  * the compiler.
  */
 export async function buildGuestImage(layout: CacheLayout, crossCompile: string): Promise<GuestImage> {
-  const source = readFileSync(agentSourceFile);
+  const sources = [...agentSourceFiles, ...agentHeaderFiles].map((file) => sha256(readFileSync(file)));
   const toolchain = await toolchainVersion(crossCompile);
   if (!toolchain) {
     throw new AgentBuildError(`cannot build the guest agent: ${crossCompile}gcc not found (apt-get install gcc-aarch64-linux-gnu)`);
   }
-  const key = sha256(JSON.stringify({ v: 1, source: sha256(source), flags: AGENT_CFLAGS, toolchain }));
+  const key = sha256(JSON.stringify({ v: 2, sources, flags: AGENT_CFLAGS, toolchain }));
   const entry = join(layout.agent, shortKey(key));
   const result: GuestImage = { agent: join(entry, 'kvmatrix-agent'), initramfs: join(entry, 'initramfs.cpio.gz'), key };
   if (existsSync(result.initramfs)) return result;
@@ -42,7 +42,7 @@ export async function buildGuestImage(layout: CacheLayout, crossCompile: string)
   const staged = stagingDir(layout, 'agent');
   const log = join(staged, 'compile.log');
   const compile = await runCommand(
-    [`${crossCompile}gcc`, ...AGENT_CFLAGS, '-o', join(staged, 'kvmatrix-agent'), agentSourceFile],
+    [`${crossCompile}gcc`, ...AGENT_CFLAGS, '-o', join(staged, 'kvmatrix-agent'), ...agentSourceFiles],
     { logPath: log },
   );
   if (!succeeded(compile)) {

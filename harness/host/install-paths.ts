@@ -24,4 +24,7 @@ function findRoot(start: string): string {
 }
 
 export const defaultMatrixFile = join(projectRoot, 'matrices', 'murray.yaml');
-export const agentSourceFile = join(projectRoot, 'harness', 'guest', 'agent', 'kvmatrix-agent.c');
+const agentDir = join(projectRoot, 'harness', 'guest', 'agent');
+/** The agent's C sources, compiled together; the header is part of its cache key. */
+export const agentSourceFiles = [join(agentDir, 'kvmatrix-agent.c'), join(agentDir, 'nested-host.c')];
+export const agentHeaderFiles = [join(agentDir, 'agent.h')];

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
  *   configs/<key>.config  final .config for a set of configuration inputs
  *   kernels/<key>/        Image, config, build.log, meta.json
  *   agent/<key>/          the compiled guest agent and its initramfs
+ *   nested/<key>/         a nested kvmtool host's shared initramfs part
  *   fingerprints/         remembered sha256 of large source files
  *   locks/                one lock per key being produced
  *   staging/              work in progress; safe to delete when no run is active
@@ -22,6 +23,7 @@ export interface CacheLayout {
   configs: string;
   kernels: string;
   agent: string;
+  nested: string;
   fingerprints: string;
   locks: string;
   staging: string;
@@ -42,6 +44,7 @@ export function cacheLayout(root: string): CacheLayout {
     configs: join(root, 'configs'),
     kernels: join(root, 'kernels'),
     agent: join(root, 'agent'),
+    nested: join(root, 'nested'),
     fingerprints: join(root, 'fingerprints'),
     locks: join(root, 'locks'),
     staging: join(root, 'staging'),

@@ -36,11 +36,26 @@ export function loadMatrix(matrixFile: string): Matrix {
     };
   });
 
-  const vmms: VmmSpec[] = Object.entries(raw.vmms).map(([id, v]) =>
-    v.type === 'qemu'
-      ? { id, type: 'qemu', topology: v.topology, ports: v.ports, binary: v.binary }
-      : { id, type: 'kvmtool', ...(v.lkvm ? { lkvm: resolve(base, v.lkvm) } : {}) },
-  );
+  const vmms: VmmSpec[] = Object.entries(raw.vmms).map(([id, v]): VmmSpec => {
+    if (v.type === 'qemu') return { id, type: 'qemu', topology: v.topology, ports: v.ports, binary: v.binary };
+    if (v.host_kernel !== undefined && !raw.kernels[v.host_kernel]) {
+      throw new InputError(
+        `no kernel "${v.host_kernel}" in this matrix to boot as the nested host (it has: ${Object.keys(raw.kernels).join(', ')})`,
+        loaded.locate(['vmms', id, 'host_kernel']),
+      );
+    }
+    const hostKernel = v.host_kernel ?? (raw.kernels.patched ? 'patched' : undefined);
+    return {
+      id,
+      type: 'kvmtool',
+      ...(v.lkvm ? { lkvm: resolve(base, v.lkvm) } : {}),
+      mode: v.mode,
+      transportFlag: v.transport_flag,
+      ...(hostKernel ? { hostKernel } : {}),
+      qemuBinary: v.qemu,
+      ...(v.host_memory ? { hostMemoryMiB: v.host_memory } : {}),
+    };
+  });
 
   raw.expect.forEach((rule, index) => {
     const known: Record<string, string[]> = {

@@ -4,7 +4,7 @@
  * types.ts. Objects are strict: a misspelt key is an error, not ignored.
  */
 import { z } from 'zod';
-import { CELL_KEYS, DEVICE_KINDS, TOPOLOGIES, TRANSPORTS } from './types.js';
+import { CELL_KEYS, DEVICE_KINDS, KVMTOOL_MODES, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
 
 const id = z
   .string()
@@ -54,6 +54,11 @@ const qemuVmm = z.strictObject({
 const kvmtoolVmm = z.strictObject({
   type: z.literal('kvmtool'),
   lkvm: z.string().min(1).optional(),
+  mode: z.enum(KVMTOOL_MODES).default('auto'),
+  transport_flag: z.enum(TRANSPORT_FLAGS).default('virtio-transport'),
+  host_kernel: id.optional(),
+  qemu: z.string().min(1).default('qemu-system-aarch64'),
+  host_memory: z.int().min(256).optional(),
 });
 
 const whenSchema = z.strictObject(

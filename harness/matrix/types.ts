@@ -50,10 +50,30 @@ export interface QemuVmmSpec {
   binary: string;
 }
 
+/** native: lkvm on this arm64 KVM host; nested: inside a QEMU virt host; auto: native when it can. */
+export const KVMTOOL_MODES = ['auto', 'native', 'nested'] as const;
+export type KvmtoolMode = (typeof KVMTOOL_MODES)[number];
+
+/**
+ * How an lkvm is told to put virtio on PCI: --virtio-transport pci|pci-legacy
+ * since 2023, --force-pci (legacy only) before.
+ */
+export const TRANSPORT_FLAGS = ['virtio-transport', 'force-pci'] as const;
+export type TransportFlag = (typeof TRANSPORT_FLAGS)[number];
+
 export interface KvmtoolVmmSpec {
   id: string;
   type: 'kvmtool';
+  /** Absolute path pinned by the matrix; otherwise --lkvm or KVMATRIX_LKVM. */
   lkvm?: string;
+  mode: KvmtoolMode;
+  transportFlag: TransportFlag;
+  /** Matrix kernel id the nested host boots; by default the kernel named "patched". */
+  hostKernel?: string;
+  /** The QEMU that runs a nested host. */
+  qemuBinary: string;
+  /** Nested host memory, MiB; by default the guest's plus 512. */
+  hostMemoryMiB?: number;
 }
 
 export type VmmSpec = QemuVmmSpec | KvmtoolVmmSpec;

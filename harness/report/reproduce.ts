@@ -8,6 +8,13 @@ export interface ReproduceInfo {
   argv: readonly string[];
   /** Files the command needs; the script stops with a clear message if one is gone. */
   inputs: readonly string[];
+  /** A command run first, its output written to a file (a nested host's initramfs). */
+  prepare?: ReproducePrepare;
+}
+
+export interface ReproducePrepare {
+  argv: readonly string[];
+  stdout: string;
 }
 
 /**
@@ -26,6 +33,7 @@ export function renderReproduceScript(info: ReproduceInfo): string {
     `for f in ${info.inputs.map(shellQuote).join(' ')}; do`,
     '  [ -e "$f" ] || { echo "reproduce: $f is missing; rebuild with kvmatrix build" >&2; exit 1; }',
     'done',
+    ...(info.prepare ? [`${info.prepare.argv.map(shellQuote).join(' ')} > ${shellQuote(info.prepare.stdout)}`] : []),
     `exec ${argvLines(info.argv).join(' \\\n  ')}`,
   ];
   return `${lines.join('\n')}\n`;

@@ -64,9 +64,21 @@ export function renderSummary(results: RunResults, runDir: string): string {
     for (const reason of cell.reasons.slice(0, 8)) lines.push(`  ${reason}`);
     if (cell.hint) lines.push(`  hint: ${cell.hint}`);
   }
+  const barCells = results.cells.filter((c) => c.devices.some((d) => d.bars.length > 0) && (c.vmmType === 'kvmtool' || c.verdict === 'fail'));
+  if (barCells.length > 0) lines.push('device BARs (kvmtool cells and failed cells; legacy devices decode through BAR0, an I/O BAR):');
+  for (const cell of barCells) lines.push(`  ${cell.id}: ${cell.devices.map(deviceBar).join(', ')}`);
   for (const kernel of results.kernels.filter((k) => !k.ok)) {
     lines.push(`kernel ${kernel.id} not built (${kernel.stage}): ${kernel.message}`);
   }
   lines.push(`results: ${runDir}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** "rng1 io 0x6200" from BAR0, or the first assigned BAR when BAR0 is empty (modern devices). */
+function deviceBar(device: CellRecord['devices'][number]): string {
+  const bar = device.bar0 ?? device.bars[0];
+  if (!bar) return `${device.name} no BAR`;
+  const where = `${bar.kind} 0x${bar.start.toString(16)}`;
+  const status = device.problems.length > 0 ? ' (failed)' : '';
+  return `${device.name} ${bar.index === 0 ? '' : `BAR${bar.index} `}${where}${status}`;
 }

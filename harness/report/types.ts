@@ -1,4 +1,5 @@
-import type { IncidentKind } from '../console/types.js';
+import type { IncidentKind, KvmRecord, LkvmRecord } from '../console/types.js';
+import type { LkvmOrigin } from '../vmm/lkvm.js';
 import type { KernelStage } from '../kernel/types.js';
 import type { ExpectedVerdict, Topology, Transport } from '../matrix/types.js';
 import type { DeviceOutcome, ExpectationStatus, Verdict } from '../verdict/types.js';
@@ -84,6 +85,23 @@ export interface CellRecord {
   command: string[] | null;
   /** Last console lines, cleaned, for readers without the log. */
   consoleTail: string[];
+  /** How a kvmtool cell ran: which lkvm, and for a nested cell what its host saw. */
+  kvmtool?: KvmtoolArtifacts;
+}
+
+export interface KvmtoolArtifacts {
+  mode: 'native' | 'nested';
+  lkvm: { path: string; from: LkvmOrigin };
+  /** lkvm's arguments after the program name, as it ran them. */
+  lkvmArgs: string[];
+  /** Nested only: the matrix kernel the host booted, and what the host agent reported. */
+  hostKernel?: string;
+  kvm?: KvmRecord | null;
+  lkvmEnd?: LkvmRecord | null;
+  lkvmStderr?: string[];
+  hostIncidents?: { kind: IncidentKind; line: number; summary: string }[];
+  /** The guest's console without the host's lines, relative to the run folder. */
+  guestConsole?: string;
 }
 
 export interface RunSummary {

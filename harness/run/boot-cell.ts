@@ -7,11 +7,12 @@ import { diskImage } from '../guest/disk.js';
 import type { GuestImage } from '../guest/build-agent.js';
 import type { BuiltKernel } from '../kernel/types.js';
 import type { Cell, QemuVmmSpec } from '../matrix/types.js';
-import { renderReproduceScript } from '../report/reproduce.js';
+import { renderReproduceScript, type ReproducePrepare } from '../report/reproduce.js';
 import { decideCell, judge } from '../verdict/decide.js';
 import type { CellJudgement } from '../verdict/types.js';
 import { launchVmm } from '../vmm/launch.js';
 import { qemuCommand, type QemuAccel } from '../vmm/qemu.js';
+import type { VmmCommand } from '../vmm/types.js';
 import type { BootArtifacts } from './cell-record.js';
 
 export interface BootContext {
@@ -50,7 +51,6 @@ export async function bootQemuCell(
   const nonce = randomBytes(8).toString('hex');
   const command = qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks }, { accel: ctx.accel, nonce });
   const consolePath = join(dir, 'console.log');
-  const reproducePath = join(dir, 'reproduce.sh');
 
   const launch = await launchVmm(command, {
     consolePath,
@@ -62,18 +62,7 @@ export async function bootQemuCell(
   });
   const observation = parseConsole(readFileSync(consolePath).toString('utf8'), { nonce });
   const judged = judge(decideCell(cell, launch, observation), cell.expect);
-  writeFileSync(
-    reproducePath,
-    renderReproduceScript({
-      cellId: cell.id,
-      runId: ctx.runId,
-      verdict: judged.verdict,
-      expected: judged.expected,
-      argv: command.argv,
-      inputs: command.inputs,
-    }),
-    { mode: 0o755 },
-  );
+  const reproducePath = writeReproduce(dir, cell, ctx.runId, judged, command);
   return {
     judged,
     boot: {
@@ -84,4 +73,30 @@ export async function bootQemuCell(
       command: command.argv,
     },
   };
+}
+
+/** reproduce.sh in the cell folder; `prepare` runs first with its output to a file. */
+export function writeReproduce(
+  dir: string,
+  cell: Cell,
+  runId: string,
+  judged: CellJudgement,
+  command: VmmCommand,
+  prepare?: ReproducePrepare,
+): string {
+  const path = join(dir, 'reproduce.sh');
+  writeFileSync(
+    path,
+    renderReproduceScript({
+      cellId: cell.id,
+      runId,
+      verdict: judged.verdict,
+      expected: judged.expected,
+      argv: command.argv,
+      inputs: command.inputs,
+      ...(prepare ? { prepare } : {}),
+    }),
+    { mode: 0o755 },
+  );
+  return path;
 }

@@ -1,16 +1,20 @@
 import type { ConsoleObservation } from '../console/types.js';
 import type { Cell } from '../matrix/types.js';
-import type { CellRecord } from '../report/types.js';
+import type { CellRecord, KvmtoolArtifacts } from '../report/types.js';
 import type { CellJudgement } from '../verdict/types.js';
 import type { LaunchOutcome } from '../vmm/types.js';
 
+export type { KvmtoolArtifacts };
+
 export interface BootArtifacts {
   launch: LaunchOutcome;
+  /** The guest's console, parsed (for a nested cell, the relayed part). */
   observation: ConsoleObservation;
   /** Relative to the run folder. */
   console: string;
   reproduce: string;
   command: string[];
+  kvmtool?: KvmtoolArtifacts;
 }
 
 /** The results.json record of one cell, booted or not. */
@@ -46,5 +50,6 @@ export function cellRecord(cell: Cell, judged: CellJudgement, boot: BootArtifact
     reproduce: boot?.reproduce ?? null,
     command: boot?.command ?? null,
     consoleTail: obs?.tail.slice(-20) ?? [],
+    ...(boot?.kvmtool ? { kvmtool: boot.kvmtool } : {}),
   };
 }

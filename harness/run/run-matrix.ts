@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -7,7 +7,7 @@ import { AgentBuildError, buildGuestImage, type GuestImage } from '../guest/buil
 import { toolVersion } from '../host/facts.js';
 import { ensureCacheDirs, writeFileAtomic, type CacheLayout } from '../kernel/cache.js';
 import { obtainKernel } from '../kernel/build.js';
-import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
+import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
 import { renderJunit } from '../report/junit.js';
 import { summarize } from '../report/summary.js';
@@ -16,6 +16,8 @@ import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults } f
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
 import { bootQemuCell } from './boot-cell.js';
+import { bootKvmtoolCell, type KvmtoolPlan } from './boot-kvmtool-cell.js';
+import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolHost } from './kvmtool-plan.js';
 import { cellRecord } from './cell-record.js';
 import { newRunId } from './run-id.js';
 
@@ -42,6 +44,8 @@ export interface RunOptions {
   timeoutSec?: number;
   buildTimeoutSec: number;
   version: string;
+  /** Where lkvm may come from and whether this host runs arm64 KVM itself. */
+  kvmtoolHost: KvmtoolHost;
   events?: RunEvents;
   /** Console of a single booted cell, as it arrives (for `boot`). */
   live?: Writable;
@@ -50,49 +54,62 @@ export interface RunOptions {
 
 /**
  * Runs cells: builds each kernel they need (one at a time, each with all
- * cores), boots a kernel's cells as soon as it is ready, and writes
- * results.json, report.tap and junit.xml into a new run folder.
+ * cores; a nested kvmtool cell also needs its host's kernel), boots a cell
+ * as soon as its kernels are ready, and writes results.json, report.tap and
+ * junit.xml into a new run folder.
  */
 export async function runMatrix(options: RunOptions): Promise<{ results: RunResults; runDir: string }> {
+  // a wrong lkvm is bad input: refused before anything is built or written
+  const kvmtoolPlans = planKvmtoolCells(
+    options.matrix,
+    options.cells.filter((c): c is KvmtoolCell => c.vmm.type === 'kvmtool'),
+    options.kvmtoolHost,
+  );
   const startedAt = new Date();
   const runId = newRunId(startedAt);
   const runDir = join(options.outRoot, runId);
   mkdirSync(join(runDir, 'cells'), { recursive: true });
   ensureCacheDirs(options.layout);
 
-  const bootable = options.cells.filter((c): c is Cell & { vmm: QemuVmmSpec } => c.vmm.type === 'qemu');
   const records = new Map<string, CellRecord>();
   const settle = (record: CellRecord) => {
     records.set(record.id, record);
     options.events?.cellDone?.(record);
   };
-  for (const cell of options.cells.filter((c) => c.vmm.type === 'kvmtool')) {
-    settle(cellRecord(cell, judge(unbootedVerdict('skip', 'the kvmtool backend is not implemented in this version of kvmatrix'), cell.expect), null));
+  const unbooted = (cell: Cell, verdict: 'skip' | 'error', reason: string, hint?: string) =>
+    settle(cellRecord(cell, judge(unbootedVerdict(verdict, reason, hint), cell.expect), null));
+
+  const bootPlans: BootPlan[] = options.cells
+    .filter((c): c is QemuCell => c.vmm.type === 'qemu')
+    .map((cell) => ({ cell, kind: 'qemu' as const, binary: cell.vmm.binary }));
+  for (const plan of kvmtoolPlans) {
+    if (plan.action !== 'boot') unbooted(plan.cell, plan.action, plan.reason, plan.hint);
+    else bootPlans.push({ cell: plan.cell, kind: 'kvmtool', plan, binary: plan.mode === 'nested' ? plan.cell.vmm.qemuBinary : null });
   }
 
   // a missing VMM is found before any kernel is built, not after
   const versions = new Map<string, string | null>();
-  for (const binary of new Set(bootable.map((c) => c.vmm.binary))) versions.set(binary, await toolVersion(binary));
-  const qemu = [...versions.values()].find((v) => v !== null) ?? null;
-  const missing = bootable.filter((c) => versions.get(c.vmm.binary) === null);
-  for (const cell of missing) {
-    const verdict = unbootedVerdict('error', `${cell.vmm.binary} not found or does not run`, 'apt-get install qemu-system-arm, or set binary: in the matrix\'s VMM entry');
-    settle(cellRecord(cell, judge(verdict, cell.expect), null));
+  for (const binary of new Set(bootPlans.map((p) => p.binary).filter((b): b is string => b !== null))) {
+    versions.set(binary, await toolVersion(binary));
   }
-  const runnable = bootable.filter((c) => versions.get(c.vmm.binary) !== null);
-  const guest = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.kernel.crossCompile) : null;
+  const qemu = [...versions.values()].find((v) => v !== null) ?? null;
+  const runnable = bootPlans.filter((p) => {
+    if (p.binary === null || versions.get(p.binary) !== null) return true;
+    unbooted(p.cell, 'error', `${p.binary} not found or does not run`, "apt-get install qemu-system-arm, or set the matrix VMM entry's binary or qemu");
+    return false;
+  });
+  const guest = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile) : null;
 
-  const kernelIds = [...new Set(runnable.map((c) => c.kernel.id))];
+  const specs = new Map(options.matrix.kernels.map((k) => [k.id, k]));
   const outcomes = new Map<string, KernelOutcome>();
+  const building = new Map<string, Promise<KernelOutcome>>();
   const buildQueue = pLimit(1);
   const bootQueue = pLimit(Math.max(1, options.bootJobs));
-  const boots: Promise<void>[] = [];
-
-  await Promise.all(
-    kernelIds.map((kernelId) =>
-      buildQueue(async () => {
-        const spec = runnable.find((c) => c.kernel.id === kernelId)!.kernel;
-        const outcome = await obtainKernel(spec, {
+  const ready = (kernelId: string): Promise<KernelOutcome> => {
+    let promise = building.get(kernelId);
+    if (!promise) {
+      promise = buildQueue(() =>
+        obtainKernel(specs.get(kernelId)!, {
           layout: options.layout,
           jobs: options.buildJobs,
           ccache: options.ccache,
@@ -100,16 +117,30 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
           timeoutSec: options.buildTimeoutSec,
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.events?.kernel ? { onProgress: options.events.kernel } : {}),
-        });
+        }),
+      ).then((outcome) => {
         outcomes.set(kernelId, outcome);
         options.events?.kernelDone?.(outcome);
-        for (const cell of runnable.filter((c) => c.kernel.id === kernelId)) {
-          boots.push(bootQueue(() => bootOne(cell, outcome, guest, options, runId, runDir).then(settle)));
-        }
-      }),
-    ),
+        return outcome;
+      });
+      building.set(kernelId, promise);
+    }
+    return promise;
+  };
+  // builds are queued in matrix order of the cells that need them
+  const hostOf = (p: BootPlan) => (p.kind === 'kvmtool' && p.plan.mode === 'nested' ? p.plan.hostKernel : null);
+  for (const p of runnable) {
+    void ready(p.cell.kernel.id);
+    const host = hostOf(p);
+    if (host) void ready(host);
+  }
+  await Promise.all(
+    runnable.map(async (p) => {
+      const host = hostOf(p);
+      const [kernel, hostKernel] = await Promise.all([ready(p.cell.kernel.id), host ? ready(host) : null]);
+      settle(await bootQueue(() => bootOne(p, kernel, hostKernel, guest, options, runId, runDir)));
+    }),
   );
-  await Promise.all(boots);
 
   const results: RunResults = {
     schema: RESULTS_SCHEMA,
@@ -123,7 +154,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     finishedAt: new Date().toISOString(),
     host: { arch: arch(), node: process.version, qemu, accel: options.accel, kvmatrix: options.version },
     selection: options.selection,
-    kernels: kernelIds.map((id) => kernelRecord(outcomes.get(id)!)),
+    kernels: [...building.keys()].map((id) => kernelRecord(outcomes.get(id)!)),
     // matrix order, whatever order the cells finished in
     cells: options.cells.map((c) => records.get(c.id)!),
     summary: { total: 0, asExpected: 0, unexpected: 0, skipped: 0, byVerdict: { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0 } },
@@ -134,35 +165,70 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   return { results, runDir };
 }
 
+type QemuCell = Cell & { vmm: QemuVmmSpec };
+
+type BootPlan =
+  | { cell: QemuCell; kind: 'qemu'; binary: string }
+  | { cell: KvmtoolCell; kind: 'kvmtool'; plan: KvmtoolCellPlan & { action: 'boot' }; binary: string | null };
+
 async function bootOne(
-  cell: Cell & { vmm: QemuVmmSpec },
+  p: BootPlan,
   kernel: KernelOutcome,
+  hostKernel: KernelOutcome | null,
   guest: GuestImage | AgentBuildError | null,
   options: RunOptions,
   runId: string,
   runDir: string,
 ): Promise<CellRecord> {
-  if (!kernel.ok) {
-    const reason = `kernel ${kernel.kernelId} not available: ${kernel.message}`;
-    const verdict = unbootedVerdict('error', reason, kernel.hint);
+  const cell = p.cell;
+  const notBuilt = [kernel, hostKernel].find((k): k is KernelOutcome & { ok: false } => k !== null && !k.ok);
+  if (notBuilt) {
+    const role = notBuilt === hostKernel && hostKernel !== kernel ? 'nested host kernel' : 'kernel';
+    const verdict = unbootedVerdict('error', `${role} ${notBuilt.kernelId} not available: ${notBuilt.message}`, notBuilt.hint);
     // the end of the build log is usually the compiler's error
-    verdict.reasons.push(...kernel.logTail.slice(-10).map((line) => `  ${line}`));
+    verdict.reasons.push(...notBuilt.logTail.slice(-10).map((line) => `  ${line}`));
     return cellRecord(cell, judge(verdict, cell.expect), null);
   }
   if (!guest || guest instanceof AgentBuildError) {
     const reason = guest ? guest.message : 'no guest image';
     return cellRecord(cell, judge(unbootedVerdict('error', reason), cell.expect), null);
   }
-  options.events?.cellStarted?.(cell);
-  const { judged, boot } = await bootQemuCell(cell, kernel, guest, {
+  const built = kernel as BuiltKernel;
+  const ctx = {
     runId,
     runDir,
     accel: options.accel,
     ...(options.timeoutSec !== undefined ? { timeoutSec: options.timeoutSec } : {}),
     ...(options.live ? { live: options.live } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-  });
+  };
+  if (p.kind === 'qemu') {
+    options.events?.cellStarted?.(cell);
+    const { judged, boot } = await bootQemuCell(p.cell, built, guest, ctx);
+    return cellRecord(cell, judged, boot);
+  }
+  const plan = p.plan;
+  let kvmtoolPlan: KvmtoolPlan;
+  if (plan.mode === 'native') {
+    kvmtoolPlan = { mode: 'native', lkvm: plan.lkvm };
+  } else {
+    const host = hostKernel as BuiltKernel;
+    const lacking = host.config ? kvmMissing(host.config) : null;
+    if (lacking) {
+      const verdict = unbootedVerdict('error', `nested host kernel ${host.kernelId} ${lacking}`, `add CONFIG_VIRTUALIZATION=y and CONFIG_KVM=y to its config fragment, or name another with host_kernel: in vmms.${p.cell.vmm.id}`);
+      return cellRecord(cell, judge(verdict, cell.expect), null);
+    }
+    kvmtoolPlan = { mode: 'nested', lkvm: plan.lkvm, host, layout: options.layout };
+  }
+  options.events?.cellStarted?.(cell);
+  const { judged, boot } = await bootKvmtoolCell(p.cell, built, guest, kvmtoolPlan, ctx);
   return cellRecord(cell, judged, boot);
+}
+
+/** Why a kernel's final .config cannot host KVM guests, or null. */
+function kvmMissing(configPath: string): string | null {
+  const config = readFileSync(configPath, 'utf8');
+  return /^CONFIG_KVM=y$/m.test(config) ? null : 'was built without CONFIG_KVM=y';
 }
 
 async function guestImage(layout: CacheLayout, crossCompile: string): Promise<GuestImage | AgentBuildError> {

@@ -105,7 +105,7 @@ export function unbootedVerdict(verdict: Extract<Verdict, 'error' | 'skip'>, rea
   return { verdict, reasons: [reason], ...(hint ? { hint } : {}), devices: [] };
 }
 
-function describeIncident(incident: Incident): string {
+export function describeIncident(incident: Incident): string {
   const label = { panic: 'kernel panic', oops: 'kernel Oops', bug: 'kernel BUG', warning: 'kernel WARNING' }[incident.kind];
   return `${label} at console line ${incident.line}: ${incident.summary}`;
 }

@@ -18,7 +18,7 @@ export function assessDevices(
 ): DeviceOutcome[] {
   const byKind = new Map<DeviceKind, { pci: PciRecord; presented: Transport }[]>();
   for (const pci of [...agent.pci].sort((a, b) => compareBdf(a.bdf, b.bdf))) {
-    const seen = classifyVirtioPci(pci.vendor, pci.device);
+    const seen = classifyVirtioPci(pci.vendor, pci.device, pci.subsystem?.device ?? null);
     if (!seen) continue;
     const list = byKind.get(seen.kind) ?? [];
     list.push({ pci, presented: seen.transport });

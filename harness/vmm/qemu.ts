@@ -28,28 +28,10 @@ export function guestCommandLine(console: string, nonce: string, append = ''): s
  */
 export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFiles, options: QemuOptions): VmmCommand {
   const { vmm, boot } = cell;
-  const machine = options.accel === 'kvm' ? ['-M', 'virt,gic-version=max', '-accel', 'kvm', '-cpu', 'host'] : [
-    '-M',
-    'virt,gic-version=3',
-    '-accel',
-    'tcg',
-    // the architected pointer-authentication algorithm is slow to emulate
-    '-cpu',
-    'max,pauth-impdef=on',
-  ];
   const argv: [string, ...string[]] = [
     vmm.binary,
-    ...machine,
-    '-m', String(boot.memoryMiB),
-    '-smp', String(boot.cpus),
-    '-display', 'none',
-    '-nodefaults',
-    '-no-user-config',
-    '-no-reboot',
-    '-chardev', 'stdio,id=console',
-    '-serial', 'chardev:console',
-    '-kernel', files.image,
-    '-initrd', files.initrd,
+    ...qemuMachineArgs(options.accel),
+    ...qemuBootArgs({ memoryMiB: boot.memoryMiB, cpus: boot.cpus, image: files.image, initrd: files.initrd }),
     '-append', guestCommandLine('ttyAMA0', options.nonce, boot.append),
   ];
   if (vmm.topology === 'bridged') {
@@ -62,6 +44,36 @@ export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFi
     argv.push(...deviceArgs(slot, cell.transport, bus, files));
   }
   return { argv, inputs: [files.image, files.initrd, ...Object.values(files.disks)] };
+}
+
+/**
+ * The virt machine, accelerator and CPU. `virtualization` gives the guest
+ * EL2, so that it can run KVM itself (a nested kvmtool host); that needs TCG.
+ */
+export function qemuMachineArgs(accel: QemuAccel, virtualization = false): string[] {
+  if (accel === 'kvm') return ['-M', 'virt,gic-version=max', '-accel', 'kvm', '-cpu', 'host'];
+  return [
+    '-M', `virt,gic-version=3${virtualization ? ',virtualization=on' : ''}`,
+    '-accel', 'tcg',
+    // the architected pointer-authentication algorithm is slow to emulate
+    '-cpu', 'max,pauth-impdef=on',
+  ];
+}
+
+/** Memory, cpus, no display or defaults, the console on stdio, and the kernel to boot. */
+export function qemuBootArgs(boot: { memoryMiB: number; cpus: number; image: string; initrd: string }): string[] {
+  return [
+    '-m', String(boot.memoryMiB),
+    '-smp', String(boot.cpus),
+    '-display', 'none',
+    '-nodefaults',
+    '-no-user-config',
+    '-no-reboot',
+    '-chardev', 'stdio,id=console',
+    '-serial', 'chardev:console',
+    '-kernel', boot.image,
+    '-initrd', boot.initrd,
+  ];
 }
 
 function deviceArgs(slot: DeviceSlot, transport: Transport, bus: string, files: QemuBootFiles): string[] {

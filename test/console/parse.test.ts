@@ -18,7 +18,7 @@ t.test('a healthy console gives every record and the boot times', async (t) => {
   t.equal(obs.times.initStarted, 0.512345);
   t.equal(obs.times.agentDone, 0.8);
   t.equal(obs.agent.begin?.kernel, '6.1.192');
-  t.same(obs.agent.pci[0], { bdf: '0000:00:01.0', vendor: 0x1af4, device: 0x1005, classCode: 0xff00, bar0: { index: 0, kind: 'io', start: 0x1000, end: 0x101f }, bars: [], driver: 'virtio-pci' });
+  t.same(obs.agent.pci[0], { bdf: '0000:00:01.0', vendor: 0x1af4, device: 0x1005, subsystem: null, classCode: 0xff00, bar0: { index: 0, kind: 'io', start: 0x1000, end: 0x101f }, bars: [], driver: 'virtio-pci' });
   t.same(obs.agent.virtio[0], { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'virtio_rng', status: 7 });
   t.same(obs.agent.checks[0], { dev: 'virtio0', kind: 'rng', result: 'ok', detail: 'fine' });
   t.equal(obs.agent.end?.records, 5);

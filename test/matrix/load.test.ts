@@ -164,3 +164,48 @@ t.test('a missing matrix file is one clear error', async (t) => {
   const err = loadError(t, '/nonexistent/matrix.yaml');
   t.equal(err.message, '/nonexistent/matrix.yaml: no such file');
 });
+
+t.test('kvmtool entries: defaults, the patched kernel as nested host, a pinned lkvm resolved', async (t) => {
+  const matrix = loadMatrix(
+    project(`name: kv
+kernels:
+  patched: { definition: k }
+  old: { definition: k }
+vmms:
+  kvmtool: { type: kvmtool }
+  kvmtool-2020:
+    type: kvmtool
+    lkvm: ../bin/lkvm-2020
+    transport_flag: force-pci
+    host_kernel: old
+`),
+  );
+  const [current, old] = matrix.vmms;
+  t.match(current, { type: 'kvmtool', mode: 'auto', transportFlag: 'virtio-transport', hostKernel: 'patched', qemuBinary: 'qemu-system-aarch64' });
+  t.notOk('lkvm' in current!, 'no lkvm pinned: --lkvm or KVMATRIX_LKVM decide');
+  t.match(old, { lkvm: /\/bin\/lkvm-2020$/, transportFlag: 'force-pci', hostKernel: 'old' });
+});
+
+t.test('a host_kernel the matrix does not have is an error at its line', async (t) => {
+  const file = project(`name: kv
+kernels:
+  a: { definition: k }
+vmms:
+  kv:
+    type: kvmtool
+    host_kernel: patched
+`);
+  const error = loadError(t, file);
+  t.match(error.message, /m\.yaml:7:\d+: vmms\.kv\.host_kernel: no kernel "patched" in this matrix to boot as the nested host \(it has: a\)/);
+});
+
+t.test('an unknown kvmtool mode or transport flag names the allowed values', async (t) => {
+  const error = loadError(t, project(`name: kv
+kernels:
+  a: { definition: k }
+vmms:
+  kv: { type: kvmtool, transport_flag: legacy-only }
+`));
+  t.match(error.message, /vmms\.kv\.transport_flag/);
+  t.match(error.message, /virtio-transport/);
+});

@@ -25,7 +25,7 @@ t.test('TAP 14 parses cleanly and its counts agree with the results', async (t) 
   t.same(tapSyntaxErrors(final), [], 'no TAP syntax errors');
   t.equal(final.plan.end, results.cells.length);
   t.match(asserts[1]!.name, /unpatched\/qemu-bridged\/legacy: fails as expected/);
-  t.match(asserts[6]!.skip, /kvmtool backend/);
+  t.match(asserts[6]!.skip, /no lkvm given/);
 });
 
 t.test('TAP diagnostics are valid YAML with the reasons, for not-ok and expected failures', async (t) => {
@@ -118,4 +118,34 @@ t.test('the reproduce script hands a real shell every argument unchanged', async
   const missing = spawnSync('sh', [script]);
   t.equal(missing.status, 1);
   t.match(missing.stderr.toString(), /input\.img is missing/);
+});
+
+t.test('a prepare step runs in the cell folder before the command, its output to a file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmatrix-repro-'));
+  writeFileSync(join(dir, 'base part'), 'AAAA');
+  writeFileSync(join(dir, 'cell.cpio'), 'BB');
+  const script = join(dir, 'reproduce.sh');
+  writeFileSync(
+    script,
+    renderReproduceScript({
+      cellId: 'c', runId: 'r', verdict: 'pass', expected: 'pass',
+      argv: ['cat', 'host initramfs.cpio'],
+      inputs: ['base part', 'cell.cpio'],
+      prepare: { argv: ['cat', 'base part', 'cell.cpio'], stdout: 'host initramfs.cpio' },
+    }),
+  );
+  t.equal(execFileSync('sh', [script], { cwd: tmpdir() }).toString(), 'AAAABB');
+});
+
+t.test('the summary lists BARs of kvmtool cells and failed cells', async (t) => {
+  const results = mixedRun();
+  results.cells.push({
+    ...results.cells[0]!,
+    id: 'patched/kvmtool/modern', vmm: 'kvmtool', vmmType: 'kvmtool', transport: 'modern',
+    devices: [{ ...results.cells[0]!.devices[0]!, bar0: null, bars: [{ index: 4, kind: 'mem', start: 0x50000000, end: 0x50003fff }] }],
+  });
+  const text = renderSummary(results, '/r/run');
+  t.match(text, /^  unpatched\/qemu-bridged\/legacy: rng1 io 0x1000, rng2 io 0x4000 \(failed\)$/m);
+  t.match(text, /^  patched\/kvmtool\/modern: rng1 BAR4 mem 0x50000000$/m);
+  t.notMatch(text, /^  patched\/qemu-flat\/legacy:/m, 'passing QEMU cells are not listed');
 });

@@ -1,4 +1,4 @@
-import type { Cell, DeviceKind, KernelSpec, QemuVmmSpec, Topology, Transport } from '../../harness/matrix/types.js';
+import type { Cell, DeviceKind, KernelSpec, KvmtoolVmmSpec, QemuVmmSpec, Topology, Transport } from '../../harness/matrix/types.js';
 import { deviceSlots } from '../../harness/matrix/expand.js';
 
 export const testKernel: KernelSpec = {
@@ -25,6 +25,33 @@ export function qemuCell(
     vmm,
     transport,
     topology,
+    devices: deviceSlots(vmm, devices),
+    expect: { verdict: 'pass' },
+    boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '' },
+  };
+}
+
+/** A kvmtool cell as the matrix expander would make it. */
+export function kvmtoolCell(
+  transport: Transport,
+  devices: DeviceKind[] = ['rng', 'net', 'blk'],
+  vmmOverrides: Partial<KvmtoolVmmSpec> = {},
+): Cell & { vmm: KvmtoolVmmSpec } {
+  const vmm: KvmtoolVmmSpec = {
+    id: 'kvmtool',
+    type: 'kvmtool',
+    mode: 'auto',
+    transportFlag: 'virtio-transport',
+    hostKernel: 'patched',
+    qemuBinary: 'qemu-system-aarch64',
+    ...vmmOverrides,
+  };
+  return {
+    id: `${testKernel.id}/${vmm.id}/${transport}`,
+    kernel: testKernel,
+    vmm,
+    transport,
+    topology: 'flat',
     devices: deviceSlots(vmm, devices),
     expect: { verdict: 'pass' },
     boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '' },

@@ -36,7 +36,7 @@ export function mixedRun(): RunResults {
     cell({ id: 'patched/qemu-flat/modern', verdict: 'error', status: 'unexpected', reasons: ['could not start the VMM: ENOENT'], hint: 'install qemu', console: null, reproduce: null }),
     cell({ id: 'patched/qemu-bridged/modern', verdict: 'timeout', status: 'unexpected', reasons: ['the guest did not reach the agent within 60 s'] }),
     cell({ id: 'unpatched/qemu-bridged/modern', verdict: 'pass', expected: 'fail', status: 'unexpected', reasons: ['regression signature missing: expected fail'] }),
-    cell({ id: 'patched/kvmtool/legacy', verdict: 'skip', status: 'skipped', reasons: ['the kvmtool backend is not implemented'], console: null, reproduce: null, devices: [] }),
+    cell({ id: 'patched/kvmtool/legacy', verdict: 'skip', status: 'skipped', reasons: ['no lkvm given for kvmtool: pass --lkvm PATH, set KVMATRIX_LKVM, or name lkvm: in the matrix\'s vmms.kvmtool'], console: null, reproduce: null, devices: [] }),
   ];
   return {
     schema: 'kvmatrix-results/1', runId: '20261125-070000-abcd', matrix: { name: 'murray', file: '/m/murray.yaml' },

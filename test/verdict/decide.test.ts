@@ -142,6 +142,11 @@ t.test('virtio ids, status bits and bus order', async (t) => {
   t.same(classifyVirtioPci(0x1af4, 0x1042), { kind: 'blk', transport: 'modern' });
   t.equal(classifyVirtioPci(0x1b36, 0x0008), null);
   t.equal(classifyVirtioPci(0x1af4, 0x1003), null, 'virtio-console is not a kind the harness checks');
+  // kvmtool's legacy rng is 1af4:1004 with subsystem device 4: the subsystem id names the type
+  t.same(classifyVirtioPci(0x1af4, 0x1004, 4), { kind: 'rng', transport: 'legacy' });
+  t.same(classifyVirtioPci(0x1af4, 0x1000, 1), { kind: 'net', transport: 'legacy' });
+  t.equal(classifyVirtioPci(0x1af4, 0x1004, 8), null, 'subsystem 8 is virtio-scsi');
+  t.same(classifyVirtioPci(0x1af4, 0x1041, 0x1100), { kind: 'net', transport: 'modern' }, 'a modern device id decides by itself');
   t.same(statusNames(0x8f), ['ACKNOWLEDGE', 'DRIVER', 'DRIVER_OK', 'FEATURES_OK', 'FAILED']);
   t.same(['0000:01:00.0', '0000:00:10.0', '0000:00:02.0'].sort(compareBdf), ['0000:00:02.0', '0000:00:10.0', '0000:01:00.0']);
 });

@@ -17,6 +17,9 @@
  * anything else on the console (a stale log, a kernel message that quotes
  * the command line, a nested host's own output).
  *
+ * With kvmatrix.role=host on the command line it is the init of a nested
+ * kvmtool host instead (nested-host.c).
+ *
  * Checks run in a forked child with a deadline: a device whose I/O BAR is
  * mapped to the wrong address can block a read forever, and PID 1 cannot
  * be interrupted by SIGALRM.
@@ -43,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
+
 #define AGENT_VERSION "1"
 #define RECORD_TAG "KVMATRIX/1"
 #define MAX_DEVICES 256
@@ -52,6 +57,8 @@
 static char nonce[128];
 static unsigned seq;
 static char role[16] = "guest";
+/* how long a nested host gives its guest, from kvmatrix.guest_timeout= */
+static unsigned guest_timeout_s = 60;
 
 /* ---- output ----------------------------------------------------------- */
 
@@ -67,7 +74,7 @@ static uint32_t crc32_update(uint32_t crc, const char *p, size_t n)
 }
 
 /* Writes a record with a single write(2) so that it is not split by us. */
-static void emit(const char *kind, const char *fmt, ...)
+void emit(const char *kind, const char *fmt, ...)
 {
 	char body[4096], line[4300];
 	va_list ap;
@@ -88,7 +95,7 @@ static void emit(const char *kind, const char *fmt, ...)
 }
 
 /* Percent-encodes s into a static buffer of the caller's choosing. */
-static const char *enc(const char *s, char *out, size_t outlen)
+const char *enc(const char *s, char *out, size_t outlen)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -111,7 +118,7 @@ static const char *enc(const char *s, char *out, size_t outlen)
 
 /* ---- small file helpers ----------------------------------------------- */
 
-static int read_text(const char *path, char *buf, size_t len)
+int read_text(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -169,14 +176,14 @@ static int first_entry(const char *dir, char *out, size_t len)
 	return -1;
 }
 
-static double uptime_seconds(void)
+double uptime_seconds(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_ms(long ms)
+void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -459,6 +466,14 @@ static void format_bars(char *resource, char *bar0, size_t bar0len, char *bars, 
 		snprintf(bars, barslen, "-");
 }
 
+/* sysfs prints 0x1af4; records use the lspci form 1af4 ("-" when unreadable) */
+static const char *hex_digits(const char *sysfs)
+{
+	if (!*sysfs)
+		return "-";
+	return sysfs + (strncmp(sysfs, "0x", 2) ? 0 : 2);
+}
+
 static void report_pci(void)
 {
 	char *names[MAX_DEVICES];
@@ -466,12 +481,19 @@ static void report_pci(void)
 
 	for (int i = 0; i < n; i++) {
 		char dir[PATH_MAX], path[PATH_MAX], vendor[32] = "", device[32] = "",
-		     class[32] = "", resource[2048] = "", driver[64], bar[96], e1[128];
+		     class[32] = "", resource[2048] = "", driver[64], bar[96], e1[128],
+		     subvendor[32] = "", subdevice[32] = "";
 		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", names[i]);
 		snprintf(path, sizeof(path), "%s/vendor", dir);
 		read_text(path, vendor, sizeof(vendor));
 		snprintf(path, sizeof(path), "%s/device", dir);
 		read_text(path, device, sizeof(device));
+		/* a legacy virtio device's type is its subsystem device id (kvmtool's
+		 * rng is 1af4:1004, not the transitional 1af4:1005) */
+		snprintf(path, sizeof(path), "%s/subsystem_vendor", dir);
+		read_text(path, subvendor, sizeof(subvendor));
+		snprintf(path, sizeof(path), "%s/subsystem_device", dir);
+		read_text(path, subdevice, sizeof(subdevice));
 		snprintf(path, sizeof(path), "%s/class", dir);
 		read_text(path, class, sizeof(class));
 		snprintf(path, sizeof(path), "%s/resource", dir);
@@ -480,11 +502,9 @@ static void report_pci(void)
 
 		char bars[512];
 		format_bars(resource, bar, sizeof(bar), bars, sizeof(bars));
-		/* sysfs prints 0x1af4; records use the lspci form 1af4:1000 */
-		emit("pci", "bdf=%s id=%s:%s class=%s bar0=%s bars=%s driver=%s", names[i],
-		     vendor + (strncmp(vendor, "0x", 2) ? 0 : 2),
-		     device + (strncmp(device, "0x", 2) ? 0 : 2), class, bar, bars,
-		     enc(driver, e1, sizeof(e1)));
+		emit("pci", "bdf=%s id=%s:%s subsys=%s:%s class=%s bar0=%s bars=%s driver=%s", names[i],
+		     hex_digits(vendor), hex_digits(device), hex_digits(subvendor),
+		     hex_digits(subdevice), class, bar, bars, enc(driver, e1, sizeof(e1)));
 		free(names[i]);
 	}
 }
@@ -566,6 +586,8 @@ static void read_nonce(void)
 			snprintf(nonce, sizeof(nonce), "%s", tok + 15);
 		else if (strncmp(tok, "kvmatrix.role=", 14) == 0)
 			snprintf(role, sizeof(role), "%s", tok + 14);
+		else if (strncmp(tok, "kvmatrix.guest_timeout=", 23) == 0)
+			guest_timeout_s = (unsigned)strtoul(tok + 23, NULL, 10);
 	}
 }
 
@@ -617,8 +639,12 @@ int main(int argc, char **argv)
 	uname(&u);
 	emit("begin", "agent=%s role=%s kernel=%s machine=%s uptime=%.3f", AGENT_VERSION, role,
 	     enc(u.release, e1, sizeof(e1)), enc(u.machine, e2, sizeof(e2)), uptime_seconds());
-	report_pci();
-	report_virtio();
+	if (strcmp(role, "host") == 0) {
+		run_nested_host(guest_timeout_s);
+	} else {
+		report_pci();
+		report_virtio();
+	}
 	emit("end", "records=%u uptime=%.3f", seq + 1, uptime_seconds());
 	power_off();
 	return 0;

@@ -1,0 +1,19 @@
+import { arch } from 'node:os';
+import { Command } from '@commander-js/extra-typings';
+import { defaultMatrixFile } from '../host/install-paths.js';
+import { gatherDoctorFacts, renderDoctor } from '../host/doctor.js';
+import { loadMatrix } from '../matrix/load.js';
+import { EXIT, lkvmOption } from './options.js';
+
+export function doctorSubcommand() {
+  return new Command('doctor')
+    .description("report this host's KVM, the QEMU a matrix would use, and the lkvm each kvmtool entry would use")
+    .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
+    .addOption(lkvmOption())
+    .action(async (matrixFile, opts) => {
+      const matrix = loadMatrix(matrixFile ?? defaultMatrixFile);
+      const { text, ok } = renderDoctor(await gatherDoctorFacts(matrix, arch(), opts.lkvm, process.env));
+      process.stdout.write(text);
+      process.exitCode = ok ? EXIT.ok : EXIT.infrastructure;
+    });
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the parts of kvmatrix-agent share: records, encoding, small helpers. */
+#ifndef KVMATRIX_AGENT_H
+#define KVMATRIX_AGENT_H
+
+#include <stddef.h>
+
+/* Prints one checksummed record line: KVMATRIX/1 <seq> <kind> <fields> #<crc>. */
+void emit(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Percent-encodes s into out so that it holds no space, '#', '=' or control. */
+const char *enc(const char *s, char *out, size_t outlen);
+int read_text(const char *path, char *buf, size_t len);
+double uptime_seconds(void);
+void sleep_ms(long ms);
+
+/*
+ * Nested kvmtool host: reports /dev/kvm, runs lkvm with the arguments in
+ * NESTED_ARGS_FILE, relays its output with the prefixes below, and reports
+ * how lkvm ended. The harness splits the console on these prefixes, so a
+ * guest line is never mistaken for the host's and the reverse.
+ */
+#define NESTED_LKVM "/kvmatrix/lkvm"
+#define NESTED_ARGS_FILE "/kvmatrix/cell/lkvm.args"
+#define GUEST_LINE_PREFIX "guest| "
+#define LKVM_LINE_PREFIX "lkvm| "
+
+void run_nested_host(unsigned guest_timeout_s);
+
+#endif

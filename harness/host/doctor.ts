@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import type { KvmtoolVmmSpec, Matrix } from '../matrix/types.js';
+import { chooseLkvm, inspectLkvm, kvmtoolRunMode, type LkvmChoice } from '../vmm/lkvm.js';
+import { canUseKvm, toolVersion } from './facts.js';
+
+/** What `kvmatrix doctor` found; rendered by renderDoctor. */
+export interface DoctorFacts {
+  arch: string;
+  kvm: 'usable' | 'present but not usable' | 'absent';
+  qemu: { binary: string; version: string | null }[];
+  kvmtool: KvmtoolFinding[];
+}
+
+export interface KvmtoolFinding {
+  vmm: string;
+  mode: 'native' | 'nested' | { problem: string };
+  lkvm: LkvmChoice | null;
+  /** null when the lkvm is fit for the mode (or none was given). */
+  problem: string | null;
+  hostKernel: string | null;
+}
+
+export async function gatherDoctorFacts(matrix: Matrix, hostArch: string, cliLkvm: string | undefined, env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
+  const kvmUsable = canUseKvm();
+  const kvm = kvmUsable ? 'usable' : existsSync('/dev/kvm') ? 'present but not usable' : 'absent';
+  const binaries = new Set(matrix.vmms.map((v) => (v.type === 'qemu' ? v.binary : v.qemuBinary)));
+  const qemu = await Promise.all([...binaries].map(async (binary) => ({ binary, version: await toolVersion(binary) })));
+  const kvmtool = matrix.vmms
+    .filter((v): v is KvmtoolVmmSpec => v.type === 'kvmtool')
+    .map((vmm): KvmtoolFinding => {
+      const mode = kvmtoolRunMode(vmm.mode, hostArch, kvmUsable);
+      const lkvm = chooseLkvm(vmm, cliLkvm, env);
+      const checked = lkvm && typeof mode === 'string' ? inspectLkvm(lkvm, mode === 'nested') : null;
+      return {
+        vmm: vmm.id,
+        mode,
+        lkvm,
+        problem: checked && 'problem' in checked ? checked.problem : null,
+        hostKernel: mode === 'nested' ? (vmm.hostKernel ?? null) : null,
+      };
+    });
+  return { arch: hostArch, kvm, qemu, kvmtool };
+}
+
+/** The report, and whether every kind of cell in the matrix can run here. */
+export function renderDoctor(facts: DoctorFacts): { text: string; ok: boolean } {
+  const lines: string[] = [];
+  let ok = true;
+  const arm64Kvm = facts.arch === 'arm64' && facts.kvm === 'usable';
+  lines.push(`host: ${facts.arch}, /dev/kvm ${facts.kvm}${arm64Kvm ? ' (arm64 guests run under KVM)' : ' (arm64 guests run under TCG; kvmtool runs nested)'}`);
+  for (const q of facts.qemu) {
+    if (q.version) lines.push(`qemu: ${q.binary}: ${q.version}`);
+    else {
+      ok = false;
+      lines.push(`qemu: ${q.binary}: MISSING (apt-get install qemu-system-arm)`);
+    }
+  }
+  for (const k of facts.kvmtool) {
+    const head = `kvmtool ${k.vmm}:`;
+    if (typeof k.mode !== 'string') {
+      ok = false;
+      lines.push(`${head} cannot run here: ${k.mode.problem}`);
+      continue;
+    }
+    const where = k.mode === 'nested' ? `nested in QEMU, host kernel ${k.hostKernel ?? 'NONE (set host_kernel:)'}` : 'native';
+    if (k.mode === 'nested' && !k.hostKernel) ok = false;
+    if (!k.lkvm) {
+      lines.push(`${head} ${where}; no lkvm given, its cells will be skipped (--lkvm PATH, KVMATRIX_LKVM, or lkvm: in the matrix; kvmtool's own README says how to build one)`);
+    } else if (k.problem) {
+      ok = false;
+      lines.push(`${head} ${where}; ${k.problem}`);
+    } else {
+      lines.push(`${head} ${where}; lkvm ${k.lkvm.path} (from ${k.lkvm.from}), arm64${k.mode === 'nested' ? ', static' : ''}`);
+    }
+  }
+  lines.push(ok ? 'ok: every VMM entry of this matrix can run here' : 'not ok: see the lines above');
+  return { text: `${lines.join('\n')}\n`, ok };
+}

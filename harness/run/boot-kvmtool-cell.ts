@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { splitNestedConsole } from '../console/nested.js';
+import { parseConsole } from '../console/parse.js';
+import type { GuestImage } from '../guest/build-agent.js';
+import { diskImage } from '../guest/disk.js';
+import { nestedHostBase } from '../guest/nested-base.js';
+import { NESTED_PATHS, nestedCellArchive, nestedDiskPath } from '../guest/nested-initramfs.js';
+import type { CacheLayout } from '../kernel/cache.js';
+import type { BuiltKernel } from '../kernel/types.js';
+import type { Cell, KvmtoolVmmSpec } from '../matrix/types.js';
+import { decideCell, judge } from '../verdict/decide.js';
+import { decideNestedCell } from '../verdict/nested.js';
+import type { CellJudgement } from '../verdict/types.js';
+import { lkvmNativeCommand, lkvmRunArgs } from '../vmm/kvmtool.js';
+import { launchVmm } from '../vmm/launch.js';
+import type { LkvmBinary } from '../vmm/lkvm.js';
+import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host.js';
+import { cellDir, writeReproduce, type BootContext } from './boot-cell.js';
+import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
+
+export type KvmtoolPlan =
+  | { mode: 'native'; lkvm: LkvmBinary }
+  | { mode: 'nested'; lkvm: LkvmBinary; host: BuiltKernel; layout: CacheLayout };
+
+/**
+ * Boots one kvmtool cell, natively or inside a nested QEMU host, and judges
+ * it. The nested host's combined initramfs is removed after the boot (it
+ * is megabytes per cell); reproduce.sh puts it together again.
+ */
+export async function bootKvmtoolCell(
+  cell: Cell & { vmm: KvmtoolVmmSpec },
+  kernel: BuiltKernel,
+  guest: GuestImage,
+  plan: KvmtoolPlan,
+  ctx: BootContext,
+): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
+  const dir = cellDir(ctx.runDir, cell);
+  mkdirSync(dir, { recursive: true });
+  const consolePath = join(dir, 'console.log');
+  const timeoutSec = ctx.timeoutSec ?? cell.boot.timeoutSec;
+  const disks = Object.fromEntries(cell.devices.filter((d) => d.kind === 'blk').map((d) => [d.name, diskImage(d.name)]));
+  const guestNonce = randomBytes(8).toString('hex');
+  const launchOptions = {
+    consolePath,
+    cwd: dir,
+    capBytes: cell.boot.consoleCapBytes,
+    ...(ctx.live ? { live: ctx.live } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+
+  if (plan.mode === 'native') {
+    for (const [name, data] of Object.entries(disks)) writeFileSync(join(dir, `${name}.img`), data);
+    const command = lkvmNativeCommand(
+      cell,
+      plan.lkvm.path,
+      { image: kernel.image, initrd: guest.initramfs, disks: Object.fromEntries(Object.keys(disks).map((n) => [n, `${n}.img`])) },
+      { nonce: guestNonce },
+    );
+    const launch = await launchVmm(command, { ...launchOptions, timeoutSec });
+    const observation = parseConsole(readFileSync(consolePath).toString('utf8'), { nonce: guestNonce });
+    const judged = judge(decideCell(cell, launch, observation), cell.expect);
+    const reproduce = writeReproduce(dir, cell, ctx.runId, judged, command);
+    const kvmtool: KvmtoolArtifacts = { mode: 'native', lkvm: { path: plan.lkvm.path, from: plan.lkvm.from }, lkvmArgs: command.argv.slice(1) };
+    return {
+      judged,
+      boot: { launch, observation, console: relative(ctx.runDir, consolePath), reproduce: relative(ctx.runDir, reproduce), command: command.argv, kvmtool },
+    };
+  }
+
+  // nested: the shared base from the cache, the cell's part written here
+  const base = nestedHostBase(plan.layout, guest, plan.lkvm, kernel);
+  const args = lkvmRunArgs(
+    cell,
+    { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: Object.fromEntries(Object.keys(disks).map((n) => [n, nestedDiskPath(n)])) },
+    { nonce: guestNonce, irqchip: 'gicv3' },
+  );
+  const cellPart = join(dir, 'nested-cell.cpio');
+  writeFileSync(cellPart, nestedCellArchive(args, disks));
+  const initrd = join(dir, 'host-initramfs.cpio');
+  copyFileSync(base, initrd);
+  appendFileSync(initrd, readFileSync(cellPart));
+
+  const hostNonce = randomBytes(8).toString('hex');
+  const command = nestedHostCommand(cell, { image: plan.host.image, initrd: 'host-initramfs.cpio' }, { nonce: hostNonce, guestTimeoutSec: timeoutSec });
+  let launch;
+  try {
+    launch = await launchVmm(command, { ...launchOptions, timeoutSec: timeoutSec + NESTED_HOST_ALLOWANCE_SEC });
+  } finally {
+    rmSync(initrd, { force: true });
+  }
+  const split = splitNestedConsole(readFileSync(consolePath).toString('utf8'));
+  const guestConsolePath = join(dir, 'guest-console.log');
+  writeFileSync(guestConsolePath, split.guest);
+  const host = parseConsole(split.host, { nonce: hostNonce });
+  const observation = parseConsole(split.guest, { nonce: guestNonce });
+  const judged = judge(decideNestedCell(cell, launch, { host, guest: observation, lkvmStderr: split.lkvm }), cell.expect);
+  const reproduce = writeReproduce(
+    dir,
+    cell,
+    ctx.runId,
+    judged,
+    { argv: command.argv, inputs: [plan.host.image, base, 'nested-cell.cpio'] },
+    { argv: ['cat', base, 'nested-cell.cpio'], stdout: 'host-initramfs.cpio' },
+  );
+  const kvmtool: KvmtoolArtifacts = {
+    mode: 'nested',
+    lkvm: { path: plan.lkvm.path, from: plan.lkvm.from },
+    lkvmArgs: args,
+    hostKernel: plan.host.kernelId,
+    kvm: host.agent.kvm,
+    lkvmEnd: host.agent.lkvm,
+    lkvmStderr: split.lkvm.slice(-20),
+    hostIncidents: host.incidents.map(({ kind, line, summary }) => ({ kind, line, summary })),
+    guestConsole: relative(ctx.runDir, guestConsolePath),
+  };
+  return {
+    judged,
+    boot: { launch, observation, console: relative(ctx.runDir, consolePath), reproduce: relative(ctx.runDir, reproduce), command: command.argv, kvmtool },
+  };
+}

@@ -1,0 +1,65 @@
+import { InputError } from '../matrix/input-error.js';
+import type { Cell, KvmtoolVmmSpec, Matrix } from '../matrix/types.js';
+import { lkvmCellProblem } from '../vmm/kvmtool.js';
+import { chooseLkvm, inspectLkvm, kvmtoolRunMode, type LkvmBinary } from '../vmm/lkvm.js';
+
+export type KvmtoolCell = Cell & { vmm: KvmtoolVmmSpec };
+
+/** What the run does with one kvmtool cell. */
+export type KvmtoolCellPlan =
+  | { cell: KvmtoolCell; action: 'boot'; mode: 'native'; lkvm: LkvmBinary }
+  | { cell: KvmtoolCell; action: 'boot'; mode: 'nested'; lkvm: LkvmBinary; hostKernel: string }
+  | { cell: KvmtoolCell; action: 'skip' | 'error'; reason: string; hint?: string };
+
+export interface KvmtoolHost {
+  /** --lkvm, if given. */
+  cliLkvm?: string;
+  env: NodeJS.ProcessEnv;
+  arch: string;
+  kvmUsable: boolean;
+}
+
+/**
+ * Decides, before anything is built or written, how each kvmtool cell will
+ * run. No lkvm at all: the cells are skipped with the reason. An lkvm that
+ * was given but is wrong (missing, not arm64, dynamic for a nested host) is
+ * bad input: one InputError naming it and where it came from.
+ */
+export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], host: KvmtoolHost): KvmtoolCellPlan[] {
+  const inspected = new Map<string, LkvmBinary>();
+  return cells.map((cell): KvmtoolCellPlan => {
+    const vmm = cell.vmm;
+    const problem = lkvmCellProblem(cell);
+    if (problem) return { cell, action: 'skip', reason: problem };
+    const choice = chooseLkvm(vmm, host.cliLkvm, host.env);
+    if (!choice) {
+      return {
+        cell,
+        action: 'skip',
+        reason: `no lkvm given for ${vmm.id}: pass --lkvm PATH, set KVMATRIX_LKVM, or name lkvm: in the matrix's vmms.${vmm.id}`,
+      };
+    }
+    const mode = kvmtoolRunMode(vmm.mode, host.arch, host.kvmUsable);
+    if (typeof mode !== 'string') return { cell, action: 'error', reason: `vmms.${vmm.id}: ${mode.problem}` };
+    const memo = `${choice.path}\0${mode}`;
+    let lkvm = inspected.get(memo);
+    if (!lkvm) {
+      const checked = inspectLkvm(choice, mode === 'nested');
+      if ('problem' in checked) {
+        throw new InputError(`${checked.problem}`, choice.from === 'matrix' ? { file: matrix.file, keyPath: `vmms.${vmm.id}.lkvm` } : undefined);
+      }
+      lkvm = checked;
+      inspected.set(memo, lkvm);
+    }
+    if (mode === 'native') return { cell, action: 'boot', mode, lkvm };
+    if (!vmm.hostKernel) {
+      return {
+        cell,
+        action: 'error',
+        reason: `nested kvmtool needs a host kernel with KVM, and this matrix has no kernel named "patched"`,
+        hint: `name one with host_kernel: in vmms.${vmm.id}`,
+      };
+    }
+    return { cell, action: 'boot', mode, lkvm, hostKernel: vmm.hostKernel };
+  });
+}

@@ -1,0 +1,87 @@
+import type { Cell, KvmtoolVmmSpec } from '../matrix/types.js';
+import { guestCommandLine } from './qemu.js';
+import type { VmmCommand } from './types.js';
+
+export interface LkvmBootFiles {
+  image: string;
+  initrd: string;
+  /** One raw disk image per blk slot, by slot name. */
+  disks: Record<string, string>;
+}
+
+export interface LkvmOptions {
+  nonce: string;
+  /**
+   * The interrupt controller to ask for. A nested host under QEMU has a
+   * GICv3 with no GICv2 compatibility, and kvmtools before 2023 default to
+   * GICv2; natively lkvm picks what the hardware has.
+   */
+  irqchip?: 'gicv3';
+}
+
+/**
+ * Why lkvm cannot boot this cell, or null. kvmtool has one virtio-rng at
+ * most, and its --force-pci era knew only legacy virtio-pci.
+ */
+export function lkvmCellProblem(cell: Cell & { vmm: KvmtoolVmmSpec }): string | null {
+  if (cell.devices.filter((d) => d.kind === 'rng').length > 1) return 'kvmtool emulates at most one virtio-rng device';
+  if (cell.transport === 'modern' && cell.vmm.transportFlag === 'force-pci') {
+    return 'this lkvm is configured with transport_flag: force-pci, which knows only legacy virtio-pci';
+  }
+  return null;
+}
+
+/**
+ * The arguments of `lkvm run` for one cell, program name not included.
+ * kvmtool places every device on its root bus, in the order its device
+ * families initialise (disks, then net, then rng), whatever the order here.
+ */
+export function lkvmRunArgs(cell: Cell & { vmm: KvmtoolVmmSpec }, files: LkvmBootFiles, options: LkvmOptions): string[] {
+  const problem = lkvmCellProblem(cell);
+  if (problem) throw new Error(`cannot boot ${cell.id} under kvmtool: ${problem}`);
+  const { boot } = cell;
+  const args = [
+    'run',
+    '--kernel', files.image,
+    '--initrd', files.initrd,
+    // kvmtool's own console is an 8250 UART: ttyS0
+    '--params', guestCommandLine('ttyS0', options.nonce, boot.append),
+    '--mem', String(boot.memoryMiB),
+    '--cpus', String(boot.cpus),
+    ...(cell.vmm.transportFlag === 'virtio-transport'
+      ? ['--virtio-transport', cell.transport === 'legacy' ? 'pci-legacy' : 'pci']
+      : ['--force-pci']),
+    ...(options.irqchip ? [`--irqchip=${options.irqchip}`] : []),
+  ];
+  for (const slot of cell.devices) {
+    switch (slot.kind) {
+      case 'rng':
+        args.push('--rng');
+        break;
+      case 'net':
+        args.push('--network', 'mode=user');
+        break;
+      case 'blk': {
+        const disk = files.disks[slot.name];
+        if (!disk) throw new Error(`no disk image given for ${slot.name}`);
+        if (disk.includes(',')) throw new Error(`disk image path ${disk} has a comma, which lkvm's --disk cannot take`);
+        args.push('--disk', `${disk},ro`);
+        break;
+      }
+    }
+  }
+  return args;
+}
+
+/** lkvm run directly on an arm64 host with a usable /dev/kvm. */
+export function lkvmNativeCommand(
+  cell: Cell & { vmm: KvmtoolVmmSpec },
+  lkvm: string,
+  files: LkvmBootFiles,
+  options: LkvmOptions,
+): VmmCommand {
+  return {
+    argv: [lkvm, ...lkvmRunArgs(cell, files, options)],
+    inputs: [lkvm, files.image, files.initrd, ...Object.values(files.disks)],
+  };
+}

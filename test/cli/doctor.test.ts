@@ -1,0 +1,54 @@
+import t from 'tap';
+import { renderDoctor, type DoctorFacts } from '../../harness/host/doctor.js';
+
+const base: DoctorFacts = {
+  arch: 'x64',
+  kvm: 'usable',
+  qemu: [{ binary: 'qemu-system-aarch64', version: 'QEMU emulator version 7.2.22' }],
+  kvmtool: [],
+};
+
+t.test('an x86 host with QEMU and a good static lkvm is ok, nested', async (t) => {
+  const { text, ok } = renderDoctor({
+    ...base,
+    kvmtool: [{ vmm: 'kvmtool', mode: 'nested', lkvm: { path: '/opt/lkvm', from: 'KVMATRIX_LKVM' }, problem: null, hostKernel: 'patched' }],
+  });
+  t.ok(ok);
+  t.match(text, /^host: x64, \/dev\/kvm usable \(arm64 guests run under TCG; kvmtool runs nested\)$/m);
+  t.match(text, /^qemu: qemu-system-aarch64: QEMU emulator version 7\.2\.22$/m);
+  t.match(text, /^kvmtool kvmtool: nested in QEMU, host kernel patched; lkvm \/opt\/lkvm \(from KVMATRIX_LKVM\), arm64, static$/m);
+});
+
+t.test('no lkvm: still ok, the cells will be skipped and the line says how to give one', async (t) => {
+  const { text, ok } = renderDoctor({ ...base, kvmtool: [{ vmm: 'kvmtool', mode: 'nested', lkvm: null, problem: null, hostKernel: 'patched' }] });
+  t.ok(ok);
+  t.match(text, /no lkvm given, its cells will be skipped \(--lkvm PATH, KVMATRIX_LKVM/);
+});
+
+t.test('missing QEMU, a wrong lkvm, or no host kernel: not ok, each said', async (t) => {
+  const { text, ok } = renderDoctor({
+    ...base,
+    qemu: [{ binary: 'qemu-system-aarch64', version: null }],
+    kvmtool: [
+      { vmm: 'a', mode: 'nested', lkvm: { path: '/x', from: '--lkvm' }, problem: 'lkvm /x (from --lkvm) is built for x86-64; kvmatrix needs an arm64 (AArch64) lkvm', hostKernel: 'patched' },
+      { vmm: 'b', mode: 'nested', lkvm: null, problem: null, hostKernel: null },
+      { vmm: 'c', mode: { problem: 'mode: native needs an arm64 host' }, lkvm: null, problem: null, hostKernel: null },
+    ],
+  });
+  t.notOk(ok);
+  t.match(text, /qemu-system-aarch64: MISSING \(apt-get install qemu-system-arm\)/);
+  t.match(text, /kvmtool a: .*built for x86-64/);
+  t.match(text, /kvmtool b: nested in QEMU, host kernel NONE \(set host_kernel:\)/);
+  t.match(text, /kvmtool c: cannot run here: mode: native needs an arm64 host/);
+  t.match(text, /not ok: see the lines above\n$/);
+});
+
+t.test('an arm64 host with KVM runs kvmtool natively', async (t) => {
+  const { text } = renderDoctor({
+    ...base,
+    arch: 'arm64',
+    kvmtool: [{ vmm: 'kvmtool', mode: 'native', lkvm: { path: '/usr/bin/lkvm', from: '--lkvm' }, problem: null, hostKernel: null }],
+  });
+  t.match(text, /\(arm64 guests run under KVM\)/);
+  t.match(text, /kvmtool kvmtool: native; lkvm \/usr\/bin\/lkvm \(from --lkvm\), arm64$/m);
+});

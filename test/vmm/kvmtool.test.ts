@@ -1,0 +1,86 @@
+import t from 'tap';
+import { lkvmCellProblem, lkvmNativeCommand, lkvmRunArgs } from '../../harness/vmm/kvmtool.js';
+import { nestedHostCommand, nestedHostMemoryMiB } from '../../harness/vmm/nested-host.js';
+import { kvmtoolCell } from '../support/cells.js';
+
+const files = { image: '/kvmatrix/guest/Image', initrd: '/kvmatrix/guest/initramfs.cpio.gz', disks: { blk1: '/kvmatrix/cell/blk1.img' } };
+
+function values(argv: readonly string[], flag: string): string[] {
+  return argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
+}
+
+t.test('legacy transport: pci-legacy, every device, the 8250 console', async (t) => {
+  const args = lkvmRunArgs(kvmtoolCell('legacy'), files, { nonce: 'g1' });
+  t.equal(args[0], 'run');
+  t.same(values(args, '--kernel'), ['/kvmatrix/guest/Image']);
+  t.same(values(args, '--initrd'), ['/kvmatrix/guest/initramfs.cpio.gz']);
+  t.same(values(args, '--params'), ['console=ttyS0 panic=-1 kvmatrix.nonce=g1']);
+  t.same(values(args, '--mem'), ['256']);
+  t.same(values(args, '--cpus'), ['1']);
+  t.same(values(args, '--virtio-transport'), ['pci-legacy']);
+  t.ok(args.includes('--rng'));
+  t.same(values(args, '--network'), ['mode=user']);
+  t.same(values(args, '--disk'), ['/kvmatrix/cell/blk1.img,ro']);
+  t.notOk(args.some((a) => a.startsWith('--irqchip')), 'natively lkvm picks the interrupt controller');
+});
+
+t.test('modern transport: pci; nested adds --irqchip=gicv3', async (t) => {
+  const args = lkvmRunArgs(kvmtoolCell('modern'), files, { nonce: 'g2', irqchip: 'gicv3' });
+  t.same(values(args, '--virtio-transport'), ['pci']);
+  t.ok(args.includes('--irqchip=gicv3'));
+});
+
+t.test('devices map one to one; a device not asked for is not added', async (t) => {
+  const rngOnly = lkvmRunArgs(kvmtoolCell('legacy', ['rng']), files, { nonce: 'g' });
+  t.ok(rngOnly.includes('--rng'));
+  t.notOk(rngOnly.includes('--network'));
+  t.notOk(rngOnly.includes('--disk'));
+  const twoNets = lkvmRunArgs(kvmtoolCell('legacy', ['net', 'net']), files, { nonce: 'g' });
+  t.same(values(twoNets, '--network'), ['mode=user', 'mode=user']);
+});
+
+t.test('an old lkvm: --force-pci for legacy, and modern cells cannot run', async (t) => {
+  const old = { transportFlag: 'force-pci' as const };
+  const args = lkvmRunArgs(kvmtoolCell('legacy', ['rng'], old), files, { nonce: 'g' });
+  t.ok(args.includes('--force-pci'));
+  t.notOk(args.includes('--virtio-transport'));
+  t.match(lkvmCellProblem(kvmtoolCell('modern', ['rng'], old)), /only legacy virtio-pci/);
+  t.throws(() => lkvmRunArgs(kvmtoolCell('modern', ['rng'], old), files, { nonce: 'g' }), /only legacy/);
+  t.equal(lkvmCellProblem(kvmtoolCell('legacy', ['rng'], old)), null);
+});
+
+t.test('kvmtool has one rng at most', async (t) => {
+  t.match(lkvmCellProblem(kvmtoolCell('legacy', ['rng', 'rng'])), /at most one virtio-rng/);
+});
+
+t.test('a comma in a disk path is refused rather than split by lkvm', async (t) => {
+  t.throws(() => lkvmRunArgs(kvmtoolCell('legacy', ['blk']), { ...files, disks: { blk1: '/a,b.img' } }, { nonce: 'g' }), /comma/);
+  t.throws(() => lkvmRunArgs(kvmtoolCell('legacy', ['blk']), { ...files, disks: {} }, { nonce: 'g' }), /no disk image/);
+});
+
+t.test('shell metacharacters stay inside one argument', async (t) => {
+  const cell = kvmtoolCell('legacy', ['rng']);
+  cell.boot = { ...cell.boot, append: 'dyndbg="file virtio_pci* +p"; $(reboot)' };
+  const args = lkvmRunArgs(cell, files, { nonce: 'g' });
+  t.same(values(args, '--params'), ['console=ttyS0 panic=-1 kvmatrix.nonce=g dyndbg="file virtio_pci* +p"; $(reboot)']);
+});
+
+t.test('native command: lkvm first, then run and its arguments', async (t) => {
+  const { argv, inputs } = lkvmNativeCommand(kvmtoolCell('legacy'), '/opt/lkvm', { ...files, disks: { blk1: 'blk1.img' } }, { nonce: 'g' });
+  t.equal(argv[0], '/opt/lkvm');
+  t.equal(argv[1], 'run');
+  t.same(inputs, ['/opt/lkvm', files.image, files.initrd, 'blk1.img']);
+});
+
+t.test('nested host: virt with EL2 under TCG, host role, the guest timeout, more memory', async (t) => {
+  const cell = kvmtoolCell('legacy');
+  const { argv, inputs } = nestedHostCommand(cell, { image: '/cache/host/Image', initrd: 'host-initramfs.cpio' }, { nonce: 'h1', guestTimeoutSec: 45.5 });
+  t.equal(argv[0], 'qemu-system-aarch64');
+  t.same(values(argv, '-M'), ['virt,gic-version=3,virtualization=on']);
+  t.same(values(argv, '-accel'), ['tcg']);
+  t.same(values(argv, '-m'), ['768']);
+  t.same(values(argv, '-append'), ['console=ttyAMA0 panic=-1 kvmatrix.nonce=h1 kvmatrix.role=host kvmatrix.guest_timeout=46']);
+  t.same(values(argv, '-initrd'), ['host-initramfs.cpio']);
+  t.same(inputs, ['/cache/host/Image', 'host-initramfs.cpio']);
+  t.equal(nestedHostMemoryMiB(kvmtoolCell('legacy', ['rng'], { hostMemoryMiB: 2048 })), 2048);
+});
