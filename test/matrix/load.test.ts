@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import t from 'tap';
 import { InputError } from '../../harness/matrix/input-error.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
@@ -208,4 +208,11 @@ vmms:
 `));
   t.match(error.message, /vmms\.kv\.transport_flag/);
   t.match(error.message, /virtio-transport/);
+});
+
+t.test('the 2020 kvmtool matrix loads: legacy only, force-pci, unpatched expected to fail', async (t) => {
+  const matrix = loadMatrix(join(dirname(defaultMatrixFile), 'murray-kvmtool-2020.yaml'));
+  const cells = expandMatrix(matrix);
+  t.same(cells.map((c) => `${c.id} ${c.expect.verdict}`), ['unpatched/kvmtool-2020/legacy fail', 'patched/kvmtool-2020/legacy pass']);
+  t.match(matrix.vmms[0], { type: 'kvmtool', transportFlag: 'force-pci', hostKernel: 'patched' });
 });

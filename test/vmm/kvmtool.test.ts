@@ -1,13 +1,12 @@
 import t from 'tap';
+import { flagValues } from '../support/argv.js';
 import { lkvmCellProblem, lkvmNativeCommand, lkvmRunArgs } from '../../harness/vmm/kvmtool.js';
 import { nestedHostCommand, nestedHostMemoryMiB } from '../../harness/vmm/nested-host.js';
 import { kvmtoolCell } from '../support/cells.js';
 
 const files = { image: '/kvmatrix/guest/Image', initrd: '/kvmatrix/guest/initramfs.cpio.gz', disks: { blk1: '/kvmatrix/cell/blk1.img' } };
 
-function values(argv: readonly string[], flag: string): string[] {
-  return argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
-}
+const values = flagValues;
 
 t.test('legacy transport: pci-legacy, every device, the 8250 console', async (t) => {
   const args = lkvmRunArgs(kvmtoolCell('legacy'), files, { nonce: 'g1' });

@@ -1,13 +1,11 @@
 import t from 'tap';
+import { flagValues } from '../support/argv.js';
 import { guestCommandLine, qemuCommand, qemuOptionValue } from '../../harness/vmm/qemu.js';
 import { qemuCell } from '../support/cells.js';
 
 const files = { image: '/cache/Image', initrd: '/cache/initramfs.cpio.gz', disks: { blk1: 'blk1.img', blk2: 'blk2.img' } };
 
-/** The values of every occurrence of a flag. */
-function values(argv: string[], flag: string): string[] {
-  return argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
-}
+const values = flagValues;
 
 t.test('flat legacy: one device per root-bus slot, legacy only', async (t) => {
   const { argv, inputs } = qemuCommand(qemuCell('flat', 'legacy'), files, { accel: 'tcg', nonce: 'n1' });
