@@ -1,0 +1,46 @@
+/**
+ * The native kvmtool path (an arm64 host with /dev/kvm) cannot run on the
+ * x86-64 machines these tests run on. This checks its plumbing with a
+ * stand-in for lkvm that records what it was given: the argv, the disk it
+ * was handed, the cell folder it ran in, and that a VMM which exits without
+ * a guest is judged `error`. It is not proof that native mode boots.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { bootKvmtoolCell } from '../../harness/run/boot-kvmtool-cell.js';
+import { kvmtoolCell } from '../support/cells.js';
+import { tempTree } from '../support/temp-tree.js';
+
+t.test('native: lkvm run in the cell folder with the cell\'s disk, console kept, reproduce.sh written', async (t) => {
+  const dir = tempTree({ 'Image': 'kernel', 'initramfs.cpio.gz': 'initrd' });
+  const standIn = join(dir, 'lkvm');
+  writeFileSync(
+    standIn,
+    `#!/bin/sh\nprintf '%s\\n' "$@" > '${join(dir, 'argv.txt')}'\npwd > '${join(dir, 'cwd.txt')}'\nhead -c 16 blk1.img > '${join(dir, 'disk.txt')}'\necho "  Fatal: no KVM here" >&2\nexit 1\n`,
+  );
+  chmodSync(standIn, 0o755);
+  const cell = kvmtoolCell('legacy', ['rng', 'blk']);
+  const runDir = join(dir, 'run');
+  const { judged, boot } = await bootKvmtoolCell(
+    cell,
+    { kernelId: 'patched', key: 'k', image: join(dir, 'Image'), config: null, buildLog: null, cached: true, durationMs: 0 },
+    { agent: join(dir, 'agent'), initramfs: join(dir, 'initramfs.cpio.gz'), key: 'g' },
+    { mode: 'native', lkvm: { path: standIn, from: '--lkvm', sha256: 'x' } },
+    { runId: 'r1', runDir, accel: 'kvm' },
+  );
+  const argv = readFileSync(join(dir, 'argv.txt'), 'utf8').trim().split('\n');
+  t.equal(argv[0], 'run');
+  t.same(argv.slice(argv.indexOf('--kernel'), argv.indexOf('--kernel') + 2), ['--kernel', join(dir, 'Image')]);
+  t.ok(argv.includes('--rng'));
+  t.same(argv.slice(argv.indexOf('--disk'), argv.indexOf('--disk') + 2), ['--disk', 'blk1.img,ro']);
+  t.notOk(argv.some((a) => a.startsWith('--irqchip')), 'natively lkvm chooses the interrupt controller');
+  const cellDir = join(runDir, 'cells', 'patched', 'kvmtool', 'legacy');
+  t.equal(readFileSync(join(dir, 'cwd.txt'), 'utf8').trim(), cellDir);
+  t.equal(readFileSync(join(dir, 'disk.txt'), 'utf8'), 'KVMATRIX-DISK/1 ');
+  t.equal(judged.verdict, 'error');
+  t.match(judged.reasons.join('\n'), /Fatal: no KVM here/);
+  t.match(boot.kvmtool, { mode: 'native', lkvm: { path: standIn, from: '--lkvm' } });
+  t.equal(boot.command[0], standIn);
+  t.ok(existsSync(join(cellDir, 'reproduce.sh')));
+});
