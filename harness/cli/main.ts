@@ -5,6 +5,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { projectRoot } from '../host/install-paths.js';
 import { InputError } from '../matrix/input-error.js';
 import { killAllGroups } from '../vmm/process-group.js';
+import { bootSubcommand } from './boot-command.js';
 import { buildSubcommand } from './build-command.js';
 import { doctorSubcommand } from './doctor-command.js';
 import { listSubcommand } from './list-command.js';
@@ -25,6 +26,7 @@ const program = new Command('kvmatrix')
 program.addCommand(runSubcommand(version).exitOverride());
 program.addCommand(listSubcommand().exitOverride());
 program.addCommand(buildSubcommand().exitOverride());
+program.addCommand(bootSubcommand(version).exitOverride());
 program.addCommand(doctorSubcommand().exitOverride());
 
 // VMs and builds run in process groups of their own, out of reach of the

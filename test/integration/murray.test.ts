@@ -82,6 +82,18 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
   });
 });
 
+t.test('boot: one cell, its console on stdout, the verdict and the way back on stderr', async (t) => {
+  const out = tempTree({}, 'kvmatrix-results-');
+  const run = await kvmatrix(['boot', 'unpatched/qemu-bridged/legacy', '--out', out]);
+  t.equal(run.code, 0, `the cell failed as expected\n${run.stderr.slice(-2000)}`);
+  t.match(run.stdout, /Linux version 6\.1/);
+  t.match(run.stdout, /KVMATRIX\/1 \d+ end records=/);
+  t.notMatch(run.stdout, /cell unpatched/, 'progress stays off stdout');
+  t.match(run.stderr, /^unpatched\/qemu-bridged\/legacy: fail \(expected fail\)$/m);
+  t.match(run.stderr, /^  rng2 .*io BAR0 0x4000/m);
+  t.match(run.stderr, /^boot it again: sh \/.*\/cells\/unpatched\/qemu-bridged\/legacy\/reproduce\.sh$/m);
+});
+
 t.test('expecting the bridged legacy cell to pass makes the run exit 1', async (t) => {
   const dir = tempTree({});
   const matrix = join(dir, 'pass.yaml');
