@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { hostAccel } from '../host/facts.js';
@@ -8,7 +7,7 @@ import { InputError } from '../matrix/input-error.js';
 import { runExitCode } from '../report/summary.js';
 import { runMatrix } from '../run/run-matrix.js';
 import { plainEvents } from './event-lines.js';
-import { buildJobsOption, cacheOption, ccacheOption, kvmtoolHostFacts, lkvmOption, loadSelection, positiveSeconds } from './options.js';
+import { buildJobsOption, buildTimeoutOption, cacheOption, ccacheOption, kvmtoolHostFacts, lkvmOption, loadSelection, positiveSeconds } from './options.js';
 
 /**
  * One matrix cell for a developer at a terminal: its kernel built (or taken
@@ -24,6 +23,7 @@ export function bootSubcommand(version: string) {
     .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results'))
     .addOption(cacheOption())
     .addOption(buildJobsOption())
+    .addOption(buildTimeoutOption())
     .addOption(ccacheOption())
     .addOption(lkvmOption())
     .addOption(new Option('--timeout <seconds>', "boot timeout (default: the matrix's boot.timeout)").argParser(positiveSeconds))
@@ -39,11 +39,11 @@ export function bootSubcommand(version: string) {
         outRoot: resolve(opts.out),
         layout: cacheLayout(resolveCacheRoot(opts.cache)),
         bootJobs: 1,
-        buildJobs: opts.buildJobs ?? availableParallelism(),
+        buildJobs: opts.buildJobs,
         ccache: opts.ccache && (await ccacheAvailable()),
         accel: hostAccel(),
         ...(opts.timeout !== undefined ? { timeoutSec: opts.timeout } : {}),
-        buildTimeoutSec: 3600,
+        buildTimeoutSec: opts.buildTimeout,
         version,
         kvmtoolHost: kvmtoolHostFacts(opts.lkvm),
         events: plainEvents((line) => process.stderr.write(`${line}\n`)),

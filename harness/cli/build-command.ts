@@ -8,7 +8,7 @@ import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../kernel/cache.
 import { obtainKernel } from '../kernel/build.js';
 import { ccacheAvailable } from '../kernel/toolchain.js';
 import { plainEvents } from './event-lines.js';
-import { buildJobsOption, cacheOption, ccacheOption, positiveSeconds } from './options.js';
+import { buildJobsOption, buildTimeoutOption, cacheOption, ccacheOption } from './options.js';
 
 export function buildSubcommand() {
   return new Command('build')
@@ -17,7 +17,7 @@ export function buildSubcommand() {
     .addOption(new Option('--matrix <file>', 'matrix file (default: matrices/murray.yaml)'))
     .addOption(buildJobsOption())
     .addOption(cacheOption())
-    .addOption(new Option('--build-timeout <seconds>', 'limit for one kernel build').argParser(positiveSeconds).default(3600))
+    .addOption(buildTimeoutOption())
     .addOption(ccacheOption())
     .addOption(new Option('--log-dir <dir>', 'where build logs go (default: a new folder under the system temporary folder)'))
     .action(async (kernelIds, opts) => {

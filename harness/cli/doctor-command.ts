@@ -1,9 +1,8 @@
-import { arch } from 'node:os';
 import { Command } from '@commander-js/extra-typings';
 import { defaultMatrixFile } from '../host/install-paths.js';
 import { gatherDoctorFacts, renderDoctor } from '../host/doctor.js';
 import { loadMatrix } from '../matrix/load.js';
-import { EXIT, lkvmOption } from './options.js';
+import { EXIT, kvmtoolHostFacts, lkvmOption } from './options.js';
 
 export function doctorSubcommand() {
   return new Command('doctor')
@@ -12,7 +11,7 @@ export function doctorSubcommand() {
     .addOption(lkvmOption())
     .action(async (matrixFile, opts) => {
       const matrix = loadMatrix(matrixFile ?? defaultMatrixFile);
-      const { text, ok } = renderDoctor(await gatherDoctorFacts(matrix, arch(), opts.lkvm, process.env));
+      const { text, ok } = renderDoctor(await gatherDoctorFacts(matrix, kvmtoolHostFacts(opts.lkvm)));
       process.stdout.write(text);
       process.exitCode = ok ? EXIT.ok : EXIT.infrastructure;
     });

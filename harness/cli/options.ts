@@ -37,6 +37,8 @@ export const cacheOption = () =>
   new Option('--cache <dir>', 'kernel and agent cache (default: $KVMATRIX_CACHE, else $XDG_CACHE_HOME/kvmatrix)');
 export const buildJobsOption = () =>
   new Option('--build-jobs <n>', 'make -j for kernel builds').argParser(positiveInt).default(availableParallelism());
+export const buildTimeoutOption = () =>
+  new Option('--build-timeout <seconds>', 'limit for one kernel build').argParser(positiveSeconds).default(3600);
 export const ccacheOption = () => new Option('--no-ccache', 'compile without ccache even when it is installed');
 export const lkvmOption = () =>
   new Option('--lkvm <path>', 'static arm64 lkvm for kvmtool entries that do not name one (default: $KVMATRIX_LKVM)');

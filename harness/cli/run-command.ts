@@ -9,6 +9,7 @@ import { runMatrix } from '../run/run-matrix.js';
 import { plainEvents } from './event-lines.js';
 import {
   buildJobsOption,
+  buildTimeoutOption,
   cacheOption,
   ccacheOption,
   cellOption,
@@ -31,7 +32,7 @@ export function runSubcommand(version: string) {
     .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
     .addOption(cacheOption())
     .addOption(new Option('--timeout <seconds>', 'boot timeout per cell (default: the matrix\'s boot.timeout)').argParser(positiveSeconds))
-    .addOption(new Option('--build-timeout <seconds>', 'limit for one kernel build').argParser(positiveSeconds).default(3600))
+    .addOption(buildTimeoutOption())
     .addOption(ccacheOption())
     .addOption(lkvmOption())
     .action(async (matrixFile, opts) => {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { KvmtoolVmmSpec, Matrix } from '../matrix/types.js';
 import { chooseLkvm, inspectLkvm, kvmtoolRunMode, type LkvmChoice } from '../vmm/lkvm.js';
-import { canUseKvm, toolVersion } from './facts.js';
+import type { KvmtoolHost } from '../run/kvmtool-plan.js';
+import { toolVersion } from './facts.js';
 
 /** What `kvmatrix doctor` found; rendered by renderDoctor. */
 export interface DoctorFacts {
@@ -20,16 +21,16 @@ export interface KvmtoolFinding {
   hostKernel: string | null;
 }
 
-export async function gatherDoctorFacts(matrix: Matrix, hostArch: string, cliLkvm: string | undefined, env: NodeJS.ProcessEnv): Promise<DoctorFacts> {
-  const kvmUsable = canUseKvm();
-  const kvm = kvmUsable ? 'usable' : existsSync('/dev/kvm') ? 'present but not usable' : 'absent';
+/** The same host facts and lkvm rules a run uses, gathered for reporting instead of refusing. */
+export async function gatherDoctorFacts(matrix: Matrix, host: KvmtoolHost): Promise<DoctorFacts> {
+  const kvm = host.kvmUsable ? 'usable' : existsSync('/dev/kvm') ? 'present but not usable' : 'absent';
   const binaries = new Set(matrix.vmms.map((v) => (v.type === 'qemu' ? v.binary : v.qemuBinary)));
   const qemu = await Promise.all([...binaries].map(async (binary) => ({ binary, version: await toolVersion(binary) })));
   const kvmtool = matrix.vmms
     .filter((v): v is KvmtoolVmmSpec => v.type === 'kvmtool')
     .map((vmm): KvmtoolFinding => {
-      const mode = kvmtoolRunMode(vmm.mode, hostArch, kvmUsable);
-      const lkvm = chooseLkvm(vmm, cliLkvm, env);
+      const mode = kvmtoolRunMode(vmm.mode, host.arch, host.kvmUsable);
+      const lkvm = chooseLkvm(vmm, host.cliLkvm, host.env);
       const checked = lkvm && typeof mode === 'string' ? inspectLkvm(lkvm, mode === 'nested') : null;
       return {
         vmm: vmm.id,
@@ -39,7 +40,7 @@ export async function gatherDoctorFacts(matrix: Matrix, hostArch: string, cliLkv
         hostKernel: mode === 'nested' ? (vmm.hostKernel ?? null) : null,
       };
     });
-  return { arch: hostArch, kvm, qemu, kvmtool };
+  return { arch: host.arch, kvm, qemu, kvmtool };
 }
 
 /** The report, and whether every kind of cell in the matrix can run here. */

@@ -56,3 +56,8 @@ export function describeDropped(d: DroppedOption): string {
   const got = d.got === 'n' ? 'is not set' : `is ${d.got}`;
   return `${d.file}:${d.line}: ${d.option}=${d.wanted} was asked for but the final .config ${got} (a dependency is missing)`;
 }
+
+/** Whether a final .config can host KVM guests (a nested kvmtool host). */
+export function configHasKvm(finalConfig: string): boolean {
+  return parseConfig(finalConfig).get('CONFIG_KVM') === 'y';
+}

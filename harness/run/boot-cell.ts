@@ -33,36 +33,43 @@ export function cellDir(runDir: string, cell: Cell): string {
  * Boots one QEMU cell: disks and reproduce script in the cell's folder,
  * console streamed to console.log, then parsed and judged.
  */
-export async function bootQemuCell(
+export function bootQemuCell(
   cell: Cell & { vmm: QemuVmmSpec },
   kernel: BuiltKernel,
   guest: GuestImage,
   ctx: BootContext,
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
+  return bootDirectCell(cell, ctx, (disks, nonce) =>
+    qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks }, { accel: ctx.accel, nonce }),
+  );
+}
+
+/**
+ * Boots a cell whose VMM's stdout is the guest's console (QEMU, or lkvm on
+ * an arm64 KVM host). `command` gets the disk image names, relative to the
+ * cell folder where the VMM runs, and the boot's nonce.
+ */
+export async function bootDirectCell(
+  cell: Cell,
+  ctx: BootContext,
+  command: (disks: Record<string, string>, nonce: string) => VmmCommand,
+): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
   const dir = cellDir(ctx.runDir, cell);
   mkdirSync(dir, { recursive: true });
-  // disks are named relative to the cell folder, where the VMM runs, so the
-  // reproduce script works wherever the run folder is moved
+  // relative names keep the reproduce script working wherever the run folder is moved
   const disks: Record<string, string> = {};
   for (const slot of cell.devices.filter((d) => d.kind === 'blk')) {
     disks[slot.name] = `${slot.name}.img`;
     writeFileSync(join(dir, disks[slot.name]!), diskImage(slot.name));
   }
   const nonce = randomBytes(8).toString('hex');
-  const command = qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks }, { accel: ctx.accel, nonce });
+  const vmmCommand = command(disks, nonce);
   const consolePath = join(dir, 'console.log');
 
-  const launch = await launchVmm(command, {
-    consolePath,
-    cwd: dir,
-    timeoutSec: ctx.timeoutSec ?? cell.boot.timeoutSec,
-    capBytes: cell.boot.consoleCapBytes,
-    ...(ctx.live ? { live: ctx.live } : {}),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const launch = await launchVmm(vmmCommand, { ...launchOptions(cell, ctx, dir), timeoutSec: ctx.timeoutSec ?? cell.boot.timeoutSec });
   const observation = parseConsole(readFileSync(consolePath).toString('utf8'), { nonce });
   const judged = judge(decideCell(cell, launch, observation), cell.expect);
-  const reproducePath = writeReproduce(dir, cell, ctx.runId, judged, command);
+  const reproducePath = writeReproduce(dir, cell, ctx.runId, judged, vmmCommand);
   return {
     judged,
     boot: {
@@ -70,8 +77,19 @@ export async function bootQemuCell(
       observation,
       console: relative(ctx.runDir, consolePath),
       reproduce: relative(ctx.runDir, reproducePath),
-      command: command.argv,
+      command: vmmCommand.argv,
     },
+  };
+}
+
+/** Console file, folder, cap, live copy and abort of a launch in the cell folder; the timeout is the caller's. */
+export function launchOptions(cell: Cell, ctx: BootContext, dir: string) {
+  return {
+    consolePath: join(dir, 'console.log'),
+    cwd: dir,
+    capBytes: cell.boot.consoleCapBytes,
+    ...(ctx.live ? { live: ctx.live } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   };
 }
 

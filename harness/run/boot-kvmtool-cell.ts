@@ -10,14 +10,14 @@ import { NESTED_PATHS, nestedCellArchive, nestedDiskPath } from '../guest/nested
 import type { CacheLayout } from '../kernel/cache.js';
 import type { BuiltKernel } from '../kernel/types.js';
 import type { Cell, KvmtoolVmmSpec } from '../matrix/types.js';
-import { decideCell, judge } from '../verdict/decide.js';
+import { judge } from '../verdict/decide.js';
 import { decideNestedCell } from '../verdict/nested.js';
 import type { CellJudgement } from '../verdict/types.js';
 import { lkvmNativeCommand, lkvmRunArgs } from '../vmm/kvmtool.js';
 import { launchVmm } from '../vmm/launch.js';
 import type { LkvmBinary } from '../vmm/lkvm.js';
 import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host.js';
-import { cellDir, writeReproduce, type BootContext } from './boot-cell.js';
+import { bootDirectCell, cellDir, launchOptions, writeReproduce, type BootContext } from './boot-cell.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
 export type KvmtoolPlan =
@@ -36,57 +36,38 @@ export async function bootKvmtoolCell(
   plan: KvmtoolPlan,
   ctx: BootContext,
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
+  if (plan.mode === 'native') {
+    const native = await bootDirectCell(cell, ctx, (disks, nonce) =>
+      lkvmNativeCommand(cell, plan.lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks }, { nonce }),
+    );
+    const kvmtool: KvmtoolArtifacts = { mode: 'native', lkvm: { path: plan.lkvm.path, from: plan.lkvm.from }, lkvmArgs: native.boot.command.slice(1) };
+    return { judged: native.judged, boot: { ...native.boot, kvmtool } };
+  }
+
+  // nested: the shared base from the cache, the cell's part written here
   const dir = cellDir(ctx.runDir, cell);
   mkdirSync(dir, { recursive: true });
   const consolePath = join(dir, 'console.log');
   const timeoutSec = ctx.timeoutSec ?? cell.boot.timeoutSec;
   const disks = Object.fromEntries(cell.devices.filter((d) => d.kind === 'blk').map((d) => [d.name, diskImage(d.name)]));
   const guestNonce = randomBytes(8).toString('hex');
-  const launchOptions = {
-    consolePath,
-    cwd: dir,
-    capBytes: cell.boot.consoleCapBytes,
-    ...(ctx.live ? { live: ctx.live } : {}),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  };
-
-  if (plan.mode === 'native') {
-    for (const [name, data] of Object.entries(disks)) writeFileSync(join(dir, `${name}.img`), data);
-    const command = lkvmNativeCommand(
-      cell,
-      plan.lkvm.path,
-      { image: kernel.image, initrd: guest.initramfs, disks: Object.fromEntries(Object.keys(disks).map((n) => [n, `${n}.img`])) },
-      { nonce: guestNonce },
-    );
-    const launch = await launchVmm(command, { ...launchOptions, timeoutSec });
-    const observation = parseConsole(readFileSync(consolePath).toString('utf8'), { nonce: guestNonce });
-    const judged = judge(decideCell(cell, launch, observation), cell.expect);
-    const reproduce = writeReproduce(dir, cell, ctx.runId, judged, command);
-    const kvmtool: KvmtoolArtifacts = { mode: 'native', lkvm: { path: plan.lkvm.path, from: plan.lkvm.from }, lkvmArgs: command.argv.slice(1) };
-    return {
-      judged,
-      boot: { launch, observation, console: relative(ctx.runDir, consolePath), reproduce: relative(ctx.runDir, reproduce), command: command.argv, kvmtool },
-    };
-  }
-
-  // nested: the shared base from the cache, the cell's part written here
   const base = nestedHostBase(plan.layout, guest, plan.lkvm, kernel);
   const args = lkvmRunArgs(
     cell,
     { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: Object.fromEntries(Object.keys(disks).map((n) => [n, nestedDiskPath(n)])) },
     { nonce: guestNonce, irqchip: 'gicv3' },
   );
-  const cellPart = join(dir, 'nested-cell.cpio');
-  writeFileSync(cellPart, nestedCellArchive(args, disks));
+  const cellPart = nestedCellArchive(args, disks);
+  writeFileSync(join(dir, 'nested-cell.cpio'), cellPart);
   const initrd = join(dir, 'host-initramfs.cpio');
   copyFileSync(base, initrd);
-  appendFileSync(initrd, readFileSync(cellPart));
+  appendFileSync(initrd, cellPart);
 
   const hostNonce = randomBytes(8).toString('hex');
   const command = nestedHostCommand(cell, { image: plan.host.image, initrd: 'host-initramfs.cpio' }, { nonce: hostNonce, guestTimeoutSec: timeoutSec });
   let launch;
   try {
-    launch = await launchVmm(command, { ...launchOptions, timeoutSec: timeoutSec + NESTED_HOST_ALLOWANCE_SEC });
+    launch = await launchVmm(command, { ...launchOptions(cell, ctx, dir), timeoutSec: timeoutSec + NESTED_HOST_ALLOWANCE_SEC });
   } finally {
     rmSync(initrd, { force: true });
   }

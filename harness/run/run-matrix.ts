@@ -7,6 +7,7 @@ import { AgentBuildError, buildGuestImage, type GuestImage } from '../guest/buil
 import { toolVersion } from '../host/facts.js';
 import { ensureCacheDirs, writeFileAtomic, type CacheLayout } from '../kernel/cache.js';
 import { obtainKernel } from '../kernel/build.js';
+import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
 import { renderJunit } from '../report/junit.js';
@@ -213,9 +214,8 @@ async function bootOne(
     kvmtoolPlan = { mode: 'native', lkvm: plan.lkvm };
   } else {
     const host = hostKernel as BuiltKernel;
-    const lacking = host.config ? kvmMissing(host.config) : null;
-    if (lacking) {
-      const verdict = unbootedVerdict('error', `nested host kernel ${host.kernelId} ${lacking}`, `add CONFIG_VIRTUALIZATION=y and CONFIG_KVM=y to its config fragment, or name another with host_kernel: in vmms.${p.cell.vmm.id}`);
+    if (host.config && !configHasKvm(readFileSync(host.config, 'utf8'))) {
+      const verdict = unbootedVerdict('error', `nested host kernel ${host.kernelId} was built without CONFIG_KVM=y`, `add CONFIG_VIRTUALIZATION=y and CONFIG_KVM=y to its config fragment, or name another with host_kernel: in vmms.${p.cell.vmm.id}`);
       return cellRecord(cell, judge(verdict, cell.expect), null);
     }
     kvmtoolPlan = { mode: 'nested', lkvm: plan.lkvm, host, layout: options.layout };
@@ -223,12 +223,6 @@ async function bootOne(
   options.events?.cellStarted?.(cell);
   const { judged, boot } = await bootKvmtoolCell(p.cell, built, guest, kvmtoolPlan, ctx);
   return cellRecord(cell, judged, boot);
-}
-
-/** Why a kernel's final .config cannot host KVM guests, or null. */
-function kvmMissing(configPath: string): string | null {
-  const config = readFileSync(configPath, 'utf8');
-  return /^CONFIG_KVM=y$/m.test(config) ? null : 'was built without CONFIG_KVM=y';
 }
 
 async function guestImage(layout: CacheLayout, crossCompile: string): Promise<GuestImage | AgentBuildError> {
