@@ -1,13 +1,9 @@
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import { hostAccel } from '../host/facts.js';
-import { cacheLayout, resolveCacheRoot } from '../kernel/cache.js';
-import { ccacheAvailable } from '../kernel/toolchain.js';
 import { InputError } from '../matrix/input-error.js';
 import { runExitCode } from '../report/summary.js';
 import { runMatrix } from '../run/run-matrix.js';
-import { plainEvents } from './event-lines.js';
-import { buildJobsOption, buildTimeoutOption, cacheOption, ccacheOption, kvmtoolHostFacts, lkvmOption, loadSelection, positiveSeconds } from './options.js';
+import { buildJobsOption, buildTimeoutOption, cacheOption, ccacheOption, hostRunOptions, lkvmOption, loadSelection, positiveSeconds } from './options.js';
 
 /**
  * One matrix cell for a developer at a terminal: its kernel built (or taken
@@ -37,16 +33,8 @@ export function bootSubcommand(version: string) {
         cells,
         selection: { cells: [cellId], filters: [] },
         outRoot: resolve(opts.out),
-        layout: cacheLayout(resolveCacheRoot(opts.cache)),
         bootJobs: 1,
-        buildJobs: opts.buildJobs,
-        ccache: opts.ccache && (await ccacheAvailable()),
-        accel: hostAccel(),
-        ...(opts.timeout !== undefined ? { timeoutSec: opts.timeout } : {}),
-        buildTimeoutSec: opts.buildTimeout,
-        version,
-        kvmtoolHost: kvmtoolHostFacts(opts.lkvm),
-        events: plainEvents((line) => process.stderr.write(`${line}\n`)),
+        ...(await hostRunOptions(opts, version)),
         live: process.stdout,
       });
       const cell = results.cells[0]!;

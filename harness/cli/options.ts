@@ -1,5 +1,8 @@
 import { arch, availableParallelism } from 'node:os';
-import { canUseKvm } from '../host/facts.js';
+import { canUseKvm, hostAccel } from '../host/facts.js';
+import { cacheLayout, resolveCacheRoot } from '../kernel/cache.js';
+import { ccacheAvailable } from '../kernel/toolchain.js';
+import { plainEvents } from './event-lines.js';
 import type { KvmtoolHost } from '../run/kvmtool-plan.js';
 import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { loadMatrix } from '../matrix/load.js';
@@ -57,4 +60,29 @@ export interface LoadedSelection {
 export function loadSelection(matrixFile: string | undefined, cells: string[], filters: string[]): LoadedSelection {
   const matrix = loadMatrix(matrixFile ?? defaultMatrixFile);
   return { matrix, cells: selectCells(expandMatrix(matrix), { cells, filters }) };
+}
+
+/** What `run` and `boot` take from their shared options. */
+export interface SharedRunFlags {
+  cache?: string;
+  buildJobs: number;
+  buildTimeout: number;
+  ccache: boolean;
+  timeout?: number;
+  lkvm?: string;
+}
+
+/** The runMatrix options that come from this host and the shared flags: cache, builds, accelerator, lkvm, progress on stderr. */
+export async function hostRunOptions(flags: SharedRunFlags, version: string) {
+  return {
+    layout: cacheLayout(resolveCacheRoot(flags.cache)),
+    buildJobs: flags.buildJobs,
+    ccache: flags.ccache && (await ccacheAvailable()),
+    accel: hostAccel(),
+    ...(flags.timeout !== undefined ? { timeoutSec: flags.timeout } : {}),
+    buildTimeoutSec: flags.buildTimeout,
+    version,
+    kvmtoolHost: kvmtoolHostFacts(flags.lkvm),
+    events: plainEvents((line) => process.stderr.write(`${line}\n`)),
+  };
 }

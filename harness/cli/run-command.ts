@@ -1,12 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import { hostAccel } from '../host/facts.js';
-import { cacheLayout, resolveCacheRoot } from '../kernel/cache.js';
-import { ccacheAvailable } from '../kernel/toolchain.js';
 import { renderSummary, runExitCode } from '../report/summary.js';
 import { runMatrix } from '../run/run-matrix.js';
-import { plainEvents } from './event-lines.js';
 import {
   buildJobsOption,
   buildTimeoutOption,
@@ -14,7 +10,7 @@ import {
   ccacheOption,
   cellOption,
   filterOption,
-  kvmtoolHostFacts,
+  hostRunOptions,
   loadSelection,
   lkvmOption,
   positiveInt,
@@ -37,22 +33,13 @@ export function runSubcommand(version: string) {
     .addOption(lkvmOption())
     .action(async (matrixFile, opts) => {
       const { matrix, cells } = loadSelection(matrixFile, opts.cell, opts.filter);
-      const layout = cacheLayout(resolveCacheRoot(opts.cache));
       const { results, runDir } = await runMatrix({
         matrix,
         cells,
         selection: { cells: opts.cell, filters: opts.filter },
         outRoot: resolve(opts.out),
-        layout,
         bootJobs: opts.jobs,
-        buildJobs: opts.buildJobs,
-        ccache: opts.ccache && (await ccacheAvailable()),
-        accel: hostAccel(),
-        ...(opts.timeout !== undefined ? { timeoutSec: opts.timeout } : {}),
-        buildTimeoutSec: opts.buildTimeout,
-        version,
-        kvmtoolHost: kvmtoolHostFacts(opts.lkvm),
-        events: plainEvents((line) => process.stderr.write(`${line}\n`)),
+        ...(await hostRunOptions(opts, version)),
       });
       process.stdout.write(renderSummary(results, runDir));
       process.exitCode = runExitCode(results);
