@@ -28,7 +28,7 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
         write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})`);
       } else {
         write(`kernel ${outcome.kernelId}: FAILED at ${outcome.stage}: ${outcome.message}`);
-        for (const line of outcome.logTail.slice(-10)) write(`  ${line}`);
+        for (const line of outcome.logTail.slice(0, 15)) write(`  ${line}`);
         if (outcome.logPath) write(`  log: ${outcome.logPath}`);
       }
     },

@@ -1,16 +1,18 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describeFailure, runCommand, succeeded, type CommandResult } from '../host/command.js';
 import type { KernelSpec } from '../matrix/types.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { describeDropped, findDroppedOptions } from './config-check.js';
-import { buildKey, configInputsKey, sha256, shortKey, type PatchIdentity } from './keys.js';
+import { buildKey, configInputsKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
 import { withLock } from './lock.js';
 import { ccacheEnv, makeArgv } from './make.js';
 import { applyPatches, PatchError } from './patch.js';
+import { GitCommandError, GitSourceError, resolveGitSource } from './git-source.js';
+import { withReusedTree, type TreeAndBuild } from './reused-tree.js';
 import { extractedSource, fileFingerprint } from './source.js';
 import { toolchainVersion } from './toolchain.js';
-import type { BuiltKernel, KernelOutcome, KernelProgress, KernelStage } from './types.js';
+import type { BuiltKernel, KernelCommit, KernelFailure, KernelOutcome, KernelProgress, KernelStage } from './types.js';
 
 export interface KernelContext {
   layout: CacheLayout;
@@ -30,6 +32,7 @@ class StageError extends Error {
     message: string,
     readonly hint?: string,
     readonly logTail: string[] = [],
+    readonly ended: KernelFailure['ended'] = 'failed',
   ) {
     super(message);
   }
@@ -47,9 +50,12 @@ const IMAGE_TARGET = 'Image';
 export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promise<KernelOutcome> {
   const started = performance.now();
   const logPath = join(ctx.logDir, 'build.log');
+  // known once the source is resolved, so that a commit that does not build is still named
+  let commit: KernelCommit | undefined;
   try {
-    if (spec.source.kind === 'image') return { ok: true, ...prebuiltImage(spec, started) };
+    if (spec.source.kind === 'image') return { ok: true, ...prebuiltImage({ ...spec, source: spec.source }, started) };
     const plan = await planBuild(spec, ctx);
+    commit = plan.source.commit;
     if (plan.hit) return { ok: true, ...plan.hit, durationMs: elapsed(started) };
     const built = await withLock(ctx.layout, `kernel-${shortKey(plan.inputsKey)}`, () =>
       buildLocked(spec, ctx, plan, logPath, started),
@@ -61,19 +67,29 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promis
     return {
       ok: false,
       kernelId: spec.id,
+      ...(commit ? { commit } : {}),
       stage,
       message: error.message,
       ...(error instanceof StageError && error.hint ? { hint: error.hint } : {}),
       ...(existsSync(logPath) ? { logPath } : {}),
       logTail: error instanceof StageError ? error.logTail : [],
+      ended: ctx.signal?.aborted ? 'interrupted' : error instanceof StageError ? error.ended : 'failed',
       durationMs: elapsed(started),
     };
   }
 }
 
+/** Where a build's source tree comes from, and what names its content in the cache key. */
+interface SourcePlan {
+  id: string;
+  /** The commit a git source resolved to. */
+  commit?: KernelCommit;
+  /** Runs `work` in a source tree of this content and a build folder, both its own while it runs. */
+  inTree<T>(logPath: string, work: (paths: TreeAndBuild) => Promise<T>): Promise<T>;
+}
+
 interface BuildPlan {
-  sourceId: string;
-  tarball: string;
+  source: SourcePlan;
   patches: PatchIdentity[];
   toolchain: string;
   inputsKey: string;
@@ -84,16 +100,7 @@ interface BuildPlan {
 
 /** Everything that decides the cache key, and the cached kernel if there is one. */
 async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPlan> {
-  if (spec.source.kind !== 'tarball') throw new Error('planBuild takes tarball sources');
-  const tarball = spec.source.path;
-  if (!existsSync(tarball)) {
-    throw new StageError(
-      'source',
-      `kernel source ${tarball} not found`,
-      spec.source.package ? `apt-get install ${spec.source.package}` : 'check the source path in the kernel definition',
-    );
-  }
-  const sourceId = `tarball:sha256:${await fileFingerprint(ctx.layout, tarball)}`;
+  const source = await planSource(spec, ctx);
   const toolchain = await toolchainVersion(spec.crossCompile);
   if (!toolchain) {
     throw new StageError('toolchain', `cross compiler ${spec.crossCompile}gcc not found`, 'apt-get install gcc-aarch64-linux-gnu');
@@ -101,7 +108,7 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
   const patches = spec.patches.map((p) => ({ sha256: sha256(readFileSync(p.path)), direction: p.direction }));
   const fragments = spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   const inputsKey = configInputsKey({
-    source: sourceId,
+    source: source.id,
     patches,
     arch: spec.arch,
     crossCompile: spec.crossCompile,
@@ -110,14 +117,71 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
     toolchain,
   });
   const configPath = join(ctx.layout.configs, `${shortKey(inputsKey)}.config`);
-  const plan: BuildPlan = { sourceId, tarball, patches, toolchain, inputsKey, configPath, fragments, hit: null };
+  const plan: BuildPlan = { source, patches, toolchain, inputsKey, configPath, fragments, hit: null };
   if (existsSync(configPath)) plan.hit = cachedKernel(spec, ctx.layout, plan, readFileSync(configPath, 'utf8'));
   return plan;
 }
 
+async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourcePlan> {
+  const source = spec.source;
+  if (source.kind === 'git') {
+    const resolved = await resolveGitSource(ctx.layout, source, ctx.signal).catch((error: unknown) => {
+      if (error instanceof GitSourceError) throw new StageError('source', error.message, error.hint);
+      throw error;
+    });
+    const treeKey = reusedTreeKey({
+      gitDir: realpathSync(resolved.gitDir),
+      arch: spec.arch,
+      crossCompile: spec.crossCompile,
+      base: spec.config.base,
+      fragments: spec.config.fragments.map((file) => sha256(readFileSync(file))),
+    });
+    return {
+      id: resolved.id,
+      commit: { id: resolved.commit, subject: resolved.subject, uncommitted: resolved.uncommittedTree !== null },
+      inTree: (_logPath, work) =>
+        withReusedTree(ctx.layout, shortKey(treeKey), resolved, work, {
+          // a kernel that fails on its own leaves the tree fit for the next commit
+          consistentAfter: (error) => error instanceof PatchError || (error instanceof StageError && error.ended === 'failed'),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        }).catch((error: unknown) => {
+          if (error instanceof GitCommandError) {
+            throw new StageError('source', `cannot check out ${resolved.commit} of ${source.tree}: ${error.message}`);
+          }
+          throw error;
+        }),
+    };
+  }
+  if (source.kind !== 'tarball') throw new Error('planSource takes tarball and git sources');
+  const tarball = source.path;
+  if (!existsSync(tarball)) {
+    throw new StageError(
+      'source',
+      `kernel source ${tarball} not found`,
+      source.package ? `apt-get install ${source.package}` : 'check the source path in the kernel definition',
+    );
+  }
+  const fingerprint = await fileFingerprint(ctx.layout, tarball);
+  return {
+    id: `tarball:sha256:${fingerprint}`,
+    inTree: async (logPath, work) => {
+      const extracted = await extractedSource(ctx.layout, tarball, fingerprint, ctx.signal);
+      const scratch = stagingDir(ctx.layout, `build-${spec.id}`);
+      try {
+        const paths = { tree: join(scratch, 'src'), buildDir: join(scratch, 'build') };
+        await must('source', await runCommand(['cp', '-al', extracted, paths.tree], { logPath }), 'cannot link the source tree');
+        mkdirSync(paths.buildDir);
+        return await work(paths);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
 function kernelKey(spec: KernelSpec, plan: BuildPlan, finalConfig: string): string {
   return buildKey({
-    source: plan.sourceId,
+    source: plan.source.id,
     patches: plan.patches,
     arch: spec.arch,
     crossCompile: spec.crossCompile,
@@ -136,14 +200,22 @@ function cachedKernel(
   const key = kernelKey(spec, plan, finalConfig);
   const entry = join(layout.kernels, shortKey(key));
   if (!existsSync(join(entry, 'meta.json'))) return null;
-  return entryKernel(spec.id, key, entry, true);
+  return entryKernel(spec.id, key, entry, plan.source, true);
 }
 
 /** A published cache entry as a kernel; meta.json is written last, so its presence means complete. */
-function entryKernel(kernelId: string, key: string, entry: string, cached: boolean): Omit<BuiltKernel, 'durationMs'> {
+function entryKernel(
+  kernelId: string,
+  key: string,
+  entry: string,
+  source: SourcePlan,
+  cached: boolean,
+): Omit<BuiltKernel, 'durationMs'> {
   return {
     kernelId,
     key,
+    source: source.id,
+    ...(source.commit ? { commit: source.commit } : {}),
     image: join(entry, IMAGE_TARGET),
     config: join(entry, 'config'),
     buildLog: join(entry, 'build.log'),
@@ -168,19 +240,13 @@ async function buildLocked(
   const progress = (stage: KernelProgress['stage'], line?: string) =>
     ctx.onProgress?.({ kernelId: spec.id, stage, ...(line !== undefined ? { line } : {}) });
   progress('source');
-  const source = await extractedSource(ctx.layout, plan.tarball, plan.sourceId.split(':').pop()!, ctx.signal);
-  const work = stagingDir(ctx.layout, `build-${spec.id}`);
-  try {
-    const tree = join(work, 'src');
-    const buildDir = join(work, 'build');
-    await must('source', await runCommand(['cp', '-al', source, tree], { logPath }), 'cannot link the source tree');
+  return plan.source.inTree(logPath, async ({ tree, buildDir }) => {
     progress('patch');
     await applyPatches(tree, spec.patches, spec.id, logPath, ctx.signal);
-    mkdirSync(buildDir);
     const make = (targets: string[], onLine?: (line: string) => void) =>
       runCommand(makeArgv(spec, { buildDir, jobs: ctx.jobs, ccache: ctx.ccache }, targets), {
         cwd: tree,
-        env: ccacheEnv(work),
+        env: ccacheEnv(dirname(tree)),
         logPath,
         timeoutSec: ctx.timeoutSec,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -195,21 +261,31 @@ async function buildLocked(
     const entry = join(ctx.layout.kernels, shortKey(key));
 
     progress('build');
-    await must('build', await make([IMAGE_TARGET], (line) => progress('build', line)), 'the kernel build failed');
+    // with -j the compiler's error is rarely among the last lines make prints
+    const errors: string[] = [];
+    const built = await make([IMAGE_TARGET], (line) => {
+      if (errors.length < 10 && /: (fatal )?error: /.test(line)) errors.push(line);
+      progress('build', line);
+    });
+    await must('build', built, 'the kernel build failed', errors);
     const staged = stagingDir(ctx.layout, 'kernel');
     copyFileSync(join(buildDir, 'arch', spec.arch, 'boot', IMAGE_TARGET), join(staged, IMAGE_TARGET));
     writeFileSync(join(staged, 'config'), finalConfig);
     copyFileSync(logPath, join(staged, 'build.log'));
-    writeFileSync(
-      join(staged, 'meta.json'),
-      `${JSON.stringify({ key, kernel: spec.id, source: plan.sourceId, patches: plan.patches, toolchain: plan.toolchain, builtAt: new Date().toISOString() }, null, 2)}\n`,
-    );
+    const meta = {
+      key,
+      kernel: spec.id,
+      source: plan.source.id,
+      ...(plan.source.commit ? { commit: plan.source.commit } : {}),
+      patches: plan.patches,
+      toolchain: plan.toolchain,
+      builtAt: new Date().toISOString(),
+    };
+    writeFileSync(join(staged, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
     publishDir(staged, entry);
     progress('done');
-    return { ...entryKernel(spec.id, key, entry, false), durationMs: elapsed(started) };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+    return { ...entryKernel(spec.id, key, entry, plan.source, false), durationMs: elapsed(started) };
+  });
 }
 
 /** base config, fragments merged on top, olddefconfig; then every asked option checked. */
@@ -240,12 +316,16 @@ async function configure(
   writeFileAtomic(plan.configPath, finalConfig);
 }
 
-async function must(stage: KernelStage, result: CommandResult, what: string): Promise<void> {
+async function must(stage: KernelStage, result: CommandResult, what: string, firstErrors: string[] = []): Promise<void> {
   if (succeeded(result)) return;
-  throw new StageError(stage, `${what}: ${describeFailure(result)}`, undefined, result.tail.slice(-20));
+  const ended = result.aborted ? 'interrupted' : result.timedOut ? 'timed-out' : 'failed';
+  // the compiler's first errors, then how make ended: at most 15 lines
+  const errors = firstErrors.slice(0, 5).filter((line) => !result.tail.slice(-9).includes(line));
+  const logTail = errors.length > 0 ? [...errors, '...', ...result.tail.slice(-9)] : result.tail.slice(-15);
+  throw new StageError(stage, `${what}: ${describeFailure(result)}`, undefined, logTail, ended);
 }
 
-function prebuiltImage(spec: KernelSpec, started: number): BuiltKernel {
+function prebuiltImage(spec: KernelSpec & { source: { kind: 'image' } }, started: number): BuiltKernel {
   const path = spec.source.path;
   let head: Buffer;
   try {
@@ -257,9 +337,11 @@ function prebuiltImage(spec: KernelSpec, started: number): BuiltKernel {
   if (head.length < 60 || head.readUInt32LE(56) !== 0x644d5241) {
     throw new StageError('source', `${path} is not an arm64 Image (no ARM\\x64 magic at offset 56)`);
   }
+  const key = `image:sha256:${sha256(readFileSync(path))}`;
   return {
     kernelId: spec.id,
-    key: `image:sha256:${sha256(readFileSync(path))}`,
+    key,
+    source: key,
     image: path,
     config: null,
     buildLog: null,

@@ -13,6 +13,8 @@ import { randomBytes } from 'node:crypto';
  *   kernels/<key>/        Image, config, build.log, meta.json
  *   agent/<key>/          the compiled guest agent and its initramfs
  *   nested/<key>/         a nested kvmtool host's shared initramfs part
+ *   git/<key>/            bare mirrors of git trees given by URL
+ *   trees/<key>/          a git source's reused tree and build folder (see reused-tree.ts)
  *   fingerprints/         remembered sha256 of large source files
  *   locks/                one lock per key being produced
  *   staging/              work in progress; safe to delete when no run is active
@@ -24,6 +26,8 @@ export interface CacheLayout {
   kernels: string;
   agent: string;
   nested: string;
+  git: string;
+  trees: string;
   fingerprints: string;
   locks: string;
   staging: string;
@@ -45,6 +49,8 @@ export function cacheLayout(root: string): CacheLayout {
     kernels: join(root, 'kernels'),
     agent: join(root, 'agent'),
     nested: join(root, 'nested'),
+    git: join(root, 'git'),
+    trees: join(root, 'trees'),
     fingerprints: join(root, 'fingerprints'),
     locks: join(root, 'locks'),
     staging: join(root, 'staging'),

@@ -49,6 +49,20 @@ export function buildKey(inputs: BuildInputs): string {
   return sha256(JSON.stringify({ v: KEY_VERSION, what: 'kernel', ...inputs }));
 }
 
+export interface ReusedTreeInputs {
+  /** The git directory the tree is exported from. */
+  gitDir: string;
+  arch: string;
+  crossCompile: string;
+  base: string;
+  fragments: string[];
+}
+
+/** Names a reused tree: one per git repository and build recipe, whatever the commit. */
+export function reusedTreeKey(inputs: ReusedTreeInputs): string {
+  return sha256(JSON.stringify({ v: KEY_VERSION, what: 'tree', ...inputs }));
+}
+
 /** Short form for folder names and reports. */
 export function shortKey(key: string): string {
   return key.slice(0, 16);

@@ -3,6 +3,10 @@ export interface BuiltKernel {
   kernelId: string;
   /** Cache key: hash of source, patches, final .config and toolchain. */
   key: string;
+  /** What the source was: `tarball:sha256:…`, `git:<commit>[+uncommitted:<tree>]`, `image:sha256:…`. */
+  source: string;
+  /** The commit a git source resolved to. */
+  commit?: KernelCommit;
   image: string;
   config: string | null;
   buildLog: string | null;
@@ -12,15 +16,27 @@ export interface BuiltKernel {
   durationMs: number;
 }
 
+export interface KernelCommit {
+  id: string;
+  subject: string;
+  /** Uncommitted changes of the tree were built too. */
+  uncommitted: boolean;
+}
+
 export type KernelStage = 'source' | 'toolchain' | 'patch' | 'config' | 'build';
 
 export interface KernelFailure {
   kernelId: string;
+  /** The commit a git source resolved to, when it got that far. */
+  commit?: KernelCommit;
   stage: KernelStage;
   message: string;
   hint?: string;
   logPath?: string;
+  /** What to show of the log: the compiler's first errors, then its last lines; at most 15. */
   logTail: string[];
+  /** How the stage's last command ended: a failure of the kernel's own, or out of time, or stopped. */
+  ended: 'failed' | 'timed-out' | 'interrupted';
   durationMs: number;
 }
 

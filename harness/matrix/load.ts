@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { InputError } from './input-error.js';
-import { kernelDefinitionSchema, matrixSchema, type PatchRef } from './schema.js';
-import type { KernelSpec, Matrix, PatchSpec, VmmSpec } from './types.js';
+import { kernelDefinitionSchema, matrixSchema, type KernelDefinitionFile, type PatchRef } from './schema.js';
+import type { KernelSource, KernelSpec, Matrix, PatchSpec, VmmSpec } from './types.js';
 import { loadYamlFile, type LoadedYaml } from './yaml-file.js';
 
 /**
@@ -116,13 +116,7 @@ export function loadKernelDefinition(file: string, patchesDir: string): Omit<Ker
     requireFile(path, 'config fragment', loaded.locate(['config', 'fragments', index]));
     return path;
   });
-  const source: KernelSpec['source'] = def.source.tarball
-    ? {
-        kind: 'tarball',
-        path: resolve(base, def.source.tarball),
-        ...(def.source.package ? { package: def.source.package } : {}),
-      }
-    : { kind: 'image', path: resolve(base, def.source.image!) };
+  const source = kernelSource(def.source, base, loaded);
   return {
     ...(def.description ? { description: def.description } : {}),
     definitionFile: file,
@@ -132,6 +126,32 @@ export function loadKernelDefinition(file: string, patchesDir: string): Omit<Ker
     config: { base: def.config.base, fragments },
     patches: resolvePatches(def.patches, patchesDir, loaded, ['patches']),
   };
+}
+
+function kernelSource(
+  raw: KernelDefinitionFile['source'],
+  base: string,
+  loaded: LoadedYaml<unknown>,
+): KernelSource {
+  if (raw.tarball) return { kind: 'tarball', path: resolve(base, raw.tarball), ...(raw.package ? { package: raw.package } : {}) };
+  if (raw.image) return { kind: 'image', path: resolve(base, raw.image) };
+  const git = raw.git!;
+  const url = isGitUrl(git);
+  if (url && raw.uncommitted === 'include') {
+    throw new InputError('"uncommitted: include" needs a local tree, not a URL', loaded.locate(['source', 'uncommitted']));
+  }
+  return {
+    kind: 'git',
+    tree: url ? git : resolve(base, git),
+    remote: url,
+    ref: raw.ref ?? 'HEAD',
+    uncommitted: raw.uncommitted ?? 'ignore',
+  };
+}
+
+/** A URL git can fetch (scheme://… or user@host:path), as opposed to a local path. */
+export function isGitUrl(tree: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(tree) || /^[^/\s]+@[^/\s]+:/.test(tree);
 }
 
 function resolvePatches(

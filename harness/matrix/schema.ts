@@ -28,9 +28,19 @@ export const kernelDefinitionSchema = z
         tarball: z.string().min(1).optional(),
         package: z.string().min(1).optional(),
         image: z.string().min(1).optional(),
+        git: z.string().min(1).optional(),
+        ref: z.string().regex(/^[^\s-][^\s]*$/, 'a commit-ish: a branch, tag or commit id').optional(),
+        uncommitted: z.enum(['include', 'ignore']).optional(),
       })
-      .refine((s) => (s.tarball === undefined) !== (s.image === undefined), {
-        error: 'give exactly one of "tarball" (a kernel source tarball) or "image" (a built arm64 Image)',
+      .refine((s) => [s.tarball, s.image, s.git].filter((v) => v !== undefined).length === 1, {
+        error: 'give exactly one of "tarball" (a kernel source tarball), "image" (a built arm64 Image) or "git" (a git tree)',
+      })
+      .refine((s) => s.git !== undefined || (s.ref === undefined && s.uncommitted === undefined), {
+        error: '"ref" and "uncommitted" go with "git"',
+      })
+      .refine((s) => s.tarball !== undefined || s.package === undefined, { error: '"package" goes with "tarball"' })
+      .refine((s) => s.uncommitted !== 'include' || (s.ref ?? 'HEAD') === 'HEAD', {
+        error: '"uncommitted: include" builds the checked-out tree, so "ref" must be HEAD (or left out)',
       }),
     arch: z.literal('arm64', { error: 'only arm64 is supported' }).default('arm64'),
     cross_compile: z.string().default('aarch64-linux-gnu-'),

@@ -17,9 +17,24 @@ export interface PatchSpec {
   direction: PatchDirection;
 }
 
+/**
+ * A commit of a git tree. `tree` is an absolute path or a URL; `ref` any
+ * commit-ish. With `uncommitted: include` (a local tree at HEAD only) the
+ * tree's uncommitted changes and untracked files are built too.
+ */
+export interface GitKernelSource {
+  kind: 'git';
+  tree: string;
+  /** `tree` is a URL: fetched into a mirror in the cache. */
+  remote: boolean;
+  ref: string;
+  uncommitted: 'include' | 'ignore';
+}
+
 export type KernelSource =
   | { kind: 'tarball'; path: string; package?: string }
-  | { kind: 'image'; path: string };
+  | { kind: 'image'; path: string }
+  | GitKernelSource;
 
 export interface KernelConfigSpec {
   /** A make target that writes a complete .config, such as tinyconfig. */

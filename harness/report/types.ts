@@ -1,6 +1,6 @@
 import type { IncidentKind, KvmRecord, LkvmRecord } from '../console/types.js';
 import type { LkvmOrigin } from '../vmm/lkvm.js';
-import type { KernelStage } from '../kernel/types.js';
+import type { KernelCommit, KernelFailure, KernelStage } from '../kernel/types.js';
 import type { ExpectedVerdict, Topology, Transport } from '../matrix/types.js';
 import type { DeviceOutcome, ExpectationStatus, Verdict } from '../verdict/types.js';
 
@@ -36,6 +36,9 @@ export interface KernelRecord {
   id: string;
   ok: boolean;
   key?: string;
+  /** `tarball:sha256:…`, `git:<commit>[+uncommitted:<tree>]` or `image:sha256:…`. */
+  source?: string;
+  commit?: KernelCommit;
   image?: string;
   config?: string | null;
   buildLog?: string | null;
@@ -46,6 +49,8 @@ export interface KernelRecord {
   message?: string;
   hint?: string;
   logTail?: string[];
+  /** For a failed kernel: how its last command ended. */
+  ended?: KernelFailure['ended'];
 }
 
 export interface CellTimings {

@@ -35,6 +35,8 @@ export interface RunOptions {
   selection: { cells: string[]; filters: string[] };
   /** Results root: the run goes to <outRoot>/<run-id>, and <outRoot>/latest points to it. */
   outRoot: string;
+  /** The run's folder name under outRoot (default: a new time-based id). */
+  runId?: string;
   layout: CacheLayout;
   /** Cells booted at once. */
   bootJobs: number;
@@ -67,7 +69,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     options.kvmtoolHost,
   );
   const startedAt = new Date();
-  const runId = newRunId(startedAt);
+  const runId = options.runId ?? newRunId(startedAt);
   const runDir = join(options.outRoot, runId);
   mkdirSync(join(runDir, 'cells'), { recursive: true });
   ensureCacheDirs(options.layout);
@@ -187,7 +189,7 @@ async function bootOne(
     const role = notBuilt === hostKernel && hostKernel !== kernel ? 'nested host kernel' : 'kernel';
     const verdict = unbootedVerdict('error', `${role} ${notBuilt.kernelId} not available: ${notBuilt.message}`, notBuilt.hint);
     // the end of the build log is usually the compiler's error
-    verdict.reasons.push(...notBuilt.logTail.slice(-10).map((line) => `  ${line}`));
+    verdict.reasons.push(...notBuilt.logTail.slice(0, 15).map((line) => `  ${line}`));
     return cellRecord(cell, judge(verdict, cell.expect), null);
   }
   if (!guest || guest instanceof AgentBuildError) {
@@ -240,6 +242,8 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
       id: outcome.kernelId,
       ok: true,
       key: outcome.key,
+      source: outcome.source,
+      ...(outcome.commit ? { commit: outcome.commit } : {}),
       image: outcome.image,
       config: outcome.config,
       buildLog: outcome.buildLog,
@@ -250,12 +254,14 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
   return {
     id: outcome.kernelId,
     ok: false,
+    ...(outcome.commit ? { commit: outcome.commit } : {}),
     durationMs: outcome.durationMs,
     stage: outcome.stage,
     message: outcome.message,
     ...(outcome.hint ? { hint: outcome.hint } : {}),
     ...(outcome.logPath ? { buildLog: outcome.logPath } : {}),
     logTail: outcome.logTail,
+    ended: outcome.ended,
   };
 }
 

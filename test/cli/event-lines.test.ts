@@ -11,7 +11,7 @@ t.test('plain progress: a line per stage, a heartbeat a minute, no control chara
   clock = 61_000;
   events.kernel!({ kernelId: 'k', stage: 'build', line: '  CC      kernel/fork.o' });
   events.kernel!({ kernelId: 'k', stage: 'build', line: '  CC      kernel/exit.o' });
-  events.kernelDone!({ ok: false, kernelId: 'k', stage: 'build', message: 'the kernel build failed: make exited with code 2', logTail: ['error: x'], durationMs: 1, logPath: '/l/build.log' });
+  events.kernelDone!({ ok: false, kernelId: 'k', stage: 'build', message: 'the kernel build failed: make exited with code 2', logTail: ['error: x'], ended: 'failed', durationMs: 1, logPath: '/l/build.log' });
   t.same(lines, [
     'kernel k: building (make Image)',
     'kernel k: still building: CC      kernel/fork.o',

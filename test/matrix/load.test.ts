@@ -216,3 +216,36 @@ t.test('the 2020 kvmtool matrix loads: legacy only, force-pci, unpatched expecte
   t.same(cells.map((c) => `${c.id} ${c.expect.verdict}`), ['unpatched/kvmtool-2020/legacy fail', 'patched/kvmtool-2020/legacy pass']);
   t.match(matrix.vmms[0], { type: 'kvmtool', transportFlag: 'force-pci', hostKernel: 'patched' });
 });
+
+t.test('a git source: a path relative to the definition, a URL kept, ref HEAD by default', async (t) => {
+  const local = project(goodMatrix, { 'kernels/k.yaml': 'source:\n  git: ../linux\n  uncommitted: include\n' });
+  t.same(loadMatrix(local).kernels[0]!.source, {
+    kind: 'git',
+    tree: join(dirname(dirname(local)), 'linux'),
+    remote: false,
+    ref: 'HEAD',
+    uncommitted: 'include',
+  });
+  const remote = project(goodMatrix, { 'kernels/k.yaml': 'source:\n  git: https://example.invalid/linux.git\n  ref: v6.1\n' });
+  t.same(loadMatrix(remote).kernels[0]!.source, {
+    kind: 'git',
+    tree: 'https://example.invalid/linux.git',
+    remote: true,
+    ref: 'v6.1',
+    uncommitted: 'ignore',
+  });
+});
+
+t.test('a git source that contradicts itself is refused where it is written', async (t) => {
+  const cases: [string, RegExp][] = [
+    ['source:\n  git: ../linux\n  tarball: x.tar\n', /k\.yaml:2:\d+: source: give exactly one of "tarball"/],
+    ['source:\n  tarball: x.tar\n  ref: v6.1\n', /source: "ref" and "uncommitted" go with "git"/],
+    ['source:\n  git: ../linux\n  ref: v6.1\n  uncommitted: include\n', /"uncommitted: include" builds the checked-out tree, so "ref" must be HEAD/],
+    ['source:\n  git: git@example.invalid:linux.git\n  uncommitted: include\n', /k\.yaml:3:\d+: source\.uncommitted: "uncommitted: include" needs a local tree/],
+    ['source:\n  git: ../linux\n  ref: --upload-pack=x\n', /source\.ref: a commit-ish/],
+  ];
+  for (const [definition, message] of cases) {
+    const error = loadError(t, project(goodMatrix, { 'kernels/k.yaml': definition }));
+    t.match(error.message, message, definition);
+  }
+});

@@ -24,7 +24,7 @@ t.test('native: lkvm run in the cell folder with the cell\'s disk, console kept,
   const runDir = join(dir, 'run');
   const { judged, boot } = await bootKvmtoolCell(
     cell,
-    { kernelId: 'patched', key: 'k', image: join(dir, 'Image'), config: null, buildLog: null, cached: true, durationMs: 0 },
+    { kernelId: 'patched', key: 'k', source: 'image:sha256:k', image: join(dir, 'Image'), config: null, buildLog: null, cached: true, durationMs: 0 },
     { agent: join(dir, 'agent'), initramfs: join(dir, 'initramfs.cpio.gz'), key: 'g' },
     { mode: 'native', lkvm: { path: standIn, from: '--lkvm', sha256: 'x' } },
     { runId: 'r1', runDir, accel: 'kvm' },
