@@ -2,9 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from '@commander-js/extra-typings';
+import { runInterruptCleanups } from '../host/interrupt-cleanup.js';
 import { projectRoot } from '../host/install-paths.js';
 import { InputError } from '../matrix/input-error.js';
 import { killAllGroups } from '../vmm/process-group.js';
+import { BISECT_EXIT } from '../verdict/bisect-exit.js';
+import { bisectSubcommand } from './bisect-command.js';
+import { bisectRunSubcommand } from './bisect-run-command.js';
 import { bootSubcommand } from './boot-command.js';
 import { buildSubcommand } from './build-command.js';
 import { doctorSubcommand } from './doctor-command.js';
@@ -21,13 +25,23 @@ const program = new Command('kvmatrix')
   .exitOverride()
   .addHelpText(
     'after',
-    '\nExit codes: 0 every cell as expected, 1 some cell not, 2 bad usage or matrix, 3 nothing could run.',
+    '\nExit codes: 0 every cell as expected, 1 some cell not, 2 bad usage or matrix, 3 nothing could run.\n' +
+      'bisect-run: 0 pass, 1 fail, 125 commit untestable, 128 harness or host trouble, 129 bad usage.',
   );
 program.addCommand(runSubcommand(version).exitOverride());
 program.addCommand(listSubcommand().exitOverride());
 program.addCommand(buildSubcommand().exitOverride());
 program.addCommand(bootSubcommand(version).exitOverride());
 program.addCommand(doctorSubcommand().exitOverride());
+program.addCommand(bisectSubcommand(version).exitOverride());
+program.addCommand(bisectRunSubcommand(version).exitOverride());
+
+// under `git bisect run` every exit code below 128 marks the commit: trouble
+// that is not the commit's must abort the bisect instead
+const exits =
+  process.argv[2] === 'bisect-run'
+    ? { usage: BISECT_EXIT.usage, internal: BISECT_EXIT.abort }
+    : { usage: EXIT.usage, internal: EXIT.infrastructure };
 
 // VMs and builds run in process groups of their own, out of reach of the
 // terminal's Ctrl-C: take them down with the harness
@@ -35,6 +49,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   process.once(signal, () => {
     killAllGroups();
     process.stderr.write(`kvmatrix: ${signal}: stopped every VM and build it had started\n`);
+    runInterruptCleanups((message) => process.stderr.write(`kvmatrix: ${message}\n`));
     process.exit(code);
   });
 }
@@ -44,12 +59,12 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     // --help and --version end here too, with exit code 0
-    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : exits.usage;
   } else if (error instanceof InputError) {
     process.stderr.write(`kvmatrix: ${error.message}\n`);
-    process.exitCode = EXIT.usage;
+    process.exitCode = exits.usage;
   } else {
     process.stderr.write(`kvmatrix: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = EXIT.infrastructure;
+    process.exitCode = exits.internal;
   }
 }

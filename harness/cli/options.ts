@@ -4,7 +4,7 @@ import { cacheLayout, resolveCacheRoot } from '../kernel/cache.js';
 import { ccacheAvailable } from '../kernel/toolchain.js';
 import { plainEvents } from './event-lines.js';
 import type { KvmtoolHost } from '../run/kvmtool-plan.js';
-import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { InvalidArgumentError, Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { loadMatrix } from '../matrix/load.js';
 import { expandMatrix } from '../matrix/expand.js';
 import { selectCells } from '../matrix/select.js';
@@ -26,7 +26,8 @@ export function positiveSeconds(value: string): number {
   return n;
 }
 
-function collect(value: string, previous: string[]): string[] {
+/** Commander argParser for a repeatable option. */
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
@@ -45,6 +46,22 @@ export const buildTimeoutOption = () =>
 export const ccacheOption = () => new Option('--no-ccache', 'compile without ccache even when it is installed');
 export const lkvmOption = () =>
   new Option('--lkvm <path>', 'static arm64 lkvm for kvmtool entries that do not name one (default: $KVMATRIX_LKVM)');
+
+/**
+ * The options every command that boots cells takes: cache, kernel builds,
+ * ccache, lkvm and the boot timeout (read back by hostRunOptions).
+ */
+export function withHostRunOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+  command: Command<Args, Opts, Globals>,
+) {
+  return command
+    .addOption(cacheOption())
+    .addOption(buildJobsOption())
+    .addOption(buildTimeoutOption())
+    .addOption(ccacheOption())
+    .addOption(lkvmOption())
+    .addOption(new Option('--timeout <seconds>', "boot timeout per cell (default: the matrix's boot.timeout)").argParser(positiveSeconds));
+}
 
 /** What decides how kvmtool cells run on this machine. */
 export function kvmtoolHostFacts(cliLkvm: string | undefined): KvmtoolHost {

@@ -3,35 +3,18 @@ import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { renderSummary, runExitCode } from '../report/summary.js';
 import { runMatrix } from '../run/run-matrix.js';
-import {
-  buildJobsOption,
-  buildTimeoutOption,
-  cacheOption,
-  ccacheOption,
-  cellOption,
-  filterOption,
-  hostRunOptions,
-  loadSelection,
-  lkvmOption,
-  positiveInt,
-  positiveSeconds,
-} from './options.js';
+import { cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, withHostRunOptions } from './options.js';
 
 export function runSubcommand(version: string) {
-  return new Command('run')
-    .description('build the kernels a matrix needs, boot its cells, and write results.json, report.tap and junit.xml')
-    .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
-    .addOption(cellOption())
-    .addOption(filterOption())
-    .addOption(new Option('--jobs <n>', 'cells booted at once').argParser(positiveInt).default(Math.max(1, availableParallelism())))
-    .addOption(buildJobsOption())
-    .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
-    .addOption(cacheOption())
-    .addOption(new Option('--timeout <seconds>', 'boot timeout per cell (default: the matrix\'s boot.timeout)').argParser(positiveSeconds))
-    .addOption(buildTimeoutOption())
-    .addOption(ccacheOption())
-    .addOption(lkvmOption())
-    .action(async (matrixFile, opts) => {
+  return withHostRunOptions(
+    new Command('run')
+      .description('build the kernels a matrix needs, boot its cells, and write results.json, report.tap and junit.xml')
+      .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
+      .addOption(cellOption())
+      .addOption(filterOption())
+      .addOption(new Option('--jobs <n>', 'cells booted at once').argParser(positiveInt).default(Math.max(1, availableParallelism())))
+      .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
+  ).action(async (matrixFile, opts) => {
       const { matrix, cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       const { results, runDir } = await runMatrix({
         matrix,

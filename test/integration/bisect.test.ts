@@ -1,0 +1,140 @@
+/**
+ * Bisecting a real kernel history: six commits made from Debian's
+ * linux-source-6.1 (one reverts the Murray fix, one breaks the build),
+ * real builds, the real bridged legacy cell under real QEMU.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import t from 'tap';
+import { cliPath, kvmatrix, readResults } from '../support/cli.js';
+import { haveLinuxTarball, LINUX_TARBALL, syntheticKernelHistory, type KernelHistory } from '../support/kernel-history.js';
+import { childPids, processRunning } from '../support/processes.js';
+import { tempTree } from '../support/temp-tree.js';
+import type { BisectReport } from '../../harness/run/bisect.js';
+
+t.setTimeout(60 * 60 * 1000);
+
+const CELL = 'patched/qemu-bridged/legacy';
+
+function git(tree: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: tree, encoding: 'utf8' }).trim();
+}
+
+function treeState(tree: string) {
+  return {
+    head: git(tree, 'symbolic-ref', 'HEAD'),
+    commit: git(tree, 'rev-parse', 'HEAD'),
+    status: git(tree, 'status', '--porcelain'),
+    bisecting: existsSync(join(tree, '.git', 'BISECT_START')) || existsSync(join(tree, '.git', 'BISECT_LOG')),
+  };
+}
+
+function onlyBisectDir(out: string): string {
+  const dirs = readdirSync(out).filter((d) => d.startsWith('bisect-'));
+  if (dirs.length !== 1) throw new Error(`expected one bisect folder in ${out}, found ${dirs.join(', ') || 'none'}`);
+  return join(out, dirs[0]!);
+}
+
+const skip = haveLinuxTarball() ? false : `needs ${LINUX_TARBALL} (apt-get install linux-source-6.1; npm test installs it)`;
+
+t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
+  const dir = tempTree({}, 'kvmatrix-bisect-');
+  // the history and its reused build tree are 2 GB: gone with the test, not left in the user's cache
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const history: KernelHistory = syntheticKernelHistory(dir);
+  const cache = ['--cache', join(dir, 'cache')];
+
+  t.test('bisect names the revert, skips the commit that does not build, and leaves the tree as it was', async (t) => {
+    const h = history;
+    const before = treeState(h.tree);
+    const out = join(dir, 'results');
+    const run = await kvmatrix(['bisect', '--tree', h.tree, '--good', h.base, '--bad', 'main', '--cell', CELL, '--out', out, ...cache]);
+    t.equal(run.code, 0, `exit 0: a first bad commit was found\n${run.stdout}\n${run.stderr.slice(-3000)}`);
+    t.match(run.stdout, new RegExp(`^first bad commit: ${h.revert} Revert "asm-generic/io: Fix ioport_map`, 'm'));
+
+    const bisectDir = onlyBisectDir(out);
+    const report = JSON.parse(readFileSync(join(bisectDir, 'bisect.json'), 'utf8')) as BisectReport;
+    t.same(report.outcome, { kind: 'found', firstBad: { commit: h.revert, subject: git(h.tree, 'log', '-1', '--format=%s', h.revert) } });
+    const broken = report.steps.find((s) => s.commit === h.broken);
+    t.ok(broken, `the commit that does not build was visited (steps: ${report.steps.map((s) => s.subject).join(' | ')})`);
+    t.equal(broken?.mark, 'skip', 'and skipped, not blamed');
+    t.equal(broken?.exit, 125);
+    t.equal(broken?.verdict, null, 'it never booted');
+    t.match(run.stdout, new RegExp(`^step \\d: ${h.broken.slice(0, 12)} init: a change that does not build: ${CELL} not booted: skip \\(exit 125\\)`, 'm'));
+    const revert = report.steps.find((s) => s.commit === h.revert);
+    t.equal(revert?.mark, 'bad', 'the revert itself was tested and failed');
+    t.ok(revert?.reasons.some((r) => /io BAR0 0x[4-6]000/.test(r)), 'its reasons name a device at 0x4000 and up');
+    for (const step of report.steps.filter((s) => s.verdict !== null)) {
+      const results = readResults(join(bisectDir, step.run));
+      t.equal(results.kernels[0]?.commit?.id, step.commit, `step ${step.run} built ${step.commit.slice(0, 12)}`);
+    }
+
+    const log = readFileSync(join(bisectDir, 'bisect.log'), 'utf8');
+    t.match(log, new RegExp(`^git bisect skip ${h.broken}$`, 'm'), 'the bisect log records the skip');
+    t.match(log, new RegExp(`^# first bad commit: \\[${h.revert}\\]`, 'm'));
+    t.same(treeState(h.tree), before, 'same branch, same commit, same status, no bisect left under way');
+  });
+
+  t.test('bisect-run builds the checked-out tree with its uncommitted changes; exit codes as git bisect run reads them', async (t) => {
+    const h = history;
+    const out = join(dir, 'bisect-run');
+    const at = async () => kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, ...cache]);
+    git(h.tree, 'checkout', '--quiet', h.broken);
+    try {
+      const broken = await at();
+      t.equal(broken.code, 125, `a commit that does not build is untestable\n${broken.stdout}${broken.stderr.slice(-2000)}`);
+      t.match(broken.stdout, /not booted: skip \(exit 125\): the kernel does not build at this commit/);
+
+      // the developer mends it in the working tree without committing
+      writeFileSync(join(h.tree, 'init/main.c'), git(h.tree, 'show', `${h.fixed}:init/main.c`) + '\n');
+      const mended = await at();
+      t.equal(mended.code, 0, `the uncommitted fix is built and the cell passes\n${mended.stdout}${mended.stderr.slice(-2000)}`);
+      t.match(mended.stdout, new RegExp(`^${h.broken.slice(0, 12)}\\+uncommitted init: a change that does not build: ${CELL} pass: good \\(exit 0\\)`, 'm'));
+
+      const usage = await kvmatrix(['bisect-run', '--cell', 'no/such/cell', '--tree', h.tree, '--out', out]);
+      t.equal(usage.code, 129, 'bad usage aborts the bisect instead of marking the commit');
+      const inside = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', join(h.tree, 'results')]);
+      t.equal(inside.code, 129);
+      t.match(inside.stderr, /lies inside the kernel tree/);
+    } finally {
+      git(h.tree, 'checkout', '--quiet', '--force', 'main');
+    }
+  });
+
+  t.test('an interrupted bisect resets the tree and says so, and leaves no process behind', async (t) => {
+    const h = history;
+    const before = treeState(h.tree);
+    const out = join(dir, 'interrupted');
+    const child = execa(process.execPath, [cliPath, 'bisect', '--tree', h.tree, '--good', h.base, '--bad', 'main', '--cell', CELL, '--out', out, ...cache], {
+      reject: false,
+      stdin: 'ignore',
+    });
+    let stderr = '';
+    const building = new Promise<void>((resolve) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/kernel patched: building \(make Image\)/.test(stderr)) resolve();
+      });
+    });
+    await building;
+    // SIGINT while make runs: wait until its processes are there to be seen
+    const descendants = (pid: number): number[] => childPids(pid).flatMap((c) => [c, ...descendants(c)]);
+    let seen: number[] = [];
+    for (let i = 0; i < 100 && seen.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = descendants(child.pid!);
+    }
+    t.ok(seen.length >= 2, `make and its children were running when SIGINT came (${seen.length})`);
+    child.kill('SIGINT');
+    const result = await child;
+    t.equal(result.exitCode, 130, `exit 130 after SIGINT\n${String(result.stderr).slice(-2000)}`);
+    t.same(seen.filter(processRunning), [], `no process the harness had started is left (${seen.length} seen)`);
+    t.same(treeState(h.tree), before, 'the bisect was reset: same branch, commit and status');
+    const bisectDir = onlyBisectDir(out);
+    const report = JSON.parse(readFileSync(join(bisectDir, 'bisect.json'), 'utf8')) as BisectReport;
+    t.same(report.outcome, { kind: 'interrupted' });
+    t.match(readFileSync(join(bisectDir, 'bisect.log'), 'utf8'), new RegExp(`^git bisect start`, 'm'));
+  });
+});
