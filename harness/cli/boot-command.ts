@@ -3,7 +3,8 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
 import { runExitCode } from '../report/summary.js';
 import { runMatrix } from '../run/run-matrix.js';
-import { buildJobsOption, buildTimeoutOption, cacheOption, ccacheOption, hostRunOptions, lkvmOption, loadSelection, positiveSeconds } from './options.js';
+import { explicitCell } from '../matrix/explicit-cell.js';
+import { hostRunOptions, loadSelection, type LoadedSelection, withHostRunOptions } from './options.js';
 
 /**
  * One matrix cell for a developer at a terminal: its kernel built (or taken
@@ -12,26 +13,23 @@ import { buildJobsOption, buildTimeoutOption, cacheOption, ccacheOption, hostRun
  * so stdout is the console alone.
  */
 export function bootSubcommand(version: string) {
-  return new Command('boot')
-    .description('boot one cell with its console on stdout; print its verdict and the command that boots it again')
-    .argument('<cell>', 'cell id, as `kvmatrix list` prints it (e.g. patched/qemu-bridged/legacy)')
-    .addOption(new Option('--matrix <file>', 'matrix file (default: matrices/murray.yaml)'))
-    .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results'))
-    .addOption(cacheOption())
-    .addOption(buildJobsOption())
-    .addOption(buildTimeoutOption())
-    .addOption(ccacheOption())
-    .addOption(lkvmOption())
-    .addOption(new Option('--timeout <seconds>', "boot timeout (default: the matrix's boot.timeout)").argParser(positiveSeconds))
-    .action(async (cellId, opts) => {
-      const { matrix, cells } = loadSelection(opts.matrix, [cellId], []);
-      if (cells.length !== 1) {
-        throw new InputError(`"${cellId}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); boot takes exactly one`);
-      }
+  return withHostRunOptions(
+    new Command('boot')
+      .description('boot one cell with its console on stdout; print its verdict and the command that boots it again')
+      .argument('[cell]', 'cell id, as `kvmatrix list` prints it (e.g. patched/qemu-bridged/legacy); or spell it out with --kernel and --vmm')
+      .addOption(new Option('--matrix <file>', 'matrix file (default: matrices/murray.yaml)'))
+      .addOption(new Option('--kernel <id|Image>', 'a kernel id of the matrix, or the path of a built arm64 Image'))
+      .addOption(new Option('--vmm <id|type>', 'a VMM id of the matrix, or qemu or kvmtool'))
+      .addOption(new Option('--transport <legacy|modern>', 'virtio-pci transport (with --kernel; default legacy)'))
+      .addOption(new Option('--topology <flat|bridged>', 'PCI topology of a QEMU VMM (with --kernel)'))
+      .addOption(new Option('--devices <kinds>', "comma-separated devices, e.g. rng,blk (with --kernel; default: the matrix's)"))
+      .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results'))
+  ).action(async (cellId, opts) => {
+      const { matrix, cells } = chosenCell(cellId, opts);
       const { results, runDir } = await runMatrix({
         matrix,
         cells,
-        selection: { cells: [cellId], filters: [] },
+        selection: { cells: [cells[0]!.id], filters: [] },
         outRoot: resolve(opts.out),
         bootJobs: 1,
         ...(await hostRunOptions(opts, version)),
@@ -49,4 +47,40 @@ export function bootSubcommand(version: string) {
       process.stderr.write(`${lines.join('\n')}\n`);
       process.exitCode = runExitCode(results);
     });
+}
+
+interface CellOptions {
+  matrix?: string;
+  kernel?: string;
+  vmm?: string;
+  transport?: string;
+  topology?: string;
+  devices?: string;
+}
+
+/** The one cell to boot: named by id, or spelt out with --kernel and --vmm. */
+function chosenCell(cellId: string | undefined, opts: CellOptions): LoadedSelection {
+  const explicit = ['kernel', 'vmm', 'transport', 'topology', 'devices'].filter((k) => opts[k as keyof CellOptions] !== undefined);
+  if (cellId !== undefined) {
+    if (explicit.length > 0) {
+      throw new InputError(`give a cell id or --${explicit.join('/--')}, not both`);
+    }
+    const selection = loadSelection(opts.matrix, [cellId], []);
+    if (selection.cells.length !== 1) {
+      const ids = selection.cells.map((c) => c.id).join(', ');
+      throw new InputError(`"${cellId}" selects ${selection.cells.length} cells (${ids}); boot takes exactly one`);
+    }
+    return selection;
+  }
+  if (opts.kernel === undefined || opts.vmm === undefined) {
+    throw new InputError('boot needs a cell id, or --kernel and --vmm (with --transport, --topology, --devices as needed)');
+  }
+  const { matrix, cell } = explicitCell(loadSelection(opts.matrix, [], []).matrix, {
+    kernel: opts.kernel,
+    vmm: opts.vmm,
+    ...(opts.transport !== undefined ? { transport: opts.transport } : {}),
+    ...(opts.topology !== undefined ? { topology: opts.topology } : {}),
+    ...(opts.devices !== undefined ? { devices: opts.devices } : {}),
+  });
+  return { matrix, cells: [cell] };
 }

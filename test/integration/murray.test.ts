@@ -94,6 +94,19 @@ t.test('boot: one cell, its console on stdout, the verdict and the way back on s
   t.match(run.stderr, /^boot it again: sh \/.*\/cells\/unpatched\/qemu-bridged\/legacy\/reproduce\.sh$/m);
 });
 
+t.test('boot spelt out: an Image file, QEMU bridged, legacy, only the devices asked for', async (t) => {
+  const out = tempTree({}, 'kvmatrix-results-');
+  const built = await kvmatrix(['build', 'unpatched']);
+  const image = /^unpatched\t(\S+)$/m.exec(built.stdout)?.[1];
+  t.ok(image, `build prints the Image path\n${built.stdout}${built.stderr.slice(-1000)}`);
+  const args = ['boot', '--kernel', image!, '--vmm', 'qemu', '--topology', 'bridged', '--transport', 'legacy', '--devices', 'rng', '--out', out];
+  const run = await kvmatrix(args);
+  t.equal(run.code, 1, `an Image file has no expectation but pass, and this one fails\n${run.stderr.slice(-2000)}`);
+  t.match(run.stderr, /^image\/qemu-bridged\/legacy: fail \(expected pass, NOT as expected\)$/m);
+  t.match(run.stderr, /^  rng4 .*io BAR0 0x4000/m, 'six rng devices: the fourth is the first at 0x4000');
+  t.notMatch(run.stderr, /net\d|blk\d/, 'only the devices asked for');
+});
+
 t.test('expecting the bridged legacy cell to pass makes the run exit 1', async (t) => {
   const dir = tempTree({});
   const matrix = join(dir, 'pass.yaml');
