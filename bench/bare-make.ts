@@ -27,14 +27,19 @@ export async function prepareBareTrees(layout: CacheLayout, kernels: KernelSpec[
     mkdirSync(join(work, `bare-${spec.id}`));
     await must(['cp', '-al', source, src]);
     await applyPatches(src, spec.patches, spec.id, join(work, `bare-${spec.id}.log`));
-    mkdirSync(build);
-    const make = (targets: string[]) => ['make', `ARCH=${spec.arch}`, `CROSS_COMPILE=${spec.crossCompile}`, `O=${build}`, ...targets];
-    await must(make([spec.config.base]), src);
-    await must([join(src, 'scripts/kconfig/merge_config.sh'), '-m', '-O', build, join(build, '.config'), ...spec.config.fragments], src);
-    await must(make(['olddefconfig']), src);
-    trees.push({ src, build, spec });
+    trees.push(await configureBareTree(src, build, spec));
   }
   return trees;
+}
+
+/** A build folder for `src` configured as the harness would: base config, fragments, olddefconfig. */
+export async function configureBareTree(src: string, build: string, spec: KernelSpec): Promise<BareTree> {
+  mkdirSync(build);
+  const make = (targets: string[]) => ['make', `ARCH=${spec.arch}`, `CROSS_COMPILE=${spec.crossCompile}`, `O=${build}`, ...targets];
+  await must(make([spec.config.base]), src);
+  await must([join(src, 'scripts/kconfig/merge_config.sh'), '-m', '-O', build, join(build, '.config'), ...spec.config.fragments], src);
+  await must(make(['olddefconfig']), src);
+  return { src, build, spec };
 }
 
 /** Wall milliseconds of `make -jN Image` in a configured tree. */

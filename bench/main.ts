@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--only cache,cell,nested,warm,cold]
+ * npm run bench [-- --quick] [--rounds N] [--only cache,cell,nested,warm,bisect,cold]
  *
  * Each figure is a median over rounds, compared with the bare command it
  * wraps, measured in the same run and interleaved A B A B so that drift in
@@ -14,6 +14,9 @@
  *   nested   one nested kvmtool cell (needs KVMATRIX_LKVM) against the same
  *            nested host booted bare with the same initramfs. Target: within 5%.
  *   warm     the 8 QEMU cells of the default matrix, warm. Target: under 10 s.
+ *   bisect   (not with --quick) one `kvmatrix bisect-run` step on a commit that
+ *            changes only documentation, against checkout + make Image + boot
+ *            done bare in a worktree of the same history. Target: under 60 s.
  *   cold     (not with --quick) the QEMU cells of the default matrix from an
  *            empty cache and an empty ccache, against the two bare `make Image`
  *            builds in trees configured beforehand. Target: under 1.15x.
@@ -41,6 +44,7 @@ import { nestedHostCommand } from '../harness/vmm/nested-host.js';
 import { qemuCommand } from '../harness/vmm/qemu.js';
 import { cliPath } from '../test/support/cli.js';
 import { prepareBareTrees, timeBareMake } from './bare-make.js';
+import { benchBisectStep } from './bisect-step.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -175,6 +179,11 @@ if (want('warm')) {
     warm.push(await timeSpawn([process.execPath, cliPath, 'run', '--filter', 'type=qemu', '--out', join(work, 'warm')], work, join(work, 'warm.out')));
   }
   report('warm', warm, null, '8 QEMU cells of the default matrix; target < 10 s');
+}
+
+if (!quick && want('bisect')) {
+  const step = await benchBisectStep(work, cell, guest, Math.min(rounds, 3), timeSpawn);
+  report('bisect', step.harness, step.bare, 'one bisect-run step, a commit that changes only documentation, vs checkout + make Image + boot bare; target < 60 s');
 }
 
 if (!quick && want('cold')) {
