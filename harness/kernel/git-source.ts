@@ -151,12 +151,15 @@ export interface GitResult {
   stderr: string;
 }
 
+const unsetGitLocation = { GIT_DIR: undefined, GIT_WORK_TREE: undefined, GIT_INDEX_FILE: undefined, GIT_COMMON_DIR: undefined };
+
 /** Runs git on `gitDir` (a git directory, or a work tree with `cwd`); never throws for git's own exit code. */
 export async function gitRun(gitDir: string | null, args: string[], call: GitCall = {}): Promise<GitResult> {
   const argv = call.cwd || gitDir === null ? args : [`--git-dir=${gitDir}`, ...args];
   const result = await execa('git', argv, {
     ...(call.cwd ? { cwd: call.cwd } : {}),
-    env: { GIT_TERMINAL_PROMPT: '0', ...call.env },
+    // a GIT_DIR or GIT_INDEX_FILE set around kvmatrix (a git hook, a script) must not redirect these calls
+    env: { ...unsetGitLocation, GIT_TERMINAL_PROMPT: '0', ...call.env },
     ...(call.signal ? { cancelSignal: call.signal } : {}),
     stdin: 'ignore',
     reject: false,

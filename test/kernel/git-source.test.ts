@@ -51,6 +51,14 @@ t.test('a ref resolves to its commit, and the export holds that commit content',
   t.equal(atTag.commit, second);
   t.equal(atTag.subject, 'second: set a');
   t.equal(atTag.id, `git:${second}`);
+  // as inside a git hook: git's location variables set for some other repository
+  Object.assign(process.env, { GIT_DIR: '/nonexistent/.git', GIT_INDEX_FILE: '/nonexistent/index' });
+  try {
+    t.equal((await resolveGitSource(l, source(tree, 'v2'))).commit, second, 'GIT_DIR and GIT_INDEX_FILE around kvmatrix are ignored');
+  } finally {
+    delete process.env.GIT_DIR;
+    delete process.env.GIT_INDEX_FILE;
+  }
   const old = await resolveGitSource(l, source(tree, first.slice(0, 10)));
   t.equal(old.commit, first);
   const out = await exported(l, old);
