@@ -8,7 +8,7 @@ import { cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, w
 export function runSubcommand(version: string) {
   return withHostRunOptions(
     new Command('run')
-      .description('build the kernels a matrix needs, boot its cells, and write results.json, report.tap and junit.xml')
+      .description('build the kernels a matrix needs, boot its cells, and write results.json, report.tap, junit.xml and index.html')
       .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
       .addOption(cellOption())
       .addOption(filterOption())

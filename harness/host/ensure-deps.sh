@@ -3,6 +3,8 @@
 # already there: Debian packages (as root, or through sudo) and the npm
 # dependencies of this checkout. Both Quick start commands run it first.
 # KVMATRIX_SKIP_APT=1 skips the Debian part (a host managed some other way).
+# --test adds what only the test suite needs: Debian's chromium, in which
+# the HTML report is opened.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -32,6 +34,9 @@ declare -A wanted=(
   [make]=/usr/bin/make
   [git]=/usr/bin/git
 )
+if [ "${1:-}" = --test ]; then
+  wanted[chromium]=/usr/bin/chromium
+fi
 missing=()
 for pkg in "${!wanted[@]}"; do
   [ -e "${wanted[$pkg]}" ] || missing+=("$pkg")

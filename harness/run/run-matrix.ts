@@ -10,9 +10,7 @@ import { obtainKernel } from '../kernel/build.js';
 import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
-import { renderJunit } from '../report/junit.js';
 import { summarize } from '../report/summary.js';
-import { renderTap } from '../report/tap.js';
 import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults } from '../report/types.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
@@ -21,6 +19,7 @@ import { bootKvmtoolCell, type KvmtoolPlan } from './boot-kvmtool-cell.js';
 import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolHost } from './kvmtool-plan.js';
 import { cellRecord } from './cell-record.js';
 import { newRunId } from './run-id.js';
+import { writeReports } from './write-reports.js';
 
 export interface RunEvents {
   kernel?(progress: KernelProgress): void;
@@ -58,8 +57,8 @@ export interface RunOptions {
 /**
  * Runs cells: builds each kernel they need (one at a time, each with all
  * cores; a nested kvmtool cell also needs its host's kernel), boots a cell
- * as soon as its kernels are ready, and writes results.json, report.tap and
- * junit.xml into a new run folder.
+ * as soon as its kernels are ready, and writes results.json, report.tap, junit.xml
+ * and index.html into a new run folder.
  */
 export async function runMatrix(options: RunOptions): Promise<{ results: RunResults; runDir: string }> {
   // a wrong lkvm is bad input: refused before anything is built or written
@@ -263,13 +262,6 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
     logTail: outcome.logTail,
     ended: outcome.ended,
   };
-}
-
-/** results.json first: it is the source of truth the others are rendered from. */
-export function writeReports(results: RunResults, runDir: string): void {
-  writeFileAtomic(join(runDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileAtomic(join(runDir, 'report.tap'), renderTap(results));
-  writeFileAtomic(join(runDir, 'junit.xml'), renderJunit(results));
 }
 
 /** <outRoot>/latest -> <run-id>, replaced in one rename. */

@@ -16,6 +16,7 @@ import type { RunResults } from '../../harness/report/types.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { kvmatrix, makeSpy, readResults } from '../support/cli.js';
 import { tempTree } from '../support/temp-tree.js';
+import { browserSkipReason, checkReportPage, openReport, withBrowser } from '../support/browser.js';
 
 t.setTimeout(60 * 60 * 1000);
 
@@ -66,6 +67,22 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
   t.ok(patched.devices.some((d) => d.bar0 && d.bar0.start >= 0x6000), 'the patched kernel works with a BAR at 0x6000');
 
   await checkReportsAgree(t, join(out, 'latest'), results);
+
+  t.test('the HTML report of this run, in chromium: the failing cell shows its devices at 0x4000 and up', { skip: browserSkipReason() }, async (t) => {
+    await withBrowser(async (browser) => {
+      const { page, requests } = await openReport(browser, join(out, 'latest', 'index.html'));
+      await checkReportPage(t, page, results, failing);
+      await page.locator(`table.grid a[data-cell="${failing.id}"]`).click();
+      const panel = await page.locator('.detail:target').innerText();
+      t.match(panel, /rng2\s+0000:\S+\s+rng \(legacy\)\s+io 0x4000/, 'rng2 with its I/O BAR0 at 0x4000');
+      t.match(panel, /Linux version 6\.1/, 'the console log is in the page');
+      t.match(panel, /KVMATRIX\/1 \d+ end records=/, 'to its last record');
+      const shot = join(out, 'latest', 'index.png');
+      await page.screenshot({ path: shot });
+      t.comment(`screenshot: ${shot}`);
+      t.same(requests.filter((u) => !u.startsWith('file:')), [], 'the page fetched nothing from the network');
+    });
+  });
 
   const reproduce = readFileSync(join(out, 'latest', failing.reproduce!), 'utf8');
   t.match(reproduce, /qemu-system-aarch64/);

@@ -45,3 +45,34 @@ export function mixedRun(): RunResults {
     selection: { cells: [], filters: [] }, kernels: [], cells, summary: summarize(cells),
   };
 }
+
+/**
+ * A run the size of a large nightly matrix: `kernels` x 5 VMM entries x 2
+ * transports, with every kind of outcome spread through it by a fixed rule.
+ */
+export function generatedRun(kernels: number): RunResults {
+  const vmms = ['qemu-flat', 'qemu-bridged', 'qemu-wide-bridged', 'kvmtool', 'kvmtool-2020'];
+  const cells: CellRecord[] = [];
+  for (let k = 0; k < kernels; k++) {
+    for (const vmm of vmms) {
+      for (const transport of ['legacy', 'modern'] as const) {
+        const n = cells.length;
+        const id = `v6.${String(k).padStart(2, '0')}/${vmm}/${transport}`;
+        const devices = Array.from({ length: vmm.includes('bridged') ? 6 : 3 }, (_, i) =>
+          device({ name: `rng${i}`, position: i, bdf: `0000:0${i + 1}:00.0`, bar0: { index: 0, kind: 'io', start: 0x1000 * (i + 1), end: 0x1000 * (i + 1) + 0x1f } }));
+        if (n % 7 === 3) {
+          cells.push(cell({ id, verdict: 'fail', expected: 'fail', reasons: [`rng5 ${devices[0]!.bdf} (legacy, io BAR0 0x6000): probe failed (cell ${n})`], devices: devices.map((d, i) => (i === 2 ? { ...d, status: 0x80, problems: ['FAILED'] } : d)) }));
+        } else if (n % 23 === 5) {
+          cells.push(cell({ id, verdict: 'fail', status: 'unexpected', reasons: [`rng2 regressed in cell ${n}`], devices: devices.map((d, i) => (i === 1 ? { ...d, status: 0x80, problems: ['FAILED'] } : d)) }));
+        } else if (n % 29 === 7) {
+          cells.push(cell({ id, verdict: 'timeout', status: 'unexpected', reasons: ['the guest did not reach the agent within 60 s'], devices }));
+        } else if (vmm === 'kvmtool-2020' && k % 3 === 0) {
+          cells.push(cell({ id, verdict: 'skip', status: 'skipped', reasons: ['no lkvm given'], console: null, reproduce: null, devices: [] }));
+        } else {
+          cells.push(cell({ id, devices }));
+        }
+      }
+    }
+  }
+  return { ...mixedRun(), runId: '20261125-080000-big0', matrix: { name: 'big', file: '/m/big.yaml' }, cells, summary: summarize(cells) };
+}

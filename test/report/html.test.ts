@@ -1,0 +1,96 @@
+import t from 'tap';
+import { cellAnchor, esc, gridColumns, headAndTail, renderHtml } from '../../harness/report/html.js';
+import { mixedRun } from '../support/results.js';
+
+t.test('the grid has a column per VMM and transport, in matrix order, and a row per kernel', async (t) => {
+  const results = mixedRun();
+  const columns = gridColumns(results.cells).map((c) => `${c.vmm}/${c.transport}`);
+  t.same(columns, [
+    'qemu-flat/legacy', 'qemu-flat/modern', 'qemu-bridged/legacy', 'qemu-bridged/modern', 'kvmtool/legacy',
+  ]);
+  const html = renderHtml(results);
+  const rows = html.match(/<tr><th scope="row">[a-z]+/g)!.map((r) => r.slice(r.lastIndexOf('>') + 1));
+  t.same(rows, ['patched', 'unpatched']);
+  // unpatched has no kvmtool cell in this run: its place shows a dash
+  t.match(html, /<td class="empty">-<\/td>/);
+});
+
+t.test('every cell links to its own detail panel, and unexpected cells are marked and listed', async (t) => {
+  const results = mixedRun();
+  const html = renderHtml(results);
+  for (const c of results.cells) {
+    t.match(html, `href="#${cellAnchor(c.id)}"`, `${c.id} is linked`);
+    t.match(html, `<section class="detail" id="${cellAnchor(c.id)}"`, `${c.id} has a panel`);
+  }
+  const unexpectedTds = html.match(/<td class="v-[a-z]+ unexpected">/g) ?? [];
+  t.equal(unexpectedTds.length, results.summary.unexpected);
+  t.match(html, `Not as expected (${results.summary.unexpected})`);
+  t.match(html, /<td class="v-fail"><a [^>]*title="unpatched\/qemu-bridged\/legacy: fail \(expected\)[^>]*>fail<\/a>/, 'an expected failure is unmarked; its tooltip says it was expected');
+  t.match(html, /<td class="v-pass unexpected"><a [^>]*>PASS \u2260fail<\/a>/, 'a pass where a failure was expected is marked');
+});
+
+t.test('hostile console text and reasons come out as text, never as markup or control characters', async (t) => {
+  const results = mixedRun();
+  results.cells[0]!.reasons = ['<script>alert(1)</script> & "quoted" \'single\''];
+  const consoles = new Map([[results.cells[0]!.id, 'boot\x1b[31m red\x00 </pre><img src=x onerror=alert(2)>\n']]);
+  const html = renderHtml(results, consoles);
+  t.notMatch(html, /<script/i);
+  t.notMatch(html, /<img/i);
+  t.match(html, '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; &#39;single&#39;');
+  t.match(html, 'boot red &lt;/pre&gt;&lt;img src=x onerror=alert(2)&gt;');
+  // eslint-disable-next-line no-control-regex
+  t.notMatch(html, /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/, 'no control characters');
+});
+
+t.test('a console over the budget keeps its head and tail, cut at line ends, and says so', async (t) => {
+  const lines = Array.from({ length: 2000 }, (_, i) => `line ${String(i).padStart(4, '0')}`);
+  const text = `${lines.join('\n')}\n`;
+  const { shown, cut } = headAndTail(text, 4000);
+  t.ok(shown.startsWith('line 0000\n'), 'head kept');
+  t.ok(shown.endsWith('line 1999\n'), 'tail kept: the agent records are at the end');
+  t.ok(cut > 0 && shown.length < 4100, `cut ${cut}, shown ${shown.length}`);
+  t.match(shown, /\nline \d{4}\n\[\.\.\. \d+ characters left out \.\.\.\]\nline \d{4}\n/, 'cut at line ends');
+  t.same(headAndTail('short\n', 4000), { shown: 'short\n', cut: 0 });
+
+  const results = mixedRun();
+  const html = renderHtml(results, new Map([[results.cells[0]!.id, text]]), { consoleBudget: 4000 });
+  t.match(html, /characters in the middle are left out here/);
+});
+
+t.test('a cell without its console file shows the tail from results.json; a never-booted cell says so', async (t) => {
+  const results = mixedRun();
+  const html = renderHtml(results, new Map());
+  t.match(html, 'Its last lines:');
+  t.match(html, '[ 0.1] hello');
+  t.match(html, 'Never booted: no console.');
+});
+
+t.test('devices show bdf, type, BAR0 kind and address, driver, status bits and the I/O check', async (t) => {
+  const results = mixedRun();
+  const html = renderHtml(results);
+  const panel = html.slice(html.indexOf(`id="${cellAnchor('unpatched/qemu-bridged/legacy')}"`));
+  const rng2 = panel.slice(panel.indexOf('<td>rng2</td>'), panel.indexOf('</tr>', panel.indexOf('<td>rng2</td>')));
+  t.match(rng2, '0000:04:00.0');
+  t.match(rng2, 'io 0x4000');
+  t.match(rng2, '0xff');
+  t.match(rng2, 'no driver bound');
+  t.match(panel, 'ACKNOWLEDGE|DRIVER|DRIVER_OK');
+  t.match(panel, 'ok: read 32 bytes');
+  t.match(panel, 'why this is expected: ioport_map() masks bit 14');
+});
+
+t.test('a kernel that failed to build shows its stage, message and log tail', async (t) => {
+  const results = mixedRun();
+  results.kernels = [
+    { id: 'patched', ok: true, durationMs: 1000, cached: true },
+    { id: 'unpatched', ok: false, durationMs: 5000, stage: 'build', message: 'make exited 2', logTail: ['init/main.c:1:2: error: #error <broken>'], ended: 'failed' },
+  ];
+  const html = renderHtml(results);
+  t.match(html, 'not built (build)');
+  t.match(html, 'from the cache');
+  t.match(html, 'init/main.c:1:2: error: #error &lt;broken&gt;');
+});
+
+t.test('esc covers what HTML gives meaning to', async (t) => {
+  t.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
