@@ -11,8 +11,10 @@ import { bisectSubcommand } from './bisect-command.js';
 import { bisectRunSubcommand } from './bisect-run-command.js';
 import { bootSubcommand } from './boot-command.js';
 import { buildSubcommand } from './build-command.js';
+import { compareSubcommand } from './compare-command.js';
 import { doctorSubcommand } from './doctor-command.js';
 import { listSubcommand } from './list-command.js';
+import { reportSubcommand } from './report-command.js';
 import { EXIT } from './options.js';
 import { runSubcommand } from './run-command.js';
 
@@ -35,6 +37,8 @@ program.addCommand(bootSubcommand(version).exitOverride());
 program.addCommand(doctorSubcommand().exitOverride());
 program.addCommand(bisectSubcommand(version).exitOverride());
 program.addCommand(bisectRunSubcommand(version).exitOverride());
+program.addCommand(reportSubcommand().exitOverride());
+program.addCommand(compareSubcommand().exitOverride());
 
 // under `git bisect run` every exit code below 128 marks the commit: trouble
 // that is not the commit's must abort the bisect instead

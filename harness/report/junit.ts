@@ -76,6 +76,6 @@ export function junitCounts(cells: readonly CellRecord[]): { failures: number; e
   };
 }
 
-function clean(text: string): string {
+export function clean(text: string): string {
   return sanitizeLine(text).slice(0, 1000);
 }

@@ -53,11 +53,11 @@ function diagnostics(cell: CellRecord): string[] {
 }
 
 /** `#` starts a directive and a newline ends the line: neither may leak in. */
-function escapeDescription(text: string): string {
+export function escapeDescription(text: string): string {
   return sanitizeLine(text).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
 }
 
-function cleanStrings(value: unknown): unknown {
+export function cleanStrings(value: unknown): unknown {
   if (typeof value === 'string') return sanitizeLine(value);
   if (Array.isArray(value)) return value.map(cleanStrings);
   if (value && typeof value === 'object') {

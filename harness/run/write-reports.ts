@@ -9,6 +9,11 @@ import type { RunResults } from '../report/types.js';
 /** The run's reports, each written whole or not at all; results.json first, as the others derive from it. */
 export function writeReports(results: RunResults, runDir: string): void {
   writeFileAtomic(join(runDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeRenderedReports(results, runDir);
+}
+
+/** The reports rendered from results.json: TAP, JUnit and the HTML grid. */
+export function writeRenderedReports(results: RunResults, runDir: string): void {
   writeFileAtomic(join(runDir, 'report.tap'), renderTap(results));
   writeFileAtomic(join(runDir, 'junit.xml'), renderJunit(results));
   writeFileAtomic(join(runDir, 'index.html'), renderHtml(results, readCellConsoles(results, runDir)));

@@ -21,6 +21,8 @@ import { browserSkipReason, checkReportPage, openReport, withBrowser } from '../
 t.setTimeout(60 * 60 * 1000);
 
 const spy = makeSpy();
+/** The first full run's folder, for the comparison below. */
+let firstRun: string | undefined;
 
 t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else passes', async (t) => {
   const out = tempTree({}, 'kvmatrix-results-');
@@ -29,6 +31,7 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
   t.equal(first.code, 0, `exit 0 because every cell went as expected\n${first.stderr.slice(-3000)}`);
   const results = readResults(join(out, 'latest'));
   t.equal(results.cells.length, 12);
+  firstRun = join(out, results.runId);
 
   const failing = results.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
   t.equal(failing.verdict, 'fail');
@@ -126,14 +129,7 @@ t.test('boot spelt out: an Image file, QEMU bridged, legacy, only the devices as
 
 t.test('expecting the bridged legacy cell to pass makes the run exit 1', async (t) => {
   const dir = tempTree({});
-  const matrix = join(dir, 'pass.yaml');
-  const original = readFileSync(join(projectRoot, 'matrices/murray.yaml'), 'utf8');
-  writeFileSync(
-    matrix,
-    original
-      .replace('verdict: fail', 'verdict: pass')
-      .replace('kernels:\n', `paths:\n  kernels: ${join(projectRoot, 'kernels')}\n  patches: ${join(projectRoot, 'patches')}\nkernels:\n`),
-  );
+  const matrix = murrayCopy(t, join(dir, 'pass.yaml'), (text) => text.replace('verdict: fail', 'verdict: pass'));
   const run = await kvmatrix(['run', matrix, '--out', join(dir, 'results'), '--cell', 'unpatched/qemu-bridged/legacy']);
   t.equal(run.code, 1, run.stderr.slice(-2000));
   const results = readResults(join(dir, 'results', 'latest'));
@@ -141,6 +137,38 @@ t.test('expecting the bridged legacy cell to pass makes the run exit 1', async (
   t.equal(results.cells[0]!.status, 'unexpected');
   t.match(run.stdout, /not as expected: unpatched\/qemu-bridged\/legacy: fail, expected pass/);
 });
+
+t.test('compare: the unpatched kernel swapped for the patched one turns the failing cell into an unexpected pass', async (t) => {
+  if (!firstRun) return t.fail('the first run of this file did not finish');
+  const dir = tempTree({});
+  const matrix = murrayCopy(t, join(dir, 'swapped.yaml'), (text) =>
+    text.replace('    patches:\n      - path: murray-ioport-map.patch\n        direction: reverse\n', ''));
+  const later = await kvmatrix(['run', matrix, '--out', join(dir, 'results'), '--cell', 'unpatched/qemu-bridged/legacy']);
+  t.equal(later.code, 1, `the cell passes where the matrix expects a failure\n${later.stderr.slice(-2000)}`);
+
+  const out = join(dir, 'compare');
+  const cmp = await kvmatrix(['compare', firstRun, join(dir, 'results', 'latest'), '--tap', `${out}.tap`, '--junit', `${out}.xml`]);
+  t.equal(cmp.code, 1, `a cell started going against the matrix\n${cmp.stderr}`);
+  t.match(cmp.stdout, /started failing \(1\):\n  unpatched\/qemu-bridged\/legacy: fail -> PASS \(expected fail\)\n/);
+  t.match(cmp.stdout, /    rng2 driver: none -> virtio_rng\n/, 'the device that failed to probe now has its driver');
+  t.notMatch(cmp.stdout, /rng2 bar0/, 'at the same BAR as before');
+  t.match(cmp.stdout, /removed \(11\):/, 'the cells this run did not select');
+  const { final } = await parseTap(readFileSync(`${out}.tap`, 'utf8'));
+  t.same(tapSyntaxErrors(final), []);
+  t.equal(final.failures.filter((f) => !f.todo).length, 1);
+  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(`${out}.xml`, 'utf8')).testsuites.testsuite;
+  t.equal(Number(suite.failures), 1);
+});
+
+/** The default matrix with one edit, written elsewhere with its kernels and patches still found. */
+function murrayCopy(t: Test, path: string, edit: (text: string) => string): string {
+  const original = readFileSync(join(projectRoot, 'matrices/murray.yaml'), 'utf8');
+  const edited = edit(original);
+  t.not(edited, original, 'the edit changed the matrix');
+  const paths = `paths:\n  kernels: ${join(projectRoot, 'kernels')}\n  patches: ${join(projectRoot, 'patches')}\n`;
+  writeFileSync(path, edited.replace(/^kernels:\n/m, `${paths}kernels:\n`));
+  return path;
+}
 
 async function checkReportsAgree(t: Test, runDir: string, results: RunResults): Promise<void> {
   const tap = readFileSync(join(runDir, 'report.tap'), 'utf8');

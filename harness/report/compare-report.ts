@@ -1,0 +1,112 @@
+import { create } from 'xmlbuilder2';
+import { stringify } from 'yaml';
+import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
+import { isNewFailure, type CellChange, type CellSide, type RunComparison } from './compare.js';
+import { clean } from './junit.js';
+import { cleanStrings, escapeDescription } from './tap.js';
+
+function sideText(s: CellSide): string {
+  if (s.status === 'skipped') return 'skip';
+  return s.status === 'unexpected' ? `${s.verdict.toUpperCase()} (expected ${s.expected})` : s.verdict;
+}
+
+function transition(change: CellChange): string {
+  const before = change.before ? sideText(change.before) : 'absent';
+  const after = change.after ? sideText(change.after) : 'absent';
+  return before === after ? after : `${before} -> ${after}`;
+}
+
+function deviceLines(change: CellChange): string[] {
+  return change.devices.map((d) => `${d.device} ${d.field}: ${d.before} -> ${d.after}`);
+}
+
+/**
+ * For a person: new failures first, each with its reasons and what its
+ * devices did differently; then fixes, known failures, other changes,
+ * added and removed cells, and one line of counts.
+ */
+export function renderComparisonText(cmp: RunComparison): string {
+  const lines = [`compare ${cmp.before.runId} (${cmp.before.matrix}) -> ${cmp.after.runId} (${cmp.after.matrix})`];
+  if (cmp.matrixDiffers) lines.push('note: the runs come from different matrices; cells are matched by id');
+  const section = (title: string, picked: CellChange[], detail: boolean) => {
+    if (picked.length === 0) return;
+    lines.push(`${title} (${picked.length}):`);
+    for (const change of picked) {
+      lines.push(`  ${change.id}: ${transition(change)}`);
+      if (!detail) continue;
+      for (const reason of (change.after?.reasons ?? []).slice(0, 5)) lines.push(`    ${sanitizeLine(reason)}`);
+      for (const line of deviceLines(change)) lines.push(`    ${line}`);
+    }
+  };
+  const newFailures = cmp.cells.filter(isNewFailure);
+  section('started failing', newFailures, true);
+  section('fixed', cmp.cells.filter((c) => c.kind === 'fixed'), true);
+  section('still not as expected', cmp.cells.filter((c) => c.kind === 'still-unexpected'), false);
+  section('changed', cmp.cells.filter((c) => c.kind === 'changed'), true);
+  section('added', cmp.cells.filter((c) => c.kind === 'added' && !isNewFailure(c)), false);
+  section('removed', cmp.cells.filter((c) => c.kind === 'removed'), false);
+  const n = cmp.counts;
+  lines.push(
+    `${cmp.cells.length} cells: ${newFailures.length} started failing, ${n.fixed} fixed, ${n['still-unexpected']} still not as expected, ` +
+      `${n.changed} changed, ${n.unchanged} unchanged, ${n.added} added, ${n.removed} removed`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * TAP 14 that fails on new failures only: a known failure is a TODO, a
+ * removed cell a SKIP, everything else ok with what changed.
+ */
+export function renderComparisonTap(cmp: RunComparison): string {
+  const out = ['TAP version 14', `# kvmatrix compare ${cmp.before.runId} -> ${cmp.after.runId}`, `1..${cmp.cells.length}`];
+  cmp.cells.forEach((change, index) => {
+    const n = index + 1;
+    const name = escapeDescription(`${change.id}: ${transition(change)}`);
+    if (isNewFailure(change)) {
+      out.push(`not ok ${n} - ${name}`, ...diagnostics(change));
+    } else if (change.kind === 'still-unexpected') {
+      out.push(`not ok ${n} - ${name} # TODO not as expected in ${escapeDescription(cmp.before.runId)} already`);
+    } else if (change.kind === 'removed') {
+      out.push(`ok ${n} - ${name} # SKIP not in ${escapeDescription(cmp.after.runId)}`);
+    } else {
+      out.push(`ok ${n} - ${name}${change.kind === 'unchanged' ? '' : escapeDescription(` (${change.kind})`)}`);
+      if (change.devices.length > 0) out.push(...diagnostics(change));
+    }
+  });
+  return `${out.join('\n')}\n`;
+}
+
+function diagnostics(change: CellChange): string[] {
+  const block = cleanStrings({
+    change: change.kind,
+    before: change.before ? sideText(change.before) : 'absent',
+    after: change.after ? sideText(change.after) : 'absent',
+    ...(change.after?.reasons.length ? { reasons: change.after.reasons } : {}),
+    ...(change.devices.length ? { devices: deviceLines(change) } : {}),
+  });
+  const yaml = stringify(block, { lineWidth: 0 }).trimEnd();
+  return ['  ---', ...yaml.split('\n').map((line) => `  ${line}`), '  ...'];
+}
+
+/** The same verdicts as JUnit: new failures are <failure>, known failures and removed cells <skipped>. */
+export function renderComparisonJunit(cmp: RunComparison): string {
+  const failures = cmp.cells.filter(isNewFailure).length;
+  const skipped = cmp.cells.filter((c) => c.kind === 'still-unexpected' || c.kind === 'removed').length;
+  const attrs = { tests: String(cmp.cells.length), failures: String(failures), errors: '0', skipped: String(skipped) };
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', { name: `kvmatrix compare`, ...attrs });
+  const suite = root.ele('testsuite', { name: `compare ${cmp.before.runId} -> ${cmp.after.runId}`, ...attrs, hostname: 'kvmatrix' });
+  for (const change of cmp.cells) {
+    const [kernel, vmm, transport] = change.id.split('/');
+    const testcase = suite.ele('testcase', { classname: `compare.${kernel}`, name: `${vmm}/${transport}` });
+    const body = sanitizeText([`${change.id}: ${transition(change)}`, ...(change.after?.reasons ?? []), ...deviceLines(change)].join('\n'));
+    if (isNewFailure(change)) {
+      testcase.ele('failure', { message: clean(`started failing: ${transition(change)}`), type: 'regression' }).txt(body);
+    } else if (change.kind === 'still-unexpected') {
+      testcase.ele('skipped', { message: clean(`known: not as expected in ${cmp.before.runId} already`) });
+    } else if (change.kind === 'removed') {
+      testcase.ele('skipped', { message: clean(`not in ${cmp.after.runId}`) });
+    }
+    testcase.ele('system-out').txt(body);
+  }
+  return root.end({ prettyPrint: true });
+}

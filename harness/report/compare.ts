@@ -1,0 +1,124 @@
+import { hex } from '../verdict/virtio-ids.js';
+import type { DeviceOutcome } from '../verdict/types.js';
+import type { CellRecord, RunResults } from './types.js';
+
+/**
+ * What became of one cell between two runs, judged by its expectation:
+ * regressed: went as expected (or skipped) before, not now.
+ * fixed: was not as expected, is now.
+ * still-unexpected: not as expected in both runs: a known failure.
+ * changed: verdict, expectation or a device differs, but neither of the above.
+ * added / removed: in one run only.
+ */
+export type CellChangeKind = 'regressed' | 'fixed' | 'still-unexpected' | 'changed' | 'unchanged' | 'added' | 'removed';
+
+export const CHANGE_KINDS: readonly CellChangeKind[] = ['regressed', 'fixed', 'still-unexpected', 'changed', 'unchanged', 'added', 'removed'];
+
+export interface CellSide {
+  verdict: CellRecord['verdict'];
+  expected: CellRecord['expected'];
+  status: CellRecord['status'];
+  reasons: string[];
+}
+
+export type DeviceField = 'presence' | 'bdf' | 'transport' | 'bar0' | 'driver' | 'status' | 'check' | 'problems';
+
+export interface DeviceChange {
+  device: string;
+  field: DeviceField;
+  before: string;
+  after: string;
+}
+
+export interface CellChange {
+  id: string;
+  kind: CellChangeKind;
+  before: CellSide | null;
+  after: CellSide | null;
+  devices: DeviceChange[];
+}
+
+export interface RunComparison {
+  before: { runId: string; matrix: string };
+  after: { runId: string; matrix: string };
+  /** The runs came from different matrices: cells were matched by id alone. */
+  matrixDiffers: boolean;
+  /** Cells of the later run in its order, then those it no longer has. */
+  cells: CellChange[];
+  counts: Record<CellChangeKind, number>;
+}
+
+export function compareRuns(before: RunResults, after: RunResults): RunComparison {
+  const earlier = new Map(before.cells.map((c) => [c.id, c]));
+  const later = new Set(after.cells.map((c) => c.id));
+  const cells: CellChange[] = [
+    ...after.cells.map((c) => compareCell(earlier.get(c.id) ?? null, c)),
+    ...before.cells.filter((c) => !later.has(c.id)).map((c) => compareCell(c, null)),
+  ];
+  const counts = Object.fromEntries(CHANGE_KINDS.map((k) => [k, cells.filter((c) => c.kind === k).length])) as Record<CellChangeKind, number>;
+  return {
+    before: { runId: before.runId, matrix: before.matrix.name },
+    after: { runId: after.runId, matrix: after.matrix.name },
+    matrixDiffers: before.matrix.name !== after.matrix.name || before.matrix.file !== after.matrix.file,
+    cells,
+    counts,
+  };
+}
+
+/**
+ * A failure the later run brings: a cell that regressed, or a new cell
+ * that is not as expected. What a nightly job fails on.
+ */
+export function isNewFailure(change: CellChange): boolean {
+  return change.kind === 'regressed' || (change.kind === 'added' && change.after?.status === 'unexpected');
+}
+
+function compareCell(a: CellRecord | null, b: CellRecord | null): CellChange {
+  const id = (a ?? b)!.id;
+  const devices = a && b ? compareDevices(a.devices, b.devices) : [];
+  return { id, kind: changeKind(a, b, devices), before: a && side(a), after: b && side(b), devices };
+}
+
+function changeKind(a: CellRecord | null, b: CellRecord | null, devices: readonly DeviceChange[]): CellChangeKind {
+  if (!a) return 'added';
+  if (!b) return 'removed';
+  if (a.status !== 'unexpected' && b.status === 'unexpected') return 'regressed';
+  if (a.status === 'unexpected' && b.status === 'as-expected') return 'fixed';
+  if (a.status === 'unexpected' && b.status === 'unexpected') return 'still-unexpected';
+  const same = a.verdict === b.verdict && a.expected === b.expected && a.status === b.status && devices.length === 0;
+  return same ? 'unchanged' : 'changed';
+}
+
+function side(cell: CellRecord): CellSide {
+  return { verdict: cell.verdict, expected: cell.expected, status: cell.status, reasons: cell.reasons };
+}
+
+/** Devices matched by name (rng1, blk2: the matrix's slot), field by field. */
+export function compareDevices(before: readonly DeviceOutcome[], after: readonly DeviceOutcome[]): DeviceChange[] {
+  const changes: DeviceChange[] = [];
+  const names = [...new Set([...before.map((d) => d.name), ...after.map((d) => d.name)])];
+  for (const name of names) {
+    const a = before.find((d) => d.name === name);
+    const b = after.find((d) => d.name === name);
+    const fields = deviceFields(a);
+    const next = deviceFields(b);
+    for (const field of Object.keys(fields) as DeviceField[]) {
+      if (fields[field] !== next[field]) changes.push({ device: name, field, before: fields[field], after: next[field] });
+    }
+  }
+  return changes;
+}
+
+function deviceFields(d: DeviceOutcome | undefined): Record<DeviceField, string> {
+  if (!d) return { presence: 'absent', bdf: '-', transport: '-', bar0: '-', driver: '-', status: '-', check: '-', problems: '-' };
+  return {
+    presence: d.bdf ? 'present' : 'absent',
+    bdf: d.bdf ?? '-',
+    transport: d.presented ?? '-',
+    bar0: d.bar0 ? `${d.bar0.kind} ${hex(d.bar0.start)}` : 'none',
+    driver: d.virtioDriver ?? 'none',
+    status: d.status === null ? '-' : `${hex(d.status)}${d.statusNames.length ? ` ${d.statusNames.join('|')}` : ''}`,
+    check: d.check?.result ?? '-',
+    problems: d.problems.length ? d.problems.join('; ') : 'none',
+  };
+}
