@@ -47,6 +47,13 @@ const exits =
     ? { usage: BISECT_EXIT.usage, internal: BISECT_EXIT.abort }
     : { usage: EXIT.usage, internal: EXIT.infrastructure };
 
+// `kvmatrix list | head`: a reader that left early is not an error
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  killAllGroups();
+  process.exit(EXIT.ok);
+});
+
 // VMs and builds run in process groups of their own, out of reach of the
 // terminal's Ctrl-C: take them down with the harness
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {

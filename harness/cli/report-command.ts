@@ -1,14 +1,33 @@
-import { Command } from '@commander-js/extra-typings';
+import { resolve } from 'node:path';
+import { Command, Option } from '@commander-js/extra-typings';
 import { loadRun } from '../report/load-results.js';
+import { renderSummary, runExitCode } from '../report/summary.js';
+import { mergeRunFolders } from '../run/merge-runs.js';
 import { writeRenderedReports } from '../run/write-reports.js';
 
 export function reportSubcommand() {
-  return new Command('report')
-    .description("write a run's report.tap, junit.xml and index.html again from its results.json (after an upgrade of kvmatrix, or for a copied run folder)")
+  const report = new Command('report')
+    .description("write a run's report.tap, junit.xml and index.html again from its results.json (after an upgrade of kvmatrix, or for a copied run folder); `report merge` folds CI shards into one run")
     .argument('<run>', 'the run: its folder (results/<run-id>, results/latest) or its results.json')
     .action((runPath) => {
       const { results, runDir } = loadRun(runPath);
       writeRenderedReports(results, runDir);
       process.stdout.write(`${runDir}: report.tap, junit.xml, index.html written from results.json\n`);
     });
+  report.addCommand(
+    new Command('merge')
+      .description('fold the runs of `kvmatrix run --shard k/n` into one run with results.json, TAP, JUnit and HTML; refuses shards of different matrices or selections, overlapping cells and missing shards')
+      .argument('<runs...>', "every shard's run folder or results.json")
+      .addOption(new Option('--out <dir>', 'results root: the merged run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
+      .addOption(new Option('--partial', 'fold the shards given even when some are missing'))
+      .addHelpText('after', '\nExit status as for `kvmatrix run`: 0 every cell as expected, 1 some cell not, 2 bad input, 3 no cell booted.')
+      .action((runPaths, opts) => {
+        const shards = runPaths.map(loadRun);
+        const { results, runDir } = mergeRunFolders(shards, resolve(opts.out), { partial: opts.partial ?? false });
+        process.stdout.write(renderSummary(results, runDir));
+        process.exitCode = runExitCode(results);
+      })
+      .exitOverride(),
+  );
+  return report;
 }

@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
+import { matrixDigest } from '../matrix/digest.js';
+import { expandMatrix } from '../matrix/expand.js';
+import { parseShard, shardCells } from '../matrix/shard.js';
 import { renderSummary, runExitCode } from '../report/summary.js';
 import { runMatrix } from '../run/run-matrix.js';
 import { cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, withHostRunOptions } from './options.js';
@@ -13,13 +16,17 @@ export function runSubcommand(version: string) {
       .addOption(cellOption())
       .addOption(filterOption())
       .addOption(new Option('--jobs <n>', 'cells booted at once').argParser(positiveInt).default(Math.max(1, availableParallelism())))
+      .addOption(new Option('--shard <k/n>', 'only the k-th of n slices of the selected cells (for a CI job matrix; merge with `kvmatrix report merge`)').argParser(parseShard))
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
   ).action(async (matrixFile, opts) => {
-      const { matrix, cells } = loadSelection(matrixFile, opts.cell, opts.filter);
+      const { matrix, cells: selected } = loadSelection(matrixFile, opts.cell, opts.filter);
+      const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
       const { results, runDir } = await runMatrix({
         matrix,
         cells,
         selection: { cells: opts.cell, filters: opts.filter },
+        matrixDigest: matrixDigest(expandMatrix(matrix)),
+        ...(opts.shard ? { shard: { ...opts.shard, selected: selected.length } } : {}),
         outRoot: resolve(opts.out),
         bootJobs: opts.jobs,
         ...(await hostRunOptions(opts, version)),

@@ -83,7 +83,7 @@ function header(results: RunResults, title: string): string {
     results.matrix.description ? `<p>${esc(results.matrix.description)}</p>` : '',
     `<p class="meta">matrix file ${esc(results.matrix.file)}; started ${esc(results.startedAt)}, finished ${esc(results.finishedAt)}; ` +
       `host ${esc(host.arch)}, ${esc(host.qemu ?? 'no QEMU')}, ${esc(host.accel)}; kvmatrix ${esc(host.kvmatrix)}</p>`,
-    `<p class="counts" id="counts">${s.total} cells: ${s.asExpected} as expected, <strong>${s.unexpected} not</strong>, ${s.skipped} skipped ` +
+    `<p class="counts" id="counts">${s.total} cells: ${s.asExpected} as expected, ${s.unexpected > 0 ? `<strong>${s.unexpected} not</strong>` : '0 not'}, ${s.skipped} skipped ` +
       `(pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip})</p>`,
     '<p class="legend">' +
       (['pass', 'fail', 'error', 'timeout', 'skip'] as const).map((verdict) => `<span class="v-${verdict}">${verdict}</span>`).join(' ') +
@@ -307,5 +307,5 @@ pre.console{max-height:60vh;white-space:pre;word-break:normal;font-size:12px}
 .details .detail:target{display:block;position:fixed;top:0;right:0;bottom:0;width:min(70rem,92vw);overflow:auto;background:#fff;
   border-left:3px solid #333;padding:0 1rem 1rem;box-shadow:-6px 0 16px rgba(0,0,0,.25);z-index:2}
 .close{float:right;margin:.6rem 0}
-.devices td.bar{font-family:monospace}
+.devices{width:100%}.devices td{overflow-wrap:anywhere}.devices td:nth-child(-n+4){white-space:nowrap;overflow-wrap:normal}.devices td.bar{font-family:monospace}
 `;

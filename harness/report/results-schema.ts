@@ -83,7 +83,9 @@ const counts = z.looseObject({ pass: z.number(), fail: z.number(), error: z.numb
 export const runResultsSchema = z.looseObject({
   schema: z.literal(RESULTS_SCHEMA, { error: `not a kvmatrix results file of this version (schema "${RESULTS_SCHEMA}")` }),
   runId: z.string(),
-  matrix: z.looseObject({ name: z.string(), file: z.string(), description: z.string().optional() }),
+  matrix: z.looseObject({ name: z.string(), file: z.string(), description: z.string().optional(), digest: z.string().optional() }),
+  shard: z.looseObject({ index: z.number().int().min(1), count: z.number().int().min(1), selected: z.number().int().min(0) }).optional(),
+  mergedFrom: z.array(z.string()).optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
   host: z.looseObject({ arch: z.string(), node: z.string(), qemu: nullableString, accel: z.enum(['tcg', 'kvm']), kvmatrix: z.string() }),

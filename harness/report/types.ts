@@ -14,7 +14,11 @@ export const RESULTS_SCHEMA = 'kvmatrix-results/1';
 export interface RunResults {
   schema: typeof RESULTS_SCHEMA;
   runId: string;
-  matrix: { name: string; file: string; description?: string };
+  matrix: { name: string; file: string; description?: string; digest?: string };
+  /** A CI shard's run: which slice of how many, out of how many selected cells. */
+  shard?: RunShard;
+  /** A run folded from shards by `kvmatrix report merge`: their run ids, in shard order. */
+  mergedFrom?: string[];
   startedAt: string;
   finishedAt: string;
   host: HostFacts;
@@ -22,6 +26,13 @@ export interface RunResults {
   kernels: KernelRecord[];
   cells: CellRecord[];
   summary: RunSummary;
+}
+
+export interface RunShard {
+  index: number;
+  count: number;
+  /** Cells the whole selection has, across every shard. */
+  selected: number;
 }
 
 export interface HostFacts {

@@ -11,7 +11,7 @@ import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
 import { summarize } from '../report/summary.js';
-import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults } from '../report/types.js';
+import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults, type RunShard } from '../report/types.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
 import { bootQemuCell } from './boot-cell.js';
@@ -32,6 +32,9 @@ export interface RunOptions {
   matrix: Matrix;
   cells: Cell[];
   selection: { cells: string[]; filters: string[] };
+  /** matrixDigest of the whole matrix, so shards of it can be merged. */
+  matrixDigest?: string;
+  shard?: RunShard;
   /** Results root: the run goes to <outRoot>/<run-id>, and <outRoot>/latest points to it. */
   outRoot: string;
   /** The run's folder name under outRoot (default: a new time-based id). */
@@ -151,7 +154,9 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
       name: options.matrix.name,
       file: options.matrix.file,
       ...(options.matrix.description ? { description: options.matrix.description } : {}),
+      ...(options.matrixDigest ? { digest: options.matrixDigest } : {}),
     },
+    ...(options.shard ? { shard: options.shard } : {}),
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     host: { arch: arch(), node: process.version, qemu, accel: options.accel, kvmatrix: options.version },
@@ -265,7 +270,7 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
 }
 
 /** <outRoot>/latest -> <run-id>, replaced in one rename. */
-function pointLatest(outRoot: string, runId: string): void {
+export function pointLatest(outRoot: string, runId: string): void {
   const tmp = join(outRoot, `.latest-${process.pid}`);
   try {
     unlinkSync(tmp);

@@ -160,6 +160,29 @@ t.test('compare: the unpatched kernel swapped for the patched one turns the fail
   t.equal(Number(suite.failures), 1);
 });
 
+t.test('shards: two halves of the QEMU cells, run apart and merged, give the verdicts of the whole run', async (t) => {
+  if (!firstRun) return t.fail('the first run of this file did not finish');
+  const dir = tempTree({});
+  const shardDirs: string[] = [];
+  for (const k of [1, 2]) {
+    const out = join(dir, `shard-${k}`);
+    const run = await kvmatrix(['run', '--filter', 'type=qemu', '--shard', `${k}/2`, '--out', out]);
+    t.equal(run.code, 0, `shard ${k}/2\n${run.stderr.slice(-2000)}`);
+    const shard = readResults(join(out, 'latest'));
+    t.equal(shard.cells.length, 4, `shard ${k}/2 has half of the 8 QEMU cells`);
+    t.same(shard.kernels.map((kernel) => kernel.id), [k === 1 ? 'unpatched' : 'patched'], 'and needs one kernel');
+    shardDirs.push(join(out, 'latest'));
+  }
+  const merge = await kvmatrix(['report', 'merge', ...shardDirs, '--out', join(dir, 'merged')]);
+  t.equal(merge.code, 0, merge.stderr);
+  const merged = readResults(join(dir, 'merged', 'latest'));
+  const whole = readResults(firstRun).cells.filter((c) => c.vmmType === 'qemu');
+  t.same(merged.cells.map((c) => [c.id, c.verdict, c.status]), whole.map((c) => [c.id, c.verdict, c.status]), 'the same cells with the same verdicts');
+  await checkReportsAgree(t, join(dir, 'merged', 'latest'), merged);
+  const failing = merged.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
+  t.match(readFileSync(join(dir, 'merged', 'latest', failing.console!), 'utf8'), /KVMATRIX\/1 \d+ end records=/, 'its console came along');
+});
+
 /** The default matrix with one edit, written elsewhere with its kernels and patches still found. */
 function murrayCopy(t: Test, path: string, edit: (text: string) => string): string {
   const original = readFileSync(join(projectRoot, 'matrices/murray.yaml'), 'utf8');

@@ -20,8 +20,8 @@ t.test('a run folder and its results.json read back as the run that was written'
 });
 
 t.test('fields a later kvmatrix adds are kept, not refused', async (t) => {
-  const results = { ...mixedRun(), shard: { index: 1, of: 2 } };
-  t.same((loadRun(folderWith(results)).results as unknown as { shard: unknown }).shard, { index: 1, of: 2 });
+  const results = { ...mixedRun(), retries: { cells: 1 } };
+  t.same((loadRun(folderWith(results)).results as unknown as { retries: unknown }).retries, { cells: 1 });
 });
 
 t.test('what is not a run is one InputError naming the file and the key', async (t) => {

@@ -1,0 +1,52 @@
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { LoadedRun } from '../report/load-results.js';
+import { mergeShards } from '../report/merge.js';
+import type { RunResults } from '../report/types.js';
+import { newRunId } from './run-id.js';
+import { pointLatest } from './run-matrix.js';
+import { writeReports } from './write-reports.js';
+
+/**
+ * Folds shard run folders into a new run folder under outRoot: each
+ * shard's cells/ and kernels/ are copied across (cell paths are unique per
+ * cell, so the relative paths in results.json stay true), then the reports
+ * are written and `latest` moved. Built under a hidden name and renamed
+ * into place, so a refused or failed merge leaves nothing behind.
+ */
+export function mergeRunFolders(shards: readonly LoadedRun[], outRoot: string, options: { partial?: boolean } = {}): { results: RunResults; runDir: string } {
+  const runId = newRunId(new Date());
+  const merged = mergeShards(
+    shards.map((s) => ({ results: s.results, file: s.file })),
+    { runId, ...(options.partial ? { partial: true } : {}) },
+  );
+  mkdirSync(outRoot, { recursive: true });
+  const staging = join(outRoot, `.${runId}.merging`);
+  const runDir = join(outRoot, runId);
+  try {
+    mkdirSync(staging);
+    for (const shard of shards) {
+      for (const part of ['cells', 'kernels']) {
+        const from = join(shard.runDir, part);
+        if (existsSync(from)) cpSync(from, join(staging, part), { recursive: true, force: false, errorOnExist: false });
+      }
+    }
+    merged.kernels = merged.kernels.map((k) => ({ ...k, ...(k.buildLog ? { buildLog: rebase(k.buildLog, shards, runDir) } : {}) }));
+    writeReports(merged, staging);
+    renameSync(staging, runDir);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+  pointLatest(outRoot, runId);
+  return { results: merged, runDir };
+}
+
+/** A build log inside a shard's folder now lives in the merged one; one in the cache stays where it is. */
+function rebase(path: string, shards: readonly LoadedRun[], runDir: string): string {
+  for (const shard of shards) {
+    const inside = relative(shard.runDir, path);
+    if (!inside.startsWith('..') && !inside.startsWith('/')) return join(runDir, inside);
+  }
+  return path;
+}

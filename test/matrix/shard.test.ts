@@ -1,0 +1,51 @@
+import t from 'tap';
+import { defaultMatrixFile } from '../../harness/host/install-paths.js';
+import { matrixDigest } from '../../harness/matrix/digest.js';
+import { expandMatrix } from '../../harness/matrix/expand.js';
+import { InputError } from '../../harness/matrix/input-error.js';
+import { loadMatrix } from '../../harness/matrix/load.js';
+import { parseShard, shardCells } from '../../harness/matrix/shard.js';
+import { selectCells } from '../../harness/matrix/select.js';
+
+const matrix = loadMatrix(defaultMatrixFile);
+const all = expandMatrix(matrix);
+
+t.test('k/n parses; anything else is one InputError naming --shard', async (t) => {
+  t.same(parseShard('2/4'), { index: 2, count: 4 });
+  t.same(parseShard('1/1'), { index: 1, count: 1 });
+  for (const bad of ['0/4', '5/4', '1/0', '2', '2/4/8', 'a/b', '-1/4', '1.5/4', ' 1/2']) {
+    t.throws(() => parseShard(bad), new InputError(`--shard ${bad}: expected k/n with 1 <= k <= n, such as 2/4`), bad);
+  }
+});
+
+t.test('for every n, the shards partition the selection in order, their sizes within one of each other', async (t) => {
+  for (const cells of [all, selectCells(all, { filters: ['type=qemu'] })]) {
+    for (let n = 1; n <= cells.length; n++) {
+      const shards = Array.from({ length: n }, (_, i) => shardCells(cells, { index: i + 1, count: n }));
+      t.same(shards.flat().map((c) => c.id), cells.map((c) => c.id), `${cells.length} cells, ${n} shards: the union is the selection, in order`);
+      const sizes = shards.map((s) => s.length);
+      t.ok(Math.max(...sizes) - Math.min(...sizes) <= 1 && Math.min(...sizes) >= 1, `sizes ${sizes.join(',')}`);
+    }
+  }
+});
+
+t.test('consecutive slices: with two shards each kernel is built by one shard only', async (t) => {
+  const kernelsOf = (index: number) => new Set(shardCells(all, { index, count: 2 }).map((c) => c.kernel.id));
+  t.same([...kernelsOf(1)], ['unpatched']);
+  t.same([...kernelsOf(2)], ['patched']);
+  t.same(shardCells(all, { index: 2, count: 3 }).map((c) => c.id), shardCells([...all].reverse().reverse(), { index: 2, count: 3 }).map((c) => c.id), 'the same cut every time');
+});
+
+t.test('more shards than cells is refused, not an empty shard', async (t) => {
+  const two = all.slice(0, 2);
+  t.throws(() => shardCells(two, { index: 3, count: 3 }), /--shard 3\/3: the selection has only 2 cells; use at most 2 shards/);
+});
+
+t.test('the matrix digest ignores file paths and changes with what the cells ask', async (t) => {
+  const digest = matrixDigest(all);
+  t.match(digest, /^sha256:[0-9a-f]{64}$/);
+  const moved = all.map((c) => ({ ...c, kernel: { ...c.kernel, patches: c.kernel.patches.map((p) => ({ ...p, path: `/elsewhere/${p.path}` })) } }));
+  t.equal(matrixDigest(moved), digest, 'a checkout elsewhere has the same digest');
+  const expectingPass = all.map((c) => ({ ...c, expect: { ...c.expect, verdict: 'pass' as const } }));
+  t.not(matrixDigest(expectingPass), digest, 'another expectation, another digest');
+});
