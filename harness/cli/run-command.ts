@@ -6,6 +6,7 @@ import { expandMatrix } from '../matrix/expand.js';
 import { parseShard, shardCells } from '../matrix/shard.js';
 import { renderSummary, runExitCode } from '../report/summary.js';
 import { runMatrix } from '../run/run-matrix.js';
+import { liveProgress, wantsLiveProgress } from './live-progress.js';
 import { cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, withHostRunOptions } from './options.js';
 
 export function runSubcommand(version: string) {
@@ -21,6 +22,7 @@ export function runSubcommand(version: string) {
   ).action(async (matrixFile, opts) => {
       const { matrix, cells: selected } = loadSelection(matrixFile, opts.cell, opts.filter);
       const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
+      const live = wantsLiveProgress(process.stderr, process.env) ? liveProgress(process.stderr, cells.length) : null;
       const { results, runDir } = await runMatrix({
         matrix,
         cells,
@@ -30,7 +32,8 @@ export function runSubcommand(version: string) {
         outRoot: resolve(opts.out),
         bootJobs: opts.jobs,
         ...(await hostRunOptions(opts, version)),
-      });
+        ...(live ? { events: live.events } : {}),
+      }).finally(() => live?.stop());
       process.stdout.write(renderSummary(results, runDir));
       process.exitCode = runExitCode(results);
       if (process.exitCode === 3) process.stderr.write('kvmatrix: no cell could be booted; see the reasons above\n');

@@ -3,6 +3,7 @@ import type { KvmtoolVmmSpec, Matrix } from '../matrix/types.js';
 import { chooseLkvm, inspectLkvm, kvmtoolRunMode, type LkvmChoice } from '../vmm/lkvm.js';
 import type { KvmtoolHost } from '../run/kvmtool-plan.js';
 import { toolVersion } from './facts.js';
+import { matrixRequirements, readPackageList, realHostProbe, type Requirement } from './requirements.js';
 
 /** What `kvmatrix doctor` found; rendered by renderDoctor. */
 export interface DoctorFacts {
@@ -10,6 +11,8 @@ export interface DoctorFacts {
   kvm: 'usable' | 'present but not usable' | 'absent';
   qemu: { binary: string; version: string | null }[];
   kvmtool: KvmtoolFinding[];
+  /** Tools and files the matrix needs: packages, kernel sources, compilers. */
+  requirements: Requirement[];
 }
 
 export interface KvmtoolFinding {
@@ -40,7 +43,7 @@ export async function gatherDoctorFacts(matrix: Matrix, host: KvmtoolHost): Prom
         hostKernel: mode === 'nested' ? (vmm.hostKernel ?? null) : null,
       };
     });
-  return { arch: host.arch, kvm, qemu, kvmtool };
+  return { arch: host.arch, kvm, qemu, kvmtool, requirements: matrixRequirements(matrix, readPackageList(), realHostProbe) };
 }
 
 /** The report, and whether every kind of cell in the matrix can run here. */
@@ -74,6 +77,13 @@ export function renderDoctor(facts: DoctorFacts): { text: string; ok: boolean } 
       lines.push(`${head} ${where}; lkvm ${k.lkvm.path} (from ${k.lkvm.from}), arm64${k.mode === 'nested' ? ', static' : ''}`);
     }
   }
-  lines.push(ok ? 'ok: every VMM entry of this matrix can run here' : 'not ok: see the lines above');
+  for (const r of facts.requirements) {
+    if (r.found) lines.push(`found: ${r.what}: ${r.detail}`);
+    else {
+      if (r.required) ok = false;
+      lines.push(`${r.required ? 'MISSING' : 'missing (optional)'}: ${r.what}: ${r.detail}; fix: ${r.fix}`);
+    }
+  }
+  lines.push(ok ? 'ok: this matrix can run here' : 'not ok: see the lines above');
   return { text: `${lines.join('\n')}\n`, ok };
 }

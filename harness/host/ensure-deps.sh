@@ -17,32 +17,21 @@ if [ "$node_major" -lt 20 ]; then
   exit 3
 fi
 
-# package -> a file it installs, to tell whether it is there without dpkg
-declare -A wanted=(
-  [qemu-system-arm]=/usr/bin/qemu-system-aarch64
-  [gcc-aarch64-linux-gnu]=/usr/bin/aarch64-linux-gnu-gcc
-  # the agent links statically against it; only a Recommends of the compiler
-  [libc6-dev-arm64-cross]=/usr/aarch64-linux-gnu/lib/libc.a
-  [linux-source-6.1]=/usr/src/linux-source-6.1.tar.xz
-  [flex]=/usr/bin/flex
-  [bison]=/usr/bin/bison
-  [bc]=/usr/bin/bc
-  [libssl-dev]=/usr/include/openssl/ssl.h
-  [libelf-dev]=/usr/include/libelf.h
-  [cpio]=/usr/bin/cpio
-  [xz-utils]=/usr/bin/xz
-  [make]=/usr/bin/make
-  [git]=/usr/bin/git
-)
-if [ "${1:-}" = --test ]; then
-  wanted[chromium]=/usr/bin/chromium
-fi
+# harness/host/debian-packages.tsv: package, a file it installs (to tell
+# whether it is there without dpkg), when it is needed, what for
+scopes=" run "
+[ "${1:-}" = --test ] && scopes=" run test "
 missing=()
-for pkg in "${!wanted[@]}"; do
-  [ -e "${wanted[$pkg]}" ] || missing+=("$pkg")
-done
+optional_missing=()
+while IFS=$'\t' read -r pkg file when _; do
+  case "$pkg" in ''|'#'*) continue ;; esac
+  [ -e "$file" ] && continue
+  if [ "$when" = optional ]; then optional_missing+=("$pkg")
+  elif [[ "$scopes" == *" $when "* ]]; then missing+=("$pkg")
+  fi
+done < harness/host/debian-packages.tsv
 
-if [ "${KVMATRIX_SKIP_APT:-0}" != 1 ] && { [ ${#missing[@]} -gt 0 ] || ! command -v ccache >/dev/null; }; then
+if [ "${KVMATRIX_SKIP_APT:-0}" != 1 ] && [ $((${#missing[@]} + ${#optional_missing[@]})) -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else sudo=(false); fi
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
@@ -51,11 +40,11 @@ if [ "${KVMATRIX_SKIP_APT:-0}" != 1 ] && { [ ${#missing[@]} -gt 0 ] || ! command
       exit 3
     fi
   fi
-  # ccache only when it can be had: builds work without it, just slower to repeat
-  if ! command -v ccache >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends ccache >/dev/null 2>&1 \
-      || say "ccache not available; kernel builds will not be cached at the compiler level"
-  fi
+  # optional ones (ccache) only when they can be had: builds work without them
+  for pkg in "${optional_missing[@]}"; do
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null 2>&1 \
+      || say "$pkg not available; kvmatrix works without it, more slowly"
+  done
 fi
 
 # npm dependencies: install when node_modules is missing or older than the lock file

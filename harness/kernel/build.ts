@@ -1,7 +1,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeFailure, runCommand, succeeded, type CommandResult } from '../host/command.js';
-import type { KernelSpec } from '../matrix/types.js';
+import type { DownloadKernelSource, KernelSpec } from '../matrix/types.js';
+import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { describeDropped, findDroppedOptions } from './config-check.js';
 import { buildKey, configInputsKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
@@ -54,6 +55,7 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promis
   let commit: KernelCommit | undefined;
   try {
     if (spec.source.kind === 'image') return { ok: true, ...prebuiltImage({ ...spec, source: spec.source }, started) };
+    if (spec.source.kind === 'download') return { ok: true, ...(await downloadedKernel({ ...spec, source: spec.source }, ctx, started)) };
     const plan = await planBuild(spec, ctx);
     commit = plan.source.commit;
     if (plan.hit) return { ok: true, ...plan.hit, durationMs: elapsed(started) };
@@ -348,6 +350,23 @@ function prebuiltImage(spec: KernelSpec & { source: { kind: 'image' } }, started
     cached: true,
     durationMs: elapsed(started),
   };
+}
+
+async function downloadedKernel(spec: KernelSpec & { source: DownloadKernelSource }, ctx: KernelContext, started: number): Promise<BuiltKernel> {
+  ctx.onProgress?.({ kernelId: spec.id, stage: 'source' });
+  let got;
+  try {
+    got = await obtainDownload(spec.source, {
+      layout: ctx.layout,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onProgress: (line) => ctx.onProgress?.({ kernelId: spec.id, stage: 'source', line }),
+    });
+  } catch (error) {
+    if (!(error instanceof DownloadError)) throw error;
+    throw new StageError('source', error.message, `check source.download and source.sha256 in ${spec.definitionFile}`, [], ctx.signal?.aborted ? 'interrupted' : 'failed');
+  }
+  ctx.onProgress?.({ kernelId: spec.id, stage: got.cached ? 'cached' : 'done' });
+  return { kernelId: spec.id, key: got.key, source: got.key, image: got.image, config: got.config, buildLog: null, cached: got.cached, durationMs: elapsed(started) };
 }
 
 function elapsed(started: number): number {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
  *   sources/<key>/        extracted source trees
  *   configs/<key>.config  final .config for a set of configuration inputs
  *   kernels/<key>/        Image, config, build.log, meta.json
+ *   downloads/<sha256>/   a downloaded kernel: Image, config when it came with one, meta.json
  *   agent/<key>/          the compiled guest agent and its initramfs
  *   nested/<key>/         a nested kvmtool host's shared initramfs part
  *   git/<key>/            bare mirrors of git trees given by URL
@@ -24,6 +25,7 @@ export interface CacheLayout {
   sources: string;
   configs: string;
   kernels: string;
+  downloads: string;
   agent: string;
   nested: string;
   git: string;
@@ -47,6 +49,7 @@ export function cacheLayout(root: string): CacheLayout {
     sources: join(root, 'sources'),
     configs: join(root, 'configs'),
     kernels: join(root, 'kernels'),
+    downloads: join(root, 'downloads'),
     agent: join(root, 'agent'),
     nested: join(root, 'nested'),
     git: join(root, 'git'),

@@ -28,6 +28,12 @@ export function loadMatrix(matrixFile: string): Matrix {
     }
     const definition = loadKernelDefinition(definitionFile, patchesDir);
     const ownPatches = resolvePatches(entry.patches, patchesDir, loaded, ['kernels', id, 'patches']);
+    if (ownPatches.length > 0 && (definition.source.kind === 'image' || definition.source.kind === 'download')) {
+      throw new InputError(
+        `kernel "${id}" is already built (its source is ${definition.source.kind === 'image' ? 'an image' : 'a download'}): patches cannot apply to it`,
+        loaded.locate(['kernels', id, 'patches']),
+      );
+    }
     return {
       ...definition,
       id,
@@ -117,6 +123,13 @@ export function loadKernelDefinition(file: string, patchesDir: string): Omit<Ker
     return path;
   });
   const source = kernelSource(def.source, base, loaded);
+  if (source.kind === 'image' || source.kind === 'download') {
+    // a built kernel: nothing of a build applies, and silently ignoring it would surprise
+    const what = source.kind === 'image' ? 'an image' : 'a download';
+    const built = (key: 'patches' | 'config') => new InputError(`${what} is already built: "${key}" cannot apply to it`, loaded.locate([key]));
+    if (def.patches.length > 0) throw built('patches');
+    if (def.config.fragments.length > 0 || def.config.base !== 'tinyconfig') throw built('config');
+  }
   return {
     ...(def.description ? { description: def.description } : {}),
     definitionFile: file,
@@ -135,6 +148,7 @@ function kernelSource(
 ): KernelSource {
   if (raw.tarball) return { kind: 'tarball', path: resolve(base, raw.tarball), ...(raw.package ? { package: raw.package } : {}) };
   if (raw.image) return { kind: 'image', path: resolve(base, raw.image) };
+  if (raw.download) return { kind: 'download', url: raw.download, sha256: raw.sha256!.toLowerCase() };
   const git = raw.git!;
   const url = isGitUrl(git);
   if (url && raw.uncommitted === 'include') {

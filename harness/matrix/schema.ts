@@ -31,9 +31,20 @@ export const kernelDefinitionSchema = z
         git: z.string().min(1).optional(),
         ref: z.string().regex(/^[^\s-][^\s]*$/, 'a commit-ish: a branch, tag or commit id').optional(),
         uncommitted: z.enum(['include', 'ignore']).optional(),
+        download: z
+          .string()
+          .refine((u) => URL.canParse(u) && ['http:', 'https:', 'file:'].includes(new URL(u).protocol), {
+            error: 'an http, https or file URL (file:///absolute/path)',
+          })
+          .optional(),
+        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the sha256 of the file, 64 hex digits').optional(),
       })
-      .refine((s) => [s.tarball, s.image, s.git].filter((v) => v !== undefined).length === 1, {
-        error: 'give exactly one of "tarball" (a kernel source tarball), "image" (a built arm64 Image) or "git" (a git tree)',
+      .refine((s) => [s.tarball, s.image, s.git, s.download].filter((v) => v !== undefined).length === 1, {
+        error:
+          'give exactly one of "tarball" (a kernel source tarball), "image" (a built arm64 Image), "git" (a git tree) or "download" (a URL of a built kernel)',
+      })
+      .refine((s) => (s.download === undefined) === (s.sha256 === undefined), {
+        error: '"download" needs "sha256" (the file\'s checksum, checked before anything is used), and "sha256" goes with "download"',
       })
       .refine((s) => s.git !== undefined || (s.ref === undefined && s.uncommitted === undefined), {
         error: '"ref" and "uncommitted" go with "git"',

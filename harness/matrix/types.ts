@@ -34,7 +34,19 @@ export interface GitKernelSource {
 export type KernelSource =
   | { kind: 'tarball'; path: string; package?: string }
   | { kind: 'image'; path: string }
-  | GitKernelSource;
+  | GitKernelSource
+  | DownloadKernelSource;
+
+/**
+ * A built kernel fetched by URL: an arm64 Image, an Image.gz, or a tarball
+ * holding one (and its .config when there is one), checked against sha256.
+ */
+export interface DownloadKernelSource {
+  kind: 'download';
+  url: string;
+  /** Lower-case hex. */
+  sha256: string;
+}
 
 export interface KernelConfigSpec {
   /** A make target that writes a complete .config, such as tinyconfig. */

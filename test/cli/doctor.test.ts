@@ -6,6 +6,7 @@ const base: DoctorFacts = {
   kvm: 'usable',
   qemu: [{ binary: 'qemu-system-aarch64', version: 'QEMU emulator version 7.2.22' }],
   kvmtool: [],
+  requirements: [],
 };
 
 t.test('an x86 host with QEMU and a good static lkvm is ok, nested', async (t) => {
@@ -51,4 +52,18 @@ t.test('an arm64 host with KVM runs kvmtool natively', async (t) => {
   });
   t.match(text, /\(arm64 guests run under KVM\)/);
   t.match(text, /kvmtool kvmtool: native; lkvm \/usr\/bin\/lkvm \(from --lkvm\), arm64$/m);
+});
+
+t.test('requirements: found ones with where, missing ones with their fix; only a required one makes it not ok', async (t) => {
+  const found = { what: 'make: kernel build', found: true, detail: '/usr/bin/make', fix: null, required: true };
+  const optional = { what: 'ccache: repeated kernel builds', found: false, detail: '/usr/bin/ccache is missing', fix: 'apt-get install ccache', required: false };
+  const flex = { what: 'flex: kernel build', found: false, detail: '/usr/bin/flex is missing', fix: 'apt-get install flex', required: true };
+  const fine = renderDoctor({ ...base, requirements: [found, optional] });
+  t.ok(fine.ok, 'an optional tool missing is still ok');
+  t.match(fine.text, /^found: make: kernel build: \/usr\/bin\/make$/m);
+  t.match(fine.text, /^missing \(optional\): ccache: repeated kernel builds: \/usr\/bin\/ccache is missing; fix: apt-get install ccache$/m);
+  t.match(fine.text, /ok: this matrix can run here\n$/);
+  const broken = renderDoctor({ ...base, requirements: [found, flex] });
+  t.notOk(broken.ok);
+  t.match(broken.text, /^MISSING: flex: kernel build: \/usr\/bin\/flex is missing; fix: apt-get install flex$/m);
 });

@@ -7,8 +7,10 @@
  * so on a fresh machine this is where the kernels are built, and on a
  * developer's machine it reuses them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import t, { type Test } from 'tap';
 import { parseTap, tapSyntaxErrors } from '../support/tap.js';
@@ -16,6 +18,7 @@ import type { RunResults } from '../../harness/report/types.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { kvmatrix, makeSpy, readResults } from '../support/cli.js';
 import { tempTree } from '../support/temp-tree.js';
+import { body, serveRoutes } from '../support/http-server.js';
 import { browserSkipReason, checkReportPage, openReport, withBrowser } from '../support/browser.js';
 
 t.setTimeout(60 * 60 * 1000);
@@ -27,8 +30,11 @@ let firstRun: string | undefined;
 t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else passes', async (t) => {
   const out = tempTree({}, 'kvmatrix-results-');
   // kvmtool cells have their own test (kvmtool.test.ts): here they must skip
-  const first = await kvmatrix(['run', '--out', out], { spyDir: spy.dir, env: { KVMATRIX_LKVM: '' } });
+  const first = await kvmatrix(['run', '--out', out], { spyDir: spy.dir, env: { KVMATRIX_LKVM: '', CI: 'true' } });
   t.equal(first.code, 0, `exit 0 because every cell went as expected\n${first.stderr.slice(-3000)}`);
+  // eslint-disable-next-line no-control-regex
+  t.notMatch(first.stdout + first.stderr, /[\x1b\x00-\x08\x0b-\x1f]/, 'CI output: plain lines, no escape sequence or control character');
+  t.match(first.stderr, /^cell unpatched\/qemu-bridged\/legacy: fail \(expected\) in \d+\.\d s$/m, 'a line per cell as it ends');
   const results = readResults(join(out, 'latest'));
   t.equal(results.cells.length, 12);
   firstRun = join(out, results.runId);
@@ -181,6 +187,35 @@ t.test('shards: two halves of the QEMU cells, run apart and merged, give the ver
   await checkReportsAgree(t, join(dir, 'merged', 'latest'), merged);
   const failing = merged.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
   t.match(readFileSync(join(dir, 'merged', 'latest', failing.console!), 'utf8'), /KVMATRIX\/1 \d+ end records=/, 'its console came along');
+});
+
+t.test('a downloaded kernel: the patched build served as a tarball on 127.0.0.1, fetched, checked and booted', async (t) => {
+  const built = await kvmatrix(['build', 'patched']);
+  const image = /^patched\t(\S+)$/m.exec(built.stdout)?.[1];
+  if (!image) return t.fail(`build prints the Image path\n${built.stderr.slice(-1000)}`);
+  const dir = tempTree({});
+  execFileSync('tar', ['-czf', join(dir, 'kernel.tar.gz'), '-C', dirname(image), 'Image', 'config']);
+  const tarball = readFileSync(join(dir, 'kernel.tar.gz'));
+  const server = await serveRoutes({ '/kernel.tar.gz': body(tarball) });
+  t.teardown(() => server.close());
+  const sum = createHash('sha256').update(tarball).digest('hex');
+  writeFileSync(join(dir, 'kernels-downloaded.yaml'), `source:\n  download: ${server.url('/kernel.tar.gz')}\n  sha256: ${sum}\n`);
+  const matrix = murrayCopy(t, join(dir, 'downloaded.yaml'), (text) =>
+    text.replace('kernels:\n', `kernels:\n  downloaded:\n    definition: ${join(dir, 'kernels-downloaded.yaml')}\n`));
+  const cache = tempTree({}, 'kvmatrix-cache-');
+  const run = await kvmatrix(['run', matrix, '--cache', cache, '--out', join(dir, 'results'), '--cell', 'downloaded/qemu-bridged/legacy']);
+  t.equal(run.code, 0, `the patched kernel passes, downloaded\n${run.stderr.slice(-2000)}`);
+  const results = readResults(join(dir, 'results', 'latest'));
+  t.equal(results.cells[0]!.verdict, 'pass');
+  t.equal(results.kernels[0]!.source, `download:sha256:${sum}`);
+  t.equal(server.hits.get('/kernel.tar.gz'), 1);
+  t.ok(readFileSync(join(cache, 'downloads', sum, 'Image')).equals(readFileSync(image)), 'the Image in the cache is the one built');
+  t.ok(existsSync(join(cache, 'downloads', sum, 'config')), 'with its config');
+
+  writeFileSync(join(dir, 'kernels-downloaded.yaml'), `source:\n  download: ${server.url('/kernel.tar.gz')}\n  sha256: ${'f'.repeat(64)}\n`);
+  const wrong = await kvmatrix(['run', matrix, '--cache', tempTree({}), '--out', join(dir, 'results'), '--cell', 'downloaded/qemu-bridged/legacy']);
+  t.equal(wrong.code, 3, 'no cell could boot');
+  t.match(wrong.stderr, /kernel downloaded: FAILED at source: .*kernel\.tar\.gz: its sha256 is [0-9a-f]{64}, the kernel definition says f{64}/);
 });
 
 /** The default matrix with one edit, written elsewhere with its kernels and patches still found. */

@@ -24,6 +24,9 @@ vmms:
     type: qemu
 `;
 
+/** goodMatrix without the kernel's own patches, for kernels that are already built. */
+const unpatchedMatrix = goodMatrix.replace('    patches:\n      - path: fix.patch\n        direction: reverse\n', '');
+
 function project(matrix: string, extra: Record<string, string> = {}): string {
   const root = tempTree({
     'matrices/m.yaml': matrix,
@@ -247,5 +250,42 @@ t.test('a git source that contradicts itself is refused where it is written', as
   for (const [definition, message] of cases) {
     const error = loadError(t, project(goodMatrix, { 'kernels/k.yaml': definition }));
     t.match(error.message, message, definition);
+  }
+});
+
+t.test('a download source: the URL kept, the sha256 in lower case', async (t) => {
+  const sum = 'AB'.repeat(32);
+  const file = project(unpatchedMatrix, { 'kernels/k.yaml': `source:\n  download: https://example.invalid/Image.gz\n  sha256: ${sum}\n` });
+  t.same(loadMatrix(file).kernels[0]!.source, { kind: 'download', url: 'https://example.invalid/Image.gz', sha256: 'ab'.repeat(32) });
+});
+
+t.test('a download source without its checksum, or of another scheme, is refused where it is written', async (t) => {
+  const sum = 'ab'.repeat(32);
+  const cases: [string, RegExp][] = [
+    ['source:\n  download: https://example.invalid/Image\n', /k\.yaml:2:\d+: source: "download" needs "sha256"/],
+    [`source:\n  tarball: x.tar\n  sha256: ${sum}\n`, /source: "download" needs "sha256" .* and "sha256" goes with "download"/],
+    [`source:\n  download: ftp://example.invalid/Image\n  sha256: ${sum}\n`, /k\.yaml:2:\d+: source\.download: an http, https or file URL/],
+    [`source:\n  download: Image\n  sha256: ${sum}\n`, /source\.download: an http, https or file URL \(file:\/\/\/absolute\/path\)/],
+    ['source:\n  download: https://example.invalid/Image\n  sha256: abc\n', /source\.sha256: the sha256 of the file, 64 hex digits/],
+    [`source:\n  download: https://example.invalid/Image\n  sha256: ${sum}\n  git: ../linux\n`, /give exactly one of .*"download" \(a URL of a built kernel\)/],
+  ];
+  for (const [definition, message] of cases) {
+    const error = loadError(t, project(goodMatrix, { 'kernels/k.yaml': definition }));
+    t.match(error.message, message, definition);
+  }
+});
+
+t.test('a built kernel (image or download) with patches or config is refused, not silently left unpatched', async (t) => {
+  const sum = 'ab'.repeat(32);
+  const download = `source:\n  download: https://example.invalid/Image\n  sha256: ${sum}\n`;
+  const cases: [string, Record<string, string>, RegExp][] = [
+    [unpatchedMatrix, { 'kernels/k.yaml': `${download}patches: [x.patch]\n`, 'patches/x.patch': '' }, /k\.yaml:4:\d+: patches: a download is already built: "patches" cannot apply to it/],
+    [unpatchedMatrix, { 'kernels/k.yaml': `${download}config:\n  fragments: [f.config]\n`, 'kernels/f.config': '' }, /k\.yaml:\d+:\d+: config: a download is already built: "config" cannot apply to it/],
+    [unpatchedMatrix, { 'kernels/k.yaml': 'source:\n  image: Image\nconfig:\n  base: defconfig\n' }, /k\.yaml:\d+:\d+: config: an image is already built: "config" cannot apply to it/],
+    [goodMatrix, { 'kernels/k.yaml': download }, /m\.yaml:\d+:\d+: kernels\.a\.patches: kernel "a" is already built \(its source is a download\): patches cannot apply to it/],
+  ];
+  for (const [matrix, files, message] of cases) {
+    const error = loadError(t, project(matrix, files));
+    t.match(error.message, message);
   }
 });

@@ -1,0 +1,128 @@
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Matrix } from '../matrix/types.js';
+import { projectRoot } from './install-paths.js';
+
+/** One line of harness/host/debian-packages.tsv. */
+export interface DebianPackage {
+  name: string;
+  /** A file the package installs: present means installed. */
+  file: string;
+  when: 'run' | 'test' | 'optional';
+  why: string;
+}
+
+export const packageListFile = join(projectRoot, 'harness', 'host', 'debian-packages.tsv');
+
+export function parsePackageList(text: string, file = packageListFile): DebianPackage[] {
+  return text
+    .split('\n')
+    .map((line, index) => ({ line, index }))
+    .filter(({ line }) => line.trim() !== '' && !line.startsWith('#'))
+    .map(({ line, index }) => {
+      const [name, path, when, why] = line.split('\t');
+      if (!name || !path || !why || (when !== 'run' && when !== 'test' && when !== 'optional')) {
+        throw new Error(`${file}:${index + 1}: expected package, file, run|test|optional and a reason, separated by tabs`);
+      }
+      return { name, file: path, when, why };
+    });
+}
+
+/** Something a matrix needs on this host, found or not, and the command that provides it. */
+export interface Requirement {
+  what: string;
+  found: boolean;
+  /** Where it was found, or what is missing. */
+  detail: string;
+  /** A command or step that fixes it; null when found. */
+  fix: string | null;
+  /** false: the matrix runs without it, more slowly. */
+  required: boolean;
+}
+
+/** The host as requirement checks see it, so that they are testable without touching it. */
+export interface HostProbe {
+  exists(path: string): boolean;
+  /** The path of an executable on PATH, or null. */
+  which(command: string): string | null;
+  nodeVersion: string;
+}
+
+export const realHostProbe: HostProbe = {
+  exists: existsSync,
+  which: (command) => {
+    for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+      const candidate = join(dir, command);
+      try {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
+    return null;
+  },
+  nodeVersion: process.versions.node,
+};
+
+/**
+ * What running `matrix` needs here: Node.js, the Debian packages every run
+ * needs (and ccache, optional), and per kernel its source and its cross
+ * compiler. Test-only packages are not the user's concern.
+ */
+export function matrixRequirements(matrix: Matrix, packages: readonly DebianPackage[], host: HostProbe): Requirement[] {
+  const out: Requirement[] = [];
+  const [major = 0, minor = 0] = host.nodeVersion.split('.').map(Number);
+  const nodeOk = major > 20 || (major === 20 && minor >= 5);
+  out.push({ what: 'Node.js 20.5 or newer', found: nodeOk, detail: `Node.js ${host.nodeVersion}`, fix: nodeOk ? null : 'install Node.js 20 (Debian 12 ships 18)', required: true });
+
+  for (const pkg of packages.filter((p) => p.when !== 'test')) {
+    const found = host.exists(pkg.file);
+    out.push({
+      what: `${pkg.name}: ${pkg.why}`,
+      found,
+      detail: found ? pkg.file : `${pkg.file} is missing`,
+      fix: found ? null : `apt-get install ${pkg.name}`,
+      required: pkg.when === 'run',
+    });
+  }
+
+  // kernels sharing a tarball or a compiler need it once: one line naming them all
+  const perKernel = new Map<string, { kernels: string[]; requirement: Requirement }>();
+  const need = (kernelId: string, requirement: Requirement) => {
+    const known = perKernel.get(requirement.what);
+    if (known) known.kernels.push(kernelId);
+    else perKernel.set(requirement.what, { kernels: [kernelId], requirement });
+  };
+  for (const kernel of matrix.kernels) {
+    const source = kernel.source;
+    if (source.kind === 'tarball' || source.kind === 'image') {
+      const found = host.exists(source.path);
+      const fix = source.kind === 'tarball' && source.package ? `apt-get install ${source.package}` : `put it there, or change ${kernel.definitionFile}`;
+      need(kernel.id, { what: `${source.kind} ${source.path}`, found, detail: found ? 'present' : 'missing', fix: found ? null : fix, required: true });
+    } else if (source.kind === 'download') {
+      if (source.url.startsWith('file:')) {
+        const path = fileURLToPath(source.url);
+        const found = host.exists(path);
+        need(kernel.id, { what: `download ${source.url}`, found, detail: found ? 'present' : 'missing', fix: found ? null : `put the file there, or change ${kernel.definitionFile}`, required: true });
+      }
+    } else if (!source.remote) {
+      const found = host.exists(join(source.tree, '.git')) || host.exists(join(source.tree, 'HEAD'));
+      need(kernel.id, { what: `git tree ${source.tree}`, found, detail: found ? 'present' : 'not a git tree', fix: found ? null : `clone the kernel there, or change ${kernel.definitionFile}`, required: true });
+    }
+    if (source.kind === 'tarball' || source.kind === 'git') {
+      const gcc = `${kernel.crossCompile}gcc`;
+      const path = host.which(gcc);
+      need(kernel.id, { what: `cross compiler ${gcc}`, found: path !== null, detail: path ?? 'not on PATH', fix: path ? null : 'apt-get install gcc-aarch64-linux-gnu, or set cross_compile: in the kernel definition', required: true });
+    }
+  }
+  for (const { kernels, requirement } of perKernel.values()) {
+    out.push({ ...requirement, what: `${requirement.what} (kernel ${kernels.join(', ')})` });
+  }
+  return out;
+}
+
+export function readPackageList(): DebianPackage[] {
+  return parsePackageList(readFileSync(packageListFile, 'utf8'));
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { defaultMatrixFile } from '../../harness/host/install-paths.js';
+import { matrixRequirements, packageListFile, parsePackageList, readPackageList, type HostProbe } from '../../harness/host/requirements.js';
+import { loadMatrix } from '../../harness/matrix/load.js';
+
+const matrix = loadMatrix(defaultMatrixFile);
+const packages = readPackageList();
+
+t.test('the package list that ensure-deps.sh installs from parses, with every scope', async (t) => {
+  t.ok(packages.length >= 10);
+  t.same([...new Set(packages.map((p) => p.when))].sort(), ['optional', 'run', 'test']);
+  t.ok(packages.some((p) => p.name === 'qemu-system-arm' && p.file === '/usr/bin/qemu-system-aarch64'));
+  t.ok(packages.every((p) => p.file.startsWith('/')), 'files are absolute paths');
+  t.throws(() => parsePackageList('make /usr/bin/make run kernel build\n', 'list.tsv'), /^list\.tsv:1: expected package, file, run\|test\|optional and a reason, separated by tabs$/);
+  t.match(readFileSync(packageListFile, 'utf8'), /^# /, 'starts with its explanation');
+});
+
+const everything: HostProbe = { exists: () => true, which: (c) => `/usr/bin/${c}`, nodeVersion: '20.20.2' };
+
+t.test('a host with everything: all found, the shared tarball and compiler listed once for both kernels', async (t) => {
+  const reqs = matrixRequirements(matrix, packages, everything);
+  t.ok(reqs.every((r) => r.found && r.fix === null));
+  t.notOk(reqs.some((r) => r.what.startsWith('chromium')), 'test-only packages are not listed');
+  const tarball = reqs.filter((r) => r.what.startsWith('tarball '));
+  t.same(tarball.map((r) => r.what), ['tarball /usr/src/linux-source-6.1.tar.xz (kernel unpatched, patched)']);
+  t.same(reqs.filter((r) => r.what.startsWith('cross compiler')).map((r) => r.what), ['cross compiler aarch64-linux-gnu-gcc (kernel unpatched, patched)']);
+});
+
+t.test('a bare host: each missing thing with the command that fixes it; ccache optional', async (t) => {
+  const bare: HostProbe = { exists: () => false, which: () => null, nodeVersion: '18.19.0' };
+  const reqs = matrixRequirements(matrix, packages, bare);
+  const by = (prefix: string) => reqs.find((r) => r.what.startsWith(prefix))!;
+  t.same(by('Node.js'), { what: 'Node.js 20.5 or newer', found: false, detail: 'Node.js 18.19.0', fix: 'install Node.js 20 (Debian 12 ships 18)', required: true });
+  t.equal(by('flex').fix, 'apt-get install flex');
+  t.equal(by('tarball').fix, 'apt-get install linux-source-6.1', "the kernel definition's package");
+  t.match(by('cross compiler').fix, /apt-get install gcc-aarch64-linux-gnu/);
+  t.equal(by('ccache').required, false);
+  t.ok(reqs.filter((r) => r.what !== by('ccache').what).every((r) => r.required && !r.found));
+});
