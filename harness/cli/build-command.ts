@@ -8,6 +8,7 @@ import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../kernel/cache.
 import { obtainKernel } from '../kernel/build.js';
 import { ccacheAvailable } from '../kernel/toolchain.js';
 import { plainEvents } from './event-lines.js';
+import { liveProgress, wantsLiveProgress } from './live-progress.js';
 import { buildJobsOption, buildTimeoutOption, cacheOption, ccacheOption } from './options.js';
 
 export function buildSubcommand() {
@@ -32,21 +33,26 @@ export function buildSubcommand() {
       ensureCacheDirs(layout);
       // created only if something is actually built
       const logRoot = opts.logDir ?? join(tmpdir(), `kvmatrix-build-${process.pid}-${Date.now()}`);
-      const events = plainEvents((line) => process.stderr.write(`${line}\n`));
+      const live = wantsLiveProgress(process.stderr, process.env) ? liveProgress(process.stderr, 0) : null;
+      const events = live?.events ?? plainEvents((line) => process.stderr.write(`${line}\n`));
       const ccache = opts.ccache && (await ccacheAvailable());
       let failed = 0;
-      for (const spec of wanted) {
-        const outcome = await obtainKernel(spec, {
-          layout,
-          jobs: opts.buildJobs,
-          ccache,
-          logDir: join(logRoot, spec.id),
-          timeoutSec: opts.buildTimeout,
-          ...(events.kernel ? { onProgress: events.kernel } : {}),
-        });
-        events.kernelDone?.(outcome);
-        if (outcome.ok) process.stdout.write(`${spec.id}\t${outcome.image}\n`);
-        else failed++;
+      try {
+        for (const spec of wanted) {
+          const outcome = await obtainKernel(spec, {
+            layout,
+            jobs: opts.buildJobs,
+            ccache,
+            logDir: join(logRoot, spec.id),
+            timeoutSec: opts.buildTimeout,
+            ...(events.kernel ? { onProgress: events.kernel } : {}),
+          });
+          events.kernelDone?.(outcome);
+          if (outcome.ok) process.stdout.write(`${spec.id}\t${outcome.image}\n`);
+          else failed++;
+        }
+      } finally {
+        live?.stop();
       }
       process.exitCode = failed > 0 ? 1 : 0;
     });

@@ -30,6 +30,8 @@ export function renderLiveBlock(state: LiveState, now: number, columns: number):
     const stage = k.stage === 'build' ? 'make Image' : k.stage;
     lines.push(`kernel ${id}: ${stage} ${clock(now - k.since)}${k.lastLine ? `  ${k.lastLine.trim()}` : ''}`);
   }
+  // `kvmatrix build` boots nothing: no cell line
+  if (state.totalCells === 0) return lines.map((line) => cut(line, columns)).join('\n');
   const finished = Object.values(state.done).reduce((a, b) => a + b, 0);
   const counts = (Object.entries(state.done) as [Verdict, number][]).filter(([, n]) => n > 0).map(([v, n]) => `${v} ${n}`);
   lines.push(`cells: ${finished}/${state.totalCells} done${counts.length ? ` (${counts.join(', ')})` : ''}, ${state.running.size} booting`);
@@ -112,8 +114,12 @@ export function liveProgress(stream: NodeJS.WriteStream, totalCells: number, now
   };
 }
 
-/** Live progress only on a terminal and outside CI (`CI` set to anything but "", "0" or "false"). */
-export function wantsLiveProgress(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+/**
+ * Live progress only on a terminal and outside CI (`CI` set to anything
+ * but "", "0" or "false"). A pseudo-terminal that reports 0 rows would
+ * show nothing of the block: it gets plain lines too.
+ */
+export function wantsLiveProgress(stream: { isTTY?: boolean; rows?: number }, env: NodeJS.ProcessEnv): boolean {
   const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
-  return stream.isTTY === true && !ci;
+  return stream.isTTY === true && stream.rows !== 0 && !ci;
 }

@@ -38,6 +38,8 @@ t.test('live only on a terminal outside CI', async (t) => {
   t.equal(wantsLiveProgress({ isTTY: true }, { CI: 'false' }), true);
   t.equal(wantsLiveProgress({ isTTY: false }, {}), false);
   t.equal(wantsLiveProgress({}, {}), false);
+  t.equal(wantsLiveProgress({ isTTY: true, rows: 0 }, {}), false, 'a terminal without rows');
+  t.equal(wantsLiveProgress({ isTTY: true, rows: 40 }, {}), true);
 });
 
 t.test('on a terminal: event lines scroll above the block, the block is redrawn, stop clears it', async (t) => {
