@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from '@commander-js/extra-typings';
+import { requestStop } from '../host/graceful-stop.js';
 import { runInterruptCleanups } from '../host/interrupt-cleanup.js';
 import { projectRoot } from '../host/install-paths.js';
 import { InputError } from '../matrix/input-error.js';
@@ -55,13 +56,26 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 // VMs and builds run in process groups of their own, out of reach of the
-// terminal's Ctrl-C: take them down with the harness
+// terminal's Ctrl-C: take them down with the harness. A run then writes
+// the reports of what finished (at most STOP_GRACE_MS); a second signal,
+// or a command that cannot stop cleanly, exits at once.
+const STOP_GRACE_MS = 20_000;
+let stopping = false;
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     killAllGroups();
+    const exit = () => {
+      runInterruptCleanups((message) => process.stderr.write(`kvmatrix: ${message}\n`));
+      process.exit(code);
+    };
+    if (stopping) return exit();
+    stopping = true;
     process.stderr.write(`kvmatrix: ${signal}: stopped every VM and build it had started\n`);
-    runInterruptCleanups((message) => process.stderr.write(`kvmatrix: ${message}\n`));
-    process.exit(code);
+    const pending = requestStop(signal);
+    if (!pending) return exit();
+    process.stderr.write('kvmatrix: writing the reports of what finished (again to quit at once)\n');
+    setTimeout(exit, STOP_GRACE_MS).unref();
+    void pending.then(exit);
   });
 }
 

@@ -5,6 +5,7 @@ import { matrixDigest } from '../matrix/digest.js';
 import { expandMatrix } from '../matrix/expand.js';
 import { parseShard, shardCells } from '../matrix/shard.js';
 import { renderSummary, runExitCode } from '../report/summary.js';
+import { stoppable } from '../host/graceful-stop.js';
 import { runMatrix } from '../run/run-matrix.js';
 import { liveProgress, wantsLiveProgress } from './live-progress.js';
 import { cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, withHostRunOptions } from './options.js';
@@ -23,19 +24,24 @@ export function runSubcommand(version: string) {
       const { matrix, cells: selected } = loadSelection(matrixFile, opts.cell, opts.filter);
       const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
       const live = wantsLiveProgress(process.stderr, process.env) ? liveProgress(process.stderr, cells.length) : null;
-      const { results, runDir } = await runMatrix({
-        matrix,
-        cells,
-        selection: { cells: opts.cell, filters: opts.filter },
-        matrixDigest: matrixDigest(expandMatrix(matrix)),
-        ...(opts.shard ? { shard: { ...opts.shard, selected: selected.length } } : {}),
-        outRoot: resolve(opts.out),
-        bootJobs: opts.jobs,
-        ...(await hostRunOptions(opts, version)),
-        ...(live ? { events: live.events } : {}),
-      }).finally(() => live?.stop());
-      process.stdout.write(renderSummary(results, runDir));
-      process.exitCode = runExitCode(results);
-      if (process.exitCode === 3) process.stderr.write('kvmatrix: no cell could be booted; see the reasons above\n');
+      const hostOptions = await hostRunOptions(opts, version);
+      // SIGINT and SIGTERM stop VMs and builds, then this still writes the reports of what finished
+      await stoppable(async (signal) => {
+        const { results, runDir } = await runMatrix({
+          matrix,
+          cells,
+          selection: { cells: opts.cell, filters: opts.filter },
+          matrixDigest: matrixDigest(expandMatrix(matrix)),
+          ...(opts.shard ? { shard: { ...opts.shard, selected: selected.length } } : {}),
+          outRoot: resolve(opts.out),
+          bootJobs: opts.jobs,
+          ...hostOptions,
+          ...(live ? { events: live.events } : {}),
+          signal,
+        }).finally(() => live?.stop());
+        process.stdout.write(renderSummary(results, runDir));
+        process.exitCode = runExitCode(results);
+        if (process.exitCode === 3) process.stderr.write('kvmatrix: no cell could be booted; see the reasons above\n');
+      });
     });
 }

@@ -81,6 +81,9 @@ function header(results: RunResults, title: string): string {
   return [
     `<header><h1>${esc(title)}</h1>`,
     results.matrix.description ? `<p>${esc(results.matrix.description)}</p>` : '',
+    results.interrupted
+      ? `<p class="bad" id="interrupted">Interrupted by ${esc(results.interrupted)}: cells that had not finished are errors, marked interrupted.</p>`
+      : '',
     `<p class="meta">matrix file ${esc(results.matrix.file)}; started ${esc(results.startedAt)}, finished ${esc(results.finishedAt)}; ` +
       `host ${esc(host.arch)}, ${esc(host.qemu ?? 'no QEMU')}, ${esc(host.accel)}; kvmatrix ${esc(host.kvmatrix)}</p>`,
     `<p class="counts" id="counts">${s.total} cells: ${s.asExpected} as expected, ${s.unexpected > 0 ? `<strong>${s.unexpected} not</strong>` : '0 not'}, ${s.skipped} skipped ` +

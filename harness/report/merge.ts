@@ -38,11 +38,12 @@ export function mergeShards(inputs: readonly ShardInput[], options: MergeOptions
   }
   const cells = ordered.flatMap((i) => i.results.cells);
   const base = first.results;
-  const { shard: _shard, ...rest } = base;
+  const { shard: _shard, interrupted: _interrupted, ...rest } = base;
   return {
     ...rest,
     runId: options.runId,
     mergedFrom: ordered.map((i) => i.results.runId),
+    ...(ordered.some((i) => i.results.interrupted) ? { interrupted: ordered.find((i) => i.results.interrupted)!.results.interrupted! } : {}),
     startedAt: ordered.map((i) => i.results.startedAt).sort()[0]!,
     finishedAt: ordered.map((i) => i.results.finishedAt).sort().at(-1)!,
     kernels: mergeKernels(ordered),

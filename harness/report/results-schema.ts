@@ -59,6 +59,7 @@ const cell = z.looseObject({
   reproduce: nullableString,
   command: z.array(z.string()).nullable(),
   consoleTail: z.array(z.string()),
+  interrupted: z.literal(true).optional(),
   kvmtool: z.looseObject({
     mode: z.enum(['native', 'nested']),
     lkvm: z.looseObject({ path: z.string(), from: z.enum(['matrix', '--lkvm', 'KVMATRIX_LKVM']) }),
@@ -86,6 +87,7 @@ export const runResultsSchema = z.looseObject({
   matrix: z.looseObject({ name: z.string(), file: z.string(), description: z.string().optional(), digest: z.string().optional() }),
   shard: z.looseObject({ index: z.number().int().min(1), count: z.number().int().min(1), selected: z.number().int().min(0) }).optional(),
   mergedFrom: z.array(z.string()).optional(),
+  interrupted: z.string().optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
   host: z.looseObject({ arch: z.string(), node: z.string(), qemu: nullableString, accel: z.enum(['tcg', 'kvm']), kvmatrix: z.string() }),

@@ -67,6 +67,10 @@ export function renderSummary(results: RunResults, runDir: string): string {
   const barCells = results.cells.filter((c) => c.devices.some((d) => d.bars.length > 0) && (c.vmmType === 'kvmtool' || c.verdict === 'fail'));
   if (barCells.length > 0) lines.push('device BARs (kvmtool cells and failed cells; legacy devices decode through BAR0, an I/O BAR):');
   for (const cell of barCells) lines.push(`  ${cell.id}: ${cell.devices.map(deviceBar).join(', ')}`);
+  if (results.interrupted) {
+    const cut = results.cells.filter((c) => c.interrupted).length;
+    lines.push(`interrupted by ${results.interrupted}: ${cut} cell${cut === 1 ? '' : 's'} did not finish (error, marked interrupted); the rest are as they ended`);
+  }
   for (const kernel of results.kernels.filter((k) => !k.ok)) {
     lines.push(`kernel ${kernel.id} not built (${kernel.stage}): ${kernel.message}`);
   }

@@ -17,6 +17,8 @@ export interface RunResults {
   matrix: { name: string; file: string; description?: string; digest?: string };
   /** A CI shard's run: which slice of how many, out of how many selected cells. */
   shard?: RunShard;
+  /** The run was stopped (SIGINT, SIGTERM) and holds what finished; the rest is marked interrupted. */
+  interrupted?: string;
   /** A run folded from shards by `kvmatrix report merge`: their run ids, in shard order. */
   mergedFrom?: string[];
   startedAt: string;
@@ -101,6 +103,8 @@ export interface CellRecord {
   command: string[] | null;
   /** Last console lines, cleaned, for readers without the log. */
   consoleTail: string[];
+  /** The run was stopped before this cell finished: its verdict is error. */
+  interrupted?: true;
   /** How a kvmtool cell ran: which lkvm, and for a nested cell what its host saw. */
   kvmtool?: KvmtoolArtifacts;
 }

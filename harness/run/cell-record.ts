@@ -53,3 +53,17 @@ export function cellRecord(cell: Cell, judged: CellJudgement, boot: BootArtifact
     ...(boot?.kvmtool ? { kvmtool: boot.kvmtool } : {}),
   };
 }
+
+/**
+ * A cell the run was stopped before it finished: an error, whatever the
+ * VMM's end looked like (it was killed), marked so that reports say why.
+ */
+export function interruptedRecord(record: CellRecord, by: string): CellRecord {
+  return {
+    ...record,
+    verdict: 'error',
+    status: 'unexpected',
+    reasons: [`interrupted: the run was stopped by ${by} before this cell finished`, ...record.reasons],
+    interrupted: true,
+  };
+}

@@ -17,7 +17,7 @@ import type { QemuAccel } from '../vmm/qemu.js';
 import { bootQemuCell } from './boot-cell.js';
 import { bootKvmtoolCell, type KvmtoolPlan } from './boot-kvmtool-cell.js';
 import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolHost } from './kvmtool-plan.js';
-import { cellRecord } from './cell-record.js';
+import { cellRecord, interruptedRecord } from './cell-record.js';
 import { newRunId } from './run-id.js';
 import { writeReports } from './write-reports.js';
 
@@ -77,9 +77,13 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   ensureCacheDirs(options.layout);
 
   const records = new Map<string, CellRecord>();
+  // the signal's reason names what stopped the run (SIGINT, SIGTERM)
+  const stoppedBy = () => (options.signal?.aborted ? String(options.signal.reason ?? 'an interrupt') : null);
   const settle = (record: CellRecord) => {
-    records.set(record.id, record);
-    options.events?.cellDone?.(record);
+    const by = stoppedBy();
+    const final = by && record.status !== 'skipped' ? interruptedRecord(record, by) : record;
+    records.set(final.id, final);
+    options.events?.cellDone?.(final);
   };
   const unbooted = (cell: Cell, verdict: 'skip' | 'error', reason: string, hint?: string) =>
     settle(cellRecord(cell, judge(unbootedVerdict(verdict, reason, hint), cell.expect), null));
@@ -114,7 +118,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     let promise = building.get(kernelId);
     if (!promise) {
       promise = buildQueue(() =>
-        obtainKernel(specs.get(kernelId)!, {
+        stoppedBy() ? Promise.resolve(unbuiltKernel(kernelId, stoppedBy()!)) : obtainKernel(specs.get(kernelId)!, {
           layout: options.layout,
           jobs: options.buildJobs,
           ccache: options.ccache,
@@ -143,7 +147,12 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     runnable.map(async (p) => {
       const host = hostOf(p);
       const [kernel, hostKernel] = await Promise.all([ready(p.cell.kernel.id), host ? ready(host) : null]);
-      settle(await bootQueue(() => bootOne(p, kernel, hostKernel, guest, options, runId, runDir)));
+      settle(
+        await bootQueue(async () =>
+          // a cell still queued when the run is stopped is not started
+          stoppedBy() ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null) : bootOne(p, kernel, hostKernel, guest, options, runId, runDir),
+        ),
+      );
     }),
   );
 
@@ -157,6 +166,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
       ...(options.matrixDigest ? { digest: options.matrixDigest } : {}),
     },
     ...(options.shard ? { shard: options.shard } : {}),
+    ...(stoppedBy() ? { interrupted: stoppedBy()! } : {}),
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     host: { arch: arch(), node: process.version, qemu, accel: options.accel, kvmatrix: options.version },
@@ -238,6 +248,11 @@ async function guestImage(layout: CacheLayout, crossCompile: string): Promise<Gu
     if (error instanceof AgentBuildError) return error;
     throw error;
   }
+}
+
+/** A kernel the run was stopped before building. */
+function unbuiltKernel(kernelId: string, by: string): KernelOutcome {
+  return { ok: false, kernelId, stage: 'source', message: `not built: the run was stopped by ${by}`, logTail: [], ended: 'interrupted', durationMs: 0 };
 }
 
 export function kernelRecord(outcome: KernelOutcome): KernelRecord {

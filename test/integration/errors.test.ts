@@ -4,12 +4,14 @@
  * wrong, and the rest of the matrix still runs; a missing VMM is found
  * before anything is built; an interrupt leaves no VM behind.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { execa } from 'execa';
 import { cliPath, kvmatrix, makeSpy, readResults } from '../support/cli.js';
 import { childPids, processRunning } from '../support/processes.js';
+import { parseTap } from '../support/tap.js';
 import { tempTree } from '../support/temp-tree.js';
 
 t.setTimeout(60 * 60 * 1000);
@@ -91,4 +93,45 @@ t.test('SIGINT during a boot stops the VM and exits 130', async (t) => {
   t.equal(result.exitCode, 130);
   t.match(String(result.all), /SIGINT: stopped every VM and build/);
   for (const pid of vms) t.equal(processRunning(pid), false, `pid ${pid} is gone`);
+  const results = readResults(join(dir, 'results', 'latest'));
+  t.equal(results.interrupted, 'SIGINT', 'results.json says the run was interrupted');
+  t.equal(results.cells[0]!.verdict, 'error');
+  t.equal(results.cells[0]!.interrupted, true);
+  t.match(results.cells[0]!.reasons[0], /^interrupted: the run was stopped by SIGINT before this cell finished$/);
+  for (const file of ['report.tap', 'junit.xml', 'index.html']) t.ok(existsSync(join(dir, 'results', 'latest', file)), `${file} written`);
+});
+
+t.test('SIGTERM mid-run: the cells that finished keep their verdicts, the rest are interrupted, exit 143', async (t) => {
+  const dir = tempTree({});
+  const child = execa(process.execPath, [cliPath, 'run', '--filter', 'type=qemu', '--jobs', '1', '--out', join(dir, 'results')], {
+    reject: false, stdin: 'ignore', all: true, env: { CI: 'true' },
+  });
+  let seen = '';
+  await new Promise<void>((resolve) => {
+    void child.finally(resolve);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      // the first cell has its verdict, the second is booting
+      if (/^cell \S+: \S.*in \d/m.test(seen) && (seen.match(/: booting$/gm) ?? []).length >= 2) resolve();
+    });
+  });
+  const descendants = (pid: number): number[] => childPids(pid).flatMap((c) => [c, ...descendants(c)]);
+  const running = descendants(child.pid!);
+  child.kill('SIGTERM');
+  const result = await child;
+  t.equal(result.exitCode, 143, String(result.all).slice(-2000));
+  t.same(running.filter(processRunning), [], `nothing the run started is left (${running.length} seen)`);
+  const results = readResults(join(dir, 'results', 'latest'));
+  t.equal(results.interrupted, 'SIGTERM');
+  t.equal(results.cells.length, 8, 'every selected cell is in the results');
+  const first = results.cells[0]!;
+  t.notOk(first.interrupted, `${first.id} finished before the signal and keeps its verdict (${first.verdict})`);
+  t.equal(first.status, 'as-expected');
+  const cut = results.cells.filter((c) => c.interrupted);
+  t.ok(cut.length >= 6, `the cells not finished are marked interrupted (${cut.length})`);
+  t.ok(cut.every((c) => c.verdict === 'error' && c.status === 'unexpected'));
+  t.match(result.stdout, /interrupted by SIGTERM: \d+ cells did not finish/);
+  const { final } = await parseTap(readFileSync(join(dir, 'results', 'latest', 'report.tap'), 'utf8'));
+  t.equal(final.count, 8, 'TAP has every cell');
+  t.equal(final.fail, cut.length, 'the interrupted ones fail');
 });

@@ -94,3 +94,10 @@ t.test('a kernel that failed to build shows its stage, message and log tail', as
 t.test('esc covers what HTML gives meaning to', async (t) => {
   t.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });
+
+t.test('an interrupted run says so above the grid', async (t) => {
+  const results = mixedRun();
+  t.notMatch(renderHtml(results), /id="interrupted"/);
+  results.interrupted = 'SIGINT';
+  t.match(renderHtml(results), '<p class="bad" id="interrupted">Interrupted by SIGINT: cells that had not finished are errors, marked interrupted.</p>');
+});
