@@ -29,7 +29,14 @@ export function parseYamlWithSchema<S extends z.ZodType>(
       ...(pos ? { line: pos.line, col: pos.col } : {}),
     });
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    // an alias to no anchor, or aliases that expand past the limit (a "billion laughs")
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+    throw new InputError(`YAML aliases: ${message.replace(/:$/, '')}`, { file });
+  }
   const result = schema.safeParse(data);
   if (result.success) {
     return {

@@ -289,3 +289,11 @@ t.test('a built kernel (image or download) with patches or config is refused, no
     t.match(error.message, message);
   }
 });
+
+t.test('YAML aliases to nothing, or that expand too far, are one InputError naming the file', async (t) => {
+  const unresolved = loadError(t, project('name: m\nkernels: *nowhere\n'));
+  t.match(unresolved.message, /m\.yaml: YAML aliases: Unresolved alias/);
+  const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n');
+  const bomb = loadError(t, project(`${laughs}\nname: m\n`));
+  t.match(bomb.message, /m\.yaml: YAML aliases: /);
+});
