@@ -35,9 +35,13 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
     cellStarted(cell: Cell) {
       write(`cell ${cell.id}: booting`);
     },
+    cellRetried(record: CellRecord, attempt: number) {
+      write(`cell ${record.id}: error, booting it again (retry ${attempt}): ${record.reasons[0] ?? 'no reason given'}`);
+    },
     cellDone(record: CellRecord) {
       const time = record.timings.bootMs === null ? '' : ` in ${seconds(record.timings.bootMs)}`;
-      write(`cell ${record.id}: ${cellMark(record)}${time}`);
+      const retried = record.retried?.length ? `, after ${record.retried.length} retr${record.retried.length === 1 ? 'y' : 'ies'}` : '';
+      write(`cell ${record.id}: ${cellMark(record)}${time}${retried}`);
     },
   };
 }

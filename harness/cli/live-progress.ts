@@ -99,6 +99,10 @@ export function liveProgress(stream: NodeJS.WriteStream, totalCells: number, now
       state.running.set(cell.id, now());
       draw(true);
     },
+    cellRetried(record: CellRecord, attempt: number) {
+      state.running.set(record.id, now());
+      lines.cellRetried!(record, attempt);
+    },
     cellDone(record: CellRecord) {
       state.running.delete(record.id);
       state.done[record.verdict]++;

@@ -26,6 +26,12 @@ export function positiveSeconds(value: string): number {
   return n;
 }
 
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of 0 or more');
+  return n;
+}
+
 /** Commander argParser for a repeatable option. */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -60,7 +66,8 @@ export function withHostRunOptions<Args extends unknown[], Opts extends OptionVa
     .addOption(buildTimeoutOption())
     .addOption(ccacheOption())
     .addOption(lkvmOption())
-    .addOption(new Option('--timeout <seconds>', "boot timeout per cell (default: the matrix's boot.timeout)").argParser(positiveSeconds));
+    .addOption(new Option('--timeout <seconds>', "boot timeout per cell (default: the matrix's boot.timeout)").argParser(positiveSeconds))
+    .addOption(new Option('--retries <n>', "boots again after an infrastructure error, at most n times (default: the matrix's boot.retries, 1)").argParser(wholeNumber));
 }
 
 /** What decides how kvmtool cells run on this machine. */
@@ -86,6 +93,7 @@ export interface SharedRunFlags {
   buildTimeout: number;
   ccache: boolean;
   timeout?: number;
+  retries?: number;
   lkvm?: string;
 }
 
@@ -97,6 +105,7 @@ export async function hostRunOptions(flags: SharedRunFlags, version: string) {
     ccache: flags.ccache && (await ccacheAvailable()),
     accel: hostAccel(),
     ...(flags.timeout !== undefined ? { timeoutSec: flags.timeout } : {}),
+    ...(flags.retries !== undefined ? { retries: flags.retries } : {}),
     buildTimeoutSec: flags.buildTimeout,
     version,
     kvmtoolHost: kvmtoolHostFacts(flags.lkvm),

@@ -94,6 +94,7 @@ export function loadMatrix(matrixFile: string): Matrix {
       memoryMiB: raw.boot.memory,
       cpus: raw.boot.cpus,
       consoleCapBytes: raw.boot.console_cap,
+      retries: raw.boot.retries,
       append: raw.boot.append.trim(),
     },
     expectations: raw.expect.map((rule) => ({

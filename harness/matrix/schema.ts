@@ -120,8 +120,9 @@ export const matrixSchema = z.strictObject({
       cpus: z.int().min(1).max(8).default(1),
       console_cap: z.int().min(4096).default(4 * 1024 * 1024),
       append: z.string().regex(/^[^\n\r]*$/, 'one line of kernel parameters').default(''),
+      retries: z.int().min(0).max(5).default(1),
     })
-    .default({ timeout: 60, memory: 256, cpus: 1, console_cap: 4 * 1024 * 1024, append: '' }),
+    .default({ timeout: 60, memory: 256, cpus: 1, console_cap: 4 * 1024 * 1024, append: '', retries: 1 }),
   expect: z
     .array(
       z.strictObject({

@@ -125,6 +125,8 @@ export interface BootSettings {
   consoleCapBytes: number;
   /** Extra kernel parameters, after the harness's own (so they can override them). */
   append: string;
+  /** Boots again after an `error` of a booted cell (the harness's or the host's trouble); never after fail or timeout. */
+  retries: number;
 }
 
 export interface Matrix {

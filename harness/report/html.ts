@@ -182,6 +182,7 @@ function cellDetail(cell: CellRecord, consoleText: string | undefined, budget: n
     cell.hint ? `<p class="hint">hint: ${esc(sanitizeLine(cell.hint))}</p>` : '',
     deviceTable(cell.devices),
     incidents(cell),
+    retried(cell),
     timings(cell),
     reproduce(cell),
     kvmtool(cell),
@@ -215,6 +216,13 @@ function deviceTable(devices: readonly DeviceOutcome[]): string {
 function incidents(cell: CellRecord): string {
   if (cell.incidents.length === 0) return '';
   return `<h3>Console incidents</h3><ul>${cell.incidents.map((i) => `<li>line ${i.line}: ${esc(i.kind)}: ${esc(sanitizeLine(i.summary))}</li>`).join('')}</ul>`;
+}
+
+function retried(cell: CellRecord): string {
+  if (!cell.retried?.length) return '';
+  const items = cell.retried.map((a, i) =>
+    `<li>attempt ${i + 1}: ${esc(a.verdict)}: ${esc(sanitizeLine(a.reasons[0] ?? ''))}${a.console ? ` (<a href="${esc(a.console)}">its console</a>)` : ''}</li>`);
+  return `<h3>Retried</h3><p>Earlier boots ended in an error and the cell was booted again; the verdict above is the last boot's.</p><ol>${items.join('')}</ol>`;
 }
 
 function timings(cell: CellRecord): string {

@@ -60,6 +60,7 @@ const cell = z.looseObject({
   command: z.array(z.string()).nullable(),
   consoleTail: z.array(z.string()),
   interrupted: z.literal(true).optional(),
+  retried: z.array(z.looseObject({ verdict, reasons: z.array(z.string()), console: nullableString })).optional(),
   kvmtool: z.looseObject({
     mode: z.enum(['native', 'nested']),
     lkvm: z.looseObject({ path: z.string(), from: z.enum(['matrix', '--lkvm', 'KVMATRIX_LKVM']) }),

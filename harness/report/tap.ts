@@ -21,7 +21,8 @@ export function renderTap(results: RunResults): string {
     const ok = cell.status === 'as-expected';
     const note = ok && cell.expected === 'fail' ? ': fails as expected' : ok ? '' : `: ${cell.verdict}, expected ${cell.expected}`;
     out.push(`${ok ? 'ok' : 'not ok'} ${n} - ${name}${escapeDescription(note)}`);
-    if (!ok || cell.expected === 'fail') out.push(...diagnostics(cell));
+    // a cell that needed a retry shows its earlier attempts even when it went as expected
+    if (!ok || cell.expected === 'fail' || cell.retried?.length) out.push(...diagnostics(cell));
   });
   return `${out.join('\n')}\n`;
 }
@@ -45,6 +46,7 @@ function diagnostics(cell: CellRecord): string[] {
           })),
         }
       : {}),
+    ...(cell.retried?.length ? { retried: cell.retried.map((a) => ({ verdict: a.verdict, reason: a.reasons[0] ?? '', console: a.console })) } : {}),
     ...(cell.console ? { console: cell.console } : {}),
     ...(cell.reproduce ? { reproduce: cell.reproduce } : {}),
   };

@@ -103,10 +103,20 @@ export interface CellRecord {
   command: string[] | null;
   /** Last console lines, cleaned, for readers without the log. */
   consoleTail: string[];
+  /** Earlier boots of this cell that ended in an `error` and were retried, oldest first. */
+  retried?: CellAttempt[];
   /** The run was stopped before this cell finished: its verdict is error. */
   interrupted?: true;
   /** How a kvmtool cell ran: which lkvm, and for a nested cell what its host saw. */
   kvmtool?: KvmtoolArtifacts;
+}
+
+/** A boot that ended in an error and was tried again. */
+export interface CellAttempt {
+  verdict: Verdict;
+  reasons: string[];
+  /** Its console, set aside, relative to the run folder. */
+  console: string | null;
 }
 
 export interface KvmtoolArtifacts {

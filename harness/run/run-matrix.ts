@@ -11,7 +11,8 @@ import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
 import { summarize } from '../report/summary.js';
-import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults, type RunShard } from '../report/types.js';
+import { RESULTS_SCHEMA, type CellAttempt, type CellRecord, type KernelRecord, type RunResults, type RunShard } from '../report/types.js';
+import { mayRetry, setAttemptAside } from './retry.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
 import { bootQemuCell } from './boot-cell.js';
@@ -26,6 +27,8 @@ export interface RunEvents {
   kernelDone?(outcome: KernelOutcome): void;
   cellStarted?(cell: Cell): void;
   cellDone?(record: CellRecord): void;
+  /** A boot ended in an error and the cell is booted again (attempt is 1 for the first retry). */
+  cellRetried?(record: CellRecord, attempt: number): void;
 }
 
 export interface RunOptions {
@@ -47,6 +50,8 @@ export interface RunOptions {
   ccache: boolean;
   accel: QemuAccel;
   timeoutSec?: number;
+  /** Overrides the matrix's boot.retries. */
+  retries?: number;
   buildTimeoutSec: number;
   version: string;
   /** Where lkvm may come from and whether this host runs arm64 KVM itself. */
@@ -150,7 +155,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
       settle(
         await bootQueue(async () =>
           // a cell still queued when the run is stopped is not started
-          stoppedBy() ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null) : bootOne(p, kernel, hostKernel, guest, options, runId, runDir),
+          stoppedBy() ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null) : bootWithRetries(p, kernel, hostKernel, guest, options, runId, runDir, stoppedBy),
         ),
       );
     }),
@@ -187,6 +192,33 @@ type QemuCell = Cell & { vmm: QemuVmmSpec };
 type BootPlan =
   | { cell: QemuCell; kind: 'qemu'; binary: string }
   | { cell: KvmtoolCell; kind: 'kvmtool'; plan: KvmtoolCellPlan & { action: 'boot' }; binary: string | null };
+
+/**
+ * Boots a cell, and again after an infrastructure error as many times as
+ * the matrix (or --retries) allows; every earlier attempt is kept in the
+ * record with its console set aside.
+ */
+async function bootWithRetries(
+  p: BootPlan,
+  kernel: KernelOutcome,
+  hostKernel: KernelOutcome | null,
+  guest: GuestImage | AgentBuildError | null,
+  options: RunOptions,
+  runId: string,
+  runDir: string,
+  stoppedBy: () => string | null,
+): Promise<CellRecord> {
+  const retries = options.retries ?? p.cell.boot.retries;
+  const attempts: CellAttempt[] = [];
+  for (;;) {
+    const record = await bootOne(p, kernel, hostKernel, guest, options, runId, runDir);
+    if (attempts.length >= retries || !mayRetry(record) || stoppedBy()) {
+      return attempts.length > 0 ? { ...record, retried: attempts } : record;
+    }
+    attempts.push(setAttemptAside(runDir, record, attempts.length + 1));
+    options.events?.cellRetried?.(record, attempts.length);
+  }
+}
 
 async function bootOne(
   p: BootPlan,

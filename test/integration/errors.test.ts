@@ -4,7 +4,7 @@
  * wrong, and the rest of the matrix still runs; a missing VMM is found
  * before anything is built; an interrupt leaves no VM behind.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { projectRoot } from '../../harness/host/install-paths.js';
@@ -68,6 +68,35 @@ t.test('a missing QEMU is an error found before any kernel is built', async (t) 
   t.equal(cell.verdict, 'error');
   t.match(cell.reasons[0], /\/nonexistent\/qemu-system-aarch64 not found/);
   t.match(cell.hint ?? '', /apt-get install qemu-system-arm/);
+});
+
+t.test('a VMM that crashes once is retried and the cell passes; the crash is kept in the record', async (t) => {
+  const dir = tempTree({});
+  const state = join(dir, 'crashed-once');
+  // QEMU that dies at once on its first boot (not on --version), then is the real one
+  const qemu = join(dir, 'flaky-qemu');
+  writeFileSync(qemu, `#!/bin/sh\ncase "$1" in --version) exec qemu-system-aarch64 --version;; esac\nif [ ! -e '${state}' ]; then : > '${state}'; echo 'flaky-qemu: simulated crash' >&2; exit 1; fi\nexec qemu-system-aarch64 "$@"\n`);
+  chmodSync(qemu, 0o755);
+  writeFileSync(join(dir, 'm.yaml'), `name: flaky\n${paths}kernels:\n  patched:\n    definition: debian-6.1\nvmms:\n  q: { type: qemu, binary: ${qemu} }\ntransports: [legacy]\n`);
+  const run = await kvmatrix(['run', join(dir, 'm.yaml'), '--out', join(dir, 'results')], { env: { CI: 'true' } });
+  t.equal(run.code, 0, run.stderr.slice(-2000));
+  t.match(run.stderr, /^cell patched\/q\/legacy: error, booting it again \(retry 1\): /m);
+  t.match(run.stderr, /^cell patched\/q\/legacy: pass in \d+\.\d s, after 1 retry$/m);
+  const cell = readResults(join(dir, 'results', 'latest')).cells[0]!;
+  t.equal(cell.verdict, 'pass');
+  t.equal(cell.retried?.length, 1);
+  t.equal(cell.retried![0]!.verdict, 'error');
+  t.ok(existsSync(join(dir, 'results', 'latest', cell.retried![0]!.console!)), "the crashed boot's console is kept beside the passing one");
+  t.match(cell.retried![0]!.reasons.join('\n'), /simulated crash|code 1/, 'with why it was an error');
+
+  const none = await kvmatrix(['run', join(dir, 'm.yaml'), '--out', join(dir, 'results'), '--retries', '0'], { env: { CI: 'true' } });
+  t.equal(none.code, 0, 'the state file is there: this QEMU no longer crashes');
+  rmSync(state);
+  const noRetry = await kvmatrix(['run', join(dir, 'm.yaml'), '--out', join(dir, 'results'), '--retries', '0'], { env: { CI: 'true' } });
+  t.equal(noRetry.code, 1, '--retries 0: the crash is the verdict');
+  const crashed = readResults(join(dir, 'results', 'latest')).cells[0]!;
+  t.equal(crashed.verdict, 'error');
+  t.equal(crashed.retried, undefined);
 });
 
 t.test('SIGINT during a boot stops the VM and exits 130', async (t) => {

@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { renderTap } from '../../harness/report/tap.js';
+import { mayRetry, setAttemptAside } from '../../harness/run/retry.js';
+import { parseTap } from '../support/tap.js';
+import { cell, mixedRun } from '../support/results.js';
+import { tempTree } from '../support/temp-tree.js';
+
+t.test('only an error of a booted, uninterrupted cell is retried', async (t) => {
+  t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected' })), true, 'the VMM crashed: the host, not the kernel');
+  t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'fail', status: 'unexpected' })), false, "a kernel's failure stands");
+  t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'timeout', status: 'unexpected' })), false, 'a hang is the kernel\'s too');
+  t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'pass' })), false);
+  t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected', console: null })), false, 'never booted: its kernel did not build');
+  t.equal(mayRetry({ ...cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected' }), interrupted: true }), false, 'the run was stopped');
+});
+
+t.test("an attempt's consoles are set aside for the next boot", async (t) => {
+  const dir = tempTree({ 'cells/a/k/legacy/console.log': 'first boot\n', 'cells/a/k/legacy/guest-console.log': 'guest\n' });
+  const record = {
+    ...cell({ id: 'a/k/legacy', verdict: 'error', status: 'unexpected', reasons: ['lkvm crashed'], console: 'cells/a/k/legacy/console.log' }),
+    kvmtool: { mode: 'nested' as const, lkvm: { path: '/l', from: '--lkvm' as const }, lkvmArgs: [], guestConsole: 'cells/a/k/legacy/guest-console.log' },
+  };
+  const attempt = setAttemptAside(dir, record, 1);
+  t.same(attempt, { verdict: 'error', reasons: ['lkvm crashed'], console: 'cells/a/k/legacy/console.attempt1.log' });
+  t.equal(readFileSync(join(dir, attempt.console!), 'utf8'), 'first boot\n');
+  t.notOk(existsSync(join(dir, 'cells/a/k/legacy/console.log')), 'the next boot writes a fresh console.log');
+  t.ok(existsSync(join(dir, 'cells/a/k/legacy/guest-console.attempt1.log')));
+});
+
+t.test('TAP shows the earlier attempts of a cell that passed on a retry', async (t) => {
+  const results = mixedRun();
+  results.cells[0]!.retried = [{ verdict: 'error', reasons: ['the VMM exited with code 1 before the agent reported everything'], console: 'cells/x/console.attempt1.log' }];
+  const { asserts } = await parseTap(renderTap(results));
+  t.equal(asserts[0]!.ok, true);
+  t.match(asserts[0]!.diag, { retried: [{ verdict: 'error', console: 'cells/x/console.attempt1.log' }] });
+});
