@@ -1,5 +1,7 @@
 import type {
+  BootSettings,
   Cell,
+  CellBootRule,
   CellKey,
   DeviceKind,
   DeviceSlot,
@@ -28,7 +30,7 @@ export function expandMatrix(matrix: Matrix): Cell[] {
           topology,
           devices: deviceSlots(vmm, matrix.devices),
           expect: expectationFor(partial, matrix.expectations),
-          boot: matrix.boot,
+          boot: bootFor(partial, matrix.boot, matrix.cellBoot),
         });
       }
     }
@@ -65,6 +67,20 @@ export function expectationFor(
     if (matches) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) };
   }
   return found;
+}
+
+/** The matrix's boot settings with every matching cell_boot rule applied in order. */
+export function bootFor(cell: Record<CellKey, string>, boot: BootSettings, rules: readonly CellBootRule[]): BootSettings {
+  let settings = boot;
+  for (const rule of rules) {
+    if (!Object.entries(rule.when).every(([k, v]) => cell[k as CellKey] === v)) continue;
+    settings = {
+      ...settings,
+      ...(rule.timeoutSec !== undefined ? { timeoutSec: rule.timeoutSec } : {}),
+      ...(rule.retries !== undefined ? { retries: rule.retries } : {}),
+    };
+  }
+  return settings;
 }
 
 /** The values a cell is selected and matched by. */

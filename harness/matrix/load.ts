@@ -63,23 +63,26 @@ export function loadMatrix(matrixFile: string): Matrix {
     };
   });
 
-  raw.expect.forEach((rule, index) => {
-    const known: Record<string, string[]> = {
-      kernel: kernels.map((k) => k.id),
-      vmm: vmms.map((v) => v.id),
-      type: ['qemu', 'kvmtool'],
-      transport: raw.transports,
-      topology: ['flat', 'bridged'],
-    };
-    for (const [key, value] of Object.entries(rule.when)) {
-      if (value !== undefined && !known[key]!.includes(value)) {
-        throw new InputError(
-          `no ${key} "${value}" in this matrix (it has: ${known[key]!.join(', ')})`,
-          loaded.locate(['expect', index, 'when', key]),
-        );
+  const known: Record<string, string[]> = {
+    kernel: kernels.map((k) => k.id),
+    vmm: vmms.map((v) => v.id),
+    type: ['qemu', 'kvmtool'],
+    transport: raw.transports,
+    topology: ['flat', 'bridged'],
+  };
+  // a rule that names nothing in the matrix is a typo, not a rule that never applies
+  for (const list of ['expect', 'cell_boot'] as const) {
+    raw[list].forEach((rule, index) => {
+      for (const [key, value] of Object.entries(rule.when)) {
+        if (value !== undefined && !known[key]!.includes(value)) {
+          throw new InputError(
+            `no ${key} "${value}" in this matrix (it has: ${known[key]!.join(', ')})`,
+            loaded.locate([list, index, 'when', key]),
+          );
+        }
       }
-    }
-  });
+    });
+  }
 
   return {
     file,
@@ -97,6 +100,11 @@ export function loadMatrix(matrixFile: string): Matrix {
       retries: raw.boot.retries,
       append: raw.boot.append.trim(),
     },
+    cellBoot: raw.cell_boot.map((rule) => ({
+      when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),
+      ...(rule.timeout !== undefined ? { timeoutSec: rule.timeout } : {}),
+      ...(rule.retries !== undefined ? { retries: rule.retries } : {}),
+    })),
     expectations: raw.expect.map((rule) => ({
       when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),
       verdict: rule.verdict,

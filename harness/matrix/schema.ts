@@ -132,5 +132,17 @@ export const matrixSchema = z.strictObject({
       }),
     )
     .default([]),
+  // boot settings for some cells: a slow nested kvmtool cell, a flaky host
+  cell_boot: z
+    .array(
+      z
+        .strictObject({
+          when: whenSchema,
+          timeout: z.number().positive().optional(),
+          retries: z.int().min(0).max(5).optional(),
+        })
+        .refine((r) => r.timeout !== undefined || r.retries !== undefined, { error: 'give "timeout", "retries" or both' }),
+    )
+    .default([]),
 });
 export type MatrixFile = z.infer<typeof matrixSchema>;

@@ -117,6 +117,13 @@ export interface ExpectationRule extends Expectation {
   when: Partial<Record<CellKey, string>>;
 }
 
+/** Boot settings for the cells a rule matches (cell_boot: in a matrix). */
+export interface CellBootRule {
+  when: Partial<Record<CellKey, string>>;
+  timeoutSec?: number;
+  retries?: number;
+}
+
 export interface BootSettings {
   timeoutSec: number;
   memoryMiB: number;
@@ -139,6 +146,8 @@ export interface Matrix {
   devices: DeviceKind[];
   boot: BootSettings;
   expectations: ExpectationRule[];
+  /** In order: a later rule's setting wins. */
+  cellBoot: CellBootRule[];
 }
 
 /** Keys a cell can be selected or matched by. */

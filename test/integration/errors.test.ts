@@ -99,6 +99,29 @@ t.test('a VMM that crashes once is retried and the cell passes; the crash is kep
   t.equal(crashed.retried, undefined);
 });
 
+t.test('a guest that never powers off is a timeout, its console kept, its VM gone', async (t) => {
+  // no root and no initramfs init: the kernel waits for a root device forever
+  const dir = tempTree({
+    'm.yaml': `name: hang\n${paths}kernels:\n  patched:\n    definition: debian-6.1\nvmms:\n  q: { type: qemu }\ntransports: [legacy]\nboot:\n  timeout: 300\n  append: rdinit=/nonexistent root=/dev/nonexistent rootwait\ncell_boot:\n  - when: { vmm: q }\n    timeout: 8\n`,
+  });
+  const child = execa(process.execPath, [cliPath, 'run', join(dir, 'm.yaml'), '--out', join(dir, 'results')], { reject: false, stdin: 'ignore', env: { CI: 'true' } });
+  let vms: number[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => {
+    if (!chunk.toString().includes(': booting')) return;
+    setTimeout(() => (vms = childPids(child.pid!).filter(processRunning)), 1000);
+  });
+  const result = await child;
+  t.equal(result.exitCode, 1, String(result.stderr).slice(-1000));
+  t.ok(vms.length > 0, `a VM ran (pids ${vms.join(', ')})`);
+  for (const pid of vms) t.equal(processRunning(pid), false, `pid ${pid} is gone`);
+  const cell = readResults(join(dir, 'results', 'latest')).cells[0]!;
+  t.equal(cell.verdict, 'timeout', cell.reasons.join('; '));
+  t.match(cell.reasons[0], /the guest did not reach the agent within 8 s/, 'the cell_boot timeout applied, not the matrix\'s 300 s');
+  t.equal(cell.retried, undefined, 'a hang is not retried');
+  t.ok(cell.consoleBytes > 0, `the console is kept (${cell.consoleBytes} bytes)`);
+  t.match(readFileSync(join(dir, 'results', 'latest', cell.console!), 'utf8'), /Linux version 6\.1/);
+});
+
 t.test('SIGINT during a boot stops the VM and exits 130', async (t) => {
   const dir = tempTree({
     'm.yaml': `name: interrupt\n${paths}kernels:\n  patched:\n    definition: debian-6.1\nvmms:\n  q: { type: qemu }\ntransports: [legacy]\nboot:\n  timeout: 300\n  append: rdinit=/nonexistent root=/dev/nonexistent rootwait\n`,

@@ -297,3 +297,19 @@ t.test('YAML aliases to nothing, or that expand too far, are one InputError nami
   const bomb = loadError(t, project(`${laughs}\nname: m\n`));
   t.match(bomb.message, /m\.yaml: YAML aliases: /);
 });
+
+t.test('cell_boot: per-cell timeout and retries, later rules winning, unknown names refused where written', async (t) => {
+  const matrix = `name: small\nkernels:\n  a:\n    definition: k\nvmms:\n  q:\n    type: qemu\n  kv:\n    type: kvmtool\nboot:\n  timeout: 30\ncell_boot:\n  - when: { type: kvmtool }\n    timeout: 180\n  - when: { vmm: kv, transport: modern }\n    retries: 0\n`;
+  const cells = expandMatrix(loadMatrix(project(matrix)));
+  const boot = Object.fromEntries(cells.map((c) => [c.id, [c.boot.timeoutSec, c.boot.retries]]));
+  t.same(boot, {
+    'a/q/legacy': [30, 1],
+    'a/q/modern': [30, 1],
+    'a/kv/legacy': [180, 1],
+    'a/kv/modern': [180, 0],
+  });
+  const typo = loadError(t, project(matrix.replace('vmm: kv,', 'vmm: kvm,')));
+  t.match(typo.message, /m\.yaml:\d+:\d+: cell_boot\[1\]\.when\.vmm: no vmm "kvm" in this matrix \(it has: q, kv\)/);
+  const empty = loadError(t, project(`${matrix}  - when: { vmm: q }\n`));
+  t.match(empty.message, /cell_boot\[2\]: give "timeout", "retries" or both/);
+});

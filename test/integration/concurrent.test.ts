@@ -1,0 +1,66 @@
+/**
+ * Two runs on one cache, and a build killed half-way: real builds of the
+ * default matrix's patched kernel into caches of this test's own (ccache,
+ * shared with the other tests, makes them quicker than a cold build).
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import t from 'tap';
+import { cliPath, kvmatrix, makeSpy } from '../support/cli.js';
+import { childPids, processRunning } from '../support/processes.js';
+import { tempTree } from '../support/temp-tree.js';
+
+t.setTimeout(60 * 60 * 1000);
+
+/** `make ... Image` calls in a spy's log: one per kernel build that ran. */
+const imageBuilds = (calls: string[]) => calls.filter((c) => / Image$/.test(c));
+
+t.test('two kvmatrix build at once on one cache: one build, both get the same Image', async (t) => {
+  const spy = makeSpy();
+  const cache = tempTree({}, 'kvmatrix-cache-');
+  const [a, b] = await Promise.all([
+    kvmatrix(['build', 'patched', '--cache', cache], { spyDir: spy.dir, env: { CI: 'true' } }),
+    kvmatrix(['build', 'patched', '--cache', cache], { spyDir: spy.dir, env: { CI: 'true' } }),
+  ]);
+  t.equal(a.code, 0, a.stderr.slice(-2000));
+  t.equal(b.code, 0, b.stderr.slice(-2000));
+  t.equal(a.stdout, b.stdout, 'the same Image path');
+  t.equal(imageBuilds(spy.calls()).length, 1, `make Image ran once (${spy.calls().length} make calls in all)`);
+  t.equal(readdirSync(join(cache, 'kernels')).length, 1, 'one kernel in the cache');
+  t.same(readdirSync(join(cache, 'staging')), [], 'no staging debris');
+});
+
+t.test('a build stopped half-way leaves nothing that looks built, and the next run builds again', async (t) => {
+  const spy = makeSpy();
+  const cache = tempTree({}, 'kvmatrix-cache-');
+  const env = { PATH: `${spy.dir}:${process.env.PATH}`, CI: 'true' };
+  const child = execa(process.execPath, [cliPath, 'build', 'patched', '--cache', cache], { reject: false, stdin: 'ignore', env });
+  let stderr = '';
+  await new Promise<void>((resolve) => {
+    void child.finally(resolve);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/building \(make Image\)/.test(stderr)) resolve();
+    });
+  });
+  // let make get going, then note what runs
+  const descendants = (pid: number): number[] => childPids(pid).flatMap((c) => [c, ...descendants(c)]);
+  let running: number[] = [];
+  for (let i = 0; i < 100 && running.length < 3; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    running = descendants(child.pid!);
+  }
+  t.ok(running.length >= 3, `make and its compilers are running (${running.length})`);
+  child.kill('SIGTERM');
+  const stopped = await child;
+  t.equal(stopped.exitCode, 143, stderr.slice(-1000));
+  t.same(running.filter(processRunning), [], 'no make or compiler is left');
+  t.same(readdirSync(join(cache, 'kernels')), [], 'nothing published');
+
+  spy.reset();
+  const again = await kvmatrix(['build', 'patched', '--cache', cache], { spyDir: spy.dir, env: { CI: 'true' } });
+  t.equal(again.code, 0, again.stderr.slice(-2000));
+  t.equal(imageBuilds(spy.calls()).length, 1, 'the next run built it');
+  t.equal(readdirSync(join(cache, 'kernels')).length, 1);
+});
