@@ -119,6 +119,13 @@ export function describeFailure(result: CommandResult): string {
   return `${name} exited with code ${result.code}`;
 }
 
+/** The command ran out of disk: make, the compiler, tar and git all print ENOSPC's text. */
+export function ranOutOfDisk(result: CommandResult): boolean {
+  return result.tail.some((line) => /No space left on device/i.test(line));
+}
+
+export const DISK_FULL_HINT = 'the disk holding the kvmatrix cache is full: free space there, or give --cache on a larger disk (nothing half-built is kept)';
+
 /** Quotes one argument for a POSIX shell, for logs and reproduce scripts. */
 export function shellQuote(arg: string): string {
   if (arg !== '' && /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg)) return arg;

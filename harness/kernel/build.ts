@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describeFailure, runCommand, succeeded, type CommandResult } from '../host/command.js';
+import { describeFailure, DISK_FULL_HINT, ranOutOfDisk, runCommand, succeeded, type CommandResult } from '../host/command.js';
 import type { DownloadKernelSource, KernelSpec } from '../matrix/types.js';
 import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
@@ -11,7 +11,7 @@ import { ccacheEnv, makeArgv } from './make.js';
 import { applyPatches, PatchError } from './patch.js';
 import { GitCommandError, GitSourceError, resolveGitSource } from './git-source.js';
 import { withReusedTree, type TreeAndBuild } from './reused-tree.js';
-import { extractedSource, fileFingerprint } from './source.js';
+import { extractedSource, fileFingerprint, SourceError } from './source.js';
 import { toolchainVersion } from './toolchain.js';
 import type { BuiltKernel, KernelCommit, KernelFailure, KernelOutcome, KernelProgress, KernelStage } from './types.js';
 
@@ -167,7 +167,11 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
   return {
     id: `tarball:sha256:${fingerprint}`,
     inTree: async (logPath, work) => {
-      const extracted = await extractedSource(ctx.layout, tarball, fingerprint, ctx.signal);
+      const extracted = await extractedSource(ctx.layout, tarball, fingerprint, ctx.signal).catch((error: unknown) => {
+        // a tarball that cannot be unpacked is this kernel's source trouble, not the harness's
+        if (error instanceof SourceError) throw new StageError('source', error.message, error.hint);
+        throw error;
+      });
       const scratch = stagingDir(ctx.layout, `build-${spec.id}`);
       try {
         const paths = { tree: join(scratch, 'src'), buildDir: join(scratch, 'build') };
@@ -324,6 +328,7 @@ async function must(stage: KernelStage, result: CommandResult, what: string, fir
   // the compiler's first errors, then how make ended: at most 15 lines
   const errors = firstErrors.slice(0, 5).filter((line) => !result.tail.slice(-9).includes(line));
   const logTail = errors.length > 0 ? [...errors, '...', ...result.tail.slice(-9)] : result.tail.slice(-15);
+  if (ranOutOfDisk(result)) throw new StageError(stage, `${what}: no space left on the device`, DISK_FULL_HINT, logTail, ended);
   throw new StageError(stage, `${what}: ${describeFailure(result)}`, undefined, logTail, ended);
 }
 

@@ -116,6 +116,9 @@ async function fetchTo(url: string, file: string, ctx: DownloadContext): Promise
     await pipeline(body, count, createWriteStream(file), ...(ctx.signal ? [{ signal: ctx.signal }] : []));
   } catch (error) {
     if (ctx.signal?.aborted) throw new DownloadError(`${url}: interrupted after ${received} bytes`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new DownloadError(`${url}: no space left on the device holding the cache (${ctx.layout.root}) after ${received} bytes: free space there, or give --cache on a larger disk`);
+    }
     throw new DownloadError(`${url}: the download broke off after ${received} bytes${expected ? ` of ${expected}` : ''} (${describeFetchError(error)})`);
   }
   if (expected !== null && received !== expected) {

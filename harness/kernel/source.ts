@@ -1,11 +1,19 @@
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
-import { describeFailure, runCommand, succeeded } from '../host/command.js';
+import { describeFailure, DISK_FULL_HINT, ranOutOfDisk, runCommand, succeeded } from '../host/command.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { sha256, shortKey } from './keys.js';
 import { withLock } from './lock.js';
+
+/** A source tarball that cannot become a tree: the message names it, the hint says what to do. */
+export class SourceError extends Error {
+  override readonly name = 'SourceError';
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
 
 /**
  * The sha256 of a large file, remembered by path, size, mtime and inode so
@@ -40,9 +48,15 @@ export async function extractedSource(
   return withLock(layout, `source-${shortKey(fingerprint)}`, async () => {
     if (existsSync(join(target, 'Makefile'))) return target;
     const staged = stagingDir(layout, 'source');
-    await extractTarball(tarball, staged, signal);
-    if (!existsSync(join(staged, 'Makefile'))) {
-      throw new Error(`${tarball} does not hold a kernel tree (no Makefile at its top level)`);
+    try {
+      await extractTarball(tarball, staged, signal);
+      if (!existsSync(join(staged, 'Makefile'))) {
+        throw new SourceError(`${tarball} does not hold a kernel tree (no Makefile at its top level)`, 'point the kernel definition at a kernel source tarball');
+      }
+    } catch (error) {
+      // a half-unpacked tree is gigabytes nothing will read: give the disk back
+      rmSync(staged, { recursive: true, force: true });
+      throw error;
     }
     publishDir(staged, target);
     return target;
@@ -59,6 +73,7 @@ async function extractTarball(tarball: string, dest: string, signal?: AbortSigna
     tailLines: 5,
   });
   if (!succeeded(result)) {
-    throw new Error(`cannot unpack ${tarball}: ${describeFailure(result)}: ${result.tail.join(' ').slice(0, 300)}`);
+    if (ranOutOfDisk(result)) throw new SourceError(`cannot unpack ${tarball}: no space left on the device`, DISK_FULL_HINT);
+    throw new SourceError(`cannot unpack ${tarball}: ${describeFailure(result)}: ${result.tail.join(' ').slice(0, 300)}`);
   }
 }

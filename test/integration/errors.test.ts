@@ -4,7 +4,7 @@
  * wrong, and the rest of the matrix still runs; a missing VMM is found
  * before anything is built; an interrupt leaves no VM behind.
  */
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { projectRoot } from '../../harness/host/install-paths.js';
@@ -13,6 +13,7 @@ import { cliPath, kvmatrix, makeSpy, readResults } from '../support/cli.js';
 import { childPids, processRunning } from '../support/processes.js';
 import { parseTap } from '../support/tap.js';
 import { tempTree } from '../support/temp-tree.js';
+import { smallDisk } from '../support/tmpfs.js';
 
 t.setTimeout(60 * 60 * 1000);
 
@@ -97,6 +98,21 @@ t.test('a VMM that crashes once is retried and the cell passes; the crash is kep
   const crashed = readResults(join(dir, 'results', 'latest')).cells[0]!;
   t.equal(crashed.verdict, 'error');
   t.equal(crashed.retried, undefined);
+});
+
+const smallCacheDisk = smallDisk('64m');
+if (!('skip' in smallCacheDisk)) t.teardown(smallCacheDisk.unmount);
+
+t.test('a cache disk that fills up while the source unpacks: a clear error, the disk given back', { skip: 'skip' in smallCacheDisk ? smallCacheDisk.skip : false }, async (t) => {
+  const disk = smallCacheDisk as { dir: string };
+  const dir = tempTree({ 'm.yaml': `name: full\n${paths}kernels:\n  patched:\n    definition: debian-6.1\nvmms:\n  q: { type: qemu }\ntransports: [legacy]\n` });
+  const run = await kvmatrix(['run', join(dir, 'm.yaml'), '--cache', disk.dir, '--out', join(dir, 'results')], { env: { CI: 'true' } });
+  t.equal(run.code, 3, 'nothing could boot');
+  t.match(run.stderr, /kernel patched: FAILED at source: cannot unpack \/usr\/src\/linux-source-6\.1\.tar\.xz: no space left on the device$/m);
+  const kernel = readResults(join(dir, 'results', 'latest')).kernels[0]!;
+  t.match(kernel.hint, /the disk holding the kvmatrix cache is full: free space there, or give --cache on a larger disk/);
+  t.same(readdirSync(join(disk.dir, 'staging')), [], 'the half-unpacked tree is gone');
+  t.same(readdirSync(join(disk.dir, 'sources')), [], 'no source tree published');
 });
 
 t.test('a guest that never powers off is a timeout, its console kept, its VM gone', async (t) => {

@@ -9,6 +9,7 @@ import { cacheLayout, ensureCacheDirs } from '../../harness/kernel/cache.js';
 import { DownloadError, obtainDownload, sniffKind } from '../../harness/kernel/download.js';
 import { body, brokenOff, serveRoutes } from '../support/http-server.js';
 import { tempTree } from '../support/temp-tree.js';
+import { smallDisk } from '../support/tmpfs.js';
 
 /** Bytes with the arm64 Image header's magic where the loader looks for it. */
 function fakeImage(size: number, seed = 1): Buffer {
@@ -120,6 +121,26 @@ t.test('downloads, with a local server on 127.0.0.1', async (t) => {
     ensureCacheDirs(fresh);
     await t.rejects(obtainDownload({ kind: 'download', url: closed, sha256: sha(image) }, { layout: fresh }), /127\.0\.0\.1:\d+\/Image: ECONNREFUSED$/);
   });
+});
+
+const smallCacheDisk = smallDisk('2m');
+if (!('skip' in smallCacheDisk)) t.teardown(smallCacheDisk.unmount);
+
+t.test('a disk that fills up during a download: one clear error, nothing left on it', { skip: 'skip' in smallCacheDisk ? smallCacheDisk.skip : false }, async (t) => {
+  const disk = smallCacheDisk as { dir: string };
+  const server = await serveRoutes({ '/Image': body(image) });
+  t.teardown(() => server.close());
+  const layout = cacheLayout(disk.dir);
+  ensureCacheDirs(layout);
+  await obtainDownload({ kind: 'download', url: server.url('/Image'), sha256: sha(image) }, { layout }).then(
+    () => t.fail('a 9 MiB download fitted on a 2 MiB disk'),
+    (error: Error) => {
+      t.type(error, DownloadError);
+      t.match(error.message, /\/Image: no space left on the device holding the cache \(.*\) after \d+ bytes: free space there, or give --cache on a larger disk$/);
+    },
+  );
+  t.same(readdirSync(layout.downloads), [], 'nothing in downloads/');
+  t.same(readdirSync(layout.staging), [], 'the partial file is gone');
 });
 
 t.test('sniffing: Image, gzip, tar, xz', async (t) => {
