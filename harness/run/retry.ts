@@ -1,6 +1,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CellAttempt, CellRecord } from '../report/types.js';
+import type { RunEvents } from './run-matrix.js';
 
 /**
  * Whether a cell's outcome may be retried: an `error` of a cell that was
@@ -26,4 +27,30 @@ export function setAttemptAside(runDir: string, record: CellRecord, n: number): 
   };
   if (record.kvmtool?.guestConsole) aside(record.kvmtool.guestConsole);
   return { verdict: record.verdict, reasons: record.reasons, console: record.console ? aside(record.console) : null };
+}
+
+export interface RetryOptions {
+  /** Boots after the first, at most. */
+  retries: number;
+  runDir: string;
+  /** What stopped the run, if it was stopped: then nothing is retried. */
+  stoppedBy: () => string | null;
+  events?: RunEvents;
+}
+
+/**
+ * Boots a cell, and again after an infrastructure error as many times as
+ * allowed; every earlier attempt is kept in the record with its console
+ * set aside.
+ */
+export async function bootWithRetries(boot: () => Promise<CellRecord>, options: RetryOptions): Promise<CellRecord> {
+  const attempts: CellAttempt[] = [];
+  for (;;) {
+    const record = await boot();
+    if (attempts.length >= options.retries || !mayRetry(record) || options.stoppedBy()) {
+      return attempts.length > 0 ? { ...record, retried: attempts } : record;
+    }
+    attempts.push(setAttemptAside(options.runDir, record, attempts.length + 1));
+    options.events?.cellRetried?.(record, attempts.length);
+  }
 }

@@ -11,8 +11,8 @@ import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
 import { summarize } from '../report/summary.js';
-import { RESULTS_SCHEMA, type CellAttempt, type CellRecord, type KernelRecord, type RunResults, type RunShard } from '../report/types.js';
-import { mayRetry, setAttemptAside } from './retry.js';
+import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults, type RunShard } from '../report/types.js';
+import { bootWithRetries } from './retry.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
 import { bootQemuCell } from './boot-cell.js';
@@ -152,10 +152,13 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     runnable.map(async (p) => {
       const host = hostOf(p);
       const [kernel, hostKernel] = await Promise.all([ready(p.cell.kernel.id), host ? ready(host) : null]);
+      const retry = { retries: options.retries ?? p.cell.boot.retries, runDir, stoppedBy, ...(options.events ? { events: options.events } : {}) };
       settle(
         await bootQueue(async () =>
           // a cell still queued when the run is stopped is not started
-          stoppedBy() ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null) : bootWithRetries(p, kernel, hostKernel, guest, options, runId, runDir, stoppedBy),
+          stoppedBy()
+            ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null)
+            : bootWithRetries(() => bootOne(p, kernel, hostKernel, guest, options, runId, runDir), retry),
         ),
       );
     }),
@@ -192,33 +195,6 @@ type QemuCell = Cell & { vmm: QemuVmmSpec };
 type BootPlan =
   | { cell: QemuCell; kind: 'qemu'; binary: string }
   | { cell: KvmtoolCell; kind: 'kvmtool'; plan: KvmtoolCellPlan & { action: 'boot' }; binary: string | null };
-
-/**
- * Boots a cell, and again after an infrastructure error as many times as
- * the matrix (or --retries) allows; every earlier attempt is kept in the
- * record with its console set aside.
- */
-async function bootWithRetries(
-  p: BootPlan,
-  kernel: KernelOutcome,
-  hostKernel: KernelOutcome | null,
-  guest: GuestImage | AgentBuildError | null,
-  options: RunOptions,
-  runId: string,
-  runDir: string,
-  stoppedBy: () => string | null,
-): Promise<CellRecord> {
-  const retries = options.retries ?? p.cell.boot.retries;
-  const attempts: CellAttempt[] = [];
-  for (;;) {
-    const record = await bootOne(p, kernel, hostKernel, guest, options, runId, runDir);
-    if (attempts.length >= retries || !mayRetry(record) || stoppedBy()) {
-      return attempts.length > 0 ? { ...record, retried: attempts } : record;
-    }
-    attempts.push(setAttemptAside(runDir, record, attempts.length + 1));
-    options.events?.cellRetried?.(record, attempts.length);
-  }
-}
 
 async function bootOne(
   p: BootPlan,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { renderTap } from '../../harness/report/tap.js';
-import { mayRetry, setAttemptAside } from '../../harness/run/retry.js';
+import { bootWithRetries, mayRetry, setAttemptAside } from '../../harness/run/retry.js';
 import { parseTap } from '../support/tap.js';
 import { cell, mixedRun } from '../support/results.js';
 import { tempTree } from '../support/temp-tree.js';
@@ -35,4 +35,40 @@ t.test('TAP shows the earlier attempts of a cell that passed on a retry', async 
   const { asserts } = await parseTap(renderTap(results));
   t.equal(asserts[0]!.ok, true);
   t.match(asserts[0]!.diag, { retried: [{ verdict: 'error', console: 'cells/x/console.attempt1.log' }] });
+});
+
+t.test('bootWithRetries: boots again after an error up to the limit, never after a fail, never once stopped', async (t) => {
+  const dir = tempTree({});
+  const error = cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected', reasons: ['VMM crashed'] });
+  const pass = cell({ id: 'a/q/legacy' });
+  const fail = cell({ id: 'a/q/legacy', verdict: 'fail', status: 'unexpected' });
+  const sequence = (...records: typeof pass[]) => {
+    let calls = 0;
+    return { boot: async () => records[Math.min(calls++, records.length - 1)]!, calls: () => calls };
+  };
+  const options = { runDir: dir, stoppedBy: () => null };
+
+  const flaky = sequence(error, pass);
+  const retried: number[] = [];
+  const got = await bootWithRetries(flaky.boot, { ...options, retries: 1, events: { cellRetried: (_r, n) => retried.push(n) } });
+  t.equal(got.verdict, 'pass');
+  t.same(got.retried?.map((a) => a.reasons), [['VMM crashed']]);
+  t.same(retried, [1], 'the retry is announced');
+
+  const broken = sequence(error);
+  const last = await bootWithRetries(broken.boot, { ...options, retries: 2 });
+  t.equal(broken.calls(), 3, 'the first boot and two retries');
+  t.equal(last.verdict, 'error');
+  t.equal(last.retried?.length, 2);
+
+  const failing = sequence(fail, pass);
+  t.equal((await bootWithRetries(failing.boot, { ...options, retries: 3 })).verdict, 'fail');
+  t.equal(failing.calls(), 1, "a kernel's failure is not booted again");
+
+  const none = sequence(error, pass);
+  t.equal((await bootWithRetries(none.boot, { ...options, retries: 0 })).verdict, 'error');
+
+  const stopped = sequence(error, pass);
+  t.equal((await bootWithRetries(stopped.boot, { ...options, retries: 1, stoppedBy: () => 'SIGINT' })).verdict, 'error');
+  t.equal(stopped.calls(), 1, 'a stopped run retries nothing');
 });
