@@ -251,14 +251,22 @@ function kvmtool(cell: CellRecord): string {
   const lines = [
     `${k.mode} lkvm ${k.lkvm.path} (from ${k.lkvm.from})`,
     k.hostKernel ? `host kernel ${k.hostKernel}` : null,
-    k.kvm ? `host KVM: ${JSON.stringify(k.kvm)}` : null,
-    k.lkvmEnd ? `lkvm ended: ${JSON.stringify(k.lkvmEnd)}` : null,
+    k.kvm ? `host KVM: ${keyValues(k.kvm)}` : null,
+    k.lkvmEnd ? `lkvm ended: ${keyValues(k.lkvmEnd)}` : null,
     ...(k.lkvmStderr ?? []).map((l) => `lkvm: ${l}`),
     ...(k.hostIncidents ?? []).map((i) => `host line ${i.line}: ${i.kind}: ${i.summary}`),
   ].filter((x): x is string => x !== null);
   return `<h3>kvmtool</h3><pre>${esc(sanitizeText(lines.join('\n')))}</pre>` +
     `<pre class="command">lkvm ${esc(k.lkvmArgs.map(shellQuote).join(' '))}</pre>` +
     (k.guestConsole ? `<p><a href="${esc(k.guestConsole)}">guest console without the host's lines</a></p>` : '');
+}
+
+/** `state=ok api=12` from a record's fields, leaving out the empty ones. */
+function keyValues(record: object): string {
+  return Object.entries(record)
+    .filter(([, v]) => v !== null && v !== '')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
 }
 
 function consoleBlock(cell: CellRecord, text: string | undefined, budget: number): string {

@@ -101,3 +101,23 @@ t.test('an interrupted run says so above the grid', async (t) => {
   results.interrupted = 'SIGINT';
   t.match(renderHtml(results), '<p class="bad" id="interrupted">Interrupted by SIGINT: cells that had not finished are errors, marked interrupted.</p>');
 });
+
+t.test('a nested kvmtool cell shows its lkvm, what the host saw, the lkvm arguments and the guest console link', async (t) => {
+  const results = mixedRun();
+  results.cells[6] = {
+    ...results.cells[6]!,
+    verdict: 'pass', status: 'as-expected', reasons: [], console: 'cells/patched/kvmtool/legacy/console.log',
+    kvmtool: {
+      mode: 'nested', lkvm: { path: '/opt/lkvm', from: 'KVMATRIX_LKVM' }, lkvmArgs: ['run', '--params', 'console=ttyS0 a=b'], hostKernel: 'patched',
+      kvm: { state: 'ok', api: 12, randomWait: 1.1, detail: '' },
+      lkvmEnd: { result: 'exited', code: 0, signal: null, after: null, seconds: 5.2, guestBytes: 11562, detail: '' },
+      guestConsole: 'cells/patched/kvmtool/legacy/guest-console.log',
+    },
+  };
+  const html = renderHtml(results);
+  t.match(html, 'nested lkvm /opt/lkvm (from KVMATRIX_LKVM)');
+  t.match(html, 'host KVM: state=ok api=12 randomWait=1.1');
+  t.match(html, 'lkvm ended: result=exited code=0 seconds=5.2 guestBytes=11562');
+  t.match(html, 'lkvm run --params &#39;console=ttyS0 a=b&#39;');
+  t.match(html, '<a href="cells/patched/kvmtool/legacy/guest-console.log">');
+});
