@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
 import { runExitCode } from '../report/summary.js';
+import { refusePatchesThatDoNotApply } from '../run/patch-precheck.js';
 import { runMatrix } from '../run/run-matrix.js';
 import { explicitCell } from '../matrix/explicit-cell.js';
 import { hostRunOptions, loadSelection, type LoadedSelection, withHostRunOptions } from './options.js';
@@ -26,13 +27,15 @@ export function bootSubcommand(version: string) {
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results'))
   ).action(async (cellId, opts) => {
       const { matrix, cells } = chosenCell(cellId, opts);
+      const hostOptions = await hostRunOptions(opts, version);
+      await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
       const { results, runDir } = await runMatrix({
         matrix,
         cells,
         selection: { cells: [cells[0]!.id], filters: [] },
         outRoot: resolve(opts.out),
         bootJobs: 1,
-        ...(await hostRunOptions(opts, version)),
+        ...hostOptions,
         live: process.stdout,
       });
       const cell = results.cells[0]!;

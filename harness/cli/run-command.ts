@@ -6,6 +6,7 @@ import { expandMatrix } from '../matrix/expand.js';
 import { parseShard, shardCells } from '../matrix/shard.js';
 import { renderSummary, runExitCode } from '../report/summary.js';
 import { stoppable } from '../host/graceful-stop.js';
+import { refusePatchesThatDoNotApply } from '../run/patch-precheck.js';
 import { runMatrix } from '../run/run-matrix.js';
 import { liveProgress, wantsLiveProgress } from './live-progress.js';
 import { cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, withHostRunOptions } from './options.js';
@@ -25,6 +26,7 @@ export function runSubcommand(version: string) {
       const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
       const live = wantsLiveProgress(process.stderr, process.env) ? liveProgress(process.stderr, cells.length) : null;
       const hostOptions = await hostRunOptions(opts, version);
+      await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
       // SIGINT and SIGTERM stop VMs and builds, then this still writes the reports of what finished
       await stoppable(async (signal) => {
         const { results, runDir } = await runMatrix({

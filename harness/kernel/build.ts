@@ -100,6 +100,31 @@ interface BuildPlan {
   hit: Omit<BuiltKernel, 'durationMs'> | null;
 }
 
+/**
+ * Whether a tarball kernel's patches apply, found before anything is
+ * built: tried on a hard-linked copy of the extracted source in staging,
+ * which is then removed. A kernel already in the cache needs no check (its
+ * patches applied when it was built), nor does a git source (checked when
+ * its tree is prepared) or a built kernel (it takes no patches).
+ */
+export async function patchesThatDoNotApply(spec: KernelSpec, ctx: KernelContext): Promise<PatchError | null> {
+  if (spec.patches.length === 0 || spec.source.kind !== 'tarball') return null;
+  const log = join(ctx.layout.staging, `patch-check-${process.pid}-${spec.id}.log`);
+  try {
+    const plan = await planBuild(spec, ctx);
+    if (plan.hit) return null;
+    await plan.source.inTree(log, ({ tree }) => applyPatches(tree, spec.patches, spec.id, log, ctx.signal));
+    return null;
+  } catch (error) {
+    if (error instanceof PatchError) return error;
+    // a missing tarball or compiler is the kernel's error, reported when it is built
+    if (error instanceof StageError) return null;
+    throw error;
+  } finally {
+    rmSync(log, { force: true });
+  }
+}
+
 /** Everything that decides the cache key, and the cached kernel if there is one. */
 async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPlan> {
   const source = await planSource(spec, ctx);

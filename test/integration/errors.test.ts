@@ -19,23 +19,23 @@ t.setTimeout(60 * 60 * 1000);
 
 const paths = `paths:\n  kernels: ${join(projectRoot, 'kernels')}\n  patches: ${join(projectRoot, 'patches')}\n`;
 
-t.test('a patch that does not apply fails its kernel, not the run', async (t) => {
+t.test('a patch that does not apply is refused before anything is built or written', async (t) => {
   // 6.1 already carries the fix: applying it forward again must fail
   const dir = tempTree({
     'm.yaml': `name: patch-error\n${paths}kernels:\n  twice:\n    definition: debian-6.1\n    patches: [murray-ioport-map.patch]\n  patched:\n    definition: debian-6.1\nvmms:\n  qemu-flat: { type: qemu, topology: flat }\ntransports: [legacy]\n`,
   });
-  const run = await kvmatrix(['run', join(dir, 'm.yaml'), '--out', join(dir, 'results')]);
-  t.equal(run.code, 1, 'one cell not as expected');
-  const results = readResults(join(dir, 'results', 'latest'));
-  const twice = results.cells.find((c) => c.kernel === 'twice')!;
-  t.equal(twice.verdict, 'error');
-  t.equal(twice.console, null, 'never booted');
-  t.match(twice.reasons[0], /patch murray-ioport-map\.patch does not apply forward to kernel twice/);
-  const kernel = results.kernels.find((k) => k.id === 'twice')!;
-  t.equal(kernel.ok, false);
-  t.equal(kernel.stage, 'patch');
-  t.equal(results.cells.find((c) => c.kernel === 'patched')!.verdict, 'pass', 'the other kernel still ran');
-  t.match(run.stderr, /kernel twice: FAILED at patch/);
+  const spy = makeSpy();
+  const run = await kvmatrix(['run', join(dir, 'm.yaml'), '--out', join(dir, 'results')], { spyDir: spy.dir });
+  t.equal(run.code, 2, 'bad input');
+  t.match(run.stderr, new RegExp(`^kvmatrix: ${join(dir, 'm.yaml')}: kernels\\.twice\\.patches: patch murray-ioport-map\\.patch does not apply forward to kernel twice: error: .*; fix the patch or its direction, or take it out of the kernel$`));
+  t.equal(run.stderr.split('\n').length, 1, 'one line');
+  t.notOk(existsSync(join(dir, 'results')), 'nothing written in results/');
+  t.same(spy.calls(), [], 'no make ran');
+
+  // the same kernel through `kvmatrix build` is that kernel's failure at the patch stage
+  const build = await kvmatrix(['build', 'twice', '--matrix', join(dir, 'm.yaml')]);
+  t.equal(build.code, 1);
+  t.match(build.stderr, /kernel twice: FAILED at patch: patch murray-ioport-map\.patch does not apply forward to kernel twice/);
 });
 
 t.test('an option the config drops is an error naming the option and its fragment line', async (t) => {
