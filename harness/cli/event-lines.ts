@@ -2,7 +2,7 @@ import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
 import type { RunEvents } from '../run/run-matrix.js';
-import { cellMark } from '../report/summary.js';
+import { cellMark, secondsText } from '../report/summary.js';
 
 /**
  * Plain, line-per-event progress: one line when a kernel stage starts or
@@ -24,7 +24,7 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
     },
     kernelDone(outcome: KernelOutcome) {
       if (outcome.ok) {
-        const how = outcome.cached ? 'from the cache' : `built in ${seconds(outcome.durationMs)}`;
+        const how = outcome.cached ? 'from the cache' : `built in ${secondsText(outcome.durationMs)}`;
         write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})`);
       } else {
         write(`kernel ${outcome.kernelId}: FAILED at ${outcome.stage}: ${outcome.message}`);
@@ -39,7 +39,7 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
       write(`cell ${record.id}: error, booting it again (retry ${attempt}): ${record.reasons[0] ?? 'no reason given'}`);
     },
     cellDone(record: CellRecord) {
-      const time = record.timings.bootMs === null ? '' : ` in ${seconds(record.timings.bootMs)}`;
+      const time = record.timings.bootMs === null ? '' : ` in ${secondsText(record.timings.bootMs)}`;
       const retried = record.retried?.length ? `, after ${record.retried.length} retr${record.retried.length === 1 ? 'y' : 'ies'}` : '';
       write(`cell ${record.id}: ${cellMark(record)}${time}${retried}`);
     },
@@ -57,8 +57,4 @@ function stageText(stage: 'source' | 'patch' | 'config' | 'build' | 'toolchain')
     default:
       return 'building (make Image)';
   }
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }

@@ -1,4 +1,5 @@
 import { createLogUpdate } from 'log-update';
+import { sanitizeLine } from '../console/sanitize.js';
 import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
@@ -45,9 +46,8 @@ function clock(ms: number): string {
 }
 
 function cut(line: string, columns: number): string {
-  // control characters from make's output would move the cursor
-  // eslint-disable-next-line no-control-regex
-  const clean = line.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ');
+  // escape sequences and control characters from make's output would move the cursor
+  const clean = sanitizeLine(line);
   return clean.length > columns - 1 ? `${clean.slice(0, Math.max(0, columns - 2))}…` : clean;
 }
 

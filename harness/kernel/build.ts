@@ -6,6 +6,7 @@ import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { describeDropped, findDroppedOptions } from './config-check.js';
 import { buildKey, configInputsKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
+import { isArm64Image } from './image-header.js';
 import { withLock } from './lock.js';
 import { ccacheEnv, makeArgv } from './make.js';
 import { applyPatches, PatchError } from './patch.js';
@@ -365,8 +366,7 @@ function prebuiltImage(spec: KernelSpec & { source: { kind: 'image' } }, started
   } catch {
     throw new StageError('source', `kernel image ${path} not found`);
   }
-  // arm64 Image header: "ARM\x64" at offset 56
-  if (head.length < 60 || head.readUInt32LE(56) !== 0x644d5241) {
+  if (!isArm64Image(head)) {
     throw new StageError('source', `${path} is not an arm64 Image (no ARM\\x64 magic at offset 56)`);
   }
   const key = `image:sha256:${sha256(readFileSync(path))}`;

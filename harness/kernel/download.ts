@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { describeFailure, runCommand, succeeded } from '../host/command.js';
 import type { DownloadKernelSource } from '../matrix/types.js';
 import { publishDir, stagingDir, type CacheLayout } from './cache.js';
+import { isArm64Image } from './image-header.js';
 import { withLock } from './lock.js';
 
 /** A download that could not become a kernel: the message says what to check. */
@@ -138,7 +139,7 @@ function mib(bytes: number): string {
 
 /** What a downloaded file is, from its first bytes. */
 export function sniffKind(head: Buffer): 'image' | 'gzip' | 'tar' | 'compressed-tar' | 'unknown' {
-  if (head.length >= 60 && head.readUInt32LE(56) === 0x644d5241) return 'image';
+  if (isArm64Image(head)) return 'image';
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
   // xz, bzip2, zstd: GNU tar reads them all

@@ -56,6 +56,11 @@ export function deviceSlots(vmm: VmmSpec, kinds: readonly DeviceKind[]): DeviceS
   return slots;
 }
 
+/** A `when:` of an expect or cell_boot rule matches a cell when every key it names does. */
+function ruleMatches(cell: Record<CellKey, string>, when: Partial<Record<CellKey, string>>): boolean {
+  return Object.entries(when).every(([k, v]) => cell[k as CellKey] === v);
+}
+
 /** The last rule whose every key matches decides; no rule means pass. */
 export function expectationFor(
   cell: Record<CellKey, string>,
@@ -63,8 +68,7 @@ export function expectationFor(
 ): Expectation {
   let found: Expectation = { verdict: 'pass' };
   for (const rule of rules) {
-    const matches = Object.entries(rule.when).every(([k, v]) => cell[k as CellKey] === v);
-    if (matches) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) };
+    if (ruleMatches(cell, rule.when)) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) };
   }
   return found;
 }
@@ -73,7 +77,7 @@ export function expectationFor(
 export function bootFor(cell: Record<CellKey, string>, boot: BootSettings, rules: readonly CellBootRule[]): BootSettings {
   let settings = boot;
   for (const rule of rules) {
-    if (!Object.entries(rule.when).every(([k, v]) => cell[k as CellKey] === v)) continue;
+    if (!ruleMatches(cell, rule.when)) continue;
     settings = {
       ...settings,
       ...(rule.timeoutSec !== undefined ? { timeoutSec: rule.timeoutSec } : {}),

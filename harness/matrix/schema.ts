@@ -65,6 +65,10 @@ export const kernelDefinitionSchema = z
   });
 export type KernelDefinitionFile = z.infer<typeof kernelDefinitionSchema>;
 
+// the same limits in boot: and in cell_boot: rules
+const bootTimeout = z.number().positive();
+const bootRetries = z.int().min(0).max(5);
+
 const qemuVmm = z.strictObject({
   type: z.literal('qemu'),
   topology: z.enum(TOPOLOGIES).default('flat'),
@@ -115,12 +119,12 @@ export const matrixSchema = z.strictObject({
   devices: z.array(z.enum(DEVICE_KINDS)).min(1).default([...DEVICE_KINDS]),
   boot: z
     .strictObject({
-      timeout: z.number().positive().default(60),
+      timeout: bootTimeout.default(60),
       memory: z.int().min(64).default(256),
       cpus: z.int().min(1).max(8).default(1),
       console_cap: z.int().min(4096).default(4 * 1024 * 1024),
       append: z.string().regex(/^[^\n\r]*$/, 'one line of kernel parameters').default(''),
-      retries: z.int().min(0).max(5).default(1),
+      retries: bootRetries.default(1),
     })
     .default({ timeout: 60, memory: 256, cpus: 1, console_cap: 4 * 1024 * 1024, append: '', retries: 1 }),
   expect: z
@@ -138,8 +142,8 @@ export const matrixSchema = z.strictObject({
       z
         .strictObject({
           when: whenSchema,
-          timeout: z.number().positive().optional(),
-          retries: z.int().min(0).max(5).optional(),
+          timeout: bootTimeout.optional(),
+          retries: bootRetries.optional(),
         })
         .refine((r) => r.timeout !== undefined || r.retries !== undefined, { error: 'give "timeout", "retries" or both' }),
     )

@@ -2,7 +2,7 @@ import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
 import { shellQuote } from '../host/command.js';
 import { hex } from '../verdict/virtio-ids.js';
 import type { DeviceOutcome } from '../verdict/types.js';
-import { cellMark } from './summary.js';
+import { cellMark, deviceBarText, secondsText } from './summary.js';
 import type { CellRecord, KernelRecord, RunResults } from './types.js';
 
 /**
@@ -162,7 +162,7 @@ function kernelTable(kernels: readonly KernelRecord[]): string {
       ? ''
       : `<div>${esc(sanitizeLine(k.message ?? ''))}</div>${k.hint ? `<div>hint: ${esc(sanitizeLine(k.hint))}</div>` : ''}` +
         (k.logTail?.length ? `<pre>${esc(sanitizeText(k.logTail.slice(0, 15).join('\n')))}</pre>` : '');
-    return `<tr class="${k.ok ? '' : 'v-error'}"><th scope="row">${esc(k.id)}</th><td>${outcome}</td><td>${seconds(k.durationMs)}</td>` +
+    return `<tr class="${k.ok ? '' : 'v-error'}"><th scope="row">${esc(k.id)}</th><td>${outcome}</td><td>${secondsText(k.durationMs)}</td>` +
       `<td><code>${esc(k.source ?? '')}</code>${k.commit ? `<br>${esc(k.commit.id)} ${esc(sanitizeLine(k.commit.subject))}` : ''}</td>` +
       `<td>${k.buildLog ? `<a href="${esc(k.buildLog)}">build log</a>` : ''}${failure}</td></tr>`;
   });
@@ -200,8 +200,7 @@ function statusWords(cell: CellRecord): string {
 function deviceTable(devices: readonly DeviceOutcome[]): string {
   if (devices.length === 0) return '';
   const rows = devices.map((d) => {
-    const bar = d.bar0 ?? d.bars[0] ?? null;
-    const barText = bar ? `${bar.index === 0 ? '' : `BAR${bar.index} `}${bar.kind} ${hex(bar.start)}` : 'none';
+    const barText = deviceBarText(d) ?? 'none';
     const driver = [d.pciDriver, d.virtioDriver].filter(Boolean).join(' / ') || 'none';
     const status = d.status === null ? '-' : `${hex(d.status)} ${d.statusNames.join('|')}`;
     const check = d.check ? `${d.check.result}: ${sanitizeLine(d.check.detail)}` : '-';
@@ -228,8 +227,8 @@ function retried(cell: CellRecord): string {
 function timings(cell: CellRecord): string {
   const t = cell.timings;
   const items = [
-    t.bootMs !== null ? `boot ${seconds(t.bootMs)}` : null,
-    t.firstOutputMs !== null ? `first console byte ${seconds(t.firstOutputMs)}` : null,
+    t.bootMs !== null ? `boot ${secondsText(t.bootMs)}` : null,
+    t.firstOutputMs !== null ? `first console byte ${secondsText(t.firstOutputMs)}` : null,
     t.initStarted !== null ? `init at ${t.initStarted.toFixed(2)} s guest time` : null,
     t.agentDone !== null ? `agent done at ${t.agentDone.toFixed(2)} s guest time` : null,
   ].filter((x): x is string => x !== null);
@@ -292,10 +291,6 @@ export function headAndTail(text: string, budget: number): { shown: string; cut:
   const tail = text.slice(tailFrom >= 0 ? tailFrom + 1 : text.length - (budget - head.length));
   const cut = text.length - head.length - tail.length;
   return { shown: `${head}[... ${cut} characters left out ...]\n${tail}`, cut };
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Text and attribute values alike: every character HTML gives meaning to. */

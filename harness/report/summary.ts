@@ -1,4 +1,5 @@
-import type { Verdict } from '../verdict/types.js';
+import type { DeviceOutcome, Verdict } from '../verdict/types.js';
+import { hex } from '../verdict/virtio-ids.js';
 import type { CellRecord, RunResults, RunSummary } from './types.js';
 
 export function summarize(cells: readonly CellRecord[]): RunSummary {
@@ -80,9 +81,18 @@ export function renderSummary(results: RunResults, runDir: string): string {
 
 /** "rng1 io 0x6200" from BAR0, or the first assigned BAR when BAR0 is empty (modern devices). */
 function deviceBar(device: CellRecord['devices'][number]): string {
+  const text = deviceBarText(device);
+  if (!text) return `${device.name} no BAR`;
+  return `${device.name} ${text}${device.problems.length > 0 ? ' (failed)' : ''}`;
+}
+
+/** "io 0x6200" for BAR0, "BAR4 mem 0x8000000" when BAR0 is empty (modern devices); null without BARs. */
+export function deviceBarText(device: Pick<DeviceOutcome, 'bar0' | 'bars'>): string | null {
   const bar = device.bar0 ?? device.bars[0];
-  if (!bar) return `${device.name} no BAR`;
-  const where = `${bar.kind} 0x${bar.start.toString(16)}`;
-  const status = device.problems.length > 0 ? ' (failed)' : '';
-  return `${device.name} ${bar.index === 0 ? '' : `BAR${bar.index} `}${where}${status}`;
+  return bar ? `${bar.index === 0 ? '' : `BAR${bar.index} `}${bar.kind} ${hex(bar.start)}` : null;
+}
+
+/** "12.3 s" from milliseconds, as every report prints durations. */
+export function secondsText(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
