@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch } from 'node:os';
 import { join } from 'node:path';
 import { describeFailure, runCommand, succeeded } from '../host/command.js';
 import { agentHeaderFiles, agentSourceFiles } from '../host/install-paths.js';
@@ -24,16 +25,34 @@ export class AgentBuildError extends Error {
 }
 
 /**
- * The guest agent, cross-compiled statically, and the initramfs that runs
- * it as PID 1; both cached under a key of the agent's source, the flags and
- * the compiler.
+ * The compiler prefixes that can build the arm64 agent, in order. An arm64
+ * host compiles natively: Debian's gcc also answers to aarch64-linux-gnu-gcc,
+ * other distributions' only to gcc.
  */
-export async function buildGuestImage(layout: CacheLayout, crossCompile: string): Promise<GuestImage> {
+export function agentCompilerPrefixes(crossCompile: string, hostArch: string): string[] {
+  return hostArch === 'arm64' && crossCompile !== '' ? [crossCompile, ''] : [crossCompile];
+}
+
+/**
+ * The guest agent, compiled statically (cross-compiled unless the host is
+ * arm64), and the initramfs that runs it as PID 1; both cached under a key
+ * of the agent's source, the flags and the compiler.
+ */
+export async function buildGuestImage(layout: CacheLayout, crossCompile: string, hostArch: string = arch()): Promise<GuestImage> {
   const sources = [...agentSourceFiles, ...agentHeaderFiles].map((file) => sha256(readFileSync(file)));
-  const toolchain = await toolchainVersion(crossCompile);
-  if (!toolchain) {
-    throw new AgentBuildError(`cannot build the guest agent: ${crossCompile}gcc not found (apt-get install gcc-aarch64-linux-gnu)`);
+  let compiler: { prefix: string; toolchain: string } | null = null;
+  for (const prefix of agentCompilerPrefixes(crossCompile, hostArch)) {
+    const toolchain = await toolchainVersion(prefix);
+    if (toolchain) {
+      compiler = { prefix, toolchain };
+      break;
+    }
   }
+  if (!compiler) {
+    const fix = hostArch === 'arm64' ? 'apt-get install gcc libc6-dev' : 'apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross';
+    throw new AgentBuildError(`cannot build the guest agent: ${crossCompile}gcc not found (${fix})`);
+  }
+  const { prefix, toolchain } = compiler;
   const key = sha256(JSON.stringify({ v: 2, sources, flags: AGENT_CFLAGS, toolchain }));
   const entry = join(layout.agent, shortKey(key));
   const result: GuestImage = { agent: join(entry, 'kvmatrix-agent'), initramfs: join(entry, 'initramfs.cpio.gz'), key };
@@ -42,7 +61,7 @@ export async function buildGuestImage(layout: CacheLayout, crossCompile: string)
   const staged = stagingDir(layout, 'agent');
   const log = join(staged, 'compile.log');
   const compile = await runCommand(
-    [`${crossCompile}gcc`, ...AGENT_CFLAGS, '-o', join(staged, 'kvmatrix-agent'), ...agentSourceFiles],
+    [`${prefix}gcc`, ...AGENT_CFLAGS, '-o', join(staged, 'kvmatrix-agent'), ...agentSourceFiles],
     { logPath: log },
   );
   if (!succeeded(compile)) {

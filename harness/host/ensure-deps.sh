@@ -4,7 +4,9 @@
 # dependencies of this checkout. Both Quick start commands run it first.
 # KVMATRIX_SKIP_APT=1 skips the Debian part (a host managed some other way).
 # --test adds what only the test suite needs: Debian's chromium, in which
-# the HTML report is opened.
+# the HTML report is opened. --check installs nothing: it prints the Debian
+# packages this host would get and exits 1 when any is missing.
+# On an arm64 host the compiler is Debian's native gcc, not the cross one.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -18,18 +20,38 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # harness/host/debian-packages.tsv: package, a file it installs (to tell
-# whether it is there without dpkg), when it is needed, what for
-scopes=" run "
-[ "${1:-}" = --test ] && scopes=" run test "
+# whether it is there without dpkg), when it is needed, on which hosts, what for
+scopes=" run build "
+check=0
+case "${1:-}" in
+  --test) scopes=" run build test " ;;
+  --check) check=1 ;;
+  '') ;;
+  *) say "unknown option $1 (--test, --check)"; exit 2 ;;
+esac
+host_arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+case "$host_arch" in aarch64) host_arch=arm64 ;; esac
 missing=()
 optional_missing=()
-while IFS=$'\t' read -r pkg file when _; do
+while IFS=$'\t' read -r pkg file when hosts _; do
   case "$pkg" in ''|'#'*) continue ;; esac
+  case "$hosts" in
+    any) ;;
+    arm64) [ "$host_arch" = arm64 ] || continue ;;
+    not-arm64) [ "$host_arch" != arm64 ] || continue ;;
+    *) say "harness/host/debian-packages.tsv: $pkg: hosts must be any, arm64 or not-arm64, not '$hosts'"; exit 3 ;;
+  esac
   [ -e "$file" ] && continue
   if [ "$when" = optional ]; then optional_missing+=("$pkg")
   elif [[ "$scopes" == *" $when "* ]]; then missing+=("$pkg")
   fi
 done < harness/host/debian-packages.tsv
+
+if [ "$check" = 1 ]; then
+  say "host $host_arch; missing Debian packages: ${missing[*]:-none}; missing optional: ${optional_missing[*]:-none}"
+  [ ${#missing[@]} -eq 0 ]
+  exit
+fi
 
 if [ "${KVMATRIX_SKIP_APT:-0}" != 1 ] && [ $((${#missing[@]} + ${#optional_missing[@]})) -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else sudo=(false); fi

@@ -1,4 +1,5 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { arch } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Matrix } from '../matrix/types.js';
@@ -9,9 +10,16 @@ export interface DebianPackage {
   name: string;
   /** A file the package installs: present means installed. */
   file: string;
-  when: 'run' | 'test' | 'optional';
+  when: PackageScope;
+  /** The hosts that need it: an arm64 host compiles natively, any other cross-compiles. */
+  hosts: 'any' | 'arm64' | 'not-arm64';
   why: string;
 }
+
+/** run: every run; build: a matrix that builds a kernel from source; test: npm test; optional: faster with it. */
+export type PackageScope = 'run' | 'build' | 'test' | 'optional';
+const SCOPES: readonly string[] = ['run', 'build', 'test', 'optional'];
+const HOSTS: readonly string[] = ['any', 'arm64', 'not-arm64'];
 
 export const packageListFile = join(projectRoot, 'harness', 'host', 'debian-packages.tsv');
 
@@ -21,12 +29,19 @@ export function parsePackageList(text: string, file = packageListFile): DebianPa
     .map((line, index) => ({ line, index }))
     .filter(({ line }) => line.trim() !== '' && !line.startsWith('#'))
     .map(({ line, index }) => {
-      const [name, path, when, why] = line.split('\t');
-      if (!name || !path || !why || (when !== 'run' && when !== 'test' && when !== 'optional')) {
-        throw new Error(`${file}:${index + 1}: expected package, file, run|test|optional and a reason, separated by tabs`);
+      const [name, path, when, hosts, why] = line.split('\t');
+      if (!name || !path || !why || !when || !SCOPES.includes(when) || !hosts || !HOSTS.includes(hosts)) {
+        throw new Error(`${file}:${index + 1}: expected package, file, run|build|test|optional, any|arm64|not-arm64 and a reason, separated by tabs`);
       }
-      return { name, file: path, when, why };
+      return { name, file: path, when: when as PackageScope, hosts: hosts as DebianPackage['hosts'], why };
     });
+}
+
+/** The packages a host of this architecture (Node's name: arm64, x64, ...) needs in these scopes. */
+export function packagesForHost(packages: readonly DebianPackage[], hostArch: string, scopes: readonly PackageScope[]): DebianPackage[] {
+  return packages.filter(
+    (p) => scopes.includes(p.when) && (p.hosts === 'any' || (p.hosts === 'arm64') === (hostArch === 'arm64')),
+  );
 }
 
 /** Something a matrix needs on this host, found or not, and the command that provides it. */
@@ -47,6 +62,8 @@ export interface HostProbe {
   /** The path of an executable on PATH, or null. */
   which(command: string): string | null;
   nodeVersion: string;
+  /** Node's name for the host architecture: arm64, x64, ... */
+  arch: string;
 }
 
 export const realHostProbe: HostProbe = {
@@ -64,12 +81,14 @@ export const realHostProbe: HostProbe = {
     return null;
   },
   nodeVersion: process.versions.node,
+  arch: arch(),
 };
 
 /**
  * What running `matrix` needs here: Node.js, the Debian packages every run
- * needs (and ccache, optional), and per kernel its source and its cross
- * compiler. Test-only packages are not the user's concern.
+ * needs on this host's architecture (and ccache, optional), the kernel
+ * build tools when a kernel is built from source, and per kernel its source
+ * and its compiler. Test-only packages are not the user's concern.
  */
 export function matrixRequirements(matrix: Matrix, packages: readonly DebianPackage[], host: HostProbe): Requirement[] {
   const out: Requirement[] = [];
@@ -77,14 +96,15 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
   const nodeOk = major > 20 || (major === 20 && minor >= 5);
   out.push({ what: 'Node.js 20.5 or newer', found: nodeOk, detail: `Node.js ${host.nodeVersion}`, fix: nodeOk ? null : 'install Node.js 20 (Debian 12 ships 18)', required: true });
 
-  for (const pkg of packages.filter((p) => p.when !== 'test')) {
+  const builds = matrix.kernels.some((k) => k.source.kind === 'tarball' || k.source.kind === 'git');
+  for (const pkg of packagesForHost(packages, host.arch, builds ? ['run', 'build', 'optional'] : ['run'])) {
     const found = host.exists(pkg.file);
     out.push({
       what: `${pkg.name}: ${pkg.why}`,
       found,
       detail: found ? pkg.file : `${pkg.file} is missing`,
       fix: found ? null : `apt-get install ${pkg.name}`,
-      required: pkg.when === 'run',
+      required: pkg.when !== 'optional',
     });
   }
 
@@ -114,7 +134,7 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
     if (source.kind === 'tarball' || source.kind === 'git') {
       const gcc = `${kernel.crossCompile}gcc`;
       const path = host.which(gcc);
-      need(kernel.id, { what: `cross compiler ${gcc}`, found: path !== null, detail: path ?? 'not on PATH', fix: path ? null : 'apt-get install gcc-aarch64-linux-gnu, or set cross_compile: in the kernel definition', required: true });
+      need(kernel.id, { what: `cross compiler ${gcc}`, found: path !== null, detail: path ?? 'not on PATH', fix: path ? null : `apt-get install ${host.arch === 'arm64' ? 'gcc' : 'gcc-aarch64-linux-gnu'}, or set cross_compile: in the kernel definition`, required: true });
     }
   }
   for (const { kernels, requirement } of perKernel.values()) {

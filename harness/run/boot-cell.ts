@@ -10,7 +10,7 @@ import type { Cell, QemuVmmSpec } from '../matrix/types.js';
 import { renderReproduceScript, type ReproducePrepare } from '../report/reproduce.js';
 import { decideCell, judge } from '../verdict/decide.js';
 import type { CellJudgement } from '../verdict/types.js';
-import { launchVmm } from '../vmm/launch.js';
+import { launchVmm, type LaunchOptions } from '../vmm/launch.js';
 import { qemuCommand, type QemuAccel } from '../vmm/qemu.js';
 import type { VmmCommand } from '../vmm/types.js';
 import type { BootArtifacts } from './cell-record.js';
@@ -53,6 +53,7 @@ export async function bootDirectCell(
   cell: Cell,
   ctx: BootContext,
   command: (disks: Record<string, string>, nonce: string) => VmmCommand,
+  spawn: Pick<LaunchOptions, 'env' | 'stdin'> = {},
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
   const dir = cellDir(ctx.runDir, cell);
   mkdirSync(dir, { recursive: true });
@@ -66,7 +67,7 @@ export async function bootDirectCell(
   const vmmCommand = command(disks, nonce);
   const consolePath = join(dir, 'console.log');
 
-  const launch = await launchVmm(vmmCommand, { ...launchOptions(cell, ctx, dir), timeoutSec: ctx.timeoutSec ?? cell.boot.timeoutSec });
+  const launch = await launchVmm(vmmCommand, { ...launchOptions(cell, ctx, dir), ...spawn, timeoutSec: ctx.timeoutSec ?? cell.boot.timeoutSec });
   const observation = parseConsole(readFileSync(consolePath).toString('utf8'), { nonce });
   const judged = judge(decideCell(cell, launch, observation), cell.expect);
   const reproducePath = writeReproduce(dir, cell, ctx.runId, judged, vmmCommand);

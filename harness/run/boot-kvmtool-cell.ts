@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { splitNestedConsole } from '../console/nested.js';
 import { parseConsole } from '../console/parse.js';
@@ -37,9 +38,21 @@ export async function bootKvmtoolCell(
   ctx: BootContext,
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
   if (plan.mode === 'native') {
-    const native = await bootDirectCell(cell, ctx, (disks, nonce) =>
-      lkvmNativeCommand(cell, plan.lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks }, { nonce }),
-    );
+    // lkvm keeps a control socket per guest under $HOME/.lkvm and leaves it
+    // behind when killed: a private HOME, removed after the boot, keeps the
+    // user's own (and its 108-byte socket path limit) out of it
+    const home = mkdtempSync(join(tmpdir(), 'kvmatrix-lkvm-'));
+    let native;
+    try {
+      native = await bootDirectCell(
+        cell,
+        ctx,
+        (disks, nonce) => lkvmNativeCommand(cell, plan.lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks }, { nonce }),
+        { env: { HOME: home }, stdin: 'held-open' },
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
     const kvmtool: KvmtoolArtifacts = { mode: 'native', lkvm: { path: plan.lkvm.path, from: plan.lkvm.from }, lkvmArgs: native.boot.command.slice(1) };
     return { judged: native.judged, boot: { ...native.boot, kvmtool } };
   }

@@ -16,6 +16,14 @@ export interface LaunchOptions {
   signal?: AbortSignal;
   /** Working folder: relative paths in the argv resolve from here. */
   cwd?: string;
+  /** Variables set for the VMM on top of the harness's environment. */
+  env?: Record<string, string>;
+  /**
+   * 'null' (the default) gives the VMM /dev/null; 'held-open' an empty pipe
+   * kept open until it exits. lkvm polls its stdin for console input, and
+   * /dev/null is always readable: it would spin a core reading end-of-file.
+   */
+  stdin?: 'null' | 'held-open';
 }
 
 const STDERR_KEEP = 64 * 1024;
@@ -38,13 +46,13 @@ export async function launchVmm(command: VmmCommand, options: LaunchOptions): Pr
   const child = execa(file, args, {
     ...(options.cwd ? { cwd: options.cwd } : {}),
     detached: true,
-    stdin: 'ignore',
+    stdin: options.stdin === 'held-open' ? 'pipe' : 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
     buffer: false,
     reject: false,
     cleanup: true,
-    env: { LC_ALL: 'C' },
+    env: { ...options.env, LC_ALL: 'C' },
   });
   const pid = child.pid;
   if (pid !== undefined) trackGroup(pid);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { defaultMatrixFile } from '../../harness/host/install-paths.js';
-import { matrixRequirements, packageListFile, parsePackageList, readPackageList, type HostProbe } from '../../harness/host/requirements.js';
+import { matrixRequirements, packageListFile, packagesForHost, parsePackageList, readPackageList, type HostProbe } from '../../harness/host/requirements.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 
 const matrix = loadMatrix(defaultMatrixFile);
@@ -9,14 +9,16 @@ const packages = readPackageList();
 
 t.test('the package list that ensure-deps.sh installs from parses, with every scope', async (t) => {
   t.ok(packages.length >= 10);
-  t.same([...new Set(packages.map((p) => p.when))].sort(), ['optional', 'run', 'test']);
+  t.same([...new Set(packages.map((p) => p.when))].sort(), ['build', 'optional', 'run', 'test']);
+  t.same([...new Set(packages.map((p) => p.hosts))].sort(), ['any', 'arm64', 'not-arm64']);
   t.ok(packages.some((p) => p.name === 'qemu-system-arm' && p.file === '/usr/bin/qemu-system-aarch64'));
   t.ok(packages.every((p) => p.file.startsWith('/')), 'files are absolute paths');
-  t.throws(() => parsePackageList('make /usr/bin/make run kernel build\n', 'list.tsv'), /^list\.tsv:1: expected package, file, run\|test\|optional and a reason, separated by tabs$/);
+  t.throws(() => parsePackageList('make /usr/bin/make run kernel build\n', 'list.tsv'), /^list\.tsv:1: expected package, file, run\|build\|test\|optional, any\|arm64\|not-arm64 and a reason, separated by tabs$/);
+  t.throws(() => parsePackageList('make\t/usr/bin/make\tbuild\tamd64\tkernel build\n', 'list.tsv'), /^list\.tsv:1: /, 'an unknown host kind');
   t.match(readFileSync(packageListFile, 'utf8'), /^# /, 'starts with its explanation');
 });
 
-const everything: HostProbe = { exists: () => true, which: (c) => `/usr/bin/${c}`, nodeVersion: '20.20.2' };
+const everything: HostProbe = { exists: () => true, which: (c) => `/usr/bin/${c}`, nodeVersion: '20.20.2', arch: 'x64' };
 
 t.test('a host with everything: all found, the shared tarball and compiler listed once for both kernels', async (t) => {
   const reqs = matrixRequirements(matrix, packages, everything);
@@ -28,7 +30,7 @@ t.test('a host with everything: all found, the shared tarball and compiler liste
 });
 
 t.test('a bare host: each missing thing with the command that fixes it; ccache optional', async (t) => {
-  const bare: HostProbe = { exists: () => false, which: () => null, nodeVersion: '18.19.0' };
+  const bare: HostProbe = { exists: () => false, which: () => null, nodeVersion: '18.19.0', arch: 'x64' };
   const reqs = matrixRequirements(matrix, packages, bare);
   const by = (prefix: string) => reqs.find((r) => r.what.startsWith(prefix))!;
   t.same(by('Node.js'), { what: 'Node.js 20.5 or newer', found: false, detail: 'Node.js 18.19.0', fix: 'install Node.js 20 (Debian 12 ships 18)', required: true });
@@ -38,3 +40,27 @@ t.test('a bare host: each missing thing with the command that fixes it; ccache o
   t.equal(by('ccache').required, false);
   t.ok(reqs.filter((r) => r.what !== by('ccache').what).every((r) => r.required && !r.found));
 });
+
+t.test('an arm64 host compiles natively: Debian\'s gcc and libc6-dev, never the cross packages', async (t) => {
+  const arm64: HostProbe = { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'arm64' };
+  const names = matrixRequirements(matrix, packages, arm64).map((r) => r.what.split(':')[0]);
+  t.ok(names.includes('gcc') && names.includes('libc6-dev'), names.join(', '));
+  t.notOk(names.some((n) => n === 'gcc-aarch64-linux-gnu' || n === 'libc6-dev-arm64-cross'));
+  t.match(matrixRequirements(matrix, packages, arm64).find((r) => r.what.startsWith('cross compiler'))!.fix, /^apt-get install gcc,/);
+  t.same(packagesForHost(packages, 'arm64', ['run']).map((p) => p.name), ['qemu-system-arm', 'gcc', 'libc6-dev']);
+  t.same(packagesForHost(packages, 'x64', ['run']).map((p) => p.name), ['qemu-system-arm', 'gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross']);
+});
+
+t.test('a matrix whose kernels are all built Images needs no kernel build tools', async (t) => {
+  const images = { ...matrix, kernels: matrix.kernels.map((k) => ({ ...k, source: { kind: 'image' as const, path: `/images/${k.id}/Image` } })) };
+  const reqs = matrixRequirements(images, packages, bare());
+  const names = reqs.map((r) => r.what.split(':')[0]!);
+  for (const tool of ['flex', 'bison', 'make', 'linux-source-6.1', 'ccache']) t.notOk(names.includes(tool), `${tool} not asked for`);
+  t.ok(names.includes('qemu-system-arm') && names.includes('gcc-aarch64-linux-gnu'), 'QEMU and the agent\'s compiler still are');
+  t.notOk(reqs.some((r) => r.what.startsWith('cross compiler')), 'no kernel to compile');
+  t.same(reqs.filter((r) => r.what.startsWith('image ')).map((r) => r.what), ['image /images/unpatched/Image (kernel unpatched)', 'image /images/patched/Image (kernel patched)']);
+});
+
+function bare(): HostProbe {
+  return { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'x64' };
+}
