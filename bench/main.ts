@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--only cache,cell,nested,warm,bisect,cold]
+ * npm run bench [-- --quick] [--rounds N] [--only cache,cell,nested,warm,bisect,cold,arm64]
  *
  * Each figure is a median over rounds, compared with the bare command it
  * wraps, measured in the same run and interleaved A B A B so that drift in
@@ -20,9 +20,13 @@
  *   cold     (not with --quick) the QEMU cells of the default matrix from an
  *            empty cache and an empty ccache, against the two bare `make Image`
  *            builds in trees configured beforehand. Target: under 1.15x.
+ *   arm64    (needs KVMATRIX_LKVM and root) inside the arm64 host rig
+ *            (test/support/arm64-host): a native kvmtool cell and a QEMU cell
+ *            under KVM, each in process against its argv spawned bare there
+ *            (bench/arm64-in-rig.mjs). Target: within 5% each.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGuestImage } from '../harness/guest/build-agent.js';
@@ -30,7 +34,7 @@ import { diskImage } from '../harness/guest/disk.js';
 import { nestedHostBase } from '../harness/guest/nested-base.js';
 import { NESTED_PATHS, nestedCellArchive, nestedDiskPath } from '../harness/guest/nested-initramfs.js';
 import { hostAccel } from '../harness/host/facts.js';
-import { defaultMatrixFile } from '../harness/host/install-paths.js';
+import { defaultMatrixFile, projectRoot } from '../harness/host/install-paths.js';
 import { obtainKernel } from '../harness/kernel/build.js';
 import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../harness/kernel/cache.js';
 import { expandMatrix } from '../harness/matrix/expand.js';
@@ -42,6 +46,10 @@ import { lkvmRunArgs } from '../harness/vmm/kvmtool.js';
 import { inspectLkvm } from '../harness/vmm/lkvm.js';
 import { nestedHostCommand } from '../harness/vmm/nested-host.js';
 import { qemuCommand } from '../harness/vmm/qemu.js';
+import { bootRig } from '../test/support/arm64-host/boot-rig.js';
+import { buildRig } from '../test/support/arm64-host/build-rig.js';
+import { matrixJobInputs, rigLkvmPath, rigMatrixPath } from '../test/support/arm64-host/job-inputs.js';
+import { RIG_PATHS } from '../test/support/arm64-host/rig-spec.js';
 import { cliPath } from '../test/support/cli.js';
 import { prepareBareTrees, timeBareMake } from './bare-make.js';
 import { benchBisectStep } from './bisect-step.js';
@@ -201,5 +209,28 @@ if (!quick && want('cold')) {
   for (const tree of trees) bareBuilds += await timeBareMake(tree, availableParallelism());
   report('cold', [harnessCold], [bareBuilds], 'default matrix QEMU cells from empty caches vs two bare make Image; target ratio < 1.15');
   rmSync(coldCache, { recursive: true, force: true });
+}
+// inside the arm64 host rig: native kvmtool and QEMU under KVM
+if (want('arm64')) {
+  const lkvm = process.env.KVMATRIX_LKVM;
+  if (!lkvm) console.log('arm64   skipped: KVMATRIX_LKVM is not set (no static arm64 lkvm to run native kvmtool cells in the rig with)');
+  else {
+    const images: Record<string, string> = {};
+    for (const spec of matrix.kernels) {
+      const built = await obtainKernel(spec, { layout, jobs: availableParallelism(), ccache: true, logDir: join(work, 'log'), timeoutSec: 7200 });
+      if (!built.ok) throw new Error(`cannot build ${spec.id}: ${built.message}`);
+      images[spec.id] = built.image;
+    }
+    const rig = await buildRig({ cacheDir: join(layout.root, 'arm64-host'), say: (line) => console.error(line) });
+    const { files, texts } = matrixJobInputs(images, { lkvm });
+    files[`${RIG_PATHS.rig}/bench.mjs`] = join(projectRoot, 'bench', 'arm64-in-rig.mjs');
+    const argv = ['node', `${RIG_PATHS.rig}/bench.mjs`, RIG_PATHS.kvmatrix, rigMatrixPath('murray'), rigLkvmPath('lkvm'), String(rounds)];
+    const run = await bootRig(rig, { steps: [{ name: 'bench', argv, timeoutSec: 3000 }], files, texts }, { workDir: join(work, 'rig'), timeoutSec: 3600 });
+    const out = join(run.outDir, 'steps', 'bench');
+    if (run.steps[0]?.code !== 0) {
+      throw new Error(`the bench inside the rig failed (${run.steps[0]?.code ?? 'did not run'}):\n${existsSync(`${out}.err`) ? readFileSync(`${out}.err`, 'utf8').slice(-3000) : run.console.slice(-3000)}`);
+    }
+    process.stdout.write(readFileSync(`${out}.out`, 'utf8'));
+  }
 }
 rmSync(work, { recursive: true, force: true });

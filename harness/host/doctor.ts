@@ -53,7 +53,7 @@ export function renderDoctor(facts: DoctorFacts): { text: string; ok: boolean } 
   const arm64Kvm = facts.arch === 'arm64' && facts.kvm === 'usable';
   lines.push(`host: ${facts.arch}, /dev/kvm ${facts.kvm}${arm64Kvm ? ' (arm64 guests run under KVM)' : ' (arm64 guests run under TCG; kvmtool runs nested)'}`);
   for (const q of facts.qemu) {
-    if (q.version) lines.push(`qemu: ${q.binary}: ${q.version}`);
+    if (q.version) lines.push(`qemu: ${q.binary}: ${q.version}; QEMU cells run with ${arm64Kvm ? 'KVM acceleration (-accel kvm -cpu host)' : 'TCG, emulated (-accel tcg)'}`);
     else {
       ok = false;
       lines.push(`qemu: ${q.binary}: MISSING (apt-get install qemu-system-arm)`);

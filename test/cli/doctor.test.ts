@@ -16,7 +16,7 @@ t.test('an x86 host with QEMU and a good static lkvm is ok, nested', async (t) =
   });
   t.ok(ok);
   t.match(text, /^host: x64, \/dev\/kvm usable \(arm64 guests run under TCG; kvmtool runs nested\)$/m);
-  t.match(text, /^qemu: qemu-system-aarch64: QEMU emulator version 7\.2\.22$/m);
+  t.match(text, /^qemu: qemu-system-aarch64: QEMU emulator version 7\.2\.22; QEMU cells run with TCG, emulated \(-accel tcg\)$/m);
   t.match(text, /^kvmtool kvmtool: nested in QEMU, host kernel patched; lkvm \/opt\/lkvm \(from KVMATRIX_LKVM\), arm64, static$/m);
 });
 
@@ -66,4 +66,16 @@ t.test('requirements: found ones with where, missing ones with their fix; only a
   const broken = renderDoctor({ ...base, requirements: [found, flex] });
   t.notOk(broken.ok);
   t.match(broken.text, /^MISSING: flex: kernel build: \/usr\/bin\/flex is missing; fix: apt-get install flex$/m);
+});
+
+t.test('an arm64 host with a usable /dev/kvm: QEMU cells under KVM, kvmtool native', async (t) => {
+  const { text, ok } = renderDoctor({
+    ...base,
+    arch: 'arm64',
+    kvmtool: [{ vmm: 'kvmtool', mode: 'native', lkvm: { path: '/opt/lkvm', from: '--lkvm' }, problem: null, hostKernel: null }],
+  });
+  t.ok(ok);
+  t.match(text, /^host: arm64, \/dev\/kvm usable \(arm64 guests run under KVM\)$/m);
+  t.match(text, /^qemu: qemu-system-aarch64: QEMU emulator version 7\.2\.22; QEMU cells run with KVM acceleration \(-accel kvm -cpu host\)$/m);
+  t.match(text, /^kvmtool kvmtool: native; lkvm \/opt\/lkvm \(from --lkvm\), arm64$/m);
 });

@@ -136,22 +136,26 @@ void run_nested_host(unsigned guest_timeout_s)
 {
 	static char argbuf[65536];
 	char *argv[MAX_ARGS], e1[256];
-	int out[2], err[2], execp[2];
+	int in[2], out[2], err[2], execp[2];
 
 	report_kvm(seed_host_random());
 	if (read_args(argbuf, sizeof(argbuf), argv) < 0) {
 		emit("lkvm", "result=no-args detail=%s", enc(NESTED_ARGS_FILE " missing or not NUL-terminated", e1, sizeof(e1)));
 		return;
 	}
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0) {
+	/*
+	 * lkvm polls its stdin for console input: /dev/null is always readable
+	 * and would keep a thread spinning on end-of-file. An empty pipe whose
+	 * write end stays open here until lkvm is gone never is.
+	 */
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0) {
 		emit("lkvm", "result=exec-failed detail=%s", enc(strerror(errno), e1, sizeof(e1)));
 		return;
 	}
 	double started = uptime_seconds();
 	pid_t pid = fork();
 	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-		dup2(null >= 0 ? null : 0, 0);
+		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		/* lkvm keeps a control socket under $HOME/.lkvm */
@@ -162,6 +166,7 @@ void run_nested_host(unsigned guest_timeout_s)
 			(void)0;
 		_exit(127);
 	}
+	close(in[0]);
 	close(out[1]);
 	close(err[1]);
 	close(execp[1]);
@@ -212,6 +217,7 @@ void run_nested_host(unsigned guest_timeout_s)
 			relay_flush(&streams[i]);
 	}
 	waitpid(pid, &status, 0);
+	close(in[1]);
 	double seconds = uptime_seconds() - started;
 	unsigned long guest_bytes = streams[0].bytes;
 

@@ -1,0 +1,161 @@
+/**
+ * kvmatrix on an arm64 KVM host: the arm64 host rig (test/support/arm64-host)
+ * boots an arm64 Debian system under QEMU with EL2, and inside it kvmatrix
+ * runs as a user would run it there: doctor, then the default matrix with
+ * its two kernels as Images built out here, kvmtool native and QEMU with
+ * KVM; with KVMATRIX_LKVM_2020 also the 2020 kvmtool matrix, the original
+ * report natively. The run folders come back and are read like any other.
+ *
+ * Needs a static arm64 lkvm in KVMATRIX_LKVM (kvmtool is not packaged by
+ * Debian and kvmatrix does not build it) and root (mmdebstrap and
+ * binfmt_misc build the rig): without them this file says it is skipped.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { resolveCacheRoot } from '../../harness/kernel/cache.js';
+import type { CellRecord, RunResults } from '../../harness/report/types.js';
+import { bootRig, type RigJob, type RigRun } from '../support/arm64-host/boot-rig.js';
+import { buildRig } from '../support/arm64-host/build-rig.js';
+import { matrixJobInputs, rigLkvmPath, rigMatrixPath } from '../support/arm64-host/job-inputs.js';
+import { RIG_PATHS, rigKvmatrix, type RigStep } from '../support/arm64-host/rig-spec.js';
+import { kvmatrix, readResults } from '../support/cli.js';
+import { tempTree } from '../support/temp-tree.js';
+
+t.setTimeout(3 * 60 * 60 * 1000);
+
+const lkvm = process.env.KVMATRIX_LKVM;
+const lkvm2020 = process.env.KVMATRIX_LKVM_2020;
+const skip = !lkvm
+  ? 'KVMATRIX_LKVM is not set: no static arm64 lkvm to run native kvmtool cells in the arm64 host rig with (kvmtool is not packaged by Debian)'
+  : process.getuid?.() !== 0
+    ? 'not root: the arm64 host rig is built with mmdebstrap through binfmt_misc, which need root'
+    : false;
+
+t.test('kvmatrix inside an emulated arm64 KVM host', { skip }, async (t) => {
+  // the default matrix's two kernels, built (or found in the cache) out here
+  const built = await kvmatrix(['build']);
+  t.equal(built.code, 0, built.stderr.slice(-2000));
+  const images = Object.fromEntries(built.stdout.trim().split('\n').map((l) => l.split('\t') as [string, string]));
+  t.same(Object.keys(images).sort(), ['patched', 'unpatched']);
+
+  const rig = await buildRig({ cacheDir: join(resolveCacheRoot(), 'arm64-host'), say: (line) => t.comment(line) });
+  const job = rigJob(images);
+  const work = tempTree({}, 'kvmatrix-rig-');
+  const started = Date.now();
+  const run = await bootRig(rig, job, { workDir: work, timeoutSec: 3600 });
+  t.comment(`the rig ran its job in ${Math.round((Date.now() - started) / 1000)} s`);
+  const context = `rig console tail:\n${run.console.slice(-4000)}`;
+  t.equal(run.launch.kind, 'exited', context);
+  t.same(run.steps.map((s) => s.name), job.steps.map((s) => s.name), `every step ran\n${context}`);
+
+  const step = (name: string) => ({
+    result: run.steps.find((s) => s.name === name),
+    out: readOut(run, name, 'out'),
+    err: readOut(run, name, 'err'),
+  });
+
+  t.test('the rig is an arm64 Debian host with KVM', async (t) => {
+    t.equal(step('arch').out.trim(), 'aarch64');
+    t.match(run.console, /kvm \[\d+\]: VHE mode initialized successfully/, 'the rig kernel runs KVM at EL2');
+  });
+
+  t.test('ensure-deps.sh on arm64 asks for the native compiler, never the cross packages', async (t) => {
+    const line = step('ensure-deps').err;
+    t.match(line, /host arm64; missing Debian packages: /);
+    for (const cross of ['gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross']) t.notMatch(line, cross);
+    for (const present of ['qemu-system-arm', ' gcc ', 'libc6-dev ']) t.notMatch(` ${line} `, present, `${present.trim()} is installed in the rig`);
+  });
+
+  t.test('doctor reports arm64, a usable /dev/kvm, QEMU with KVM and kvmtool native', async (t) => {
+    const doctor = step('doctor');
+    t.equal(doctor.result?.code, 0, doctor.out + doctor.err);
+    t.match(doctor.out, /^host: arm64, \/dev\/kvm usable \(arm64 guests run under KVM\)$/m);
+    t.match(doctor.out, /^qemu: qemu-system-aarch64: QEMU emulator version .*; QEMU cells run with KVM acceleration/m);
+    t.match(doctor.out, new RegExp(`^kvmtool kvmtool: native; lkvm ${RIG_PATHS.bin}/lkvm \\(from --lkvm\\), arm64$`, 'm'));
+    t.match(doctor.out, /^ok: this matrix can run here$/m);
+  });
+
+  t.test('the default matrix: kvmtool native, QEMU under KVM, the same verdicts and BARs as under TCG', async (t) => {
+    const murray = step('run');
+    t.equal(murray.result?.code, 0, `${murray.out}\n${murray.err.slice(-3000)}`);
+    const results = readResults(join(run.outDir, 'runs', 'murray', 'latest'));
+    t.equal(results.host.arch, 'arm64');
+    t.equal(results.host.accel, 'kvm', 'QEMU ran with KVM');
+    t.equal(results.cells.length, 12);
+    for (const cell of results.cells) {
+      const expected = cell.id === 'unpatched/qemu-bridged/legacy' ? 'fail' : 'pass';
+      t.equal(cell.verdict, expected, `${cell.id}: ${cell.reasons.join('; ')}`);
+      if (cell.id.includes('/qemu-')) t.match(cell.command, ['qemu-system-aarch64', '-M', 'virt,gic-version=max', '-accel', 'kvm', '-cpu', 'host']);
+    }
+    const bridged = cell(results, 'unpatched/qemu-bridged/legacy');
+    t.same(failedBars(bridged), [0x4000, 0x5000, 0x6000], 'the devices behind ports 4 to 6 fail, at io 0x4000, 0x5000, 0x6000');
+    t.same(cell(results, 'patched/qemu-bridged/legacy').devices.map((d) => d.bar0?.start), [0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000]);
+    for (const kernel of ['unpatched', 'patched']) {
+      for (const transport of ['legacy', 'modern']) {
+        const k = cell(results, `${kernel}/kvmtool/${transport}`);
+        t.match(k.kvmtool, { mode: 'native', lkvm: { path: `${RIG_PATHS.bin}/lkvm`, from: '--lkvm' } }, `${k.id} ran lkvm natively`);
+        t.equal(k.command?.[0], `${RIG_PATHS.bin}/lkvm`);
+        if (transport === 'legacy') t.same(k.devices.map((d) => d.bar0?.start), [0x1000, 0x1100, 0x1200], `${k.id} BAR0s as in nested mode`);
+      }
+    }
+    await reportRendersOutside(t, join(run.outDir, 'runs', 'murray', 'latest'));
+  });
+
+  t.test('the 2020 kvmtool, natively: the original report', { skip: lkvm2020 ? false : 'KVMATRIX_LKVM_2020 is not set: no pre-May-2020 lkvm for the 0x6200 case' }, async (t) => {
+    const old = step('run-2020');
+    t.equal(old.result?.code, 0, `${old.out}\n${old.err.slice(-3000)}`);
+    const results = readResults(join(run.outDir, 'runs', 'murray-kvmtool-2020', 'latest'));
+    const unpatched = cell(results, 'unpatched/kvmtool-2020/legacy');
+    const patched = cell(results, 'patched/kvmtool-2020/legacy');
+    t.equal(unpatched.verdict, 'fail');
+    t.equal(patched.verdict, 'pass', patched.reasons.join('; '));
+    for (const c of [unpatched, patched]) {
+      t.match(c.kvmtool, { mode: 'native', lkvm: { path: `${RIG_PATHS.bin}/lkvm-2020`, from: '--lkvm' } });
+      t.same(c.devices.slice(0, 2).map((d) => d.bar0?.start), [0x6200, 0x6300], `${c.id}: BAR0 at io 0x6200 and 0x6300`);
+    }
+    const console = readFileSync(join(run.outDir, 'runs', 'murray-kvmtool-2020', 'latest', unpatched.console!), 'utf8');
+    t.match(console, /probe of virtio0 failed with error -2/);
+    t.match(console, /PCI: OF: PROBE_ONLY enabled/);
+    await reportRendersOutside(t, join(run.outDir, 'runs', 'murray-kvmtool-2020', 'latest'));
+  });
+});
+
+/** What the rig runs: the arch, ensure-deps.sh --check, doctor, and the matrices with Images handed in. */
+function rigJob(images: Record<string, string>): RigJob {
+  const { files, texts } = matrixJobInputs(images, { lkvm: lkvm!, ...(lkvm2020 ? { 'lkvm-2020': lkvm2020 } : {}) });
+  const murray = rigMatrixPath('murray');
+  const steps: RigStep[] = [
+    { name: 'arch', argv: ['uname', '-m'], timeoutSec: 30 },
+    { name: 'ensure-deps', argv: ['bash', 'harness/host/ensure-deps.sh', '--check'], timeoutSec: 60 },
+    { name: 'doctor', argv: rigKvmatrix('doctor', murray, '--lkvm', rigLkvmPath('lkvm')), timeoutSec: 300 },
+    { name: 'run', argv: rigKvmatrix('run', murray, '--lkvm', rigLkvmPath('lkvm'), '--out', `${RIG_PATHS.out}/runs/murray`), timeoutSec: 1800 },
+  ];
+  if (lkvm2020) {
+    const matrix = rigMatrixPath('murray-kvmtool-2020');
+    steps.push({ name: 'run-2020', argv: rigKvmatrix('run', matrix, '--lkvm', rigLkvmPath('lkvm-2020'), '--out', `${RIG_PATHS.out}/runs/murray-kvmtool-2020`), timeoutSec: 900 });
+  }
+  return { steps, files, texts, env: { CI: 'true' } };
+}
+
+function readOut(run: RigRun, step: string, stream: 'out' | 'err'): string {
+  const file = join(run.outDir, 'steps', `${step}.${stream}`);
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+function cell(results: RunResults, id: string): CellRecord {
+  const found = results.cells.find((c) => c.id === id);
+  if (!found) throw new Error(`no cell ${id} in the results`);
+  return found;
+}
+
+function failedBars(c: CellRecord): number[] {
+  return c.devices.filter((d) => d.problems.length > 0).map((d) => d.bar0?.start ?? -1);
+}
+
+/** A run folder from the rig is read here like any other: kvmatrix report renders it. */
+async function reportRendersOutside(t: Test, runDir: string): Promise<void> {
+  const report = await kvmatrix(['report', runDir]);
+  t.equal(report.code, 0, report.stderr);
+  t.ok(existsSync(join(runDir, 'index.html')) && existsSync(join(runDir, 'report.tap')) && existsSync(join(runDir, 'junit.xml')));
+}
