@@ -25,7 +25,7 @@ const { buildGuestImage } = await load('guest/build-agent.js');
 const { diskImage } = await load('guest/disk.js');
 const { bootQemuCell } = await load('run/boot-cell.js');
 const { bootKvmtoolCell } = await load('run/boot-kvmtool-cell.js');
-const { lkvmNativeCommand } = await load('vmm/kvmtool.js');
+const { lkvmIrqchip, lkvmNativeCommand } = await load('vmm/kvmtool.js');
 const { qemuCommand } = await load('vmm/qemu.js');
 const { inspectLkvm } = await load('vmm/lkvm.js');
 
@@ -75,7 +75,7 @@ const disksOf = (cell) => Object.fromEntries(cell.devices.filter((d) => d.kind =
   const lkvm = inspectLkvm({ path: lkvmPath, from: '--lkvm' }, false);
   if ('problem' in lkvm) throw new Error(lkvm.problem);
   const dir = bareDir('bare-kvmtool', kcell);
-  const argv = lkvmNativeCommand(kcell, lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks: disksOf(kcell) }, { nonce: 'bench' }).argv;
+  const argv = lkvmNativeCommand(kcell, lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks: disksOf(kcell) }, { nonce: 'bench', irqchip: lkvmIrqchip(kcell.vmm, 'native') }).argv;
   const harness = [];
   const bare = [];
   for (let i = 0; i < rounds; i++) {

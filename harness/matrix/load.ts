@@ -60,6 +60,7 @@ export function loadMatrix(matrixFile: string): Matrix {
       ...(hostKernel ? { hostKernel } : {}),
       qemuBinary: v.qemu,
       ...(v.host_memory ? { hostMemoryMiB: v.host_memory } : {}),
+      ...(v.irqchip ? { irqchip: v.irqchip } : {}),
     };
   });
 

@@ -4,7 +4,7 @@
  * types.ts. Objects are strict: a misspelt key is an error, not ignored.
  */
 import { z } from 'zod';
-import { CELL_KEYS, DEVICE_KINDS, KVMTOOL_MODES, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
+import { CELL_KEYS, DEVICE_KINDS, KVMTOOL_MODES, LKVM_IRQCHIPS, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
 
 const id = z
   .string()
@@ -84,6 +84,7 @@ const kvmtoolVmm = z.strictObject({
   host_kernel: id.optional(),
   qemu: z.string().min(1).default('qemu-system-aarch64'),
   host_memory: z.int().min(256).optional(),
+  irqchip: z.enum(LKVM_IRQCHIPS).optional(),
 });
 
 const whenSchema = z.strictObject(

@@ -86,6 +86,8 @@ export type KvmtoolMode = (typeof KVMTOOL_MODES)[number];
  * since 2023, --force-pci (legacy only) before.
  */
 export const TRANSPORT_FLAGS = ['virtio-transport', 'force-pci'] as const;
+export const LKVM_IRQCHIPS = ['gicv2', 'gicv2m', 'gicv3', 'gicv3-its'] as const;
+export type LkvmIrqchip = (typeof LKVM_IRQCHIPS)[number];
 export type TransportFlag = (typeof TRANSPORT_FLAGS)[number];
 
 export interface KvmtoolVmmSpec {
@@ -101,6 +103,8 @@ export interface KvmtoolVmmSpec {
   qemuBinary: string;
   /** Nested host memory, MiB; by default the guest's plus 512. */
   hostMemoryMiB?: number;
+  /** lkvm's --irqchip; unset: lkvm's own choice natively, gicv3 nested. */
+  irqchip?: LkvmIrqchip;
 }
 
 export type VmmSpec = QemuVmmSpec | KvmtoolVmmSpec;

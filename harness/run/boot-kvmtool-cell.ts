@@ -14,7 +14,7 @@ import type { Cell, KvmtoolVmmSpec } from '../matrix/types.js';
 import { judge } from '../verdict/decide.js';
 import { decideNestedCell } from '../verdict/nested.js';
 import type { CellJudgement } from '../verdict/types.js';
-import { lkvmNativeCommand, lkvmRunArgs } from '../vmm/kvmtool.js';
+import { lkvmIrqchip, lkvmNativeCommand, lkvmRunArgs } from '../vmm/kvmtool.js';
 import { launchVmm } from '../vmm/launch.js';
 import type { LkvmBinary } from '../vmm/lkvm.js';
 import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host.js';
@@ -47,7 +47,8 @@ export async function bootKvmtoolCell(
       native = await bootDirectCell(
         cell,
         ctx,
-        (disks, nonce) => lkvmNativeCommand(cell, plan.lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks }, { nonce }),
+        (disks, nonce) =>
+          lkvmNativeCommand(cell, plan.lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks }, { nonce, irqchip: lkvmIrqchip(cell.vmm, 'native') }),
         { env: { HOME: home }, stdin: 'held-open' },
       );
     } finally {
@@ -68,7 +69,7 @@ export async function bootKvmtoolCell(
   const args = lkvmRunArgs(
     cell,
     { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: Object.fromEntries(Object.keys(disks).map((n) => [n, nestedDiskPath(n)])) },
-    { nonce: guestNonce, irqchip: 'gicv3' },
+    { nonce: guestNonce, irqchip: lkvmIrqchip(cell.vmm, 'nested') },
   );
   const cellPart = nestedCellArchive(args, disks);
   writeFileSync(join(dir, 'nested-cell.cpio'), cellPart);

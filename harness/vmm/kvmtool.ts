@@ -1,4 +1,4 @@
-import type { Cell, KvmtoolVmmSpec } from '../matrix/types.js';
+import type { Cell, KvmtoolVmmSpec, LkvmIrqchip } from '../matrix/types.js';
 import { guestCommandLine } from './qemu.js';
 import type { VmmCommand } from './types.js';
 
@@ -11,12 +11,17 @@ export interface LkvmBootFiles {
 
 export interface LkvmOptions {
   nonce: string;
-  /**
-   * The interrupt controller to ask for. A nested host under QEMU has a
-   * GICv3 with no GICv2 compatibility, and kvmtools before 2023 default to
-   * GICv2; natively lkvm picks what the hardware has.
-   */
-  irqchip?: 'gicv3';
+  /** lkvm's --irqchip, or none to let lkvm choose (lkvmIrqchip says which). */
+  irqchip?: LkvmIrqchip;
+}
+
+/**
+ * The interrupt controller a cell asks lkvm for: the matrix's `irqchip`,
+ * else in a nested host gicv3 (QEMU's virt GICv3 has no GICv2
+ * compatibility), else none, and lkvm picks what the host has.
+ */
+export function lkvmIrqchip(vmm: KvmtoolVmmSpec, mode: 'native' | 'nested'): LkvmIrqchip | undefined {
+  return vmm.irqchip ?? (mode === 'nested' ? 'gicv3' : undefined);
 }
 
 /**

@@ -181,12 +181,14 @@ vmms:
     lkvm: ../bin/lkvm-2020
     transport_flag: force-pci
     host_kernel: old
+    irqchip: gicv3
 `),
   );
   const [current, old] = matrix.vmms;
+  t.notOk('irqchip' in current!, 'no irqchip: lkvm chooses natively');
   t.match(current, { type: 'kvmtool', mode: 'auto', transportFlag: 'virtio-transport', hostKernel: 'patched', qemuBinary: 'qemu-system-aarch64' });
   t.notOk('lkvm' in current!, 'no lkvm pinned: --lkvm or KVMATRIX_LKVM decide');
-  t.match(old, { lkvm: /\/bin\/lkvm-2020$/, transportFlag: 'force-pci', hostKernel: 'old' });
+  t.match(old, { lkvm: /\/bin\/lkvm-2020$/, transportFlag: 'force-pci', hostKernel: 'old', irqchip: 'gicv3' });
 });
 
 t.test('a host_kernel the matrix does not have is an error at its line', async (t) => {
@@ -211,6 +213,13 @@ vmms:
 `));
   t.match(error.message, /vmms\.kv\.transport_flag/);
   t.match(error.message, /virtio-transport/);
+  const irq = loadError(t, project(`name: kv
+kernels:
+  a: { definition: k }
+vmms:
+  kv: { type: kvmtool, irqchip: gicv4 }
+`));
+  t.match(irq.message, /m\.yaml:5:\d+: vmms\.kv\.irqchip: .*gicv3-its/);
 });
 
 t.test('the 2020 kvmtool matrix loads: legacy only, force-pci, unpatched expected to fail', async (t) => {

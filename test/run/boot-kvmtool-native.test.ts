@@ -47,68 +47,50 @@ t.test('native: lkvm run in the cell folder with the cell\'s disk, console kept,
   t.ok(existsSync(join(cellDir, 'reproduce.sh')));
 });
 
-const kernel = (dir: string) => ({ kernelId: 'patched', key: 'k', source: 'image:sha256:k', image: join(dir, 'Image'), config: null, buildLog: null, cached: true, durationMs: 0 });
-const guest = (dir: string) => ({ agent: join(dir, 'agent'), initramfs: join(dir, 'initramfs.cpio.gz'), key: 'g' });
-
-t.test('native: lkvm gets a private HOME for its .lkvm state, removed after the boot, and a stdin that never reads end-of-file', async (t) => {
+/**
+ * Boots one native rng cell with a stand-in lkvm: a bash script that, like
+ * lkvm, keeps a control socket under $HOME/.lkvm, then runs `body`. The
+ * script's files go to `dir`, which it gets as $OUT.
+ */
+async function bootStandIn(body: string, timeoutSec?: number) {
   const dir = tempTree({ 'Image': 'kernel', 'initramfs.cpio.gz': 'initrd' });
   const standIn = join(dir, 'lkvm');
-  // like lkvm: a control socket under $HOME/.lkvm; then a console read that
-  // /dev/null would answer at once with end-of-file (status 1), and a pipe
-  // held open leaves waiting until read's own timeout (status above 128)
-  writeFileSync(
-    standIn,
-    `#!/bin/bash
-mkdir -p "$HOME/.lkvm" && : > "$HOME/.lkvm/guest-$$.sock"
-echo "$HOME" > '${join(dir, 'home.txt')}'
-read -t 1 line; echo $? > '${join(dir, 'read.txt')}'
-exit 0
-`,
-  );
+  writeFileSync(standIn, `#!/bin/bash\nOUT='${dir}'\nmkdir -p "$HOME/.lkvm" && : > "$HOME/.lkvm/guest-$$.sock"\necho "$HOME" > "$OUT/home.txt"\n${body}\n`);
   chmodSync(standIn, 0o755);
-  const { judged } = await bootKvmtoolCell(
+  const booted = await bootKvmtoolCell(
     kvmtoolCell('legacy', ['rng']),
-    kernel(dir),
-    guest(dir),
+    { kernelId: 'patched', key: 'k', source: 'image:sha256:k', image: join(dir, 'Image'), config: null, buildLog: null, cached: true, durationMs: 0 },
+    { agent: join(dir, 'agent'), initramfs: join(dir, 'initramfs.cpio.gz'), key: 'g' },
     { mode: 'native', lkvm: { path: standIn, from: '--lkvm', sha256: 'x' } },
-    { runId: 'r1', runDir: join(dir, 'run'), accel: 'kvm' },
+    { runId: 'r1', runDir: join(dir, 'run'), accel: 'kvm', ...(timeoutSec ? { timeoutSec } : {}) },
   );
-  const home = readFileSync(join(dir, 'home.txt'), 'utf8').trim();
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8').trim();
+  return { ...booted, read };
+}
+
+t.test('native: lkvm gets a private HOME for its .lkvm state, removed after the boot, and a stdin that never reads end-of-file', async (t) => {
+  // a console read that /dev/null would answer at once with end-of-file
+  // (status 1), and a pipe held open leaves waiting until read's own
+  // timeout (status above 128)
+  const { judged, read } = await bootStandIn('read -t 1 line; echo $? > "$OUT/read.txt"\nexit 0');
+  const home = read('home.txt');
   t.not(home, process.env.HOME, 'not the user\'s HOME');
   t.ok(home.startsWith(join(tmpdir(), 'kvmatrix-lkvm-')), home);
   t.notOk(existsSync(home), 'the private HOME and its .lkvm are gone after the boot');
-  t.ok(Number(readFileSync(join(dir, 'read.txt'), 'utf8')) > 128, readFileSync(join(dir, 'read.txt'), 'utf8') + 'stdin stayed open and empty: the read timed out');
+  t.ok(Number(read('read.txt')) > 128, `stdin stayed open and empty: the read timed out (status ${read('read.txt')})`);
   t.equal(judged.verdict, 'error', 'no guest records: error');
 });
 
 t.test('native: an lkvm killed at the timeout leaves neither a process nor its HOME behind', async (t) => {
-  const dir = tempTree({ 'Image': 'kernel', 'initramfs.cpio.gz': 'initrd' });
-  const standIn = join(dir, 'lkvm');
-  writeFileSync(
-    standIn,
-    `#!/bin/sh
-mkdir -p "$HOME/.lkvm" && : > "$HOME/.lkvm/guest-$$.sock"
-echo "$HOME" > '${join(dir, 'home.txt')}'
-echo $$ > '${join(dir, 'pid.txt')}'
-echo '[    0.000000] Booting Linux on physical CPU 0x0'
-sleep 60 &
-echo $! > '${join(dir, 'child.txt')}'
-wait
-`,
-  );
-  chmodSync(standIn, 0o755);
-  const { judged, boot } = await bootKvmtoolCell(
-    kvmtoolCell('legacy', ['rng']),
-    kernel(dir),
-    guest(dir),
-    { mode: 'native', lkvm: { path: standIn, from: '--lkvm', sha256: 'x' } },
-    { runId: 'r1', runDir: join(dir, 'run'), accel: 'kvm', timeoutSec: 1 },
+  const { judged, boot, read } = await bootStandIn(
+    'echo $$ > "$OUT/pid.txt"\necho "[    0.000000] Booting Linux on physical CPU 0x0"\nsleep 60 &\necho $! > "$OUT/child.txt"\nwait',
+    1,
   );
   t.equal(judged.verdict, 'timeout');
   t.equal(boot.launch.kind, 'timed-out');
-  t.notOk(existsSync(readFileSync(join(dir, 'home.txt'), 'utf8').trim()), 'HOME removed after the kill');
+  t.notOk(existsSync(read('home.txt')), 'HOME removed after the kill');
   for (const file of ['pid.txt', 'child.txt']) {
-    const pid = Number(readFileSync(join(dir, file), 'utf8'));
+    const pid = Number(read(file));
     t.notOk(processRunning(pid), `${file}: process ${pid} is gone`);
   }
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { flagValues } from '../support/argv.js';
-import { lkvmCellProblem, lkvmNativeCommand, lkvmRunArgs } from '../../harness/vmm/kvmtool.js';
+import { lkvmCellProblem, lkvmIrqchip, lkvmNativeCommand, lkvmRunArgs } from '../../harness/vmm/kvmtool.js';
 import { nestedHostCommand, nestedHostMemoryMiB } from '../../harness/vmm/nested-host.js';
 import { kvmtoolCell } from '../support/cells.js';
 
@@ -82,4 +82,14 @@ t.test('nested host: virt with EL2 under TCG, host role, the guest timeout, more
   t.same(values(argv, '-initrd'), ['host-initramfs.cpio']);
   t.same(inputs, ['/cache/host/Image', 'host-initramfs.cpio']);
   t.equal(nestedHostMemoryMiB(kvmtoolCell('legacy', ['rng'], { hostMemoryMiB: 2048 })), 2048);
+});
+
+t.test('--irqchip: the matrix\'s choice in either mode, else gicv3 nested and lkvm\'s own natively', async (t) => {
+  t.equal(lkvmIrqchip(kvmtoolCell('legacy').vmm, 'nested'), 'gicv3', "QEMU's virt GICv3 has no GICv2 compatibility");
+  t.equal(lkvmIrqchip(kvmtoolCell('legacy').vmm, 'native'), undefined, 'natively lkvm picks what the host has');
+  const pinned = kvmtoolCell('legacy', ['rng'], { irqchip: 'gicv3' }).vmm;
+  t.equal(lkvmIrqchip(pinned, 'native'), 'gicv3', 'a 2020 kvmtool must not pick the ITS');
+  t.equal(lkvmIrqchip({ ...pinned, irqchip: 'gicv2' }, 'nested'), 'gicv2');
+  const args = lkvmRunArgs(kvmtoolCell('legacy', ['rng'], { irqchip: 'gicv3', transportFlag: 'force-pci' }), files, { nonce: 'n', irqchip: lkvmIrqchip(pinned, 'native') });
+  t.ok(args.includes('--irqchip=gicv3') && args.includes('--force-pci'));
 });
