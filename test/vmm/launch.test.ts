@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { launchVmm } from '../../harness/vmm/launch.js';
 import { processRunning } from '../support/processes.js';
@@ -74,4 +75,33 @@ t.test('an abort stops the VM at once', async (t) => {
   t.ok(performance.now() - started < 3000);
   t.equal(outcome.kind, 'exited');
   if (outcome.kind === 'exited') t.equal(outcome.signal, 'SIGKILL');
+});
+
+t.test('the console file is the VMM\'s stdout itself, not a pipe the harness reads', async (t) => {
+  const dir = tempTree({});
+  const consolePath = join(dir, 'console.log');
+  await launchVmm({ argv: ['sh', '-c', 'readlink /proc/self/fd/1'], inputs: [] }, { consolePath, timeoutSec: 10, capBytes: 1 << 20 });
+  t.equal(readFileSync(consolePath, 'utf8').trim(), consolePath);
+});
+
+t.test('a live copy gets the console as it grows, up to the cap', async (t) => {
+  const dir = tempTree({});
+  const consolePath = join(dir, 'console.log');
+  const live = new PassThrough();
+  const seen: Buffer[] = [];
+  const times: number[] = [];
+  live.on('data', (chunk: Buffer) => {
+    seen.push(chunk);
+    times.push(performance.now());
+  });
+  const started = performance.now();
+  const outcome = await launchVmm(
+    { argv: ['sh', '-c', 'echo first; sleep 0.5; head -c 6000 /dev/zero | tr "\\0" y; echo'], inputs: [] },
+    { consolePath, timeoutSec: 10, capBytes: 4096, live },
+  );
+  t.equal(outcome.consoleBytes, 6 + 6001);
+  t.equal(Buffer.concat(seen).toString(), readFileSync(consolePath, 'utf8'), 'the live copy is what the file kept');
+  t.equal(readFileSync(consolePath).length, 4096);
+  t.ok(times[0]! - started < 400, `the first line came through before the VMM ended (${Math.round(times[0]! - started)} ms)`);
+  t.ok(outcome.firstOutputMs !== null && outcome.firstOutputMs < 400);
 });
