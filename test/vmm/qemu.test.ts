@@ -1,7 +1,8 @@
 import t from 'tap';
 import { flagValues } from '../support/argv.js';
-import { guestCommandLine, qemuCommand, qemuOptionValue } from '../../harness/vmm/qemu.js';
-import { qemuCell } from '../support/cells.js';
+import { nestedHostCommand } from '../../harness/vmm/nested-host.js';
+import { guestCommandLine, qemuCommand, qemuMachineArgs, qemuOptionValue } from '../../harness/vmm/qemu.js';
+import { kvmtoolCell, qemuCell } from '../support/cells.js';
 
 const files = { image: '/cache/Image', initrd: '/cache/initramfs.cpio.gz', disks: { blk1: 'blk1.img', blk2: 'blk2.img' } };
 
@@ -60,6 +61,14 @@ t.test('kvm on an arm64 host uses the host CPU', async (t) => {
   const { argv } = qemuCommand(qemuCell('flat', 'legacy'), files, { accel: 'kvm', nonce: 'n' });
   t.same(values(argv, '-accel'), ['kvm']);
   t.same(values(argv, '-cpu'), ['host']);
+  t.same(values(argv, '-M'), ['virt,gic-version=max'], "the host's own GIC (GICv3-only hosts have no GICv2 to emulate)");
+});
+
+t.test('virtualization=on goes only with TCG: KVM on arm64 offers no nested EL2 and QEMU refuses it', async (t) => {
+  t.same(qemuMachineArgs('kvm', true).slice(0, 2), ['-M', 'virt,gic-version=max']);
+  t.same(qemuMachineArgs('tcg', true).slice(0, 2), ['-M', 'virt,gic-version=3,virtualization=on']);
+  const nested = nestedHostCommand(kvmtoolCell('legacy'), { image: 'Image', initrd: 'i' }, { nonce: 'n', guestTimeoutSec: 60 });
+  t.same(values(nested.argv, '-accel'), ['tcg'], 'a nested host is emulated even on a KVM host, so that it has EL2');
 });
 
 t.test('paths with commas or shell metacharacters stay one argument', async (t) => {
