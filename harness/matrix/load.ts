@@ -26,7 +26,7 @@ export function loadMatrix(matrixFile: string): Matrix {
         loaded.locate(['kernels', id, 'definition']),
       );
     }
-    const definition = loadKernelDefinition(definitionFile, patchesDir);
+    const definition = withReferrer(() => loadKernelDefinition(definitionFile, patchesDir), `kernels.${id}.definition in ${file}`);
     const ownPatches = resolvePatches(entry.patches, patchesDir, loaded, ['kernels', id, 'patches']);
     if (ownPatches.length > 0 && (definition.source.kind === 'image' || definition.source.kind === 'download')) {
       throw new InputError(
@@ -115,6 +115,16 @@ export function loadMatrix(matrixFile: string): Matrix {
 }
 
 /** A bare name means `<kernels dir>/<name>.yaml`; anything else is a path. */
+/** An InputError from a file a matrix names also says which key of the matrix named it. */
+function withReferrer<T>(load: () => T, referrer: string): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(`${error.detail} (named by ${referrer})`, error.location);
+    throw error;
+  }
+}
+
 function resolveDefinition(kernelsDir: string, ref: string): string {
   if (/^[A-Za-z0-9._-]+$/.test(ref) && !ref.endsWith('.yaml') && !ref.endsWith('.yml')) {
     return resolve(kernelsDir, `${ref}.yaml`);

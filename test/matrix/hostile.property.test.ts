@@ -2,8 +2,8 @@
  * Property-based: the matrix loader over hostile matrices, generated from
  * the default matrix by edits (lines dropped, duplicated or swapped, values
  * replaced by odd strings with shell metacharacters, unknown keys) and from
- * raw text. It either loads or throws one InputError that names the file;
- * nothing else escapes.
+ * raw text. It either loads or throws one InputError that names the file
+ * (or a file it names, with the key that named it); nothing else escapes.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +30,8 @@ function escapes(text: string): string | null {
     loadMatrix(file);
     return null;
   } catch (error) {
-    if (error instanceof InputError && error.message.startsWith(file)) return null;
+    // the matrix itself, or a file it names (a definition) with the key that named it
+    if (error instanceof InputError && (error.message.startsWith(file) || error.message.includes(` in ${file})`))) return null;
     return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   }
 }

@@ -140,6 +140,7 @@ t.test('an error inside a kernel definition names that file', async (t) => {
   t.match(err.location?.file ?? '', /kernels\/k\.yaml$/);
   t.equal(err.location?.line, 4);
   t.equal(err.location?.keyPath, 'config.fragments[0]');
+  t.match(err.detail, new RegExp(`\\(named by kernels\\.a\\.definition in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`), 'and which matrix key named it');
 });
 
 t.test('a number where a string belongs says to quote it', async (t) => {
