@@ -5,7 +5,7 @@ import { InputError } from '../matrix/input-error.js';
 import { bisectKernel, type BisectReport } from '../run/bisect.js';
 import { newRunId } from '../run/run-id.js';
 import { describeStep, refuseInside } from './bisect-run-command.js';
-import { collect, EXIT, hostRunOptions, loadSelection, withHostRunOptions } from './options.js';
+import { collect, EXIT, hostRunOptions, loadSelection, triesJobs, triesOption, withHostRunOptions } from './options.js';
 
 /**
  * `kvmatrix bisect`: drives git bisect over a kernel tree for one cell,
@@ -22,6 +22,7 @@ export function bisectSubcommand(version: string) {
       .addOption(new Option('--matrix <file>', 'matrix file (default: matrices/murray.yaml)'))
       .addOption(new Option('--with-patches', "apply the cell kernel's patches at every step").default(false))
       .addOption(new Option('--out <dir>', 'results root: the bisect goes to <dir>/bisect-<id>').default('results'))
+      .addOption(triesOption())
       .addHelpText('after', '\nExit codes: 0 first bad commit found, 1 skipped commits hide it, 2 bad usage, 3 a step could not test its commit (harness or host trouble).')
   ).action(async (opts) => {
       const { matrix, cells } = loadSelection(opts.matrix, [opts.cell], []);
@@ -42,7 +43,7 @@ export function bisectSubcommand(version: string) {
         cell,
         withPatches: opts.withPatches,
         outDir,
-        run: { bootJobs: 1, ...(await hostRunOptions(opts, version)) },
+        run: { bootJobs: triesJobs(opts.tries), repeat: opts.tries, ...(await hostRunOptions(opts, version)) },
         onStep: (step, index) => process.stdout.write(`step ${index}: ${describeStep(cell.id, step)}`),
       });
       process.stdout.write(`${describeOutcome(report)}\nbisect log and steps: ${outDir}\n`);

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
 import { runBisectStep, type BisectStep } from '../run/bisect-step.js';
-import { hostRunOptions, loadSelection, withHostRunOptions } from './options.js';
+import { hostRunOptions, loadSelection, triesJobs, triesOption, withHostRunOptions } from './options.js';
 
 /**
  * `git bisect run kvmatrix bisect-run --cell <id>`: the checked-out tree
@@ -19,6 +19,7 @@ export function bisectRunSubcommand(version: string) {
       .addOption(new Option('--tree <dir>', 'the kernel git tree (default: the current folder)').default('.'))
       .addOption(new Option('--with-patches', "apply the cell kernel's patches to the tree too").default(false))
       .addOption(new Option('--out <dir>', 'results root, outside the tree (default: $XDG_STATE_HOME/kvmatrix/bisect-run)'))
+      .addOption(triesOption())
   ).action(async (opts) => {
       const { matrix, cells } = loadSelection(opts.matrix, [opts.cell], []);
       if (cells.length !== 1) {
@@ -31,7 +32,7 @@ export function bisectRunSubcommand(version: string) {
         matrix,
         cell: cells[0]!,
         on: { tree, ref: 'HEAD', uncommitted: 'include', withPatches: opts.withPatches },
-        run: { outRoot, bootJobs: 1, ...(await hostRunOptions(opts, version)) },
+        run: { outRoot, bootJobs: triesJobs(opts.tries), repeat: opts.tries, ...(await hostRunOptions(opts, version)) },
       });
       process.stdout.write(describeStep(cells[0]!.id, step));
       process.exitCode = step.decision.code;
@@ -45,7 +46,8 @@ export function describeStep(cellId: string, step: BisectStep): string {
     : 'the tree';
   return [
     `${commit}: ${cellId} ${step.verdict ?? 'not booted'}: ${step.decision.mark} (exit ${step.decision.code}): ${step.decision.why}`,
-    ...step.reasons.slice(0, 8).map((r) => `  ${r}`),
+    ...(step.tries.length > 0 ? [`  tries: ${step.tries.map((t) => t.verdict).join(' ')}`] : []),
+    ...step.reasons.slice(0, Math.max(8, step.tries.length + 1)).map((r) => `  ${r}`),
     `  results: ${step.runDir}`,
     '',
   ].join('\n');

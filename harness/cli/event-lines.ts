@@ -2,6 +2,7 @@ import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
 import type { RunEvents } from '../run/run-matrix.js';
+import type { BootIndex } from '../run/repeat.js';
 import { cellMark, secondsText } from '../report/summary.js';
 
 /**
@@ -32,8 +33,8 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
         if (outcome.logPath) write(`  log: ${outcome.logPath}`);
       }
     },
-    cellStarted(cell: Cell) {
-      write(`cell ${cell.id}: booting`);
+    cellStarted(cell: Cell, boot?: BootIndex) {
+      write(`cell ${cell.id}: booting${boot ? ` (boot ${boot.index} of ${boot.of})` : ''}`);
     },
     cellRetried(record: CellRecord, attempt: number) {
       write(`cell ${record.id}: error, booting it again (retry ${attempt}): ${record.reasons[0] ?? 'no reason given'}`);
@@ -41,7 +42,8 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
     cellDone(record: CellRecord) {
       const time = record.timings.bootMs === null ? '' : ` in ${secondsText(record.timings.bootMs)}`;
       const retried = record.retried?.length ? `, after ${record.retried.length} retr${record.retried.length === 1 ? 'y' : 'ies'}` : '';
-      write(`cell ${record.id}: ${cellMark(record)}${time}${retried}`);
+      const boots = record.repeats?.length ? `, ${record.repeats.length} boots: ${record.repeats.map((r) => r.verdict).join(' ')}` : '';
+      write(`cell ${record.id}: ${cellMark(record)}${boots ? '' : time}${retried}${boots}`);
     },
   };
 }

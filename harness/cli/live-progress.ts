@@ -4,6 +4,7 @@ import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
 import type { RunEvents } from '../run/run-matrix.js';
+import type { BootIndex } from '../run/repeat.js';
 import type { Verdict } from '../verdict/types.js';
 import { plainEvents } from './event-lines.js';
 
@@ -16,7 +17,7 @@ export interface LiveState {
 }
 
 export function emptyLiveState(totalCells: number): LiveState {
-  return { totalCells, kernels: new Map(), running: new Map(), done: { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0 } };
+  return { totalCells, kernels: new Map(), running: new Map(), done: { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0, flaky: 0 } };
 }
 
 /**
@@ -95,8 +96,9 @@ export function liveProgress(stream: NodeJS.WriteStream, totalCells: number, now
       state.kernels.delete(outcome.kernelId);
       lines.kernelDone!(outcome);
     },
-    cellStarted(cell: Cell) {
-      state.running.set(cell.id, now());
+    cellStarted(cell: Cell, boot?: BootIndex) {
+      // a repeated cell's boots run side by side: a line each, gone when the cell is done
+      state.running.set(boot ? `${cell.id} (boot ${boot.index} of ${boot.of})` : cell.id, now());
       draw(true);
     },
     cellRetried(record: CellRecord, attempt: number) {
@@ -104,7 +106,7 @@ export function liveProgress(stream: NodeJS.WriteStream, totalCells: number, now
       lines.cellRetried!(record, attempt);
     },
     cellDone(record: CellRecord) {
-      state.running.delete(record.id);
+      for (const key of state.running.keys()) if (key === record.id || key.startsWith(`${record.id} (boot `)) state.running.delete(key);
       state.done[record.verdict]++;
       lines.cellDone!(record);
     },

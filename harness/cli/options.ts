@@ -20,6 +20,24 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** Boots of a cell: 1 to 100, as boot.repeat in a matrix. */
+export function bootCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('expected a whole number from 1 to 100');
+  return n;
+}
+
+/** --tries of bisect and bisect-run: boots of the cell per commit. */
+export const triesOption = () =>
+  new Option('--tries <n>', 'boot the cell n times per commit: good only when every try passes, bad when any fails or hangs')
+    .argParser(bootCount)
+    .default(1);
+
+/** Tries run side by side, as many as there are cores. */
+export function triesJobs(tries: number): number {
+  return Math.max(1, Math.min(tries, availableParallelism()));
+}
+
 export function positiveSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds above 0');

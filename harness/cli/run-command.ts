@@ -9,7 +9,7 @@ import { stoppable } from '../host/graceful-stop.js';
 import { refusePatchesThatDoNotApply } from '../run/patch-precheck.js';
 import { runMatrix } from '../run/run-matrix.js';
 import { liveProgress, wantsLiveProgress } from './live-progress.js';
-import { cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, withHostRunOptions } from './options.js';
+import { bootCount, cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, withHostRunOptions } from './options.js';
 
 export function runSubcommand(version: string) {
   return withHostRunOptions(
@@ -19,6 +19,9 @@ export function runSubcommand(version: string) {
       .addOption(cellOption())
       .addOption(filterOption())
       .addOption(new Option('--jobs <n>', 'cells booted at once').argParser(positiveInt).default(Math.max(1, availableParallelism())))
+      .addOption(
+        new Option('--repeat <n>', "boot every selected cell n times; boots that disagree make the cell flaky (default: the matrix's boot.repeat, 1)").argParser(bootCount),
+      )
       .addOption(new Option('--shard <k/n>', 'only the k-th of n slices of the selected cells (for a CI job matrix; merge with `kvmatrix report merge`)').argParser(parseShard))
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
   ).action(async (matrixFile, opts) => {
@@ -38,6 +41,7 @@ export function runSubcommand(version: string) {
           outRoot: resolve(opts.out),
           bootJobs: opts.jobs,
           ...hostOptions,
+          ...(opts.repeat !== undefined ? { repeat: opts.repeat } : {}),
           ...(live ? { events: live.events } : {}),
           signal,
         }).finally(() => live?.stop());

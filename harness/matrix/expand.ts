@@ -82,6 +82,7 @@ export function bootFor(cell: Record<CellKey, string>, boot: BootSettings, rules
       ...settings,
       ...(rule.timeoutSec !== undefined ? { timeoutSec: rule.timeoutSec } : {}),
       ...(rule.retries !== undefined ? { retries: rule.retries } : {}),
+      ...(rule.repeat !== undefined ? { repeat: rule.repeat } : {}),
     };
   }
   return settings;

@@ -99,12 +99,14 @@ export function loadMatrix(matrixFile: string): Matrix {
       cpus: raw.boot.cpus,
       consoleCapBytes: raw.boot.console_cap,
       retries: raw.boot.retries,
+      repeat: raw.boot.repeat,
       append: raw.boot.append.trim(),
     },
     cellBoot: raw.cell_boot.map((rule) => ({
       when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),
       ...(rule.timeout !== undefined ? { timeoutSec: rule.timeout } : {}),
       ...(rule.retries !== undefined ? { retries: rule.retries } : {}),
+      ...(rule.repeat !== undefined ? { repeat: rule.repeat } : {}),
     })),
     expectations: raw.expect.map((rule) => ({
       when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),

@@ -68,6 +68,7 @@ export type KernelDefinitionFile = z.infer<typeof kernelDefinitionSchema>;
 // the same limits in boot: and in cell_boot: rules
 const bootTimeout = z.number().positive();
 const bootRetries = z.int().min(0).max(5);
+const bootRepeat = z.int().min(1).max(100);
 
 const qemuVmm = z.strictObject({
   type: z.literal('qemu'),
@@ -126,8 +127,9 @@ export const matrixSchema = z.strictObject({
       console_cap: z.int().min(4096).default(4 * 1024 * 1024),
       append: z.string().regex(/^[^\n\r]*$/, 'one line of kernel parameters').default(''),
       retries: bootRetries.default(1),
+      repeat: bootRepeat.default(1),
     })
-    .default({ timeout: 60, memory: 256, cpus: 1, console_cap: 4 * 1024 * 1024, append: '', retries: 1 }),
+    .default({ timeout: 60, memory: 256, cpus: 1, console_cap: 4 * 1024 * 1024, append: '', retries: 1, repeat: 1 }),
   expect: z
     .array(
       z.strictObject({
@@ -145,8 +147,11 @@ export const matrixSchema = z.strictObject({
           when: whenSchema,
           timeout: bootTimeout.optional(),
           retries: bootRetries.optional(),
+          repeat: bootRepeat.optional(),
         })
-        .refine((r) => r.timeout !== undefined || r.retries !== undefined, { error: 'give "timeout", "retries" or both' }),
+        .refine((r) => r.timeout !== undefined || r.retries !== undefined || r.repeat !== undefined, {
+          error: 'give "timeout", "retries", "repeat" or several of them',
+        }),
     )
     .default([]),
 });

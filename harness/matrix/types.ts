@@ -126,6 +126,7 @@ export interface CellBootRule {
   when: Partial<Record<CellKey, string>>;
   timeoutSec?: number;
   retries?: number;
+  repeat?: number;
 }
 
 export interface BootSettings {
@@ -138,6 +139,8 @@ export interface BootSettings {
   append: string;
   /** Boots again after an `error` of a booted cell (the harness's or the host's trouble); never after fail or timeout. */
   retries: number;
+  /** Boots of every cell, each judged; boots that disagree make the cell flaky. */
+  repeat: number;
 }
 
 export interface Matrix {

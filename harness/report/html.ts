@@ -1,7 +1,7 @@
 import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
 import { shellQuote } from '../host/command.js';
 import { hex } from '../verdict/virtio-ids.js';
-import type { DeviceOutcome } from '../verdict/types.js';
+import { VERDICTS, type DeviceOutcome } from '../verdict/types.js';
 import { cellMark, deviceBarText, secondsText } from './summary.js';
 import type { CellRecord, KernelRecord, RunResults } from './types.js';
 
@@ -87,9 +87,9 @@ function header(results: RunResults, title: string): string {
     `<p class="meta">matrix file ${esc(results.matrix.file)}; started ${esc(results.startedAt)}, finished ${esc(results.finishedAt)}; ` +
       `host ${esc(host.arch)}, ${esc(host.qemu ?? 'no QEMU')}, ${esc(host.accel)}; kvmatrix ${esc(host.kvmatrix)}</p>`,
     `<p class="counts" id="counts">${s.total} cells: ${s.asExpected} as expected, ${s.unexpected > 0 ? `<strong>${s.unexpected} not</strong>` : '0 not'}, ${s.skipped} skipped ` +
-      `(pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip})</p>`,
+      `(pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip}${v.flaky ? `, flaky ${v.flaky}` : ''})</p>`,
     '<p class="legend">' +
-      (['pass', 'fail', 'error', 'timeout', 'skip'] as const).map((verdict) => `<span class="v-${verdict}">${verdict}</span>`).join(' ') +
+      VERDICTS.map((verdict) => `<span class="v-${verdict}">${verdict}</span>`).join(' ') +
       ' <span class="unexpected legend-unexpected">FAIL \u2260pass</span> not as the matrix expects (here: fails, expected to pass)</p>',
     '</header>',
   ].join('\n');
@@ -183,6 +183,7 @@ function cellDetail(cell: CellRecord, consoleText: string | undefined, budget: n
     deviceTable(cell.devices),
     incidents(cell),
     retried(cell),
+    repeats(cell),
     timings(cell),
     reproduce(cell),
     kvmtool(cell),
@@ -222,6 +223,28 @@ function retried(cell: CellRecord): string {
   const items = cell.retried.map((a, i) =>
     `<li>attempt ${i + 1}: ${esc(a.verdict)}: ${esc(sanitizeLine(a.reasons[0] ?? ''))}${a.console ? ` (<a href="${esc(a.console)}">its console</a>)` : ''}</li>`);
   return `<h3>Retried</h3><p>Earlier boots ended in an error and the cell was booted again; the verdict above is the last boot's.</p><ol>${items.join('')}</ol>`;
+}
+
+/** Every boot of a repeated cell, with its own verdict, console and reproduce script. */
+function repeats(cell: CellRecord): string {
+  if (!cell.repeats?.length) return '';
+  const shown = cell.repeats.find((r) => r.console !== null && r.console === cell.console)?.boot;
+  const items = cell.repeats.map((r) => {
+    // the boot shown has its console and reproduce script below already
+    const links =
+      r.boot === shown
+        ? 'shown on this panel'
+        : [r.console ? `<a href="${esc(r.console)}">console</a>` : '', r.reproduce ? `<a href="${esc(r.reproduce)}">reproduce.sh</a>` : '']
+            .filter(Boolean)
+            .join(', ');
+    const retries = r.retried?.length ? `, after ${r.retried.length} retr${r.retried.length === 1 ? 'y' : 'ies'}` : '';
+    const failing = r.devices.filter((d) => d.problems.length > 0).map((d) => `${d.name}: ${d.problems[0]}`);
+    return `<li class="boot"><span class="v-${r.verdict}">${esc(r.verdict)}</span>${r.bootMs !== null ? ` in ${secondsText(r.bootMs)}` : ''}${retries}` +
+      `${r.reasons[0] ? `: ${esc(sanitizeLine(r.reasons[0]))}` : ''}${failing.length ? `<br>${failing.map((f) => esc(sanitizeLine(f))).join('<br>')}` : ''}` +
+      `${links ? ` (${links})` : ''}</li>`;
+  });
+  const which = shown ? `The devices, timings and console on this panel are boot ${shown}'s${cell.status === 'unexpected' ? ', the first that went against the matrix' : ''}.` : '';
+  return `<h3>Boots</h3><p>This cell was booted ${cell.repeats.length} times. ${which}</p><ol class="boots">${items.join('')}</ol>`;
 }
 
 function timings(cell: CellRecord): string {
@@ -310,7 +333,7 @@ table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:2px 6px;text-
 .grid tbody th{position:sticky;left:0;background:#f8f8f8;white-space:nowrap}
 .grid td{white-space:nowrap;padding:0}.grid td a{display:block;padding:3px 6px;color:inherit;text-decoration:none}
 .grid td a:hover,.grid td a:focus{outline:2px solid #225}
-.v-pass{background:#d8f0d8}.v-fail{background:#f6d0d0}.v-error{background:#f3e0b8}.v-timeout{background:#e6d4f2}.v-skip{background:#e8e8e8;color:#555}
+.v-pass{background:#d8f0d8}.v-fail{background:#f6d0d0}.v-error{background:#f3e0b8}.v-timeout{background:#e6d4f2}.v-skip{background:#e8e8e8;color:#555}.v-flaky{background:repeating-linear-gradient(135deg,#f6d0d0 0 6px,#fbe9c6 6px 12px)}
 .legend span{padding:1px 6px;margin-right:4px;border-radius:3px}
 .unexpected{outline:3px solid #c00;outline-offset:-3px;font-weight:bold}
 .legend-unexpected{background:#fff}

@@ -58,7 +58,8 @@ export function renderJunit(results: RunResults): string {
 
 function addOutcome(testcase: XMLBuilder, cell: CellRecord): void {
   const message = clean(cell.reasons[0] ?? cell.verdict);
-  const body = sanitizeText([...cell.reasons, ...(cell.hint ? [`hint: ${cell.hint}`] : [])].join('\n'));
+  const boots = (cell.repeats ?? []).map((r) => `boot ${r.boot}: ${r.verdict}${r.console ? ` (console: ${r.console})` : ''}`);
+  const body = sanitizeText([...cell.reasons, ...(cell.hint ? [`hint: ${cell.hint}`] : []), ...boots].join('\n'));
   if (cell.status === 'skipped') {
     testcase.ele('skipped', { message });
   } else if (cell.status === 'unexpected' && cell.verdict === 'error') {

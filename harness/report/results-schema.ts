@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { RESULTS_SCHEMA, type RunResults } from './types.js';
 
-const verdict = z.enum(['pass', 'fail', 'error', 'timeout', 'skip']);
+const verdict = z.enum(['pass', 'fail', 'error', 'timeout', 'skip', 'flaky']);
+const status = z.enum(['as-expected', 'unexpected', 'skipped']);
 const bar = z.looseObject({ index: z.number(), kind: z.enum(['io', 'mem', 'other']), start: z.number(), end: z.number() });
 const incident = z.looseObject({ kind: z.enum(['panic', 'oops', 'bug', 'warning']), line: z.number(), summary: z.string() });
 const nullableString = z.string().nullable();
@@ -30,6 +31,8 @@ const device = z.looseObject({
   problems: z.array(z.string()),
 });
 
+const attempt = z.looseObject({ verdict, reasons: z.array(z.string()), console: nullableString });
+
 const cell = z.looseObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*\/(legacy|modern)$/, 'a cell id: <kernel>/<vmm>/<transport>'),
   kernel: z.string(),
@@ -40,7 +43,7 @@ const cell = z.looseObject({
   verdict,
   expected: z.enum(['pass', 'fail']),
   expectedWhy: z.string().optional(),
-  status: z.enum(['as-expected', 'unexpected', 'skipped']),
+  status,
   reasons: z.array(z.string()),
   hint: z.string().optional(),
   devices: z.array(device),
@@ -60,7 +63,24 @@ const cell = z.looseObject({
   command: z.array(z.string()).nullable(),
   consoleTail: z.array(z.string()),
   interrupted: z.literal(true).optional(),
-  retried: z.array(z.looseObject({ verdict, reasons: z.array(z.string()), console: nullableString })).optional(),
+  retried: z.array(attempt).optional(),
+  repeats: z
+    .array(
+      z.looseObject({
+        boot: z.number().int().min(1),
+        verdict,
+        status,
+        reasons: z.array(z.string()),
+        hint: z.string().optional(),
+        devices: z.array(device),
+        bootMs: z.number().nullable(),
+        console: nullableString,
+        reproduce: nullableString,
+        retried: z.array(attempt).optional(),
+        interrupted: z.literal(true).optional(),
+      }),
+    )
+    .optional(),
   kvmtool: z.looseObject({
     mode: z.enum(['native', 'nested']),
     lkvm: z.looseObject({ path: z.string(), from: z.enum(['matrix', '--lkvm', 'KVMATRIX_LKVM']) }),
@@ -80,7 +100,8 @@ const kernel = z.looseObject({
   logTail: z.array(z.string()).optional(),
 });
 
-const counts = z.looseObject({ pass: z.number(), fail: z.number(), error: z.number(), timeout: z.number(), skip: z.number() });
+// runs written before flaky existed have no count of it
+const counts = z.looseObject({ pass: z.number(), fail: z.number(), error: z.number(), timeout: z.number(), skip: z.number(), flaky: z.number().default(0) });
 
 export const runResultsSchema = z.looseObject({
   schema: z.literal(RESULTS_SCHEMA, { error: `not a kvmatrix results file of this version (schema "${RESULTS_SCHEMA}")` }),

@@ -3,7 +3,7 @@ import { hex } from '../verdict/virtio-ids.js';
 import type { CellRecord, RunResults, RunSummary } from './types.js';
 
 export function summarize(cells: readonly CellRecord[]): RunSummary {
-  const byVerdict: Record<Verdict, number> = { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0 };
+  const byVerdict: Record<Verdict, number> = { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0, flaky: 0 };
   for (const cell of cells) byVerdict[cell.verdict]++;
   return {
     total: cells.length,
@@ -58,11 +58,12 @@ export function renderSummary(results: RunResults, runDir: string): string {
   lines.push(
     '',
     `${s.total} cells: ${s.asExpected} as expected, ${s.unexpected} not, ${s.skipped} skipped ` +
-      `(pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip})`,
+      `(pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip}${v.flaky ? `, flaky ${v.flaky}` : ''})`,
   );
   for (const cell of results.cells.filter((c) => c.status === 'unexpected')) {
     lines.push(`not as expected: ${cell.id}: ${cell.verdict}, expected ${cell.expected}`);
-    for (const reason of cell.reasons.slice(0, 8)) lines.push(`  ${reason}`);
+    // a flaky cell's reasons are a line per boot: show them all
+    for (const reason of cell.reasons.slice(0, Math.max(8, (cell.repeats?.length ?? 0) + 1))) lines.push(`  ${reason}`);
     if (cell.hint) lines.push(`  hint: ${cell.hint}`);
   }
   const barCells = results.cells.filter((c) => c.devices.some((d) => d.bars.length > 0) && (c.vmmType === 'kvmtool' || c.verdict === 'fail'));

@@ -47,6 +47,17 @@ function diagnostics(cell: CellRecord): string[] {
         }
       : {}),
     ...(cell.retried?.length ? { retried: cell.retried.map((a) => ({ verdict: a.verdict, reason: a.reasons[0] ?? '', console: a.console })) } : {}),
+    ...(cell.repeats?.length
+      ? {
+          boots: cell.repeats.map((r) => ({
+            boot: r.boot,
+            verdict: r.verdict,
+            reason: r.reasons[0] ?? '',
+            ...(r.retried?.length ? { retried: r.retried.length } : {}),
+            console: r.console,
+          })),
+        }
+      : {}),
     ...(cell.console ? { console: cell.console } : {}),
     ...(cell.reproduce ? { reproduce: cell.reproduce } : {}),
   };

@@ -105,6 +105,12 @@ export interface CellRecord {
   consoleTail: string[];
   /** Earlier boots of this cell that ended in an `error` and were retried, oldest first. */
   retried?: CellAttempt[];
+  /**
+   * A cell booted more than once (`--repeat`, `boot.repeat`): every boot in
+   * order. The cell's own fields (devices, console, timings) are those of the
+   * first boot that went against the matrix, else of the last one.
+   */
+  repeats?: CellRepeat[];
   /** The run was stopped before this cell finished: its verdict is error. */
   interrupted?: true;
   /** How a kvmtool cell ran: which lkvm, and for a nested cell what its host saw. */
@@ -117,6 +123,23 @@ export interface CellAttempt {
   reasons: string[];
   /** Its console, set aside, relative to the run folder. */
   console: string | null;
+}
+
+/** One of a repeated cell's boots, with its own console, after its own error-retries. */
+export interface CellRepeat {
+  /** 1-based. */
+  boot: number;
+  verdict: Verdict;
+  status: ExpectationStatus;
+  reasons: string[];
+  hint?: string;
+  devices: DeviceOutcome[];
+  bootMs: number | null;
+  /** Relative to the run folder; null when never booted. */
+  console: string | null;
+  reproduce: string | null;
+  retried?: CellAttempt[];
+  interrupted?: true;
 }
 
 export interface KvmtoolArtifacts {

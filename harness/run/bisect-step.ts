@@ -20,11 +20,25 @@ export interface BisectStep {
   /** The cell's verdict; null when its kernel did not build. */
   verdict: Verdict | null;
   reasons: string[];
+  /** Each boot when the cell was tried more than once (`repeat` in the run options), else empty. */
+  tries: BisectTry[];
   decision: BisectDecision;
   runDir: string;
 }
 
-/** Builds the tree's kernel for the cell, boots the cell, and decides good, bad, skip or abort. */
+export interface BisectTry {
+  try: number;
+  verdict: Verdict;
+  reason: string;
+  /** Relative to the step's run folder. */
+  console: string | null;
+}
+
+/**
+ * Builds the tree's kernel for the cell, boots the cell (as many times as
+ * `run.repeat` says: good only when every try passed), and decides good,
+ * bad, skip or abort.
+ */
 export async function runBisectStep(options: BisectStepOptions): Promise<BisectStep> {
   const { matrix, cell } = cellOnTree(options.matrix, options.cell, options.on);
   const { results, runDir } = await runMatrix({
@@ -45,6 +59,7 @@ export async function runBisectStep(options: BisectStepOptions): Promise<BisectS
     commit: kernel?.commit ?? null,
     verdict: failed ? null : record.verdict,
     reasons: record.reasons,
+    tries: (record.repeats ?? []).map((r) => ({ try: r.boot, verdict: r.verdict, reason: r.reasons[0] ?? '', console: r.console })),
     decision,
     runDir,
   };

@@ -8,7 +8,7 @@ import { InputError } from '../matrix/input-error.js';
 import type { Cell, Matrix } from '../matrix/types.js';
 import type { BisectMark } from '../verdict/bisect-exit.js';
 import type { Verdict } from '../verdict/types.js';
-import { runBisectStep, type BisectStep } from './bisect-step.js';
+import { runBisectStep, type BisectStep, type BisectTry } from './bisect-step.js';
 import type { RunOptions } from './run-matrix.js';
 
 export interface BisectOptions {
@@ -38,6 +38,8 @@ export interface BisectStepRecord {
   exit: number;
   why: string;
   reasons: string[];
+  /** With --tries above 1: each boot of the cell, its console relative to the bisect's folder. */
+  tries?: BisectTry[];
   /** The step's run folder, relative to the bisect's folder. */
   run: string;
 }
@@ -129,6 +131,9 @@ export async function bisectKernel(options: BisectOptions): Promise<BisectReport
         exit: step.decision.code,
         why: step.decision.why,
         reasons: step.reasons,
+        ...(step.tries.length > 0
+          ? { tries: step.tries.map((t) => ({ ...t, console: t.console && relative(options.outDir, join(step.runDir, t.console)) })) }
+          : {}),
         run: relative(options.outDir, step.runDir),
       });
       options.onStep?.(step, index);

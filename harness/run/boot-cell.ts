@@ -14,6 +14,7 @@ import { launchVmm, type LaunchOptions } from '../vmm/launch.js';
 import { qemuCommand, type QemuAccel } from '../vmm/qemu.js';
 import type { VmmCommand } from '../vmm/types.js';
 import type { BootArtifacts } from './cell-record.js';
+import type { BootIndex } from './repeat.js';
 
 export interface BootContext {
   runId: string;
@@ -23,10 +24,14 @@ export interface BootContext {
   timeoutSec?: number;
   live?: Writable;
   signal?: AbortSignal;
+  /** Which of the cell's repeated boots this is; each gets a folder of its own. */
+  boot?: BootIndex;
 }
 
-export function cellDir(runDir: string, cell: Cell): string {
-  return join(runDir, 'cells', ...cell.id.split('/'));
+/** cells/<kernel>/<vmm>/<transport>, and boot-<n> under it when the cell is booted more than once. */
+export function cellDir(runDir: string, cell: Cell, boot?: BootIndex): string {
+  const dir = join(runDir, 'cells', ...cell.id.split('/'));
+  return boot && boot.of > 1 ? join(dir, `boot-${boot.index}`) : dir;
 }
 
 /**
@@ -55,7 +60,7 @@ export async function bootDirectCell(
   command: (disks: Record<string, string>, nonce: string) => VmmCommand,
   spawn: Pick<LaunchOptions, 'env' | 'stdin'> = {},
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
-  const dir = cellDir(ctx.runDir, cell);
+  const dir = cellDir(ctx.runDir, cell, ctx.boot);
   mkdirSync(dir, { recursive: true });
   // relative names keep the reproduce script working wherever the run folder is moved
   const disks: Record<string, string> = {};

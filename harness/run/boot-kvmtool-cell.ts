@@ -59,7 +59,7 @@ export async function bootKvmtoolCell(
   }
 
   // nested: the shared base from the cache, the cell's part written here
-  const dir = cellDir(ctx.runDir, cell);
+  const dir = cellDir(ctx.runDir, cell, ctx.boot);
   mkdirSync(dir, { recursive: true });
   const consolePath = join(dir, 'console.log');
   const timeoutSec = ctx.timeoutSec ?? cell.boot.timeoutSec;

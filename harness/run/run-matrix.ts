@@ -19,13 +19,15 @@ import { bootQemuCell } from './boot-cell.js';
 import { bootKvmtoolCell, type KvmtoolPlan } from './boot-kvmtool-cell.js';
 import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolHost } from './kvmtool-plan.js';
 import { cellRecord, interruptedRecord } from './cell-record.js';
+import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
 import { writeReports } from './write-reports.js';
 
 export interface RunEvents {
   kernel?(progress: KernelProgress): void;
   kernelDone?(outcome: KernelOutcome): void;
-  cellStarted?(cell: Cell): void;
+  /** A boot starts; `boot` says which when the cell is booted more than once. */
+  cellStarted?(cell: Cell, boot?: BootIndex): void;
   cellDone?(record: CellRecord): void;
   /** A boot ended in an error and the cell is booted again (attempt is 1 for the first retry). */
   cellRetried?(record: CellRecord, attempt: number): void;
@@ -52,6 +54,8 @@ export interface RunOptions {
   timeoutSec?: number;
   /** Overrides the matrix's boot.retries. */
   retries?: number;
+  /** Boots of every cell, overriding the matrix's boot.repeat and cell_boot rules. */
+  repeat?: number;
   buildTimeoutSec: number;
   version: string;
   /** Where lkvm may come from and whether this host runs arm64 KVM itself. */
@@ -153,14 +157,19 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
       const host = hostOf(p);
       const [kernel, hostKernel] = await Promise.all([ready(p.cell.kernel.id), host ? ready(host) : null]);
       const retry = { retries: options.retries ?? p.cell.boot.retries, runDir, stoppedBy, ...(options.events ? { events: options.events } : {}) };
-      settle(
-        await bootQueue(async () =>
-          // a cell still queued when the run is stopped is not started
-          stoppedBy()
-            ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null)
-            : bootWithRetries(() => bootOne(p, kernel, hostKernel, guest, options, runId, runDir), retry),
+      const of = options.repeat ?? p.cell.boot.repeat;
+      // each repeat is a boot of its own in the queue, so repeats of one cell can run side by side
+      const boots = await Promise.all(
+        Array.from({ length: of }, (_, i) =>
+          bootQueue(async () =>
+            // a cell still queued when the run is stopped is not started
+            stoppedBy()
+              ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null)
+              : bootWithRetries(() => bootOne(p, kernel, hostKernel, guest, options, { runId, runDir, boot: { index: i + 1, of } }), retry),
+          ),
         ),
       );
+      settle(combineRepeats(boots));
     }),
   );
 
@@ -182,7 +191,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     kernels: [...building.keys()].map((id) => kernelRecord(outcomes.get(id)!)),
     // matrix order, whatever order the cells finished in
     cells: options.cells.map((c) => records.get(c.id)!),
-    summary: { total: 0, asExpected: 0, unexpected: 0, skipped: 0, byVerdict: { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0 } },
+    summary: { total: 0, asExpected: 0, unexpected: 0, skipped: 0, byVerdict: { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0, flaky: 0 } },
   };
   results.summary = summarize(results.cells);
   writeReports(results, runDir);
@@ -202,9 +211,9 @@ async function bootOne(
   hostKernel: KernelOutcome | null,
   guest: GuestImage | AgentBuildError | null,
   options: RunOptions,
-  runId: string,
-  runDir: string,
+  where: { runId: string; runDir: string; boot: BootIndex },
 ): Promise<CellRecord> {
+  const { runId, runDir } = where;
   const cell = p.cell;
   const notBuilt = [kernel, hostKernel].find((k): k is KernelOutcome & { ok: false } => k !== null && !k.ok);
   if (notBuilt) {
@@ -226,9 +235,11 @@ async function bootOne(
     ...(options.timeoutSec !== undefined ? { timeoutSec: options.timeoutSec } : {}),
     ...(options.live ? { live: options.live } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    boot: where.boot,
   };
+  const started = () => options.events?.cellStarted?.(cell, where.boot.of > 1 ? where.boot : undefined);
   if (p.kind === 'qemu') {
-    options.events?.cellStarted?.(cell);
+    started();
     const { judged, boot } = await bootQemuCell(p.cell, built, guest, ctx);
     return cellRecord(cell, judged, boot);
   }
@@ -244,7 +255,7 @@ async function bootOne(
     }
     kvmtoolPlan = { mode: 'nested', lkvm: plan.lkvm, host, layout: options.layout };
   }
-  options.events?.cellStarted?.(cell);
+  started();
   const { judged, boot } = await bootKvmtoolCell(p.cell, built, guest, kvmtoolPlan, ctx);
   return cellRecord(cell, judged, boot);
 }

@@ -30,7 +30,8 @@ export interface BisectDecision {
  * apply to cannot be tested: skip. A source that cannot be read, a
  * missing toolchain, a build that ran out of time or was interrupted, a
  * VMM that could not run the cell: abort. A guest that hung is the
- * kernel's doing: bad.
+ * kernel's doing: bad. Tries that disagree (flaky) are bad too: an
+ * intermittent regression called good sends the bisect the wrong way.
  */
 export function bisectDecision(result: BisectStepResult): BisectDecision {
   if (result.kind === 'kernel-failed') {
@@ -57,6 +58,9 @@ export function bisectDecision(result: BisectStepResult): BisectDecision {
       return { mark: 'bad', code: BISECT_EXIT.bad, why: 'the cell failed' };
     case 'timeout':
       return { mark: 'bad', code: BISECT_EXIT.bad, why: 'the guest hung until the boot timeout' };
+    case 'flaky':
+      // an intermittent regression is a regression: calling it good would send the bisect the wrong way
+      return { mark: 'bad', code: BISECT_EXIT.bad, why: 'the tries disagree: at least one failed or hung where another passed' };
     case 'error':
       return abort('the harness or host could not test the kernel fairly (verdict error)');
     case 'skip':

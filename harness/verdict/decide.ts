@@ -1,8 +1,8 @@
 import type { ConsoleObservation, Incident } from '../console/types.js';
-import type { Cell, Expectation } from '../matrix/types.js';
+import type { Cell, Expectation, ExpectedVerdict } from '../matrix/types.js';
 import type { LaunchOutcome } from '../vmm/types.js';
 import { assessDevices, describeDevice } from './devices.js';
-import type { CellJudgement, CellVerdict, Verdict } from './types.js';
+import type { CellJudgement, CellVerdict, ExpectationStatus, Verdict } from './types.js';
 
 /**
  * Decides a booted cell from how its VMM ended and what its console said.
@@ -86,7 +86,7 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
 
 /** Compares a verdict with the cell's expectation. */
 export function judge(verdict: CellVerdict, expect: Expectation): CellJudgement {
-  const status = verdict.verdict === 'skip' ? 'skipped' : verdict.verdict === expect.verdict ? 'as-expected' : 'unexpected';
+  const status = expectationStatus(verdict.verdict, expect.verdict);
   const reasons = [...verdict.reasons];
   if (expect.verdict === 'fail' && verdict.verdict === 'pass') {
     reasons.unshift(`regression signature missing: expected fail${expect.why ? ` (${expect.why})` : ''}`);
@@ -98,6 +98,12 @@ export function judge(verdict: CellVerdict, expect: Expectation): CellJudgement 
     ...(expect.why ? { expectedWhy: expect.why } : {}),
     status,
   };
+}
+
+/** A skip is neither; otherwise a cell is as expected only with the very verdict the matrix expects (so never when flaky). */
+export function expectationStatus(verdict: Verdict, expected: ExpectedVerdict): ExpectationStatus {
+  if (verdict === 'skip') return 'skipped';
+  return verdict === expected ? 'as-expected' : 'unexpected';
 }
 
 /** A cell that was never booted: not built, no VMM, not implemented. */

@@ -8,8 +8,15 @@ import type { DeviceKind, DeviceSlot, ExpectedVerdict } from '../matrix/types.js
  *   missing or crashed, kernel not built, guest silent, records damaged).
  * timeout: the guest did not finish in time; its process tree was killed.
  * skip: the cell was not run, and the reason says why.
+ * flaky: a cell booted more than once whose boots disagree (one passed,
+ *   another failed or hung): never as expected. One boot is never flaky.
  */
-export type Verdict = 'pass' | 'fail' | 'error' | 'timeout' | 'skip';
+export type Verdict = 'pass' | 'fail' | 'error' | 'timeout' | 'skip' | 'flaky';
+
+/** What one boot can come to; only a cell's repeated boots together can be `flaky`. */
+export type BootVerdict = Exclude<Verdict, 'flaky'>;
+
+export const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'error', 'timeout', 'skip', 'flaky'];
 
 /** How a cell's verdict compares with what the matrix expects. */
 export type ExpectationStatus = 'as-expected' | 'unexpected' | 'skipped';

@@ -66,3 +66,19 @@ t.test('on a terminal: event lines scroll above the block, the block is redrawn,
   t.equal(out.split('cell patched/qemu-flat/legacy: pass').length, 2, 'each event line once');
   t.match(out, /\x1b\[/, 'a terminal gets cursor control');
 });
+
+t.test('a repeated cell shows a line per boot while it runs, and none once it is done', async (t) => {
+  const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 }) as unknown as NodeJS.WriteStream;
+  let out = '';
+  (stream as unknown as PassThrough).on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const live = liveProgress(stream, 1, () => 0);
+  const id = 'patched/qemu-flat/legacy';
+  live.events.cellStarted!({ id } as Cell, { index: 1, of: 2 });
+  live.events.cellStarted!({ id } as Cell, { index: 2, of: 2 });
+  t.match(out, `  ${id} (boot 1 of 2) 0:00\n  ${id} (boot 2 of 2) 0:00`);
+  t.match(out, '2 booting', 'two boots counted');
+  out = '';
+  live.events.cellDone!(cell({ id }));
+  live.stop();
+  t.match(out, 'cells: 1/1 done (pass 1), 0 booting', 'both boot lines gone with the cell');
+});

@@ -11,7 +11,9 @@ import t from 'tap';
 import { cliPath, kvmatrix, readResults } from '../support/cli.js';
 import { haveLinuxTarball, LINUX_TARBALL, syntheticKernelHistory, type KernelHistory } from '../support/kernel-history.js';
 import { childPids, processRunning } from '../support/processes.js';
+import { hangingQemu } from '../support/hanging-qemu.js';
 import { tempTree } from '../support/temp-tree.js';
+import { projectRoot } from '../../harness/host/install-paths.js';
 import type { BisectReport } from '../../harness/run/bisect.js';
 
 t.setTimeout(60 * 60 * 1000);
@@ -92,6 +94,25 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
       const mended = await at();
       t.equal(mended.code, 0, `the uncommitted fix is built and the cell passes\n${mended.stdout}${mended.stderr.slice(-2000)}`);
       t.match(mended.stdout, new RegExp(`^${h.broken.slice(0, 12)}\\+uncommitted init: a change that does not build: ${CELL} pass: good \\(exit 0\\)`, 'm'));
+
+      // the same kernel (from the cache), tried three times; the second try's guest hangs
+      const qemu = hangingQemu(tempTree({}), [2]);
+      const flakyMatrix = join(dir, 'hanging.yaml');
+      writeFileSync(
+        flakyMatrix,
+        `name: hanging\npaths:\n  kernels: ${join(projectRoot, 'kernels')}\n  patches: ${join(projectRoot, 'patches')}\n` +
+          `kernels:\n  patched: { definition: debian-6.1 }\nvmms:\n  qemu-bridged: { type: qemu, topology: bridged, ports: 6, binary: ${qemu.path} }\n` +
+          'transports: [legacy]\nboot: { timeout: 20 }\n',
+      );
+      const tries = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--tries', '3', '--matrix', flakyMatrix, ...cache]);
+      t.equal(tries.code, 1, `one hung try in three: bad, never good\n${tries.stdout}${tries.stderr.slice(-2000)}`);
+      t.equal(qemu.boots(), 3, 'three tries booted');
+      t.match(tries.stdout, new RegExp(`${CELL} flaky: bad \\(exit 1\\): the tries disagree`));
+      t.match(tries.stdout, /^ {2}tries: pass timeout pass$/m);
+      t.match(tries.stderr, /kernel patched: ready, from the cache/, 'the kernel was not built again');
+      const steady = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--tries', '2', ...cache]);
+      t.equal(steady.code, 0, `two passing tries: good\n${steady.stdout}${steady.stderr.slice(-2000)}`);
+      t.match(steady.stdout, /^ {2}tries: pass pass$/m);
 
       const usage = await kvmatrix(['bisect-run', '--cell', 'no/such/cell', '--tree', h.tree, '--out', out]);
       t.equal(usage.code, 129, 'bad usage aborts the bisect instead of marking the commit');

@@ -321,5 +321,17 @@ t.test('cell_boot: per-cell timeout and retries, later rules winning, unknown na
   const typo = loadError(t, project(matrix.replace('vmm: kv,', 'vmm: kvm,')));
   t.match(typo.message, /m\.yaml:\d+:\d+: cell_boot\[1\]\.when\.vmm: no vmm "kvm" in this matrix \(it has: q, kv\)/);
   const empty = loadError(t, project(`${matrix}  - when: { vmm: q }\n`));
-  t.match(empty.message, /cell_boot\[2\]: give "timeout", "retries" or both/);
+  t.match(empty.message, /cell_boot\[2\]: give "timeout", "retries", "repeat" or several of them/);
+});
+
+t.test('repeat: boot.repeat for every cell, cell_boot rules for some, limits named where written', async (t) => {
+  const matrix = `name: small\nkernels:\n  a:\n    definition: k\nvmms:\n  q:\n    type: qemu\n  kv:\n    type: kvmtool\nboot:\n  repeat: 3\ncell_boot:\n  - when: { type: kvmtool }\n    repeat: 1\n`;
+  const cells = expandMatrix(loadMatrix(project(matrix)));
+  t.same(Object.fromEntries(cells.map((c) => [c.id, c.boot.repeat])), { 'a/q/legacy': 3, 'a/q/modern': 3, 'a/kv/legacy': 1, 'a/kv/modern': 1 });
+  const plain = expandMatrix(loadMatrix(project('name: small\nkernels:\n  a:\n    definition: k\nvmms:\n  q:\n    type: qemu\n')));
+  t.ok(plain.every((c) => c.boot.repeat === 1), 'one boot by default');
+  const zero = loadError(t, project(matrix.replace('repeat: 3', 'repeat: 0')));
+  t.match(zero.message, /m\.yaml:\d+:\d+: boot\.repeat: .*>=1/);
+  const many = loadError(t, project(matrix.replace('repeat: 1', 'repeat: 101')));
+  t.match(many.message, /m\.yaml:\d+:\d+: cell_boot\[0\]\.repeat: .*<=100/);
 });

@@ -27,7 +27,7 @@ export function qemuCell(
     topology,
     devices: deviceSlots(vmm, devices),
     expect: { verdict: 'pass' },
-    boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '', retries: 1 },
+    boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '', retries: 1, repeat: 1 },
   };
 }
 
@@ -54,6 +54,6 @@ export function kvmtoolCell(
     topology: 'flat',
     devices: deviceSlots(vmm, devices),
     expect: { verdict: 'pass' },
-    boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '', retries: 1 },
+    boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '', retries: 1, repeat: 1 },
   };
 }

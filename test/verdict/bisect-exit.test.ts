@@ -10,6 +10,7 @@ t.test('every verdict of a booted cell has its exit code', async (t) => {
     timeout: ['bad', 1],
     error: ['abort', 128],
     skip: ['abort', 128],
+    flaky: ['bad', 1],
   };
   for (const [verdict, [mark, code]] of Object.entries(expected)) {
     const d = bisectDecision({ kind: 'booted', verdict: verdict as Verdict });

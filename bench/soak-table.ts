@@ -1,0 +1,37 @@
+/** What one soak run came to. */
+export interface SoakRun {
+  ms: number;
+  exit: number;
+  cells: number;
+  unexpected: { id: string; verdict: string; reason: string }[];
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * The soak's closing table: each cell that went against the matrix in any
+ * run, with the runs it did so in and its verdicts there, then the run
+ * times (median and longest).
+ */
+export function renderSoakTable(runs: readonly SoakRun[]): string {
+  const byCell = new Map<string, { run: number; verdict: string }[]>();
+  runs.forEach((r, i) => {
+    for (const u of r.unexpected) byCell.set(u.id, [...(byCell.get(u.id) ?? []), { run: i + 1, verdict: u.verdict }]);
+  });
+  const total = [...byCell.values()].reduce((sum, list) => sum + list.length, 0);
+  const lines = [`unexpected cells: ${total} in ${runs.length} runs`];
+  if (byCell.size > 0) {
+    const width = Math.max(4, ...[...byCell.keys()].map((id) => id.length));
+    lines.push(`${'cell'.padEnd(width)}  runs  where (run: verdict)`);
+    for (const [id, list] of byCell) {
+      lines.push(`${id.padEnd(width)}  ${String(list.length).padStart(4)}  ${list.map((l) => `${l.run}: ${l.verdict}`).join(', ')}`);
+    }
+  }
+  const times = runs.map((r) => r.ms);
+  lines.push(`run time: median ${(median(times) / 1000).toFixed(2)} s, max ${(Math.max(...times) / 1000).toFixed(2)} s, min ${(Math.min(...times) / 1000).toFixed(2)} s (n=${runs.length})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,64 @@
+import type { CellRecord, CellRepeat } from '../report/types.js';
+import { expectationStatus } from '../verdict/decide.js';
+import { repeatedVerdict } from '../verdict/repeated.js';
+
+/** Which of a repeated cell's boots this is, for its folder and the progress lines. */
+export interface BootIndex {
+  /** 1-based. */
+  index: number;
+  of: number;
+}
+
+/**
+ * One record from a cell's repeated boots (each already through its own
+ * error-retries), decided by repeatedVerdict. A single boot is returned as
+ * it is; so are boots that never started a VMM (the kernel was not built,
+ * no guest image): booting again would end the same way.
+ */
+export function combineRepeats(boots: readonly CellRecord[]): CellRecord {
+  const first = boots[0];
+  if (!first) throw new Error('combineRepeats: no boots');
+  if (boots.length === 1 || boots.every((b) => b.console === null && !b.interrupted)) return first;
+  const verdict = repeatedVerdict(boots.map((b) => b.verdict));
+  const status = expectationStatus(verdict, first.expected);
+  // the boot a reader wants to look at: the first that went against the matrix
+  const shown = boots.find((b) => b.status === 'unexpected') ?? boots.at(-1)!;
+  const repeats = boots.map(repeatOf);
+  const agree = boots.every((b) => b.verdict === first.verdict);
+  return {
+    ...shown,
+    verdict,
+    status,
+    reasons: agree ? shown.reasons : disagreement(verdict, repeats),
+    repeats,
+    ...(boots.some((b) => b.interrupted) ? { interrupted: true as const } : {}),
+  };
+}
+
+function repeatOf(record: CellRecord, i: number): CellRepeat {
+  return {
+    boot: i + 1,
+    verdict: record.verdict,
+    status: record.status,
+    reasons: record.reasons,
+    ...(record.hint ? { hint: record.hint } : {}),
+    devices: record.devices,
+    bootMs: record.timings.bootMs,
+    console: record.console,
+    reproduce: record.reproduce,
+    ...(record.retried?.length ? { retried: record.retried } : {}),
+    ...(record.interrupted ? { interrupted: true as const } : {}),
+  };
+}
+
+/** What the boots said, one line each, under a line that names the outcome. */
+function disagreement(verdict: CellRecord['verdict'], repeats: readonly CellRepeat[]): string[] {
+  const list = repeats.map((r) => r.verdict).join(', ');
+  const head =
+    verdict === 'flaky'
+      ? `flaky: ${repeats.length} boots disagree (${list})`
+      : verdict === 'error'
+        ? `not every boot could be tested (${list}): a pass needs every boot to pass`
+        : `${repeats.length} boots (${list}): every boot that tested the kernel ended ${verdict}`;
+  return [head, ...repeats.map((r) => `boot ${r.boot}: ${r.verdict}${r.reasons[0] ? `: ${r.reasons[0]}` : ''}`)];
+}
