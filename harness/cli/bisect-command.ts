@@ -5,7 +5,7 @@ import { InputError } from '../matrix/input-error.js';
 import { bisectKernel, type BisectReport } from '../run/bisect.js';
 import { newRunId } from '../run/run-id.js';
 import { describeStep, refuseInside } from './bisect-run-command.js';
-import { collect, EXIT, hostRunOptions, loadSelection, triesJobs, triesOption, withHostRunOptions } from './options.js';
+import { collect, EXIT, hostRunOptions, loadSelection, triesOption, triesRunOptions, withHostRunOptions } from './options.js';
 
 /**
  * `kvmatrix bisect`: drives git bisect over a kernel tree for one cell,
@@ -43,7 +43,7 @@ export function bisectSubcommand(version: string) {
         cell,
         withPatches: opts.withPatches,
         outDir,
-        run: { bootJobs: triesJobs(opts.tries), repeat: opts.tries, ...(await hostRunOptions(opts, version)) },
+        run: { ...triesRunOptions(opts.tries, cell), ...(await hostRunOptions(opts, version)) },
         onStep: (step, index) => process.stdout.write(`step ${index}: ${describeStep(cell.id, step)}`),
       });
       process.stdout.write(`${describeOutcome(report)}\nbisect log and steps: ${outDir}\n`);

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
 import { runBisectStep, type BisectStep } from '../run/bisect-step.js';
-import { hostRunOptions, loadSelection, triesJobs, triesOption, withHostRunOptions } from './options.js';
+import { hostRunOptions, loadSelection, triesOption, triesRunOptions, withHostRunOptions } from './options.js';
 
 /**
  * `git bisect run kvmatrix bisect-run --cell <id>`: the checked-out tree
@@ -32,7 +32,7 @@ export function bisectRunSubcommand(version: string) {
         matrix,
         cell: cells[0]!,
         on: { tree, ref: 'HEAD', uncommitted: 'include', withPatches: opts.withPatches },
-        run: { outRoot, bootJobs: triesJobs(opts.tries), repeat: opts.tries, ...(await hostRunOptions(opts, version)) },
+        run: { outRoot, ...triesRunOptions(opts.tries, cells[0]!), ...(await hostRunOptions(opts, version)) },
       });
       process.stdout.write(describeStep(cells[0]!.id, step));
       process.exitCode = step.decision.code;

@@ -29,13 +29,17 @@ export function bootCount(value: string): number {
 
 /** --tries of bisect and bisect-run: boots of the cell per commit. */
 export const triesOption = () =>
-  new Option('--tries <n>', 'boot the cell n times per commit: good only when every try passes, bad when any fails or hangs')
-    .argParser(bootCount)
-    .default(1);
+  new Option('--tries <n>', "boot the cell n times per commit: good only when every try passes, bad when any fails or hangs (default: the cell's boot.repeat, 1)").argParser(
+    bootCount,
+  );
 
-/** Tries run side by side, as many as there are cores. */
-export function triesJobs(tries: number): number {
-  return Math.max(1, Math.min(tries, availableParallelism()));
+/**
+ * How a bisect step boots its cell: --tries, else what the matrix says for
+ * the cell (boot.repeat, cell_boot), side by side up to the number of cores.
+ */
+export function triesRunOptions(tries: number | undefined, cell: Cell): { repeat: number; bootJobs: number } {
+  const repeat = tries ?? cell.boot.repeat;
+  return { repeat, bootJobs: Math.max(1, Math.min(repeat, availableParallelism())) };
 }
 
 export function positiveSeconds(value: string): number {

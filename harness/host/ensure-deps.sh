@@ -7,6 +7,10 @@
 # the HTML report is opened. --check installs nothing: it prints the Debian
 # packages this host would get and exits 1 when any is missing.
 # On an arm64 host the compiler is Debian's native gcc, not the cross one.
+# --matrix FILE (repeatable) adds the Debian source packages that the
+# matrix's kernel definitions name (`package:` beside a missing `tarball:`),
+# such as linux-source-6.12 for matrices/murray-versions.yaml; without it,
+# only the default matrix's linux-source-6.1 from the package list.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -23,12 +27,19 @@ fi
 # whether it is there without dpkg), when it is needed, on which hosts, what for
 scopes=" run build "
 check=0
-case "${1:-}" in
-  --test) scopes=" run build test " ;;
-  --check) check=1 ;;
-  '') ;;
-  *) say "unknown option $1 (--test, --check)"; exit 2 ;;
-esac
+matrices=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --test) scopes=" run build test " ;;
+    --check) check=1 ;;
+    --matrix)
+      [ $# -ge 2 ] || { say "--matrix needs a matrix file"; exit 2; }
+      [ -f "$2" ] || { say "--matrix $2: no such file"; exit 2; }
+      matrices+=("$2"); shift ;;
+    *) say "unknown option $1 (--test, --check, --matrix FILE)"; exit 2 ;;
+  esac
+  shift
+done
 host_arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
 case "$host_arch" in aarch64) host_arch=arm64 ;; esac
 missing=()
@@ -46,6 +57,29 @@ while IFS=$'\t' read -r pkg file when hosts _; do
   elif [[ "$scopes" == *" $when "* ]]; then missing+=("$pkg")
   fi
 done < harness/host/debian-packages.tsv
+
+# A kernel definition names its source tarball and the package that
+# provides it; kvmatrix's own matrices write both on lines of their own.
+# `kvmatrix doctor MATRIX` reads the matrix properly and names the same.
+definition_field() { sed -nE "s/^[[:space:]]*$2:[[:space:]]*([^[:space:]#]+).*/\1/p" "$1" | head -n 1; }
+for matrix in "${matrices[@]}"; do
+  base=$(dirname "$matrix")
+  kernels_dir=$(sed -nE 's/^[[:space:]]+kernels:[[:space:]]*([^[:space:]#{]+).*/\1/p' "$matrix" | head -n 1)
+  kernels_dir=${kernels_dir:-../kernels}
+  case "$kernels_dir" in /*) ;; *) kernels_dir="$base/$kernels_dir" ;; esac
+  for ref in $(grep -oE 'definition:[[:space:]]*[^[:space:],}#]+' "$matrix" | sed -E 's/definition:[[:space:]]*//' | sort -u); do
+    case "$ref" in
+      /*) def=$ref ;;
+      *.yaml|*.yml|*/*) def="$kernels_dir/$ref" ;;
+      *) def="$kernels_dir/$ref.yaml" ;;
+    esac
+    [ -f "$def" ] || { say "$matrix: kernel definition $ref not found (looked for $def)"; exit 2; }
+    tarball=$(definition_field "$def" tarball)
+    pkg=$(definition_field "$def" package)
+    [ -n "$tarball" ] && [ -n "$pkg" ] && [ ! -e "$tarball" ] || continue
+    [[ " ${missing[*]:-} " == *" $pkg "* ]] || missing+=("$pkg")
+  done
+done
 
 if [ "$check" = 1 ]; then
   say "host $host_arch; missing Debian packages: ${missing[*]:-none}; missing optional: ${optional_missing[*]:-none}"

@@ -1,8 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { defaultMatrixFile } from '../../harness/host/install-paths.js';
+import { defaultMatrixFile, projectRoot } from '../../harness/host/install-paths.js';
 import { matrixRequirements, packageListFile, packagesForHost, parsePackageList, readPackageList, type HostProbe } from '../../harness/host/requirements.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
+import { tempTree } from '../support/temp-tree.js';
 
 const matrix = loadMatrix(defaultMatrixFile);
 const packages = readPackageList();
@@ -64,3 +67,31 @@ t.test('a matrix whose kernels are all built Images needs no kernel build tools'
 function bare(): HostProbe {
   return { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'x64' };
 }
+
+t.test('the versions matrix needs linux-source-6.12, named once for its two kernels; the default matrix never does', async (t) => {
+  const versions = loadMatrix(join(projectRoot, 'matrices', 'murray-versions.yaml'));
+  const no612: HostProbe = { ...everything, exists: (path) => !path.includes('linux-source-6.12') };
+  const reqs = matrixRequirements(versions, packages, no612);
+  const missing = reqs.filter((r) => !r.found);
+  t.same(missing.map((r) => [r.what, r.fix]), [['tarball /usr/src/linux-source-6.12.tar.xz (kernel unpatched-6.12, patched-6.12)', 'apt-get install linux-source-6.12']]);
+  t.ok(reqs.some((r) => r.what === 'tarball /usr/src/linux-source-6.1.tar.xz (kernel unpatched-6.1, patched-6.1)' && r.found));
+  t.notOk(JSON.stringify(matrixRequirements(matrix, packages, no612)).includes('6.12'), 'the default matrix asks for 6.1 alone');
+});
+
+t.test('ensure-deps.sh --check --matrix: the source package a matrix names, only when asked, one clear error for a bad file', async (t) => {
+  const dir = tempTree({
+    'kernels/far.yaml': 'source:\n  tarball: /nonexistent/linux-source-9.9.tar.xz\n  package: linux-source-9.9\narch: arm64\n',
+    'matrices/m.yaml': 'name: m\nkernels:\n  a: { definition: far }\n  b:\n    definition: far.yaml\nvmms:\n  q: { type: qemu }\n',
+  });
+  const script = join(projectRoot, 'harness', 'host', 'ensure-deps.sh');
+  const check = (...args: string[]) => spawnSync('bash', [script, '--check', ...args], { encoding: 'utf8', env: { ...process.env, KVMATRIX_SKIP_APT: '1' } });
+  const plain = check();
+  t.notMatch(plain.stderr, /linux-source-9\.9/, 'without --matrix: not asked for');
+  const asked = check('--matrix', join(dir, 'matrices', 'm.yaml'));
+  t.equal(asked.status, 1, 'missing: exit 1');
+  t.match(asked.stderr, /missing Debian packages: (.* )?linux-source-9\.9(;| )/);
+  t.equal(asked.stderr.split('linux-source-9.9').length, 2, 'named once for two kernels');
+  const nofile = check('--matrix', join(dir, 'nope.yaml'));
+  t.equal(nofile.status, 2);
+  t.equal(nofile.stderr, `kvmatrix setup: --matrix ${join(dir, 'nope.yaml')}: no such file\n`);
+});

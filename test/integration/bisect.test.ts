@@ -79,6 +79,25 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
     t.same(treeState(h.tree), before, 'same branch, same commit, same status, no bisect left under way');
   });
 
+  t.test('bisect --tries 2: each step boots twice, and bisect.json lists the tries with their consoles', async (t) => {
+    const h = history;
+    const out = join(dir, 'results-tries');
+    // every step's kernel is in the cache from the bisect above: this costs boots, not builds
+    const run = await kvmatrix(['bisect', '--tree', h.tree, '--good', h.base, '--bad', 'main', '--cell', CELL, '--out', out, '--tries', '2', ...cache]);
+    t.equal(run.code, 0, `${run.stdout}\n${run.stderr.slice(-3000)}`);
+    t.match(run.stdout, new RegExp(`^first bad commit: ${h.revert} `, 'm'), 'the same first bad commit');
+    const bisectDir = onlyBisectDir(out);
+    const report = JSON.parse(readFileSync(join(bisectDir, 'bisect.json'), 'utf8')) as BisectReport;
+    const booted = report.steps.filter((s) => s.verdict !== null);
+    t.ok(booted.length >= 2, `${booted.length} steps booted`);
+    for (const step of booted) {
+      t.same(step.tries?.map((x) => x.try), [1, 2], `${step.commit.slice(0, 12)}: two tries`);
+      t.same(step.tries?.map((x) => x.verdict), [step.verdict, step.verdict], 'which agree with the step');
+      for (const x of step.tries ?? []) t.ok(existsSync(join(bisectDir, x.console!)), `try ${x.try}'s console is in the step's run folder`);
+    }
+    t.notOk(report.steps.some((s) => s.verdict === null && s.tries), 'a step that never booted lists no tries');
+  });
+
   t.test('bisect-run builds the checked-out tree with its uncommitted changes; exit codes as git bisect run reads them', async (t) => {
     const h = history;
     const out = join(dir, 'bisect-run');

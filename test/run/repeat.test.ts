@@ -1,11 +1,14 @@
 import fc from 'fast-check';
+import { availableParallelism } from 'node:os';
 import t from 'tap';
+import { triesRunOptions } from '../../harness/cli/options.js';
 import { combineRepeats } from '../../harness/run/repeat.js';
 import { interruptedRecord } from '../../harness/run/cell-record.js';
 import { bisectDecision } from '../../harness/verdict/bisect-exit.js';
 import { repeatedVerdict } from '../../harness/verdict/repeated.js';
 import type { CellRecord } from '../../harness/report/types.js';
 import type { BootVerdict } from '../../harness/verdict/types.js';
+import { qemuCell } from '../support/cells.js';
 import { cell, device } from '../support/results.js';
 
 const ID = 'patched/qemu-bridged/legacy';
@@ -136,4 +139,13 @@ t.test('bisect: a flaky step is bad, never good', async (t) => {
   t.equal(d.code, 1);
   t.equal(bisectDecision({ kind: 'booted', verdict: repeatedVerdict(['pass', 'pass', 'timeout']) }).code, 1, 'one hang in three tries');
   t.equal(bisectDecision({ kind: 'booted', verdict: repeatedVerdict(['pass', 'pass', 'pass']) }).code, 0);
+});
+
+t.test('bisect tries: --tries, else the cell\'s boot.repeat; side by side up to the cores', async (t) => {
+  const c = qemuCell('bridged', 'legacy');
+  t.same(triesRunOptions(undefined, c), { repeat: 1, bootJobs: 1 }, 'one try by default');
+  t.same(triesRunOptions(undefined, { ...c, boot: { ...c.boot, repeat: 4 } }).repeat, 4, "the matrix's repeat for the cell");
+  const three = triesRunOptions(3, { ...c, boot: { ...c.boot, repeat: 4 } });
+  t.equal(three.repeat, 3, '--tries wins');
+  t.equal(three.bootJobs, Math.min(3, availableParallelism()));
 });
