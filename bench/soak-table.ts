@@ -4,6 +4,8 @@ export interface SoakRun {
   exit: number;
   cells: number;
   unexpected: { id: string; verdict: string; reason: string }[];
+  /** The run's slowest booted cell: how close it came to its boot timeout. */
+  slowest: { id: string; bootMs: number; timeoutSec: number } | null;
 }
 
 const median = (xs: readonly number[]) => {
@@ -32,6 +34,12 @@ export function renderSoakTable(runs: readonly SoakRun[]): string {
     }
   }
   const times = runs.map((r) => r.ms);
+  const slow = runs.map((r, i) => ({ run: i + 1, cell: r.slowest })).filter((x) => x.cell !== null);
+  const worst = slow.sort((a, b) => b.cell!.bootMs - a.cell!.bootMs)[0];
+  if (worst) {
+    const c = worst.cell!;
+    lines.push(`slowest boot: ${(c.bootMs / 1000).toFixed(2)} s, ${c.id} in run ${worst.run} (its timeout ${c.timeoutSec} s)`);
+  }
   lines.push(`run time: median ${(median(times) / 1000).toFixed(2)} s, max ${(Math.max(...times) / 1000).toFixed(2)} s, min ${(Math.min(...times) / 1000).toFixed(2)} s (n=${runs.length})`);
   return lines.join('\n');
 }

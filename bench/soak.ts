@@ -14,6 +14,8 @@ import { mkdtempSync, readFileSync, realpathSync, renameSync, rmSync } from 'nod
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMatrixFile } from '../harness/host/install-paths.js';
+import { expandMatrix } from '../harness/matrix/expand.js';
+import { loadMatrix } from '../harness/matrix/load.js';
 import type { RunResults } from '../harness/report/types.js';
 import { cliPath } from '../test/support/cli.js';
 import { renderSoakTable, type SoakRun } from './soak-table.js';
@@ -31,8 +33,11 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(jobs) || jobs < 1) 
   process.exit(2);
 }
 
+// each cell's boot timeout, to show how close the slowest boot came to it
+const timeouts = new Map(expandMatrix(loadMatrix(matrix)).map((c) => [c.id, c.boot.timeoutSec]));
+
 // a warm cache: whatever the matrix needs is built (or found) before the clock starts
-const build = spawnSync(process.execPath, [cliPath, 'build', '--matrix', matrix], { stdio: ['ignore', 'inherit', 'inherit'] });
+const build = spawnSync(process.execPath, [cliPath, 'build', '--matrix', matrix], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (build.status !== 0) {
   console.error(`soak: kvmatrix build --matrix ${matrix} failed (exit ${build.status}); nothing was run`);
   process.exit(3);
@@ -50,13 +55,21 @@ for (let n = 1; n <= runs; n++) {
     results = JSON.parse(readFileSync(join(out, 'latest', 'results.json'), 'utf8')) as RunResults;
   } catch {
     console.log(`run ${n}/${runs}: exit ${run.status}, no results.json; output kept in ${out}\n${run.stderr.slice(-2000)}`);
-    done.push({ ms, exit: run.status ?? -1, cells: 0, unexpected: [{ id: '(whole run)', verdict: 'error', reason: `exit ${run.status}, no results` }] });
+    done.push({ ms, exit: run.status ?? -1, cells: 0, unexpected: [{ id: '(whole run)', verdict: 'error', reason: `exit ${run.status}, no results` }], slowest: null });
     continue;
   }
   const unexpected = results.cells
     .filter((c) => c.status === 'unexpected')
     .map((c) => ({ id: c.id, verdict: c.verdict, reason: c.reasons[0] ?? '' }));
-  done.push({ ms, exit: run.status ?? -1, cells: results.cells.length, unexpected });
+  const booted = results.cells.filter((c) => c.timings.bootMs !== null);
+  const slowest = booted.sort((a, b) => b.timings.bootMs! - a.timings.bootMs!)[0];
+  done.push({
+    ms,
+    exit: run.status ?? -1,
+    cells: results.cells.length,
+    unexpected,
+    slowest: slowest ? { id: slowest.id, bootMs: slowest.timings.bootMs!, timeoutSec: timeouts.get(slowest.id) ?? 0 } : null,
+  });
   const ran = results.cells.filter((c) => c.status !== 'skipped').length;
   if (unexpected.length === 0) {
     console.log(`run ${n}/${runs}: ${ran} cells booted, all as expected, ${(ms / 1000).toFixed(1)} s`);
