@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
-import { bisectKernel, type BisectReport } from '../run/bisect.js';
+import type { BisectReport } from '../run/bisect.js';
 import { newRunId } from '../run/run-id.js';
 import { describeStep, refuseInside } from './bisect-run-command.js';
-import { collect, EXIT, hostRunOptions, loadSelection, triesOption, triesRunOptions, withHostRunOptions } from './options.js';
+import { collect, EXIT, triesOption, triesRunOptions, withHostRunOptions } from './options.js';
 
 /**
  * `kvmatrix bisect`: drives git bisect over a kernel tree for one cell,
@@ -25,6 +25,7 @@ export function bisectSubcommand(version: string) {
       .addOption(triesOption())
       .addHelpText('after', '\nExit codes: 0 first bad commit found, 1 skipped commits hide it, 2 bad usage, 3 a step could not test its commit (harness or host trouble).')
   ).action(async (opts) => {
+      const [{ bisectKernel }, { hostRunOptions, loadSelection }] = await Promise.all([import('../run/bisect.js'), import('./host-run-options.js')]);
       const { matrix, cells } = loadSelection(opts.matrix, [opts.cell], []);
       if (cells.length !== 1) {
         throw new InputError(`"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect takes exactly one`);

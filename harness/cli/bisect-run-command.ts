@@ -2,8 +2,8 @@ import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
-import { runBisectStep, type BisectStep } from '../run/bisect-step.js';
-import { hostRunOptions, loadSelection, triesOption, triesRunOptions, withHostRunOptions } from './options.js';
+import type { BisectStep } from '../run/bisect-step.js';
+import { triesOption, triesRunOptions, withHostRunOptions } from './options.js';
 
 /**
  * `git bisect run kvmatrix bisect-run --cell <id>`: the checked-out tree
@@ -21,6 +21,7 @@ export function bisectRunSubcommand(version: string) {
       .addOption(new Option('--out <dir>', 'results root, outside the tree (default: $XDG_STATE_HOME/kvmatrix/bisect-run)'))
       .addOption(triesOption())
   ).action(async (opts) => {
+      const [{ runBisectStep }, { hostRunOptions, loadSelection }] = await Promise.all([import('../run/bisect-step.js'), import('./host-run-options.js')]);
       const { matrix, cells } = loadSelection(opts.matrix, [opts.cell], []);
       if (cells.length !== 1) {
         throw new InputError(`"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect-run takes exactly one`);

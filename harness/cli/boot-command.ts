@@ -1,11 +1,8 @@
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
-import { runExitCode } from '../report/summary.js';
-import { refusePatchesThatDoNotApply } from '../run/patch-precheck.js';
-import { runMatrix } from '../run/run-matrix.js';
-import { explicitCell } from '../matrix/explicit-cell.js';
-import { hostRunOptions, loadSelection, type LoadedSelection, withHostRunOptions } from './options.js';
+import type { LoadedSelection } from './host-run-options.js';
+import { withHostRunOptions } from './options.js';
 
 /**
  * One matrix cell for a developer at a terminal: its kernel built (or taken
@@ -26,7 +23,13 @@ export function bootSubcommand(version: string) {
       .addOption(new Option('--devices <kinds>', "comma-separated devices, e.g. rng,blk (with --kernel; default: the matrix's)"))
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results'))
   ).action(async (cellId, opts) => {
-      const { matrix, cells } = chosenCell(cellId, opts);
+      const [{ runExitCode }, { refusePatchesThatDoNotApply }, { runMatrix }, { hostRunOptions }] = await Promise.all([
+        import('../report/summary.js'),
+        import('../run/patch-precheck.js'),
+        import('../run/run-matrix.js'),
+        import('./host-run-options.js'),
+      ]);
+      const { matrix, cells } = await chosenCell(cellId, opts);
       const hostOptions = await hostRunOptions(opts, version);
       await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
       const { results, runDir } = await runMatrix({
@@ -62,7 +65,8 @@ interface CellOptions {
 }
 
 /** The one cell to boot: named by id, or spelt out with --kernel and --vmm. */
-function chosenCell(cellId: string | undefined, opts: CellOptions): LoadedSelection {
+async function chosenCell(cellId: string | undefined, opts: CellOptions): Promise<LoadedSelection> {
+  const [{ loadSelection }, { explicitCell }] = await Promise.all([import('./host-run-options.js'), import('../matrix/explicit-cell.js')]);
   const explicit = ['kernel', 'vmm', 'transport', 'topology', 'devices'].filter((k) => opts[k as keyof CellOptions] !== undefined);
   if (cellId !== undefined) {
     if (explicit.length > 0) {

@@ -2,13 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
-import { loadMatrix } from '../matrix/load.js';
 import { defaultMatrixFile } from '../host/install-paths.js';
-import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../kernel/cache.js';
-import { obtainKernel } from '../kernel/build.js';
-import { ccacheAvailable } from '../kernel/toolchain.js';
-import { plainEvents } from './event-lines.js';
-import { liveProgress, wantsLiveProgress } from './live-progress.js';
+import { wantsLiveProgress } from './progress-mode.js';
 import { buildJobsOption, buildTimeoutOption, cacheOption, ccacheOption } from './options.js';
 
 export function buildSubcommand() {
@@ -22,6 +17,14 @@ export function buildSubcommand() {
     .addOption(ccacheOption())
     .addOption(new Option('--log-dir <dir>', 'where build logs go (default: a new folder under the system temporary folder)'))
     .action(async (kernelIds, opts) => {
+      const [{ loadMatrix }, { cacheLayout, ensureCacheDirs, resolveCacheRoot }, { obtainKernel }, { ccacheAvailable }, { plainEvents }] =
+        await Promise.all([
+          import('../matrix/load.js'),
+          import('../kernel/cache.js'),
+          import('../kernel/build.js'),
+          import('../kernel/toolchain.js'),
+          import('./event-lines.js'),
+        ]);
       const matrix = loadMatrix(opts.matrix ?? defaultMatrixFile);
       for (const id of kernelIds) {
         if (!matrix.kernels.some((k) => k.id === id)) {
@@ -33,7 +36,7 @@ export function buildSubcommand() {
       ensureCacheDirs(layout);
       // created only if something is actually built
       const logRoot = opts.logDir ?? join(tmpdir(), `kvmatrix-build-${process.pid}-${Date.now()}`);
-      const live = wantsLiveProgress(process.stderr, process.env) ? liveProgress(process.stderr, 0) : null;
+      const live = wantsLiveProgress(process.stderr, process.env) ? (await import('./live-progress.js')).liveProgress(process.stderr, 0) : null;
       const events = live?.events ?? plainEvents((line) => process.stderr.write(`${line}\n`));
       const ccache = opts.ccache && (await ccacheAvailable());
       let failed = 0;

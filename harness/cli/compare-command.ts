@@ -1,11 +1,7 @@
 import { dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
-import { writeFileAtomic } from '../kernel/cache.js';
 import { InputError } from '../matrix/input-error.js';
-import { compareRuns, isNewFailure } from '../report/compare.js';
-import { renderComparisonJunit, renderComparisonTap, renderComparisonText } from '../report/compare-report.js';
-import { loadRun } from '../report/load-results.js';
 import { EXIT } from './options.js';
 
 export function compareSubcommand() {
@@ -16,7 +12,13 @@ export function compareSubcommand() {
     .addOption(new Option('--tap <file>', 'also write the comparison as TAP: not ok only for cells that started failing'))
     .addOption(new Option('--junit <file>', 'also write it as JUnit XML: a <failure> only for cells that started failing'))
     .addHelpText('after', '\nExit status: 0 no cell started failing, 1 some did, 2 bad usage or a file that is not a kvmatrix run.')
-    .action((beforePath, afterPath, opts) => {
+    .action(async (beforePath, afterPath, opts) => {
+      const [{ writeFileAtomic }, { compareRuns, isNewFailure }, { renderComparisonJunit, renderComparisonTap, renderComparisonText }, { loadRun }] = await Promise.all([
+        import('../kernel/cache.js'),
+        import('../report/compare.js'),
+        import('../report/compare-report.js'),
+        import('../report/load-results.js'),
+      ]);
       const before = loadRun(beforePath);
       const after = loadRun(afterPath);
       for (const target of [opts.tap, opts.junit]) {

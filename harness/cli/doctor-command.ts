@@ -1,8 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { defaultMatrixFile } from '../host/install-paths.js';
-import { gatherDoctorFacts, renderDoctor } from '../host/doctor.js';
-import { loadMatrix } from '../matrix/load.js';
-import { EXIT, kvmtoolHostFacts, lkvmOption } from './options.js';
+import { EXIT, lkvmOption } from './options.js';
 
 export function doctorSubcommand() {
   return new Command('doctor')
@@ -10,6 +8,11 @@ export function doctorSubcommand() {
     .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
     .addOption(lkvmOption())
     .action(async (matrixFile, opts) => {
+      const [{ gatherDoctorFacts, renderDoctor }, { loadMatrix }, { kvmtoolHostFacts }] = await Promise.all([
+        import('../host/doctor.js'),
+        import('../matrix/load.js'),
+        import('./host-run-options.js'),
+      ]);
       const matrix = loadMatrix(matrixFile ?? defaultMatrixFile);
       const { text, ok } = renderDoctor(await gatherDoctorFacts(matrix, kvmtoolHostFacts(opts.lkvm)));
       process.stdout.write(text);

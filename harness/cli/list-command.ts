@@ -1,5 +1,5 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { cellOption, filterOption, loadSelection } from './options.js';
+import { cellOption, filterOption } from './options.js';
 
 export function listSubcommand() {
   return new Command('list')
@@ -8,7 +8,8 @@ export function listSubcommand() {
     .addOption(cellOption())
     .addOption(filterOption())
     .addOption(new Option('--json', 'one JSON object per cell'))
-    .action((matrixFile, opts) => {
+    .action(async (matrixFile, opts) => {
+      const { loadSelection } = await import('./host-run-options.js');
       const { cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       for (const cell of cells) {
         const devices = cell.devices.map((d) => d.name);

@@ -119,13 +119,3 @@ export function liveProgress(stream: NodeJS.WriteStream, totalCells: number, now
     },
   };
 }
-
-/**
- * Live progress only on a terminal and outside CI (`CI` set to anything
- * but "", "0" or "false"). A pseudo-terminal that reports 0 rows would
- * show nothing of the block: it gets plain lines too.
- */
-export function wantsLiveProgress(stream: { isTTY?: boolean; rows?: number }, env: NodeJS.ProcessEnv): boolean {
-  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
-  return stream.isTTY === true && stream.rows !== 0 && !ci;
-}

@@ -1,15 +1,12 @@
-import { arch, availableParallelism } from 'node:os';
-import { canUseKvm, hostAccel } from '../host/facts.js';
-import { cacheLayout, resolveCacheRoot } from '../kernel/cache.js';
-import { ccacheAvailable } from '../kernel/toolchain.js';
-import { plainEvents } from './event-lines.js';
-import type { KvmtoolHost } from '../run/kvmtool-plan.js';
+/**
+ * Option definitions and their parsers, shared by the commands. Light on
+ * purpose: every command's definition loads it, and `kvmatrix --help` loads
+ * every command's definition (what the options do at run time lives in
+ * host-run-options.ts, loaded by the command that runs).
+ */
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command, type OptionValues } from '@commander-js/extra-typings';
-import { loadMatrix } from '../matrix/load.js';
-import { expandMatrix } from '../matrix/expand.js';
-import { selectCells } from '../matrix/select.js';
-import type { Cell, Matrix } from '../matrix/types.js';
-import { defaultMatrixFile } from '../host/install-paths.js';
+import type { Cell } from '../matrix/types.js';
 
 /** Exit codes: see README "Exit codes". */
 export const EXIT = { ok: 0, unexpected: 1, usage: 2, infrastructure: 3 } as const;
@@ -92,22 +89,6 @@ export function withHostRunOptions<Args extends unknown[], Opts extends OptionVa
     .addOption(new Option('--retries <n>', "boots again after an infrastructure error, at most n times (default: the matrix's boot.retries, 1)").argParser(wholeNumber));
 }
 
-/** What decides how kvmtool cells run on this machine. */
-export function kvmtoolHostFacts(cliLkvm: string | undefined): KvmtoolHost {
-  return { ...(cliLkvm ? { cliLkvm } : {}), env: process.env, arch: arch(), kvmUsable: canUseKvm() };
-}
-
-export interface LoadedSelection {
-  matrix: Matrix;
-  cells: Cell[];
-}
-
-/** The matrix (default matrices/murray.yaml) and the cells the options select. */
-export function loadSelection(matrixFile: string | undefined, cells: string[], filters: string[]): LoadedSelection {
-  const matrix = loadMatrix(matrixFile ?? defaultMatrixFile);
-  return { matrix, cells: selectCells(expandMatrix(matrix), { cells, filters }) };
-}
-
 /** What `run` and `boot` take from their shared options. */
 export interface SharedRunFlags {
   cache?: string;
@@ -117,20 +98,4 @@ export interface SharedRunFlags {
   timeout?: number;
   retries?: number;
   lkvm?: string;
-}
-
-/** The runMatrix options that come from this host and the shared flags: cache, builds, accelerator, lkvm, progress on stderr. */
-export async function hostRunOptions(flags: SharedRunFlags, version: string) {
-  return {
-    layout: cacheLayout(resolveCacheRoot(flags.cache)),
-    buildJobs: flags.buildJobs,
-    ccache: flags.ccache && (await ccacheAvailable()),
-    accel: hostAccel(),
-    ...(flags.timeout !== undefined ? { timeoutSec: flags.timeout } : {}),
-    ...(flags.retries !== undefined ? { retries: flags.retries } : {}),
-    buildTimeoutSec: flags.buildTimeout,
-    version,
-    kvmtoolHost: kvmtoolHostFacts(flags.lkvm),
-    events: plainEvents((line) => process.stderr.write(`${line}\n`)),
-  };
 }

@@ -1,15 +1,12 @@
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import { loadRun } from '../report/load-results.js';
-import { renderSummary, runExitCode } from '../report/summary.js';
-import { mergeRunFolders } from '../run/merge-runs.js';
-import { writeRenderedReports } from '../run/write-reports.js';
 
 export function reportSubcommand() {
   const report = new Command('report')
     .description("write a run's report.tap, junit.xml and index.html again from its results.json (after an upgrade of kvmatrix, or for a copied run folder); `report merge` folds CI shards into one run")
     .argument('<run>', 'the run: its folder (results/<run-id>, results/latest) or its results.json')
-    .action((runPath) => {
+    .action(async (runPath) => {
+      const [{ loadRun }, { writeRenderedReports }] = await Promise.all([import('../report/load-results.js'), import('../run/write-reports.js')]);
       const { results, runDir } = loadRun(runPath);
       writeRenderedReports(results, runDir);
       process.stdout.write(`${runDir}: report.tap, junit.xml, index.html written from results.json\n`);
@@ -21,7 +18,12 @@ export function reportSubcommand() {
       .addOption(new Option('--out <dir>', 'results root: the merged run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
       .addOption(new Option('--partial', 'fold the shards given even when some are missing'))
       .addHelpText('after', '\nExit status as for `kvmatrix run`: 0 every cell as expected, 1 some cell not, 2 bad input, 3 no cell booted.')
-      .action((runPaths, opts) => {
+      .action(async (runPaths, opts) => {
+        const [{ loadRun }, { renderSummary, runExitCode }, { mergeRunFolders }] = await Promise.all([
+          import('../report/load-results.js'),
+          import('../report/summary.js'),
+          import('../run/merge-runs.js'),
+        ]);
         const shards = runPaths.map(loadRun);
         const { results, runDir } = mergeRunFolders(shards, resolve(opts.out), { partial: opts.partial ?? false });
         process.stdout.write(renderSummary(results, runDir));

@@ -1,15 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import { matrixDigest } from '../matrix/digest.js';
-import { expandMatrix } from '../matrix/expand.js';
-import { parseShard, shardCells } from '../matrix/shard.js';
-import { renderSummary, runExitCode } from '../report/summary.js';
 import { stoppable } from '../host/graceful-stop.js';
-import { refusePatchesThatDoNotApply } from '../run/patch-precheck.js';
-import { runMatrix } from '../run/run-matrix.js';
-import { liveProgress, wantsLiveProgress } from './live-progress.js';
-import { bootCount, cellOption, filterOption, hostRunOptions, loadSelection, positiveInt, withHostRunOptions } from './options.js';
+import { parseShard } from '../matrix/shard.js';
+import { wantsLiveProgress } from './progress-mode.js';
+import { bootCount, cellOption, filterOption, positiveInt, withHostRunOptions } from './options.js';
 
 export function runSubcommand(version: string) {
   return withHostRunOptions(
@@ -25,9 +20,19 @@ export function runSubcommand(version: string) {
       .addOption(new Option('--shard <k/n>', 'only the k-th of n slices of the selected cells (for a CI job matrix; merge with `kvmatrix report merge`)').argParser(parseShard))
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
   ).action(async (matrixFile, opts) => {
+      const [{ matrixDigest }, { expandMatrix }, { shardCells }, { renderSummary, runExitCode }, { refusePatchesThatDoNotApply }, { runMatrix }, { hostRunOptions, loadSelection }] =
+        await Promise.all([
+          import('../matrix/digest.js'),
+          import('../matrix/expand.js'),
+          import('../matrix/shard.js'),
+          import('../report/summary.js'),
+          import('../run/patch-precheck.js'),
+          import('../run/run-matrix.js'),
+          import('./host-run-options.js'),
+        ]);
       const { matrix, cells: selected } = loadSelection(matrixFile, opts.cell, opts.filter);
       const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
-      const live = wantsLiveProgress(process.stderr, process.env) ? liveProgress(process.stderr, cells.length) : null;
+      const live = wantsLiveProgress(process.stderr, process.env) ? (await import('./live-progress.js')).liveProgress(process.stderr, cells.length) : null;
       const hostOptions = await hostRunOptions(opts, version);
       await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
       // SIGINT and SIGTERM stop VMs and builds, then this still writes the reports of what finished

@@ -42,7 +42,7 @@ export async function buildGuestImage(layout: CacheLayout, crossCompile: string,
   const sources = [...agentSourceFiles, ...agentHeaderFiles].map((file) => sha256(readFileSync(file)));
   let compiler: { prefix: string; toolchain: string } | null = null;
   for (const prefix of agentCompilerPrefixes(crossCompile, hostArch)) {
-    const toolchain = await toolchainVersion(prefix);
+    const toolchain = await toolchainVersion(prefix, layout);
     if (toolchain) {
       compiler = { prefix, toolchain };
       break;

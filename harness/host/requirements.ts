@@ -1,8 +1,9 @@
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { arch } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Matrix } from '../matrix/types.js';
+import { findOnPath } from './find-on-path.js';
 import { projectRoot } from './install-paths.js';
 
 /** One line of harness/host/debian-packages.tsv. */
@@ -68,18 +69,7 @@ export interface HostProbe {
 
 export const realHostProbe: HostProbe = {
   exists: existsSync,
-  which: (command) => {
-    for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-      const candidate = join(dir, command);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-    return null;
-  },
+  which: (command) => findOnPath(command),
   nodeVersion: process.versions.node,
   arch: arch(),
 };

@@ -129,7 +129,7 @@ export async function patchesThatDoNotApply(spec: KernelSpec, ctx: KernelContext
 /** Everything that decides the cache key, and the cached kernel if there is one. */
 async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPlan> {
   const source = await planSource(spec, ctx);
-  const toolchain = await toolchainVersion(spec.crossCompile);
+  const toolchain = await toolchainVersion(spec.crossCompile, ctx.layout);
   if (!toolchain) {
     throw new StageError('toolchain', `cross compiler ${spec.crossCompile}gcc not found`, 'apt-get install gcc-aarch64-linux-gnu');
   }

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { emptyLiveState, liveProgress, renderLiveBlock, wantsLiveProgress } from '../../harness/cli/live-progress.js';
+import { emptyLiveState, liveProgress, renderLiveBlock } from '../../harness/cli/live-progress.js';
+import { wantsLiveProgress } from '../../harness/cli/progress-mode.js';
 import type { Cell } from '../../harness/matrix/types.js';
 import { cell } from '../support/results.js';
 
