@@ -52,6 +52,10 @@ function cut(line: string, columns: number): string {
   return clean.length > columns - 1 ? `${clean.slice(0, Math.max(0, columns - 2))}…` : clean;
 }
 
+function runningKey(cellId: string, boot?: BootIndex): string {
+  return boot ? `${cellId} (boot ${boot.index} of ${boot.of})` : cellId;
+}
+
 export interface LiveProgress {
   events: RunEvents;
   /** Clears the block; what was persisted stays. Call before printing the summary. */
@@ -97,8 +101,12 @@ export function liveProgress(stream: NodeJS.WriteStream, totalCells: number, now
       lines.kernelDone!(outcome);
     },
     cellStarted(cell: Cell, boot?: BootIndex) {
-      // a repeated cell's boots run side by side: a line each, gone when the cell is done
-      state.running.set(boot ? `${cell.id} (boot ${boot.index} of ${boot.of})` : cell.id, now());
+      // a repeated cell's boots run side by side: a line each while it runs
+      state.running.set(runningKey(cell.id, boot), now());
+      draw(true);
+    },
+    cellBootDone(cell: Cell, boot: BootIndex) {
+      state.running.delete(runningKey(cell.id, boot));
       draw(true);
     },
     cellRetried(record: CellRecord, attempt: number) {

@@ -28,6 +28,8 @@ export interface RunEvents {
   kernelDone?(outcome: KernelOutcome): void;
   /** A boot starts; `boot` says which when the cell is booted more than once. */
   cellStarted?(cell: Cell, boot?: BootIndex): void;
+  /** One boot of a cell booted more than once has ended (cellDone follows when every boot has). */
+  cellBootDone?(cell: Cell, boot: BootIndex): void;
   cellDone?(record: CellRecord): void;
   /** A boot ended in an error and the cell is booted again (attempt is 1 for the first retry). */
   cellRetried?(record: CellRecord, attempt: number): void;
@@ -165,7 +167,9 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
             // a cell still queued when the run is stopped is not started
             stoppedBy()
               ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null)
-              : bootWithRetries(() => bootOne(p, kernel, hostKernel, guest, options, { runId, runDir, boot: { index: i + 1, of } }), retry),
+              : bootWithRetries(() => bootOne(p, kernel, hostKernel, guest, options, { runId, runDir, boot: { index: i + 1, of } }), retry).finally(
+                  () => of > 1 && options.events?.cellBootDone?.(p.cell, { index: i + 1, of }),
+                ),
           ),
         ),
       );

@@ -68,7 +68,7 @@ t.test('on a terminal: event lines scroll above the block, the block is redrawn,
   t.match(out, /\x1b\[/, 'a terminal gets cursor control');
 });
 
-t.test('a repeated cell shows a line per boot while it runs, and none once it is done', async (t) => {
+t.test('a repeated cell shows a line per running boot, and none once it is done', async (t) => {
   const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 100, rows: 30 }) as unknown as NodeJS.WriteStream;
   let out = '';
   (stream as unknown as PassThrough).on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -78,6 +78,9 @@ t.test('a repeated cell shows a line per boot while it runs, and none once it is
   live.events.cellStarted!({ id } as Cell, { index: 2, of: 2 });
   t.match(out, `  ${id} (boot 1 of 2) 0:00\n  ${id} (boot 2 of 2) 0:00`);
   t.match(out, '2 booting', 'two boots counted');
+  out = '';
+  live.events.cellBootDone!({ id } as Cell, { index: 1, of: 2 });
+  t.match(out, `cells: 0/1 done, 1 booting\n  ${id} (boot 2 of 2) 0:00`, 'a finished boot leaves the block');
   out = '';
   live.events.cellDone!(cell({ id }));
   live.stop();
