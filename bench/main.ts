@@ -55,6 +55,7 @@ import { matrixJobInputs, rigLkvmPath, rigMatrixPath } from '../test/support/arm
 import { RIG_PATHS } from '../test/support/arm64-host/rig-spec.js';
 import { cliPath } from '../test/support/cli.js';
 import { prepareBareTrees, timeBareMake } from './bare-make.js';
+import { median } from './median.js';
 import { benchBisectStep } from './bisect-step.js';
 
 const args = process.argv.slice(2);
@@ -66,11 +67,6 @@ const only = onlyArg >= 0 ? new Set(args[onlyArg + 1]!.split(',')) : null;
 /** Whether a section runs: all of them, or those named by --only. */
 const want = (section: string) => only === null || only.has(section);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 /** Every figure printed, for --json: two benches can then be compared figure by figure. */
 const figures: { name: string; note: string; harness: number[]; bare: number[] | null; harnessMedian: number; bareMedian: number | null; ratio: number | null }[] = [];
 const jsonArg = args.indexOf('--json');

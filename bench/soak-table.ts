@@ -1,3 +1,5 @@
+import { median } from './median.js';
+
 /** What one soak run came to. */
 export interface SoakRun {
   ms: number;
@@ -7,12 +9,6 @@ export interface SoakRun {
   /** The run's slowest booted cell: how close it came to its boot timeout. */
   slowest: { id: string; bootMs: number; timeoutSec: number } | null;
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /**
  * The soak's closing table: each cell that went against the matrix in any

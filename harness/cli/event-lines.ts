@@ -2,8 +2,8 @@ import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
 import type { RunEvents } from '../run/run-matrix.js';
-import type { BootIndex } from '../run/repeat.js';
-import { cellMark, secondsText } from '../report/summary.js';
+import { bootText, type BootIndex } from '../run/repeat.js';
+import { cellMark, retriesText, secondsText } from '../report/summary.js';
 
 /**
  * Plain, line-per-event progress: one line when a kernel stage starts or
@@ -34,16 +34,15 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
       }
     },
     cellStarted(cell: Cell, boot?: BootIndex) {
-      write(`cell ${cell.id}: booting${boot ? ` (boot ${boot.index} of ${boot.of})` : ''}`);
+      write(`cell ${cell.id}: booting${boot ? ` (${bootText(boot)})` : ''}`);
     },
     cellRetried(record: CellRecord, attempt: number) {
       write(`cell ${record.id}: error, booting it again (retry ${attempt}): ${record.reasons[0] ?? 'no reason given'}`);
     },
     cellDone(record: CellRecord) {
       const time = record.timings.bootMs === null ? '' : ` in ${secondsText(record.timings.bootMs)}`;
-      const retried = record.retried?.length ? `, after ${record.retried.length} retr${record.retried.length === 1 ? 'y' : 'ies'}` : '';
       const boots = record.repeats?.length ? `, ${record.repeats.length} boots: ${record.repeats.map((r) => r.verdict).join(' ')}` : '';
-      write(`cell ${record.id}: ${cellMark(record)}${boots ? '' : time}${retried}${boots}`);
+      write(`cell ${record.id}: ${cellMark(record)}${boots ? '' : time}${retriesText(record.retried)}${boots}`);
     },
   };
 }

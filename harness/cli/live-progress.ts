@@ -4,8 +4,8 @@ import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
 import type { RunEvents } from '../run/run-matrix.js';
-import type { BootIndex } from '../run/repeat.js';
-import type { Verdict } from '../verdict/types.js';
+import { bootText, type BootIndex } from '../run/repeat.js';
+import { noVerdicts, type Verdict } from '../verdict/types.js';
 import { plainEvents } from './event-lines.js';
 
 /** What the live block shows: kernels being made, cells booting, verdicts so far. */
@@ -17,7 +17,7 @@ export interface LiveState {
 }
 
 export function emptyLiveState(totalCells: number): LiveState {
-  return { totalCells, kernels: new Map(), running: new Map(), done: { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0, flaky: 0 } };
+  return { totalCells, kernels: new Map(), running: new Map(), done: noVerdicts() };
 }
 
 /**
@@ -53,7 +53,7 @@ function cut(line: string, columns: number): string {
 }
 
 function runningKey(cellId: string, boot?: BootIndex): string {
-  return boot ? `${cellId} (boot ${boot.index} of ${boot.of})` : cellId;
+  return boot ? `${cellId} (${bootText(boot)})` : cellId;
 }
 
 export interface LiveProgress {
@@ -114,7 +114,8 @@ export function liveProgress(stream: NodeJS.WriteStream, totalCells: number, now
       lines.cellRetried!(record, attempt);
     },
     cellDone(record: CellRecord) {
-      for (const key of state.running.keys()) if (key === record.id || key.startsWith(`${record.id} (boot `)) state.running.delete(key);
+      // a repeated cell's boots each left the block as they ended (cellBootDone)
+      state.running.delete(record.id);
       state.done[record.verdict]++;
       lines.cellDone!(record);
     },

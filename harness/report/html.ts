@@ -2,7 +2,7 @@ import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
 import { shellQuote } from '../host/command.js';
 import { hex } from '../verdict/virtio-ids.js';
 import { VERDICTS, type DeviceOutcome } from '../verdict/types.js';
-import { cellMark, deviceBarText, secondsText } from './summary.js';
+import { cellMark, deviceBarText, retriesText, secondsText, verdictCountsText } from './summary.js';
 import type { CellRecord, KernelRecord, RunResults } from './types.js';
 
 /**
@@ -87,7 +87,7 @@ function header(results: RunResults, title: string): string {
     `<p class="meta">matrix file ${esc(results.matrix.file)}; started ${esc(results.startedAt)}, finished ${esc(results.finishedAt)}; ` +
       `host ${esc(host.arch)}, ${esc(host.qemu ?? 'no QEMU')}, ${esc(host.accel)}; kvmatrix ${esc(host.kvmatrix)}</p>`,
     `<p class="counts" id="counts">${s.total} cells: ${s.asExpected} as expected, ${s.unexpected > 0 ? `<strong>${s.unexpected} not</strong>` : '0 not'}, ${s.skipped} skipped ` +
-      `(pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip}${v.flaky ? `, flaky ${v.flaky}` : ''})</p>`,
+      `(${verdictCountsText(v)})</p>`,
     '<p class="legend">' +
       VERDICTS.map((verdict) => `<span class="v-${verdict}">${verdict}</span>`).join(' ') +
       ' <span class="unexpected legend-unexpected">FAIL \u2260pass</span> not as the matrix expects (here: fails, expected to pass)</p>',
@@ -237,9 +237,8 @@ function repeats(cell: CellRecord): string {
         : [r.console ? `<a href="${esc(r.console)}">console</a>` : '', r.reproduce ? `<a href="${esc(r.reproduce)}">reproduce.sh</a>` : '']
             .filter(Boolean)
             .join(', ');
-    const retries = r.retried?.length ? `, after ${r.retried.length} retr${r.retried.length === 1 ? 'y' : 'ies'}` : '';
     const failing = r.devices.filter((d) => d.problems.length > 0).map((d) => `${d.name}: ${d.problems[0]}`);
-    return `<li class="boot"><span class="v-${r.verdict}">${esc(r.verdict)}</span>${r.bootMs !== null ? ` in ${secondsText(r.bootMs)}` : ''}${retries}` +
+    return `<li class="boot"><span class="v-${r.verdict}">${esc(r.verdict)}</span>${r.bootMs !== null ? ` in ${secondsText(r.bootMs)}` : ''}${retriesText(r.retried)}` +
       `${r.reasons[0] ? `: ${esc(sanitizeLine(r.reasons[0]))}` : ''}${failing.length ? `<br>${failing.map((f) => esc(sanitizeLine(f))).join('<br>')}` : ''}` +
       `${links ? ` (${links})` : ''}</li>`;
   });

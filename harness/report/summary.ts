@@ -1,9 +1,9 @@
-import type { DeviceOutcome, Verdict } from '../verdict/types.js';
+import { noVerdicts, type DeviceOutcome, type Verdict } from '../verdict/types.js';
 import { hex } from '../verdict/virtio-ids.js';
 import type { CellRecord, RunResults, RunSummary } from './types.js';
 
 export function summarize(cells: readonly CellRecord[]): RunSummary {
-  const byVerdict: Record<Verdict, number> = { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0, flaky: 0 };
+  const byVerdict = noVerdicts();
   for (const cell of cells) byVerdict[cell.verdict]++;
   return {
     total: cells.length,
@@ -58,7 +58,7 @@ export function renderSummary(results: RunResults, runDir: string): string {
   lines.push(
     '',
     `${s.total} cells: ${s.asExpected} as expected, ${s.unexpected} not, ${s.skipped} skipped ` +
-      `(pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip}${v.flaky ? `, flaky ${v.flaky}` : ''})`,
+      `(${verdictCountsText(v)})`,
   );
   for (const cell of results.cells.filter((c) => c.status === 'unexpected')) {
     lines.push(`not as expected: ${cell.id}: ${cell.verdict}, expected ${cell.expected}`);
@@ -91,6 +91,17 @@ function deviceBar(device: CellRecord['devices'][number]): string {
 export function deviceBarText(device: Pick<DeviceOutcome, 'bar0' | 'bars'>): string | null {
   const bar = device.bar0 ?? device.bars[0];
   return bar ? `${bar.index === 0 ? '' : `BAR${bar.index} `}${bar.kind} ${hex(bar.start)}` : null;
+}
+
+/** "pass 7, fail 1, error 0, timeout 0, skip 4", and flaky only when there is one (runs without repeats never have any). */
+export function verdictCountsText(v: Record<Verdict, number>): string {
+  return `pass ${v.pass}, fail ${v.fail}, error ${v.error}, timeout ${v.timeout}, skip ${v.skip}${v.flaky ? `, flaky ${v.flaky}` : ''}`;
+}
+
+/** ", after 2 retries" for a boot retried after errors; empty when it was not. */
+export function retriesText(retried: readonly unknown[] | undefined): string {
+  const n = retried?.length ?? 0;
+  return n > 0 ? `, after ${n} retr${n === 1 ? 'y' : 'ies'}` : '';
 }
 
 /** "12.3 s" from milliseconds, as every report prints durations. */

@@ -9,6 +9,11 @@ export interface BootIndex {
   of: number;
 }
 
+/** "boot 2 of 3", as the progress lines and the live block name a boot. */
+export function bootText(boot: BootIndex): string {
+  return `boot ${boot.index} of ${boot.of}`;
+}
+
 /**
  * One record from a cell's repeated boots (each already through its own
  * error-retries), decided by repeatedVerdict. A single boot is returned as

@@ -177,6 +177,8 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     }),
   );
 
+  // matrix order, whatever order the cells finished in
+  const cells = options.cells.map((c) => records.get(c.id)!);
   const results: RunResults = {
     schema: RESULTS_SCHEMA,
     runId,
@@ -193,11 +195,9 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     host: { arch: arch(), node: process.version, qemu, accel: options.accel, kvmatrix: options.version },
     selection: options.selection,
     kernels: [...building.keys()].map((id) => kernelRecord(outcomes.get(id)!)),
-    // matrix order, whatever order the cells finished in
-    cells: options.cells.map((c) => records.get(c.id)!),
-    summary: { total: 0, asExpected: 0, unexpected: 0, skipped: 0, byVerdict: { pass: 0, fail: 0, error: 0, timeout: 0, skip: 0, flaky: 0 } },
+    cells,
+    summary: summarize(cells),
   };
-  results.summary = summarize(results.cells);
   writeReports(results, runDir);
   pointLatest(options.outRoot, runId);
   return { results, runDir };

@@ -18,6 +18,11 @@ export type BootVerdict = Exclude<Verdict, 'flaky'>;
 
 export const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'error', 'timeout', 'skip', 'flaky'];
 
+/** A count of 0 for every verdict. */
+export function noVerdicts(): Record<Verdict, number> {
+  return Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+}
+
 /** How a cell's verdict compares with what the matrix expects. */
 export type ExpectationStatus = 'as-expected' | 'unexpected' | 'skipped';
 
