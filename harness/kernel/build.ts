@@ -1,11 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeFailure, DISK_FULL_HINT, ranOutOfDisk, runCommand, succeeded, type CommandResult } from '../host/command.js';
 import type { DownloadKernelSource, KernelSpec } from '../matrix/types.js';
 import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { describeDropped, findDroppedOptions } from './config-check.js';
-import { buildKey, configInputsKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
+import { configOfEarlierCommit, markConfigured, type ConfiguredMark } from './config-reuse.js';
+import { buildKey, configInputsKey, configRecipeKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
 import { isArm64Image } from './image-header.js';
 import { withLock } from './lock.js';
 import { ccacheEnv, makeArgv } from './make.js';
@@ -89,14 +90,28 @@ interface SourcePlan {
   commit?: KernelCommit;
   /** Runs `work` in a source tree of this content and a build folder, both its own while it runs. */
   inTree<T>(logPath: string, work: (paths: TreeAndBuild) => Promise<T>): Promise<T>;
+  /**
+   * A git source's memory of the commit last configured in its reused
+   * tree: a bisect step whose commit changes nothing Kconfig reads takes
+   * that commit's final .config instead of configuring again (about 10 s
+   * of make on 2 cores).
+   */
+  configs?: {
+    earlier(recipe: string): Promise<ConfiguredMark | null>;
+    mark(recipe: string, config: string): void;
+  };
 }
 
 interface BuildPlan {
   source: SourcePlan;
   patches: PatchIdentity[];
   toolchain: string;
+  /** Every config input but the source (see configRecipeKey). */
+  recipe: string;
   inputsKey: string;
   configPath: string;
+  /** The commit whose final .config this one took, when the config stage was not run for it. */
+  configOf?: string;
   fragments: { file: string; text: string }[];
   hit: Omit<BuiltKernel, 'durationMs'> | null;
 }
@@ -135,17 +150,26 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
   }
   const patches = spec.patches.map((p) => ({ sha256: sha256(readFileSync(p.path)), direction: p.direction }));
   const fragments = spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-  const inputsKey = configInputsKey({
-    source: source.id,
+  const recipeInputs = {
     patches,
     arch: spec.arch,
     crossCompile: spec.crossCompile,
     base: spec.config.base,
     fragments: fragments.map((f) => sha256(f.text)),
     toolchain,
-  });
+  };
+  const recipe = configRecipeKey(recipeInputs);
+  const inputsKey = configInputsKey({ source: source.id, ...recipeInputs });
   const configPath = join(ctx.layout.configs, `${shortKey(inputsKey)}.config`);
-  const plan: BuildPlan = { source, patches, toolchain, inputsKey, configPath, fragments, hit: null };
+  const plan: BuildPlan = { source, patches, toolchain, recipe, inputsKey, configPath, fragments, hit: null };
+  if (!existsSync(configPath) && source.configs) {
+    const earlier = await source.configs.earlier(recipe);
+    if (earlier !== null) {
+      writeFileAtomic(configPath, readFileSync(earlier.config));
+      source.configs.mark(recipe, configPath);
+      plan.configOf = earlier.treeish;
+    }
+  }
   if (existsSync(configPath)) plan.hit = cachedKernel(spec, ctx.layout, plan, readFileSync(configPath, 'utf8'));
   return plan;
 }
@@ -164,6 +188,8 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
       base: spec.config.base,
       fragments: spec.config.fragments.map((file) => sha256(readFileSync(file))),
     });
+    const markFile = join(ctx.layout.trees, shortKey(treeKey), 'configured.json');
+    const treeish = resolved.uncommittedTree ?? resolved.commit;
     return {
       id: resolved.id,
       commit: { id: resolved.commit, subject: resolved.subject, uncommitted: resolved.uncommittedTree !== null },
@@ -171,6 +197,7 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
         withReusedTree(ctx.layout, shortKey(treeKey), resolved, work, {
           // a kernel that fails on its own leaves the tree fit for the next commit
           consistentAfter: (error) => error instanceof PatchError || (error instanceof StageError && error.ended === 'failed'),
+          writesTree: spec.patches.length > 0,
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         }).catch((error: unknown) => {
           if (error instanceof GitCommandError) {
@@ -178,6 +205,10 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
           }
           throw error;
         }),
+      configs: {
+        earlier: (recipe) => configOfEarlierCommit(markFile, resolved.gitDir, treeish, recipe, ctx.signal),
+        mark: (recipe, config) => markConfigured(markFile, { treeish, recipe, config }),
+      },
     };
   }
   if (source.kind !== 'tarball') throw new Error('planSource takes tarball and git sources');
@@ -286,8 +317,11 @@ async function buildLocked(
       });
 
     progress('config');
-    if (known !== null) writeFileSync(join(buildDir, '.config'), known);
-    else await configure(spec, plan, tree, buildDir, logPath, make);
+    const dotConfig = join(buildDir, '.config');
+    // rewritten unchanged, a reused build folder's .config would make kbuild run syncconfig again
+    if (known === null) await configure(spec, plan, tree, buildDir, logPath, make);
+    else if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== known) writeFileSync(dotConfig, known);
+    if (plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config of ${plan.configOf}, as no file the config stage reads differs\n`);
     const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
     const key = kernelKey(spec, plan, finalConfig);
     const entry = join(ctx.layout.kernels, shortKey(key));
@@ -346,6 +380,7 @@ async function configure(
     );
   }
   writeFileAtomic(plan.configPath, finalConfig);
+  plan.source.configs?.mark(plan.recipe, plan.configPath);
 }
 
 async function must(stage: KernelStage, result: CommandResult, what: string, firstErrors: string[] = []): Promise<void> {

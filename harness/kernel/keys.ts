@@ -33,6 +33,14 @@ export function configInputsKey(inputs: ConfigInputs): string {
   return sha256(JSON.stringify({ v: KEY_VERSION, what: 'config', ...inputs }));
 }
 
+/**
+ * Names every config input but the source: two commits of one tree with
+ * the same recipe configure alike when nothing Kconfig reads differs.
+ */
+export function configRecipeKey(inputs: Omit<ConfigInputs, 'source'>): string {
+  return sha256(JSON.stringify({ v: KEY_VERSION, what: 'config-recipe', ...inputs }));
+}
+
 export interface BuildInputs {
   source: string;
   patches: PatchIdentity[];

@@ -3,7 +3,7 @@
  * linux-source-6.1 (one reverts the Murray fix, one breaks the build),
  * real builds, the real bridged legacy cell under real QEMU.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -138,6 +138,41 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
       const inside = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', join(h.tree, 'results')]);
       t.equal(inside.code, 129);
       t.match(inside.stderr, /lies inside the kernel tree/);
+    } finally {
+      git(h.tree, 'checkout', '--quiet', '--force', 'main');
+    }
+  });
+
+  t.test('bisect-run configures again only when a file the config stage reads changed', async (t) => {
+    const h = history;
+    const out = join(dir, 'config-reuse');
+    const step = async (subject: string, change: () => void) => {
+      change();
+      git(h.tree, '-c', 'user.name=t', '-c', 'user.email=t@kvmatrix.invalid', 'commit', '--quiet', '-am', subject);
+      const run = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, ...cache]);
+      t.equal(run.code, 0, `${subject}: the cell passes\n${run.stdout}${run.stderr.slice(-2000)}`);
+      const kernel = readResults(/results: (.*)$/m.exec(run.stdout)![1]!).kernels[0]!;
+      return { commit: git(h.tree, 'rev-parse', 'HEAD'), log: readFileSync(kernel.buildLog!, 'utf8'), config: readFileSync(kernel.config!, 'utf8') };
+    };
+    const tookConfigOf = /^kvmatrix: the final \.config of ([0-9a-f]{40}), as no file the config stage reads differs$/m;
+    // from the last commit that passes: main reverts the fix
+    git(h.tree, 'checkout', '--quiet', '-b', 'config-reuse', h.fixed);
+    try {
+      const doc = await step('Documentation: one more line', () => appendFileSync(join(h.tree, 'Documentation/arm64/booting.rst'), '\nOne more line.\n'));
+      t.match(doc.log, tookConfigOf, 'a documentation commit takes an earlier commit’s final .config');
+      t.notMatch(doc.log, /merge_config\.sh|olddefconfig/, 'and runs no config step');
+
+      const option = 'CONFIG_KVMATRIX_TEST_OPTION=y';
+      const kconfig = await step('init: a new option', () =>
+        appendFileSync(join(h.tree, 'init/Kconfig'), '\nconfig KVMATRIX_TEST_OPTION\n\tdef_bool y\n'),
+      );
+      t.notMatch(kconfig.log, tookConfigOf, 'a Kconfig change is configured again');
+      t.match(kconfig.log, /olddefconfig/);
+      t.match(kconfig.config, new RegExp(`^${option}$`, 'm'), 'and its .config has the new option');
+
+      const after = await step('Documentation: after the option', () => appendFileSync(join(h.tree, 'Documentation/arm64/booting.rst'), '\nAfter.\n'));
+      t.equal(tookConfigOf.exec(after.log)?.[1], kconfig.commit, 'the next commit takes the .config of the commit configured last');
+      t.match(after.config, new RegExp(`^${option}$`, 'm'));
     } finally {
       git(h.tree, 'checkout', '--quiet', '--force', 'main');
     }

@@ -27,7 +27,7 @@ function smallRepo(): { tree: string; first: string; second: string } {
 
 /** The tree a build of `resolved` would see: its reused tree's files after the move. */
 async function exported(l: ReturnType<typeof layout>, resolved: ResolvedGitSource, key = 'k'): Promise<string> {
-  return withReusedTree(l, key, resolved, async ({ tree }) => tree, { consistentAfter: () => false });
+  return withReusedTree(l, key, resolved, async ({ tree }) => tree, { consistentAfter: () => false, writesTree: false });
 }
 
 function layout() {
@@ -141,18 +141,22 @@ t.test('a reused tree moves from commit to commit rewriting only what differs, a
   git(tree, 'commit', '-qm', 'third: readme');
   const l = layout();
   const at = async (ref: string) => resolveGitSource(l, source(tree, ref));
-  const out = await exported(l, await at(first));
-  const makefileTime = statSync(join(out, 'Makefile')).mtimeMs;
-  // what a patch would do between two builds
-  writeFileSync(join(out, 'Makefile'), 'patched\n');
-  writeFileSync(join(out, 'src/added-by-patch.c'), '');
-  utimesSync(join(out, 'Makefile'), new Date(makefileTime), new Date(makefileTime));
+  // what patches do in a build
+  const out = await withReusedTree(l, 'k', await at(first), async ({ tree: out }) => {
+    const makefileTime = statSync(join(out, 'Makefile')).mtimeMs;
+    writeFileSync(join(out, 'Makefile'), 'patched\n');
+    writeFileSync(join(out, 'src/added-by-patch.c'), '');
+    utimesSync(join(out, 'Makefile'), new Date(makefileTime), new Date(makefileTime));
+    return out;
+  }, { consistentAfter: () => false, writesTree: true });
+  t.notOk(existsSync(join(l.trees, 'k', 'pristine')), 'a tree patches wrote is not marked pristine');
 
   await exported(l, await at('HEAD'));
   t.equal(readFileSync(join(out, 'src/a.c'), 'utf8'), 'int a = 1;\n', 'moved to the new content');
   t.equal(readFileSync(join(out, 'README'), 'utf8'), 'readme\n');
   t.equal(readFileSync(join(out, 'Makefile'), 'utf8'), 'all:\n', "the patch's change undone");
   t.notOk(existsSync(join(out, 'src/added-by-patch.c')), "the patch's new file removed");
+  t.ok(existsSync(join(l.trees, 'k', 'pristine')), 'a work that writes nothing leaves the tree marked pristine');
 
   const aTime = statSync(join(out, 'src/a.c')).mtimeMs;
   const readmeTime = statSync(join(out, 'README')).mtimeMs;
@@ -170,11 +174,12 @@ t.test('a reused tree left busy (work stopped half-way) is exported whole again'
     withReusedTree(l, 'k', await resolveGitSource(l, source(tree, first)), async ({ buildDir }) => {
       writeFileSync(join(buildDir, 'half.o'), '');
       throw new Error('killed');
-    }, { consistentAfter: () => false }),
+    }, { consistentAfter: () => false, writesTree: false }),
   );
   t.ok(existsSync(join(l.trees, 'k', 'busy')), 'the busy mark stays');
   const buildDir = await withReusedTree(l, 'k', await resolveGitSource(l, source(tree, second)), async (p) => p.buildDir, {
     consistentAfter: () => false,
+    writesTree: false,
   });
   t.notOk(existsSync(join(buildDir, 'half.o')), 'the build folder was started again');
   t.notOk(existsSync(join(l.trees, 'k', 'busy')));
@@ -183,7 +188,7 @@ t.test('a reused tree left busy (work stopped half-way) is exported whole again'
   await t.rejects(
     withReusedTree(l, 'k', await resolveGitSource(l, source(tree, first)), async () => {
       throw new Error('the kernel does not build');
-    }, { consistentAfter: () => true }),
+    }, { consistentAfter: () => true, writesTree: false }),
   );
   t.notOk(existsSync(join(l.trees, 'k', 'busy')), 'a failure that leaves things consistent clears the mark');
 });

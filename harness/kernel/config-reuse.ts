@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { writeFileAtomic } from './cache.js';
+import { gitOut } from './git-source.js';
+
+/**
+ * Whether a change to this file of a kernel tree (a path relative to its
+ * top) can change what the config stage (`make <base>`, merge_config.sh,
+ * `make olddefconfig`) produces. Kconfig reads Kconfig* files, the kconfig
+ * program and its helper scripts under scripts/, the Makefiles (the
+ * version in the .config's header, the arch's defconfig name), the
+ * defconfigs and config fragments, and the scripts its `$(shell,...)`
+ * probes run. Its compiler probes compile snippets without the tree's
+ * headers on arm64, and the compiler itself is in the recipe, so a source
+ * or header file cannot change the result.
+ */
+export function configMayRead(path: string): boolean {
+  const name = basename(path);
+  return (
+    /^(Kconfig|Makefile|Kbuild)/.test(name) ||
+    path.startsWith('scripts/') ||
+    /(^|\/)configs\//.test(path) ||
+    /^arch\/[^/]+\/tools\//.test(path) ||
+    name.endsWith('.config') ||
+    name.endsWith('.sh')
+  );
+}
+
+/** The last configuration the config stage produced for a reused tree. */
+export interface ConfiguredMark {
+  /** The commit or tree object the tree held. */
+  treeish: string;
+  /** configRecipeKey: every config input but the source. */
+  recipe: string;
+  /** The cache's final .config for those inputs. */
+  config: string;
+}
+
+export function markConfigured(markFile: string, mark: ConfiguredMark): void {
+  mkdirSync(dirname(markFile), { recursive: true });
+  writeFileAtomic(markFile, `${JSON.stringify(mark)}\n`);
+}
+
+/**
+ * The mark of the last commit configured in this reused tree,
+ * when it is valid for `treeish` too: the same recipe, and no file the
+ * config stage reads differs between the two. Null otherwise, or when the
+ * mark or its config is gone or unreadable (the stage then runs).
+ */
+export async function configOfEarlierCommit(
+  markFile: string,
+  gitDir: string,
+  treeish: string,
+  recipe: string,
+  signal?: AbortSignal,
+): Promise<ConfiguredMark | null> {
+  let mark: Partial<ConfiguredMark>;
+  try {
+    mark = JSON.parse(readFileSync(markFile, 'utf8')) as Partial<ConfiguredMark>;
+  } catch {
+    return null;
+  }
+  if (mark.recipe !== recipe || typeof mark.treeish !== 'string' || typeof mark.config !== 'string') return null;
+  if (!existsSync(mark.config)) return null;
+  const earlier = { treeish: mark.treeish, recipe, config: mark.config };
+  if (mark.treeish === treeish) return earlier;
+  const changed = await gitOut(gitDir, ['diff-tree', '-r', '--no-renames', '--name-only', '-z', mark.treeish, treeish], { signal }).catch(
+    () => null,
+  );
+  if (changed === null) return null;
+  return changed.split('\0').some((path) => path !== '' && configMayRead(path)) ? null : earlier;
+}
