@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { arch } from 'node:os';
 import { runCommand, succeeded } from './command.js';
+import { commandFilesIdentity, rememberedAnswer } from './remembered-answer.js';
 
 /**
  * arm64 guests run under KVM only on an arm64 host with a usable /dev/kvm;
@@ -23,4 +24,15 @@ export function canUseKvm(): boolean {
 export async function toolVersion(binary: string): Promise<string | null> {
   const result = await runCommand([binary, '--version'], { tailLines: 50 });
   return succeeded(result) ? (result.tail.find((l) => l.trim()) ?? '').trim() : null;
+}
+
+/**
+ * toolVersion, remembered in the cache folder `dir` under the binary's
+ * identity (see rememberedAnswer): a warm run starts no process to ask
+ * QEMU its version. Null at once, with no process, for a binary that is
+ * not there.
+ */
+export async function rememberedToolVersion(binary: string, dir: string): Promise<string | null> {
+  const identity = commandFilesIdentity([binary]);
+  return identity === null ? null : rememberedAnswer(dir, 'version', identity, () => toolVersion(binary));
 }

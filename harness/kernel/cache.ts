@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
  *   nested/<key>/         a nested kvmtool host's shared initramfs part
  *   git/<key>/            bare mirrors of git trees given by URL
  *   trees/<key>/          a git source's reused tree and build folder (see reused-tree.ts)
- *   fingerprints/         remembered sha256 of large source files
+ *   fingerprints/         remembered sha256 of large source files, and tool versions
  *   locks/                one lock per key being produced
  *   staging/              work in progress; safe to delete when no run is active
  */

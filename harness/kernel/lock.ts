@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import type { CacheLayout } from './cache.js';
 
 export interface LockTiming {
@@ -26,6 +25,9 @@ export async function withLock<T>(
   // name must be its own file, or a nested lock's release drops the outer
   // lock's record and its next refresh throws (seen: a source lock inside a
   // kernel lock crashed the run 15 s later).
+  // Loaded here: a run that finds everything in the cache takes no lock, and
+  // proper-lockfile with graceful-fs costs it a few ms of start-up.
+  const { default: lockfile } = await import('proper-lockfile');
   const release = await lockfile.lock(join(layout.locks, name), {
     realpath: false,
     stale: timing.staleMs,

@@ -1,9 +1,7 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { runCommand, succeeded } from '../host/command.js';
 import { findOnPath } from '../host/find-on-path.js';
-import { writeFileAtomic, type CacheLayout } from './cache.js';
-import { sha256 } from './keys.js';
+import { commandFilesIdentity, rememberedAnswer } from '../host/remembered-answer.js';
+import type { CacheLayout } from './cache.js';
 
 const known = new Map<string, Promise<string | null>>();
 
@@ -25,21 +23,9 @@ export function toolchainVersion(crossCompile: string, layout?: CacheLayout): Pr
 }
 
 export async function rememberedToolchainVersion(crossCompile: string, layout: CacheLayout): Promise<string | null> {
-  const files = ['gcc', 'ld'].map((tool) => locate(`${crossCompile}${tool}`));
-  if (files.some((f) => f === null)) return null;
-  const identity = files.map((file) => {
-    const real = realpathSync(file!);
-    const st = statSync(real);
-    return `${real}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
-  });
-  const memo = join(layout.fingerprints, `toolchain-${sha256(identity.join('\0')).slice(0, 32)}`);
-  if (existsSync(memo)) {
-    const version = readFileSync(memo, 'utf8').trim();
-    if (version.length > 0) return version;
-  }
-  const version = await askToolchainVersion(crossCompile);
-  if (version !== null) writeFileAtomic(memo, `${version}\n`);
-  return version;
+  const identity = commandFilesIdentity([`${crossCompile}gcc`, `${crossCompile}ld`]);
+  if (identity === null) return null;
+  return rememberedAnswer(layout.fingerprints, 'toolchain', identity, () => askToolchainVersion(crossCompile));
 }
 
 async function askToolchainVersion(crossCompile: string): Promise<string | null> {
@@ -49,16 +35,6 @@ async function askToolchainVersion(crossCompile: string): Promise<string | null>
   ]);
   if (!succeeded(gcc) || !succeeded(ld)) return null;
   return `${gcc.tail[0] ?? ''} | ${ld.tail[0] ?? ''}`;
-}
-
-/** A command as the shell would find it: a path when it names a folder, else on PATH. */
-function locate(command: string): string | null {
-  if (!command.includes('/')) return findOnPath(command);
-  try {
-    return statSync(command).isFile() ? command : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

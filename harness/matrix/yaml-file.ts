@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { formatKeyPath, InputError, type InputLocation } from './input-error.js';
 
 /**

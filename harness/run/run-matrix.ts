@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { AgentBuildError, buildGuestImage, type GuestImage } from '../guest/build-agent.js';
-import { toolVersion } from '../host/facts.js';
+import { rememberedToolVersion } from '../host/facts.js';
 import { ensureCacheDirs, writeFileAtomic, type CacheLayout } from '../kernel/cache.js';
 import { obtainKernel } from '../kernel/build.js';
 import { configHasKvm } from '../kernel/config-check.js';
@@ -21,7 +21,6 @@ import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolH
 import { cellRecord, interruptedRecord } from './cell-record.js';
 import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
-import { writeReports } from './write-reports.js';
 
 export interface RunEvents {
   kernel?(progress: KernelProgress): void;
@@ -87,6 +86,10 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   mkdirSync(join(runDir, 'cells'), { recursive: true });
   ensureCacheDirs(options.layout);
 
+  // the report writers (xmlbuilder2 above all) are loaded while the first boot runs, not before it
+  let reportWriters: Promise<typeof import('./write-reports.js')> | null = null;
+  const loadReportWriters = () => (reportWriters ??= import('./write-reports.js'));
+
   const records = new Map<string, CellRecord>();
   // the signal's reason names what stopped the run (SIGINT, SIGTERM)
   const stoppedBy = () => (options.signal?.aborted ? String(options.signal.reason ?? 'an interrupt') : null);
@@ -110,7 +113,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   // a missing VMM is found before any kernel is built, not after
   const versions = new Map<string, string | null>();
   for (const binary of new Set(bootPlans.map((p) => p.binary).filter((b): b is string => b !== null))) {
-    versions.set(binary, await toolVersion(binary));
+    versions.set(binary, await rememberedToolVersion(binary, options.layout.fingerprints));
   }
   const qemu = [...versions.values()].find((v) => v !== null) ?? null;
   const runnable = bootPlans.filter((p) => {
@@ -167,7 +170,10 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
             // a cell still queued when the run is stopped is not started
             stoppedBy()
               ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null)
-              : bootWithRetries(() => bootOne(p, kernel, hostKernel, guest, options, { runId, runDir, boot: { index: i + 1, of } }), retry).finally(
+              : bootWithRetries(() => {
+                  setImmediate(loadReportWriters);
+                  return bootOne(p, kernel, hostKernel, guest, options, { runId, runDir, boot: { index: i + 1, of } });
+                }, retry).finally(
                   () => of > 1 && options.events?.cellBootDone?.(p.cell, { index: i + 1, of }),
                 ),
           ),
@@ -198,7 +204,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     cells,
     summary: summarize(cells),
   };
-  writeReports(results, runDir);
+  (await loadReportWriters()).writeReports(results, runDir);
   pointLatest(options.outRoot, runId);
   return { results, runDir };
 }

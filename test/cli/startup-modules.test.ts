@@ -50,6 +50,7 @@ t.test('running a command loads what it needs', async (t) => {
   t.ok(list.some((m) => /harness\/matrix\/load\.js$/.test(m)), 'list loads the matrix loader');
   t.ok(list.some((m) => /node_modules\/zod\//.test(m)), 'and the schema library');
   t.notOk(list.some((m) => /harness\/run\/run-matrix\.js$/.test(m)), 'but not the scheduler');
+  t.notOk(list.some((m) => /node_modules\/(proper-lockfile|xmlbuilder2)\//.test(m)), 'nor the lock or JUnit libraries (loaded when a lock is taken, a report written)');
 });
 
 t.test('the bundled bin keeps the split: --help loads no chunk with the matrix loader, list does', async (t) => {
