@@ -1,10 +1,12 @@
 // npm run build, after tsc: bundles the compiled CLI (dist/harness/cli/main.js)
-// into dist/cli/main.js, the `kvmatrix` bin. Loading some 300 small ES
-// modules (execa and zod alone are about 200) cost more at start-up than
-// anything the CLI does before its first boot; one file per command chunk
-// costs a few. Split at the CLI's dynamic imports, so `kvmatrix --help`
-// still loads no command's code.
-import { rmSync } from 'node:fs';
+// into one CommonJS file, dist/cli/bundle.cjs, and puts the bin beside it
+// (dist/cli/main.cjs, from bin.cjs), which runs the bundle with V8's code for
+// it kept between runs. Loading some 300 small ES modules (execa and zod
+// alone are about 200) cost more at start-up than anything the CLI does
+// before its first boot. A command's modules are still evaluated only when
+// it runs (esbuild keeps each `await import(...)` lazy), so `kvmatrix --help`
+// runs no command's code.
+import { copyFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -14,18 +16,18 @@ const outdir = join(root, 'dist', 'cli');
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [join(root, 'dist', 'harness', 'cli', 'main.js')],
-  outdir,
+  outfile: join(outdir, 'bundle.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
-  // CommonJS dependencies (commander, proper-lockfile) call require() for Node's own modules
-  banner: { js: "import { createRequire as kvmatrixRequire } from 'node:module'; const require = kvmatrixRequire(import.meta.url);" },
-  // less to parse at every start; names are kept, so a stack trace still reads
+  // install-paths.ts finds the checkout from its own location
+  define: { 'import.meta.url': 'kvmatrixBundleUrl' },
+  banner: { js: "const kvmatrixBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // less to parse at a first start; names are kept, so a stack trace still reads
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'eof',
   logLevel: 'warning',
 });
+copyFileSync(join(root, 'harness', 'cli', 'bin.cjs'), join(outdir, 'main.cjs'));

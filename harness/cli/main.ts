@@ -79,22 +79,27 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   });
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // --help and --version end here too, with exit code 0
-    process.exitCode = error.exitCode === 0 ? EXIT.ok : exits.usage;
-  } else if (error instanceof InputError) {
-    process.stderr.write(`kvmatrix: ${error.message}\n`);
-    process.exitCode = exits.usage;
-  } else {
-    process.stderr.write(`kvmatrix: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = exits.internal;
+// a function, not top-level await: the bin is bundled as CommonJS (see bundle.mjs)
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : exits.usage;
+    } else if (error instanceof InputError) {
+      process.stderr.write(`kvmatrix: ${error.message}\n`);
+      process.exitCode = exits.usage;
+    } else {
+      process.stderr.write(`kvmatrix: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = exits.internal;
+    }
   }
+  // The command is done and all it wrote is written (files synchronously; stdout
+  // and stderr are synchronous on Linux for files, pipes and terminals): leave
+  // now. The handle of a VMM that had exited sometimes kept the event loop alive
+  // another 15-20 ms. After a signal, its handler above ends the process.
+  if (!stopping) process.exit();
 }
-// The command is done and all it wrote is written (files synchronously; stdout
-// and stderr are synchronous on Linux for files, pipes and terminals): leave
-// now. The handle of a VMM that had exited sometimes kept the event loop alive
-// another 15-20 ms. After a signal, its handler above ends the process.
-if (!stopping) process.exit();
+
+void main();

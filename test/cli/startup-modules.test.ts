@@ -4,7 +4,7 @@
  * command loads its own modules. Which modules, not how long: the time is
  * the bench's business.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -12,7 +12,8 @@ import { projectRoot } from '../../harness/host/install-paths.js';
 import { cliPath } from '../support/cli.js';
 
 // tsc's output keeps a file per module, so the trace names them; the bin
-// (cliPath) is the same code bundled and split at the same dynamic imports
+// (cliPath) runs the same code bundled, each dynamic import still evaluated
+// only when it is reached
 const compiledCli = join(projectRoot, 'dist', 'harness', 'cli', 'main.js');
 import { tempTree } from '../support/temp-tree.js';
 
@@ -53,12 +54,35 @@ t.test('running a command loads what it needs', async (t) => {
   t.notOk(list.some((m) => /node_modules\/(proper-lockfile|xmlbuilder2)\//.test(m)), 'nor the lock or JUnit libraries (loaded when a lock is taken, a report written)');
 });
 
-t.test('the bundled bin keeps the split: --help loads no chunk with the matrix loader, list does', async (t) => {
-  const holdsLoader = (files: string[]) => files.filter((f) => readFileSync(join(projectRoot, f), 'utf8').includes('function loadMatrix('));
-  const help = await modulesLoadedBy(['--help'], cliPath);
-  t.ok(help.every((f) => f.startsWith('dist/cli/')), `only the bundle's files (${help.length})`);
-  t.same(holdsLoader(help), [], '--help: no chunk holding loadMatrix');
-  const list = await modulesLoadedBy(['list'], cliPath);
-  t.equal(holdsLoader(list).length, 1, 'list: the chunk holding loadMatrix');
-  t.ok(list.length > help.length, `list loads more files (${list.length}) than --help (${help.length})`);
+t.test("the bin keeps V8's code for the bundle in the cache, uses it, and shrugs off a bad or unwritable one", async (t) => {
+  const cache = tempTree({});
+  const codeDir = join(cache, 'code');
+  const run = (args: string[], env: Record<string, string> = { KVMATRIX_CACHE: cache }) =>
+    execa(process.execPath, [cliPath, ...args], { reject: false, env, cwd: projectRoot });
+  const kept = () => (existsSync(codeDir) ? readdirSync(codeDir).filter((f) => f.endsWith('.v8')) : []);
+
+  const first = await run(['--version']);
+  t.equal(first.exitCode, 0, first.stderr);
+  t.equal(kept().length, 1, 'the first run keeps the compiled code');
+  const file = join(codeDir, kept()[0]!);
+  const written = statSync(file).mtimeMs;
+  t.ok(statSync(file).size > 10_000, `${statSync(file).size} bytes of code`);
+
+  const help = await run(['--help']);
+  t.equal(help.exitCode, 0);
+  t.match(help.stdout, /Usage: kvmatrix/);
+  t.equal(statSync(file).mtimeMs, written, 'the next run takes it as it is (V8 accepted it: a rejected one is written again)');
+
+  writeFileSync(file, 'not V8 code');
+  const damaged = await run(['--help']);
+  t.equal(damaged.exitCode, 0, 'a damaged file costs a compile, not the command');
+  t.equal(damaged.stdout, help.stdout);
+  t.ok(statSync(file).size > 10_000, 'and is replaced by good code');
+
+  const blocked = join(cache, 'a-file');
+  writeFileSync(blocked, '');
+  const unwritable = await run(['--help'], { KVMATRIX_CACHE: join(blocked, 'cache') });
+  t.equal(unwritable.exitCode, 0, 'a cache that cannot be written: the command still runs');
+  t.equal(unwritable.stdout, help.stdout);
+  t.equal(unwritable.stderr, '', 'and says nothing about it');
 });

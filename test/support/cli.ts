@@ -5,7 +5,7 @@ import { projectRoot } from '../../harness/host/install-paths.js';
 import type { RunResults } from '../../harness/report/types.js';
 import { tempTree } from './temp-tree.js';
 
-export const cliPath = join(projectRoot, 'dist', 'cli', 'main.js');
+export const cliPath = join(projectRoot, 'dist', 'cli', 'main.cjs');
 
 export interface CliResult {
   code: number;

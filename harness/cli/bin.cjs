@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// kvmatrix's bin (dist/cli/main.cjs after `npm run build`). It runs the
+// bundled CLI, dist/cli/bundle.cjs, with the code V8 compiled for it in an
+// earlier run: each command would otherwise parse and compile its 1.4 MB
+// again, some 25-30 ms of every start. The code is kept in the kvmatrix
+// cache under code/, one file per bundle and Node version, written after a
+// run (so it holds every function that run compiled, not just the top
+// level; a file per command) and used only if V8 accepts it. Losing or failing to write it
+// costs speed, never a result. Node 20 has no such cache of its own for
+// ES modules, hence a CommonJS bundle.
+'use strict';
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { homedir } = require('node:os');
+const { join } = require('node:path');
+const { Script } = require('node:vm');
+
+/** Kept per folder: each command's code for a few builds of kvmatrix and Node versions. */
+const KEEP = 32;
+
+const bundle = join(__dirname, 'bundle.cjs');
+// the entry's #! line, blanked (the line count stays) to go inside a function
+const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
+const built = statSync(bundle);
+// as resolveCacheRoot (harness/kernel/cache.ts) finds it, without --cache: the code is kvmatrix's, not the run's
+const xdg = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
+const codeDir = join(process.env.KVMATRIX_CACHE || join(xdg, 'kvmatrix'), 'code');
+// one file per command: each holds what its command compiled, `run` the scheduler, `--help` next to nothing
+const word = process.argv.slice(2).find((arg) => !arg.startsWith('-')) ?? 'help';
+const command = /^[a-z][a-z-]{0,20}$/.test(word) ? word : 'other';
+const codeFile = join(codeDir, `bundle-${process.version}-${process.arch}-${built.size}-${Math.trunc(built.mtimeMs)}-${built.ino}-${command}.v8`);
+
+let cachedData;
+try {
+  cachedData = readFileSync(codeFile);
+} catch {
+  // first run of this build: compiled from source, and kept at exit
+}
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: bundle,
+  ...(cachedData ? { cachedData } : {}),
+});
+if (!cachedData || script.cachedDataRejected) process.once('exit', keepCode);
+script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, __dirname);
+
+function keepCode() {
+  const partial = `${codeFile}.${process.pid}`;
+  try {
+    mkdirSync(codeDir, { recursive: true });
+    writeFileSync(partial, script.createCachedData());
+    renameSync(partial, codeFile);
+    const kept = readdirSync(codeDir)
+      .filter((name) => name.endsWith('.v8'))
+      .map((name) => ({ path: join(codeDir, name), mtime: statSync(join(codeDir, name)).mtimeMs }))
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const old of kept.slice(KEEP)) rmSync(old.path, { force: true });
+  } catch {
+    // a read-only or full cache: the next run compiles from source again
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // its folder could not be made: there is no partial file
+    }
+  }
+}
