@@ -15,10 +15,12 @@ import { randomBytes } from 'node:crypto';
  *   agent/<key>/          the compiled guest agent and its initramfs
  *   nested/<key>/         a nested kvmtool host's shared initramfs part
  *   git/<key>/            bare mirrors of git trees given by URL
- *   trees/<key>/          a git source's reused tree and build folder (see reused-tree.ts)
+ *   trees/<key>/          a git source's reused tree and build folder (see reused-tree.ts),
+ *                         and the commit last configured there (see config-reuse.ts)
  *   fingerprints/         remembered sha256 of large source files, and tool versions
  *   locks/                one lock per key being produced
  *   staging/              work in progress; safe to delete when no run is active
+ *   code/                 V8's compiled code of the bundled CLI, per command (written by the bin, dist/cli/main.cjs)
  */
 export interface CacheLayout {
   root: string;
