@@ -1,6 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -11,6 +11,7 @@ import { renderReproduceScript } from '../../harness/report/reproduce.js';
 import { cellMark, renderSummary, runExitCode } from '../../harness/report/summary.js';
 import { renderTap } from '../../harness/report/tap.js';
 import { mixedRun } from '../support/results.js';
+import { tempTree } from '../support/temp-tree.js';
 
 t.test('TAP 14 parses cleanly and its counts agree with the results', async (t) => {
   const results = mixedRun();
@@ -107,7 +108,7 @@ t.test('the reproduce script quotes every argument for the shell', async (t) => 
 });
 
 t.test('the reproduce script hands a real shell every argument unchanged', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kvmatrix-repro-'));
+  const dir = tempTree({}, 'kvmatrix-repro-');
   const args = ['a b', "it's", '$(echo no)', '`x`', 'semi;colon', '*'];
   writeFileSync(join(dir, 'input.img'), '');
   const script = join(dir, 'reproduce.sh');
@@ -121,7 +122,7 @@ t.test('the reproduce script hands a real shell every argument unchanged', async
 });
 
 t.test('a prepare step runs in the cell folder before the command, its output to a file', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kvmatrix-repro-'));
+  const dir = tempTree({}, 'kvmatrix-repro-');
   writeFileSync(join(dir, 'base part'), 'AAAA');
   writeFileSync(join(dir, 'cell.cpio'), 'BB');
   const script = join(dir, 'reproduce.sh');
