@@ -34,3 +34,25 @@ export async function applyPatches(
     }
   }
 }
+
+/**
+ * Whether a kernel's one patch applies to `tree`, checked by `git apply
+ * --check`, which writes nothing, so the tree may be a shared, read-only
+ * one (an extracted source). Null for several patches: git checks each
+ * against the tree as it is, not after the ones before it, so they need a
+ * copy to be applied to in turn (applyPatches). False when it does not
+ * apply: applyPatches on a copy then says why.
+ */
+export async function patchesApplyInPlace(
+  tree: string,
+  patches: readonly PatchSpec[],
+  logPath: string,
+  signal?: AbortSignal,
+): Promise<boolean | null> {
+  const [patch] = patches;
+  if (patches.length !== 1 || !patch) return null;
+  const reverse = patch.direction === 'reverse' ? ['-R'] : [];
+  const argv = ['git', 'apply', '--check', ...reverse, '-p1', patch.path];
+  const result = await runCommand(argv, { cwd: tree, env: { GIT_CEILING_DIRECTORIES: dirname(tree) }, logPath, tailLines: 8, ...(signal ? { signal } : {}) });
+  return succeeded(result);
+}
