@@ -80,7 +80,7 @@ const report = (name: string, a: number[], b: number[] | null, target: string) =
   const ma = median(a);
   figures.push({ name, note: target, harness: a, bare: b, harnessMedian: ma, bareMedian: b ? median(b) : null, ratio: b ? ma / median(b) : null });
   const line = b
-    ? `${name.padEnd(7)} harness ${fmt(ma).padStart(8)}  bare ${fmt(median(b)).padStart(8)}  ratio ${(ma / median(b)).toFixed(3)}  +${fmt(ma - median(b))}  (${target}; n=${a.length})`
+    ? `${name.padEnd(7)} harness ${fmt(ma).padStart(8)}  bare ${fmt(median(b)).padStart(8)}  ratio ${(ma / median(b)).toFixed(3)}  ${ma >= median(b) ? '+' : '-'}${fmt(Math.abs(ma - median(b)))}  (${target}; n=${a.length})`
     : `${name.padEnd(7)} ${fmt(ma).padStart(8)}  (${target}; n=${a.length})`;
   console.log(line);
 };

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // kvmatrix's bin (dist/cli/main.cjs after `npm run build`). It runs the
 // bundled CLI, dist/cli/bundle.cjs, with the code V8 compiled for it in an
-// earlier run: each command would otherwise parse and compile its 1.4 MB
-// again, some 25-30 ms of every start. The code is kept in the kvmatrix
-// cache under code/, one file per bundle and Node version, written after a
-// run (so it holds every function that run compiled, not just the top
-// level; a file per command) and used only if V8 accepts it. Losing or failing to write it
-// costs speed, never a result. Node 20 has no such cache of its own for
-// ES modules, hence a CommonJS bundle.
+// earlier run of the same command: each start would otherwise parse and
+// compile the bundle again (some 60 ms before a boot). The code is kept in
+// the kvmatrix cache under code/, a file per command, bundle and Node
+// version, written after the run (so it holds every function the run
+// compiled, not just the top level) and used only if V8 accepts it. A
+// missing, damaged or unwritable file costs speed, never a result. Node 20
+// has no such cache of its own for ES modules, hence a CommonJS bundle.
 'use strict';
 const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');

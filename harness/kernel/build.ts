@@ -120,8 +120,9 @@ interface BuildPlan {
 
 /**
  * Whether a tarball kernel's patches apply, found before anything is
- * built: tried on a hard-linked copy of the extracted source in staging,
- * which is then removed. A kernel already in the cache needs no check (its
+ * built: one patch checked in the extracted source itself, several (or
+ * one that fails, to say why) applied on a hard-linked copy of it in
+ * staging, which is then removed. A kernel already in the cache needs no check (its
  * patches applied when it was built), nor does a git source (checked when
  * its tree is prepared) or a built kernel (it takes no patches).
  */

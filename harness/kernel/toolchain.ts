@@ -8,15 +8,15 @@ const known = new Map<string, Promise<string | null>>();
 /**
  * The cross toolchain's identity for cache keys: the first line of
  * `<cross>gcc --version` and `<cross>ld --version`. Null when the compiler
- * is not installed. Asked once per process and, given the cache, once per
- * installed compiler: remembered there by the files' path, size, mtime and
+ * is not installed. Asked once per process and once per installed
+ * compiler: remembered in the cache by the files' path, size, mtime and
  * inode, so that a kernel found in the cache costs no process start (an
  * upgrade replaces the files, and the next call asks them again).
  */
-export function toolchainVersion(crossCompile: string, layout?: CacheLayout): Promise<string | null> {
+export function toolchainVersion(crossCompile: string, layout: CacheLayout): Promise<string | null> {
   let pending = known.get(crossCompile);
   if (!pending) {
-    pending = layout ? rememberedToolchainVersion(crossCompile, layout) : askToolchainVersion(crossCompile);
+    pending = rememberedToolchainVersion(crossCompile, layout);
     known.set(crossCompile, pending);
   }
   return pending;
