@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from '@commander-js/extra-typings';
+import { backgroundRemovalsDone } from '../host/background-removal.js';
 import { requestStop } from '../host/graceful-stop.js';
 import { runInterruptCleanups } from '../host/interrupt-cleanup.js';
 import { projectRoot } from '../host/install-paths.js';
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
       process.exitCode = exits.internal;
     }
   }
+  // a build's scratch folder is removed while the run goes on; gone before the process is
+  for (const failure of await backgroundRemovalsDone()) process.stderr.write(`kvmatrix: ${failure}\n`);
   // The command is done and all it wrote is written (files synchronously; stdout
   // and stderr are synchronous on Linux for files, pipes and terminals): leave
   // now. The handle of a VMM that had exited sometimes kept the event loop alive

@@ -1,11 +1,12 @@
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { removeInBackground } from '../host/background-removal.js';
 import { describeFailure, DISK_FULL_HINT, ranOutOfDisk, runCommand, succeeded, type CommandResult } from '../host/command.js';
 import type { DownloadKernelSource, KernelSpec, PatchSpec } from '../matrix/types.js';
 import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { describeDropped, findDroppedOptions } from './config-check.js';
-import { configOfEarlierCommit, markConfigured, type ConfiguredMark } from './config-reuse.js';
+import { configOfEarlierCommit, markConfigured, patchMayChangeConfig, type ConfiguredMark } from './config-reuse.js';
 import { buildKey, configInputsKey, configRecipeKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
 import { isArm64Image } from './image-header.js';
 import { withLock } from './lock.js';
@@ -110,8 +111,12 @@ interface BuildPlan {
   toolchain: string;
   /** Every config input but the source (see configRecipeKey). */
   recipe: string;
+  /** Every input the build starts from: names the kernel being built while its final .config is not known yet. */
   inputsKey: string;
+  /** Where this kernel's final .config is cached, under a key without the patches that cannot change it. */
   configPath: string;
+  /** Basenames of the patches that key leaves out. */
+  patchesOutOfConfig: string[];
   /** The commit whose final .config this one took, when the config stage was not run for it. */
   configOf?: string;
   fragments: { file: string; text: string }[];
@@ -153,20 +158,32 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
   if (!toolchain) {
     throw new StageError('toolchain', `cross compiler ${spec.crossCompile}gcc not found`, 'apt-get install gcc-aarch64-linux-gnu');
   }
-  const patches = spec.patches.map((p) => ({ sha256: sha256(readFileSync(p.path)), direction: p.direction }));
+  const patchTexts = spec.patches.map((p) => readFileSync(p.path));
+  const patches = spec.patches.map((p, i) => ({ sha256: sha256(patchTexts[i]!), direction: p.direction }));
+  const changesConfig = patchTexts.map((text) => patchMayChangeConfig(text.toString('utf8')));
   const fragments = spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   const recipeInputs = {
-    patches,
     arch: spec.arch,
     crossCompile: spec.crossCompile,
     base: spec.config.base,
     fragments: fragments.map((f) => sha256(f.text)),
     toolchain,
   };
-  const recipe = configRecipeKey(recipeInputs);
-  const inputsKey = configInputsKey({ source: source.id, ...recipeInputs });
-  const configPath = join(ctx.layout.configs, `${shortKey(inputsKey)}.config`);
-  const plan: BuildPlan = { source, patches, toolchain, recipe, inputsKey, configPath, fragments, hit: null };
+  // a patch that touches no file the config stage reads is left out: with or without it, one config stage
+  const configPatches = patches.filter((_, i) => changesConfig[i]);
+  const recipe = configRecipeKey({ patches: configPatches, ...recipeInputs });
+  const configPath = join(ctx.layout.configs, `${shortKey(configInputsKey({ source: source.id, patches: configPatches, ...recipeInputs }))}.config`);
+  const plan: BuildPlan = {
+    source,
+    patches,
+    toolchain,
+    recipe,
+    inputsKey: configInputsKey({ source: source.id, patches, ...recipeInputs }),
+    configPath,
+    patchesOutOfConfig: spec.patches.filter((_, i) => !changesConfig[i]).map((p) => basename(p.path)),
+    fragments,
+    hit: null,
+  };
   if (!existsSync(configPath) && source.configs) {
     const earlier = await source.configs.earlier(recipe);
     if (earlier !== null) {
@@ -239,12 +256,15 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
       const source = await extracted();
       const scratch = stagingDir(ctx.layout, `build-${spec.id}`);
       try {
+        // a copy even without patches: the same paths in every build let ccache share what a patch
+        // leaves alone between the kernels with and without it (625 of 1,186 compiles of the second cold build)
         const paths = { tree: join(scratch, 'src'), buildDir: join(scratch, 'build') };
         await must('source', await runCommand(['cp', '-al', source, paths.tree], { logPath }), 'cannot link the source tree');
         mkdirSync(paths.buildDir);
         return await work(paths);
       } finally {
-        rmSync(scratch, { recursive: true, force: true });
+        // the next kernel or the first boots need not wait for it
+        removeInBackground(scratch);
       }
     },
   };
@@ -327,8 +347,14 @@ async function buildLocked(
     progress('config');
     const dotConfig = join(buildDir, '.config');
     // rewritten unchanged, a reused build folder's .config would make kbuild run syncconfig again
+    if (plan.patchesOutOfConfig.length > 0) {
+      appendFileSync(logPath, `kvmatrix: configured as without ${plan.patchesOutOfConfig.join(', ')}: no file the config stage reads is patched\n`);
+    }
     if (known === null) await configure(spec, plan, tree, buildDir, logPath, make);
-    else if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== known) writeFileSync(dotConfig, known);
+    else {
+      if (!plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config from the cache, ${plan.configPath}\n`);
+      if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== known) writeFileSync(dotConfig, known);
+    }
     if (plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config of ${plan.configOf}, as no file the config stage reads differs\n`);
     const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
     const key = kernelKey(spec, plan, finalConfig);

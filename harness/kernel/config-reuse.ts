@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { writeFileAtomic } from './cache.js';
 import { gitOut } from './git-source.js';
+import { pathsPatchTouches } from './patch-paths.js';
 
 /**
  * Whether a change to this file of a kernel tree (a path relative to its
@@ -24,6 +25,18 @@ export function configMayRead(path: string): boolean {
     name.endsWith('.config') ||
     name.endsWith('.sh')
   );
+}
+
+/**
+ * Whether applying this patch can change the final .config: it touches a
+ * file the config stage reads, or which files it touches cannot be told.
+ * A kernel's other patches are left out of its config key, so that a
+ * kernel and the same kernel with a fix to a header share one config
+ * stage.
+ */
+export function patchMayChangeConfig(patchText: string): boolean {
+  const paths = pathsPatchTouches(patchText);
+  return paths === null || paths.some(configMayRead);
 }
 
 /** The last configuration the config stage produced for a reused tree. */

@@ -19,6 +19,7 @@ export interface PatchIdentity {
 
 export interface ConfigInputs {
   source: string;
+  /** The patches that may change the final .config (see patchMayChangeConfig), in order. */
   patches: PatchIdentity[];
   arch: string;
   crossCompile: string;

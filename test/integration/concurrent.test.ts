@@ -3,8 +3,8 @@
  * default matrix's patched kernel into caches of this test's own (ccache,
  * shared with the other tests, makes them quicker than a cold build).
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
 import { cliPath, kvmatrix, makeSpy } from '../support/cli.js';
@@ -12,6 +12,18 @@ import { childPids, processRunning } from '../support/processes.js';
 import { tempTree } from '../support/temp-tree.js';
 
 t.setTimeout(60 * 60 * 1000);
+
+let sharedCache: string | undefined;
+
+/** Every path under `dir` with its size and mtime: a file added, removed or written shows. */
+function treeListing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((path) => {
+      const st = lstatSync(join(dir, path));
+      return `${path} ${st.size} ${st.mtimeMs}`;
+    })
+    .sort();
+}
 
 /** `make ... Image` calls in a spy's log: one per kernel build that ran. */
 const imageBuilds = (calls: string[]) => calls.filter((c) => / Image$/.test(c));
@@ -29,6 +41,29 @@ t.test('two kvmatrix build at once on one cache: one build, both get the same Im
   t.equal(imageBuilds(spy.calls()).length, 1, `make Image ran once (${spy.calls().length} make calls in all)`);
   t.equal(readdirSync(join(cache, 'kernels')).length, 1, 'one kernel in the cache');
   t.same(readdirSync(join(cache, 'staging')), [], 'no staging debris');
+  sharedCache = cache;
+});
+
+t.test("then the unpatched kernel in the same cache: the patched one's config stage serves it, and the unpacked source stays as unpacked", async (t) => {
+  // the cache of the test above: the patched kernel (the source as it is), its final .config, the unpacked source
+  const cache = sharedCache;
+  t.ok(cache, 'the test above made a cache');
+  if (!cache) return;
+  const [source] = readdirSync(join(cache, 'sources'));
+  const before = treeListing(join(cache, 'sources', source!));
+  const spy = makeSpy();
+  const built = await kvmatrix(['build', 'unpatched', '--cache', cache], { spyDir: spy.dir, env: { CI: 'true' } });
+  t.equal(built.code, 0, built.stderr.slice(-2000));
+  t.equal(imageBuilds(spy.calls()).length, 1, 'make Image ran');
+  t.same(spy.calls().filter((c) => /(tinyconfig|olddefconfig)$/.test(c)), [], 'no config stage: the reversed patch touches no file it reads');
+  t.equal(readdirSync(join(cache, 'configs')).length, 1, 'one final .config for both kernels');
+  t.equal(readdirSync(join(cache, 'kernels')).length, 2, 'two kernels in the cache');
+  const log = readFileSync(join(dirname(built.stdout.trim().split('\t')[1]!), 'build.log'), 'utf8');
+  t.match(log, /^kvmatrix: configured as without murray-ioport-map\.patch: no file the config stage reads is patched$/m);
+  t.match(log, /^kvmatrix: the final \.config from the cache, /m);
+  t.match(log, /^\$ git apply -R -p1 .*murray-ioport-map\.patch$/m, 'the patch was applied, to the copy');
+  t.same(treeListing(join(cache, 'sources', source!)), before, 'every file of the unpacked source as it was: none added, none changed');
+  t.same(readdirSync(join(cache, 'staging')), [], 'the build folder is gone');
 });
 
 t.test('a build stopped half-way leaves nothing that looks built, and the next run builds again', async (t) => {
