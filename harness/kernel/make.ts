@@ -17,7 +17,9 @@ export function makeArgv(spec: Pick<KernelSpec, 'arch' | 'crossCompile'>, option
     `ARCH=${spec.arch}`,
     `CROSS_COMPILE=${spec.crossCompile}`,
     `O=${options.buildDir}`,
-    ...(options.ccache ? [`CC=ccache ${spec.crossCompile}gcc`] : []),
+    // the host programs too (fixdep, conf, dtc, modpost: some 40 compiles a build): the kernel with a
+    // patch then takes them from the one without it, as it does every object the patch leaves alone
+    ...(options.ccache ? [`CC=ccache ${spec.crossCompile}gcc`, 'HOSTCC=ccache gcc'] : []),
     'KBUILD_BUILD_USER=kvmatrix',
     'KBUILD_BUILD_HOST=kvmatrix',
     `-j${options.jobs}`,

@@ -58,4 +58,6 @@ t.test('make argv: out of tree, cross compiled, ccache only when asked', async (
   t.same(plain, ['make', 'ARCH=arm64', 'CROSS_COMPILE=aarch64-linux-gnu-', 'O=/b', 'KBUILD_BUILD_USER=kvmatrix', 'KBUILD_BUILD_HOST=kvmatrix', '-j2', 'Image']);
   const cached = makeArgv(spec, { buildDir: '/b', jobs: 2, ccache: true }, ['Image']);
   t.ok(cached.includes('CC=ccache aarch64-linux-gnu-gcc'));
+  t.ok(cached.includes('HOSTCC=ccache gcc'), 'host programs through ccache too');
+  t.same(cached.filter((a) => !plain.includes(a)), ['CC=ccache aarch64-linux-gnu-gcc', 'HOSTCC=ccache gcc'], 'nothing else differs');
 });
