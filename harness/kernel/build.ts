@@ -346,13 +346,14 @@ async function buildLocked(
 
     progress('config');
     const dotConfig = join(buildDir, '.config');
-    // rewritten unchanged, a reused build folder's .config would make kbuild run syncconfig again
     if (plan.patchesOutOfConfig.length > 0) {
-      appendFileSync(logPath, `kvmatrix: configured as without ${plan.patchesOutOfConfig.join(', ')}: no file the config stage reads is patched\n`);
+      const [touch, them] = plan.patchesOutOfConfig.length === 1 ? ['touches', 'it'] : ['touch', 'them'];
+      appendFileSync(logPath, `kvmatrix: ${plan.patchesOutOfConfig.join(', ')} ${touch} no file the config stage reads: one final .config with and without ${them}\n`);
     }
     if (known === null) await configure(spec, plan, tree, buildDir, logPath, make);
     else {
       if (!plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config from the cache, ${plan.configPath}\n`);
+      // rewritten unchanged, a reused build folder's .config would make kbuild run syncconfig again
       if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== known) writeFileSync(dotConfig, known);
     }
     if (plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config of ${plan.configOf}, as no file the config stage reads differs\n`);
