@@ -358,6 +358,13 @@ async function buildLocked(
     }
     if (plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config of ${plan.configOf}, as no file the config stage reads differs\n`);
     const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
+    // configured again (its configs/ entry gone, or cached under an older config key), the kernel itself may be built
+    const earlier = cachedKernel(spec, ctx.layout, plan, finalConfig);
+    if (earlier) {
+      appendFileSync(logPath, `kvmatrix: ${earlier.image} is this kernel, built before: nothing to make\n`);
+      progress('cached');
+      return { ...earlier, durationMs: elapsed(started) };
+    }
     const key = kernelKey(spec, plan, finalConfig);
     const entry = join(ctx.layout.kernels, shortKey(key));
 

@@ -3,7 +3,7 @@
  * default matrix's patched kernel into caches of this test's own (ccache,
  * shared with the other tests, makes them quicker than a cold build).
  */
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -64,6 +64,22 @@ t.test("then the unpatched kernel in the same cache: the patched one's config st
   t.match(log, /^\$ git apply -R -p1 .*murray-ioport-map\.patch$/m, 'the patch was applied, to the copy');
   t.same(treeListing(join(cache, 'sources', source!)), before, 'every file of the unpacked source as it was: none added, none changed');
   t.same(readdirSync(join(cache, 'staging')), [], 'the build folder is gone');
+});
+
+t.test('its final .config gone from the cache, a kernel is configured again and found built: no make Image', async (t) => {
+  const cache = sharedCache;
+  t.ok(cache, 'the tests above made a cache');
+  if (!cache) return;
+  const kernelsBefore = readdirSync(join(cache, 'kernels')).sort();
+  rmSync(join(cache, 'configs'), { recursive: true, force: true });
+  const spy = makeSpy();
+  const again = await kvmatrix(['build', 'patched', '--cache', cache], { spyDir: spy.dir, env: { CI: 'true' } });
+  t.equal(again.code, 0, again.stderr.slice(-2000));
+  t.ok(spy.calls().some((c) => / tinyconfig$/.test(c)), 'the config stage ran');
+  t.same(imageBuilds(spy.calls()), [], 'no make Image');
+  t.same(readdirSync(join(cache, 'kernels')).sort(), kernelsBefore, 'the same two kernels');
+  t.match(again.stdout, new RegExp(`^patched\t${join(cache, 'kernels')}/(${kernelsBefore.join('|')})/Image$`, 'm'));
+  t.same(readdirSync(join(cache, 'staging')), [], 'nothing left in staging');
 });
 
 t.test('a build stopped half-way leaves nothing that looks built, and the next run builds again', async (t) => {
