@@ -358,15 +358,14 @@ async function buildLocked(
     }
     if (plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config of ${plan.configOf}, as no file the config stage reads differs\n`);
     const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
-    // configured again (its configs/ entry gone, or cached under an older config key), the kernel itself may be built
-    const earlier = cachedKernel(spec, ctx.layout, plan, finalConfig);
-    if (earlier) {
-      appendFileSync(logPath, `kvmatrix: ${earlier.image} is this kernel, built before: nothing to make\n`);
-      progress('cached');
-      return { ...earlier, durationMs: elapsed(started) };
-    }
     const key = kernelKey(spec, plan, finalConfig);
     const entry = join(ctx.layout.kernels, shortKey(key));
+    // configured again (its configs/ entry gone, or cached under an older config key), the kernel itself may be built
+    if (existsSync(join(entry, 'meta.json'))) {
+      appendFileSync(logPath, `kvmatrix: ${join(entry, IMAGE_TARGET)} is this kernel, built before: nothing to make\n`);
+      progress('cached');
+      return { ...entryKernel(spec.id, key, entry, plan.source, true), durationMs: elapsed(started) };
+    }
 
     progress('build');
     // with -j the compiler's error is rarely among the last lines make prints

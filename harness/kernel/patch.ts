@@ -1,5 +1,5 @@
 import { basename, dirname } from 'node:path';
-import { runCommand, succeeded } from '../host/command.js';
+import { runCommand, succeeded, type CommandResult } from '../host/command.js';
 import type { PatchSpec } from '../matrix/types.js';
 
 export class PatchError extends Error {
@@ -19,13 +19,9 @@ export async function applyPatches(
   logPath: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  // stop git from finding an enclosing repository and patching relative to it
-  const env = { GIT_CEILING_DIRECTORIES: dirname(tree) };
   for (const patch of patches) {
-    const reverse = patch.direction === 'reverse' ? ['-R'] : [];
     for (const check of [true, false]) {
-      const argv = ['git', 'apply', ...(check ? ['--check'] : []), ...reverse, '-p1', patch.path];
-      const result = await runCommand(argv, { cwd: tree, env, logPath, tailLines: 8, ...(signal ? { signal } : {}) });
+      const result = await gitApply(tree, patch, check, logPath, signal);
       if (!succeeded(result)) {
         const why = result.spawnError ?? (result.tail.find((l) => l.startsWith('error:')) ?? result.tail.join(' ')).trim();
         const how = patch.direction === 'reverse' ? 'in reverse' : 'forward';
@@ -51,8 +47,13 @@ export async function patchesApplyInPlace(
 ): Promise<boolean | null> {
   const [patch] = patches;
   if (patches.length !== 1 || !patch) return null;
-  const reverse = patch.direction === 'reverse' ? ['-R'] : [];
-  const argv = ['git', 'apply', '--check', ...reverse, '-p1', patch.path];
-  const result = await runCommand(argv, { cwd: tree, env: { GIT_CEILING_DIRECTORIES: dirname(tree) }, logPath, tailLines: 8, ...(signal ? { signal } : {}) });
-  return succeeded(result);
+  return succeeded(await gitApply(tree, patch, true, logPath, signal));
+}
+
+/** `git apply [--check] [-R] -p1 <patch>` in `tree`. */
+function gitApply(tree: string, patch: PatchSpec, check: boolean, logPath: string, signal?: AbortSignal): Promise<CommandResult> {
+  const argv = ['git', 'apply', ...(check ? ['--check'] : []), ...(patch.direction === 'reverse' ? ['-R'] : []), '-p1', patch.path];
+  // stop git from finding an enclosing repository and patching relative to it
+  const env = { GIT_CEILING_DIRECTORIES: dirname(tree) };
+  return runCommand(argv, { cwd: tree, env, logPath, tailLines: 8, ...(signal ? { signal } : {}) });
 }
