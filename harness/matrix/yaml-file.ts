@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { formatKeyPath, InputError, type InputLocation } from './input-error.js';
 
 /**
@@ -13,7 +13,7 @@ export interface LoadedYaml<T> {
   locate(path: PropertyKey[]): InputLocation;
 }
 
-export function parseYamlWithSchema<S extends z.ZodType>(
+export function parseYamlWithSchema<S extends z.ZodMiniType>(
   text: string,
   file: string,
   schema: S,
@@ -63,7 +63,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   });
 }
 
-export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): LoadedYaml<z.output<S>> {
+export function loadYamlFile<S extends z.ZodMiniType>(file: string, schema: S): LoadedYaml<z.output<S>> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -4,123 +4,129 @@
  * Objects are loose: a field added by a later kvmatrix is carried, not
  * refused; a field this version reads must be there with its type.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../matrix/zod-config.js';
 import { RESULTS_SCHEMA, type RunResults } from './types.js';
 
-// Each file is parsed once per command: zod's generated fast path costs more
-// to compile (about 5 ms a schema) than it saves on one small document.
-z.config({ jitless: true });
-
+const num = z.number();
+const text = z.string();
+const optionalText = z.optional(text);
+const texts = z.array(text);
+const nullableNumber = z.nullable(num);
+const nullableString = z.nullable(text);
+const count = (min: number) => z.int().check(z.gte(min));
 const verdict = z.enum(['pass', 'fail', 'error', 'timeout', 'skip', 'flaky']);
 const status = z.enum(['as-expected', 'unexpected', 'skipped']);
-const bar = z.looseObject({ index: z.number(), kind: z.enum(['io', 'mem', 'other']), start: z.number(), end: z.number() });
-const incident = z.looseObject({ kind: z.enum(['panic', 'oops', 'bug', 'warning']), line: z.number(), summary: z.string() });
-const nullableString = z.string().nullable();
+const interrupted = z.optional(z.literal(true));
+const bar = z.looseObject({ index: num, kind: z.enum(['io', 'mem', 'other']), start: num, end: num });
+const incident = z.looseObject({ kind: z.enum(['panic', 'oops', 'bug', 'warning']), line: num, summary: text });
 
 const device = z.looseObject({
-  name: z.string(),
+  name: text,
   kind: z.enum(['rng', 'net', 'blk']),
-  position: z.number(),
+  position: num,
   bdf: nullableString,
   pciId: nullableString,
-  presented: z.enum(['legacy', 'modern']).nullable(),
-  bar0: bar.nullable(),
+  presented: z.nullable(z.enum(['legacy', 'modern'])),
+  bar0: z.nullable(bar),
   bars: z.array(bar),
   pciDriver: nullableString,
   virtioDev: nullableString,
   virtioDriver: nullableString,
-  status: z.number().nullable(),
-  statusNames: z.array(z.string()),
-  check: z.looseObject({ result: z.enum(['ok', 'fail', 'timeout', 'skip', 'error']), detail: z.string() }).nullable(),
-  problems: z.array(z.string()),
+  status: nullableNumber,
+  statusNames: texts,
+  check: z.nullable(z.looseObject({ result: z.enum(['ok', 'fail', 'timeout', 'skip', 'error']), detail: text })),
+  problems: texts,
 });
 
-const attempt = z.looseObject({ verdict, reasons: z.array(z.string()), console: nullableString });
+const attempt = z.looseObject({ verdict, reasons: texts, console: nullableString });
 
 const cell = z.looseObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*\/(legacy|modern)$/, 'a cell id: <kernel>/<vmm>/<transport>'),
-  kernel: z.string(),
-  vmm: z.string(),
+  id: z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*\/(legacy|modern)$/, 'a cell id: <kernel>/<vmm>/<transport>')),
+  kernel: text,
+  vmm: text,
   vmmType: z.enum(['qemu', 'kvmtool']),
   transport: z.enum(['legacy', 'modern']),
   topology: z.enum(['flat', 'bridged']),
   verdict,
   expected: z.enum(['pass', 'fail']),
-  expectedWhy: z.string().optional(),
+  expectedWhy: optionalText,
   status,
-  reasons: z.array(z.string()),
-  hint: z.string().optional(),
+  reasons: texts,
+  hint: optionalText,
   devices: z.array(device),
   incidents: z.array(incident),
   timings: z.looseObject({
-    bootMs: z.number().nullable(),
-    firstOutputMs: z.number().nullable(),
-    kernelFirstLine: z.number().nullable(),
-    initStarted: z.number().nullable(),
-    agentDone: z.number().nullable(),
+    bootMs: nullableNumber,
+    firstOutputMs: nullableNumber,
+    kernelFirstLine: nullableNumber,
+    initStarted: nullableNumber,
+    agentDone: nullableNumber,
   }),
   console: nullableString,
-  consoleBytes: z.number(),
+  consoleBytes: num,
   consoleTruncated: z.boolean(),
-  consoleCapBytes: z.number(),
+  consoleCapBytes: num,
   reproduce: nullableString,
-  command: z.array(z.string()).nullable(),
-  consoleTail: z.array(z.string()),
-  interrupted: z.literal(true).optional(),
-  retried: z.array(attempt).optional(),
-  repeats: z
-    .array(
+  command: z.nullable(texts),
+  consoleTail: texts,
+  interrupted,
+  retried: z.optional(z.array(attempt)),
+  repeats: z.optional(
+    z.array(
       z.looseObject({
-        boot: z.number().int().min(1),
+        boot: count(1),
         verdict,
         status,
-        reasons: z.array(z.string()),
-        hint: z.string().optional(),
+        reasons: texts,
+        hint: optionalText,
         devices: z.array(device),
-        bootMs: z.number().nullable(),
+        bootMs: nullableNumber,
         console: nullableString,
         reproduce: nullableString,
-        retried: z.array(attempt).optional(),
-        interrupted: z.literal(true).optional(),
+        retried: z.optional(z.array(attempt)),
+        interrupted,
       }),
-    )
-    .optional(),
-  kvmtool: z.looseObject({
-    mode: z.enum(['native', 'nested']),
-    lkvm: z.looseObject({ path: z.string(), from: z.enum(['matrix', '--lkvm', 'KVMATRIX_LKVM']) }),
-    lkvmArgs: z.array(z.string()),
-  }).optional(),
+    ),
+  ),
+  kvmtool: z.optional(
+    z.looseObject({
+      mode: z.enum(['native', 'nested']),
+      lkvm: z.looseObject({ path: text, from: z.enum(['matrix', '--lkvm', 'KVMATRIX_LKVM']) }),
+      lkvmArgs: texts,
+    }),
+  ),
 });
 
 const kernel = z.looseObject({
-  id: z.string(),
+  id: text,
   ok: z.boolean(),
-  durationMs: z.number(),
-  key: z.string().optional(),
-  source: z.string().optional(),
-  commit: z.looseObject({ id: z.string(), subject: z.string(), uncommitted: z.boolean() }).optional(),
-  stage: z.enum(['source', 'toolchain', 'patch', 'config', 'build']).optional(),
-  message: z.string().optional(),
-  logTail: z.array(z.string()).optional(),
+  durationMs: num,
+  key: optionalText,
+  source: optionalText,
+  commit: z.optional(z.looseObject({ id: text, subject: text, uncommitted: z.boolean() })),
+  stage: z.optional(z.enum(['source', 'toolchain', 'patch', 'config', 'build'])),
+  message: optionalText,
+  logTail: z.optional(texts),
 });
 
 // runs written before flaky existed have no count of it
-const counts = z.looseObject({ pass: z.number(), fail: z.number(), error: z.number(), timeout: z.number(), skip: z.number(), flaky: z.number().default(0) });
+const counts = z.looseObject({ pass: num, fail: num, error: num, timeout: num, skip: num, flaky: z._default(num, 0) });
 
 export const runResultsSchema = z.looseObject({
   schema: z.literal(RESULTS_SCHEMA, { error: `not a kvmatrix results file of this version (schema "${RESULTS_SCHEMA}")` }),
-  runId: z.string(),
-  matrix: z.looseObject({ name: z.string(), file: z.string(), description: z.string().optional(), digest: z.string().optional() }),
-  shard: z.looseObject({ index: z.number().int().min(1), count: z.number().int().min(1), selected: z.number().int().min(0) }).optional(),
-  mergedFrom: z.array(z.string()).optional(),
-  interrupted: z.string().optional(),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  host: z.looseObject({ arch: z.string(), node: z.string(), qemu: nullableString, accel: z.enum(['tcg', 'kvm']), kvmatrix: z.string() }),
-  selection: z.looseObject({ cells: z.array(z.string()), filters: z.array(z.string()) }),
+  runId: text,
+  matrix: z.looseObject({ name: text, file: text, description: optionalText, digest: optionalText }),
+  shard: z.optional(z.looseObject({ index: count(1), count: count(1), selected: count(0) })),
+  mergedFrom: z.optional(texts),
+  interrupted: optionalText,
+  startedAt: text,
+  finishedAt: text,
+  host: z.looseObject({ arch: text, node: text, qemu: nullableString, accel: z.enum(['tcg', 'kvm']), kvmatrix: text }),
+  selection: z.looseObject({ cells: texts, filters: texts }),
   kernels: z.array(kernel),
   cells: z.array(cell),
-  summary: z.looseObject({ total: z.number(), asExpected: z.number(), unexpected: z.number(), skipped: z.number(), byVerdict: counts }),
+  summary: z.looseObject({ total: num, asExpected: num, unexpected: num, skipped: num, byVerdict: counts }),
 });
 
 // the schema must describe at least what the writer writes: a field
