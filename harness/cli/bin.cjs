@@ -40,7 +40,12 @@ const script = new Script(`(function (exports, require, module, __filename, __di
   filename: bundle,
   ...(cachedData ? { cachedData } : {}),
 });
-if (!cachedData || script.cachedDataRejected) process.once('exit', keepCode);
+// Kept only from a run that compiled what its command does: `run --help` or
+// a usage error compiles a fraction of it, and code kept from such a run
+// would serve every later run of that command until the next build. The
+// bundle sets the flag once a command has run to its end (cli/main.ts).
+const ranToItsEnd = () => command === 'help' || globalThis.kvmatrixCommandRan === true;
+if (!cachedData || script.cachedDataRejected) process.once('exit', () => ranToItsEnd() && keepCode());
 script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, __dirname);
 
 function keepCode() {

@@ -84,6 +84,8 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
+    // the bin keeps V8's code for later runs only from a command that got here (bin.cjs)
+    (globalThis as { kvmatrixCommandRan?: boolean }).kvmatrixCommandRan = true;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exit code 0

@@ -79,6 +79,16 @@ t.test("the bin keeps V8's code for the bundle in the cache, uses it, and shrugs
   t.equal(damaged.stdout, help.stdout);
   t.ok(statSync(file).size > 10_000, 'and is replaced by good code');
 
+  // a command's code is kept from a run of it that went through, not from its --help or a usage error
+  const command = (name: string) => kept().filter((f) => f.endsWith(`-${name}.v8`));
+  t.equal((await run(['list', '--help'])).exitCode, 0);
+  t.equal((await run(['list', '--no-such-option'])).exitCode, 2);
+  t.same(command('list'), [], 'list --help and a usage error keep no code for list');
+  const list = await run(['list']);
+  t.equal(list.exitCode, 0, list.stderr);
+  t.equal(command('list').length, 1, 'list run to its end keeps it');
+  t.ok(statSync(join(codeDir, command('list')[0]!)).size > statSync(file).size, 'holding more than the code of --help');
+
   const blocked = join(cache, 'a-file');
   writeFileSync(blocked, '');
   const unwritable = await run(['--help'], { KVMATRIX_CACHE: join(blocked, 'cache') });
