@@ -17,15 +17,16 @@ export function buildSubcommand() {
     .addOption(ccacheOption())
     .addOption(new Option('--log-dir <dir>', 'where build logs go (default: a new folder under the system temporary folder)'))
     .action(async (kernelIds, opts) => {
-      const [{ loadMatrix }, { cacheLayout, ensureCacheDirs, resolveCacheRoot }, { obtainKernel }, { ccacheAvailable }, { plainEvents }] =
+      const [{ loadMatrix }, { cacheLayout, ensureCacheDirs, resolveCacheRoot }, { obtainKernel }, { ccacheAvailable }, { plainEvents }, { validatedFiles }] =
         await Promise.all([
           import('../matrix/load.js'),
           import('../kernel/cache.js'),
           import('../kernel/build.js'),
           import('../kernel/toolchain.js'),
           import('./event-lines.js'),
+          import('./validated-files.js'),
         ]);
-      const matrix = loadMatrix(opts.matrix ?? defaultMatrixFile);
+      const matrix = loadMatrix(opts.matrix ?? defaultMatrixFile, { memo: validatedFiles() });
       for (const id of kernelIds) {
         if (!matrix.kernels.some((k) => k.id === id)) {
           throw new InputError(`no kernel "${id}" in ${matrix.file} (it has: ${matrix.kernels.map((k) => k.id).join(', ')})`);

@@ -21,8 +21,9 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // install-paths.ts finds the checkout from its own location
-  define: { 'import.meta.url': 'kvmatrixBundleUrl' },
+  // install-paths.ts finds the checkout from its own location; bundle-identity.ts
+  // keys what is kept per build by this file
+  define: { 'import.meta.url': 'kvmatrixBundleUrl', KVMATRIX_BUNDLE: 'true' },
   banner: { js: "const kvmatrixBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // less to parse at a first start; names are kept, so a stack trace still reads
   minifyWhitespace: true,

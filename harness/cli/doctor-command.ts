@@ -8,12 +8,13 @@ export function doctorSubcommand() {
     .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
     .addOption(lkvmOption())
     .action(async (matrixFile, opts) => {
-      const [{ gatherDoctorFacts, renderDoctor }, { loadMatrix }, { kvmtoolHostFacts }] = await Promise.all([
+      const [{ gatherDoctorFacts, renderDoctor }, { loadMatrix }, { kvmtoolHostFacts }, { validatedFiles }] = await Promise.all([
         import('../host/doctor.js'),
         import('../matrix/load.js'),
         import('./host-run-options.js'),
+        import('./validated-files.js'),
       ]);
-      const matrix = loadMatrix(matrixFile ?? defaultMatrixFile);
+      const matrix = loadMatrix(matrixFile ?? defaultMatrixFile, { memo: validatedFiles() });
       const { text, ok } = renderDoctor(await gatherDoctorFacts(matrix, kvmtoolHostFacts(opts.lkvm)));
       process.stdout.write(text);
       process.exitCode = ok ? EXIT.ok : EXIT.infrastructure;

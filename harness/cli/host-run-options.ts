@@ -14,6 +14,7 @@ import { selectCells } from '../matrix/select.js';
 import type { Cell, Matrix } from '../matrix/types.js';
 import type { KvmtoolHost } from '../run/kvmtool-plan.js';
 import { plainEvents } from './event-lines.js';
+import { validatedFiles } from './validated-files.js';
 import type { SharedRunFlags } from './options.js';
 
 /** What decides how kvmtool cells run on this machine. */
@@ -28,7 +29,7 @@ export interface LoadedSelection {
 
 /** The matrix (default matrices/murray.yaml) and the cells the options select. */
 export function loadSelection(matrixFile: string | undefined, cells: string[], filters: string[]): LoadedSelection {
-  const matrix = loadMatrix(matrixFile ?? defaultMatrixFile);
+  const matrix = loadMatrix(matrixFile ?? defaultMatrixFile, { memo: validatedFiles() });
   return { matrix, cells: selectCells(expandMatrix(matrix), { cells, filters }) };
 }
 

@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
  *   locks/                one lock per key being produced
  *   staging/              work in progress; safe to delete when no run is active
  *   code/                 V8's compiled code of the bundled CLI, per command (written by the bin, dist/cli/main.cjs)
+ *   parsed/               matrix and kernel files as the bundled CLI validated them (validated-memo.ts)
  */
 export interface CacheLayout {
   root: string;

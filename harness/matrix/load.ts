@@ -1,18 +1,25 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { InputError } from './input-error.js';
-import { kernelDefinitionSchema, matrixSchema, type KernelDefinitionFile, type PatchRef } from './schema.js';
+import { InputError, type InputLocation } from './input-error.js';
+import { kernelDefinitionFile, matrixFile, type KernelDefinitionFile, type PatchRef } from './schema.js';
 import type { KernelSource, KernelSpec, Matrix, PatchSpec, VmmSpec } from './types.js';
+import type { ValidatedMemo } from './validated-memo.js';
 import { loadYamlFile, type LoadedYaml } from './yaml-file.js';
+
+export interface LoadMatrixOptions {
+  /** Take what an earlier run validated from the same text (the CLI's, from the bundle; none in tests). */
+  memo?: ValidatedMemo | null;
+}
 
 /**
  * Loads a matrix file and every kernel definition it names, resolving all
  * paths. Throws one InputError, with file:line:col and key path, for the
  * first thing wrong.
  */
-export function loadMatrix(matrixFile: string): Matrix {
-  const file = resolve(matrixFile);
-  const loaded = loadYamlFile(file, matrixSchema);
+export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matrix {
+  const file = resolve(path);
+  const memo = options.memo ?? null;
+  const loaded = loadYamlFile(file, matrixFile, memo);
   const raw = loaded.data;
   const base = dirname(file);
   const kernelsDir = resolve(base, raw.paths.kernels);
@@ -26,7 +33,7 @@ export function loadMatrix(matrixFile: string): Matrix {
         loaded.locate(['kernels', id, 'definition']),
       );
     }
-    const definition = withReferrer(() => loadKernelDefinition(definitionFile, patchesDir), `kernels.${id}.definition in ${file}`);
+    const definition = withReferrer(() => loadKernelDefinition(definitionFile, patchesDir, memo), `kernels.${id}.definition in ${file}`);
     const ownPatches = resolvePatches(entry.patches, patchesDir, loaded, ['kernels', id, 'patches']);
     if (ownPatches.length > 0 && (definition.source.kind === 'image' || definition.source.kind === 'download')) {
       throw new InputError(
@@ -135,13 +142,13 @@ function resolveDefinition(kernelsDir: string, ref: string): string {
 }
 
 /** Loads kernels/<name>.yaml; the kernel id is filled in by the matrix. */
-export function loadKernelDefinition(file: string, patchesDir: string): Omit<KernelSpec, 'id'> {
-  const loaded = loadYamlFile(file, kernelDefinitionSchema);
+export function loadKernelDefinition(file: string, patchesDir: string, memo: ValidatedMemo | null = null): Omit<KernelSpec, 'id'> {
+  const loaded = loadYamlFile(file, kernelDefinitionFile, memo);
   const def = loaded.data;
   const base = dirname(file);
   const fragments = def.config.fragments.map((fragment, index) => {
     const path = resolve(base, fragment);
-    requireFile(path, 'config fragment', loaded.locate(['config', 'fragments', index]));
+    requireFile(path, 'config fragment', () => loaded.locate(['config', 'fragments', index]));
     return path;
   });
   const source = kernelSource(def.source, base, loaded);
@@ -198,17 +205,18 @@ function resolvePatches(
 ): PatchSpec[] {
   return refs.map((ref, index) => {
     const path = isAbsolute(ref.path) ? ref.path : resolve(patchesDir, ref.path);
-    requireFile(path, 'patch', loaded.locate([...at, index]));
+    requireFile(path, 'patch', () => loaded.locate([...at, index]));
     return { path, direction: ref.direction };
   });
 }
 
-function requireFile(path: string, what: string, where: ReturnType<LoadedYaml<unknown>['locate']>): void {
+/** `where` only when the file is missing: a location may need the YAML parsed (yaml-file.ts). */
+function requireFile(path: string, what: string, where: () => InputLocation): void {
   let ok = false;
   try {
     ok = statSync(path).isFile();
   } catch {
     ok = false;
   }
-  if (!ok) throw new InputError(`${what} ${path} does not exist or is not a file`, where);
+  if (!ok) throw new InputError(`${what} ${path} does not exist or is not a file`, where());
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type * as z from 'zod/mini';
 import { formatKeyPath, InputError, type InputLocation } from './input-error.js';
+import { recallValidated, rememberValidated, type ValidatedMemo } from './validated-memo.js';
 
 /**
  * Parses YAML text and validates it against a schema. Every error, of syntax
@@ -13,22 +14,19 @@ export interface LoadedYaml<T> {
   locate(path: PropertyKey[]): InputLocation;
 }
 
+/** One kind of file kvmatrix reads: its name, and its schema, built when first needed. */
+export interface FileSchema<S extends z.ZodMiniType> {
+  /** The kind of file, as a memo tells kinds apart: "matrix", "kernel". */
+  kind: string;
+  schema: () => S;
+}
+
 export function parseYamlWithSchema<S extends z.ZodMiniType>(
   text: string,
   file: string,
   schema: S,
 ): LoadedYaml<z.output<S>> {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const pos = syntax.linePos?.[0];
-    const firstLine = syntax.message.split('\n')[0] ?? syntax.message;
-    throw new InputError(firstLine.replace(/ at line \d+, column \d+:?$/, ''), {
-      file,
-      ...(pos ? { line: pos.line, col: pos.col } : {}),
-    });
-  }
+  const { doc, lineCounter } = parseYaml(text, file);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 }) ?? {};
@@ -38,16 +36,7 @@ export function parseYamlWithSchema<S extends z.ZodMiniType>(
     throw new InputError(`YAML aliases: ${message.replace(/:$/, '')}`, { file });
   }
   const result = schema.safeParse(data);
-  if (result.success) {
-    return {
-      data: result.data,
-      locate: (path) => ({
-        file,
-        ...locate(doc, lineCounter, path, false),
-        ...(path.length > 0 ? { keyPath: formatKeyPath(path) } : {}),
-      }),
-    };
-  }
+  if (result.success) return { data: result.data, locate: locator(file, () => ({ doc, lineCounter })) };
 
   const issue = result.error.issues[0]!;
   let path = issue.path as PropertyKey[];
@@ -63,7 +52,16 @@ export function parseYamlWithSchema<S extends z.ZodMiniType>(
   });
 }
 
-export function loadYamlFile<S extends z.ZodMiniType>(file: string, schema: S): LoadedYaml<z.output<S>> {
+/**
+ * Reads and validates a file, or takes what an earlier run validated from
+ * the same text (validated-memo.ts): then neither the YAML is parsed nor
+ * the schema built, unless an error found later asks where a key lies.
+ */
+export function loadYamlFile<S extends z.ZodMiniType>(
+  file: string,
+  shape: FileSchema<S>,
+  memo?: ValidatedMemo | null,
+): LoadedYaml<z.output<S>> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -73,7 +71,45 @@ export function loadYamlFile<S extends z.ZodMiniType>(file: string, schema: S): 
       file,
     });
   }
-  return parseYamlWithSchema(text, file, schema);
+  const kept = memo ? recallValidated(memo, shape.kind, text) : undefined;
+  if (kept !== undefined) return { data: kept as z.output<S>, locate: locator(file, () => parseYaml(text, file)) };
+  const loaded = parseYamlWithSchema(text, file, shape.schema());
+  if (memo) rememberValidated(memo, shape.kind, text, loaded.data);
+  return loaded;
+}
+
+interface ParsedYaml {
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
+/** The document, or an InputError at the first syntax error. */
+function parseYaml(text: string, file: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const pos = syntax.linePos?.[0];
+    const firstLine = syntax.message.split('\n')[0] ?? syntax.message;
+    throw new InputError(firstLine.replace(/ at line \d+, column \d+:?$/, ''), {
+      file,
+      ...(pos ? { line: pos.line, col: pos.col } : {}),
+    });
+  }
+  return { doc, lineCounter };
+}
+
+/** LoadedYaml's locate, over a document parsed when a location is first asked for. */
+function locator(file: string, parsed: () => ParsedYaml): LoadedYaml<unknown>['locate'] {
+  let yaml: ParsedYaml | undefined;
+  return (path) => {
+    yaml ??= parsed();
+    return {
+      file,
+      ...locate(yaml.doc, yaml.lineCounter, path, false),
+      ...(path.length > 0 ? { keyPath: formatKeyPath(path) } : {}),
+    };
+  };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

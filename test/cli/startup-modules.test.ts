@@ -96,3 +96,31 @@ t.test("the bin keeps V8's code for the bundle in the cache, uses it, and shrugs
   t.equal(unwritable.stdout, help.stdout);
   t.equal(unwritable.stderr, '', 'and says nothing about it');
 });
+
+t.test('the bundled CLI keeps the files it validated per build, and sees an edit at once', async (t) => {
+  const cache = tempTree({});
+  const root = tempTree({
+    'matrices/m.yaml': 'name: small\nkernels:\n  a:\n    definition: k\nvmms:\n  q:\n    type: qemu\n',
+    'kernels/k.yaml': 'source:\n  tarball: /nonexistent/linux.tar.xz\n',
+  });
+  const matrix = join(root, 'matrices', 'm.yaml');
+  const list = (cli: string) => execa(process.execPath, [cli, 'list', matrix], { reject: false, env: { KVMATRIX_CACHE: cache }, cwd: projectRoot });
+  const parsed = join(cache, 'parsed');
+  const keptFiles = () => (existsSync(parsed) ? readdirSync(parsed).sort() : []);
+
+  const fromTsc = await list(compiledCli);
+  t.equal(fromTsc.exitCode, 0, fromTsc.stderr);
+  t.same(keptFiles(), [], "tsc's output keeps nothing: it has no one build to key by");
+
+  const first = await list(cliPath);
+  t.equal(first.stdout, fromTsc.stdout, 'the bin lists the same cells');
+  t.same(keptFiles().map((f) => f.replace(/-[0-9a-f]{32}\.json$/, '')), ['kernel', 'matrix'], 'and keeps the matrix and the kernel file');
+  const second = await list(cliPath);
+  t.equal(second.stdout, first.stdout, 'the next run, from what was kept, lists the same');
+
+  writeFileSync(matrix, readFileSync(matrix, 'utf8').replace('  q:\n', '  edited:\n'));
+  const edited = await list(cliPath);
+  t.equal(edited.exitCode, 0, edited.stderr);
+  t.match(edited.stdout, /a\/edited\/legacy/, 'an edited matrix is read again');
+  t.notMatch(edited.stdout, /a\/q\//);
+});
