@@ -1,8 +1,7 @@
-import { create } from 'xmlbuilder2';
 import { stringify } from 'yaml';
 import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
 import { isNewFailure, type CellChange, type CellSide, type RunComparison } from './compare.js';
-import { clean } from './junit.js';
+import { clean, renderXml, type XmlElement } from './junit.js';
 import { cleanStrings, escapeDescription } from './tap.js';
 
 function sideText(s: CellSide): string {
@@ -92,21 +91,29 @@ function diagnostics(change: CellChange): string[] {
 export function renderComparisonJunit(cmp: RunComparison): string {
   const failures = cmp.cells.filter(isNewFailure).length;
   const skipped = cmp.cells.filter((c) => c.kind === 'still-unexpected' || c.kind === 'removed').length;
-  const attrs = { tests: String(cmp.cells.length), failures: String(failures), errors: '0', skipped: String(skipped) };
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', { name: `kvmatrix compare`, ...attrs });
-  const suite = root.ele('testsuite', { name: `compare ${cmp.before.runId} -> ${cmp.after.runId}`, ...attrs, hostname: 'kvmatrix' });
-  for (const change of cmp.cells) {
+  const tally = { '@_tests': String(cmp.cells.length), '@_failures': String(failures), '@_errors': '0', '@_skipped': String(skipped) };
+  const testcase = (change: CellChange): XmlElement => {
     const [kernel, vmm, transport] = change.id.split('/');
-    const testcase = suite.ele('testcase', { classname: `compare.${kernel}`, name: `${vmm}/${transport}` });
     const body = sanitizeText([`${change.id}: ${transition(change)}`, ...(change.after?.reasons ?? []), ...deviceLines(change)].join('\n'));
-    if (isNewFailure(change)) {
-      testcase.ele('failure', { message: clean(`started failing: ${transition(change)}`), type: 'regression' }).txt(body);
-    } else if (change.kind === 'still-unexpected') {
-      testcase.ele('skipped', { message: clean(`known: not as expected in ${cmp.before.runId} already`) });
-    } else if (change.kind === 'removed') {
-      testcase.ele('skipped', { message: clean(`not in ${cmp.after.runId}`) });
-    }
-    testcase.ele('system-out').txt(body);
-  }
-  return root.end({ prettyPrint: true });
+    const outcome: XmlElement = isNewFailure(change)
+      ? { failure: { '@_message': clean(`started failing: ${transition(change)}`), '@_type': 'regression', '#text': body } }
+      : change.kind === 'still-unexpected'
+        ? { skipped: { '@_message': clean(`known: not as expected in ${cmp.before.runId} already`) } }
+        : change.kind === 'removed'
+          ? { skipped: { '@_message': clean(`not in ${cmp.after.runId}`) } }
+          : {};
+    return { '@_classname': `compare.${kernel}`, '@_name': `${vmm}/${transport}`, ...outcome, 'system-out': body };
+  };
+  return renderXml({
+    testsuites: {
+      '@_name': 'kvmatrix compare',
+      ...tally,
+      testsuite: {
+        '@_name': `compare ${cmp.before.runId} -> ${cmp.after.runId}`,
+        ...tally,
+        '@_hostname': 'kvmatrix',
+        testcase: cmp.cells.map(testcase),
+      },
+    },
+  });
 }

@@ -1,7 +1,22 @@
-import { create } from 'xmlbuilder2';
-import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import XMLBuilder from 'fast-xml-builder';
 import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
 import type { CellRecord, RunResults } from './types.js';
+
+/** An element as fast-xml-builder takes it: `@_name` attributes, `#text`, children by tag (an array repeats the tag). */
+export type XmlElement = { [key: string]: string | XmlElement | XmlElement[] };
+
+// escaping (processEntities) is the library's; "true" stays an attribute
+// value, not a bare attribute name
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  textNodeName: '#text',
+  format: true,
+  indentBy: '  ',
+  suppressEmptyNode: true,
+  suppressBooleanAttributes: false,
+  processEntities: true,
+});
 
 /**
  * JUnit XML in the shape Jenkins, GitLab and GitHub reporters read: one
@@ -14,36 +29,15 @@ export function renderJunit(results: RunResults): string {
   const counts = junitCounts(results.cells);
   const seconds = (ms: number | null) => ((ms ?? 0) / 1000).toFixed(3);
   const totalMs = results.cells.reduce((sum, c) => sum + (c.timings.bootMs ?? 0), 0);
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
-    name: `kvmatrix ${results.matrix.name}`,
-    tests: String(results.cells.length),
-    failures: String(counts.failures),
-    errors: String(counts.errors),
-    skipped: String(counts.skipped),
-    time: seconds(totalMs),
-  });
-  const suite = root.ele('testsuite', {
-    name: results.matrix.name,
-    tests: String(results.cells.length),
-    failures: String(counts.failures),
-    errors: String(counts.errors),
-    skipped: String(counts.skipped),
-    time: seconds(totalMs),
-    timestamp: results.startedAt,
-    hostname: 'kvmatrix',
-  });
-  const props = suite.ele('properties');
-  props.ele('property', { name: 'run', value: results.runId });
-  props.ele('property', { name: 'matrix', value: results.matrix.file });
-  props.ele('property', { name: 'qemu', value: clean(results.host.qemu ?? 'not found') });
-
-  for (const cell of results.cells) {
-    const testcase = suite.ele('testcase', {
-      classname: `${results.matrix.name}.${cell.kernel}`,
-      name: `${cell.vmm}/${cell.transport}`,
-      time: seconds(cell.timings.bootMs),
-    });
-    addOutcome(testcase, cell);
+  const tally = {
+    '@_tests': String(results.cells.length),
+    '@_failures': String(counts.failures),
+    '@_errors': String(counts.errors),
+    '@_skipped': String(counts.skipped),
+    '@_time': seconds(totalMs),
+  };
+  const property = (name: string, value: string): XmlElement => ({ '@_name': name, '@_value': value });
+  const testcase = (cell: CellRecord): XmlElement => {
     const out = [
       `cell ${cell.id}: ${cell.verdict} (expected ${cell.expected})`,
       ...cell.reasons,
@@ -51,22 +45,55 @@ export function renderJunit(results: RunResults): string {
       ...(cell.reproduce ? [`reproduce: ${cell.reproduce}`] : []),
       ...(cell.consoleTail.length > 0 ? ['--- console tail ---', ...cell.consoleTail] : []),
     ];
-    testcase.ele('system-out').txt(sanitizeText(out.join('\n')));
-  }
-  return root.end({ prettyPrint: true });
+    return {
+      '@_classname': `${results.matrix.name}.${cell.kernel}`,
+      '@_name': `${cell.vmm}/${cell.transport}`,
+      '@_time': seconds(cell.timings.bootMs),
+      ...outcome(cell),
+      'system-out': sanitizeText(out.join('\n')),
+    };
+  };
+  const document: XmlElement = {
+    testsuites: {
+      '@_name': `kvmatrix ${results.matrix.name}`,
+      ...tally,
+      testsuite: {
+        '@_name': results.matrix.name,
+        ...tally,
+        '@_timestamp': results.startedAt,
+        '@_hostname': 'kvmatrix',
+        properties: {
+          property: [
+            property('run', results.runId),
+            property('matrix', results.matrix.file),
+            property('qemu', clean(results.host.qemu ?? 'not found')),
+          ],
+        },
+        testcase: results.cells.map(testcase),
+      },
+    },
+  };
+  return renderXml(document);
 }
 
-function addOutcome(testcase: XMLBuilder, cell: CellRecord): void {
+/** A document's XML, declaration first. */
+export function renderXml(document: XmlElement): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build(document) as string}`;
+}
+
+/** <skipped>, <error> or <failure> for a cell that was not as expected; nothing for one that was. */
+function outcome(cell: CellRecord): XmlElement {
   const message = clean(cell.reasons[0] ?? cell.verdict);
   const boots = (cell.repeats ?? []).map((r) => `boot ${r.boot}: ${r.verdict}${r.console ? ` (console: ${r.console})` : ''}`);
   const body = sanitizeText([...cell.reasons, ...(cell.hint ? [`hint: ${cell.hint}`] : []), ...boots].join('\n'));
-  if (cell.status === 'skipped') {
-    testcase.ele('skipped', { message });
-  } else if (cell.status === 'unexpected' && cell.verdict === 'error') {
-    testcase.ele('error', { message, type: 'infrastructure' }).txt(body);
-  } else if (cell.status === 'unexpected') {
-    testcase.ele('failure', { message, type: cell.verdict === 'pass' ? 'unexpected-pass' : cell.verdict }).txt(body);
+  if (cell.status === 'skipped') return { skipped: { '@_message': message } };
+  if (cell.status === 'unexpected' && cell.verdict === 'error') {
+    return { error: { '@_message': message, '@_type': 'infrastructure', '#text': body } };
   }
+  if (cell.status === 'unexpected') {
+    return { failure: { '@_message': message, '@_type': cell.verdict === 'pass' ? 'unexpected-pass' : cell.verdict, '#text': body } };
+  }
+  return {};
 }
 
 export function junitCounts(cells: readonly CellRecord[]): { failures: number; errors: number; skipped: number } {

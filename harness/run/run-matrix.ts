@@ -86,7 +86,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   mkdirSync(join(runDir, 'cells'), { recursive: true });
   ensureCacheDirs(options.layout);
 
-  // the report writers (xmlbuilder2 above all) are loaded while the first boot runs, not before it
+  // the report writers are loaded while the first boot runs, not before it
   let reportWriters: Promise<typeof import('./write-reports.js')> | null = null;
   const loadReportWriters = () => (reportWriters ??= import('./write-reports.js'));
 

@@ -35,7 +35,7 @@ async function modulesLoadedBy(args: string[], cli = compiledCli): Promise<strin
 }
 
 // what running a matrix needs, and what no --help should pay for
-const HEAVY = [/node_modules\/zod\//, /node_modules\/yaml\//, /node_modules\/execa\//, /node_modules\/xmlbuilder2\//, /node_modules\/log-update\//, /harness\/run\/run-matrix\.js$/, /harness\/kernel\/build\.js$/, /harness\/matrix\/load\.js$/];
+const HEAVY = [/node_modules\/zod\//, /node_modules\/yaml\//, /node_modules\/execa\//, /node_modules\/fast-xml-builder\//, /node_modules\/log-update\//, /harness\/run\/run-matrix\.js$/, /harness\/kernel\/build\.js$/, /harness\/matrix\/load\.js$/];
 const heavyIn = (modules: string[]) => modules.filter((m) => HEAVY.some((h) => h.test(m)));
 
 t.test('--help, a command\'s --help and --version load no matrix, kernel, report or VMM code', async (t) => {
@@ -51,7 +51,7 @@ t.test('running a command loads what it needs', async (t) => {
   t.ok(list.some((m) => /harness\/matrix\/load\.js$/.test(m)), 'list loads the matrix loader');
   t.ok(list.some((m) => /node_modules\/zod\//.test(m)), 'and the schema library');
   t.notOk(list.some((m) => /harness\/run\/run-matrix\.js$/.test(m)), 'but not the scheduler');
-  t.notOk(list.some((m) => /node_modules\/(proper-lockfile|xmlbuilder2)\//.test(m)), 'nor the lock or JUnit libraries (loaded when a lock is taken, a report written)');
+  t.notOk(list.some((m) => /node_modules\/(proper-lockfile|fast-xml-builder)\//.test(m)), 'nor the lock or JUnit libraries (loaded when a lock is taken, a report written)');
 });
 
 t.test("the bin keeps V8's code for the bundle in the cache, uses it, and shrugs off a bad or unwritable one", async (t) => {
