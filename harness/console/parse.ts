@@ -43,65 +43,101 @@ const PROBE_FAILED = /(\S+): probe of (\S+) failed with error (-?\d+)/;
  * records), the result says what could be seen.
  */
 export function parseConsole(text: string, options: ParseOptions): ConsoleObservation {
-  const records = new RecordCollector(options.nonce);
-  const incidents: Incident[] = [];
-  const probeFailures: ProbeFailure[] = [];
-  const rawLines = text.split('\n');
-  if (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') rawLines.pop();
-  const tailSize = options.tailLines ?? 40;
-  const tail: string[] = [];
-  let kernelVersion: string | null = null;
-  let firstKernelLine: number | null = null;
-  let initStarted: number | null = null;
-  let open: { incident: Incident; end: RegExp } | null = null;
+  const parser = new ConsoleParser(options);
+  parser.feed(text);
+  return parser.finish();
+}
 
-  rawLines.forEach((raw, index) => {
-    const lineNo = index + 1;
+/**
+ * parseConsole a piece at a time, as the console arrives: a cell's console
+ * is read while its VMM runs, so that little is left to read once it has
+ * exited. Pieces must end on whole characters (a StringDecoder's output);
+ * a line is read once its newline has come, the last one by finish().
+ */
+export class ConsoleParser {
+  private readonly records: RecordCollector;
+  private readonly incidents: Incident[] = [];
+  private readonly probeFailures: ProbeFailure[] = [];
+  private readonly tail: string[] = [];
+  private readonly tailSize: number;
+  private kernelVersion: string | null = null;
+  private firstKernelLine: number | null = null;
+  private initStarted: number | null = null;
+  private open: { incident: Incident; end: RegExp } | null = null;
+  private lines = 0;
+  private bytes = 0;
+  /** The start of a line whose newline has not come yet. */
+  private partial: string[] = [];
+
+  constructor(options: ParseOptions) {
+    this.records = new RecordCollector(options.nonce);
+    this.tailSize = options.tailLines ?? 40;
+  }
+
+  feed(text: string): void {
+    this.bytes += Buffer.byteLength(text, 'utf8');
+    let from = 0;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', from)) {
+      this.partial.push(text.slice(from, newline));
+      this.readLine(this.partial.join(''));
+      this.partial = [];
+      from = newline + 1;
+    }
+    if (from < text.length) this.partial.push(text.slice(from));
+  }
+
+  /** The observation of everything fed; a last line without a newline counts. */
+  finish(): ConsoleObservation {
+    if (this.partial.length > 0) this.readLine(this.partial.join(''));
+    this.partial = [];
+    const agent = this.records.report();
+    return {
+      lines: this.lines,
+      bytes: this.bytes,
+      kernelVersion: this.kernelVersion,
+      incidents: this.incidents,
+      probeFailures: this.probeFailures,
+      times: { firstKernelLine: this.firstKernelLine, initStarted: this.initStarted, agentDone: agent.end ? agent.end.uptime : null },
+      agent,
+      tail: this.tail,
+    };
+  }
+
+  private readLine(raw: string): void {
+    const lineNo = ++this.lines;
     const line = sanitizeLine(raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw);
-    tail.push(line);
-    if (tail.length > tailSize) tail.shift();
+    this.tail.push(line);
+    if (this.tail.length > this.tailSize) this.tail.shift();
 
     const stamp = TIMESTAMP.exec(line);
-    if (stamp && firstKernelLine === null) firstKernelLine = Number(stamp[1]);
-    if (kernelVersion === null) {
+    if (stamp && this.firstKernelLine === null) this.firstKernelLine = Number(stamp[1]);
+    if (this.kernelVersion === null) {
       const v = /Linux version (\S+)/.exec(line);
-      if (v) kernelVersion = v[1]!;
+      if (v) this.kernelVersion = v[1]!;
     }
-    if (initStarted === null && / as init process/.test(line)) {
-      initStarted = stamp ? Number(stamp[1]) : null;
+    if (this.initStarted === null && / as init process/.test(line)) {
+      this.initStarted = stamp ? Number(stamp[1]) : null;
     }
-    if (records.offer(line, lineNo)) return;
+    if (this.records.offer(line, lineNo)) return;
 
     const probe = PROBE_FAILED.exec(line);
-    if (probe && probeFailures.length < 500) {
-      probeFailures.push({ line: lineNo, driver: probe[1]!, device: probe[2]!, error: Number(probe[3]) });
+    if (probe && this.probeFailures.length < 500) {
+      this.probeFailures.push({ line: lineNo, driver: probe[1]!, device: probe[2]!, error: Number(probe[3]) });
     }
     const starter = STARTERS.find((s) => s.re.test(line));
     // a panic inside another report starts a report of its own
-    const nested = starter?.kind === 'panic' && open?.incident.kind !== 'panic';
-    if (open && !nested) {
-      if (open.incident.excerpt.length < MAX_EXCERPT) open.incident.excerpt.push(line);
-      if (open.end.test(line)) open = null;
+    const nested = starter?.kind === 'panic' && this.open?.incident.kind !== 'panic';
+    if (this.open && !nested) {
+      if (this.open.incident.excerpt.length < MAX_EXCERPT) this.open.incident.excerpt.push(line);
+      if (this.open.end.test(line)) this.open = null;
       return;
     }
     if (starter) {
       const m = starter.re.exec(line)!;
       const summary = (m[1] ?? '').trim() || m[0].trim();
       const incident: Incident = { kind: starter.kind, line: lineNo, summary, excerpt: [line] };
-      if (incidents.length < MAX_INCIDENTS) incidents.push(incident);
-      open = { incident, end: starter.end };
+      if (this.incidents.length < MAX_INCIDENTS) this.incidents.push(incident);
+      this.open = { incident, end: starter.end };
     }
-  });
-
-  const agent = records.report();
-  return {
-    lines: rawLines.length,
-    bytes: Buffer.byteLength(text, 'utf8'),
-    kernelVersion,
-    incidents,
-    probeFailures,
-    times: { firstKernelLine, initStarted, agentDone: agent.end ? agent.end.uptime : null },
-    agent,
-    tail,
-  };
+  }
 }

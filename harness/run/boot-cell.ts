@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
-import { parseConsole } from '../console/parse.js';
+import { StringDecoder } from 'node:string_decoder';
+import { ConsoleParser } from '../console/parse.js';
 import { diskImage } from '../guest/disk.js';
 import type { GuestImage } from '../guest/build-agent.js';
 import type { BuiltKernel } from '../kernel/types.js';
@@ -36,7 +37,7 @@ export function cellDir(runDir: string, cell: Cell, boot?: BootIndex): string {
 
 /**
  * Boots one QEMU cell: disks and reproduce script in the cell's folder,
- * console streamed to console.log, then parsed and judged.
+ * console streamed to console.log and parsed as it comes, then judged.
  */
 export function bootQemuCell(
   cell: Cell & { vmm: QemuVmmSpec },
@@ -72,8 +73,18 @@ export async function bootDirectCell(
   const vmmCommand = command(disks, nonce);
   const consolePath = join(dir, 'console.log');
 
-  const launch = await launchVmm(vmmCommand, { ...launchOptions(cell, ctx, dir), ...spawn, timeoutSec: ctx.timeoutSec ?? cell.boot.timeoutSec });
-  const observation = parseConsole(readFileSync(consolePath).toString('utf8'), { nonce });
+  // read while the VMM runs (its console file, up to the cap, as parseConsole would read it
+  // after): what is left once it has exited is its last lines
+  const decoder = new StringDecoder('utf8');
+  const parser = new ConsoleParser({ nonce });
+  const launch = await launchVmm(vmmCommand, {
+    ...launchOptions(cell, ctx, dir),
+    ...spawn,
+    timeoutSec: ctx.timeoutSec ?? cell.boot.timeoutSec,
+    onConsole: (chunk) => parser.feed(decoder.write(chunk)),
+  });
+  parser.feed(decoder.end());
+  const observation = parser.finish();
   const judged = judge(decideCell(cell, launch, observation), cell.expect);
   const reproducePath = writeReproduce(dir, cell, ctx.runId, judged, vmmCommand);
   return {

@@ -12,6 +12,8 @@ export interface LaunchOptions {
   capBytes: number;
   /** Also copy the console here as it arrives (a terminal, for `boot`). */
   live?: Writable;
+  /** Also hand the console here as it arrives, up to the cap, in order. */
+  onConsole?: (chunk: Buffer) => void;
   /** Aborting kills the VM at once. */
   signal?: AbortSignal;
   /** Working folder: relative paths in the argv resolve from here. */
@@ -41,7 +43,7 @@ const CONSOLE_POLL_MS = 50;
  * on an arm64 host under emulation made a cell 35% slower than the bare
  * command. The file is looked at every CONSOLE_POLL_MS instead: past the cap
  * it is cut back (the VMM writes on at its own offset, so its size still
- * counts every byte), and a live copy gets what is new. firstOutputMs is
+ * counts every byte), and a live copy and onConsole get what is new. firstOutputMs is
  * therefore known to within that interval.
  */
 export async function launchVmm(command: VmmCommand, options: LaunchOptions): Promise<LaunchOutcome> {
@@ -50,7 +52,7 @@ export async function launchVmm(command: VmmCommand, options: LaunchOptions): Pr
   let firstOutputMs: number | null = null;
   let consoleBytes = 0;
   let consoleTruncated = false;
-  let liveOffset = 0;
+  let readOffset = 0;
   let stderr = '';
   let timedOut = false;
 
@@ -59,11 +61,12 @@ export async function launchVmm(command: VmmCommand, options: LaunchOptions): Pr
     if (size > 0 && firstOutputMs === null) firstOutputMs = performance.now() - started;
     if (size > consoleBytes) consoleBytes = size;
     const kept = Math.min(size, options.capBytes);
-    if (options.live && kept > liveOffset) {
-      const chunk = Buffer.alloc(kept - liveOffset);
-      const read = readSync(consoleFd, chunk, 0, chunk.length, liveOffset);
-      options.live.write(chunk.subarray(0, read));
-      liveOffset += read;
+    if ((options.live || options.onConsole) && kept > readOffset) {
+      const chunk = Buffer.alloc(kept - readOffset);
+      const read = readSync(consoleFd, chunk, 0, chunk.length, readOffset);
+      options.live?.write(chunk.subarray(0, read));
+      options.onConsole?.(chunk.subarray(0, read));
+      readOffset += read;
     }
     if (size > options.capBytes) {
       consoleTruncated = true;

@@ -4,9 +4,11 @@
  * agent's 12 records). The parser never throws; a console whose records are
  * missing or damaged never yields pass.
  */
+import { StringDecoder } from 'node:string_decoder';
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import t from 'tap';
-import { parseConsole } from '../../harness/console/parse.js';
+import { ConsoleParser, parseConsole } from '../../harness/console/parse.js';
 import { decideCell } from '../../harness/verdict/decide.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { qemuCell } from '../support/cells.js';
@@ -122,4 +124,34 @@ t.test('a console with a missing or damaged record is never a pass', async (t) =
     { numRuns: RUNS },
   );
   t.pass(`${RUNS} damaged consoles, none decided pass`);
+});
+
+t.test('read in pieces as it arrives, a console gives what it gives read whole', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(lines.length), hostileLine), { maxLength: 6 }),
+      fc.uint8Array({ maxLength: 512 }),
+      fc.nat(fixture.text.length),
+      fc.array(fc.nat(), { maxLength: 12 }),
+      (edits, bytes, at, cuts) => {
+        const out = [...lines];
+        for (const [where, text] of edits) out.splice(where, 0, text);
+        const joined = out.join('\n');
+        // raw bytes in the middle: invalid UTF-8 and sequences cut by a piece's end
+        const raw = Buffer.concat([Buffer.from(joined.slice(0, at)), Buffer.from(bytes), Buffer.from(joined.slice(at))]);
+        const offsets = [...new Set(cuts.map((c) => c % (raw.length + 1)))].sort((a, b) => a - b);
+        const decoder = new StringDecoder('utf8');
+        const parser = new ConsoleParser({ nonce: fixture.nonce });
+        let from = 0;
+        for (const to of [...offsets, raw.length]) {
+          parser.feed(decoder.write(raw.subarray(from, to)));
+          from = to;
+        }
+        parser.feed(decoder.end());
+        return isDeepStrictEqual(parser.finish(), parseConsole(raw.toString('utf8'), { nonce: fixture.nonce }));
+      },
+    ),
+    { numRuns: RUNS },
+  );
+  t.pass(`${RUNS} consoles cut at random bytes read as they read whole`);
 });

@@ -1,4 +1,6 @@
+import { crc32 as crc32zlib } from 'node:zlib';
 import t from 'tap';
+import { crc32 } from '../../harness/console/records.js';
 import { parseConsole } from '../../harness/console/parse.js';
 import { sanitizeLine } from '../../harness/console/sanitize.js';
 import { agentRecord, healthyReport } from '../support/records.js';
@@ -138,4 +140,13 @@ t.test('every assigned BAR is read, so a modern device shows its memory BAR', as
     { index: 1, kind: 'mem', start: 0x10800000, end: 0x10800fff },
     { index: 4, kind: 'mem', start: 0x8000000000, end: 0x8000003fff },
   ]);
+});
+
+t.test("the records' checksum is CRC-32 (IEEE) as the agent computes it", async (t) => {
+  // the standard check value, and what zlib (the same polynomial) gives for text the agent signs
+  t.equal(crc32('123456789'), 0xcbf43926);
+  t.equal(crc32(''), 0);
+  for (const text of ['0123456789abcdef 1 begin v=1', 'nonce 7 pci bdf=0000:00:01.0 id=1af4:1000 µ', 'x'.repeat(1000)]) {
+    t.equal(crc32(text), crc32zlib(Buffer.from(text, 'utf8')) >>> 0, text.slice(0, 40));
+  }
 });

@@ -105,3 +105,18 @@ t.test('a live copy gets the console as it grows, up to the cap', async (t) => {
   t.ok(times[0]! - started < 400, `the first line came through before the VMM ended (${Math.round(times[0]! - started)} ms)`);
   t.ok(outcome.firstOutputMs !== null && outcome.firstOutputMs < 400);
 });
+
+t.test('onConsole gets the console as it grows, in order and up to the cap, without a live copy', async (t) => {
+  const dir = tempTree({});
+  const consolePath = join(dir, 'console.log');
+  const chunks: { at: number; bytes: Buffer }[] = [];
+  const started = performance.now();
+  const outcome = await launchVmm(
+    { argv: ['sh', '-c', 'echo first; sleep 0.5; head -c 6000 /dev/zero | tr "\\0" y; echo'], inputs: [] },
+    { consolePath, timeoutSec: 10, capBytes: 4096, onConsole: (bytes) => chunks.push({ at: performance.now(), bytes: Buffer.from(bytes) }) },
+  );
+  t.equal(outcome.consoleBytes, 6 + 6001);
+  t.same(Buffer.concat(chunks.map((c) => c.bytes)), readFileSync(consolePath), 'every byte the file kept, once, in order');
+  t.ok(chunks.length >= 2, `${chunks.length} pieces`);
+  t.ok(chunks[0]!.at - started < 400, `the first line came before the VMM ended (${Math.round(chunks[0]!.at - started)} ms)`);
+});
