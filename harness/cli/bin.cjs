@@ -19,8 +19,9 @@ const { Script } = require('node:vm');
 const KEEP = 32;
 
 const bundle = join(__dirname, 'bundle.cjs');
-// the entry's #! line, blanked (the line count stays) to go inside a function
-const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
+// the entry's #! line, blanked (the line count stays) to go inside a function;
+// the bundle is ASCII (bundle.mjs), which latin1 reads without a UTF-8 check
+const source = readFileSync(bundle, 'latin1').replace(/^#!.*/, '');
 const built = statSync(bundle);
 // as resolveCacheRoot (harness/kernel/cache.ts) finds it, without --cache: the code is kvmatrix's, not the run's
 const xdg = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');

@@ -26,6 +26,8 @@ await build({
   define: { 'import.meta.url': 'kvmatrixBundleUrl', KVMATRIX_BUNDLE: 'true' },
   banner: { js: "const kvmatrixBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // less to parse at a first start; names are kept, so a stack trace still reads
+  // non-ASCII characters escaped, so that the bin can read the file as latin1
+  charset: 'ascii',
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'eof',

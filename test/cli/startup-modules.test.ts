@@ -61,6 +61,10 @@ t.test("the bin keeps V8's code for the bundle in the cache, uses it, and shrugs
     execa(process.execPath, [cliPath, ...args], { reject: false, env, cwd: projectRoot });
   const kept = () => (existsSync(codeDir) ? readdirSync(codeDir).filter((f) => f.endsWith('.v8')) : []);
 
+  // the bin reads the bundle as latin1, which is the same text only for ASCII
+  const bundle = readFileSync(join(projectRoot, 'dist', 'cli', 'bundle.cjs'));
+  t.equal(bundle.findIndex((byte) => byte > 0x7f), -1, 'the bundle is ASCII');
+
   const first = await run(['--version']);
   t.equal(first.exitCode, 0, first.stderr);
   t.equal(kept().length, 1, 'the first run keeps the compiled code');
