@@ -25,9 +25,9 @@ await build({
   // keys what is kept per build by this file
   define: { 'import.meta.url': 'kvmatrixBundleUrl', KVMATRIX_BUNDLE: 'true' },
   banner: { js: "const kvmatrixBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  // less to parse at a first start; names are kept, so a stack trace still reads
   // non-ASCII characters escaped, so that the bin can read the file as latin1
   charset: 'ascii',
+  // less to parse at a first start; names are kept, so a stack trace still reads
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'eof',

@@ -4,23 +4,24 @@ import type * as z from 'zod/mini';
 import { formatKeyPath, InputError, type InputLocation } from './input-error.js';
 import { recallValidated, rememberValidated, type ValidatedMemo } from './validated-memo.js';
 
-/**
- * Parses YAML text and validates it against a schema. Every error, of syntax
- * or of shape, becomes one InputError with file:line:col and the key path.
- */
+/** A file's data, checked against its schema. */
 export interface LoadedYaml<T> {
   data: T;
   /** Where a key path lies in the file, for errors found after validation. */
   locate(path: PropertyKey[]): InputLocation;
 }
 
-/** One kind of file kvmatrix reads: its name, and its schema, built when first needed. */
+/** One kind of file kvmatrix reads, and its schema, built when first needed. */
 export interface FileSchema<S extends z.ZodMiniType> {
   /** The kind of file, as a memo tells kinds apart: "matrix", "kernel". */
   kind: string;
   schema: () => S;
 }
 
+/**
+ * Parses YAML text and validates it against a schema. Every error, of syntax
+ * or of shape, becomes one InputError with file:line:col and the key path.
+ */
 export function parseYamlWithSchema<S extends z.ZodMiniType>(
   text: string,
   file: string,

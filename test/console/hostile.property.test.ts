@@ -151,7 +151,8 @@ t.test('read in pieces as it arrives, a console gives what it gives read whole',
         return isDeepStrictEqual(parser.finish(), parseConsole(raw.toString('utf8'), { nonce: fixture.nonce }));
       },
     ),
-    { numRuns: RUNS },
+    // each run parses a whole console twice: half the runs of the others keep the suite's time
+    { numRuns: RUNS / 2 },
   );
-  t.pass(`${RUNS} consoles cut at random bytes read as they read whole`);
+  t.pass(`${RUNS / 2} consoles cut at random bytes read as they read whole`);
 });
