@@ -3,8 +3,10 @@
  *
  * Each figure is a median over rounds, compared with the bare command it
  * wraps, measured in the same run and interleaved A B A B so that drift in
- * the machine's load falls on both sides. --json FILE also writes every
- * figure (each round, the medians, the ratio) for comparing two benches:
+ * the machine's load falls on both sides; beside the ratio of the medians,
+ * the median of the round-by-round ratios, which a drift between rounds
+ * moves less. --json FILE also writes every figure (each round, the medians,
+ * both ratios) for comparing two benches:
  *
  *   cell     one cell booted by the harness (argv, launch, console parse,
  *            verdict, reproduce script) against the same qemu-system-aarch64
@@ -72,15 +74,28 @@ const only = onlyArg >= 0 ? new Set(args[onlyArg + 1]!.split(',')) : null;
 const want = (section: string) => only === null || only.has(section);
 
 /** Every figure printed, for --json: two benches can then be compared figure by figure. */
-const figures: { name: string; note: string; harness: number[]; bare: number[] | null; harnessMedian: number; bareMedian: number | null; ratio: number | null }[] = [];
+const figures: {
+  name: string;
+  note: string;
+  harness: number[];
+  bare: number[] | null;
+  harnessMedian: number;
+  bareMedian: number | null;
+  ratio: number | null;
+  pairRatio: number | null;
+}[] = [];
 const jsonArg = args.indexOf('--json');
 const jsonFile = jsonArg >= 0 ? args[jsonArg + 1] : undefined;
 const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
 const report = (name: string, a: number[], b: number[] | null, target: string) => {
   const ma = median(a);
-  figures.push({ name, note: target, harness: a, bare: b, harnessMedian: ma, bareMedian: b ? median(b) : null, ratio: b ? ma / median(b) : null });
+  // the ratio is of the medians; round by round (each harness run beside the bare
+  // run after it) the machine's drift between rounds cancels out, so that figure follows
+  const pairRatio = b && b.length === a.length && a.length > 1 ? median(a.map((x, i) => x / b[i]!)) : null;
+  figures.push({ name, note: target, harness: a, bare: b, harnessMedian: ma, bareMedian: b ? median(b) : null, ratio: b ? ma / median(b) : null, pairRatio });
+  const pairs = pairRatio === null ? '' : `  (pair by pair ${pairRatio.toFixed(3)})`;
   const line = b
-    ? `${name.padEnd(7)} harness ${fmt(ma).padStart(8)}  bare ${fmt(median(b)).padStart(8)}  ratio ${(ma / median(b)).toFixed(3)}  ${ma >= median(b) ? '+' : '-'}${fmt(Math.abs(ma - median(b)))}  (${target}; n=${a.length})`
+    ? `${name.padEnd(7)} harness ${fmt(ma).padStart(8)}  bare ${fmt(median(b)).padStart(8)}  ratio ${(ma / median(b)).toFixed(3)}${pairs}  ${ma >= median(b) ? '+' : '-'}${fmt(Math.abs(ma - median(b)))}  (${target}; n=${a.length})`
     : `${name.padEnd(7)} ${fmt(ma).padStart(8)}  (${target}; n=${a.length})`;
   console.log(line);
 };
