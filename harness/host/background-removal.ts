@@ -1,5 +1,5 @@
-import { rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+// fs's callback rm, not fs/promises': this module is loaded at every start, fs/promises is not
+import { rm, rmSync } from 'node:fs';
 import { onInterrupt } from './interrupt-cleanup.js';
 
 const pending = new Set<Promise<void>>();
@@ -14,14 +14,15 @@ const failures: string[] = [];
  */
 export function removeInBackground(dir: string): void {
   const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
-  const removal: Promise<void> = rm(dir, { recursive: true, force: true })
-    .catch((error: unknown) => {
-      failures.push(`cannot remove ${dir}: ${error instanceof Error ? error.message : String(error)}`);
-    })
-    .finally(() => {
-      pending.delete(removal);
-      forget();
+  const removal: Promise<void> = new Promise<void>((resolve) => {
+    rm(dir, { recursive: true, force: true }, (error) => {
+      if (error) failures.push(`cannot remove ${dir}: ${error.message}`);
+      resolve();
     });
+  }).finally(() => {
+    pending.delete(removal);
+    forget();
+  });
   pending.add(removal);
 }
 
