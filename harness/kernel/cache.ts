@@ -89,9 +89,18 @@ export function publishDir(staged: string, target: string): void {
   }
 }
 
-/** Writes a file whole or not at all. */
+/** Writes a file whole or not at all: a write that fails leaves neither it nor a partial file. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (error) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // its folder is not there: neither is the partial file
+    }
+    throw error;
+  }
 }

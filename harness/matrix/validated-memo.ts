@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { writeFileAtomic } from '../kernel/cache.js';
 
 /**
  * Matrix and kernel files as validated by an earlier run. Parsing a file's
@@ -48,20 +49,12 @@ export function recallValidated(memo: ValidatedMemo, kind: string, text: string)
 export function rememberValidated(memo: ValidatedMemo, kind: string, text: string, data: unknown): void {
   const json = JSON.stringify(data);
   if (json === undefined || !isDeepStrictEqual(JSON.parse(json), data)) return;
-  const path = keptPath(memo, kind, text);
-  const partial = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     mkdirSync(memo.dir, { recursive: true });
-    writeFileSync(partial, json);
-    renameSync(partial, path);
+    writeFileAtomic(keptPath(memo, kind, text), json);
     pruneKept(memo.dir);
   } catch {
     // a full or read-only cache: the next run validates again
-    try {
-      rmSync(partial, { force: true });
-    } catch {
-      // its folder could not be made: there is no partial file
-    }
   }
 }
 
