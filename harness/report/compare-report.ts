@@ -95,14 +95,7 @@ export function renderComparisonJunit(cmp: RunComparison): string {
   const testcase = (change: CellChange): XmlElement => {
     const [kernel, vmm, transport] = change.id.split('/');
     const body = sanitizeText([`${change.id}: ${transition(change)}`, ...(change.after?.reasons ?? []), ...deviceLines(change)].join('\n'));
-    const outcome: XmlElement = isNewFailure(change)
-      ? { failure: { '@_message': clean(`started failing: ${transition(change)}`), '@_type': 'regression', '#text': body } }
-      : change.kind === 'still-unexpected'
-        ? { skipped: { '@_message': clean(`known: not as expected in ${cmp.before.runId} already`) } }
-        : change.kind === 'removed'
-          ? { skipped: { '@_message': clean(`not in ${cmp.after.runId}`) } }
-          : {};
-    return { '@_classname': `compare.${kernel}`, '@_name': `${vmm}/${transport}`, ...outcome, 'system-out': body };
+    return { '@_classname': `compare.${kernel}`, '@_name': `${vmm}/${transport}`, ...comparisonOutcome(cmp, change, body), 'system-out': body };
   };
   return renderXml({
     testsuites: {
@@ -116,4 +109,12 @@ export function renderComparisonJunit(cmp: RunComparison): string {
       },
     },
   });
+}
+
+/** <failure> for a new failure, <skipped> for a known one or a removed cell, nothing otherwise. */
+function comparisonOutcome(cmp: RunComparison, change: CellChange, body: string): XmlElement {
+  if (isNewFailure(change)) return { failure: { '@_message': clean(`started failing: ${transition(change)}`), '@_type': 'regression', '#text': body } };
+  if (change.kind === 'still-unexpected') return { skipped: { '@_message': clean(`known: not as expected in ${cmp.before.runId} already`) } };
+  if (change.kind === 'removed') return { skipped: { '@_message': clean(`not in ${cmp.after.runId}`) } };
+  return {};
 }
