@@ -73,7 +73,7 @@ export class RecordCollector {
     }
     const body = text.slice(0, text.length - ' #'.length - 8);
     if (crc32(`${this.nonce} ${body}`) !== parseInt(crcText!, 16)) {
-      return reject('checksum mismatch: damaged, or not from this boot');
+      return reject("checksum mismatch: not signed with this boot's nonce (damaged, or from another boot)");
     }
     const fields = parseFields(rest!);
     if (!fields) return reject('undecodable field');

@@ -69,13 +69,6 @@ export function encodeArgFile(args: readonly string[]): Buffer {
   return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
 }
 
-/** The inverse of encodeArgFile. */
-export function decodeArgFile(data: Uint8Array): string[] {
-  const text = Buffer.from(data).toString('utf8');
-  if (text.length > 0 && !text.endsWith('\0')) throw new Error('argument file does not end with a NUL byte');
-  return text ? text.slice(0, -1).split('\0') : [];
-}
-
 function diskFileName(slotName: string): string {
   if (!/^[a-z0-9]+$/.test(slotName)) throw new Error(`slot name ${JSON.stringify(slotName)} cannot name a disk file`);
   return `${slotName}.img`;

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import {
-  decodeArgFile,
   encodeArgFile,
   nestedBaseArchive,
   nestedCellArchive,
@@ -42,18 +41,14 @@ t.test('the cell part: lkvm arguments as a NUL-separated file, and the disks', a
   );
   const part = nestedCellArchive(args, { blk1: diskImage('blk1') });
   t.match(list(part), /kvmatrix\/cell\/lkvm\.args/);
-  t.same(decodeArgFile(extract(part, 'kvmatrix/cell/lkvm.args')), args);
+  t.same(extract(part, 'kvmatrix/cell/lkvm.args'), encodeArgFile(args), 'the argument file test/guest/arg-file.test.ts reads with the C reader');
   t.same(extract(part, 'kvmatrix/cell/blk1.img'), diskImage('blk1'));
   t.equal(nestedDiskPath('blk1'), '/kvmatrix/cell/blk1.img');
 });
 
-t.test('argument files keep spaces, quotes and shell syntax as they are', async (t) => {
-  const args = ['run', '--params', 'a b "c" $(d) `e` ; f | g\\n', '', 'ünï'];
-  const encoded = encodeArgFile(args);
-  t.equal(encoded.at(-1), 0);
-  t.same(decodeArgFile(encoded), args);
+t.test('an argument holding a NUL byte cannot be written', async (t) => {
+  t.equal(encodeArgFile(['run', '']).at(-1), 0);
   t.throws(() => encodeArgFile(['a\0b']), /NUL byte/);
-  t.throws(() => decodeArgFile(Buffer.from('run')), /does not end with a NUL/);
 });
 
 t.test('slot names that could climb out of the cell folder are refused', async (t) => {

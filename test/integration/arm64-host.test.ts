@@ -10,7 +10,7 @@
  * Debian and kvmatrix does not build it) and root (mmdebstrap and
  * binfmt_misc build the rig): without them this file says it is skipped.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { resolveCacheRoot } from '../../harness/kernel/cache.js';
@@ -20,6 +20,7 @@ import { buildRig } from '../support/arm64-host/build-rig.js';
 import { matrixJobInputs, rigLkvmPath, rigMatrixPath } from '../support/arm64-host/job-inputs.js';
 import { RIG_PATHS, rigKvmatrix, type RigStep } from '../support/arm64-host/rig-spec.js';
 import { kvmatrix, readResults } from '../support/cli.js';
+import { parseTap } from '../support/tap.js';
 import { tempTree } from '../support/temp-tree.js';
 
 t.setTimeout(3 * 60 * 60 * 1000);
@@ -169,9 +170,22 @@ function failedBars(c: CellRecord): number[] {
   return c.devices.filter((d) => d.problems.length > 0).map((d) => d.bar0?.start ?? -1);
 }
 
-/** A run folder from the rig is read here like any other: kvmatrix report renders it. */
+/**
+ * A run folder from the rig is read here like any other: a copy of it
+ * without the reports the rig wrote gets them from `kvmatrix report` on
+ * this side, and they are the rig's own, byte for byte (every report is
+ * rendered from results.json and the consoles alone, whatever the host).
+ */
 async function reportRendersOutside(t: Test, runDir: string): Promise<void> {
-  const report = await kvmatrix(['report', runDir]);
+  const REPORTS = ['report.tap', 'junit.xml', 'index.html'];
+  const copy = join(tempTree({}, 'kvmatrix-rig-run-'), 'run');
+  cpSync(realpathSync(runDir), copy, { recursive: true });
+  for (const file of REPORTS) rmSync(join(copy, file));
+  const report = await kvmatrix(['report', copy]);
   t.equal(report.code, 0, report.stderr);
-  t.ok(existsSync(join(runDir, 'index.html')) && existsSync(join(runDir, 'report.tap')) && existsSync(join(runDir, 'junit.xml')));
+  for (const file of REPORTS) {
+    t.ok(readFileSync(join(copy, file)).equals(readFileSync(join(runDir, file))), `${file} rendered here is the one the rig wrote`);
+  }
+  const { final } = await parseTap(readFileSync(join(copy, 'report.tap'), 'utf8'));
+  t.equal(final.count, readResults(copy).cells.length, 'a TAP test point per cell of its results.json');
 }

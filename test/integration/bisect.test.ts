@@ -187,13 +187,17 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
       stdin: 'ignore',
     });
     let stderr = '';
-    const building = new Promise<void>((resolve) => {
+    const building = /kernel patched: building \(make Image\)/;
+    await new Promise<void>((resolve) => {
+      // a bisect that ends (or dies) before its build starts fails here at once, not at the suite's timeout
+      void child.finally(resolve);
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
-        if (/kernel patched: building \(make Image\)/.test(stderr)) resolve();
+        if (building.test(stderr)) resolve();
       });
     });
-    await building;
+    t.match(stderr, building, `the bisect reached its first build (${child.exitCode === null ? 'running' : `exited ${child.exitCode}`})`);
+    if (!building.test(stderr)) return;
     // SIGINT while make runs: wait until its processes are there to be seen
     const descendants = (pid: number): number[] => childPids(pid).flatMap((c) => [c, ...descendants(c)]);
     let seen: number[] = [];

@@ -10,7 +10,7 @@ import t from 'tap';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { execa } from 'execa';
 import { cliPath, kvmatrix, makeSpy, readResults } from '../support/cli.js';
-import { childPids, processRunning } from '../support/processes.js';
+import { childPids, processName, processRunning } from '../support/processes.js';
 import { parseTap } from '../support/tap.js';
 import { tempTree } from '../support/temp-tree.js';
 import { smallDisk } from '../support/tmpfs.js';
@@ -183,8 +183,15 @@ t.test('SIGTERM mid-run: the cells that finished keep their verdicts, the rest a
       if (/^cell \S+: \S.*in \d/m.test(seen) && (seen.match(/: booting$/gm) ?? []).length >= 2) resolve();
     });
   });
+  // the second cell's QEMU is spawned just after its "booting" line: wait until it runs
   const descendants = (pid: number): number[] => childPids(pid).flatMap((c) => [c, ...descendants(c)]);
-  const running = descendants(child.pid!);
+  let running: number[] = [];
+  const qemus = () => running.filter((pid) => processName(pid).startsWith('qemu-system'));
+  for (let i = 0; i < 100 && qemus().length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    running = descendants(child.pid!);
+  }
+  t.equal(qemus().length, 1, `the second cell's QEMU runs when the signal comes (${running.length} processes seen)`);
   child.kill('SIGTERM');
   const result = await child;
   t.equal(result.exitCode, 143, String(result.all).slice(-2000));

@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { defaultMatrixFile } from '../../harness/host/install-paths.js';
+import { defaultMatrixFile, projectRoot } from '../../harness/host/install-paths.js';
 import { matrixDigest } from '../../harness/matrix/digest.js';
 import { expandMatrix } from '../../harness/matrix/expand.js';
 import { InputError } from '../../harness/matrix/input-error.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import { parseShard, shardCells } from '../../harness/matrix/shard.js';
 import { selectCells } from '../../harness/matrix/select.js';
+import { tempTree } from '../support/temp-tree.js';
 
 const matrix = loadMatrix(defaultMatrixFile);
 const all = expandMatrix(matrix);
@@ -33,7 +36,26 @@ t.test('consecutive slices: with two shards each kernel is built by one shard on
   const kernelsOf = (index: number) => new Set(shardCells(all, { index, count: 2 }).map((c) => c.kernel.id));
   t.same([...kernelsOf(1)], ['unpatched']);
   t.same([...kernelsOf(2)], ['patched']);
-  t.same(shardCells(all, { index: 2, count: 3 }).map((c) => c.id), shardCells([...all].reverse().reverse(), { index: 2, count: 3 }).map((c) => c.id), 'the same cut every time');
+});
+
+t.test('two CI jobs, each loading and expanding the matrix on its own, cut it the same way', async (t) => {
+  // the second job's checkout lies elsewhere: its own copy of the matrix file, parsed afresh
+  const paths = `paths:\n  kernels: ${join(projectRoot, 'kernels')}\n  patches: ${join(projectRoot, 'patches')}\n`;
+  const copy = tempTree({ 'murray.yaml': `${paths}${readFileSync(defaultMatrixFile, 'utf8')}` }, 'kvmatrix-shard-');
+  const jobA = (filters: string[]) => selectCells(expandMatrix(loadMatrix(defaultMatrixFile)), { filters });
+  const jobB = (filters: string[]) => selectCells(expandMatrix(loadMatrix(join(copy, 'murray.yaml'))), { filters });
+  for (const filters of [[], ['type=qemu']]) {
+    const [a, b] = [jobA(filters), jobB(filters)];
+    for (const count of [2, 3, 5]) {
+      for (let index = 1; index <= count; index++) {
+        t.same(
+          shardCells(b, { index, count }).map((c) => c.id),
+          shardCells(a, { index, count }).map((c) => c.id),
+          `shard ${index}/${count} of ${a.length} cells`,
+        );
+      }
+    }
+  }
 });
 
 t.test('more shards than cells is refused, not an empty shard', async (t) => {

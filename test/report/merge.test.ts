@@ -91,6 +91,9 @@ t.test('whole runs with disjoint cells fold too, in the order given', async (t) 
   const b = mixedRun();
   a.cells = a.cells.slice(0, 3);
   b.cells = b.cells.slice(3);
+  const ids = (cells: { id: string }[]) => cells.map((c) => c.id);
   const merged = mergeShards([{ results: a, file: 'a' }, { results: b, file: 'b' }], { runId: 'm' });
-  t.equal(merged.cells.length, mixedRun().cells.length);
+  t.same(ids(merged.cells), [...ids(a.cells), ...ids(b.cells)]);
+  const reversed = mergeShards([{ results: b, file: 'b' }, { results: a, file: 'a' }], { runId: 'm' });
+  t.same(ids(reversed.cells), [...ids(b.cells), ...ids(a.cells)], 'given the other way round, folded the other way round');
 });

@@ -30,3 +30,12 @@ export function childPids(ppid: number): number[] {
   }
   return pids;
 }
+
+/** The command name the kernel keeps for a process (/proc/<pid>/comm), or '' once it is gone. */
+export function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}

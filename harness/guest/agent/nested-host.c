@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "arg-file.h"
 
 /* _IO(KVMIO, 0x00); the kernel has answered 12 since 2.6.22 */
 #define KVM_GET_API_VERSION_NR 0xAE00
@@ -63,28 +64,6 @@ static void report_kvm(double random_wait)
 		     random_wait);
 	else
 		emit("kvm", "state=ok api=%d random_wait=%.3f", api, random_wait);
-}
-
-/* The NUL-separated argument file the harness wrote; argv[0] is lkvm. */
-static int read_args(char *buf, size_t len, char **argv)
-{
-	int fd = open(NESTED_ARGS_FILE, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-	ssize_t n;
-	int argc = 0;
-
-	if (fd < 0)
-		return -1;
-	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	if (got == 0 || buf[got - 1] != 0)
-		return -1;
-	argv[argc++] = NESTED_LKVM;
-	for (size_t at = 0; at < got && argc < MAX_ARGS - 1; at += strlen(buf + at) + 1)
-		argv[argc++] = buf + at;
-	argv[argc] = NULL;
-	return argc;
 }
 
 struct relay {
@@ -135,12 +114,12 @@ static int relay_read(struct relay *r)
 void run_nested_host(unsigned guest_timeout_s)
 {
 	static char argbuf[65536];
-	char *argv[MAX_ARGS], e1[256];
+	char *argv[MAX_ARGS], e1[256], why[256];
 	int in[2], out[2], err[2], execp[2];
 
 	report_kvm(seed_host_random());
-	if (read_args(argbuf, sizeof(argbuf), argv) < 0) {
-		emit("lkvm", "result=no-args detail=%s", enc(NESTED_ARGS_FILE " missing or not NUL-terminated", e1, sizeof(e1)));
+	if (read_arg_file(NESTED_ARGS_FILE, NESTED_LKVM, argbuf, sizeof(argbuf), argv, MAX_ARGS, why, sizeof(why)) < 0) {
+		emit("lkvm", "result=no-args detail=%s", enc(why, e1, sizeof(e1)));
 		return;
 	}
 	/*
