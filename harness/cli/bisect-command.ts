@@ -5,7 +5,7 @@ import { InputError } from '../matrix/input-error.js';
 import type { BisectReport } from '../run/bisect.js';
 import { newRunId } from '../run/run-id.js';
 import { describeStep, refuseInside } from './bisect-run-command.js';
-import { collect, EXIT, triesOption, triesRunOptions, withHostRunOptions } from './options.js';
+import { collect, EXIT, testOption, triesOption, triesRunOptions, withHostRunOptions } from './options.js';
 
 /**
  * `kvmatrix bisect`: drives git bisect over a kernel tree for one cell,
@@ -23,10 +23,12 @@ export function bisectSubcommand(version: string) {
       .addOption(new Option('--with-patches', "apply the cell kernel's patches at every step").default(false))
       .addOption(new Option('--out <dir>', 'results root: the bisect goes to <dir>/bisect-<id>').default('results'))
       .addOption(triesOption())
+      .addOption(testOption())
       .addHelpText('after', '\nExit codes: 0 first bad commit found, 1 skipped commits hide it, 2 bad usage, 3 a step could not test its commit (harness or host trouble).')
   ).action(async (opts) => {
       const [{ bisectKernel }, { hostRunOptions, loadSelection }] = await Promise.all([import('../run/bisect.js'), import('./host-run-options.js')]);
-      const { matrix, cells } = loadSelection(opts.matrix, [opts.cell], []);
+      const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);
+      const cells = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
       if (cells.length !== 1) {
         throw new InputError(`"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect takes exactly one`);
       }

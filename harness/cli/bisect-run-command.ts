@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
 import type { BisectStep } from '../run/bisect-step.js';
-import { triesOption, triesRunOptions, withHostRunOptions } from './options.js';
+import { testOption, triesOption, triesRunOptions, withHostRunOptions } from './options.js';
 
 /**
  * `git bisect run kvmatrix bisect-run --cell <id>`: the checked-out tree
@@ -20,9 +20,11 @@ export function bisectRunSubcommand(version: string) {
       .addOption(new Option('--with-patches', "apply the cell kernel's patches to the tree too").default(false))
       .addOption(new Option('--out <dir>', 'results root, outside the tree (default: $XDG_STATE_HOME/kvmatrix/bisect-run)'))
       .addOption(triesOption())
+      .addOption(testOption())
   ).action(async (opts) => {
       const [{ runBisectStep }, { hostRunOptions, loadSelection }] = await Promise.all([import('../run/bisect-step.js'), import('./host-run-options.js')]);
-      const { matrix, cells } = loadSelection(opts.matrix, [opts.cell], []);
+      const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);
+      const cells = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
       if (cells.length !== 1) {
         throw new InputError(`"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect-run takes exactly one`);
       }

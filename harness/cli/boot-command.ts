@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { InputError } from '../matrix/input-error.js';
 import type { LoadedSelection } from './host-run-options.js';
-import { withHostRunOptions } from './options.js';
+import { testOption, withHostRunOptions } from './options.js';
 
 /**
  * One matrix cell for a developer at a terminal: its kernel built (or taken
@@ -21,6 +21,7 @@ export function bootSubcommand(version: string) {
       .addOption(new Option('--transport <legacy|modern>', 'virtio-pci transport (with --kernel; default legacy)'))
       .addOption(new Option('--topology <flat|bridged>', 'PCI topology of a QEMU VMM (with --kernel)'))
       .addOption(new Option('--devices <kinds>', "comma-separated devices, e.g. rng,blk (with --kernel; default: the matrix's)"))
+      .addOption(testOption())
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results'))
   ).action(async (cellId, opts) => {
       const [{ runExitCode }, { refusePatchesThatDoNotApply }, { runMatrix }, { hostRunOptions }] = await Promise.all([
@@ -29,7 +30,9 @@ export function bootSubcommand(version: string) {
         import('../run/run-matrix.js'),
         import('./host-run-options.js'),
       ]);
-      const { matrix, cells } = await chosenCell(cellId, opts);
+      const chosen = await chosenCell(cellId, opts);
+      const { matrix } = chosen;
+      const cells = opts.test === undefined ? chosen.cells : (await import('../test-kinds/narrow.js')).narrowCells(chosen.cells, opts.test);
       const hostOptions = await hostRunOptions(opts, version);
       await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
       const { results, runDir } = await runMatrix({

@@ -13,6 +13,8 @@ export function listSubcommand() {
       const { cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       for (const cell of cells) {
         const devices = cell.devices.map((d) => d.name);
+        const tests = cell.tests.map((t) => (t.kind === 'kunit' ? `kunit${t.filter ? `(${t.filter})` : ''}` : t.kind));
+        const leafExpect = cell.leafExpect.map((e) => `${e.test} ${e.verdict}`);
         if (opts.json) {
           const line = {
             id: cell.id,
@@ -23,11 +25,14 @@ export function listSubcommand() {
             topology: cell.topology,
             expect: cell.expect.verdict,
             devices,
+            tests: cell.tests.map((t) => (t.kind === 'kunit' ? { kind: t.kind, kunitconfig: t.kunitconfig.file, filter: t.filter } : { kind: t.kind })),
+            ...(cell.leafExpect.length ? { expectTests: cell.leafExpect } : {}),
           };
           process.stdout.write(`${JSON.stringify(line)}\n`);
         } else {
           const expect = cell.expect.verdict === 'fail' ? 'expect fail' : 'expect pass';
-          process.stdout.write(`${cell.id.padEnd(40)} ${expect.padEnd(12)} ${cell.topology.padEnd(8)} ${devices.join(',')}\n`);
+          const more = [tests.join('+'), ...(leafExpect.length ? [`expect ${leafExpect.join(', ')}`] : [])].join('  ');
+          process.stdout.write(`${cell.id.padEnd(40)} ${expect.padEnd(12)} ${cell.topology.padEnd(8)} ${(devices.join(',') || '-').padEnd(30)} ${more}\n`.replace(/ +\n$/, '\n'));
         }
       }
     });

@@ -56,6 +56,13 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** --test of run, boot, bisect and bisect-run. */
+export const testOption = () =>
+  new Option(
+    '--test <glob>',
+    "only the tests this glob names, by their dotted path (kunit.list-kunit-test.*, probe.rng2): KUnit runs only those suites and cases, and the verdict is theirs",
+  );
+
 export const cellOption = () =>
   new Option('--cell <id>', 'only this cell (repeat for more; * matches anything)').argParser(collect).default([] as string[]);
 export const filterOption = () =>

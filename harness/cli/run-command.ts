@@ -4,7 +4,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { stoppable } from '../host/graceful-stop.js';
 import { parseShard } from '../matrix/shard.js';
 import { wantsLiveProgress } from './progress-mode.js';
-import { bootCount, cellOption, filterOption, positiveInt, withHostRunOptions } from './options.js';
+import { bootCount, cellOption, filterOption, positiveInt, testOption, withHostRunOptions } from './options.js';
 
 export function runSubcommand(version: string) {
   return withHostRunOptions(
@@ -13,6 +13,7 @@ export function runSubcommand(version: string) {
       .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
       .addOption(cellOption())
       .addOption(filterOption())
+      .addOption(testOption())
       .addOption(new Option('--jobs <n>', 'cells booted at once').argParser(positiveInt).default(Math.max(1, availableParallelism())))
       .addOption(
         new Option('--repeat <n>', "boot every selected cell n times; boots that disagree make the cell flaky (default: the matrix's boot.repeat, 1)").argParser(bootCount),
@@ -30,7 +31,8 @@ export function runSubcommand(version: string) {
           import('../run/run-matrix.js'),
           import('./host-run-options.js'),
         ]);
-      const { matrix, cells: selected } = loadSelection(matrixFile, opts.cell, opts.filter);
+      const { matrix, cells: chosen } = loadSelection(matrixFile, opts.cell, opts.filter);
+      const selected = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
       const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
       const live = wantsLiveProgress(process.stderr, process.env) ? (await import('./live-progress.js')).liveProgress(process.stderr, cells.length) : null;
       const hostOptions = await hostRunOptions(opts, version);
@@ -40,7 +42,7 @@ export function runSubcommand(version: string) {
         const { results, runDir } = await runMatrix({
           matrix,
           cells,
-          selection: { cells: opts.cell, filters: opts.filter },
+          selection: { cells: opts.cell, filters: opts.filter, ...(opts.test !== undefined ? { test: opts.test } : {}) },
           matrixDigest: matrixDigest(expandMatrix(matrix)),
           ...(opts.shard ? { shard: { ...opts.shard, selected: selected.length } } : {}),
           outRoot: resolve(opts.out),

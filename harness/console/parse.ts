@@ -1,3 +1,4 @@
+import { KtapDigester, KtapReader } from './ktap.js';
 import { RecordCollector } from './records.js';
 import { sanitizeLine } from './sanitize.js';
 import type { ConsoleObservation, Incident, IncidentKind, ProbeFailure } from './types.js';
@@ -56,6 +57,8 @@ export function parseConsole(text: string, options: ParseOptions): ConsoleObserv
  */
 export class ConsoleParser {
   private readonly records: RecordCollector;
+  private readonly ktap = new KtapReader();
+  private readonly digest = new KtapDigester();
   private readonly incidents: Incident[] = [];
   private readonly probeFailures: ProbeFailure[] = [];
   private readonly tail: string[] = [];
@@ -99,6 +102,8 @@ export class ConsoleParser {
       probeFailures: this.probeFailures,
       times: { firstKernelLine: this.firstKernelLine, initStarted: this.initStarted, agentDone: agent.end ? agent.end.uptime : null },
       agent,
+      ktap: this.ktap.finish(),
+      ktapDigest: this.digest.digest(),
       tail: this.tail,
     };
   }
@@ -119,6 +124,8 @@ export class ConsoleParser {
       this.initStarted = stamp ? Number(stamp[1]) : null;
     }
     if (this.records.offer(line, lineNo)) return;
+    this.ktap.feed(line, lineNo);
+    this.digest.feed(line);
 
     const probe = PROBE_FAILED.exec(line);
     if (probe && this.probeFailures.length < 500) {

@@ -5,6 +5,7 @@ import type {
   CheckRecord,
   CheckResult,
   EndRecord,
+  KtapRecord,
   KvmRecord,
   LkvmRecord,
   PciRecord,
@@ -26,14 +27,19 @@ let crcTable: Uint32Array | undefined;
  * there cost a millisecond for a dozen records.
  */
 export function crc32(text: string): number {
+  return (crc32Update(0xffffffff, text) ^ 0xffffffff) >>> 0;
+}
+
+/** The crc register after `text`'s UTF-8 bytes, from `crc` (0xffffffff to start; xor the end with it). */
+export function crc32Update(crc: number, text: string): number {
   crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
     return c >>> 0;
   });
-  let crc = 0xffffffff;
-  for (const byte of Buffer.from(text, 'utf8')) crc = (crc >>> 8) ^ crcTable[(crc ^ byte) & 0xff]!;
-  return (crc ^ 0xffffffff) >>> 0;
+  let register = crc;
+  for (const byte of Buffer.from(text, 'utf8')) register = (register >>> 8) ^ crcTable[(register ^ byte) & 0xff]!;
+  return register >>> 0;
 }
 
 type Fields = Record<string, string>;
@@ -94,6 +100,7 @@ export class RecordCollector {
       checks: [],
       kvm: null,
       lkvm: null,
+      ktap: null,
       end: null,
       missingSeqs: [],
       rejected: this.rejected,
@@ -200,6 +207,16 @@ function addRecord(report: AgentReport, rec: Accepted): string | null {
         guestBytes: numberOrNull(f.guest_bytes),
         detail: text(f.detail),
       };
+      return null;
+    }
+    case 'ktap': {
+      const results = Number(f.results);
+      const crc = /^[0-9a-f]{8}$/.test(f.crc ?? '') ? parseInt(f.crc!, 16) : NaN;
+      if (!Number.isInteger(results) || results < 0 || Number.isNaN(crc) || !['0', '1'].includes(f.lost ?? '')) {
+        return 'ktap record without results, crc or lost';
+      }
+      const ktap: KtapRecord = { results, crc, lost: f.lost === '1' };
+      report.ktap = ktap;
       return null;
     }
     case 'end': {

@@ -1,4 +1,7 @@
 /** What a serial console says, as typed values. */
+import type { KtapObservation } from './ktap.js';
+
+export type { KtapObservation };
 
 export type IncidentKind = 'panic' | 'oops' | 'bug' | 'warning';
 
@@ -89,6 +92,15 @@ export interface LkvmRecord {
   detail: string;
 }
 
+/** What the guest agent found in the kernel's own log: its KTAP result lines, counted and checksummed. */
+export interface KtapRecord {
+  results: number;
+  /** crc32 of every result line's message, each followed by a newline. */
+  crc: number;
+  /** The log no longer held the kernel's first lines: results may have fallen out of it. */
+  lost: boolean;
+}
+
 export interface EndRecord {
   records: number;
   uptime: number;
@@ -109,6 +121,8 @@ export interface AgentReport {
   /** Nested host records; null on a guest. */
   kvm: KvmRecord | null;
   lkvm: LkvmRecord | null;
+  /** A guest agent's account of the KTAP in the kernel's log; null from a host, or an agent before it existed. */
+  ktap: KtapRecord | null;
   end: EndRecord | null;
   /** Records the agent sent, by sequence number, that never arrived intact. */
   missingSeqs: number[];
@@ -124,6 +138,12 @@ export interface BootTimes {
   agentDone: number | null;
 }
 
+/** The KTAP result lines the console shows, counted and checksummed as the agent does over the kernel's log. */
+export interface KtapDigest {
+  results: number;
+  crc: number;
+}
+
 export interface ConsoleObservation {
   lines: number;
   bytes: number;
@@ -132,6 +152,9 @@ export interface ConsoleObservation {
   probeFailures: ProbeFailure[];
   times: BootTimes;
   agent: AgentReport;
+  /** The KTAP the kernel printed (KUnit's results), as read from the console. */
+  ktap: KtapObservation;
+  ktapDigest: KtapDigest;
   /** The last lines, control characters removed, for reports. */
   tail: string[];
 }

@@ -6,6 +6,7 @@ import type { DownloadKernelSource, KernelSpec, PatchSpec } from '../matrix/type
 import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { describeDropped, findDroppedOptions } from './config-check.js';
+import { kunitconfigCheckFragment, kunitconfigText } from './kunitconfig.js';
 import { configOfEarlierCommit, markConfigured, patchMayChangeConfig, type ConfiguredMark } from './config-reuse.js';
 import { buildKey, configInputsKey, configRecipeKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
 import { isArm64Image } from './image-header.js';
@@ -161,7 +162,7 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
   const patchTexts = spec.patches.map((p) => readFileSync(p.path));
   const patches = spec.patches.map((p, i) => ({ sha256: sha256(patchTexts[i]!), direction: p.direction }));
   const changesConfig = patchTexts.map((text) => patchMayChangeConfig(text.toString('utf8')));
-  const fragments = spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  const fragments = configFragments(spec);
   const recipeInputs = {
     arch: spec.arch,
     crossCompile: spec.crossCompile,
@@ -208,7 +209,7 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
       arch: spec.arch,
       crossCompile: spec.crossCompile,
       base: spec.config.base,
-      fragments: spec.config.fragments.map((file) => sha256(readFileSync(file))),
+      fragments: configFragments(spec).map((f) => sha256(f.text)),
     });
     const markFile = join(ctx.layout.trees, shortKey(treeKey), 'configured.json');
     const treeish = resolved.uncommittedTree ?? resolved.commit;
@@ -406,17 +407,25 @@ async function configure(
 ): Promise<void> {
   await must('config', await make([spec.config.base]), `make ${spec.config.base} failed`);
   if (plan.fragments.length > 0) {
+    // the kunitconfig goes last: its lines, wherever they were written, as a file in the build folder
+    const files = [...spec.config.fragments];
+    if (spec.kunitconfig) {
+      files.push(join(buildDir, 'kvmatrix.kunitconfig'));
+      writeFileSync(files.at(-1)!, kunitconfigText(spec.kunitconfig));
+    }
     const merge = [join(tree, 'scripts/kconfig/merge_config.sh'), '-m', '-O', buildDir, join(buildDir, '.config')];
-    await must('config', await runCommand([...merge, ...spec.config.fragments], { cwd: tree, logPath }), 'merging the config fragments failed');
+    await must('config', await runCommand([...merge, ...files], { cwd: tree, logPath }), 'merging the config fragments failed');
   }
   await must('config', await make(['olddefconfig']), 'make olddefconfig failed');
   const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
-  const dropped = findDroppedOptions(plan.fragments, finalConfig);
+  const checked = [...plan.fragments.slice(0, spec.config.fragments.length), ...(spec.kunitconfig ? [kunitconfigCheckFragment(spec.kunitconfig)] : [])];
+  const dropped = findDroppedOptions(checked, finalConfig);
   if (dropped.length > 0) {
+    const asked = spec.kunitconfig ? 'the config fragments and the kunitconfig' : 'the config fragments';
     throw new StageError(
       'config',
-      `${dropped.length} option(s) asked for by the config fragments are not in the final .config of kernel ${spec.id}: ${dropped.map((d) => d.option).join(', ')}`,
-      'add the missing dependencies to the fragment, or drop the option',
+      `${dropped.length} option(s) asked for by ${asked} are not in the final .config of kernel ${spec.id}: ${dropped.map((d) => d.option).join(', ')}`,
+      `add the missing dependencies to the ${spec.kunitconfig ? 'fragment or kunitconfig' : 'fragment'}, or drop the option`,
       dropped.map(describeDropped),
     );
   }
@@ -473,6 +482,13 @@ async function downloadedKernel(spec: KernelSpec & { source: DownloadKernelSourc
   }
   ctx.onProgress?.({ kernelId: spec.id, stage: got.cached ? 'cached' : 'done' });
   return { kernelId: spec.id, key: got.key, source: got.key, image: got.image, config: got.config, buildLog: null, cached: got.cached, durationMs: elapsed(started) };
+}
+
+/** What is merged onto the base config, in order: the definition's fragments, then a kunitconfig. */
+function configFragments(spec: KernelSpec): { file: string; text: string }[] {
+  const fragments = spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+  if (spec.kunitconfig) fragments.push({ file: spec.kunitconfig.file, text: kunitconfigText(spec.kunitconfig) });
+  return fragments;
 }
 
 function elapsed(started: number): number {

@@ -3,11 +3,14 @@ import type {
   Cell,
   CellBootRule,
   CellKey,
+  CellTestsRule,
   DeviceKind,
   DeviceSlot,
   Expectation,
   ExpectationRule,
+  LeafExpectation,
   Matrix,
+  TestSpec,
   VmmSpec,
 } from './types.js';
 
@@ -22,15 +25,19 @@ export function expandMatrix(matrix: Matrix): Cell[] {
       for (const transport of matrix.transports) {
         const topology = vmm.type === 'qemu' ? vmm.topology : 'flat';
         const partial = { kernel: kernel.id, vmm: vmm.id, transport, type: vmm.type, topology };
+        const { tests } = testsFor(partial, matrix.tests, matrix.cellTests);
         cells.push({
           id: `${kernel.id}/${vmm.id}/${transport}`,
           kernel,
           vmm,
           transport,
           topology,
-          devices: deviceSlots(vmm, matrix.devices),
+          // a cell that does not probe needs no devices
+          devices: tests.some((t) => t.kind === 'probe') ? deviceSlots(vmm, matrix.devices) : [],
           expect: expectationFor(partial, matrix.expectations),
+          leafExpect: leafExpectationsFor(partial, matrix.expectations),
           boot: bootFor(partial, matrix.boot, matrix.cellBoot),
+          tests,
         });
       }
     }
@@ -61,15 +68,35 @@ function ruleMatches(cell: Record<CellKey, string>, when: Partial<Record<CellKey
   return Object.entries(when).every(([k, v]) => cell[k as CellKey] === v);
 }
 
-/** The last rule whose every key matches decides; no rule means pass. */
+/** The last rule without `test:` whose every key matches decides; no rule means pass. */
 export function expectationFor(
   cell: Record<CellKey, string>,
   rules: readonly ExpectationRule[],
 ): Expectation {
   let found: Expectation = { verdict: 'pass' };
   for (const rule of rules) {
-    if (ruleMatches(cell, rule.when)) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) };
+    if (rule.test === undefined && ruleMatches(cell, rule.when)) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) };
   }
+  return found;
+}
+
+/** The rules with `test:` that apply to a cell, in order (a later one wins for a test both name). */
+export function leafExpectationsFor(cell: Record<CellKey, string>, rules: readonly ExpectationRule[]): LeafExpectation[] {
+  return rules
+    .filter((rule): rule is Extract<ExpectationRule, { test: string }> => rule.test !== undefined && ruleMatches(cell, rule.when))
+    .map((rule) => ({ test: rule.test, verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) }));
+}
+
+/** The matrix's tests, or those of the last cell_tests rule that matches; `rule` is its index. */
+export function testsFor(
+  cell: Record<CellKey, string>,
+  tests: readonly TestSpec[],
+  rules: readonly CellTestsRule[],
+): { tests: TestSpec[]; rule: number | null } {
+  let found: { tests: TestSpec[]; rule: number | null } = { tests: [...tests], rule: null };
+  rules.forEach((rule, index) => {
+    if (ruleMatches(cell, rule.when)) found = { tests: rule.tests, rule: index };
+  });
   return found;
 }
 
@@ -89,7 +116,7 @@ export function bootFor(cell: Record<CellKey, string>, boot: BootSettings, rules
 }
 
 /** The values a cell is selected and matched by. */
-export function cellKeys(cell: Cell): Record<CellKey, string> {
+export function cellKeys(cell: Pick<Cell, 'kernel' | 'vmm' | 'transport' | 'topology'>): Record<CellKey, string> {
   return {
     kernel: cell.kernel.id,
     vmm: cell.vmm.id,

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cellKeys, deviceSlots, expectationFor } from './expand.js';
+import { cellKeys, deviceSlots, expectationFor, leafExpectationsFor, testsFor } from './expand.js';
 import { InputError } from './input-error.js';
 import { DEVICE_KINDS, TOPOLOGIES, TRANSPORTS, type Cell, type DeviceKind, type KernelSpec, type Matrix, type Topology, type Transport, type VmmSpec } from './types.js';
 
@@ -38,11 +38,18 @@ export function explicitCell(matrix: Matrix, choice: CellChoice): { matrix: Matr
     vmm,
     transport,
     topology: cellTopology,
-    devices: deviceSlots(vmm, kinds),
+    devices: [],
     expect: { verdict: 'pass' },
+    leafExpect: [],
     boot: matrix.boot,
+    tests: [],
   };
-  cell.expect = expectationFor(cellKeys(cell), matrix.expectations);
+  const keys = cellKeys(cell);
+  // an Image given on the command line runs the matrix's tests as it is: KUnit if it has it built in
+  cell.tests = testsFor(keys, matrix.tests, matrix.cellTests).tests;
+  cell.devices = cell.tests.some((t) => t.kind === 'probe') ? deviceSlots(vmm, kinds) : [];
+  cell.expect = expectationFor(keys, matrix.expectations);
+  cell.leafExpect = leafExpectationsFor(keys, matrix.expectations);
   return {
     matrix: {
       ...matrix,

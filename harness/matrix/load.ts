@@ -1,8 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { InputError, type InputLocation } from './input-error.js';
-import { kernelDefinitionFile, matrixFile, type KernelDefinitionFile, type PatchRef } from './schema.js';
-import type { KernelSource, KernelSpec, Matrix, PatchSpec, VmmSpec } from './types.js';
+import { kernelDefinitionFile, matrixFile, type KernelDefinitionFile, type MatrixFile, type PatchRef } from './schema.js';
+import { kunitconfigProblem, kunitconfigText } from '../kernel/kunitconfig.js';
+import { cellKeys, testsFor } from './expand.js';
+import type { CellKey, ExpectationRule, KernelSource, KernelSpec, Kunitconfig, Matrix, PatchSpec, TestSpec, VmmSpec } from './types.js';
 import type { ValidatedMemo } from './validated-memo.js';
 import { loadYamlFile, type LoadedYaml } from './yaml-file.js';
 
@@ -79,7 +81,7 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
     topology: ['flat', 'bridged'],
   };
   // a rule that names nothing in the matrix is a typo, not a rule that never applies
-  for (const list of ['expect', 'cell_boot'] as const) {
+  for (const list of ['expect', 'cell_boot', 'cell_tests'] as const) {
     raw[list].forEach((rule, index) => {
       for (const [key, value] of Object.entries(rule.when)) {
         if (value !== undefined && !known[key]!.includes(value)) {
@@ -91,6 +93,15 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
       }
     });
   }
+
+  const testList = (entries: MatrixFile['tests'], at: PropertyKey[]): TestSpec[] =>
+    entries.map((entry, index) => testSpec(entry, file, loaded, [...at, index]));
+  const tests = testList(raw.tests, ['tests']);
+  const cellTests = raw.cell_tests.map((rule, index) => ({
+    when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),
+    tests: testList(rule.tests, ['cell_tests', index, 'tests']),
+  }));
+  withKunitconfigs(kernels, vmms, raw.transports, { tests, cellTests }, loaded);
 
   return {
     file,
@@ -115,12 +126,86 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
       ...(rule.retries !== undefined ? { retries: rule.retries } : {}),
       ...(rule.repeat !== undefined ? { repeat: rule.repeat } : {}),
     })),
-    expectations: raw.expect.map((rule) => ({
-      when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),
-      verdict: rule.verdict,
-      ...(rule.why ? { why: rule.why } : {}),
-    })),
+    expectations: raw.expect.map((rule): ExpectationRule => {
+      const when = Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined));
+      const why = rule.why ? { why: rule.why } : {};
+      if (rule.test !== undefined) return { when, test: rule.test, verdict: rule.verdict, ...why };
+      // the schema lets skip through only with a test
+      return { when, verdict: rule.verdict === 'fail' ? 'fail' : 'pass', ...why };
+    }),
+    tests,
+    cellTests,
   };
+}
+
+/** One entry of `tests:`, its kunitconfig read and checked. */
+function testSpec(entry: MatrixFile['tests'][number], matrixFile: string, loaded: LoadedYaml<unknown>, at: PropertyKey[]): TestSpec {
+  if (entry === 'probe') return { kind: 'probe' };
+  const { kunitconfig, filter } = entry.kunit;
+  const key = [...at, 'kunit', 'kunitconfig'];
+  let config: Kunitconfig;
+  if (typeof kunitconfig === 'string') {
+    const path = resolve(dirname(matrixFile), kunitconfig);
+    requireFile(path, 'kunitconfig', () => loaded.locate(key));
+    const lines = readFileSync(path, 'utf8').replace(/\n$/, '').split('\n');
+    config = { file: path, lines: lines.map((text, i) => ({ line: i + 1, text })) };
+    const problem = kunitconfigProblem(lines);
+    if (problem) {
+      throw new InputError(
+        `${problem.problem} (the kunitconfig named by ${formatKey(key)} in ${matrixFile})`,
+        { file: path, ...(problem.index !== null ? { line: problem.index + 1 } : {}) },
+      );
+    }
+  } else {
+    const problem = kunitconfigProblem(kunitconfig);
+    if (problem) throw new InputError(problem.problem, loaded.locate(problem.index === null ? key : [...key, problem.index]));
+    // the lines' own places in the matrix, so that an option the kernel drops is named at its line
+    config = { file: matrixFile, lines: kunitconfig.map((text, i) => ({ line: loaded.locate([...key, i]).line ?? 0, text })) };
+  }
+  return { kind: 'kunit', kunitconfig: config, filter: filter ?? null };
+}
+
+/**
+ * Gives each kernel whose cells run KUnit the kunitconfig they ask for.
+ * A kernel is built once, with one kunitconfig: cells of one kernel that
+ * ask for two different ones, and a kernel that is already built (an
+ * image, a download), are mistakes in the matrix.
+ */
+function withKunitconfigs(
+  kernels: KernelSpec[],
+  vmms: VmmSpec[],
+  transports: readonly string[],
+  rules: Pick<Matrix, 'tests' | 'cellTests'>,
+  loaded: LoadedYaml<unknown>,
+): void {
+  const where = (index: number | null): PropertyKey[] => (index === null ? ['tests'] : ['cell_tests', index, 'tests']);
+  for (const kernel of kernels) {
+    let chosen: { config: Kunitconfig; rule: number | null } | null = null;
+    for (const vmm of vmms) {
+      for (const transport of transports) {
+        const keys: Record<CellKey, string> = cellKeys({ kernel, vmm, transport: transport as 'legacy', topology: vmm.type === 'qemu' ? vmm.topology : 'flat' });
+        const { tests, rule } = testsFor(keys, rules.tests, rules.cellTests);
+        const kunit = tests.find((t) => t.kind === 'kunit');
+        if (!kunit) continue;
+        if (kernel.source.kind === 'image' || kernel.source.kind === 'download') {
+          const what = kernel.source.kind === 'image' ? 'an image' : 'a download';
+          throw new InputError(`kernel "${kernel.id}" is already built (its source is ${what}): a kunitconfig cannot apply to it`, loaded.locate(where(rule)));
+        }
+        if (chosen && kunitconfigText(chosen.config) !== kunitconfigText(kunit.kunitconfig)) {
+          throw new InputError(
+            `the cells of kernel "${kernel.id}" ask for two kunitconfigs (${chosen.config.file} and ${kunit.kunitconfig.file}): a kernel is built with one; give those cells a kernel entry of their own`,
+            loaded.locate(where(rule)),
+          );
+        }
+        chosen ??= { config: kunit.kunitconfig, rule };
+      }
+    }
+    if (chosen) kernel.kunitconfig = chosen.config;
+  }
+}
+
+function formatKey(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
 }
 
 /** A bare name means `<kernels dir>/<name>.yaml`; anything else is a path. */

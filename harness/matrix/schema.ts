@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import './zod-config.js';
+import { testGlobProblem } from './test-path.js';
 import type { FileSchema } from './yaml-file.js';
 import { CELL_KEYS, DEVICE_KINDS, KVMTOOL_MODES, LKVM_IRQCHIPS, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
 
@@ -102,6 +103,30 @@ function buildSchemas() {
     irqchip: z.optional(z.enum(LKVM_IRQCHIPS)),
   });
 
+  // one glob as kunit.filter_glob= takes it: a suite, or suite.case
+  const kunitFilter = z.string().check(
+    z.regex(/^[^\s,]+$/, 'one glob, as kunit.filter_glob= takes it (a suite, or suite.case): no lists or spaces; choose suites through the kunitconfig'),
+    z.refine((g) => g.split('.').length <= 2, { error: 'one glob: a suite, or suite.case (one dot)' }),
+  );
+  const testEntry = z.union(
+    [
+      z.literal('probe'),
+      z.strictObject({
+        kunit: z.strictObject({
+          kunitconfig: z.union([nonEmpty(), z.array(z.string()).check(z.minLength(1))], {
+            error: 'a kunitconfig file (relative to the matrix) or a list of config lines',
+          }),
+          filter: z.optional(kunitFilter),
+        }),
+      }),
+    ],
+    { error: 'a test is "probe" or { kunit: { kunitconfig, filter } }' },
+  );
+  const testList = z.array(testEntry).check(z.minLength(1));
+  const testGlob = z.string().check(
+    z.refine((g) => testGlobProblem(g) === null, { error: (issue) => testGlobProblem(String(issue.input)) ?? 'a test glob' }),
+  );
+
   const whenSchema = z.strictObject(
     Object.fromEntries(CELL_KEYS.map((k) => [k, z.optional(nonEmpty())])) as Record<
       (typeof CELL_KEYS)[number],
@@ -146,13 +171,26 @@ function buildSchemas() {
       }),
       { timeout: 60, memory: 256, cpus: 1, console_cap: 4 * 1024 * 1024, append: '', retries: 1, repeat: 1 },
     ),
+    // what each boot runs; probe (the device checks) when absent
+    tests: z._default(testList, ['probe']),
+    // other tests for some cells: a later rule wins
+    cell_tests: z._default(z.array(z.strictObject({ when: whenSchema, tests: testList })), []),
     expect: z._default(
       z.array(
-        z.strictObject({
-          when: whenSchema,
-          verdict: z.enum(['pass', 'fail']),
-          why: optionalText(),
-        }),
+        z
+          .strictObject({
+            when: whenSchema,
+            // a glob over the cell's tests (kunit.suite.case): the rule is about those tests, not the cell
+            test: z.optional(testGlob),
+            verdict: z.enum(['pass', 'fail', 'skip']),
+            why: optionalText(),
+          })
+          .check(
+            z.refine((r) => r.test !== undefined || r.verdict !== 'skip', {
+              error: '"skip" is for tests (with "test:"): a cell is skipped by what the host lacks, not by the matrix',
+              path: ['verdict'],
+            }),
+          ),
       ),
       [],
     ),

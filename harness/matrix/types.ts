@@ -55,6 +55,17 @@ export interface KernelConfigSpec {
   fragments: string[];
 }
 
+/**
+ * Config options a test kind merges into a kernel after its fragments
+ * (a kunitconfig): a file of their own, or lines written in the matrix.
+ */
+export interface Kunitconfig {
+  /** The kunitconfig file, or the matrix file that lists the lines. */
+  file: string;
+  /** Each line as written, with its line number in `file`. */
+  lines: { line: number; text: string }[];
+}
+
 export interface KernelSpec {
   id: string;
   description?: string;
@@ -66,6 +77,8 @@ export interface KernelSpec {
   config: KernelConfigSpec;
   /** Definition patches first, then the matrix entry's own. */
   patches: PatchSpec[];
+  /** Merged after the fragments when its cells run KUnit: part of what is built and of the cache key. */
+  kunitconfig?: Kunitconfig;
 }
 
 export interface QemuVmmSpec {
@@ -117,8 +130,41 @@ export interface Expectation {
   why?: string;
 }
 
-export interface ExpectationRule extends Expectation {
+/** What a test in the cell's tree is expected to do: pass, fail, or be skipped by the kernel. */
+export type ExpectedLeafVerdict = 'pass' | 'fail' | 'skip';
+
+/** An expectation for the tests a glob names (an expect rule with `test:`). */
+export interface LeafExpectation {
+  /** A glob over test paths (matrix/test-path.ts). */
+  test: string;
+  verdict: ExpectedLeafVerdict;
+  why?: string;
+}
+
+export type ExpectationRule =
+  | (Expectation & { when: Partial<Record<CellKey, string>>; test?: undefined })
+  | (LeafExpectation & { when: Partial<Record<CellKey, string>> });
+
+/** The probe: today's device checks, the default test of every cell. */
+export interface ProbeTestSpec {
+  kind: 'probe';
+}
+
+/** KUnit's suites, built into the kernel and run at boot before init. */
+export interface KunitTestSpec {
+  kind: 'kunit';
+  kunitconfig: Kunitconfig;
+  /** One glob as kunit.filter_glob= takes it (suite, or suite.case); null: every suite built. */
+  filter: string | null;
+}
+
+export type TestSpec = ProbeTestSpec | KunitTestSpec;
+export const TEST_KINDS = ['probe', 'kunit'] as const;
+
+/** The tests of some cells (cell_tests: in a matrix); a later rule wins. */
+export interface CellTestsRule {
   when: Partial<Record<CellKey, string>>;
+  tests: TestSpec[];
 }
 
 /** Boot settings for the cells a rule matches (cell_boot: in a matrix). */
@@ -155,6 +201,9 @@ export interface Matrix {
   expectations: ExpectationRule[];
   /** In order: a later rule's setting wins. */
   cellBoot: CellBootRule[];
+  /** What each boot runs, in order; [probe] unless the matrix says. */
+  tests: TestSpec[];
+  cellTests: CellTestsRule[];
 }
 
 /** Keys a cell can be selected or matched by. */
@@ -181,5 +230,11 @@ export interface Cell {
   topology: Topology;
   devices: DeviceSlot[];
   expect: Expectation;
+  /** Expectations of the tests in the cell's tree, from expect rules with `test:`, in order: a later one wins. */
+  leafExpect: LeafExpectation[];
   boot: BootSettings;
+  /** What the boot runs: the matrix's tests or a cell_tests rule's. */
+  tests: TestSpec[];
+  /** --test: a glob naming the only tests its verdict and reports keep. */
+  only?: string;
 }

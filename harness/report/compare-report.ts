@@ -1,15 +1,16 @@
 import { stringify } from 'yaml';
 import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
-import { isNewFailure, type CellChange, type CellSide, type RunComparison } from './compare.js';
+import { isNewFailure, newTestFailures, type CellChange, type CellSide, type RunComparison, type TestSide } from './compare.js';
 import { clean, renderXml, type XmlElement } from './junit.js';
 import { cleanStrings, escapeDescription } from './tap.js';
 
-function sideText(s: CellSide): string {
+/** A cell's or a test's side of a change: its verdict, in capitals with what was expected when it went against the matrix. */
+function sideText(s: CellSide | TestSide): string {
   if (s.status === 'skipped') return 'skip';
   return s.status === 'unexpected' ? `${s.verdict.toUpperCase()} (expected ${s.expected})` : s.verdict;
 }
 
-function transition(change: CellChange): string {
+function transition(change: { before: CellSide | TestSide | null; after: CellSide | TestSide | null }): string {
   const before = change.before ? sideText(change.before) : 'absent';
   const after = change.after ? sideText(change.after) : 'absent';
   return before === after ? after : `${before} -> ${after}`;
@@ -17,6 +18,11 @@ function transition(change: CellChange): string {
 
 function deviceLines(change: CellChange): string[] {
   return change.devices.map((d) => `${d.device} ${d.field}: ${d.before} -> ${d.after}`);
+}
+
+/** "kunit.list-kunit-test.list_test_list_del: pass -> FAIL (expected pass)" for each test that changed. */
+function testLines(change: CellChange): string[] {
+  return change.tests.map((t) => `${t.path}: ${transition(t)}`);
 }
 
 /**
@@ -35,9 +41,21 @@ export function renderComparisonText(cmp: RunComparison): string {
       if (!detail) continue;
       for (const reason of (change.after?.reasons ?? []).slice(0, 5)) lines.push(`    ${sanitizeLine(reason)}`);
       for (const line of deviceLines(change)) lines.push(`    ${line}`);
+      for (const line of testLines(change).slice(0, 20)) lines.push(`    ${line}`);
     }
   };
   const newFailures = cmp.cells.filter(isNewFailure);
+  // each test that started failing, on a line of its own that names its cell
+  const newTests = newFailures.flatMap((c) => newTestFailures(c).map((t) => ({ cell: c.id, test: t })));
+  if (newTests.length > 0) {
+    lines.push(`tests that started failing (${newTests.length}):`);
+    for (const { cell, test } of newTests) {
+      lines.push(`  ${test.path} started failing on ${cell}: ${transition(test)}`);
+      for (const reason of (test.after?.reasons ?? []).slice(0, 3)) lines.push(`    ${sanitizeLine(reason)}`);
+    }
+  }
+  const fixedTests = cmp.cells.flatMap((c) => c.tests.filter((t) => t.kind === 'fixed').map((t) => `  ${t.path} fixed on ${c.id}: ${transition(t)}`));
+  if (fixedTests.length > 0) lines.push(`tests fixed (${fixedTests.length}):`, ...fixedTests);
   section('started failing', newFailures, true);
   section('fixed', cmp.cells.filter((c) => c.kind === 'fixed'), true);
   section('still not as expected', cmp.cells.filter((c) => c.kind === 'still-unexpected'), false);
@@ -69,7 +87,7 @@ export function renderComparisonTap(cmp: RunComparison): string {
       out.push(`ok ${n} - ${name} # SKIP not in ${escapeDescription(cmp.after.runId)}`);
     } else {
       out.push(`ok ${n} - ${name}${change.kind === 'unchanged' ? '' : escapeDescription(` (${change.kind})`)}`);
-      if (change.devices.length > 0) out.push(...diagnostics(change));
+      if (change.devices.length > 0 || change.tests.length > 0) out.push(...diagnostics(change));
     }
   });
   return `${out.join('\n')}\n`;
@@ -82,6 +100,7 @@ function diagnostics(change: CellChange): string[] {
     after: change.after ? sideText(change.after) : 'absent',
     ...(change.after?.reasons.length ? { reasons: change.after.reasons } : {}),
     ...(change.devices.length ? { devices: deviceLines(change) } : {}),
+    ...(change.tests.length ? { tests: testLines(change) } : {}),
   });
   const yaml = stringify(block, { lineWidth: 0 }).trimEnd();
   return ['  ---', ...yaml.split('\n').map((line) => `  ${line}`), '  ...'];
@@ -94,7 +113,7 @@ export function renderComparisonJunit(cmp: RunComparison): string {
   const tally = { '@_tests': String(cmp.cells.length), '@_failures': String(failures), '@_errors': '0', '@_skipped': String(skipped) };
   const testcase = (change: CellChange): XmlElement => {
     const [kernel, vmm, transport] = change.id.split('/');
-    const body = sanitizeText([`${change.id}: ${transition(change)}`, ...(change.after?.reasons ?? []), ...deviceLines(change)].join('\n'));
+    const body = sanitizeText([`${change.id}: ${transition(change)}`, ...(change.after?.reasons ?? []), ...deviceLines(change), ...testLines(change)].join('\n'));
     return { '@_classname': `compare.${kernel}`, '@_name': `${vmm}/${transport}`, ...comparisonOutcome(cmp, change, body), 'system-out': body };
   };
   return renderXml({

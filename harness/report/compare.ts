@@ -1,4 +1,5 @@
 import { hex } from '../verdict/virtio-ids.js';
+import { judgedNodes, type TestNode } from '../verdict/tree.js';
 import type { DeviceOutcome } from '../verdict/types.js';
 import type { CellRecord, RunResults } from './types.js';
 
@@ -30,12 +31,29 @@ export interface DeviceChange {
   after: string;
 }
 
+/** What one test of a cell's tree (a device, a KUnit case) became, judged as cells are. */
+export interface TestChange {
+  path: string;
+  kind: CellChangeKind;
+  before: TestSide | null;
+  after: TestSide | null;
+}
+
+export interface TestSide {
+  verdict: TestNode['verdict'];
+  expected: TestNode['expected'];
+  status: TestNode['status'];
+  reasons: string[];
+}
+
 export interface CellChange {
   id: string;
   kind: CellChangeKind;
   before: CellSide | null;
   after: CellSide | null;
   devices: DeviceChange[];
+  /** Tests of the cell's tree whose verdict or status differs, or that one run has and the other not. */
+  tests: TestChange[];
 }
 
 export interface RunComparison {
@@ -66,27 +84,59 @@ export function compareRuns(before: RunResults, after: RunResults): RunCompariso
 }
 
 /**
- * A failure the later run brings: a cell that regressed, or a new cell
- * that is not as expected. What a nightly job fails on.
+ * A failure the later run brings: a cell that regressed, a new cell that
+ * is not as expected, or a test in a cell (a KUnit case, a device) that
+ * started failing, even in a cell that was already not as expected. What a
+ * nightly job fails on.
  */
 export function isNewFailure(change: CellChange): boolean {
+  return isNewSide(change) || change.tests.some(isNewSide);
+}
+
+/** The tests of a change that started failing. */
+export function newTestFailures(change: CellChange): TestChange[] {
+  return change.tests.filter(isNewSide);
+}
+
+function isNewSide(change: { kind: CellChangeKind; after: { status: string } | null }): boolean {
   return change.kind === 'regressed' || (change.kind === 'added' && change.after?.status === 'unexpected');
 }
 
 function compareCell(a: CellRecord | null, b: CellRecord | null): CellChange {
   const id = (a ?? b)!.id;
   const devices = a && b ? compareDevices(a.devices, b.devices) : [];
-  return { id, kind: changeKind(a, b, devices), before: a && side(a), after: b && side(b), devices };
+  const tests = a && b ? compareTests(a.tests ?? [], b.tests ?? []) : [];
+  const same = devices.length === 0 && tests.length === 0;
+  return { id, kind: changeKind(a && side(a), b && side(b), same), before: a && side(a), after: b && side(b), devices, tests };
 }
 
-function changeKind(a: CellRecord | null, b: CellRecord | null, devices: readonly DeviceChange[]): CellChangeKind {
+/** One rule for cells and tests alike: by status first, then by what else differs. */
+function changeKind(a: CellSide | TestSide | null, b: CellSide | TestSide | null, nothingElse: boolean): CellChangeKind {
   if (!a) return 'added';
   if (!b) return 'removed';
   if (a.status !== 'unexpected' && b.status === 'unexpected') return 'regressed';
   if (a.status === 'unexpected' && b.status === 'as-expected') return 'fixed';
   if (a.status === 'unexpected' && b.status === 'unexpected') return 'still-unexpected';
-  const same = a.verdict === b.verdict && a.expected === b.expected && a.status === b.status && devices.length === 0;
+  const same = a.verdict === b.verdict && a.expected === b.expected && a.status === b.status && nothingElse;
   return same ? 'unchanged' : 'changed';
+}
+
+/** Tests judged on their own (leaves), matched by path; only those that changed. */
+function compareTests(before: readonly TestNode[], after: readonly TestNode[]): TestChange[] {
+  const earlier = new Map(judgedNodes(before).map((n) => [n.path as string, n]));
+  const later = judgedNodes(after);
+  const laterPaths = new Set(later.map((n) => n.path as string));
+  const pairs: [TestNode | null, TestNode | null][] = [
+    ...later.map((n): [TestNode | null, TestNode] => [earlier.get(n.path) ?? null, n]),
+    ...[...earlier.values()].filter((n) => !laterPaths.has(n.path)).map((n): [TestNode, null] => [n, null]),
+  ];
+  return pairs
+    .map(([a, b]) => ({ path: (a ?? b)!.path, kind: changeKind(a && testSide(a), b && testSide(b), true), before: a && testSide(a), after: b && testSide(b) }))
+    .filter((c) => c.kind !== 'unchanged');
+}
+
+function testSide(node: TestNode): TestSide {
+  return { verdict: node.verdict, expected: node.expected, status: node.status, reasons: node.reasons };
 }
 
 function side(cell: CellRecord): CellSide {

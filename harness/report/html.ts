@@ -1,6 +1,8 @@
 import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
 import { shellQuote } from '../host/command.js';
 import { hex } from '../verdict/virtio-ids.js';
+import { PROBE } from '../test-kinds/probe.js';
+import { isFailing, judgedNodes, leafCounts, nodesOf, type TestNode } from '../verdict/tree.js';
 import { VERDICTS, type DeviceOutcome } from '../verdict/types.js';
 import { cellMark, deviceBarText, retriesText, secondsText, verdictCountsText } from './summary.js';
 import type { CellRecord, KernelRecord, RunResults } from './types.js';
@@ -131,7 +133,9 @@ function grid(results: RunResults): string {
       if (!cell) return '<td class="empty">-</td>';
       const classes = [`v-${cell.verdict}`, cell.status === 'unexpected' ? 'unexpected' : ''].filter(Boolean).join(' ');
       const tip = `${cell.id}: ${cellMark(cell)}${cell.reasons[0] ? `\n${sanitizeLine(cell.reasons[0])}` : ''}`;
-      return `<td class="${classes}"><a href="#${esc(cellAnchor(cell.id))}" title="${esc(tip)}" data-cell="${esc(cell.id)}">${esc(gridMark(cell))}</a></td>`;
+      const counts = testCountsText(cell);
+      return `<td class="${classes}"><a href="#${esc(cellAnchor(cell.id))}" title="${esc(tip)}" data-cell="${esc(cell.id)}">${esc(gridMark(cell))}` +
+        `${counts ? `<br><small class="tests">${esc(counts)}</small>` : ''}</a></td>`;
     });
     return `<tr>${label}${tds.join('')}</tr>`;
   });
@@ -145,6 +149,20 @@ function grid(results: RunResults): string {
  */
 export function gridMark(cell: Pick<CellRecord, 'verdict' | 'status' | 'expected'>): string {
   return cell.status === 'unexpected' ? `${cell.verdict.toUpperCase()} \u2260${cell.expected}` : cell.verdict;
+}
+
+/**
+ * "kunit 105/105" for the grid: each test kind but the probe (whose devices
+ * the panel shows), tests passed of those that ran (skips left out).
+ */
+export function testCountsText(cell: Pick<CellRecord, 'tests'>): string {
+  return (cell.tests ?? [])
+    .filter((kind) => kind.name !== PROBE)
+    .map((kind) => {
+      const c = leafCounts([kind]);
+      return `${kind.name} ${c.pass}/${c.total - c.skip}`;
+    })
+    .join(', ');
 }
 
 function kernelNote(record: KernelRecord | undefined): string {
@@ -181,6 +199,7 @@ function cellDetail(cell: CellRecord, consoleText: string | undefined, budget: n
     cell.reasons.length ? `<h3>Reasons</h3><ul class="reasons">${cell.reasons.map((r) => `<li>${esc(sanitizeLine(r))}</li>`).join('')}</ul>` : '',
     cell.hint ? `<p class="hint">hint: ${esc(sanitizeLine(cell.hint))}</p>` : '',
     deviceTable(cell.devices),
+    testsSection(cell),
     incidents(cell),
     retried(cell),
     repeats(cell),
@@ -195,6 +214,7 @@ function cellDetail(cell: CellRecord, consoleText: string | undefined, budget: n
 
 function statusWords(cell: CellRecord): string {
   if (cell.status === 'skipped') return 'not run';
+  if (cell.status === 'as-expected' && cell.verdict === 'fail' && cell.expected === 'pass') return 'as expected: each test that failed is one the matrix expects to fail';
   return cell.status === 'as-expected' ? 'as expected' : 'NOT as expected';
 }
 
@@ -211,6 +231,52 @@ function deviceTable(devices: readonly DeviceOutcome[]): string {
   });
   return '<h3>Devices</h3><table class="devices"><thead><tr><th>device</th><th>bdf</th><th>type</th><th>BAR0</th><th>driver</th><th>status</th><th>I/O check</th><th>problems</th></tr></thead>' +
     `<tbody>\n${rows.join('\n')}\n</tbody></table>`;
+}
+
+/** Lines of a failing test's log shown on the panel; its console has them all. */
+const PANEL_LOG_LINES = 60;
+
+/**
+ * The cell's tree: the tests that did not go as expected first, each with
+ * its reasons and console lines, then every test kind with its suites as
+ * folded lists (details elements: no script).
+ */
+function testsSection(cell: CellRecord): string {
+  const tests = cell.tests ?? [];
+  if (tests.length === 0) return '';
+  const alone = judgedNodes(tests);
+  const first = [...alone.filter((n) => n.status === 'unexpected'), ...alone.filter((n) => n.status !== 'unexpected' && isFailing(n.verdict))];
+  const summary = tests.map((kind) => {
+    const c = leafCounts([kind]);
+    return `<li><code>${esc(kind.name)}</code>: ${c.pass} passed, ${c.fail} failed, ${c.skip} skipped of ${c.total}</li>`;
+  });
+  const failing = first.map(
+    (n) => `<div class="test v-${n.verdict}${n.status === 'unexpected' ? ' unexpected' : ''}" id="${esc(`t-${cell.id}-${n.path}`)}">` +
+      `<p><code>${esc(n.path)}</code>: ${esc(n.verdict)}${n.status === 'unexpected' ? ', NOT as expected' : `, as expected${n.expectedWhy ? ` (${esc(sanitizeLine(n.expectedWhy))})` : ''}`}</p>` +
+      (n.reasons.length ? `<ul class="reasons">${n.reasons.map((r) => `<li>${esc(sanitizeLine(r))}</li>`).join('')}</ul>` : '') +
+      ((n.incidents ?? []).length ? `<p>${(n.incidents ?? []).map((i) => `line ${i.line}: ${esc(i.kind)}: ${esc(sanitizeLine(i.summary))}`).join('<br>')}</p>` : '') +
+      (n.log.length ? `<pre class="log">${esc(sanitizeText(n.log.slice(-PANEL_LOG_LINES).join('\n')))}</pre>` : '') +
+      '</div>',
+  );
+  const kinds = tests.map((kind) => `<h4>${esc(kind.name)}</h4>${treeList(kind.children)}`);
+  return [
+    '<h3>Tests</h3>',
+    `<ul class="test-counts">${summary.join('')}</ul>`,
+    failing.length ? `<h4>Not passed</h4>${failing.join('\n')}` : '',
+    ...kinds,
+  ].join('\n');
+}
+
+/** Suites as folded lists of their cases, the lists of those with a failing case open. */
+function treeList(nodes: readonly TestNode[]): string {
+  const items = nodes.map((n) => {
+    const mark = `<span class="v-${n.verdict}">${esc(n.verdict)}</span>${n.status === 'unexpected' ? ' <strong>NOT as expected</strong>' : ''}`;
+    if (n.children.length === 0) return `<li>${esc(n.name)} ${mark}</li>`;
+    const c = leafCounts([n]);
+    const open = nodesOf(n.children).some((x) => x.status === 'unexpected' || isFailing(x.verdict)) ? ' open' : '';
+    return `<li><details${open}><summary>${esc(n.name)} ${mark} (${c.pass} passed, ${c.fail} failed, ${c.skip} skipped)</summary>${treeList(n.children)}</details></li>`;
+  });
+  return `<ul class="tree">${items.join('')}</ul>`;
 }
 
 function incidents(cell: CellRecord): string {
@@ -332,7 +398,7 @@ table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:2px 6px;text-
 .grid tbody th{position:sticky;left:0;background:#f8f8f8;white-space:nowrap}
 .grid td{white-space:nowrap;padding:0}.grid td a{display:block;padding:3px 6px;color:inherit;text-decoration:none}
 .grid td a:hover,.grid td a:focus{outline:2px solid #225}
-.v-pass{background:#d8f0d8}.v-fail{background:#f6d0d0}.v-error{background:#f3e0b8}.v-timeout{background:#e6d4f2}.v-skip{background:#e8e8e8;color:#555}.v-flaky{background:repeating-linear-gradient(135deg,#f6d0d0 0 6px,#fbe9c6 6px 12px)}
+.v-pass{background:#d8f0d8}.v-fail,.v-crashed{background:#f6d0d0}.v-error{background:#f3e0b8}.v-timeout{background:#e6d4f2}.v-skip{background:#e8e8e8;color:#555}.v-flaky{background:repeating-linear-gradient(135deg,#f6d0d0 0 6px,#fbe9c6 6px 12px)}
 .legend span{padding:1px 6px;margin-right:4px;border-radius:3px}
 .unexpected{outline:3px solid #c00;outline-offset:-3px;font-weight:bold}
 .legend-unexpected{background:#fff}
@@ -343,5 +409,8 @@ pre.console{max-height:60vh;white-space:pre;word-break:normal;font-size:12px}
 .details .detail:target{display:block;position:fixed;top:0;right:0;bottom:0;width:min(70rem,92vw);overflow:auto;background:#fff;
   border-left:3px solid #333;padding:0 1rem 1rem;box-shadow:-6px 0 16px rgba(0,0,0,.25);z-index:2}
 .close{float:right;margin:.6rem 0}
+.grid td small.tests{font-weight:normal;font-size:11px}
+.test{margin:.4rem 0;padding:2px 6px}.test pre.log{max-height:30vh;font-size:12px;white-space:pre}
+ul.tree{list-style:none;padding-left:1rem;margin:.2rem 0}ul.tree span{padding:0 4px;border-radius:3px;font-size:12px}
 .devices{width:100%}.devices td{overflow-wrap:anywhere}.devices td:nth-child(-n+4){white-space:nowrap;overflow-wrap:normal}.devices td.bar{font-family:monospace}
 `;

@@ -1,5 +1,6 @@
 import XMLBuilder from 'fast-xml-builder';
 import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
+import { judgedNodes, type TestNode } from '../verdict/tree.js';
 import type { CellRecord, RunResults } from './types.js';
 
 /** An element as fast-xml-builder takes it: `@_name` attributes, `#text`, children by tag (an array repeats the tag). */
@@ -21,16 +22,18 @@ const builder = new XMLBuilder({
 /**
  * JUnit XML in the shape Jenkins, GitLab and GitHub reporters read: one
  * testsuite per run, one testcase per cell with classname `<matrix>.<kernel>`
- * (GitLab shows classname as the suite). A cell not as expected is a
- * <failure>, or an <error> when the harness could not test it; a skip is
- * <skipped>. Console text is cleaned of characters XML 1.0 forbids.
+ * (GitLab shows classname as the suite), then one per test of the cell's
+ * tree (a device, a KUnit case) with classname `<matrix>.<cell>.<suite>`,
+ * so that the reader shows the tree. A cell or test not as expected is a
+ * <failure>, or an <error> when the harness could not test the cell; a
+ * skip is <skipped>. Console text is cleaned of characters XML 1.0 forbids.
  */
 export function renderJunit(results: RunResults): string {
   const counts = junitCounts(results.cells);
   const seconds = (ms: number | null) => ((ms ?? 0) / 1000).toFixed(3);
   const totalMs = results.cells.reduce((sum, c) => sum + (c.timings.bootMs ?? 0), 0);
   const tally = {
-    '@_tests': String(results.cells.length),
+    '@_tests': String(counts.tests),
     '@_failures': String(counts.failures),
     '@_errors': String(counts.errors),
     '@_skipped': String(counts.skipped),
@@ -69,7 +72,7 @@ export function renderJunit(results: RunResults): string {
             property('qemu', clean(results.host.qemu ?? 'not found')),
           ],
         },
-        testcase: results.cells.map(testcase),
+        testcase: results.cells.flatMap((cell) => [testcase(cell), ...judgedNodes(cell.tests ?? []).map((node) => testTestcase(results.matrix.name, cell, node))]),
       },
     },
   };
@@ -96,11 +99,39 @@ function outcome(cell: CellRecord): XmlElement {
   return {};
 }
 
-export function junitCounts(cells: readonly CellRecord[]): { failures: number; errors: number; skipped: number } {
+/** A testcase for one test of a cell's tree: classname the cell and the test's parent, name the test's own. */
+function testTestcase(matrix: string, cell: CellRecord, node: TestNode): XmlElement {
+  const parent = node.path.split('.').slice(0, -1).join('.');
+  const lines = [
+    `${node.path} in cell ${cell.id}: ${node.verdict} (expected ${node.expected}${node.expectedWhy ? `: ${node.expectedWhy}` : ''})`,
+    ...node.reasons,
+    ...(node.incidents ?? []).map((i) => `${i.kind} at console line ${i.line}: ${i.summary}`),
+    ...(node.log.length > 0 ? ['--- its console lines ---', ...node.log] : []),
+  ];
   return {
-    failures: cells.filter((c) => c.status === 'unexpected' && c.verdict !== 'error').length,
+    '@_classname': `${matrix}.${cell.id}${parent ? `.${parent}` : ''}`,
+    '@_name': clean(node.name),
+    '@_time': '0.000',
+    ...testOutcome(node),
+    'system-out': sanitizeText(lines.join('\n')),
+  };
+}
+
+function testOutcome(node: TestNode): XmlElement {
+  const message = clean(node.reasons[0] ?? node.verdict);
+  if (node.status === 'skipped') return { skipped: { '@_message': message } };
+  if (node.status !== 'unexpected') return {};
+  const type = node.verdict === 'pass' ? 'unexpected-pass' : node.verdict;
+  return { failure: { '@_message': message, '@_type': type, '#text': sanitizeText(node.reasons.join('\n')) } };
+}
+
+export function junitCounts(cells: readonly CellRecord[]): { tests: number; failures: number; errors: number; skipped: number } {
+  const tests = cells.flatMap((c) => judgedNodes(c.tests ?? []));
+  return {
+    tests: cells.length + tests.length,
+    failures: cells.filter((c) => c.status === 'unexpected' && c.verdict !== 'error').length + tests.filter((n) => n.status === 'unexpected').length,
     errors: cells.filter((c) => c.status === 'unexpected' && c.verdict === 'error').length,
-    skipped: cells.filter((c) => c.status === 'skipped').length,
+    skipped: cells.filter((c) => c.status === 'skipped').length + tests.filter((n) => n.status === 'skipped').length,
   };
 }
 

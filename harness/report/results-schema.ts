@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import '../matrix/zod-config.js';
+import type { TestPath } from '../matrix/test-path.js';
 import { RESULTS_SCHEMA, type RunResults } from './types.js';
 
 const num = z.number();
@@ -41,6 +42,29 @@ const device = z.looseObject({
 
 const attempt = z.looseObject({ verdict, reasons: texts, console: nullableString });
 
+const testVerdict = z.enum(['pass', 'fail', 'skip', 'timeout', 'crashed', 'flaky']);
+const testPath = z.pipe(
+  z.string().check(z.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a test path: parts of [A-Za-z0-9_-] joined by dots')),
+  z.transform((p) => p as TestPath),
+);
+const testNode = z.looseObject({
+  name: text,
+  path: testPath,
+  verdict: testVerdict,
+  expected: z.enum(['pass', 'fail', 'skip']),
+  expectedWhy: optionalText,
+  status,
+  reasons: texts,
+  log: texts,
+  logDropped: z.optional(num),
+  lines: z.optional(z.tuple([num, num])),
+  incidents: z.optional(z.array(incident)),
+  get children() {
+    return z.array(testNode);
+  },
+});
+const tests = z.optional(z.array(testNode));
+
 const cell = z.looseObject({
   id: z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*\/(legacy|modern)$/, 'a cell id: <kernel>/<vmm>/<transport>')),
   kernel: text,
@@ -55,6 +79,7 @@ const cell = z.looseObject({
   reasons: texts,
   hint: optionalText,
   devices: z.array(device),
+  tests,
   incidents: z.array(incident),
   timings: z.looseObject({
     bootMs: nullableNumber,
@@ -81,6 +106,7 @@ const cell = z.looseObject({
         reasons: texts,
         hint: optionalText,
         devices: z.array(device),
+        tests,
         bootMs: nullableNumber,
         console: nullableString,
         reproduce: nullableString,

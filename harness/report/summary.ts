@@ -28,7 +28,8 @@ export function runExitCode(results: Pick<RunResults, 'cells'>): 0 | 1 | 3 {
 /** One word per cell for the terminal grid; upper case when unexpected. */
 export function cellMark(cell: Pick<CellRecord, 'verdict' | 'status' | 'expected'>): string {
   if (cell.status === 'skipped') return 'skip';
-  if (cell.status === 'as-expected') return cell.expected === 'fail' ? 'fail (expected)' : cell.verdict;
+  // a fail as expected: the cell's own expectation, or the tests that failed were all expected to
+  if (cell.status === 'as-expected') return cell.verdict === 'fail' ? 'fail (expected)' : cell.verdict;
   return `${cell.verdict.toUpperCase()} (expected ${cell.expected})`;
 }
 

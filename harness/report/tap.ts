@@ -1,28 +1,34 @@
 import { stringify } from 'yaml';
 import { sanitizeLine } from '../console/sanitize.js';
+import { isFailing, type TestNode } from '../verdict/tree.js';
 import { hex } from '../verdict/virtio-ids.js';
 import type { CellRecord, RunResults } from './types.js';
 
 /**
- * TAP version 14: one test point per cell. A cell is ok when it went as the
- * matrix expects, so an expected failure is ok and names its reason; a
- * skip carries the SKIP directive. Every not-ok and every expected failure
- * has a YAML diagnostic block.
+ * TAP version 14: one test point per cell, and under it, as TAP 14
+ * subtests, the cell's tree of tests (probe and its devices, kunit and its
+ * suites and cases). A cell is ok when it went as the matrix expects, so
+ * an expected failure is ok and names its reason; a skip carries the SKIP
+ * directive. A test that fails where the matrix expects it to is `not ok`
+ * with a TODO directive, which TAP readers do not count as a failure.
+ * Every not-ok and every expected failure has a YAML diagnostic block.
  */
 export function renderTap(results: RunResults): string {
   const out = ['TAP version 14', `# kvmatrix run ${results.runId}, matrix ${results.matrix.name}`, `1..${results.cells.length}`];
   results.cells.forEach((cell, index) => {
     const n = index + 1;
     const name = escapeDescription(cell.id);
+    if (cell.tests?.length) out.push(...subtest(cell.id, cell.tests, cell.expectedWhy ?? null, '    '));
     if (cell.status === 'skipped') {
       out.push(`ok ${n} - ${name} # SKIP ${escapeDescription(cell.reasons[0] ?? 'skipped')}`);
       return;
     }
     const ok = cell.status === 'as-expected';
-    const note = ok && cell.expected === 'fail' ? ': fails as expected' : ok ? '' : `: ${cell.verdict}, expected ${cell.expected}`;
+    const failedAsExpected = ok && cell.verdict === 'fail';
+    const note = failedAsExpected ? ': fails as expected' : ok ? '' : `: ${cell.verdict}, expected ${cell.expected}`;
     out.push(`${ok ? 'ok' : 'not ok'} ${n} - ${name}${escapeDescription(note)}`);
     // a cell that needed a retry shows its earlier attempts even when it went as expected
-    if (!ok || cell.expected === 'fail' || cell.retried?.length) out.push(...diagnostics(cell));
+    if (!ok || failedAsExpected || cell.expected === 'fail' || cell.retried?.length) out.push(...diagnostics(cell));
   });
   return `${out.join('\n')}\n`;
 }
@@ -60,6 +66,56 @@ function diagnostics(cell: CellRecord): string[] {
       : {}),
     ...(cell.console ? { console: cell.console } : {}),
     ...(cell.reproduce ? { reproduce: cell.reproduce } : {}),
+  };
+  const yaml = stringify(cleanStrings(block), { lineWidth: 0 }).trimEnd();
+  return ['  ---', ...yaml.split('\n').map((line) => `  ${line}`), '  ...'];
+}
+
+/** Most lines of a test's log a diagnostic block carries; the run folder's console has them all. */
+const LOG_LINES = 40;
+
+/** `# Subtest: name`, then the nodes' test points indented one level more. */
+function subtest(name: string, nodes: readonly TestNode[], cellWhy: string | null, indent: string): string[] {
+  const out = [`${indent.slice(4)}# Subtest: ${escapeDescription(name)}`, `${indent}1..${nodes.length}`];
+  nodes.forEach((node, index) => {
+    if (node.children.length > 0) out.push(...subtest(node.name, node.children, cellWhy, `${indent}    `));
+    out.push(...testPoint(node, index + 1, cellWhy).map((line) => `${indent}${line}`));
+  });
+  return out;
+}
+
+function testPoint(node: TestNode, n: number, cellWhy: string | null): string[] {
+  const name = escapeDescription(node.name);
+  if (node.verdict === 'skip' && node.status !== 'unexpected') {
+    const why = node.reasons[0]?.replace(/^skipped: /, '') ?? 'skipped';
+    return [`ok ${n} - ${name} # SKIP ${escapeDescription(why)}`];
+  }
+  const failing = isFailing(node.verdict);
+  if (node.status === 'unexpected') {
+    const note = node.verdict === 'pass' ? `: passed, expected ${node.expected}` : `: ${node.verdict}`;
+    return [`not ok ${n} - ${name}${escapeDescription(note)}`, ...nodeDiagnostics(node)];
+  }
+  if (failing) {
+    // known: the matrix expects this test (or its cell) to fail
+    const why = node.expectedWhy ?? cellWhy;
+    return [`not ok ${n} - ${name} # TODO expected to fail${why ? `: ${escapeDescription(why)}` : ''}`, ...nodeDiagnostics(node)];
+  }
+  return [`ok ${n} - ${name}`];
+}
+
+/** A test's verdict, reasons and console lines; for an inner node, its own reasons only. */
+function nodeDiagnostics(node: TestNode): string[] {
+  const block: Record<string, unknown> = {
+    path: node.path,
+    verdict: node.verdict,
+    expected: node.expected,
+    ...(node.expectedWhy ? { why_expected: node.expectedWhy } : {}),
+    ...(node.reasons.length ? { reasons: node.reasons } : {}),
+    ...(node.incidents?.length ? { incidents: node.incidents.map((i) => `${i.kind} at console line ${i.line}: ${i.summary}`) } : {}),
+    ...(node.children.length === 0 && node.log.length
+      ? { log: node.log.slice(-LOG_LINES), ...(node.log.length > LOG_LINES || node.logDropped ? { log_lines_left_out: node.log.length - Math.min(LOG_LINES, node.log.length) + (node.logDropped ?? 0) } : {}) }
+      : {}),
+    ...(node.lines ? { console_lines: `${node.lines[0]}-${node.lines[1]}` } : {}),
   };
   const yaml = stringify(cleanStrings(block), { lineWidth: 0 }).trimEnd();
   return ['  ---', ...yaml.split('\n').map((line) => `  ${line}`), '  ...'];

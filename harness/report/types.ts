@@ -2,6 +2,7 @@ import type { IncidentKind, KvmRecord, LkvmRecord } from '../console/types.js';
 import type { LkvmOrigin } from '../vmm/lkvm.js';
 import type { KernelCommit, KernelFailure, KernelStage } from '../kernel/types.js';
 import type { ExpectedVerdict, Topology, Transport } from '../matrix/types.js';
+import type { TestNode } from '../verdict/tree.js';
 import type { DeviceOutcome, ExpectationStatus, Verdict } from '../verdict/types.js';
 
 /**
@@ -24,7 +25,8 @@ export interface RunResults {
   startedAt: string;
   finishedAt: string;
   host: HostFacts;
-  selection: { cells: string[]; filters: string[] };
+  /** What the command line chose: cells, filters, and --test. */
+  selection: { cells: string[]; filters: string[]; test?: string };
   kernels: KernelRecord[];
   cells: CellRecord[];
   summary: RunSummary;
@@ -91,6 +93,12 @@ export interface CellRecord {
   reasons: string[];
   hint?: string;
   devices: DeviceOutcome[];
+  /**
+   * The cell's tree of tests: a node per test kind (probe, kunit), then
+   * suites, cases, parameters. Absent in runs written before kvmatrix had
+   * one, and for a cell that never booted.
+   */
+  tests?: TestNode[];
   incidents: { kind: IncidentKind; line: number; summary: string }[];
   timings: CellTimings;
   /** Console log, relative to the run folder; null when never booted. */
@@ -134,6 +142,8 @@ export interface CellRepeat {
   reasons: string[];
   hint?: string;
   devices: DeviceOutcome[];
+  /** This boot's tree of tests. */
+  tests?: TestNode[];
   bootMs: number | null;
   /** Relative to the run folder; null when never booted. */
   console: string | null;

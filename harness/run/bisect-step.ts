@@ -1,6 +1,8 @@
 import type { KernelCommit } from '../kernel/types.js';
 import type { Cell, Matrix } from '../matrix/types.js';
 import { bisectDecision, type BisectDecision } from '../verdict/bisect-exit.js';
+import { globMatchesPath } from '../matrix/test-path.js';
+import { judgedNodes } from '../verdict/tree.js';
 import type { Verdict } from '../verdict/types.js';
 import { cellOnTree, type TreeKernel } from './cell-on-tree.js';
 import { runMatrix, type RunOptions } from './run-matrix.js';
@@ -53,7 +55,9 @@ export async function runBisectStep(options: BisectStepOptions): Promise<BisectS
   const decision = bisectDecision(
     failed
       ? { kind: 'kernel-failed', stage: failed.stage!, ended: failed.ended ?? 'failed' }
-      : { kind: 'booted', verdict: record.verdict },
+      : cell.only !== undefined
+        ? { kind: 'tested', glob: cell.only, verdict: record.verdict, tests: judgedNodes(record.tests ?? []).filter((n) => globMatchesPath(cell.only!, n.path)).map((n) => n.verdict) }
+        : { kind: 'booted', verdict: record.verdict },
   );
   return {
     commit: kernel?.commit ?? null,

@@ -85,7 +85,7 @@ export async function bootDirectCell(
   });
   parser.feed(decoder.end());
   const observation = parser.finish();
-  const judged = judge(decideCell(cell, launch, observation), cell.expect);
+  const judged = judge(decideCell(cell, launch, observation), cell.expect, cell.leafExpect, cell.only === undefined ? {} : { only: cell.only });
   const reproducePath = writeReproduce(dir, cell, ctx.runId, judged, vmmCommand);
   return {
     judged,

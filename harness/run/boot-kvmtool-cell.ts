@@ -90,7 +90,7 @@ export async function bootKvmtoolCell(
   writeFileSync(guestConsolePath, split.guest);
   const host = parseConsole(split.host, { nonce: hostNonce });
   const observation = parseConsole(split.guest, { nonce: guestNonce });
-  const judged = judge(decideNestedCell(cell, launch, { host, guest: observation, lkvmStderr: split.lkvm }), cell.expect);
+  const judged = judge(decideNestedCell(cell, launch, { host, guest: observation, lkvmStderr: split.lkvm }), cell.expect, cell.leafExpect, cell.only === undefined ? {} : { only: cell.only });
   const reproduce = writeReproduce(
     dir,
     cell,

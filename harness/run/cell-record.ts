@@ -34,6 +34,7 @@ export function cellRecord(cell: Cell, judged: CellJudgement, boot: BootArtifact
     reasons: judged.reasons,
     ...(judged.hint ? { hint: judged.hint } : {}),
     devices: judged.devices,
+    ...(judged.tests.length > 0 ? { tests: judged.tests } : {}),
     incidents: (obs?.incidents ?? []).map(({ kind, line, summary }) => ({ kind, line, summary })),
     timings: {
       bootMs: boot?.launch.durationMs ?? null,

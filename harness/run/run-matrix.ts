@@ -37,7 +37,7 @@ export interface RunEvents {
 export interface RunOptions {
   matrix: Matrix;
   cells: Cell[];
-  selection: { cells: string[]; filters: string[] };
+  selection: RunResults['selection'];
   /** matrixDigest of the whole matrix, so shards of it can be merged. */
   matrixDigest?: string;
   shard?: RunShard;
@@ -124,6 +124,17 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   const guest = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile) : null;
 
   const specs = new Map(options.matrix.kernels.map((k) => [k.id, k]));
+  // a nested kvmtool host runs lkvm, not KUnit: a kernel with a kunitconfig hosts as a build without it
+  const hostBuildOf = (id: string): string => {
+    const spec = specs.get(id);
+    if (!spec?.kunitconfig) return id;
+    const hostId = `${id}+host`;
+    if (!specs.has(hostId)) {
+      const { kunitconfig: _kunit, ...withoutKunit } = spec;
+      specs.set(hostId, { ...withoutKunit, id: hostId, description: `${spec.id} without its kunitconfig, as a nested kvmtool host` });
+    }
+    return hostId;
+  };
   const outcomes = new Map<string, KernelOutcome>();
   const building = new Map<string, Promise<KernelOutcome>>();
   const buildQueue = pLimit(1);
@@ -151,7 +162,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     return promise;
   };
   // builds are queued in matrix order of the cells that need them
-  const hostOf = (p: BootPlan) => (p.kind === 'kvmtool' && p.plan.mode === 'nested' ? p.plan.hostKernel : null);
+  const hostOf = (p: BootPlan) => (p.kind === 'kvmtool' && p.plan.mode === 'nested' ? hostBuildOf(p.plan.hostKernel) : null);
   for (const p of runnable) {
     void ready(p.cell.kernel.id);
     const host = hostOf(p);

@@ -1,4 +1,5 @@
 import type { KernelStage } from '../kernel/types.js';
+import { isFailing, type TestVerdict } from './tree.js';
 import type { Verdict } from './types.js';
 
 /**
@@ -15,7 +16,9 @@ export type BisectMark = 'good' | 'bad' | 'skip' | 'abort';
 export type BisectStepResult =
   /** The kernel could not be obtained. `ended` says how its last command ended. */
   | { kind: 'kernel-failed'; stage: KernelStage; ended: 'failed' | 'timed-out' | 'interrupted' }
-  | { kind: 'booted'; verdict: Verdict };
+  | { kind: 'booted'; verdict: Verdict }
+  /** --test: the cell booted, and these are the verdicts of the tests the glob names (none: not in this kernel). */
+  | { kind: 'tested'; glob: string; verdict: Verdict; tests: TestVerdict[] };
 
 export interface BisectDecision {
   mark: BisectMark;
@@ -51,6 +54,7 @@ export function bisectDecision(result: BisectStepResult): BisectDecision {
         return abort('the cross compiler is missing');
     }
   }
+  if (result.kind === 'tested') return testDecision(result);
   switch (result.verdict) {
     case 'pass':
       return { mark: 'good', code: BISECT_EXIT.good, why: 'the cell passed' };
@@ -66,6 +70,25 @@ export function bisectDecision(result: BisectStepResult): BisectDecision {
     case 'skip':
       return abort('the cell cannot run on this machine (verdict skip)');
   }
+}
+
+/**
+ * By the tests a glob names alone: bad when any failed, crashed, hung or
+ * disagreed between tries, good when they passed. A commit whose kernel
+ * has none of them (the suite not built, the case not there yet), or
+ * only skips them, cannot say: skip. The cell's own error (the harness's
+ * or the host's trouble) aborts as without --test.
+ */
+function testDecision(result: Extract<BisectStepResult, { kind: 'tested' }>): BisectDecision {
+  if (result.verdict === 'error') return abort('the harness or host could not test the kernel fairly (verdict error)');
+  if (result.verdict === 'skip') return abort('the cell cannot run on this machine (verdict skip)');
+  const failing = result.tests.filter(isFailing);
+  if (failing.length > 0) {
+    return { mark: 'bad', code: BISECT_EXIT.bad, why: `${result.glob}: ${failing.includes('flaky') ? 'the tries disagree' : failing[0]}` };
+  }
+  if (result.tests.length === 0) return skip(`no test ${result.glob} in this kernel (not built, or not run)`);
+  if (result.tests.every((v) => v === 'skip')) return skip(`${result.glob} was skipped by the kernel`);
+  return { mark: 'good', code: BISECT_EXIT.good, why: `${result.glob} passed` };
 }
 
 function skip(why: string): BisectDecision {

@@ -1,26 +1,52 @@
 import type { ConsoleObservation, Incident } from '../console/types.js';
-import type { Cell, Expectation, ExpectedVerdict } from '../matrix/types.js';
+import { globMatchesPath } from '../matrix/test-path.js';
+import type { Cell, Expectation, ExpectedVerdict, LeafExpectation } from '../matrix/types.js';
+import { kunitTestOf, readKunit, type KunitListing } from '../test-kinds/kunit.js';
+import { PROBE, probeNode } from '../test-kinds/probe.js';
 import type { LaunchOutcome } from '../vmm/types.js';
 import { assessDevices, describeDevice } from './devices.js';
+import { applyExpectations, describeNode, failingNodes, isFailing, nodesOf, pruneTo, type TestNode } from './tree.js';
 import type { CellJudgement, CellVerdict, ExpectationStatus, Verdict } from './types.js';
+
+export interface DecideOptions {
+  /** Case names per suite from the kernel's own listing (kunit.action=list), to name the cases a crash cut off. */
+  kunitListing?: KunitListing;
+}
 
 /**
  * Decides a booted cell from how its VMM ended and what its console said.
  * Kernel trouble is `fail`; trouble that leaves the kernel untested is
- * `error`; incomplete agent records are never a pass.
+ * `error`; incomplete agent records, or KUnit results the agent cannot
+ * vouch for, are never a pass. A test that failed (a device, a KUnit
+ * case) fails the cell; whether the matrix expected that is judge's.
  */
-export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObservation): CellVerdict {
+export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObservation, options: DecideOptions = {}): CellVerdict {
   if (launch.kind === 'spawn-failed') {
     return {
       verdict: 'error',
       reasons: [`could not start the VMM: ${launch.message}`],
       hint: 'run `kvmatrix doctor`; is qemu-system-aarch64 installed (apt-get install qemu-system-arm)?',
       devices: [],
+      tests: [],
     };
   }
   const agent = obs.agent;
-  const devices = agent.begin ? assessDevices(cell.devices, cell.transport, agent, obs.probeFailures) : [];
-  const kernelReasons = obs.incidents.map(describeIncident);
+  const complete = agent.end !== null && agent.missingSeqs.length === 0;
+  const probes = cell.tests.some((t) => t.kind === 'probe');
+  const devices = agent.begin && probes ? assessDevices(cell.devices, cell.transport, agent, obs.probeFailures) : [];
+  const kunitTest = kunitTestOf(cell);
+  const kunit = kunitTest
+    ? readKunit(obs.ktap, obs.ktapDigest, agent.ktap, obs.incidents, {
+        filter: kunitTest.filter,
+        agentFinished: complete,
+        ...(options.kunitListing ? { listing: options.kunitListing } : {}),
+      })
+    : null;
+  // results the agent cannot vouch for are no test's results: not shown as passed or failed anywhere
+  const trusted = kunit?.node && kunit.untrusted.length === 0 ? [kunit.node] : [];
+  const tests = [...(devices.length > 0 ? [probeNode(devices)] : []), ...trusted];
+  // an Oops KUnit caught inside a case is that case's; the cell answers for the rest
+  const kernelReasons = (kunit ? kunit.outside : obs.incidents).map(describeIncident);
   const deviceReasons = devices
     .filter((d) => d.problems.length > 0)
     .map((d) => `${describeDevice(d)}: ${d.problems.join('; ')}`);
@@ -28,76 +54,134 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
   const otherProbeFailures = obs.probeFailures
     .filter((p) => !claimed.has(p.device))
     .map((p) => `${p.driver}: probe of ${p.device} failed with error ${p.error}`);
-  const complete = agent.end !== null && agent.missingSeqs.length === 0;
   const truncated = launch.consoleTruncated ? [`console cut at the cap after ${launch.consoleBytes} bytes`] : [];
+  const crashed = kunit?.crashed ?? false;
+  const verdict = (v: Omit<CellVerdict, 'devices' | 'tests'>): CellVerdict => ({ ...v, devices, tests });
 
   if (launch.kind === 'timed-out') {
-    if (obs.incidents.some((i) => i.kind === 'panic')) {
-      return { verdict: 'fail', reasons: [...kernelReasons, `then hung until the ${launch.timeoutSec} s timeout`], devices };
+    if (kernelReasons.length > 0 && obs.incidents.some((i) => i.kind === 'panic')) {
+      return verdict({ verdict: 'fail', reasons: [...kernelReasons, `then hung until the ${launch.timeoutSec} s timeout`] });
     }
     if (launch.consoleBytes === 0) {
-      return {
+      return verdict({
         verdict: 'error',
         reasons: [`the VMM started but the guest printed nothing in ${launch.timeoutSec} s`],
         hint: 'the VMM may not be able to load this kernel (wrong Image, load address or console); try `kvmatrix boot` and watch the console',
-        devices,
-      };
+      });
     }
     const where = agent.end
       ? 'the agent finished but the guest did not power off'
       : agent.begin
         ? 'the agent started but did not finish'
-        : 'the guest did not reach the agent';
-    return {
+        : crashed
+          ? 'the kernel hung in KUnit, before the agent'
+          : 'the guest did not reach the agent';
+    return verdict({
       verdict: 'timeout',
       reasons: [`${where} within ${launch.timeoutSec} s`, ...kernelReasons, ...deviceReasons, ...truncated],
-      devices,
-    };
+    });
   }
 
   // the VMM exited
   if (!complete) {
     const missing = describeMissing(obs);
-    if (kernelReasons.length > 0) {
-      return { verdict: 'fail', reasons: [...kernelReasons, missing, ...deviceReasons], devices };
+    if (kernelReasons.length > 0 || (crashed && launch.code === 0)) {
+      // the kernel went down by itself (a panic reboots, -no-reboot ends QEMU)
+      return verdict({ verdict: 'fail', reasons: [...kernelReasons, missing, ...deviceReasons] });
     }
     const exit = launch.code === 0 ? 'the guest powered off' : `the VMM exited with ${exitText(launch)}`;
-    return {
+    return verdict({
       verdict: 'error',
       reasons: [`${exit} before the agent reported everything: ${missing}`, ...truncated, ...launch.stderrTail.slice(-3)],
       hint:
         launch.code === 0
           ? 'the console lost records (cap, damage, or an init that is not the kvmatrix agent)'
           : 'the VMM crashed or refused its arguments; see the stderr lines and the console log',
-      devices,
-    };
+    });
   }
-  const failures = [...kernelReasons, ...deviceReasons, ...otherProbeFailures];
-  if (failures.length > 0) return { verdict: 'fail', reasons: failures, devices };
+  const outside = [...kernelReasons, ...otherProbeFailures];
+  const untrusted = kunit?.untrusted ?? [];
+  if (outside.length > 0) return verdict({ verdict: 'fail', reasons: [...outside, ...deviceReasons, ...untrusted] });
+  if (untrusted.length > 0) {
+    return verdict({
+      verdict: 'error',
+      reasons: [...untrusted, ...truncated],
+      hint: 'KUnit results are taken only when the agent finds the same ones in the kernel\'s own log; see the console log',
+    });
+  }
+  if (deviceReasons.length > 0 || tests.some((t) => isFailing(t.verdict))) {
+    return verdict({ verdict: 'fail', reasons: deviceReasons, failedByTests: true });
+  }
   if (launch.code !== 0) {
-    return {
+    return verdict({
       verdict: 'error',
       reasons: [`the agent finished but the VMM exited with ${exitText(launch)}`, ...launch.stderrTail.slice(-3)],
-      devices,
-    };
+    });
   }
-  return { verdict: 'pass', reasons: [], devices };
+  return verdict({ verdict: 'pass', reasons: [] });
 }
 
-/** Compares a verdict with the cell's expectation. */
-export function judge(verdict: CellVerdict, expect: Expectation): CellJudgement {
-  const status = expectationStatus(verdict.verdict, expect.verdict);
-  const reasons = [...verdict.reasons];
-  if (expect.verdict === 'fail' && verdict.verdict === 'pass') {
+export interface JudgeOptions {
+  /** --test: the only tests kept, and the verdict theirs (an expect rule's glob may then name none of them). */
+  only?: string;
+}
+
+/**
+ * Compares a verdict with the cell's expectations: the cell's own, and
+ * those of its tests (expect rules with `test:`). A cell whose only
+ * failures are tests the matrix expects to fail goes as expected; any
+ * other failing test, and a test that passed where it was expected to
+ * fail, does not. An expect rule whose glob names no test of the cell is
+ * a mistake the cell reports as an error, not a pass that never checked.
+ */
+export function judge(verdict: CellVerdict, expect: Expectation, leafRules: readonly LeafExpectation[] = [], options: JudgeOptions = {}): CellJudgement {
+  const kept = options.only === undefined ? verdict.tests : pruneTo(verdict.tests, options.only);
+  const tests = applyExpectations(kept, leafRules, expect.verdict === 'fail');
+  let reasons = [...verdict.reasons];
+  let outcome = verdict.verdict;
+  if (options.only !== undefined && verdict.failedByTests) {
+    // failing tests the glob leaves out (other parameters of a case it names) are not this verdict's
+    outcome = failingNodes(tests).length > 0 ? 'fail' : 'pass';
+    reasons = reasons.filter((r) => failingNodes(tests).some((n) => n.path.startsWith(`${PROBE}.`) && r.startsWith(`${n.name} `)));
+  }
+  const read = outcome === 'pass' || outcome === 'fail';
+  const unmatched = read && options.only === undefined ? leafRules.filter((r) => !nodesOf(tests).some((n) => globMatchesPath(r.test, n.path))) : [];
+  if (unmatched.length > 0) {
+    outcome = 'error';
+    reasons.unshift(...unmatched.map((r) => `expect rule test: '${r.test}' names no test of this cell`));
+  }
+  // the tests that failed, those the matrix did not expect first
+  const failing = failingNodes(tests).filter((n) => !n.path.startsWith(`${PROBE}.`));
+  const unexpectedTests = nodesOf(tests).filter((n) => n.status === 'unexpected');
+  if (outcome === 'fail' || outcome === 'pass' || outcome === 'timeout') {
+    reasons.push(
+      ...failing.filter((n) => n.status === 'unexpected').map(describeNode),
+      ...failing.filter((n) => n.status !== 'unexpected').map((n) => `${describeNode(n)} (expected${n.expectedWhy ? `: ${n.expectedWhy}` : ''})`),
+      ...unexpectedTests.filter((n) => !isFailing(n.verdict) && n.children.length === 0).map((n) => `${n.path}: ${n.reasons[0] ?? n.verdict}`),
+    );
+  }
+  let status = expectationStatus(outcome, expect.verdict);
+  if (outcome === 'fail' && expect.verdict === 'pass' && verdict.failedByTests && failing.length + countDeviceFailures(tests) > 0) {
+    // failing tests alone, each expected to fail: the cell goes as the matrix says
+    status = unexpectedTests.length === 0 ? 'as-expected' : 'unexpected';
+  }
+  if (status === 'as-expected' && expect.verdict === 'pass' && unexpectedTests.length > 0) status = 'unexpected';
+  if (expect.verdict === 'fail' && outcome === 'pass') {
     reasons.unshift(`regression signature missing: expected fail${expect.why ? ` (${expect.why})` : ''}`);
   }
   return {
     ...verdict,
+    verdict: outcome,
+    tests,
     reasons,
     expected: expect.verdict,
     ...(expect.why ? { expectedWhy: expect.why } : {}),
     status,
   };
+}
+
+function countDeviceFailures(tests: readonly TestNode[]): number {
+  return failingNodes(tests).filter((n) => n.path.startsWith(`${PROBE}.`)).length;
 }
 
 /** A skip is neither; otherwise a cell is as expected only with the very verdict the matrix expects (so never when flaky). */
@@ -108,7 +192,7 @@ export function expectationStatus(verdict: Verdict, expected: ExpectedVerdict): 
 
 /** A cell that was never booted: not built, no VMM, not implemented. */
 export function unbootedVerdict(verdict: Extract<Verdict, 'error' | 'skip'>, reason: string, hint?: string): CellVerdict {
-  return { verdict, reasons: [reason], ...(hint ? { hint } : {}), devices: [] };
+  return { verdict, reasons: [reason], ...(hint ? { hint } : {}), devices: [], tests: [] };
 }
 
 export function describeIncident(incident: Incident): string {

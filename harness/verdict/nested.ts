@@ -31,6 +31,7 @@ export function decideNestedCell(cell: Cell, launch: LaunchOutcome, obs: NestedO
     reasons: [reason, ...hostTrouble, ...more],
     hint,
     devices: [],
+    tests: [],
   });
 
   if (!host.begin) {
@@ -74,7 +75,7 @@ export function decideNestedCell(cell: Cell, launch: LaunchOutcome, obs: NestedO
   const verdict = decideCell(cell, guestLaunch, obs.guest);
   // a host that panicked or warned while the guest ran cannot vouch for it
   if (verdict.verdict === 'pass' && hostTrouble.length > 0) {
-    return { ...verdict, verdict: 'error', reasons: hostTrouble, hint: HOST_HINT };
+    return { ...verdict, verdict: 'error', reasons: hostTrouble, hint: HOST_HINT, failedByTests: false };
   }
   return verdict;
 }

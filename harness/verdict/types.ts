@@ -1,5 +1,6 @@
 import type { Bar, CheckResult } from '../console/types.js';
 import type { DeviceKind, DeviceSlot, ExpectedVerdict } from '../matrix/types.js';
+import type { TestNode, UnjudgedNode } from './tree.js';
 
 /**
  * pass: every device the cell asked for probed, is healthy and did its I/O.
@@ -61,12 +62,17 @@ export interface CellVerdict {
   /** For error verdicts: what to do about it. */
   hint?: string;
   devices: DeviceOutcome[];
+  /** The cell's tree of tests (probe, kunit), before the matrix's expectations are applied. */
+  tests: UnjudgedNode[];
+  /** A fail that comes from failing tests alone, not from kernel trouble outside them: the matrix may expect those tests to fail. */
+  failedByTests?: boolean;
 }
 
-export interface CellJudgement extends CellVerdict {
+export interface CellJudgement extends Omit<CellVerdict, 'tests'> {
   expected: ExpectedVerdict;
   expectedWhy?: string;
   status: ExpectationStatus;
+  tests: TestNode[];
 }
 
 export type { DeviceSlot };

@@ -1,4 +1,5 @@
 import type { Cell, KvmtoolVmmSpec, LkvmIrqchip } from '../matrix/types.js';
+import { kunitCommandLine } from '../test-kinds/kunit.js';
 import { guestCommandLine } from './qemu.js';
 import type { VmmCommand } from './types.js';
 
@@ -50,7 +51,7 @@ export function lkvmRunArgs(cell: Cell & { vmm: KvmtoolVmmSpec }, files: LkvmBoo
     '--kernel', files.image,
     '--initrd', files.initrd,
     // kvmtool's own console is an 8250 UART: ttyS0
-    '--params', guestCommandLine('ttyS0', options.nonce, boot.append),
+    '--params', guestCommandLine('ttyS0', options.nonce, boot.append, kunitCommandLine(cell)),
     '--mem', String(boot.memoryMiB),
     '--cpus', String(boot.cpus),
     ...(cell.vmm.transportFlag === 'virtio-transport'

@@ -1,4 +1,5 @@
 import type { Cell, DeviceSlot, QemuVmmSpec, Transport } from '../matrix/types.js';
+import { kunitCommandLine } from '../test-kinds/kunit.js';
 import type { VmmCommand } from './types.js';
 
 export type QemuAccel = 'tcg' | 'kvm';
@@ -15,10 +16,14 @@ export interface QemuOptions {
   nonce: string;
 }
 
-/** The kernel command line of a guest boot; `append` comes last so it can override. */
-export function guestCommandLine(console: string, nonce: string, append = ''): string {
+/**
+ * The kernel command line of a guest boot: the harness's own parameters,
+ * what the cell's tests ask for (kunit.filter_glob=...), then `append`,
+ * last so that it can override them.
+ */
+export function guestCommandLine(console: string, nonce: string, append = '', tests: readonly string[] = []): string {
   // panic=-1 reboots at once on a panic, and -no-reboot turns that into an exit
-  return `console=${console} panic=-1 kvmatrix.nonce=${nonce}${append ? ` ${append}` : ''}`;
+  return [`console=${console} panic=-1 kvmatrix.nonce=${nonce}`, ...tests, ...(append ? [append] : [])].join(' ');
 }
 
 /**
@@ -32,7 +37,7 @@ export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFi
     vmm.binary,
     ...qemuMachineArgs(options.accel),
     ...qemuBootArgs({ memoryMiB: boot.memoryMiB, cpus: boot.cpus, image: files.image, initrd: files.initrd }),
-    '-append', guestCommandLine('ttyAMA0', options.nonce, boot.append),
+    '-append', guestCommandLine('ttyAMA0', options.nonce, boot.append, kunitCommandLine(cell)),
   ];
   if (vmm.topology === 'bridged') {
     for (let port = 1; port <= vmm.ports; port++) {

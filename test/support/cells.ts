@@ -27,7 +27,9 @@ export function qemuCell(
     topology,
     devices: deviceSlots(vmm, devices),
     expect: { verdict: 'pass' },
+    leafExpect: [],
     boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '', retries: 1, repeat: 1 },
+    tests: [{ kind: 'probe' }],
   };
 }
 
@@ -54,6 +56,14 @@ export function kvmtoolCell(
     topology: 'flat',
     devices: deviceSlots(vmm, devices),
     expect: { verdict: 'pass' },
+    leafExpect: [],
     boot: { timeoutSec: 60, memoryMiB: 256, cpus: 1, consoleCapBytes: 1 << 22, append: '', retries: 1, repeat: 1 },
+    tests: [{ kind: 'probe' }],
   };
+}
+
+/** A QEMU cell that runs KUnit only (no devices), with the given filter. */
+export function kunitCell(filter: string | null = null): Cell & { vmm: QemuVmmSpec } {
+  const kunitconfig = { file: '/m/kunit.kunitconfig', lines: [{ line: 1, text: 'CONFIG_KUNIT=y' }] };
+  return { ...qemuCell('flat', 'modern', []), kernel: { ...testKernel, kunitconfig }, tests: [{ kind: 'kunit', kunitconfig, filter }] };
 }

@@ -4,11 +4,14 @@
 #define KVMATRIX_AGENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Prints one checksummed record line: KVMATRIX/1 <seq> <kind> <fields> #<crc>. */
 void emit(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Percent-encodes s into out so that it holds no space, '#', '=' or control. */
 const char *enc(const char *s, char *out, size_t outlen);
+/* crc32 (IEEE) of p[0..n) continuing from crc (0 to start). */
+uint32_t crc32_update(uint32_t crc, const char *p, size_t n);
 int read_text(const char *path, char *buf, size_t len);
 double uptime_seconds(void);
 void sleep_ms(long ms);
@@ -25,5 +28,8 @@ void sleep_ms(long ms);
 #define LKVM_LINE_PREFIX "lkvm| "
 
 void run_nested_host(unsigned guest_timeout_s);
+
+/* Reads the kernel's log and signs the KTAP result lines in it (ktap-digest.c). */
+void report_ktap(void);
 
 #endif

@@ -62,7 +62,7 @@ static unsigned guest_timeout_s = 60;
 
 /* ---- output ----------------------------------------------------------- */
 
-static uint32_t crc32_update(uint32_t crc, const char *p, size_t n)
+uint32_t crc32_update(uint32_t crc, const char *p, size_t n)
 {
 	crc = ~crc;
 	while (n--) {
@@ -642,6 +642,7 @@ int main(int argc, char **argv)
 	if (strcmp(role, "host") == 0) {
 		run_nested_host(guest_timeout_s);
 	} else {
+		report_ktap();
 		report_pci();
 		report_virtio();
 	}

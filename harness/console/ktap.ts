@@ -1,0 +1,327 @@
+/**
+ * KTAP as the kernel prints it on the console (KUnit's results), read a
+ * line at a time into a tree of tests. Like the rest of the console
+ * parser it reports what it saw and never throws: a console cut short, a
+ * panic in the middle of a suite, other CPUs' messages between the lines,
+ * plans that lie and indentation that wanders all come out as nodes
+ * without a result, counts that disagree and notes in `issues`. Only a
+ * result line of its own (`ok N name`) ever gives a node a status.
+ *
+ * A node's lines: KTAP has no line when a test starts, so the lines of a
+ * test are those between the previous result at its level (or its
+ * parent's header) and its own result line. Subtests are indented; KUnit
+ * indents by 4 spaces a level, the KTAP document shows 2: the first
+ * indented line of a document sets its step.
+ */
+
+import { crc32Update } from './records.js';
+
+export type KtapResult = 'ok' | 'not ok';
+
+export interface KtapDirective {
+  kind: 'SKIP' | 'TODO' | 'XFAIL' | 'TIMEOUT' | 'ERROR';
+  reason: string;
+}
+
+export interface KtapNode {
+  name: string;
+  /** The number its result line gave it; null without one. */
+  number: number | null;
+  /** null: no result line came (crashed, hung, or the console was cut). */
+  result: KtapResult | null;
+  directive: KtapDirective | null;
+  /** `1..N` of a node with subtests; null when it printed none (KUnit's parameterised cases on 6.1). */
+  plan: number | null;
+  children: KtapNode[];
+  /** Console line numbers (1-based): where its lines start, its result line (or the last line it could have had). */
+  firstLine: number;
+  lastLine: number;
+  /** Its own lines that are not KTAP structure: diagnostics (`# ...`) and whatever the kernel printed meanwhile. */
+  log: string[];
+  /** Lines of its log left out over the cap. */
+  logDropped: number;
+  /**
+   * A test that ended without its result: the lines after its last
+   * reported subtest, which belong to the subtest that was running (it
+   * never reported, and KTAP names no test before its result).
+   */
+  unreported: { firstLine: number; lastLine: number; log: string[]; logDropped: number } | null;
+}
+
+export interface KtapDocument {
+  /** The line of `KTAP version N` (or `TAP version N`). */
+  line: number;
+  version: string;
+  /** The root: its children are the top-level tests (KUnit's suites). */
+  root: KtapNode;
+  /** Whether the document reached a plausible end: every planned top-level test has a result. */
+  complete: boolean;
+}
+
+export interface KtapObservation {
+  documents: KtapDocument[];
+  /** What did not fit: lines at an impossible depth, results out of order, plans that disagree. */
+  issues: string[];
+}
+
+const MAX_LOG_LINES = 200;
+const MAX_ISSUES = 50;
+const MAX_NODES = 100_000;
+
+const TIMESTAMP = /^\[\s*\d+\.\d+\](?:\[\s*[CT]\d+\])? ?/;
+const VERSION = /^(K?TAP) version (\d+)\s*$/;
+const PLAN = /^1\.\.(\d+)\s*$/;
+const SUBTEST = /^# Subtest: (.*)$/;
+const RESULT = /^(ok|not ok) (\d+)(?: -)?(?: (.*?))?\s*$/;
+const DIRECTIVE = /^(.*?)\s+# (SKIP|TODO|XFAIL|TIMEOUT|ERROR)\b\s*(.*)$/i;
+
+/** The kernel message of a console line: the printk timestamp (and caller id) taken off. */
+export function kernelMessage(line: string): string {
+  return line.replace(TIMESTAMP, '');
+}
+
+interface Open {
+  node: KtapNode;
+  depth: number;
+  /** Lines since the last result at this node's level, for the next child. */
+  pending: string[];
+  pendingFrom: number;
+  pendingDropped: number;
+}
+
+/** Reads KTAP from console lines fed one at a time. */
+export class KtapReader {
+  private readonly documents: KtapDocument[] = [];
+  private readonly issues: string[] = [];
+  private stack: Open[] = [];
+  /** Spaces a level in the current document; 0 until its first indented line. */
+  private step = 0;
+  private nodes = 0;
+  private lastLine = 0;
+  /** The current document has a result for every planned top-level test. */
+  private ended = false;
+
+  /** One console line (control characters already removed) and its 1-based number. */
+  feed(line: string, lineNo: number): void {
+    this.lastLine = lineNo;
+    const message = kernelMessage(line).replace(/\s+$/, '');
+    const indent = message.length - message.trimStart().length;
+    const text = message.trimStart();
+    const version = VERSION.exec(text);
+    if (version && indent === 0) return this.startDocument(version[1]!, version[2]!, lineNo);
+    // before the first document, and after one that got every planned result, nothing is KTAP
+    if (this.stack.length === 0 || this.ended) return;
+    const level = this.levelOf(indent, text);
+    if (level === null) return this.note(text);
+    if (version || SUBTEST.test(text)) return this.header(level, text, lineNo);
+    const plan = PLAN.exec(text);
+    if (plan) return this.plan(level, Number(plan[1]), lineNo, text);
+    const result = RESULT.exec(text);
+    if (result) return this.result(level, result, lineNo, text);
+    this.note(text);
+  }
+
+  /** Everything read; nodes still open have no result. */
+  finish(): KtapObservation {
+    this.closeDocument();
+    return { documents: this.documents, issues: this.issues };
+  }
+
+  private startDocument(kind: string, version: string, lineNo: number): void {
+    this.closeDocument();
+    if (this.documents.length > 0) this.issue(`line ${lineNo}: another ${kind} document begins`);
+    const root = this.newNode('', lineNo);
+    this.documents.push({ line: lineNo, version: `${kind} ${version}`, root, complete: false });
+    this.stack = [{ node: root, depth: 0, pending: [], pendingFrom: lineNo + 1, pendingDropped: 0 }];
+    this.step = 0;
+    this.ended = false;
+  }
+
+  private closeDocument(): void {
+    const doc = this.documents.at(-1);
+    if (!doc || this.stack.length === 0) return;
+    // what is still open never reported: its lines run to the end of what was read
+    while (this.stack.length > 1) this.closeUnfinished();
+    const root = this.stack[0]!;
+    if (this.ended) this.keepPending(root, root.node);
+    else this.closeUnfinished();
+    root.node.lastLine = this.lastLine;
+    const planned = root.node.plan;
+    const reported = root.node.children.filter((c) => c.result !== null).length;
+    doc.complete = planned !== null && reported >= planned && root.node.children.length === planned;
+    this.stack = [];
+  }
+
+  /**
+   * The level of a structural line from its indentation: the first
+   * indented line of a document sets the step (2 or 4 as printed), and a
+   * line indented by anything else is not structure but a note.
+   */
+  private levelOf(indent: number, text: string): number | null {
+    if (indent === 0) return 0;
+    if (this.step === 0) {
+      if (!(VERSION.test(text) || SUBTEST.test(text) || PLAN.test(text) || RESULT.test(text))) return null;
+      this.step = indent;
+    }
+    return indent % this.step === 0 ? indent / this.step : null;
+  }
+
+  /** `KTAP version` or `# Subtest:` at `level`: a test with subtests begins below the node at level - 1. */
+  private header(level: number, text: string, lineNo: number): void {
+    const top = this.top();
+    const subtest = SUBTEST.exec(text);
+    // `# Subtest:` after `KTAP version` names the test that line began
+    if (subtest && top.depth === level && level > 0 && top.node.name === '' && top.node.children.length === 0 && top.node.plan === null) {
+      top.node.name = subtest[1]!.trim();
+      return;
+    }
+    if (level < 1 || level > top.depth + 1) {
+      this.issue(`line ${lineNo}: a subtest header at depth ${level} under a test at depth ${top.depth}`);
+      return this.note(text);
+    }
+    // a header at a shallower level: the tests above it never reported
+    while (this.top().depth >= level) this.closeUnfinished();
+    const parent = this.top();
+    if (this.nodes >= MAX_NODES) return;
+    const node = this.newNode(subtest ? subtest[1]!.trim() : '', parent.pendingFrom);
+    node.log.push(...parent.pending);
+    node.logDropped = parent.pendingDropped;
+    this.resetPending(parent, lineNo + 1);
+    parent.node.children.push(node);
+    this.stack.push({ node, depth: level, pending: [], pendingFrom: lineNo + 1, pendingDropped: 0 });
+  }
+
+  private plan(level: number, count: number, lineNo: number, text: string): void {
+    const top = this.top();
+    if (level === top.depth && top.node.plan === null && top.node.children.length === 0) {
+      top.node.plan = count;
+      // what came between its header and its plan is its own (6.12 prints attributes there)
+      this.keepPending(top, top.node);
+      this.resetPending(top, lineNo + 1);
+      return;
+    }
+    this.issue(`line ${lineNo}: a plan (1..${count}) where none belongs`);
+    this.note(text);
+  }
+
+  private result(level: number, m: RegExpExecArray, lineNo: number, text: string): void {
+    if (level > this.top().depth) {
+      this.issue(`line ${lineNo}: a result at depth ${level} under a test at depth ${this.top().depth}`);
+      return this.note(text);
+    }
+    // a result at level L reports a child of the test at depth L: deeper tests still open never reported
+    while (this.top().depth > level + 1) this.closeUnfinished();
+    let parent = this.top();
+    let node: KtapNode;
+    if (parent.depth === level + 1) {
+      // it closes the test whose header came
+      const closing = this.stack.pop()!;
+      node = closing.node;
+      this.keepPending(closing, node);
+      parent = this.top();
+    } else {
+      if (this.nodes >= MAX_NODES) return;
+      node = this.newNode('', parent.pendingFrom);
+      node.log.push(...parent.pending);
+      node.logDropped = parent.pendingDropped;
+      parent.node.children.push(node);
+    }
+    const { name, directive } = splitDirective(m[3] ?? '');
+    const number = Number(m[2]);
+    if (node.name !== '' && name !== '' && node.name !== name) {
+      this.issue(`line ${lineNo}: result "${name}" closes the subtest "${node.name}"`);
+    }
+    if (node.name === '') node.name = name;
+    node.result = m[1] as KtapResult;
+    node.number = number;
+    node.directive = directive;
+    node.lastLine = lineNo;
+    const expected = parent.node.children.indexOf(node) + 1;
+    if (number !== expected) this.issue(`line ${lineNo}: test "${node.name}" numbered ${number}, expected ${expected}`);
+    this.resetPending(parent, lineNo + 1);
+    const root = this.stack[0]!.node;
+    if (parent.node === root && root.plan !== null && root.children.length >= root.plan) this.ended = true;
+  }
+
+  /** A line that is not structure: it belongs to the next test to report at the deepest open level. */
+  private note(text: string): void {
+    const top = this.top();
+    if (top.pending.length < MAX_LOG_LINES) top.pending.push(text);
+    else top.pendingDropped++;
+  }
+
+  /** The deepest open test never reported: it keeps the lines it had, up to the last line read. */
+  private closeUnfinished(): void {
+    const open = this.stack.pop()!;
+    open.node.unreported = { firstLine: open.pendingFrom, lastLine: this.lastLine, log: open.pending, logDropped: open.pendingDropped };
+    open.pending = [];
+    open.pendingDropped = 0;
+    open.node.lastLine = this.lastLine;
+    const parent = this.stack.at(-1);
+    if (parent) this.resetPending(parent, this.lastLine + 1);
+  }
+
+  private keepPending(open: Open, node: KtapNode): void {
+    const room = Math.max(0, MAX_LOG_LINES - node.log.length);
+    node.log.push(...open.pending.slice(0, room));
+    node.logDropped += open.pendingDropped + Math.max(0, open.pending.length - room);
+    open.pending = [];
+    open.pendingDropped = 0;
+  }
+
+  private resetPending(open: Open, from: number): void {
+    open.pending = [];
+    open.pendingDropped = 0;
+    open.pendingFrom = from;
+  }
+
+  private top(): Open {
+    return this.stack.at(-1)!;
+  }
+
+  private newNode(name: string, firstLine: number): KtapNode {
+    this.nodes++;
+    return { name, number: null, result: null, directive: null, plan: null, children: [], firstLine, lastLine: firstLine, log: [], logDropped: 0, unreported: null };
+  }
+
+  private issue(text: string): void {
+    if (this.issues.length < MAX_ISSUES) this.issues.push(text);
+  }
+}
+
+/** "name # SKIP reason" into the name and the directive. */
+function splitDirective(rest: string): { name: string; directive: KtapDirective | null } {
+  const m = DIRECTIVE.exec(rest);
+  if (!m) return { name: rest.trim(), directive: null };
+  return { name: m[1]!.trim(), directive: { kind: m[2]!.toUpperCase() as KtapDirective['kind'], reason: m[3]!.trim() } };
+}
+
+const RESULT_LINE = /^(?:not )?ok \d/;
+
+/**
+ * The KTAP result lines a console shows, counted and checksummed the way
+ * the guest agent does over the kernel's log (ktap-digest.c): the message
+ * of every line that is a result, trimmed, each followed by a newline.
+ */
+export class KtapDigester {
+  private results = 0;
+  private crc = 0xffffffff;
+
+  feed(line: string): void {
+    const message = kernelMessage(line).trim();
+    if (!RESULT_LINE.test(message)) return;
+    this.results++;
+    this.crc = crc32Update(this.crc, `${message}\n`);
+  }
+
+  digest(): { results: number; crc: number } {
+    return { results: this.results, crc: (this.crc ^ 0xffffffff) >>> 0 };
+  }
+}
+
+/** Reads a whole console's KTAP at once. */
+export function parseKtap(lines: readonly string[]): KtapObservation {
+  const reader = new KtapReader();
+  lines.forEach((line, i) => reader.feed(line, i + 1));
+  return reader.finish();
+}

@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { parseConsole } from '../../harness/console/parse.js';
+import { decideCell, judge } from '../../harness/verdict/decide.js';
+import { leavesOf, type TestNode } from '../../harness/verdict/tree.js';
+import type { LaunchOutcome } from '../../harness/vmm/types.js';
+import { kunitCell } from '../support/cells.js';
+import { kunitConsole, kunitLines, type SuiteSpec } from '../support/kunit-console.js';
+
+const NONCE = 'b00t';
+const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 900, firstOutputMs: 40, consoleBytes: 9000, consoleTruncated: false, stderrTail: [] };
+
+const suites: SuiteSpec[] = [
+  { name: 'list-kunit-test', cases: [{ name: 'list_test_list_init', result: 'ok' }, { name: 'list_test_list_del', result: 'ok' }] },
+  { name: 'cmdline', cases: [{ name: 'cmdline_test_noint', result: 'skip' }, { name: 'cmdline_param', result: 'ok', params: [{ name: 'len=16, offset=3', result: 'ok' }] }] },
+];
+
+function decide(console: string, options: { filter?: string | null; launch?: LaunchOutcome; rules?: { test: string; verdict: 'pass' | 'fail' | 'skip'; why?: string }[] } = {}) {
+  const cell = kunitCell(options.filter ?? null);
+  return judge(decideCell(cell, options.launch ?? exited, parseConsole(console, { nonce: NONCE })), cell.expect, options.rules ?? []);
+}
+
+const leaves = (tests: readonly TestNode[]) => leavesOf(tests).map((l) => `${l.path} ${l.verdict}`);
+
+t.test('KUnit results vouched for by the agent: a tree of suites, cases and parameters', async (t) => {
+  const v = decide(kunitConsole(kunitLines(suites), NONCE));
+  t.equal(v.verdict, 'pass', v.reasons.join('; '));
+  t.equal(v.status, 'as-expected');
+  t.same(leaves(v.tests), [
+    'kunit.list-kunit-test.list_test_list_init pass',
+    'kunit.list-kunit-test.list_test_list_del pass',
+    'kunit.cmdline.cmdline_test_noint skip',
+    'kunit.cmdline.cmdline_param.len__3d16__2c__20offset__3d3 pass',
+  ]);
+});
+
+t.test('a failing case fails the cell and is named; expected to fail, the cell goes as expected', async (t) => {
+  const failing: SuiteSpec[] = [{ name: 'list-kunit-test', cases: [{ name: 'list_test_list_init', result: 'ok' }, { name: 'list_test_list_del', result: 'not ok' }] }];
+  const console = kunitConsole(kunitLines(failing), NONCE);
+  const v = decide(console);
+  t.equal(v.verdict, 'fail');
+  t.equal(v.status, 'unexpected');
+  t.match(v.reasons, [/^kunit\.list-kunit-test\.list_test_list_del: fail: list_test_list_del: EXPECTATION FAILED at lib\/test\.c:11$/]);
+  const leaf = leavesOf(v.tests).find((l) => l.name === 'list_test_list_del')!;
+  t.same(leaf.log, ['# list_test_list_del: EXPECTATION FAILED at lib/test.c:11', 'Expected a == b, but'], 'its console lines are on the leaf');
+
+  const known = decide(console, { rules: [{ test: 'kunit.list-kunit-test.list_test_list_del', verdict: 'fail', why: 'a known bug' }] });
+  t.equal(known.verdict, 'fail');
+  t.equal(known.status, 'as-expected', 'a leaf failing as expected keeps the cell as expected');
+  t.match(known.reasons, [/list_test_list_del: fail: .* \(expected: a known bug\)$/]);
+
+  const other = decide(console, { rules: [{ test: 'kunit.list-kunit-test.list_test_list_init', verdict: 'fail' }] });
+  t.equal(other.status, 'unexpected', 'another leaf expected to fail passed, and this one failed unexpected');
+  t.match(other.reasons.join('\n'), /list_test_list_init: expected to fail, passed/);
+});
+
+t.test('an expect glob that names no test of the cell is an error naming the glob', async (t) => {
+  const v = decide(kunitConsole(kunitLines(suites), NONCE), { rules: [{ test: 'kunit.no-such-suite.*', verdict: 'fail' }] });
+  t.equal(v.verdict, 'error');
+  t.match(v.reasons[0], /expect rule test: 'kunit\.no-such-suite\.\*' names no test of this cell/);
+});
+
+t.test('a filter that matches no suite is an error naming the filter', async (t) => {
+  const v = decide(kunitConsole(['[    0.4] KTAP version 1', '[    0.4] 1..0'], NONCE), { filter: 'nosuch*' });
+  t.equal(v.verdict, 'error');
+  t.match(v.reasons[0], /kunit\.filter_glob=nosuch\* matches no suite this kernel has/);
+});
+
+t.test('no KTAP at all from a cell that runs KUnit is an error', async (t) => {
+  const v = decide(kunitConsole([], NONCE));
+  t.equal(v.verdict, 'error');
+  t.match(v.reasons.join('\n'), /printed no KTAP/);
+});
+
+t.test('a panic in the middle of a suite: the cases that never reported crash, the cell fails', async (t) => {
+  const lines = kunitLines(suites);
+  const cut = lines.findIndex((l) => l.includes('ok 1 list_test_list_init')) + 1;
+  const console = [...lines.slice(0, cut), '[    0.5] Kernel panic - not syncing: Oops: Fatal exception', '[    0.5] ---[ end Kernel panic - not syncing: Oops: Fatal exception ]---', ''].join('\n');
+  const v = decide(console);
+  t.equal(v.verdict, 'fail');
+  t.match(v.reasons.join('\n'), /kernel panic/);
+  const suite = v.tests[0]!.children[0]!;
+  t.equal(suite.verdict, 'crashed', 'without a listing the suite is crashed as a whole');
+  t.match(suite.reasons[0], /1 of 2 subtests never reported: the kernel stopped after list_test_list_init/);
+  t.equal(leavesOf(v.tests).find((l) => l.name === 'list_test_list_init')!.verdict, 'pass', 'what reported before the crash keeps its result');
+});
+
+t.test('with the kernel\'s listing, the crashed case and those after it are named', async (t) => {
+  const lines = kunitLines(suites);
+  const cut = lines.findIndex((l) => l.includes('ok 1 list_test_list_init')) + 1;
+  const console = [...lines.slice(0, cut), '[    0.5] Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000', '[    0.5] Kernel panic - not syncing: Oops: Fatal exception', ''].join('\n');
+  const cell = kunitCell();
+  const listing = new Map([['list-kunit-test', ['list_test_list_init', 'list_test_list_del', 'list_test_list_splice']]]);
+  const v = judge(decideCell(cell, exited, parseConsole(console, { nonce: NONCE }), { kunitListing: listing }), cell.expect, []);
+  t.same(leaves(v.tests), ['kunit.list-kunit-test.list_test_list_init pass', 'kunit.list-kunit-test.list_test_list_del crashed', 'kunit.list-kunit-test.list_test_list_splice crashed']);
+  const crashed = leavesOf(v.tests)[1]!;
+  t.match(crashed.log, [/Unable to handle kernel NULL pointer/, /Kernel panic/]);
+  t.match(crashed.incidents, [{ kind: 'oops' }], 'the Oops inside the case is charged to it');
+});
+
+t.test('an Oops KUnit catches inside a case that reports ok: the case passes, the cell too (kunit_fault)', async (t) => {
+  const lines = kunitLines([{ name: 'kunit_fault', cases: [{ name: 'kunit_test_fault_null_dereference', result: 'ok' }] }]);
+  const at = lines.findIndex((l) => l.includes('ok 1 kunit_test_fault_null_dereference'));
+  const oops = ['[    0.6] Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000', '[    0.6] Internal error: Oops: 96000045 [#1] SMP', '[    0.6] ---[ end trace 0000000000000000 ]---'];
+  const withOops = [...lines.slice(0, at), ...oops, ...lines.slice(at)];
+  const v = decide(kunitConsole(withOops, NONCE));
+  t.equal(v.verdict, 'pass', v.reasons.join('; '));
+  const leaf = leavesOf(v.tests)[0]!;
+  t.equal(leaf.verdict, 'pass');
+  t.match(leaf.incidents, [{ kind: 'oops' }], 'kept on the leaf');
+  t.same(v.reasons, []);
+});
+
+t.test('an Oops outside every case is the cell\'s', async (t) => {
+  const lines = kunitLines(suites);
+  const v = decide(kunitConsole([...lines, '[    0.9] Internal error: Oops: 96000045 [#1] SMP', '[    0.9] ---[ end trace 0000000000000000 ]---'], NONCE));
+  t.equal(v.verdict, 'fail');
+  t.match(v.reasons[0], /kernel Oops at console line/);
+});
+
+t.test('a console that lost a result line, or shows another boot\'s KTAP, is an error', async (t) => {
+  const lines = kunitLines(suites);
+  const dropped = lines.filter((l) => !l.includes('ok 2 list_test_list_del'));
+  const lost = decide(kunitConsole(dropped, NONCE, lines));
+  t.equal(lost.verdict, 'error');
+  t.match(lost.reasons[0], /the console shows 6 KTAP result lines, the kernel logged 7/);
+
+  const other = kunitLines([{ name: 'list-kunit-test', cases: [{ name: 'list_test_list_init', result: 'ok' }, { name: 'list_test_list_del', result: 'not ok' }] }, suites[1]!]);
+  const swapped = decide(kunitConsole(lines, NONCE, other));
+  t.equal(swapped.verdict, 'error');
+  t.match(swapped.reasons[0], /differ from those in the kernel's log/);
+});
+
+t.test('property: a damaged KUnit console never passes a case that did not print ok, and never passes the cell', async (t) => {
+  const result = fc.constantFrom<'ok' | 'not ok' | 'skip'>('ok', 'ok', 'ok', 'not ok', 'skip');
+  const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,12}$/);
+  const suiteArb = fc.record({ name, cases: fc.array(fc.record({ name, result }), { minLength: 1, maxLength: 5 }) });
+  const damage = fc.oneof(
+    fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('drop' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('nonce' as const) }),
+    fc.record({ kind: fc.constant('flip' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat() }),
+  );
+  let passes = 0;
+  fc.assert(
+    fc.property(fc.array(suiteArb, { minLength: 1, maxLength: 4 }), damage, (specs, d) => {
+      const lines = kunitLines(specs);
+      const resultAt = lines.map((l, i) => (/\] +(not )?ok \d/.test(l) ? i : -1)).filter((i) => i >= 0);
+      let console: string;
+      if (d.kind === 'cut') {
+        const full = kunitConsole(lines, NONCE).split('\n');
+        console = full.slice(0, 2 + (d.at % (lines.length + 2))).join('\n');
+      } else if (d.kind === 'nonce') {
+        console = kunitConsole(lines, 'another-boot');
+      } else {
+        const i = resultAt[d.at % resultAt.length]!;
+        const damaged = [...lines];
+        if (d.kind === 'drop') damaged.splice(i, 1);
+        if (d.kind === 'duplicate') damaged.splice(i, 0, damaged[i]!);
+        if (d.kind === 'flip') damaged[i] = damaged[i]!.startsWith('not ok', damaged[i]!.indexOf(']') + 2 + (damaged[i]!.length - damaged[i]!.trimStart().length)) ? damaged[i]!.replace('not ok', 'ok') : damaged[i]!.replace(/\] ( *)ok/, '] $1not ok');
+        // the agent vouches for what the kernel logged: the undamaged lines
+        console = kunitConsole(damaged, NONCE, lines);
+      }
+      const v = decide(console);
+      if (v.verdict === 'pass') passes++;
+      // every passing leaf printed its own ok line on this console
+      const printed = new Set(console.split('\n').map((l) => l.replace(/^\[[^\]]*\] */, '').trim()));
+      for (const leaf of leavesOf(v.tests).filter((l) => l.verdict === 'pass')) {
+        if (![...printed].some((l) => l.startsWith('ok ') && l.endsWith(` ${leaf.name}`))) return false;
+      }
+      return v.verdict !== 'pass';
+    }),
+    { numRuns: 1500 },
+  );
+  t.equal(passes, 0);
+});
