@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--only cache,cell,nested,warm,bisect,cold,arm64] [--json FILE]
+ * npm run bench [-- --quick] [--rounds N] [--only cache,cell,nested,warm,bisect,cold,kunit,arm64] [--json FILE]
  *
  * Each figure is a median over rounds, compared with the bare command it
  * wraps, measured in the same run and interleaved A B A B so that drift in
@@ -29,6 +29,11 @@
  *   cold     (not with --quick) the QEMU cells of the default matrix from an
  *            empty cache and an empty ccache, against the two bare `make Image`
  *            builds in trees configured beforehand. Target: under 1.10x.
+ *   kunit    (not with --quick) kvmatrix against kunit.py, the kernel's own
+ *            KUnit runner, from the same unpacked source (bench/kunit.ts): cold,
+ *            again, after a one-line change in a git tree, and the whole
+ *            matrices/kunit.yaml against one cold kunit.py. Targets 1.0x, 0.1x,
+ *            1.0x, 1.5x.
  *   arm64    (needs KVMATRIX_LKVM and root) inside the arm64 host rig
  *            (test/support/arm64-host): a native kvmtool cell and a QEMU cell
  *            under KVM, each in process against its argv spawned bare there
@@ -63,6 +68,7 @@ import { cliPath } from '../test/support/cli.js';
 import { prepareBareTrees, timeBareMake } from './bare-make.js';
 import { median } from './median.js';
 import { benchBisectStep } from './bisect-step.js';
+import { benchKunit } from './kunit.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -270,6 +276,8 @@ if (!quick && want('cold')) {
   report('cold', [harnessCold], [bareBuilds], 'default matrix QEMU cells from empty caches vs two bare make Image; target ratio <= 1.10');
   rmSync(coldCache, { recursive: true, force: true });
 }
+if (!quick && want('kunit')) await benchKunit(layout, work, rounds, timeSpawn, report);
+
 // inside the arm64 host rig: native kvmtool and QEMU under KVM
 if (want('arm64')) {
   const lkvm = process.env.KVMATRIX_LKVM;

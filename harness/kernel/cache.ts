@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
  *   downloads/<sha256>/   a downloaded kernel: Image, config when it came with one, meta.json
  *   agent/<key>/          the compiled guest agent and its initramfs
  *   nested/<key>/         a nested kvmtool host's shared initramfs part
+ *   kunit-lists/<key>.json  the KUnit cases a kernel lists for a filter (kunit.action=list)
  *   git/<key>/            bare mirrors of git trees given by URL
  *   trees/<key>/          a git source's reused tree and build folder (see reused-tree.ts),
  *                         and the commit last configured there (see config-reuse.ts)
@@ -31,6 +32,7 @@ export interface CacheLayout {
   downloads: string;
   agent: string;
   nested: string;
+  kunitLists: string;
   git: string;
   trees: string;
   fingerprints: string;
@@ -55,6 +57,7 @@ export function cacheLayout(root: string): CacheLayout {
     downloads: join(root, 'downloads'),
     agent: join(root, 'agent'),
     nested: join(root, 'nested'),
+    kunitLists: join(root, 'kunit-lists'),
     git: join(root, 'git'),
     trees: join(root, 'trees'),
     fingerprints: join(root, 'fingerprints'),

@@ -67,8 +67,8 @@ export function renderSummary(results: RunResults, runDir: string): string {
     for (const reason of cell.reasons.slice(0, Math.max(8, (cell.repeats?.length ?? 0) + 1))) lines.push(`  ${reason}`);
     if (cell.hint) lines.push(`  hint: ${cell.hint}`);
   }
-  const barCells = results.cells.filter((c) => c.devices.some((d) => d.bars.length > 0) && (c.vmmType === 'kvmtool' || c.verdict === 'fail'));
-  if (barCells.length > 0) lines.push('device BARs (kvmtool cells and failed cells; legacy devices decode through BAR0, an I/O BAR):');
+  const barCells = results.cells.filter((c) => c.devices.some((d) => d.bars.length > 0) && (c.vmmType === 'kvmtool' || c.devices.some((d) => d.problems.length > 0)));
+  if (barCells.length > 0) lines.push('device BARs (kvmtool cells and cells with failed devices; legacy devices decode through BAR0, an I/O BAR):');
   for (const cell of barCells) lines.push(`  ${cell.id}: ${cell.devices.map(deviceBar).join(', ')}`);
   if (results.interrupted) {
     const cut = results.cells.filter((c) => c.interrupted).length;

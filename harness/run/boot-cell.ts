@@ -9,7 +9,9 @@ import type { GuestImage } from '../guest/build-agent.js';
 import type { BuiltKernel } from '../kernel/types.js';
 import type { Cell, QemuVmmSpec } from '../matrix/types.js';
 import { renderReproduceScript, type ReproducePrepare } from '../report/reproduce.js';
-import { decideCell, judge } from '../verdict/decide.js';
+import type { ConsoleObservation } from '../console/types.js';
+import { crashNeedsNames, kunitTestOf, type KunitListing } from '../test-kinds/kunit.js';
+import { decideCell, judge, type JudgeOptions } from '../verdict/decide.js';
 import type { CellJudgement } from '../verdict/types.js';
 import { launchVmm, type LaunchOptions } from '../vmm/launch.js';
 import { qemuCommand, type QemuAccel } from '../vmm/qemu.js';
@@ -27,6 +29,8 @@ export interface BootContext {
   signal?: AbortSignal;
   /** Which of the cell's repeated boots this is; each gets a folder of its own. */
   boot?: BootIndex;
+  /** The kernel's own list of its KUnit cases, to name those a crash cut off (asked only then). */
+  kunitListing?: () => Promise<KunitListing | null>;
 }
 
 /** cells/<kernel>/<vmm>/<transport>, and boot-<n> under it when the cell is booted more than once. */
@@ -85,7 +89,8 @@ export async function bootDirectCell(
   });
   parser.feed(decoder.end());
   const observation = parser.finish();
-  const judged = judge(decideCell(cell, launch, observation), cell.expect, cell.leafExpect, cell.only === undefined ? {} : { only: cell.only });
+  const listing = await listingIfCrashed(cell, observation, ctx);
+  const judged = judge(decideCell(cell, launch, observation, listing ? { kunitListing: listing } : {}), cell.expect, cell.leafExpect, judgeOptions(cell));
   const reproducePath = writeReproduce(dir, cell, ctx.runId, judged, vmmCommand);
   return {
     judged,
@@ -97,6 +102,17 @@ export async function bootDirectCell(
       command: vmmCommand.argv,
     },
   };
+}
+
+/** The kernel's listing of its KUnit cases when a crash cut some off; null when none was, or none could be had. */
+export async function listingIfCrashed(cell: Cell, observation: ConsoleObservation, ctx: BootContext): Promise<KunitListing | null> {
+  if (!ctx.kunitListing || !kunitTestOf(cell) || !crashNeedsNames(observation.ktap)) return null;
+  return ctx.kunitListing();
+}
+
+/** How a cell's verdict is judged: narrowed to --test when it was given. */
+export function judgeOptions(cell: Cell): JudgeOptions {
+  return cell.only === undefined ? {} : { only: cell.only };
 }
 
 /** Console file, folder, cap, live copy and abort of a launch in the cell folder; the timeout is the caller's. */

@@ -18,7 +18,7 @@ import { lkvmIrqchip, lkvmNativeCommand, lkvmRunArgs } from '../vmm/kvmtool.js';
 import { launchVmm } from '../vmm/launch.js';
 import type { LkvmBinary } from '../vmm/lkvm.js';
 import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host.js';
-import { bootDirectCell, cellDir, launchOptions, writeReproduce, type BootContext } from './boot-cell.js';
+import { bootDirectCell, cellDir, judgeOptions, launchOptions, listingIfCrashed, writeReproduce, type BootContext } from './boot-cell.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
 export type KvmtoolPlan =
@@ -90,7 +90,9 @@ export async function bootKvmtoolCell(
   writeFileSync(guestConsolePath, split.guest);
   const host = parseConsole(split.host, { nonce: hostNonce });
   const observation = parseConsole(split.guest, { nonce: guestNonce });
-  const judged = judge(decideNestedCell(cell, launch, { host, guest: observation, lkvmStderr: split.lkvm }), cell.expect, cell.leafExpect, cell.only === undefined ? {} : { only: cell.only });
+  const listing = await listingIfCrashed(cell, observation, ctx);
+  const nested = decideNestedCell(cell, launch, { host, guest: observation, lkvmStderr: split.lkvm }, listing ? { kunitListing: listing } : {});
+  const judged = judge(nested, cell.expect, cell.leafExpect, judgeOptions(cell));
   const reproduce = writeReproduce(
     dir,
     cell,

@@ -16,6 +16,7 @@ import { bootWithRetries } from './retry.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
 import { bootQemuCell } from './boot-cell.js';
+import { kunitListingOf } from './kunit-listing-boot.js';
 import { bootKvmtoolCell, type KvmtoolPlan } from './boot-kvmtool-cell.js';
 import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolHost } from './kvmtool-plan.js';
 import { cellRecord, interruptedRecord } from './cell-record.js';
@@ -249,10 +250,12 @@ async function bootOne(
     return cellRecord(cell, judge(unbootedVerdict('error', reason), cell.expect), null);
   }
   const built = kernel as BuiltKernel;
+  const image = guest;
   const ctx = {
     runId,
     runDir,
     accel: options.accel,
+    kunitListing: () => kunitListingOf(cell, built, image, { layout: options.layout, accel: options.accel, ...(options.signal ? { signal: options.signal } : {}) }),
     ...(options.timeoutSec !== undefined ? { timeoutSec: options.timeoutSec } : {}),
     ...(options.live ? { live: options.live } : {}),
     ...(options.signal ? { signal: options.signal } : {}),

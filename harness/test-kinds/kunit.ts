@@ -108,23 +108,47 @@ export function readKunit(
   const charged = new Set<Incident>();
   const suites = doc.root.children.map((suite) => nodeOf(suite, root, incidents, charged, options.listing?.get(suite.name)));
   const missing = missingSuites(doc);
-  const crashed = suites.some(hasCrash) || (missing > 0 && !options.agentFinished);
+  const last = doc.root.children.at(-1)?.name;
   const reasons: string[] = [];
-  if (missing > 0) {
-    const last = doc.root.children.at(-1)?.name;
-    reasons.push(`${missing} of ${doc.root.plan} suites never ran${last ? ` (the kernel stopped after suite ${last})` : ''}`);
+  if (missing > 0 && options.listing) {
+    // the suites the kernel never began, named by its own listing: each case a leaf that never ran
+    const begun = new Set(doc.root.children.map((s) => s.name));
+    const stopped = last ? `the kernel stopped in ${last} before it` : 'the kernel stopped before it';
+    for (const [name, cases] of [...options.listing].filter(([suite]) => !begun.has(suite)).slice(0, missing)) {
+      const path = childPath(root, name);
+      const children = cases.map((c): UnjudgedNode => ({ name: c, path: childPath(path, c), verdict: 'crashed', reasons: [`never ran: ${stopped}`], log: [], children: [] }));
+      suites.push({ name, path, verdict: 'crashed', reasons: children.length ? [] : [`never ran: ${stopped}`], log: [], children });
+    }
   }
+  const named = suites.length - doc.root.children.length;
+  if (missing > named) {
+    reasons.push(`${missing - named} of ${doc.root.plan} suites never ran${last ? ` (the kernel stopped after suite ${last})` : ''}`);
+  }
+  const crashed = suites.some(hasCrash) || (missing > 0 && !options.agentFinished);
   const verdicts = suites.map((s) => s.verdict);
   const node: UnjudgedNode = {
     name: KUNIT,
     path: root,
-    verdict: missing > 0 && !options.agentFinished ? 'crashed' : foldVerdicts(verdicts.length ? verdicts : ['skip']),
+    verdict: missing > named && !options.agentFinished ? 'crashed' : foldVerdicts(verdicts.length ? verdicts : ['skip']),
     reasons,
     log: [],
     lines: [doc.line, doc.root.lastLine],
     children: suites,
   };
   return { node, untrusted, crashed, outside: incidents.filter((i) => !charged.has(i)) };
+}
+
+/**
+ * Whether the console's KTAP has tests a crash cut off that only the
+ * kernel's own listing can name: a test that was running with no result,
+ * or planned tests that never began.
+ */
+export function crashNeedsNames(ktap: KtapObservation): boolean {
+  const doc = ktap.documents.at(-1);
+  if (!doc) return false;
+  const unnamed = (node: KtapNode): boolean =>
+    (node.unreported !== null && (node.plan === null || node.children.length < node.plan)) || node.children.some(unnamed);
+  return missingSuites(doc) > 0 || doc.root.children.some(unnamed);
 }
 
 /** Why the console's KTAP cannot be taken for what the kernel logged, if it cannot. */

@@ -1,7 +1,7 @@
 import type { ConsoleObservation, LkvmRecord } from '../console/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { LaunchOutcome } from '../vmm/types.js';
-import { decideCell, describeIncident } from './decide.js';
+import { decideCell, describeIncident, type DecideOptions } from './decide.js';
 import type { CellVerdict } from './types.js';
 
 export interface NestedObservation {
@@ -21,8 +21,8 @@ const HOST_HINT = 'see the host lines (no "guest| " prefix) in console.log; the 
  * is `error`: it says nothing about the kernel under test. Only the guest's
  * own console and records can make a cell `fail` or `pass`.
  */
-export function decideNestedCell(cell: Cell, launch: LaunchOutcome, obs: NestedObservation): CellVerdict {
-  if (launch.kind === 'spawn-failed') return decideCell(cell, launch, obs.guest);
+export function decideNestedCell(cell: Cell, launch: LaunchOutcome, obs: NestedObservation, options: DecideOptions = {}): CellVerdict {
+  if (launch.kind === 'spawn-failed') return decideCell(cell, launch, obs.guest, options);
   const host = obs.host.agent;
   const hostTrouble = obs.host.incidents.map((i) => `nested host: ${describeIncident(i)}`);
   const stopped = launch.kind === 'timed-out' ? `the nested host was stopped after ${launch.timeoutSec} s` : 'the nested host powered off';
@@ -72,7 +72,7 @@ export function decideNestedCell(cell: Cell, launch: LaunchOutcome, obs: NestedO
       ? { kind: 'timed-out' as const, timeoutSec: lkvm.after ?? 0 }
       : { kind: 'exited' as const, code: lkvm.code, signal: lkvm.signal === null ? null : String(lkvm.signal) }),
   };
-  const verdict = decideCell(cell, guestLaunch, obs.guest);
+  const verdict = decideCell(cell, guestLaunch, obs.guest, options);
   // a host that panicked or warned while the guest ran cannot vouch for it
   if (verdict.verdict === 'pass' && hostTrouble.length > 0) {
     return { ...verdict, verdict: 'error', reasons: hostTrouble, hint: HOST_HINT, failedByTests: false };

@@ -1,4 +1,13 @@
+import { parseConsole } from '../../harness/console/parse.js';
+import type { LeafExpectation } from '../../harness/matrix/types.js';
 import type { CellRecord, RunResults } from '../../harness/report/types.js';
+import { cellRecord } from '../../harness/run/cell-record.js';
+import type { KunitListing } from '../../harness/test-kinds/kunit.js';
+import { parseKunitListing } from '../../harness/test-kinds/kunit-listing.js';
+import { decideCell, judge } from '../../harness/verdict/decide.js';
+import type { LaunchOutcome } from '../../harness/vmm/types.js';
+import { kunitCell } from './cells.js';
+import { consoleFixture } from './fixtures.js';
 import { summarize } from '../../harness/report/summary.js';
 import type { DeviceOutcome } from '../../harness/verdict/types.js';
 
@@ -75,4 +84,33 @@ export function generatedRun(kernels: number): RunResults {
     }
   }
   return { ...mixedRun(), runId: '20261125-080000-big0', matrix: { name: 'big', file: '/m/big.yaml' }, cells, summary: summarize(cells) };
+}
+
+/**
+ * A run of KUnit cells judged from real consoles (test/fixtures/console):
+ * 6.1 passing, the same console with one case expected to fail that
+ * passed, and the kernel that panics inside a case, its cases named by
+ * the kernel's listing.
+ */
+export function kunitRun(): RunResults {
+  const judgeFixture = (name: string, id: string, rules: LeafExpectation[] = [], listing?: KunitListing) => {
+    const f = consoleFixture(name);
+    const base = kunitCell();
+    const c = { ...base, id, kernel: { ...base.kernel, id: id.split('/')[0]! } };
+    const launch: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 1100, firstOutputMs: 40, consoleBytes: f.text.length, consoleTruncated: false, stderrTail: [] };
+    const judged = judge(decideCell(c, launch, parseConsole(f.text, { nonce: f.nonce }), listing ? { kunitListing: listing } : {}), c.expect, rules);
+    return { ...cellRecord(c, judged, null), console: `cells/${id}/console.log`, reproduce: `cells/${id}/reproduce.sh` };
+  };
+  const listing = parseKunitListing(consoleFixture('kunit-6.1-listing').text.split('\n'))!;
+  const cells = [
+    judgeFixture('kunit-6.1-pass', 'patched/qemu-flat/modern'),
+    judgeFixture('kunit-6.1-pass', 'known/qemu-flat/modern', [{ test: 'kunit.list-kunit-test.list_test_list_del', verdict: 'fail', why: 'a known bug' }]),
+    judgeFixture('kunit-6.1-panic', 'panics/qemu-flat/modern', [], listing),
+  ];
+  return {
+    schema: 'kvmatrix-results/1', runId: '20261205-080000-kun1', matrix: { name: 'kunit', file: '/m/kunit.yaml' },
+    startedAt: '2026-12-05T08:00:00.000Z', finishedAt: '2026-12-05T08:01:00.000Z',
+    host: { arch: 'x64', node: 'v20', qemu: 'QEMU emulator version 7.2.22', accel: 'tcg', kvmatrix: '0.1.0' },
+    selection: { cells: [], filters: [] }, kernels: [], cells, summary: summarize(cells),
+  };
 }

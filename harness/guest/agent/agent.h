@@ -29,6 +29,14 @@ void sleep_ms(long ms);
 
 void run_nested_host(unsigned guest_timeout_s);
 
+/* The KTAP result lines of a kernel log (syslog's READ_ALL text), counted and checksummed. */
+struct ktap_digest {
+	unsigned results;
+	uint32_t crc;
+	/* the log still holds the kernel's first lines */
+	int start_seen;
+};
+void ktap_digest(char *log, struct ktap_digest *d);
 /* Reads the kernel's log and signs the KTAP result lines in it (ktap-digest.c). */
 void report_ktap(void);
 

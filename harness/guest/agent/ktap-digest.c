@@ -57,21 +57,13 @@ static int is_result(const char *msg, size_t len)
 	return p < msg + len && *p >= '0' && *p <= '9';
 }
 
-void report_ktap(void)
+void ktap_digest(char *log, struct ktap_digest *d)
 {
-	int size = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
-	char *log = size > 0 ? malloc((size_t)size + 1) : NULL;
-	int got = log ? klogctl(SYSLOG_ACTION_READ_ALL, log, size) : -1;
+	unsigned lines = 0;
 
-	if (got < 0) {
-		emit("ktap", "results=0 crc=00000000 lost=1");
-		free(log);
-		return;
-	}
-	log[got] = 0;
-	unsigned results = 0, lines = 0;
-	int start_seen = 0;
-	uint32_t crc = 0;
+	d->results = 0;
+	d->crc = 0;
+	d->start_seen = 0;
 	for (char *line = log, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -80,13 +72,29 @@ void report_ktap(void)
 		const char *msg = message_of(line, &len);
 		/* the log still holds the kernel's first lines: nothing fell out of it */
 		if (lines++ < 5 && strstr(msg, "Linux version "))
-			start_seen = 1;
+			d->start_seen = 1;
 		if (!is_result(msg, len))
 			continue;
-		results++;
-		crc = crc32_update(crc, msg, len);
-		crc = crc32_update(crc, "\n", 1);
+		d->results++;
+		d->crc = crc32_update(d->crc, msg, len);
+		d->crc = crc32_update(d->crc, "\n", 1);
 	}
-	emit("ktap", "results=%u crc=%08x lost=%d", results, crc, !start_seen);
+}
+
+void report_ktap(void)
+{
+	int size = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
+	char *log = size > 0 ? malloc((size_t)size + 1) : NULL;
+	int got = log ? klogctl(SYSLOG_ACTION_READ_ALL, log, size) : -1;
+	struct ktap_digest d;
+
+	if (got < 0) {
+		emit("ktap", "results=0 crc=00000000 lost=1");
+		free(log);
+		return;
+	}
+	log[got] = 0;
+	ktap_digest(log, &d);
+	emit("ktap", "results=%u crc=%08x lost=%d", d.results, d.crc, !d.start_seen);
 	free(log);
 }

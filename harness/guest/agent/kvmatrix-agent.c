@@ -62,17 +62,6 @@ static unsigned guest_timeout_s = 60;
 
 /* ---- output ----------------------------------------------------------- */
 
-uint32_t crc32_update(uint32_t crc, const char *p, size_t n)
-{
-	crc = ~crc;
-	while (n--) {
-		crc ^= (unsigned char)*p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320u & -(crc & 1));
-	}
-	return ~crc;
-}
-
 /* Writes a record with a single write(2) so that it is not split by us. */
 void emit(const char *kind, const char *fmt, ...)
 {

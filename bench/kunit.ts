@@ -1,0 +1,123 @@
+/**
+ * The kunit section of the bench: kvmatrix against kunit.py, the kernel's
+ * own KUnit runner, run as it is from the unpacked Debian 6.1 source, each
+ * round the two interleaved. The same .config on both sides where one
+ * kernel is built: matrices/kunit-parity.yaml (kernels/kunit-py-6.1.yaml,
+ * alldefconfig and kunit.py's arm64 lines) with matrices/kunit/lib.kunitconfig,
+ * which is what kunit.py makes of that kunitconfig (with --kconfig_add
+ * CONFIG_BLK_DEV_INITRD=y, which kvmatrix's agent needs).
+ *
+ *   (a) cold: kvmatrix from the tarball, empty cache and ccache, against
+ *       kunit.py in a freshly unpacked tree with an empty build folder (the
+ *       unpacking not counted); target at most 1.0x;
+ *   (b) again with nothing changed; target at most 0.1x;
+ *   (c) after a one-line change in lib/list-test.c of a git tree: kvmatrix
+ *       with `uncommitted: include`, kunit.py in the same tree; target at
+ *       most 1.0x;
+ *   (d) every QEMU cell of matrices/kunit.yaml (both kernels built) from
+ *       empty caches, against the cold kunit.py of (a); target at most 1.5x.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../harness/host/install-paths.js';
+import type { CacheLayout } from '../harness/kernel/cache.js';
+import { extractedSource, fileFingerprint } from '../harness/kernel/source.js';
+import { cliPath } from '../test/support/cli.js';
+import { runKunitPy } from '../test/support/kunit-py.js';
+
+const TARBALL = '/usr/src/linux-source-6.1.tar.xz';
+const KUNITCONFIG = join(projectRoot, 'matrices', 'kunit', 'lib.kunitconfig');
+const KCONFIG_ADD = ['CONFIG_BLK_DEV_INITRD=y'];
+
+type TimeSpawn = (argv: string[], cwd: string, out: string, env?: NodeJS.ProcessEnv) => Promise<number>;
+type Report = (name: string, a: number[], b: number[] | null, target: string) => void;
+
+export async function benchKunit(layout: CacheLayout, work: string, rounds: number, timeSpawn: TimeSpawn, report: Report): Promise<void> {
+  const jobs = availableParallelism();
+  const source = await extractedSource(layout, TARBALL, await fileFingerprint(layout, TARBALL));
+  const kunitPy = async (src: string, build: string, log: string) => {
+    const run = await runKunitPy({ src, buildDir: build, kunitconfig: KUNITCONFIG, json: `${log}.json`, kconfigAdd: KCONFIG_ADD, jobs, log });
+    if (run.code !== 0) throw new Error(`kunit.py failed (${run.code}); see ${log}`);
+    return run.ms;
+  };
+  const kvmatrix = (args: string[], out: string, env?: NodeJS.ProcessEnv) => timeSpawn([process.execPath, cliPath, ...args], work, out, env);
+  const parity = join(projectRoot, 'matrices', 'kunit-parity.yaml');
+
+  // (a) and (d): cold, one round (each side is minutes of compiling)
+  const coldKv: number[] = [];
+  const coldPy: number[] = [];
+  const coldMatrix: number[] = [];
+  const cold = (name: string) => ({ cache: join(work, `${name}-cache`), env: { ...process.env, CCACHE_DIR: join(work, `${name}-ccache`) } });
+  const a = cold('kunit-a');
+  coldKv.push(await kvmatrix(['run', parity, '--cache', a.cache, '--out', join(work, 'kunit-a')], join(work, 'kunit-a.out'), a.env));
+  const pyTree = join(work, 'kunit-py-cold');
+  mkdirSync(pyTree);
+  execFileSync('cp', ['-al', source, join(pyTree, 'src')]);
+  coldPy.push(await kunitPy(join(pyTree, 'src'), join(pyTree, 'build'), join(work, 'kunit-py-cold.log')));
+  const d = cold('kunit-d');
+  coldMatrix.push(await kvmatrix(['run', join(projectRoot, 'matrices', 'kunit.yaml'), '--filter', 'type=qemu', '--cache', d.cache, '--out', join(work, 'kunit-d')], join(work, 'kunit-d.out'), d.env));
+  const same = readFileSync(join(pyTree, 'build', '.config')).equals(readFileSync(latestKernelConfig(join(work, 'kunit-a'))));
+  report('kunit-a', coldKv, coldPy, `(a) cold: kvmatrix from the tarball (${parity}, one cell) vs kunit.py run in an unpacked tree, empty caches; the same .config: ${same ? 'yes' : 'NO'}; target <= 1.0`);
+  report('kunit-d', coldMatrix, coldPy, '(d) matrices/kunit.yaml, its 8 QEMU cells and both kernels, from empty caches vs the cold kunit.py of (a); target <= 1.5');
+
+  // (b): nothing changed, both warm
+  const againKv: number[] = [];
+  const againPy: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    againKv.push(await kvmatrix(['run', parity, '--cache', a.cache, '--out', join(work, 'kunit-b')], join(work, 'kunit-b.out'), a.env));
+    againPy.push(await kunitPy(join(pyTree, 'src'), join(pyTree, 'build'), join(work, 'kunit-py-again.log')));
+  }
+  report('kunit-b', againKv, againPy, '(b) the same again, nothing changed; target <= 0.1');
+
+  // (c): a one-line change in a KUnit test file of a git tree
+  const tree = join(work, 'linux');
+  mkdirSync(tree);
+  execFileSync('tar', ['-xf', TARBALL, '-C', tree, '--strip-components=1', '--no-same-owner']);
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: tree, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@kvmatrix.invalid', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@kvmatrix.invalid' } });
+  git('init', '--quiet');
+  git('config', 'core.looseCompression', '0');
+  git('config', 'gc.auto', '0');
+  git('add', '--all', '--force', '.');
+  git('commit', '--quiet', '-m', 'Linux 6.1 as Debian ships it');
+  const matrix = join(work, 'kunit-c.yaml');
+  writeFileSync(join(work, 'kunit-py-git.yaml'), [
+    `source: { git: ${tree}, uncommitted: include }`,
+    'config:',
+    '  base: alldefconfig',
+    `  fragments: [${join(projectRoot, 'kernels', 'fragments', 'kunit-py-arm64.config')}]`,
+    '',
+  ].join('\n'));
+  writeFileSync(matrix, [
+    'name: kunit-c',
+    `kernels:\n  tree:\n    definition: ${join(work, 'kunit-py-git.yaml')}`,
+    'vmms:\n  qemu: { type: qemu, topology: flat }',
+    'transports: [modern]',
+    `tests:\n  - kunit: { kunitconfig: ${KUNITCONFIG} }`,
+    '',
+  ].join('\n'));
+  const pyBuild = join(work, 'kunit-py-git-build');
+  const change = () => appendFileSync(join(tree, 'lib', 'list-test.c'), '/* one more line */\n');
+  // both warm before the timing starts (untimed)
+  await kvmatrix(['run', matrix, '--out', join(work, 'kunit-c')], join(work, 'kunit-c.out'));
+  await kunitPy(tree, pyBuild, join(work, 'kunit-py-git.log'));
+  const editKv: number[] = [];
+  const editPy: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    change();
+    editKv.push(await kvmatrix(['run', matrix, '--out', join(work, 'kunit-c')], join(work, 'kunit-c.out')));
+    change();
+    editPy.push(await kunitPy(tree, pyBuild, join(work, 'kunit-py-git.log')));
+  }
+  report('kunit-c', editKv, editPy, '(c) after a one-line change in lib/list-test.c of a git tree (kvmatrix with uncommitted: include); target <= 1.0');
+}
+
+/** The final .config of the kernel a run folder's latest run built. */
+function latestKernelConfig(outRoot: string): string {
+  const results = JSON.parse(readFileSync(join(outRoot, 'latest', 'results.json'), 'utf8')) as { kernels: { config?: string | null }[] };
+  const config = results.kernels[0]?.config;
+  if (!config) throw new Error(`no kernel .config in ${outRoot}/latest`);
+  return config;
+}
