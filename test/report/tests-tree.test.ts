@@ -9,7 +9,6 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
-import { Parser } from 'tap-parser';
 import { compareRuns, isNewFailure, newTestFailures } from '../../harness/report/compare.js';
 import { renderComparisonText } from '../../harness/report/compare-report.js';
 import { renderHtml } from '../../harness/report/html.js';
@@ -22,26 +21,11 @@ import { combineRepeats } from '../../harness/run/repeat.js';
 import { writeReports } from '../../harness/run/write-reports.js';
 import { leavesOf, type TestNode } from '../../harness/verdict/tree.js';
 import { kunitRun } from '../support/results.js';
+import { tapLevels } from '../support/tap.js';
 import { tempTree } from '../support/temp-tree.js';
 
 const run = kunitRun();
 const [patched, known, panics] = run.cells as [CellRecord, CellRecord, CellRecord];
-
-async function tapLevels(tap: string): Promise<Map<string, unknown[]>> {
-  const levels = new Map<string, unknown[]>();
-  const watch = (p: Parser, name: string) => {
-    p.on('complete', (r: { ok: boolean; count: number; pass: number; fail: number; todo: number; skip: number }) =>
-      levels.set(name, [r.ok, r.count, r.pass, r.fail - r.todo, r.todo, r.skip]));
-    p.on('child', (c: Parser & { name: string }) => watch(c, `${name}/${c.name}`));
-  };
-  const parser = new Parser();
-  watch(parser, '');
-  await new Promise<void>((resolve) => {
-    parser.on('complete', () => resolve());
-    parser.end(tap);
-  });
-  return levels;
-}
 
 t.test('the judged run: a pass, a case expected to fail that passed, a panic with its cases named', async (t) => {
   t.same([patched.verdict, patched.status], ['pass', 'as-expected']);
@@ -53,14 +37,13 @@ t.test('the judged run: a pass, a case expected to fail that passed, a panic wit
 t.test('TAP 14 subtests: tap-parser reads the counts of every level', async (t) => {
   const tap = renderTap(run);
   const levels = await tapLevels(tap);
-  // [ok, count, pass, failing, todo, skip]
-  t.same(levels.get(''), [false, 3, 1, 2, 0, 0], 'the cells');
-  t.same(levels.get('/patched/qemu-flat/modern'), [true, 1, 1, 0, 0, 0], 'a cell: its kunit');
-  t.same(levels.get('/patched/qemu-flat/modern/kunit'), [true, 13, 13, 0, 0, 0], '13 suites');
-  t.same(levels.get('/patched/qemu-flat/modern/kunit/list-kunit-test'), [true, 39, 39, 0, 0, 0]);
-  t.same(levels.get('/patched/qemu-flat/modern/kunit/example'), [true, 4, 4, 0, 0, 2], 'the two skips');
-  t.same(levels.get('/known/qemu-flat/modern/kunit/list-kunit-test'), [false, 39, 38, 1, 0, 0], 'the case that passed where a failure was expected');
-  t.same(levels.get('/panics/qemu-flat/modern/kunit/list-kunit-test'), [false, 39, 3, 36, 0, 0], 'three cases ran, the rest crashed');
+  t.same(levels.get(''), { ok: false, count: 3, pass: 1, failing: 2, todo: 0, skip: 0 }, 'the cells');
+  t.same(levels.get('/patched/qemu-flat/modern'), { ok: true, count: 1, pass: 1, failing: 0, todo: 0, skip: 0 }, 'a cell: its kunit');
+  t.same(levels.get('/patched/qemu-flat/modern/kunit'), { ok: true, count: 13, pass: 13, failing: 0, todo: 0, skip: 0 }, '13 suites');
+  t.same(levels.get('/patched/qemu-flat/modern/kunit/list-kunit-test'), { ok: true, count: 39, pass: 39, failing: 0, todo: 0, skip: 0 });
+  t.same(levels.get('/patched/qemu-flat/modern/kunit/example'), { ok: true, count: 4, pass: 4, failing: 0, todo: 0, skip: 2 }, 'the two skips');
+  t.same(levels.get('/known/qemu-flat/modern/kunit/list-kunit-test'), { ok: false, count: 39, pass: 38, failing: 1, todo: 0, skip: 0 }, 'the case that passed where a failure was expected');
+  t.same(levels.get('/panics/qemu-flat/modern/kunit/list-kunit-test'), { ok: false, count: 39, pass: 3, failing: 36, todo: 0, skip: 0 }, 'three cases ran, the rest crashed');
   t.match(tap, /^ {12}not ok 4 - list_test_list_del: crashed\n {14}---\n {14}path: kunit\.list-kunit-test\.list_test_list_del\n {14}verdict: crashed\n/m, 'a diagnostic block with its path and verdict');
   t.match(tap, /^ {14}log:\n(?: {16}- .*\n)*? {16}- "Kernel panic - not syncing: list_del took the kernel down"$/m, 'and its console lines');
   t.match(tap, /^ {12}not ok 4 - list_test_list_del: passed, expected fail$/m);
@@ -74,7 +57,7 @@ t.test('a known failure is not ok with a TODO directive; the cell and its parent
   cell.tests = cell.tests!.map(known);
   cell.status = 'as-expected';
   const levels = await tapLevels(renderTap(expected));
-  t.same(levels.get('/panics/qemu-flat/modern/kunit/list-kunit-test'), [true, 39, 3, 0, 36, 0], 'todo, not failing');
+  t.same(levels.get('/panics/qemu-flat/modern/kunit/list-kunit-test'), { ok: true, count: 39, pass: 3, failing: 0, todo: 36, skip: 0 }, 'todo, not failing');
   t.match(renderTap(expected), /not ok 4 - list_test_list_del # TODO expected to fail: a known crash/);
 });
 
