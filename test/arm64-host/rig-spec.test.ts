@@ -35,7 +35,7 @@ t.test('job steps: names that make file names, each once', async (t) => {
   t.doesNotThrow(() => checkSteps([{ name: 'run-2020', argv: rigKvmatrix('run'), timeoutSec: 1 }]));
   t.throws(() => checkSteps([{ name: '../x', argv: ['true'], timeoutSec: 1 }]), /lower-case letters, digits and dashes/);
   t.throws(() => checkSteps([{ name: 'a', argv: ['true'], timeoutSec: 1 }, { name: 'a', argv: ['true'], timeoutSec: 1 }]), /named twice/);
-  t.same(rigKvmatrix('doctor'), ['node', '/opt/kvmatrix/dist/harness/cli/main.js', 'doctor']);
+  t.same(rigKvmatrix('doctor'), ['node', '/opt/kvmatrix/dist/cli/main.cjs', 'doctor'], 'the bin users run');
 });
 
 t.test('an image matrix keeps every cell, VMM and expectation, with built Images for kernels', async (t) => {

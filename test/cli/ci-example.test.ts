@@ -29,7 +29,7 @@ t.test('every kvmatrix command in it exists and takes the options it is given', 
   const commands = Object.values(workflow.jobs)
     .flatMap((job) => job.steps.map((s) => s.run ?? ''))
     .flatMap((run) => run.split('\n'))
-    .map((line) => /node dist\/harness\/cli\/main\.js ([^|]+)/.exec(line)?.[1]?.trim())
+    .map((line) => /node dist\/cli\/main\.cjs ([^|]+)/.exec(line)?.[1]?.trim())
     .filter((c): c is string => c !== undefined);
   t.ok(commands.length >= 4, `found ${commands.length} commands`);
   for (const command of commands) {

@@ -56,11 +56,15 @@ t.test('kvmatrix inside an emulated arm64 KVM host', { skip }, async (t) => {
   t.equal(run.launch.kind, 'exited', context);
   t.same(run.steps.map((s) => s.name), job.steps.map((s) => s.name), `every step ran\n${context}`);
 
-  const step = (name: string) => ({
-    result: run.steps.find((s) => s.name === name),
-    out: readOut(run, name, 'out'),
-    err: readOut(run, name, 'err'),
-  });
+  const step = (name: string) => {
+    const result = run.steps.find((s) => s.name === name);
+    const out = readOut(run, name, 'out');
+    const err = readOut(run, name, 'err');
+    // how it ended: a signal (kvmatrix's own node killed inside the rig) says so, with the rig's console
+    const ended = !result ? 'did not run' : result.signal ? `died of ${result.signal} after ${(result.durationMs / 1000).toFixed(1)} s` : `exited ${result.code}`;
+    const failure = `step ${name} ${ended}\n${out.slice(-2000)}\n${err.slice(-3000)}${result?.signal || !result ? `\n${context}` : ''}`;
+    return { result, out, err, failure };
+  };
 
   t.test('the rig is an arm64 Debian host with KVM', async (t) => {
     t.equal(step('arch').out.trim(), 'aarch64');
@@ -76,7 +80,7 @@ t.test('kvmatrix inside an emulated arm64 KVM host', { skip }, async (t) => {
 
   t.test('doctor reports arm64, a usable /dev/kvm, QEMU with KVM and kvmtool native', async (t) => {
     const doctor = step('doctor');
-    t.equal(doctor.result?.code, 0, doctor.out + doctor.err);
+    t.equal(doctor.result?.code, 0, doctor.failure);
     t.match(doctor.out, /^host: arm64, \/dev\/kvm usable \(arm64 guests run under KVM\)$/m);
     t.match(doctor.out, /^qemu: qemu-system-aarch64: QEMU emulator version .*; QEMU cells run with KVM acceleration/m);
     t.match(doctor.out, new RegExp(`^kvmtool kvmtool: native; lkvm ${RIG_PATHS.bin}/lkvm \\(from --lkvm\\), arm64$`, 'm'));
@@ -85,7 +89,7 @@ t.test('kvmatrix inside an emulated arm64 KVM host', { skip }, async (t) => {
 
   t.test('the default matrix: kvmtool native, QEMU under KVM, the same verdicts and BARs as under TCG', async (t) => {
     const murray = step('run');
-    t.equal(murray.result?.code, 0, `${murray.out}\n${murray.err.slice(-3000)}`);
+    t.equal(murray.result?.code, 0, murray.failure);
     const results = readResults(join(run.outDir, 'runs', 'murray', 'latest'));
     t.equal(results.host.arch, 'arm64');
     t.equal(results.host.accel, 'kvm', 'QEMU ran with KVM');
@@ -117,7 +121,7 @@ t.test('kvmatrix inside an emulated arm64 KVM host', { skip }, async (t) => {
 
   t.test('the 2020 kvmtool, natively: the original report', { skip: lkvm2020 ? false : 'KVMATRIX_LKVM_2020 is not set: no pre-May-2020 lkvm for the 0x6200 case' }, async (t) => {
     const old = step('run-2020');
-    t.equal(old.result?.code, 0, `${old.out}\n${old.err.slice(-3000)}`);
+    t.equal(old.result?.code, 0, old.failure);
     const results = readResults(join(run.outDir, 'runs', 'murray-kvmtool-2020', 'latest'));
     const unpatched = cell(results, 'unpatched/kvmtool-2020/legacy');
     const patched = cell(results, 'patched/kvmtool-2020/legacy');

@@ -5,8 +5,10 @@
  *             binfmt_misc runs its maintainer scripts), with Debian's arm64
  *             kernel, whose Image and config are kept beside it;
  *   node      npm's official arm64 Node.js 20;
- *   kvmatrix  this checkout's dist/, production node_modules and the files
- *             the CLI reads (package list, agent sources, matrices).
+ *   kvmatrix  this checkout's dist/ (the bundled CLI users run, dist/cli/main.cjs,
+ *             and the compiled modules the in-rig bench imports, with their
+ *             production node_modules) and the files the CLI reads (package
+ *             list, agent sources, matrices).
  * The kernel unpacks concatenated cpio archives in order, so the layers and
  * a small per-boot job layer (boot-rig.ts) make one initramfs.
  */
@@ -63,94 +65,90 @@ async function rootfsLayer(options: RigBuildOptions): Promise<string> {
   const packages = rigDebianPackages(readPackageList());
   const sources = hostAptSources();
   const key = shortKey(sha256(JSON.stringify({ v: 1, argv: mmdebstrapArgv(packages, '<target>', []), sources: sources.map((f) => readFileSync(f, 'utf8')) })));
-  const entry = join(options.cacheDir, `rootfs-${key}`);
-  if (existsSync(join(entry, 'layer.cpio'))) return entry;
-
-  await ensureHostTools(options);
-  await ensureBinfmt();
-  const staged = join(options.cacheDir, `staging-rootfs-${process.pid}`);
-  rmSync(staged, { recursive: true, force: true });
-  mkdirSync(staged, { recursive: true });
-  const root = join(staged, 'root');
-  options.say(`arm64 host rig: building an arm64 Debian ${packages.join(', ')} root filesystem with mmdebstrap (several minutes: its maintainer scripts run under qemu-user)`);
-  const log = join(staged, 'mmdebstrap.log');
-  const built = await runCommand(mmdebstrapArgv(packages, root, sources), {
-    logPath: log,
-    timeoutSec: 3600,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    onLine: (line) => {
-      if (line.startsWith('I: ')) options.say(`arm64 host rig: mmdebstrap ${line.slice(3)}`);
-    },
+  return buildLayer(options, `rootfs-${key}`, async (root, staged) => {
+    await ensureHostTools(options);
+    await ensureBinfmt();
+    rmSync(root, { recursive: true, force: true });
+    options.say(`arm64 host rig: building an arm64 Debian ${packages.join(', ')} root filesystem with mmdebstrap (several minutes: its maintainer scripts run under qemu-user)`);
+    const log = join(staged, 'mmdebstrap.log');
+    const built = await runCommand(mmdebstrapArgv(packages, root, sources), {
+      logPath: log,
+      timeoutSec: 3600,
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      onLine: (line) => {
+        if (line.startsWith('I: ')) options.say(`arm64 host rig: mmdebstrap ${line.slice(3)}`);
+      },
+    });
+    if (!succeeded(built)) throw new RigBuildError(`mmdebstrap failed (${describeFailure(built)}); its log: ${log}\n${built.tail.join('\n')}`);
+    const boot = join(root, 'boot');
+    const version = readdirSync(boot).find((f) => f.startsWith('vmlinuz-'))?.slice('vmlinuz-'.length);
+    if (!version) throw new RigBuildError(`the rig's root filesystem has no /boot/vmlinuz-*: linux-image-arm64 did not install (${log})`);
+    copyFileSync(join(boot, `vmlinuz-${version}`), join(staged, 'Image'));
+    copyFileSync(join(boot, `config-${version}`), join(staged, 'config'));
+    // the kernel is booted from outside; inside it would only take memory
+    for (const file of readdirSync(boot)) rmSync(join(boot, file), { force: true });
+    options.say('arm64 host rig: packing the root filesystem');
   });
-  if (!succeeded(built)) throw new RigBuildError(`mmdebstrap failed (${describeFailure(built)}); its log: ${log}\n${built.tail.join('\n')}`);
-
-  const boot = join(root, 'boot');
-  const version = readdirSync(boot).find((f) => f.startsWith('vmlinuz-'))?.slice('vmlinuz-'.length);
-  if (!version) throw new RigBuildError(`the rig's root filesystem has no /boot/vmlinuz-*: linux-image-arm64 did not install (${log})`);
-  copyFileSync(join(boot, `vmlinuz-${version}`), join(staged, 'Image'));
-  copyFileSync(join(boot, `config-${version}`), join(staged, 'config'));
-  // the kernel is booted from outside; inside it would only take memory
-  for (const file of readdirSync(boot)) rmSync(join(boot, file), { force: true });
-  options.say('arm64 host rig: packing the root filesystem');
-  await packDirectory(root, join(staged, 'layer.cpio'));
-  rmSync(root, { recursive: true, force: true });
-  publishDir(staged, entry);
-  return entry;
 }
 
 async function nodeLayer(options: RigBuildOptions): Promise<string> {
-  const entry = join(options.cacheDir, `node-${shortKey(sha256(RIG_NODE_PACKAGE))}`);
-  const layer = join(entry, 'layer.cpio');
-  if (existsSync(layer)) return layer;
-  const staged = join(options.cacheDir, `staging-node-${process.pid}`);
-  rmSync(staged, { recursive: true, force: true });
-  mkdirSync(staged, { recursive: true });
-  options.say(`arm64 host rig: fetching ${RIG_NODE_PACKAGE} from the npm registry`);
-  const packed = await execa('npm', ['pack', RIG_NODE_PACKAGE, '--pack-destination', staged, '--silent'], { reject: false, cwd: staged });
-  const tgz = String(packed.stdout).trim().split('\n').pop() ?? '';
-  if (packed.exitCode !== 0 || !tgz || !existsSync(join(staged, tgz))) {
-    throw new RigBuildError(`npm pack ${RIG_NODE_PACKAGE} failed: ${String(packed.stderr).slice(-2000)}`);
-  }
-  const root = join(staged, 'root');
-  mkdirSync(join(root, 'usr', 'local', 'bin'), { recursive: true });
-  const unpacked = await execa('tar', ['-xzf', join(staged, tgz), '-C', staged, 'package/bin/node'], { reject: false });
-  if (unpacked.exitCode !== 0) throw new RigBuildError(`${tgz} has no package/bin/node: ${String(unpacked.stderr)}`);
-  copyFileSync(join(staged, 'package', 'bin', 'node'), join(root, 'usr', 'local', 'bin', 'node'));
-  await execa('chmod', ['0755', join(root, 'usr', 'local', 'bin', 'node')]);
-  await packDirectory(root, join(staged, 'layer.cpio'));
-  rmSync(join(staged, 'package'), { recursive: true, force: true });
-  rmSync(root, { recursive: true, force: true });
-  publishDir(staged, entry);
-  return layer;
+  const entry = await buildLayer(options, `node-${shortKey(sha256(RIG_NODE_PACKAGE))}`, async (root, staged) => {
+    options.say(`arm64 host rig: fetching ${RIG_NODE_PACKAGE} from the npm registry`);
+    const packed = await execa('npm', ['pack', RIG_NODE_PACKAGE, '--pack-destination', staged, '--silent'], { reject: false, cwd: staged });
+    const tgz = String(packed.stdout).trim().split('\n').pop() ?? '';
+    if (packed.exitCode !== 0 || !tgz || !existsSync(join(staged, tgz))) {
+      throw new RigBuildError(`npm pack ${RIG_NODE_PACKAGE} failed: ${String(packed.stderr).slice(-2000)}`);
+    }
+    mkdirSync(join(root, 'usr', 'local', 'bin'), { recursive: true });
+    const unpacked = await execa('tar', ['-xzf', join(staged, tgz), '-C', staged, 'package/bin/node'], { reject: false });
+    if (unpacked.exitCode !== 0) throw new RigBuildError(`${tgz} has no package/bin/node: ${String(unpacked.stderr)}`);
+    copyFileSync(join(staged, 'package', 'bin', 'node'), join(root, 'usr', 'local', 'bin', 'node'));
+    await execa('chmod', ['0755', join(root, 'usr', 'local', 'bin', 'node')]);
+    rmSync(join(staged, 'package'), { recursive: true, force: true });
+  });
+  return join(entry, 'layer.cpio');
 }
 
-/** This checkout as a user installs it: dist/, production node_modules, and the files kvmatrix reads at run time. */
+/** This checkout as a user runs it: dist/ (the bundled CLI), and the files kvmatrix reads at run time. */
 async function kvmatrixLayer(options: RigBuildOptions): Promise<string> {
   const dist = join(projectRoot, 'dist');
-  if (!existsSync(join(dist, 'harness', 'cli', 'main.js'))) throw new RigBuildError(`${dist} is not built: run npm run build`);
+  if (!existsSync(join(dist, 'cli', 'main.cjs'))) throw new RigBuildError(`${dist} is not built: run npm run build`);
   const tracked = (await execa('git', ['ls-files', '-z', '--', 'package.json', 'package-lock.json', 'harness', 'matrices', 'kernels', 'patches'], { cwd: projectRoot })).stdout
     .split('\0')
     .filter((f) => f && !f.endsWith('.ts') && existsSync(join(projectRoot, f)));
   const files = [...tracked, ...walk(dist).map((f) => join('dist', f))].sort();
   const modules = await productionModules(options);
   const key = shortKey(sha256(JSON.stringify({ v: 1, modules, files: files.map((f) => [f, sha256(readFileSync(join(projectRoot, f)))]) })));
-  const entry = join(options.cacheDir, `kvmatrix-${key}`);
-  const layer = join(entry, 'layer.cpio');
-  if (existsSync(layer)) return layer;
-  options.say('arm64 host rig: packing kvmatrix (dist/, production node_modules)');
-  const staged = join(options.cacheDir, `staging-kvmatrix-${process.pid}`);
+  const entry = await buildLayer(options, `kvmatrix-${key}`, async (root) => {
+    options.say('arm64 host rig: packing kvmatrix (dist/, and the production node_modules its in-process bench imports)');
+    const target = join(root, RIG_PATHS.kvmatrix);
+    for (const file of files) {
+      mkdirSync(dirname(join(target, file)), { recursive: true });
+      copyFileSync(join(projectRoot, file), join(target, file));
+    }
+    await execa('cp', ['-a', join(modules, 'node_modules'), join(target, 'node_modules')]);
+  });
+  return join(entry, 'layer.cpio');
+}
+
+/**
+ * One layer: `fill` makes its root folder (and may leave files of its own
+ * beside it in staging), which is packed as layer.cpio, and the staging
+ * folder is published under `name`, once. A built layer is taken as it is.
+ */
+async function buildLayer(options: RigBuildOptions, name: string, fill: (root: string, staged: string) => Promise<void>): Promise<string> {
+  const entry = join(options.cacheDir, name);
+  if (existsSync(join(entry, 'layer.cpio'))) return entry;
+  const staged = join(options.cacheDir, `staging-${name}-${process.pid}`);
   rmSync(staged, { recursive: true, force: true });
+  mkdirSync(staged, { recursive: true });
   const root = join(staged, 'root');
-  const target = join(root, RIG_PATHS.kvmatrix);
-  for (const file of files) {
-    mkdirSync(dirname(join(target, file)), { recursive: true });
-    copyFileSync(join(projectRoot, file), join(target, file));
-  }
-  await execa('cp', ['-a', join(modules, 'node_modules'), join(target, 'node_modules')]);
+  mkdirSync(root);
+  await fill(root, staged);
   await packDirectory(root, join(staged, 'layer.cpio'));
   rmSync(root, { recursive: true, force: true });
   publishDir(staged, entry);
-  return layer;
+  return entry;
 }
 
 /** `npm ci --omit=dev` of this lock file, once per lock file: what `npm install` gives a user. */
@@ -192,12 +190,14 @@ export async function packDirectory(dir: string, cpio: string): Promise<void> {
 
 const HOST_TOOLS = [
   { pkg: 'mmdebstrap', file: '/usr/bin/mmdebstrap' },
+  // only a Recommends of mmdebstrap: without it a foreign architecture stops with "install arch-test"
+  { pkg: 'arch-test', file: '/usr/bin/arch-test' },
   { pkg: 'qemu-user-static', file: '/usr/bin/qemu-aarch64-static' },
   { pkg: 'binfmt-support', file: '/usr/sbin/update-binfmts' },
   { pkg: 'cpio', file: '/usr/bin/cpio' },
 ];
 
-/** mmdebstrap and qemu-user: installed as ensure-deps.sh would, or one message naming them. */
+/** mmdebstrap, arch-test and qemu-user: installed as ensure-deps.sh would, or one message naming them. */
 async function ensureHostTools(options: RigBuildOptions): Promise<void> {
   const missing = HOST_TOOLS.filter((t) => !existsSync(t.file)).map((t) => t.pkg);
   if (missing.length === 0) return;

@@ -109,9 +109,9 @@ export interface RigStepResult {
   durationMs: number;
 }
 
-/** kvmatrix's CLI inside the rig, for job steps. */
+/** kvmatrix's CLI inside the rig, as users run it (the bin of package.json), for job steps. */
 export function rigKvmatrix(...args: string[]): string[] {
-  return ['node', `${RIG_PATHS.kvmatrix}/dist/harness/cli/main.js`, ...args];
+  return ['node', `${RIG_PATHS.kvmatrix}/dist/cli/main.cjs`, ...args];
 }
 
 /** The step names must make file names, and each is run once. */
