@@ -137,12 +137,14 @@ export interface JudgeOptions {
 export function judge(verdict: CellVerdict, expect: Expectation, leafRules: readonly LeafExpectation[] = [], options: JudgeOptions = {}): CellJudgement {
   const kept = options.only === undefined ? verdict.tests : pruneTo(verdict.tests, options.only);
   const tests = applyExpectations(kept, leafRules, expect.verdict === 'fail');
+  const failing = failingNodes(tests);
   let reasons = [...verdict.reasons];
   let outcome = verdict.verdict;
   if (options.only !== undefined && verdict.failedByTests) {
-    // failing tests the glob leaves out (other parameters of a case it names) are not this verdict's
-    outcome = failingNodes(tests).length > 0 ? 'fail' : 'pass';
-    reasons = reasons.filter((r) => failingNodes(tests).some((n) => n.path.startsWith(`${PROBE}.`) && r.startsWith(`${n.name} `)));
+    // the glob's tests decide: a failing one it leaves out (another parameter of a case it names) is not this verdict's
+    outcome = failing.length > 0 ? 'fail' : 'pass';
+    const devices = failing.filter((n) => n.path.startsWith(`${PROBE}.`)).map((n) => n.name);
+    reasons = reasons.filter((r) => devices.some((name) => r.startsWith(`${name} `) || r.startsWith(`${name}:`)));
   }
   const read = outcome === 'pass' || outcome === 'fail';
   const unmatched = read && options.only === undefined ? leafRules.filter((r) => !nodesOf(tests).some((n) => globMatchesPath(r.test, n.path))) : [];
@@ -150,21 +152,11 @@ export function judge(verdict: CellVerdict, expect: Expectation, leafRules: read
     outcome = 'error';
     reasons.unshift(...unmatched.map((r) => `expect rule test: '${r.test}' names no test of this cell`));
   }
-  // the tests that failed, those the matrix did not expect first
-  const failing = failingNodes(tests).filter((n) => !n.path.startsWith(`${PROBE}.`));
   const unexpectedTests = nodesOf(tests).filter((n) => n.status === 'unexpected');
-  if (outcome === 'fail' || outcome === 'pass' || outcome === 'timeout') {
-    reasons.push(
-      ...failing.filter((n) => n.status === 'unexpected').map(describeNode),
-      ...failing.filter((n) => n.status !== 'unexpected').map((n) => `${describeNode(n)} (expected${n.expectedWhy ? `: ${n.expectedWhy}` : ''})`),
-      ...unexpectedTests.filter((n) => !isFailing(n.verdict) && n.children.length === 0).map((n) => `${n.path}: ${n.reasons[0] ?? n.verdict}`),
-    );
-  }
+  if (outcome === 'fail' || outcome === 'pass' || outcome === 'timeout') reasons.push(...testReasons(failing, unexpectedTests));
   let status = expectationStatus(outcome, expect.verdict);
-  if (outcome === 'fail' && expect.verdict === 'pass' && verdict.failedByTests && failing.length + countDeviceFailures(tests) > 0) {
-    // failing tests alone, each expected to fail: the cell goes as the matrix says
-    status = unexpectedTests.length === 0 ? 'as-expected' : 'unexpected';
-  }
+  // a cell expected to pass: failing tests alone, each one expected to fail, leave it as the matrix says
+  if (outcome === 'fail' && expect.verdict === 'pass' && verdict.failedByTests && failing.length > 0) status = 'as-expected';
   if (status === 'as-expected' && expect.verdict === 'pass' && unexpectedTests.length > 0) status = 'unexpected';
   if (expect.verdict === 'fail' && outcome === 'pass') {
     reasons.unshift(`regression signature missing: expected fail${expect.why ? ` (${expect.why})` : ''}`);
@@ -180,8 +172,18 @@ export function judge(verdict: CellVerdict, expect: Expectation, leafRules: read
   };
 }
 
-function countDeviceFailures(tests: readonly TestNode[]): number {
-  return failingNodes(tests).filter((n) => n.path.startsWith(`${PROBE}.`)).length;
+/**
+ * A line for each test that did not go as it should, those the matrix did
+ * not expect first; the probe's devices are not repeated (the cell's
+ * reasons already describe each failed device with its bus address and BAR).
+ */
+function testReasons(failing: readonly TestNode[], unexpected: readonly TestNode[]): string[] {
+  const named = failing.filter((n) => !n.path.startsWith(`${PROBE}.`));
+  return [
+    ...named.filter((n) => n.status === 'unexpected').map(describeNode),
+    ...named.filter((n) => n.status !== 'unexpected').map((n) => `${describeNode(n)} (expected${n.expectedWhy ? `: ${n.expectedWhy}` : ''})`),
+    ...unexpected.filter((n) => !isFailing(n.verdict) && n.children.length === 0).map((n) => `${n.path}: ${n.reasons[0] ?? n.verdict}`),
+  ];
 }
 
 /** A skip is neither; otherwise a cell is as expected only with the very verdict the matrix expects (so never when flaky). */

@@ -175,3 +175,37 @@ t.test('property: a damaged KUnit console never passes a case that did not print
   );
   t.equal(passes, 0);
 });
+
+t.test('property: kernel lines between the KTAP lines (other CPUs, drivers) change nothing; result lines slipped in never pass', async (t) => {
+  const result = fc.constantFrom<'ok' | 'not ok' | 'skip'>('ok', 'ok', 'not ok', 'skip');
+  const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/);
+  const suiteArb = fc.record({ name, cases: fc.array(fc.record({ name, result }), { minLength: 1, maxLength: 4 }) });
+  // what other CPUs and drivers print: never a line whose message is a KTAP result
+  const chatter = fc.oneof(
+    fc.constantFrom('virtio-pci 0000:00:01.0: enabling device (0000 -> 0003)', 'random: crng init done', '    # a stray diagnostic', 'Freeing unused kernel memory: 1024K', 'okay then', '        KTAP-ish text'),
+    fc.stringMatching(/^[A-Za-z][ -~]{0,40}$/).filter((s) => !/^\s*(not )?ok \d/.test(s) && !/KTAP version|^\s*1\.\.|# Subtest/.test(s)),
+  );
+  const injected = fc.tuple(fc.nat(12), fc.constantFrom('ok', 'not ok'), fc.integer({ min: 1, max: 9 }), name).map(([indent, r, n, c]) => `${' '.repeat(indent)}${r} ${n} ${c}`);
+  fc.assert(
+    fc.property(fc.array(suiteArb, { minLength: 1, maxLength: 3 }), fc.array(fc.tuple(fc.nat(), chatter), { maxLength: 8 }), (specs, noise) => {
+      const lines = kunitLines(specs);
+      const noisy = [...lines];
+      for (const [at, text] of noise) noisy.splice(at % (noisy.length + 1), 0, `[    0.450000] ${text}`);
+      const clean = decide(kunitConsole(lines, NONCE));
+      const v = decide(kunitConsole(noisy, NONCE, lines));
+      const shape = (tests: readonly TestNode[]) => leavesOf(tests).map((l) => `${l.path} ${l.verdict}`);
+      return v.verdict === clean.verdict && JSON.stringify(shape(v.tests)) === JSON.stringify(shape(clean.tests));
+    }),
+    { numRuns: 800 },
+  );
+  fc.assert(
+    fc.property(fc.array(suiteArb, { minLength: 1, maxLength: 3 }), fc.nat(), injected, (specs, at, line) => {
+      const lines = kunitLines(specs);
+      const forged = [...lines];
+      forged.splice(at % (forged.length + 1), 0, `[    0.450000] ${line}`);
+      return decide(kunitConsole(forged, NONCE, lines)).verdict !== 'pass';
+    }),
+    { numRuns: 800 },
+  );
+  t.pass('held over every generated console');
+});
