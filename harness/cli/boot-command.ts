@@ -34,6 +34,8 @@ export function bootSubcommand(version: string) {
       const { matrix } = chosen;
       const cells = opts.test === undefined ? chosen.cells : (await import('../test-kinds/narrow.js')).narrowCells(chosen.cells, opts.test);
       const hostOptions = await hostRunOptions(opts, version);
+      // bad input is refused before the patch check, which may first unpack a source tarball
+      (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
       await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
       const { results, runDir } = await runMatrix({
         matrix,

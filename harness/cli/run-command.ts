@@ -36,6 +36,8 @@ export function runSubcommand(version: string) {
       const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
       const live = wantsLiveProgress(process.stderr, process.env) ? (await import('./live-progress.js')).liveProgress(process.stderr, cells.length) : null;
       const hostOptions = await hostRunOptions(opts, version);
+      // bad input is refused before the patch check, which may first unpack a source tarball
+      (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
       await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
       // SIGINT and SIGTERM stop VMs and builds, then this still writes the reports of what finished
       await stoppable(async (signal) => {

@@ -63,3 +63,12 @@ export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], 
     return { cell, action: 'boot', mode, lkvm, hostKernel: vmm.hostKernel };
   });
 }
+
+/**
+ * The same check alone, for a command that has more to check before it
+ * runs: an lkvm that cannot work is refused first, before the slower
+ * checks (a patch tried on the unpacked source) that it would otherwise wait for.
+ */
+export function refuseUnusableLkvm(matrix: Matrix, cells: readonly Cell[], host: KvmtoolHost): void {
+  planKvmtoolCells(matrix, cells.filter((c): c is KvmtoolCell => c.vmm.type === 'kvmtool'), host);
+}

@@ -12,10 +12,13 @@ const notX64 = process.arch === 'x64' ? false : `this test hands node's own bina
 
 t.test('run --lkvm with an x86-64 binary: exit 2, one message, no run folder', { skip: notX64 }, async (t) => {
   const out = join(tempTree({}), 'results');
-  const run = await kvmatrix(['run', '--lkvm', process.execPath, '--filter', 'type=kvmtool', '--out', out]);
+  // an empty cache: the lkvm is refused before the patch check, which would unpack the kernel source first
+  const cache = join(tempTree({}), 'cache');
+  const run = await kvmatrix(['run', '--lkvm', process.execPath, '--filter', 'type=kvmtool', '--out', out, '--cache', cache]);
   t.equal(run.code, 2);
   t.equal(run.stderr.trim(), `kvmatrix: lkvm ${process.execPath} (from --lkvm) is built for x86-64; kvmatrix needs an arm64 (AArch64) lkvm`);
   t.notOk(existsSync(out), 'nothing written');
+  t.notOk(existsSync(join(cache, 'sources')), 'no source unpacked');
 });
 
 t.test('KVMATRIX_LKVM naming a missing file: exit 2 naming the variable', async (t) => {

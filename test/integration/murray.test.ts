@@ -15,6 +15,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import t, { type Test } from 'tap';
 import { parseTap, tapSyntaxErrors } from '../support/tap.js';
 import type { RunResults } from '../../harness/report/types.js';
+import { judgedNodes } from '../../harness/verdict/tree.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { kvmatrix, makeSpy, readResults } from '../support/cli.js';
 import { tempTree } from '../support/temp-tree.js';
@@ -242,8 +243,11 @@ async function checkReportsAgree(t: Test, runDir: string, results: RunResults): 
   const xml = readFileSync(join(runDir, 'junit.xml'), 'utf8');
   t.equal(XMLValidator.validate(xml), true, 'JUnit: well-formed');
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites.testsuite;
-  t.equal(Number(suite.tests), results.summary.total, 'JUnit: tests');
+  // a testcase per cell, and one per test of its tree: here the probe's devices
+  const devices = results.cells.reduce((n, c) => n + judgedNodes(c.tests ?? []).length, 0);
+  t.equal(devices, results.cells.reduce((n, c) => n + c.devices.length, 0), 'a test per device of every cell that booted');
+  t.equal(Number(suite.tests), results.summary.total + devices, 'JUnit: tests');
   t.equal(Number(suite.skipped), results.summary.skipped, 'JUnit: skipped');
   t.equal(Number(suite.failures) + Number(suite.errors), results.summary.unexpected, 'JUnit: failures and errors');
-  t.equal((suite.testcase as unknown[]).length, results.summary.total);
+  t.equal((suite.testcase as unknown[]).length, results.summary.total + devices);
 }
