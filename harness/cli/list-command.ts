@@ -3,7 +3,7 @@ import { cellOption, filterOption } from './options.js';
 
 export function listSubcommand() {
   return new Command('list')
-    .description('print the cells of a matrix: id, expectation and devices')
+    .description('print the cells of a matrix: id, expectation, devices and tests (with the expect rules that name tests)')
     .argument('[matrix]', 'matrix file (default: matrices/murray.yaml)')
     .addOption(cellOption())
     .addOption(filterOption())

@@ -90,15 +90,6 @@ export function globMatchesPath(glob: string, path: TestPath): boolean {
   return false;
 }
 
-/** Whether a glob could match a node at or below `path` (it names `path`, an ancestor, or a descendant). */
-export function globReachesPath(glob: string, path: TestPath): boolean {
-  if (globMatchesPath(glob, path)) return true;
-  // a descendant's path starts with `path.`: the glob's text up to its first `*` must agree with it
-  const prefix = `${path}.`;
-  const literal = glob.split('*')[0]!;
-  return glob.includes('*') ? prefix.startsWith(literal) || literal.startsWith(prefix) : glob.startsWith(prefix);
-}
-
 const compiled = new Map<string, RegExp>();
 
 function globRegExp(glob: string): RegExp {

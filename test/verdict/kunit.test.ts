@@ -209,3 +209,14 @@ t.test('property: kernel lines between the KTAP lines (other CPUs, drivers) chan
   );
   t.pass('held over every generated console');
 });
+
+t.test('a hang in the middle of a suite: the cell times out, the case that never reported is crashed', async (t) => {
+  const lines = kunitLines(suites);
+  const cut = lines.findIndex((l) => l.includes('ok 1 list_test_list_init')) + 1;
+  const hung: LaunchOutcome = { kind: 'timed-out', timeoutSec: 120, durationMs: 120_000, firstOutputMs: 40, consoleBytes: 4000, consoleTruncated: false, stderrTail: [] };
+  const v = decide(`${lines.slice(0, cut).join('\n')}\n`, { launch: hung });
+  t.equal(v.verdict, 'timeout');
+  t.match(v.reasons[0], /^the kernel hung in KUnit, before the agent within 120 s$/);
+  t.match(v.reasons, [/./, /kunit\.list-kunit-test: crashed: 1 of 2 subtests never reported/]);
+  t.equal(leavesOf(v.tests).filter((l) => l.verdict === 'pass').length, 1, 'only the case that printed ok passed');
+});
