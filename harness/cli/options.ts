@@ -4,7 +4,9 @@
  * every command's definition (what the options do at run time lives in
  * host-run-options.ts, loaded by the command that runs).
  */
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { Cell } from '../matrix/types.js';
 
@@ -50,6 +52,26 @@ export function wholeNumber(value: string): number {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of 0 or more');
   return n;
 }
+
+/** --kcidb-origin: KCIDB's pattern for an origin, checked here so that a bad one stops before anything runs. */
+export function kcidbOrigin(value: string): string {
+  if (!/^[a-z0-9_]+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a KCIDB origin: lower-case letters, digits and underscores only`);
+  return value;
+}
+
+/** --kcidb and --kcidb-origin of run and report. */
+export const kcidbFileOption = () =>
+  new Option('--kcidb <file>', "also write the run as one KCIDB v5.3 submission (KernelCI's results format) to this file").argParser(kcidbFile);
+
+/** --kcidb: a file in a folder that exists, checked before the run starts rather than after it ends. */
+export function kcidbFile(value: string): string {
+  const file = resolve(value);
+  if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory()) throw new InvalidArgumentError(`the folder of ${value} does not exist`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new InvalidArgumentError(`${value} is a folder`);
+  return file;
+}
+export const kcidbOriginOption = () =>
+  new Option('--kcidb-origin <name>', 'the origin of the KCIDB ids (lower-case letters, digits, underscores)').argParser(kcidbOrigin).default('kvmatrix');
 
 /** Commander argParser for a repeatable option. */
 export function collect(value: string, previous: string[]): string[] {

@@ -1,15 +1,22 @@
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
+import { kcidbFileOption, kcidbOriginOption } from './options.js';
 
 export function reportSubcommand() {
   const report = new Command('report')
     .description("write a run's report.tap, junit.xml and index.html again from its results.json (after an upgrade of kvmatrix, or for a copied run folder); `report merge` folds CI shards into one run")
     .argument('<run>', 'the run: its folder (results/<run-id>, results/latest) or its results.json')
-    .action(async (runPath) => {
-      const [{ loadRun }, { writeRenderedReports }] = await Promise.all([import('../report/load-results.js'), import('../run/write-reports.js')]);
+    .addOption(kcidbFileOption())
+    .addOption(kcidbOriginOption())
+    .action(async (runPath, opts) => {
+      const [{ loadRun }, { writeKcidb, writeRenderedReports }] = await Promise.all([import('../report/load-results.js'), import('../run/write-reports.js')]);
       const { results, runDir } = loadRun(runPath);
       writeRenderedReports(results, runDir);
       process.stdout.write(`${runDir}: report.tap, junit.xml, index.html written from results.json\n`);
+      if (opts.kcidb !== undefined) {
+        await writeKcidb(results, opts.kcidb, opts.kcidbOrigin);
+        process.stdout.write(`KCIDB submission: ${opts.kcidb}\n`);
+      }
     });
   report.addCommand(
     new Command('merge')

@@ -4,7 +4,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { stoppable } from '../host/graceful-stop.js';
 import { parseShard } from '../matrix/shard.js';
 import { wantsLiveProgress } from './progress-mode.js';
-import { bootCount, cellOption, filterOption, positiveInt, testOption, withHostRunOptions } from './options.js';
+import { bootCount, cellOption, filterOption, kcidbFileOption, kcidbOriginOption, positiveInt, testOption, withHostRunOptions } from './options.js';
 
 export function runSubcommand(version: string) {
   return withHostRunOptions(
@@ -20,6 +20,8 @@ export function runSubcommand(version: string) {
       )
       .addOption(new Option('--shard <k/n>', 'only the k-th of n slices of the selected cells (for a CI job matrix; merge with `kvmatrix report merge`)').argParser(parseShard))
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
+      .addOption(kcidbFileOption())
+      .addOption(kcidbOriginOption())
   ).action(async (matrixFile, opts) => {
       const [{ matrixDigest }, { expandMatrix }, { shardCells }, { renderSummary, runExitCode }, { refusePatchesThatDoNotApply }, { runMatrix }, { hostRunOptions, loadSelection }] =
         await Promise.all([
@@ -55,6 +57,10 @@ export function runSubcommand(version: string) {
           signal,
         }).finally(() => live?.stop());
         process.stdout.write(renderSummary(results, runDir));
+        if (opts.kcidb !== undefined) {
+          await (await import('../run/write-reports.js')).writeKcidb(results, opts.kcidb, opts.kcidbOrigin);
+          process.stdout.write(`KCIDB submission: ${opts.kcidb}\n`);
+        }
         process.exitCode = runExitCode(results);
         if (process.exitCode === 3) process.stderr.write('kvmatrix: no cell could be booted; see the reasons above\n');
       });

@@ -4,7 +4,8 @@
 # dependencies of this checkout. Both Quick start commands run it first.
 # KVMATRIX_SKIP_APT=1 skips the Debian part (a host managed some other way).
 # --test adds what only the test suite needs: Debian's chromium, in which
-# the HTML report is opened. --check installs nothing: it prints the Debian
+# the HTML report is opened, and kcidb-io from PyPI (in .venv), with which
+# the KCIDB submissions are validated. --check installs nothing: it prints the Debian
 # packages this host would get and exits 1 when any is missing.
 # On an arm64 host the compiler is Debian's native gcc, not the cross one.
 # --matrix FILE (repeatable) adds the Debian source packages that the
@@ -109,4 +110,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error >&2
   # tap compiles its plugin list (package.json "tap.plugin") at build time
   npx --no-install tap build >&2
+fi
+
+# --test: kcidb-io, KernelCI's own validator of KCIDB submissions, from PyPI
+# into a virtual environment of this checkout's (.venv, ignored by git)
+if [[ "$scopes" == *" test "* ]] && ! .venv/bin/python -c 'import kcidb_io' 2>/dev/null; then
+  say "installing kcidb-io (KernelCI's KCIDB validator) from PyPI into .venv"
+  if ! { python3 -m venv .venv && .venv/bin/pip install --quiet --disable-pip-version-check kcidb-io >&2; }; then
+    say "could not install kcidb-io into .venv (python3 -m venv .venv; .venv/bin/pip install kcidb-io; on Debian, python3-venv): the KCIDB tests need it"
+    exit 3
+  fi
 fi

@@ -292,7 +292,7 @@ function cachedKernel(
   const key = kernelKey(spec, plan, finalConfig);
   const entry = join(layout.kernels, shortKey(key));
   if (!existsSync(join(entry, 'meta.json'))) return null;
-  return entryKernel(spec.id, key, entry, plan.source, true);
+  return entryKernel(spec.id, key, entry, plan, true);
 }
 
 /** A published cache entry as a kernel; meta.json is written last, so its presence means complete. */
@@ -300,18 +300,19 @@ function entryKernel(
   kernelId: string,
   key: string,
   entry: string,
-  source: SourcePlan,
+  plan: Pick<BuildPlan, 'source' | 'toolchain'>,
   cached: boolean,
 ): Omit<BuiltKernel, 'durationMs'> {
   return {
     kernelId,
     key,
-    source: source.id,
-    ...(source.commit ? { commit: source.commit } : {}),
+    source: plan.source.id,
+    ...(plan.source.commit ? { commit: plan.source.commit } : {}),
     image: join(entry, IMAGE_TARGET),
     config: join(entry, 'config'),
     buildLog: join(entry, 'build.log'),
     cached,
+    toolchain: plan.toolchain,
   };
 }
 
@@ -365,7 +366,7 @@ async function buildLocked(
     if (existsSync(join(entry, 'meta.json'))) {
       appendFileSync(logPath, `kvmatrix: ${join(entry, IMAGE_TARGET)} is this kernel, built before: nothing to make\n`);
       progress('cached');
-      return { ...entryKernel(spec.id, key, entry, plan.source, true), durationMs: elapsed(started) };
+      return { ...entryKernel(spec.id, key, entry, plan, true), durationMs: elapsed(started) };
     }
 
     progress('build');
@@ -392,7 +393,7 @@ async function buildLocked(
     writeFileSync(join(staged, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
     publishDir(staged, entry);
     progress('done');
-    return { ...entryKernel(spec.id, key, entry, plan.source, false), durationMs: elapsed(started) };
+    return { ...entryKernel(spec.id, key, entry, plan, false), durationMs: elapsed(started) };
   });
 }
 

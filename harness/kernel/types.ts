@@ -14,6 +14,8 @@ export interface BuiltKernel {
   cached: boolean;
   /** Milliseconds this run spent obtaining it (deciding, or building). */
   durationMs: number;
+  /** The compiler and linker it was built with, as their --version says (absent for an Image given as is). */
+  toolchain?: string;
 }
 
 export interface KernelCommit {

@@ -134,6 +134,7 @@ const kernel = z.looseObject({
   stage: z.optional(z.enum(['source', 'toolchain', 'patch', 'config', 'build'])),
   message: optionalText,
   logTail: z.optional(texts),
+  patches: z.optional(z.array(z.looseObject({ file: text, direction: z.enum(['forward', 'reverse']), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256')) }))),
 });
 
 // runs written before flaky existed have no count of it

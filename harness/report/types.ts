@@ -1,7 +1,7 @@
 import type { IncidentKind, KvmRecord, LkvmRecord } from '../console/types.js';
 import type { LkvmOrigin } from '../vmm/lkvm.js';
 import type { KernelCommit, KernelFailure, KernelStage } from '../kernel/types.js';
-import type { ExpectedVerdict, Topology, Transport } from '../matrix/types.js';
+import type { ExpectedVerdict, PatchDirection, Topology, Transport } from '../matrix/types.js';
 import type { TestNode } from '../verdict/tree.js';
 import type { DeviceOutcome, ExpectationStatus, Verdict } from '../verdict/types.js';
 
@@ -66,6 +66,18 @@ export interface KernelRecord {
   logTail?: string[];
   /** For a failed kernel: how its last command ended. */
   ended?: KernelFailure['ended'];
+  /** The compiler and linker it was built with, as their --version says. */
+  toolchain?: string;
+  /** The patches applied on the source, in order (absent in runs written before they were recorded). */
+  patches?: AppliedPatch[];
+}
+
+export interface AppliedPatch {
+  /** The patch file's name. */
+  file: string;
+  direction: PatchDirection;
+  /** sha256 of the diff as applied: a reverse-applied patch's diff turned around. */
+  sha256: string;
 }
 
 export interface CellTimings {

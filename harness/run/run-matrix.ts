@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import { AgentBuildError, buildGuestImage, type GuestImage } from '../guest/build-agent.js';
 import { rememberedToolVersion } from '../host/facts.js';
 import { ensureCacheDirs, writeFileAtomic, type CacheLayout } from '../kernel/cache.js';
+import { appliedPatches } from '../kernel/applied-patches.js';
 import { obtainKernel } from '../kernel/build.js';
 import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
@@ -212,7 +213,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     finishedAt: new Date().toISOString(),
     host: { arch: arch(), node: process.version, qemu, accel: options.accel, kvmatrix: options.version },
     selection: options.selection,
-    kernels: [...building.keys()].map((id) => kernelRecord(outcomes.get(id)!)),
+    kernels: [...building.keys()].map((id) => ({ ...kernelRecord(outcomes.get(id)!), patches: appliedPatches(specs.get(id)!.patches) })),
     cells,
     summary: summarize(cells),
   };
@@ -311,6 +312,7 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
       buildLog: outcome.buildLog,
       cached: outcome.cached,
       durationMs: outcome.durationMs,
+      ...(outcome.toolchain ? { toolchain: outcome.toolchain } : {}),
     };
   }
   return {

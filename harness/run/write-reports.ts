@@ -19,6 +19,12 @@ export function writeRenderedReports(results: RunResults, runDir: string): void 
   writeFileAtomic(join(runDir, 'index.html'), renderHtml(results, readCellConsoles(results, runDir)));
 }
 
+/** The run as a KCIDB submission, written whole or not at all. */
+export async function writeKcidb(results: RunResults, file: string, origin: string): Promise<void> {
+  const { renderKcidb } = await import('../report/kcidb.js');
+  writeFileAtomic(file, renderKcidb(results, origin));
+}
+
 /**
  * Each booted cell's console log from the run folder. A log that is gone
  * (an archived run trimmed by hand) is left out: the page shows its tail

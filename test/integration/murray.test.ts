@@ -18,6 +18,8 @@ import type { RunResults } from '../../harness/report/types.js';
 import { judgedNodes } from '../../harness/verdict/tree.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { kvmatrix, makeSpy, readResults } from '../support/cli.js';
+import { validateKcidb } from '../support/kcidb.js';
+import type { KcidbSubmission } from '../../harness/report/kcidb.js';
 import { tempTree } from '../support/temp-tree.js';
 import { body, serveRoutes } from '../support/http-server.js';
 import { browserSkipReason, checkReportPage, openReport, withBrowser } from '../support/browser.js';
@@ -31,7 +33,8 @@ let firstRun: string | undefined;
 t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else passes', async (t) => {
   const out = tempTree({}, 'kvmatrix-results-');
   // kvmtool cells have their own test (kvmtool.test.ts): here they must skip
-  const first = await kvmatrix(['run', '--out', out], { spyDir: spy.dir, env: { KVMATRIX_LKVM: '', CI: 'true' } });
+  const kcidbFile = join(out, 'kcidb.json');
+  const first = await kvmatrix(['run', '--out', out, '--kcidb', kcidbFile], { spyDir: spy.dir, env: { KVMATRIX_LKVM: '', CI: 'true' } });
   t.equal(first.code, 0, `exit 0 because every cell went as expected\n${first.stderr.slice(-3000)}`);
   // eslint-disable-next-line no-control-regex
   t.notMatch(first.stdout + first.stderr, /[\x1b\x00-\x08\x0b-\x1f]/, 'CI output: plain lines, no escape sequence or control character');
@@ -78,6 +81,7 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
   t.ok(patched.devices.some((d) => d.bar0 && d.bar0.start >= 0x6000), 'the patched kernel works with a BAR at 0x6000');
 
   await checkReportsAgree(t, join(out, 'latest'), results);
+  checkKcidb(t, kcidbFile, results);
 
   t.test('the HTML report of this run, in chromium: the failing cell shows its devices at 0x4000 and up', { skip: browserSkipReason() }, async (t) => {
     await withBrowser(async (browser) => {
@@ -109,6 +113,29 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
     t.not(again.runId, results.runId);
   });
 });
+
+/** The run's KCIDB file: valid for KernelCI's kcidb-io, and the run's own counts and statuses. */
+function checkKcidb(t: Test, file: string, results: RunResults): void {
+  t.match(validateKcidb(file), /^\d+\.\d+$/, 'kcidb-io validates the submission');
+  const kcidb = JSON.parse(readFileSync(file, 'utf8')) as KcidbSubmission;
+  t.equal(kcidb.checkouts.length, 2, 'one source, two patch sets');
+  t.equal(new Set(kcidb.checkouts.map((c) => c.misc.source)).size, 1);
+  t.equal(kcidb.builds.length, 2);
+  t.ok(kcidb.builds.every((b) => b.status === 'PASS' && /gcc .*\d+\.\d+/.test(b.compiler ?? '')), 'built, with the compiler named');
+  const cellTests = kcidb.tests.filter((x) => /^kvmatrix\.murray\.[^.]+\.(legacy|modern)$/.test(x.path));
+  t.equal(cellTests.length, 12, 'a test per cell');
+  const status = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', timeout: 'ERROR', skip: 'SKIP', flaky: 'FAIL' } as const;
+  t.same(cellTests.map((x) => [x.misc.cell, x.status]), results.cells.map((c) => [c.id, status[c.verdict]]), 'cell by cell, the status of results.json');
+  const devices = results.cells.reduce((n, c) => n + (c.tests ?? []).reduce((m, kind) => m + kind.children.length, 0), 0);
+  t.ok(devices >= 30, `the QEMU cells' devices (${devices})`);
+  t.equal(kcidb.tests.length, 12 + devices, 'and one per device');
+  t.equal(kcidb.issues.length, 1, "the matrix's one expected regression");
+  t.same(
+    kcidb.incidents.map((i) => cellTests.find((x) => x.id === i.test_id)?.misc.cell),
+    results.cells.filter((c) => c.expected === 'fail').map((c) => c.id),
+    'incidents on exactly the cells expected to fail',
+  );
+}
 
 t.test('boot: one cell, its console on stdout, the verdict and the way back on stderr', async (t) => {
   const out = tempTree({}, 'kvmatrix-results-');
