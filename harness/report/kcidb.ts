@@ -143,6 +143,7 @@ export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmi
           ...test,
           id: local('test', cell.id, 'boot', String(boot.boot)),
           status: cellStatus(boot.verdict, boot.console === null, boot.interrupted === true),
+          start_time: boot.startedAt ?? test.start_time,
           ...(boot.bootMs !== null ? { duration: boot.bootMs / 1000 } : {}),
           ...excerpt(boot.reasons),
           misc: { cell: cell.id, boot: boot.boot, verdict: boot.verdict, status: boot.status },
@@ -158,7 +159,8 @@ export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmi
         build_id: buildId,
         path: `${path}.${node.path}`,
         status: nodeStatus(node.verdict),
-        start_time: results.startedAt,
+        // KTAP gives no time per case: a case's test starts with its boot
+        start_time: test.start_time,
         environment: test.environment,
         ...excerpt([...node.reasons, ...node.log]),
         misc: { cell: cell.id, verdict: node.verdict, expected: node.expected, ...(node.expectedWhy ? { why: node.expectedWhy } : {}), status: node.status },
@@ -225,7 +227,8 @@ function cellTest(cell: CellRecord, id: string, buildId: string, path: string, s
     build_id: buildId,
     path,
     status: cellStatus(cell.verdict, cell.console === null, cell.interrupted === true),
-    start_time: startTime,
+    // a cell that never booted starts with the run
+    start_time: cell.timings.startedAt ?? startTime,
     ...(cell.timings.bootMs !== null ? { duration: cell.timings.bootMs / 1000 } : {}),
     environment: {
       comment: `${cell.vmmType} (${cell.vmm}), ${cell.transport} virtio-pci, ${cell.topology} topology`,

@@ -81,6 +81,8 @@ export interface AppliedPatch {
 }
 
 export interface CellTimings {
+  /** When the VMM started, ISO 8601 (absent in runs written before it was recorded). */
+  startedAt?: string;
   /** VMM start to exit, ms. */
   bootMs: number | null;
   /** VMM start to the first console byte, ms. */
@@ -157,6 +159,8 @@ export interface CellRepeat {
   /** This boot's tree of tests. */
   tests?: TestNode[];
   bootMs: number | null;
+  /** When this boot's VMM started, ISO 8601. */
+  startedAt?: string;
   /** Relative to the run folder; null when never booted. */
   console: string | null;
   reproduce: string | null;

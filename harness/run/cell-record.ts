@@ -37,6 +37,7 @@ export function cellRecord(cell: Cell, judged: CellJudgement, boot: BootArtifact
     ...(judged.tests.length > 0 ? { tests: judged.tests } : {}),
     incidents: (obs?.incidents ?? []).map(({ kind, line, summary }) => ({ kind, line, summary })),
     timings: {
+      ...(boot?.launch.startedAt ? { startedAt: boot.launch.startedAt } : {}),
       bootMs: boot?.launch.durationMs ?? null,
       firstOutputMs: boot?.launch.firstOutputMs ?? null,
       kernelFirstLine: obs?.times.firstKernelLine ?? null,

@@ -67,6 +67,7 @@ function repeatOf(record: CellRecord, i: number): CellRepeat {
     devices: record.devices,
     ...(record.tests ? { tests: record.tests } : {}),
     bootMs: record.timings.bootMs,
+    ...(record.timings.startedAt ? { startedAt: record.timings.startedAt } : {}),
     console: record.console,
     reproduce: record.reproduce,
     ...(record.retried?.length ? { retried: record.retried } : {}),

@@ -49,6 +49,7 @@ const CONSOLE_POLL_MS = 50;
 export async function launchVmm(command: VmmCommand, options: LaunchOptions): Promise<LaunchOutcome> {
   const consoleFd = openSync(options.consolePath, 'w+');
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   let firstOutputMs: number | null = null;
   let consoleBytes = 0;
   let consoleTruncated = false;
@@ -120,6 +121,7 @@ export async function launchVmm(command: VmmCommand, options: LaunchOptions): Pr
   closeSync(consoleFd);
 
   const common = {
+    startedAt,
     durationMs: Math.round(performance.now() - started),
     firstOutputMs: firstOutputMs === null ? null : Math.round(firstOutputMs),
     consoleBytes,

@@ -6,6 +6,8 @@ export interface VmmCommand {
 }
 
 interface LaunchCommon {
+  /** When the VMM was spawned, ISO 8601. */
+  startedAt?: string;
   /** From spawn to exit (or kill), milliseconds. */
   durationMs: number;
   /** From spawn to the first console byte; null when the guest printed nothing. */

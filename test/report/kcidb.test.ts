@@ -60,6 +60,9 @@ t.test('a run of every outcome: checkouts, builds, a test per cell and per devic
   const bridged = cellTests.find((x) => x.misc.cell === 'unpatched/qemu-bridged/legacy')!;
   t.match(bridged.log_excerpt, /rng2 0000:04:00\.0 \(legacy, io BAR0 0x4000\): no driver bound/);
   t.match(bridged.environment.comment, /^qemu \(qemu-bridged\), legacy virtio-pci, bridged topology$/);
+  t.equal(cellTests[0]!.start_time, results.startedAt, 'a cell without its start time (a run written before it was kept) starts with the run');
+  const timed = { ...results, cells: results.cells.map((c) => ({ ...c, timings: { ...c.timings, startedAt: '2026-11-25T07:00:42.000Z' } })) };
+  t.ok(kcidbSubmission(timed, 'kvmatrix').tests.every((x) => x.start_time === '2026-11-25T07:00:42.000Z'), "each cell and its devices at its VMM's start");
   t.match(bridged.misc.devices, [{ name: 'rng1', driver: 'virtio_rng' }, { name: 'rng2', driver: 'virtio-pci', bar0: { start: 0x4000 } }]);
   t.notMatch(kcidb.tests.map((x) => x.log_excerpt ?? '').join(''), /\0/, 'no NUL from a hostile console');
 });

@@ -43,6 +43,7 @@ t.test('output past the cap is counted and dropped', async (t) => {
 
 t.test('exit code, signal and stderr tail are reported', async (t) => {
   const dir = tempTree({});
+  const before = Date.now();
   const outcome = await launchVmm(
     { argv: ['sh', '-c', 'echo console; echo "qemu: bad option" >&2; exit 3'], inputs: [] },
     { consolePath: join(dir, 'c.log'), timeoutSec: 10, capBytes: 1 << 20 },
@@ -51,6 +52,8 @@ t.test('exit code, signal and stderr tail are reported', async (t) => {
   if (outcome.kind === 'exited') t.equal(outcome.code, 3);
   t.same(outcome.stderrTail, ['qemu: bad option']);
   t.equal(readFileSync(join(dir, 'c.log'), 'utf8'), 'console\n');
+  const startedAt = Date.parse(outcome.startedAt ?? '');
+  t.ok(startedAt >= before && startedAt <= Date.now() - outcome.durationMs + 5, `started when spawned (${outcome.startedAt})`);
 });
 
 t.test('a VMM that is not installed is a spawn failure, not a crash', async (t) => {
