@@ -1,11 +1,15 @@
 /**
- * examples/ci/github-actions.yml cannot run here; what can be checked is
- * that it is valid YAML, that its shard list and shard count agree, and
- * that every kvmatrix command in it names a real command and real options.
+ * examples/ci/github-actions.yml and gitlab-ci.yml cannot run here; what
+ * can be checked is that they are valid YAML, that their jobs hand on what
+ * the next needs (the GitHub shard list and shard count agree; GitLab's
+ * shards get their slice from parallel:), and that every kvmatrix command
+ * in them names a real command and real options. That the GitLab kernels
+ * job's artifacts are enough for a shard to build nothing is tested in
+ * test/integration/murray.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { parse } from 'yaml';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { kvmatrix } from '../support/cli.js';
@@ -26,12 +30,43 @@ t.test('kernels are built once, before the shards, and the shard list matches SH
 });
 
 t.test('every kvmatrix command in it exists and takes the options it is given', async (t) => {
-  const commands = Object.values(workflow.jobs)
-    .flatMap((job) => job.steps.map((s) => s.run ?? ''))
+  await checkCommands(t, Object.values(workflow.jobs).flatMap((job) => job.steps.map((s) => s.run ?? '')), 4);
+});
+
+interface GitlabJob {
+  stage: string;
+  needs?: string[];
+  parallel?: number;
+  script: string[];
+  artifacts?: { paths: string[]; when?: string; reports?: { junit?: string } };
+}
+
+const gitlab = parse(readFileSync(join(projectRoot, 'examples/ci/gitlab-ci.yml'), 'utf8')) as Record<string, unknown> & { stages: string[] };
+
+t.test('GitLab: the kernels job hands the kernels on as artifacts, the shards run in parallel, the report publishes JUnit', async (t) => {
+  t.same(gitlab.stages, ['kernels', 'cells', 'report']);
+  const [kernels, cells, report] = (['kernels', 'cells', 'report'] as const).map((name) => gitlab[name] as GitlabJob);
+  t.match(gitlab.default, { image: /^node:20-bookworm$/ }, 'Node.js 20 on Debian bookworm');
+  t.same(kernels!.artifacts!.paths, ['.kvmatrix-cache/kernels/', '.kvmatrix-cache/configs/', '.kvmatrix-cache/fingerprints/']);
+  t.same(cells!.needs, ['kernels']);
+  t.ok((cells!.parallel ?? 0) > 1, 'parallel shards');
+  t.ok(cells!.script.some((line) => line.includes('--shard ${CI_NODE_INDEX}/${CI_NODE_TOTAL}')), 'each shard its slice');
+  t.same(report!.needs, ['cells']);
+  t.equal(report!.artifacts!.reports!.junit, 'nightly/junit.xml');
+  t.ok(report!.script.some((line) => line.includes('--kcidb nightly/kcidb.json')), 'the KCIDB file beside it');
+});
+
+t.test('GitLab: every kvmatrix command in it exists and takes the options it is given', async (t) => {
+  const scripts = Object.values(gitlab).flatMap((job) => ((job as Partial<GitlabJob>).script ?? []));
+  await checkCommands(t, scripts, 5);
+});
+
+async function checkCommands(t: Test, scripts: string[], atLeast: number): Promise<void> {
+  const commands = scripts
     .flatMap((run) => run.split('\n'))
     .map((line) => /node dist\/cli\/main\.cjs ([^|]+)/.exec(line)?.[1]?.trim())
     .filter((c): c is string => c !== undefined);
-  t.ok(commands.length >= 4, `found ${commands.length} commands`);
+  t.ok(commands.length >= atLeast, `found ${commands.length} commands`);
   for (const command of commands) {
     const words = command.split(/\s+/);
     const sub = words[0] === 'report' && words[1] === 'merge' ? ['report', 'merge'] : [words[0]!];
@@ -41,4 +76,4 @@ t.test('every kvmatrix command in it exists and takes the options it is given', 
       t.match(help.stdout, new RegExp(`${option}\\b`), `${sub.join(' ')} takes ${option}`);
     }
   }
-});
+}

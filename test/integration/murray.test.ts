@@ -17,6 +17,7 @@ import { parseTap, tapSyntaxErrors } from '../support/tap.js';
 import type { RunResults } from '../../harness/report/types.js';
 import { judgedNodes } from '../../harness/verdict/tree.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
+import { resolveCacheRoot } from '../../harness/kernel/cache.js';
 import { kvmatrix, makeSpy, readResults } from '../support/cli.js';
 import { validateKcidb } from '../support/kcidb.js';
 import type { KcidbSubmission } from '../../harness/report/kcidb.js';
@@ -111,6 +112,20 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
     const again = readResults(join(out, 'latest'));
     t.ok(again.kernels.every((k) => k.cached), 'both kernels came from the cache');
     t.not(again.runId, results.runId);
+  });
+
+  t.test("the GitLab example's artifacts are enough: a cache of kernels/, configs/ and fingerprints/ alone runs no make and unpacks nothing", async (t) => {
+    const handed = tempTree({}, 'kvmatrix-handed-cache-');
+    for (const dir of ['kernels', 'configs', 'fingerprints']) {
+      // hard links where the cache shares the filesystem, else a copy
+      execFileSync('sh', ['-c', 'cp -al "$1" "$2" 2>/dev/null || cp -r "$1" "$2"', 'sh', join(resolveCacheRoot(), dir), join(handed, dir)]);
+    }
+    spy.reset();
+    const shard = await kvmatrix(['run', '--out', out, '--filter', 'type=qemu', '--cache', handed], { spyDir: spy.dir });
+    t.equal(shard.code, 0, shard.stderr.slice(-2000));
+    t.same(spy.calls(), [], 'make was not run');
+    t.ok(readResults(join(out, 'latest')).kernels.every((k) => k.cached), 'both kernels came from the handed cache');
+    t.notOk(existsSync(join(handed, 'sources')), 'no source was unpacked');
   });
 });
 
