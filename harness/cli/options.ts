@@ -53,9 +53,12 @@ export function wholeNumber(value: string): number {
   return n;
 }
 
-/** --kcidb-origin: KCIDB's pattern for an origin, checked here so that a bad one stops before anything runs. */
+/** KCIDB's pattern for an origin. */
+const KCIDB_ORIGIN = /^[a-z0-9_]+$/;
+
+/** --kcidb-origin, checked here so that a bad one stops before anything runs. */
 export function kcidbOrigin(value: string): string {
-  if (!/^[a-z0-9_]+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a KCIDB origin: lower-case letters, digits and underscores only`);
+  if (!KCIDB_ORIGIN.test(value)) throw new InvalidArgumentError(`"${value}" is not a KCIDB origin: lower-case letters, digits and underscores only`);
   return value;
 }
 

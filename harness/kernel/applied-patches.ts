@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { PatchSpec } from '../matrix/types.js';
 import type { AppliedPatch } from '../report/types.js';
+import { sha256 } from './keys.js';
 import { reversedDiff } from './reversed-diff.js';
 
 /** A kernel's patches as its record names them: each hashed as the diff it applies. */
@@ -10,6 +10,6 @@ export function appliedPatches(patches: readonly PatchSpec[]): AppliedPatch[] {
   return patches.map((patch) => {
     const text = readFileSync(patch.path);
     const applied = patch.direction === 'reverse' ? Buffer.from(reversedDiff(text.toString('utf8')), 'utf8') : text;
-    return { file: basename(patch.path), direction: patch.direction, sha256: createHash('sha256').update(applied).digest('hex') };
+    return { file: basename(patch.path), direction: patch.direction, sha256: sha256(applied) };
   });
 }

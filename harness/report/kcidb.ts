@@ -10,15 +10,13 @@
  * for every run), except an issue's, which names the matrix and the
  * reason only, so that every nightly's incidents point at one issue.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../kernel/keys.js';
 import { escapePart } from '../matrix/test-path.js';
-import { FAILING, type TestNode, type TestVerdict } from '../verdict/tree.js';
+import { FAILING, nodesOf, type TestVerdict } from '../verdict/tree.js';
 import type { Verdict } from '../verdict/types.js';
 import type { CellRecord, KernelRecord, RunResults } from './types.js';
 
 export const KCIDB_VERSION = { major: 5, minor: 3 } as const;
-/** KCIDB's pattern for an origin. */
-export const KCIDB_ORIGIN = /^[a-z0-9_]+$/;
 /** KCIDB's cap on a log excerpt, in characters. */
 const EXCERPT_MAX = 16384;
 
@@ -138,9 +136,11 @@ export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmi
     tests.push(test);
     if (cell.expected === 'fail') expectIssue(test.id, cell.expectedWhy, cell.verdict === 'fail');
     if (cell.repeats && cell.repeats.length > 1) {
+      // a boot's log is its own reasons, not the cell's
+      const { log_excerpt: _cellLog, ...shared } = test;
       for (const boot of cell.repeats) {
         tests.push({
-          ...test,
+          ...shared,
           id: local('test', cell.id, 'boot', String(boot.boot)),
           status: cellStatus(boot.verdict, boot.console === null, boot.interrupted === true),
           start_time: boot.startedAt ?? test.start_time,
@@ -151,7 +151,7 @@ export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmi
       }
     }
     // below the test kinds (probe, kunit), whose outcome is the cell's own test
-    for (const node of flatten(cell.tests ?? []).filter((n) => n.path.includes('.'))) {
+    for (const node of nodesOf(cell.tests ?? []).filter((n) => n.path.includes('.'))) {
       const id = local('test', cell.id, node.path);
       tests.push({
         id,
@@ -260,18 +260,10 @@ function nodeStatus(verdict: TestVerdict): Status {
   return map[verdict];
 }
 
-function flatten(nodes: readonly TestNode[]): TestNode[] {
-  return nodes.flatMap((n) => [n, ...flatten(n.children)]);
-}
-
 /** Lines as a log excerpt within KCIDB's cap, keeping the end; nothing when there are none. */
 function excerpt(lines: readonly string[]): { log_excerpt?: string } {
   if (lines.length === 0) return {};
   // KCIDB's texts hold no NUL; a console may
   const text = lines.join('\n').replaceAll('\0', '');
   return { log_excerpt: text.length <= EXCERPT_MAX ? text : text.slice(text.length - EXCERPT_MAX) };
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -135,4 +135,5 @@ t.test('a cell booted three times: its test, and one per boot with that boot\'s 
   const cellLevel = kcidb.tests.filter((x) => x.path === 'kvmatrix.murray.qemu-bridged.legacy');
   t.same(cellLevel.map((x) => [x.misc.boot ?? 'cell', x.status]), [['cell', 'FAIL'], [1, 'PASS'], [2, 'ERROR'], [3, 'PASS']]);
   t.match(cellLevel[2]!.log_excerpt, /did not finish within 10 s \(boot 2\)/);
+  t.equal(cellLevel[1]!.log_excerpt, undefined, "a boot that passed carries no other boot's reasons");
 });
