@@ -1,4 +1,4 @@
-import { closeSync, createWriteStream, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, ftruncateSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { execa } from 'execa';
 import { killGroup, trackGroup, untrackGroup } from './process-group.js';
@@ -29,6 +29,21 @@ export interface LaunchOptions {
 }
 
 const STDERR_KEEP = 64 * 1024;
+
+/**
+ * How far the VMM wrote its console: the VMM's stdout is this descriptor
+ * passed on, one open file with one offset, which Linux shows in
+ * /proc/self/fdinfo whatever the file was cut back to. Null where there is
+ * no such file.
+ */
+export function writtenBytes(fd: number): number | null {
+  try {
+    const pos = /^pos:\s+(\d+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return pos ? Number(pos[1]) : null;
+  } catch {
+    return null;
+  }
+}
 
 /** How often the console file is looked at: its size, the cap, the live copy. */
 const CONSOLE_POLL_MS = 50;
@@ -118,6 +133,8 @@ export async function launchVmm(command: VmmCommand, options: LaunchOptions): Pr
   }
   clearInterval(poll);
   lookAtConsole();
+  // bytes written between a look's fstat and its cut were cut uncounted; the offset still has them
+  consoleBytes = Math.max(consoleBytes, writtenBytes(consoleFd) ?? 0);
   closeSync(consoleFd);
 
   const common = {

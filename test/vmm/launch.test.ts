@@ -2,11 +2,11 @@
  * The launcher against real processes (sh standing in for a VMM): the
  * point is process-group handling, which only real processes can show.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { launchVmm } from '../../harness/vmm/launch.js';
+import { launchVmm, writtenBytes } from '../../harness/vmm/launch.js';
 import { processRunning } from '../support/processes.js';
 import { tempTree } from '../support/temp-tree.js';
 
@@ -107,6 +107,17 @@ t.test('a live copy gets the console as it grows, up to the cap', async (t) => {
   t.equal(readFileSync(consolePath).length, 4096);
   t.ok(times[0]! - started < 400, `the first line came through before the VMM ended (${Math.round(times[0]! - started)} ms)`);
   t.ok(outcome.firstOutputMs !== null && outcome.firstOutputMs < 400);
+});
+
+t.test("the console's length is the offset it was written to, however far the file was cut back", async (t) => {
+  const dir = tempTree({});
+  const fd = openSync(join(dir, 'console.log'), 'w+');
+  t.teardown(() => closeSync(fd));
+  writeSync(fd, 'x'.repeat(5000));
+  // cut after a write the last look did not see: the size forgets it, the offset does not
+  ftruncateSync(fd, 4096);
+  t.equal(fstatSync(fd).size, 4096);
+  t.equal(writtenBytes(fd), 5000);
 });
 
 t.test('onConsole gets the console as it grows, in order and up to the cap, without a live copy', async (t) => {
