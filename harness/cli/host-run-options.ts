@@ -45,6 +45,7 @@ export async function hostRunOptions(flags: SharedRunFlags, version: string) {
     buildTimeoutSec: flags.buildTimeout,
     version,
     kvmtoolHost: kvmtoolHostFacts(flags.lkvm),
+    artifacts: flags.artifacts,
     events: plainEvents((line) => process.stderr.write(`${line}\n`)),
   };
 }

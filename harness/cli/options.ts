@@ -64,10 +64,29 @@ export function kcidbOrigin(value: string): string {
 
 /** --kcidb and --kcidb-origin of run and report. */
 export const kcidbFileOption = () =>
-  new Option('--kcidb <file>', "also write the run as one KCIDB v5.3 submission (KernelCI's results format) to this file").argParser(kcidbFile);
+  new Option('--kcidb <file>', "also write the run as one KCIDB v5.3 submission (KernelCI's results format) to this file").argParser(outputFile);
 
-/** --kcidb: a file in a folder that exists, checked before the run starts rather than after it ends. */
-export function kcidbFile(value: string): string {
+/** --kcidb-base-url: where the run folder will be published, so that the submission can link its files. */
+export const kcidbBaseUrlOption = () =>
+  new Option('--kcidb-base-url <url>', "the http(s) URL the run folder will be published at: the KCIDB submission then links its Images, configs, logs and patches").argParser(
+    kcidbBaseUrl,
+  );
+
+/** A base URL ends in a slash, so that the run folder's paths resolve below it. */
+export function kcidbBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`"${value}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidArgumentError(`"${value}" is not an http or https URL`);
+  if (url.search || url.hash) throw new InvalidArgumentError(`"${value}" has a query or fragment: give the folder's URL alone`);
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+/** A file to write (--kcidb, --pack): in a folder that exists, checked before the work starts rather than after it ends. */
+export function outputFile(value: string): string {
   const file = resolve(value);
   if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory()) throw new InvalidArgumentError(`the folder of ${value} does not exist`);
   if (existsSync(file) && statSync(file).isDirectory()) throw new InvalidArgumentError(`${value} is a folder`);
@@ -118,7 +137,10 @@ export function withHostRunOptions<Args extends unknown[], Opts extends OptionVa
     .addOption(ccacheOption())
     .addOption(lkvmOption())
     .addOption(new Option('--timeout <seconds>', "boot timeout per cell (default: the matrix's boot.timeout)").argParser(positiveSeconds))
-    .addOption(new Option('--retries <n>', "boots again after an infrastructure error, at most n times (default: the matrix's boot.retries, 1)").argParser(wholeNumber));
+    .addOption(new Option('--retries <n>', "boots again after an infrastructure error, at most n times (default: the matrix's boot.retries, 1)").argParser(wholeNumber))
+    .addOption(
+      new Option('--no-artifacts', "boot the Images and initramfs from the cache rather than keeping them in the run folder (a lean folder whose reproduce.sh needs this machine's cache)"),
+    );
 }
 
 /** What `run` and `boot` take from their shared options. */
@@ -130,4 +152,5 @@ export interface SharedRunFlags {
   timeout?: number;
   retries?: number;
   lkvm?: string;
+  artifacts: boolean;
 }

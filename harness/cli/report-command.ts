@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import { kcidbFileOption, kcidbOriginOption } from './options.js';
+import { kcidbBaseUrlOption, kcidbFileOption, kcidbOriginOption, outputFile } from './options.js';
 
 export function reportSubcommand() {
   const report = new Command('report')
@@ -8,14 +8,24 @@ export function reportSubcommand() {
     .argument('<run>', 'the run: its folder (results/<run-id>, results/latest) or its results.json')
     .addOption(kcidbFileOption())
     .addOption(kcidbOriginOption())
+    .addOption(kcidbBaseUrlOption())
+    .addOption(
+      new Option('--pack <file>', 'also write the run folder as one .tar.gz that unpacks anywhere, renders with `kvmatrix report` and boots with its reproduce.sh scripts').argParser(outputFile),
+    )
     .action(async (runPath, opts) => {
       const [{ loadRun }, { writeKcidb, writeRenderedReports }] = await Promise.all([import('../report/load-results.js'), import('../run/write-reports.js')]);
       const { results, runDir } = loadRun(runPath);
       writeRenderedReports(results, runDir);
       process.stdout.write(`${runDir}: report.tap, junit.xml, index.html written from results.json\n`);
       if (opts.kcidb !== undefined) {
-        await writeKcidb(results, opts.kcidb, opts.kcidbOrigin);
+        await writeKcidb(results, opts.kcidb, { origin: opts.kcidbOrigin, ...(opts.kcidbBaseUrl ? { baseUrl: opts.kcidbBaseUrl } : {}) });
         process.stdout.write(`KCIDB submission: ${opts.kcidb}\n`);
+      }
+      if (opts.pack !== undefined) {
+        const { packRun } = await import('../run/pack-run.js');
+        const packed = await packRun(runDir, opts.pack);
+        for (const line of packed.leftOut) process.stderr.write(`left out of the archive: ${line}\n`);
+        process.stdout.write(`packed: ${opts.pack} (unpacks into ${packed.top}/)\n`);
       }
     });
   report.addCommand(

@@ -4,7 +4,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { stoppable } from '../host/graceful-stop.js';
 import { parseShard } from '../matrix/shard.js';
 import { wantsLiveProgress } from './progress-mode.js';
-import { bootCount, cellOption, filterOption, kcidbFileOption, kcidbOriginOption, positiveInt, testOption, withHostRunOptions } from './options.js';
+import { bootCount, cellOption, filterOption, kcidbBaseUrlOption, kcidbFileOption, kcidbOriginOption, positiveInt, testOption, withHostRunOptions } from './options.js';
 
 export function runSubcommand(version: string) {
   return withHostRunOptions(
@@ -22,6 +22,7 @@ export function runSubcommand(version: string) {
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
       .addOption(kcidbFileOption())
       .addOption(kcidbOriginOption())
+      .addOption(kcidbBaseUrlOption())
   ).action(async (matrixFile, opts) => {
       const [{ matrixDigest }, { expandMatrix }, { shardCells }, { renderSummary, runExitCode }, { refusePatchesThatDoNotApply }, { runMatrix }, { hostRunOptions, loadSelection }] =
         await Promise.all([
@@ -58,7 +59,7 @@ export function runSubcommand(version: string) {
         }).finally(() => live?.stop());
         process.stdout.write(renderSummary(results, runDir));
         if (opts.kcidb !== undefined) {
-          await (await import('../run/write-reports.js')).writeKcidb(results, opts.kcidb, opts.kcidbOrigin);
+          await (await import('../run/write-reports.js')).writeKcidb(results, opts.kcidb, { origin: opts.kcidbOrigin, ...(opts.kcidbBaseUrl ? { baseUrl: opts.kcidbBaseUrl } : {}) });
           process.stdout.write(`KCIDB submission: ${opts.kcidb}\n`);
         }
         process.exitCode = runExitCode(results);

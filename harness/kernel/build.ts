@@ -215,7 +215,13 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
     const treeish = resolved.uncommittedTree ?? resolved.commit;
     return {
       id: resolved.id,
-      commit: { id: resolved.commit, subject: resolved.subject, uncommitted: resolved.uncommittedTree !== null },
+      commit: {
+        id: resolved.commit,
+        subject: resolved.subject,
+        uncommitted: resolved.uncommittedTree !== null,
+        // where others can fetch the commit from (KCIDB names https repositories only)
+        ...(source.remote && /^https:\/\//.test(source.tree) ? { repository: source.tree } : {}),
+      },
       inTree: (_logPath, work) =>
         withReusedTree(ctx.layout, shortKey(treeKey), resolved, work, {
           // a kernel that fails on its own leaves the tree fit for the next commit

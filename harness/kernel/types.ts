@@ -23,6 +23,8 @@ export interface KernelCommit {
   subject: string;
   /** Uncommitted changes of the tree were built too. */
   uncommitted: boolean;
+  /** The https URL it was fetched from, when the tree is one. */
+  repository?: string;
 }
 
 export type KernelStage = 'source' | 'toolchain' | 'patch' | 'config' | 'build';

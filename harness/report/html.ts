@@ -182,9 +182,21 @@ function kernelTable(kernels: readonly KernelRecord[]): string {
         (k.logTail?.length ? `<pre>${esc(sanitizeText(k.logTail.slice(0, 15).join('\n')))}</pre>` : '');
     return `<tr class="${k.ok ? '' : 'v-error'}"><th scope="row">${esc(k.id)}</th><td>${outcome}</td><td>${secondsText(k.durationMs)}</td>` +
       `<td><code>${esc(k.source ?? '')}</code>${k.commit ? `<br>${esc(k.commit.id)} ${esc(sanitizeLine(k.commit.subject))}` : ''}</td>` +
-      `<td>${k.buildLog ? `<a href="${esc(k.buildLog)}">build log</a>` : ''}${failure}</td></tr>`;
+      `<td>${kernelLinks(k)}${failure}</td></tr>`;
   });
   return `<section id="kernels"><h2>Kernels</h2><table class="kernels"><thead><tr><th>kernel</th><th>outcome</th><th>time</th><th>source</th><th>log</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></section>`;
+}
+
+/** The kernel's files: those the run folder keeps, relative to the page, so they open wherever the folder is published. */
+function kernelLinks(k: KernelRecord): string {
+  const kept = k.artifacts ?? {};
+  const log = kept.buildLog ?? k.buildLog;
+  const links = [
+    ...(log ? [`<a href="${esc(log)}">build log</a>`] : []),
+    ...(kept.config ? [`<a href="${esc(kept.config)}">config</a>`] : []),
+    ...(kept.image ? [`<a href="${esc(kept.image)}">Image</a>`] : []),
+  ];
+  return links.join(' · ');
 }
 
 function cellDetail(cell: CellRecord, consoleText: string | undefined, budget: number): string {

@@ -22,13 +22,28 @@ const EXCERPT_MAX = 16384;
 
 type Status = 'PASS' | 'FAIL' | 'ERROR' | 'MISS' | 'SKIP';
 
+/** A file of the published run folder, as KCIDB names one. */
+export interface KcidbResource {
+  name: string;
+  url: string;
+}
+
+export interface KcidbOptions {
+  /** The `<origin>` of every id. */
+  origin: string;
+  /** Where the run folder is published (ends in `/`): files of it become links. */
+  baseUrl?: string;
+}
+
 export interface KcidbCheckout {
   id: string;
   origin: string;
   start_time: string;
   valid: boolean;
   patchset_hash?: string;
+  patchset_files?: KcidbResource[];
   git_commit_hash?: string;
+  git_repository_url?: string;
   misc: Record<string, unknown>;
 }
 
@@ -42,7 +57,10 @@ export interface KcidbBuild {
   status: Status;
   compiler?: string;
   duration?: number;
+  log_url?: string;
   log_excerpt?: string;
+  input_files?: KcidbResource[];
+  output_files?: KcidbResource[];
   misc: Record<string, unknown>;
 }
 
@@ -55,6 +73,7 @@ export interface KcidbTest {
   start_time: string;
   duration?: number;
   environment: { comment: string; misc: Record<string, unknown> };
+  log_url?: string;
   log_excerpt?: string;
   misc: Record<string, unknown>;
 }
@@ -87,11 +106,13 @@ export interface KcidbSubmission {
 }
 
 /** The submission as the file holds it. */
-export function renderKcidb(results: RunResults, origin: string): string {
-  return `${JSON.stringify(kcidbSubmission(results, origin), null, 2)}\n`;
+export function renderKcidb(results: RunResults, options: KcidbOptions): string {
+  return `${JSON.stringify(kcidbSubmission(results, options), null, 2)}\n`;
 }
 
-export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmission {
+export function kcidbSubmission(results: RunResults, options: KcidbOptions): KcidbSubmission {
+  const { origin } = options;
+  const link = linker(options.baseUrl);
   const local = (...parts: string[]) => `${origin}:${results.runId}:${parts.join(':')}`;
   const kernels = new Map(results.kernels.map((k) => [k.id, k]));
   const builds: KcidbBuild[] = [];
@@ -102,11 +123,11 @@ export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmi
     if (built.has(id)) return id;
     built.add(id);
     const kernel = kernels.get(kernelId);
-    const checkout = checkoutOf(kernel, kernelId, results.startedAt, origin, local);
+    const checkout = checkoutOf(kernel, kernelId, results.startedAt, origin, local, link);
     const known = checkouts.get(checkout.id);
     if (known) (known.misc.kernels as string[]).push(kernelId);
     else checkouts.set(checkout.id, checkout);
-    builds.push(kernelBuild(kernel, kernelId, id, checkout.id, results.startedAt, origin));
+    builds.push(kernelBuild(kernel, kernelId, id, checkout.id, results.startedAt, origin, link));
     return id;
   };
   for (const kernel of results.kernels) buildOf(kernel.id);
@@ -132,7 +153,7 @@ export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmi
   for (const cell of results.cells) {
     const buildId = buildOf(cell.kernel);
     const path = cellPath(results.matrix.name, cell);
-    const test = cellTest(cell, local('test', cell.id), buildId, path, results.startedAt, origin);
+    const test = cellTest(cell, local('test', cell.id), buildId, path, results.startedAt, origin, link);
     tests.push(test);
     if (cell.expected === 'fail') expectIssue(test.id, cell.expectedWhy, cell.verdict === 'fail');
     if (cell.repeats && cell.repeats.length > 1) {
@@ -145,6 +166,7 @@ export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmi
           status: cellStatus(boot.verdict, boot.console === null, boot.interrupted === true),
           start_time: boot.startedAt ?? test.start_time,
           ...(boot.bootMs !== null ? { duration: boot.bootMs / 1000 } : {}),
+          ...logUrl(link, boot.console),
           ...excerpt(boot.reasons),
           misc: { cell: cell.id, boot: boot.boot, verdict: boot.verdict, status: boot.status },
         });
@@ -162,6 +184,7 @@ export function kcidbSubmission(results: RunResults, origin: string): KcidbSubmi
         // KTAP gives no time per case: a case's test starts with its boot
         start_time: test.start_time,
         environment: test.environment,
+        ...logUrl(link, cell.console),
         ...excerpt([...node.reasons, ...node.log]),
         misc: { cell: cell.id, verdict: node.verdict, expected: node.expected, ...(node.expectedWhy ? { why: node.expectedWhy } : {}), status: node.status },
       });
@@ -181,17 +204,40 @@ export function patchsetHash(patchHashes: readonly string[]): string {
   return patchHashes.length === 0 ? '' : sha256(patchHashes.map((h) => `${h}\n`).join(''));
 }
 
+/** A run-folder path as a link below the base URL, each part escaped; no link without a base URL. */
+type Linker = (path: string | null | undefined) => string | undefined;
+
+function linker(baseUrl: string | undefined): Linker {
+  return (path) => (baseUrl && path ? new URL(path.split('/').map(encodeURIComponent).join('/'), baseUrl).href : undefined);
+}
+
+/** Files as KCIDB resources, named by their file names; those without a link are left out. */
+function resources(link: Linker, paths: readonly (string | null | undefined)[]): KcidbResource[] {
+  return paths.flatMap((path) => {
+    const url = link(path);
+    return url && path ? [{ name: path.split('/').pop()!, url }] : [];
+  });
+}
+
+function logUrl(link: Linker, path: string | null | undefined): { log_url?: string } {
+  const url = link(path);
+  return url ? { log_url: url } : {};
+}
+
 function checkoutOf(
   kernel: KernelRecord | undefined,
   kernelId: string,
   startTime: string,
   origin: string,
   local: (...parts: string[]) => string,
+  link: Linker,
 ): KcidbCheckout {
   const patches = kernel?.patches;
   const hash = patches ? patchsetHash(patches.map((p) => p.sha256)) : undefined;
   const source = kernel?.source ?? `unknown:${kernelId}`;
   const commit = /^git:([0-9a-f]{40})/.exec(source)?.[1];
+  // every patch of the set, or none: a partial list would misname the set
+  const files = patches && patches.length > 0 && patches.every((p) => p.path) ? resources(link, patches.map((p) => p.path)) : [];
   return {
     id: local('checkout', sha256(`${source}\n${hash ?? `unrecorded:${kernelId}`}`).slice(0, 16)),
     origin,
@@ -199,12 +245,22 @@ function checkoutOf(
     // patches that did not apply, or a source that could not be had
     valid: !(kernel && !kernel.ok && (kernel.stage === 'source' || kernel.stage === 'patch')),
     ...(hash !== undefined ? { patchset_hash: hash } : {}),
+    ...(files.length === patches?.length && files.length > 0 ? { patchset_files: files } : {}),
     ...(commit ? { git_commit_hash: commit } : {}),
+    ...(commit && kernel?.commit?.repository ? { git_repository_url: kernel.commit.repository } : {}),
     misc: { source, ...(patches ? { patches: patches.map((p) => ({ file: p.file, direction: p.direction })) } : {}), kernels: [kernelId] },
   };
 }
 
-function kernelBuild(kernel: KernelRecord | undefined, kernelId: string, id: string, checkoutId: string, startTime: string, origin: string): KcidbBuild {
+function kernelBuild(
+  kernel: KernelRecord | undefined,
+  kernelId: string,
+  id: string,
+  checkoutId: string,
+  startTime: string,
+  origin: string,
+  link: Linker,
+): KcidbBuild {
   const base = { id, origin, checkout_id: checkoutId, start_time: startTime, architecture: 'arm64', config_name: kernelId };
   // a kernel no cell of this run got to: the run never asked for it
   if (!kernel) return { ...base, status: 'SKIP', misc: { kernel: kernelId, note: 'not built: no cell of it ran' } };
@@ -215,12 +271,19 @@ function kernelBuild(kernel: KernelRecord | undefined, kernelId: string, id: str
     duration: kernel.durationMs / 1000,
     // the compiler's part of the toolchain line ("aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0 | GNU ld ...")
     ...(kernel.toolchain ? { compiler: kernel.toolchain.split(' | ')[0]! } : {}),
+    ...logUrl(link, kernel.artifacts?.buildLog),
+    ...nonEmpty('input_files', resources(link, [kernel.artifacts?.config])),
+    ...nonEmpty('output_files', resources(link, [kernel.artifacts?.image])),
     ...(kernel.ok ? {} : excerpt([...(kernel.message ? [`${kernel.stage ?? 'build'}: ${kernel.message}`] : []), ...(kernel.logTail ?? [])])),
     misc: { kernel: kernelId, ...(kernel.key ? { key: kernel.key } : {}), ...(kernel.cached !== undefined ? { cached: kernel.cached } : {}) },
   };
 }
 
-function cellTest(cell: CellRecord, id: string, buildId: string, path: string, startTime: string, origin: string): KcidbTest {
+function nonEmpty<K extends string>(key: K, list: KcidbResource[]): Partial<Record<K, KcidbResource[]>> {
+  return list.length > 0 ? ({ [key]: list } as Record<K, KcidbResource[]>) : {};
+}
+
+function cellTest(cell: CellRecord, id: string, buildId: string, path: string, startTime: string, origin: string, link: Linker): KcidbTest {
   return {
     id,
     origin,
@@ -234,6 +297,7 @@ function cellTest(cell: CellRecord, id: string, buildId: string, path: string, s
       comment: `${cell.vmmType} (${cell.vmm}), ${cell.transport} virtio-pci, ${cell.topology} topology`,
       misc: { vmm: cell.vmm, vmm_type: cell.vmmType, transport: cell.transport, topology: cell.topology },
     },
+    ...logUrl(link, cell.console),
     ...excerpt(cell.reasons),
     misc: {
       cell: cell.id,

@@ -23,15 +23,22 @@ export interface ReproducePrepare {
  * goes through a shell.
  */
 export function renderReproduceScript(info: ReproduceInfo): string {
+  // absolute inputs are the cache's (a run with --no-artifacts), relative ones the run folder's;
+  // the VMM itself (an lkvm the matrix names) is wherever it is
+  const fromCache = info.inputs.some((f) => f.startsWith('/') && f !== info.argv[0]);
   const lines = [
     '#!/bin/sh',
     `# Boots kvmatrix cell ${info.cellId} again, as run ${info.runId} booted it.`,
     `# That run's verdict: ${info.verdict} (expected ${info.expected}).`,
-    '# The kernel Image lives in the kvmatrix cache; `kvmatrix build` rebuilds it if it is gone.',
+    fromCache
+      ? '# The kernel Image lives in the kvmatrix cache; `kvmatrix build` rebuilds it if it is gone.'
+      : '# What it boots is in the run folder, named relative to this script: the folder can be moved or unpacked anywhere.',
     'set -e',
     'cd "$(dirname "$0")"',
     `for f in ${info.inputs.map(shellQuote).join(' ')}; do`,
-    '  [ -e "$f" ] || { echo "reproduce: $f is missing; rebuild with kvmatrix build" >&2; exit 1; }',
+    fromCache
+      ? '  [ -e "$f" ] || { echo "reproduce: $f is missing; rebuild with kvmatrix build" >&2; exit 1; }'
+      : '  [ -e "$f" ] || { echo "reproduce: $f is missing from the run folder" >&2; exit 1; }',
     'done',
     ...(info.prepare ? [`${info.prepare.argv.map(shellQuote).join(' ')} > ${shellQuote(info.prepare.stdout)}`] : []),
     `exec ${argvLines(info.argv).join(' \\\n  ')}`,

@@ -124,17 +124,25 @@ const cell = z.looseObject({
   ),
 });
 
+// a path inside the run folder: relative, never climbing out of it (results.json may come from elsewhere)
+const inRun = z.string().check(
+  z.refine((p) => p.length > 0 && !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the run folder'),
+);
+
 const kernel = z.looseObject({
   id: text,
   ok: z.boolean(),
   durationMs: num,
   key: optionalText,
   source: optionalText,
-  commit: z.optional(z.looseObject({ id: text, subject: text, uncommitted: z.boolean() })),
+  commit: z.optional(z.looseObject({ id: text, subject: text, uncommitted: z.boolean(), repository: optionalText })),
   stage: z.optional(z.enum(['source', 'toolchain', 'patch', 'config', 'build'])),
   message: optionalText,
   logTail: z.optional(texts),
-  patches: z.optional(z.array(z.looseObject({ file: text, direction: z.enum(['forward', 'reverse']), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256')) }))),
+  patches: z.optional(
+    z.array(z.looseObject({ file: text, direction: z.enum(['forward', 'reverse']), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256')), path: z.optional(inRun) })),
+  ),
+  artifacts: z.optional(z.looseObject({ image: z.optional(inRun), config: z.optional(inRun), buildLog: z.optional(inRun) })),
 });
 
 // runs written before flaky existed have no count of it

@@ -70,6 +70,16 @@ export interface KernelRecord {
   toolchain?: string;
   /** The patches applied on the source, in order (absent in runs written before they were recorded). */
   patches?: AppliedPatch[];
+  /** What of this kernel the run folder keeps, relative to it (absent with --no-artifacts). */
+  artifacts?: KernelArtifacts;
+}
+
+/** A kernel's files kept in the run folder, paths relative to it. */
+export interface KernelArtifacts {
+  /** The Image the run's cells booted. */
+  image?: string;
+  config?: string;
+  buildLog?: string;
 }
 
 export interface AppliedPatch {
@@ -78,6 +88,8 @@ export interface AppliedPatch {
   direction: PatchDirection;
   /** sha256 of the diff as applied: a reverse-applied patch's diff turned around. */
   sha256: string;
+  /** That diff, kept in the run folder (relative to it). */
+  path?: string;
 }
 
 export interface CellTimings {

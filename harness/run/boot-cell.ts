@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { ConsoleParser } from '../console/parse.js';
@@ -29,6 +29,8 @@ export interface BootContext {
   signal?: AbortSignal;
   /** Which of the cell's repeated boots this is; each gets a folder of its own. */
   boot?: BootIndex;
+  /** The run folder keeps what its cells boot (a nested host's base archive too). */
+  keepArtifacts?: boolean;
   /** The kernel's own list of its KUnit cases, to name those a crash cut off (asked only then). */
   kunitListing?: () => Promise<KunitListing | null>;
 }
@@ -49,20 +51,21 @@ export function bootQemuCell(
   guest: GuestImage,
   ctx: BootContext,
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
-  return bootDirectCell(cell, ctx, (disks, nonce) =>
-    qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks }, { accel: ctx.accel, nonce }),
+  return bootDirectCell(cell, ctx, (disks, nonce, local) =>
+    qemuCommand(cell, { image: local(kernel.image), initrd: local(guest.initramfs), disks }, { accel: ctx.accel, nonce }),
   );
 }
 
 /**
  * Boots a cell whose VMM's stdout is the guest's console (QEMU, or lkvm on
  * an arm64 KVM host). `command` gets the disk image names, relative to the
- * cell folder where the VMM runs, and the boot's nonce.
+ * cell folder where the VMM runs, the boot's nonce, and `local`, which
+ * names a file of the run folder relative to the cell folder.
  */
 export async function bootDirectCell(
   cell: Cell,
   ctx: BootContext,
-  command: (disks: Record<string, string>, nonce: string) => VmmCommand,
+  command: (disks: Record<string, string>, nonce: string, local: (path: string) => string) => VmmCommand,
   spawn: Pick<LaunchOptions, 'env' | 'stdin'> = {},
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
   const dir = cellDir(ctx.runDir, cell, ctx.boot);
@@ -74,7 +77,7 @@ export async function bootDirectCell(
     writeFileSync(join(dir, disks[slot.name]!), diskImage(slot.name));
   }
   const nonce = randomBytes(8).toString('hex');
-  const vmmCommand = command(disks, nonce);
+  const vmmCommand = command(disks, nonce, (path) => inRunFolder(ctx.runDir, dir, path));
   const consolePath = join(dir, 'console.log');
 
   // read while the VMM runs (its console file, up to the cap, as parseConsole would read it
@@ -102,6 +105,16 @@ export async function bootDirectCell(
       command: vmmCommand.argv,
     },
   };
+}
+
+/**
+ * A file of the run folder as the VMM, started in the cell folder, names
+ * it: relative, so the reproduce script works wherever the run folder
+ * goes. Files elsewhere (the cache, with --no-artifacts) keep their path.
+ */
+export function inRunFolder(runDir: string, cellFolder: string, path: string): string {
+  const inside = relative(runDir, path);
+  return inside.startsWith('..') || isAbsolute(inside) ? path : relative(cellFolder, path);
 }
 
 /** The kernel's listing of its KUnit cases when a crash cut some off; null when none was, or none could be had. */

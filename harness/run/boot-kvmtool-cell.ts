@@ -18,7 +18,8 @@ import { lkvmIrqchip, lkvmNativeCommand, lkvmRunArgs } from '../vmm/kvmtool.js';
 import { launchVmm } from '../vmm/launch.js';
 import type { LkvmBinary } from '../vmm/lkvm.js';
 import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host.js';
-import { bootDirectCell, cellDir, judgeOptions, launchOptions, listingIfCrashed, writeReproduce, type BootContext } from './boot-cell.js';
+import { bootDirectCell, cellDir, inRunFolder, judgeOptions, launchOptions, listingIfCrashed, writeReproduce, type BootContext } from './boot-cell.js';
+import { placeNestedBase } from './run-artifacts.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
 export type KvmtoolPlan =
@@ -47,8 +48,8 @@ export async function bootKvmtoolCell(
       native = await bootDirectCell(
         cell,
         ctx,
-        (disks, nonce) =>
-          lkvmNativeCommand(cell, plan.lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks }, { nonce, irqchip: lkvmIrqchip(cell.vmm, 'native') }),
+        (disks, nonce, local) =>
+          lkvmNativeCommand(cell, plan.lkvm.path, { image: local(kernel.image), initrd: local(guest.initramfs), disks }, { nonce, irqchip: lkvmIrqchip(cell.vmm, 'native') }),
         { env: { HOME: home }, stdin: 'held-open' },
       );
     } finally {
@@ -65,7 +66,8 @@ export async function bootKvmtoolCell(
   const timeoutSec = ctx.timeoutSec ?? cell.boot.timeoutSec;
   const disks = Object.fromEntries(cell.devices.filter((d) => d.kind === 'blk').map((d) => [d.name, diskImage(d.name)]));
   const guestNonce = randomBytes(8).toString('hex');
-  const base = nestedHostBase(plan.layout, guest, plan.lkvm, kernel);
+  const cachedBase = nestedHostBase(plan.layout, guest, plan.lkvm, kernel);
+  const base = ctx.keepArtifacts ? placeNestedBase(ctx.runDir, cachedBase) : cachedBase;
   const args = lkvmRunArgs(
     cell,
     { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: Object.fromEntries(Object.keys(disks).map((n) => [n, nestedDiskPath(n)])) },
@@ -78,7 +80,8 @@ export async function bootKvmtoolCell(
   appendFileSync(initrd, cellPart);
 
   const hostNonce = randomBytes(8).toString('hex');
-  const command = nestedHostCommand(cell, { image: plan.host.image, initrd: 'host-initramfs.cpio' }, { nonce: hostNonce, guestTimeoutSec: timeoutSec });
+  const local = (path: string) => inRunFolder(ctx.runDir, dir, path);
+  const command = nestedHostCommand(cell, { image: local(plan.host.image), initrd: 'host-initramfs.cpio' }, { nonce: hostNonce, guestTimeoutSec: timeoutSec });
   let launch;
   try {
     launch = await launchVmm(command, { ...launchOptions(cell, ctx, dir), timeoutSec: timeoutSec + NESTED_HOST_ALLOWANCE_SEC });
@@ -98,8 +101,8 @@ export async function bootKvmtoolCell(
     cell,
     ctx.runId,
     judged,
-    { argv: command.argv, inputs: [plan.host.image, base, 'nested-cell.cpio'] },
-    { argv: ['cat', base, 'nested-cell.cpio'], stdout: 'host-initramfs.cpio' },
+    { argv: command.argv, inputs: [local(plan.host.image), local(base), 'nested-cell.cpio'] },
+    { argv: ['cat', local(base), 'nested-cell.cpio'], stdout: 'host-initramfs.cpio' },
   );
   const kvmtool: KvmtoolArtifacts = {
     mode: 'nested',

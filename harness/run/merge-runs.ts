@@ -1,17 +1,20 @@
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { LoadedRun } from '../report/load-results.js';
 import { mergeShards } from '../report/merge.js';
 import type { RunResults } from '../report/types.js';
 import { newRunId } from './run-id.js';
+import { placeTree } from './run-artifacts.js';
 import { pointLatest } from './run-matrix.js';
 import { writeReports } from './write-reports.js';
 
 /**
  * Folds shard run folders into a new run folder under outRoot: each
- * shard's cells/ and kernels/ are copied across (cell paths are unique per
- * cell, so the relative paths in results.json stay true), then the reports
- * are written and `latest` moved. Built under a hidden name and renamed
+ * shard's cells/, kernels/, guest/ and nested/ are carried across,
+ * hard-linked where the filesystem allows (cell paths are unique per cell
+ * and the rest is named by kernel id or content, so the relative paths in
+ * results.json and the reproduce scripts stay true), then the reports are
+ * written and `latest` moved. Built under a hidden name and renamed
  * into place, so a refused or failed merge leaves nothing behind.
  */
 export function mergeRunFolders(shards: readonly LoadedRun[], outRoot: string, options: { partial?: boolean } = {}): { results: RunResults; runDir: string } {
@@ -26,9 +29,9 @@ export function mergeRunFolders(shards: readonly LoadedRun[], outRoot: string, o
   try {
     mkdirSync(staging);
     for (const shard of shards) {
-      for (const part of ['cells', 'kernels']) {
+      for (const part of ['cells', 'kernels', 'guest', 'nested']) {
         const from = join(shard.runDir, part);
-        if (existsSync(from)) cpSync(from, join(staging, part), { recursive: true, force: false, errorOnExist: false });
+        if (existsSync(from)) placeTree(from, join(staging, part));
       }
     }
     merged.kernels = merged.kernels.map((k) => ({ ...k, ...(k.buildLog ? { buildLog: rebase(k.buildLog, shards, runDir) } : {}) }));

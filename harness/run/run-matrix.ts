@@ -6,13 +6,13 @@ import pLimit from 'p-limit';
 import { AgentBuildError, buildGuestImage, type GuestImage } from '../guest/build-agent.js';
 import { rememberedToolVersion } from '../host/facts.js';
 import { ensureCacheDirs, writeFileAtomic, type CacheLayout } from '../kernel/cache.js';
-import { appliedPatches } from '../kernel/applied-patches.js';
+import { appliedPatchTexts } from '../kernel/applied-patches.js';
 import { obtainKernel } from '../kernel/build.js';
 import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
 import { summarize } from '../report/summary.js';
-import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults, type RunShard } from '../report/types.js';
+import { RESULTS_SCHEMA, type AppliedPatch, type CellRecord, type KernelArtifacts, type KernelRecord, type RunResults, type RunShard } from '../report/types.js';
 import { bootWithRetries } from './retry.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
@@ -23,6 +23,7 @@ import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolH
 import { cellRecord, interruptedRecord } from './cell-record.js';
 import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
+import { failedKernelArtifacts, placeGuest, placeKernel } from './run-artifacts.js';
 
 export interface RunEvents {
   kernel?(progress: KernelProgress): void;
@@ -64,6 +65,8 @@ export interface RunOptions {
   /** Where lkvm may come from and whether this host runs arm64 KVM itself. */
   kvmtoolHost: KvmtoolHost;
   events?: RunEvents;
+  /** Keep the Images and initramfs the cells boot in the run folder (default), or boot them from the cache. */
+  artifacts?: boolean;
   /** Console of a single booted cell, as it arrives (for `boot`). */
   live?: Writable;
   signal?: AbortSignal;
@@ -123,7 +126,9 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     unbooted(p.cell, 'error', `${p.binary} not found or does not run`, "apt-get install qemu-system-arm, or set the matrix VMM entry's binary or qemu");
     return false;
   });
-  const guest = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile) : null;
+  const keep = options.artifacts !== false;
+  const cached = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile) : null;
+  const guest = keep && cached && !(cached instanceof AgentBuildError) ? placeGuest(runDir, cached) : cached;
 
   const specs = new Map(options.matrix.kernels.map((k) => [k.id, k]));
   // a nested kvmtool host runs lkvm, not KUnit: a kernel with a kunitconfig hosts as a build without it
@@ -138,6 +143,23 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     return hostId;
   };
   const outcomes = new Map<string, KernelOutcome>();
+  const patchesOf = new Map<string, AppliedPatch[]>();
+  const artifactsOf = new Map<string, KernelArtifacts>();
+  // the kernel as the cells boot it: from the run folder when it keeps what it booted
+  const bootable = (outcome: KernelOutcome): KernelOutcome => {
+    const texts = appliedPatchTexts(specs.get(outcome.kernelId)!.patches);
+    patchesOf.set(outcome.kernelId, texts.map(({ text: _text, ...patch }) => patch));
+    if (!outcome.ok) {
+      const log = failedKernelArtifacts(runDir, outcome.logPath);
+      if (log) artifactsOf.set(outcome.kernelId, log);
+      return outcome;
+    }
+    if (!keep) return outcome;
+    const placed = placeKernel(runDir, outcome, texts);
+    artifactsOf.set(outcome.kernelId, placed.artifacts);
+    patchesOf.set(outcome.kernelId, placed.patches);
+    return { ...placed.kernel, ok: true };
+  };
   const building = new Map<string, Promise<KernelOutcome>>();
   const buildQueue = pLimit(1);
   const bootQueue = pLimit(Math.max(1, options.bootJobs));
@@ -157,7 +179,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
       ).then((outcome) => {
         outcomes.set(kernelId, outcome);
         options.events?.kernelDone?.(outcome);
-        return outcome;
+        return bootable(outcome);
       });
       building.set(kernelId, promise);
     }
@@ -213,7 +235,11 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     finishedAt: new Date().toISOString(),
     host: { arch: arch(), node: process.version, qemu, accel: options.accel, kvmatrix: options.version },
     selection: options.selection,
-    kernels: [...building.keys()].map((id) => ({ ...kernelRecord(outcomes.get(id)!), patches: appliedPatches(specs.get(id)!.patches) })),
+    kernels: [...building.keys()].map((id) => ({
+      ...kernelRecord(outcomes.get(id)!),
+      patches: patchesOf.get(id)!,
+      ...(artifactsOf.has(id) ? { artifacts: artifactsOf.get(id)! } : {}),
+    })),
     cells,
     summary: summarize(cells),
   };
@@ -256,6 +282,7 @@ async function bootOne(
     runId,
     runDir,
     accel: options.accel,
+    keepArtifacts: options.artifacts !== false,
     kunitListing: () => kunitListingOf(cell, built, image, { layout: options.layout, accel: options.accel, ...(options.signal ? { signal: options.signal } : {}) }),
     ...(options.timeoutSec !== undefined ? { timeoutSec: options.timeoutSec } : {}),
     ...(options.live ? { live: options.live } : {}),

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../kernel/cache.js';
 import { renderHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { renderTap } from '../report/tap.js';
+import type { KcidbOptions } from '../report/kcidb.js';
 import type { RunResults } from '../report/types.js';
 
 /** The run's reports, each written whole or not at all; results.json first, as the others derive from it. */
@@ -20,9 +21,9 @@ export function writeRenderedReports(results: RunResults, runDir: string): void 
 }
 
 /** The run as a KCIDB submission, written whole or not at all. */
-export async function writeKcidb(results: RunResults, file: string, origin: string): Promise<void> {
+export async function writeKcidb(results: RunResults, file: string, options: KcidbOptions): Promise<void> {
   const { renderKcidb } = await import('../report/kcidb.js');
-  writeFileAtomic(file, renderKcidb(results, origin));
+  writeFileAtomic(file, renderKcidb(results, options));
 }
 
 /**

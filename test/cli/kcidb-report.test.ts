@@ -5,8 +5,9 @@
  * with one message before anything is written. A real run's submission is
  * checked in test/integration/murray.test.ts.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import t from 'tap';
 import { writeReports } from '../../harness/run/write-reports.js';
 import { kvmatrix } from '../support/cli.js';
@@ -42,4 +43,23 @@ t.test('a bad origin or a file in a folder that does not exist: exit 2, one mess
   t.equal(runFlag.code, 2, 'run refuses it before building anything');
   t.match(runFlag.stderr, /the folder of .*missing\/x\.json does not exist/);
   t.notOk(existsSync(join(out, 'latest')), 'no run folder');
+});
+
+t.test('report --pack: the run folder as one archive GNU tar reads; a bad base URL or pack file refused first', async (t) => {
+  const run = tempTree({}, 'kvmatrix-run-');
+  writeReports(mixedRun(), run);
+  const out = tempTree({});
+  const packed = await kvmatrix(['report', run, '--pack', join(out, 'run.tar.gz')]);
+  t.equal(packed.code, 0, packed.stderr);
+  t.match(packed.stdout, new RegExp(`packed: ${join(out, 'run.tar.gz')} \\(unpacks into ${basename(run)}/\\)`));
+  const names = execFileSync('tar', ['-tzf', join(out, 'run.tar.gz')], { encoding: 'utf8' }).split('\n');
+  t.ok(['results.json', 'report.tap', 'junit.xml', 'index.html'].every((f) => names.includes(`${basename(run)}/${f}`)), 'results.json and the reports rendered from it');
+
+  const url = await kvmatrix(['report', run, '--kcidb', join(out, 'k.json'), '--kcidb-base-url', 'ftp://ci.example.org/runs']);
+  t.equal(url.code, 2);
+  t.match(url.stderr, /"ftp:\/\/ci\.example\.org\/runs" is not an http or https URL/);
+  const missing = await kvmatrix(['report', run, '--pack', join(out, 'missing', 'run.tar.gz')]);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /the folder of .*missing\/run\.tar\.gz does not exist/);
+  t.notOk(existsSync(join(out, 'k.json')), 'nothing written');
 });

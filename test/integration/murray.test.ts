@@ -7,9 +7,9 @@
  * so on a fresh machine this is where the kernels are built, and on a
  * developer's machine it reuses them.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import t, { type Test } from 'tap';
@@ -18,6 +18,7 @@ import type { RunResults } from '../../harness/report/types.js';
 import { judgedNodes } from '../../harness/verdict/tree.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { resolveCacheRoot } from '../../harness/kernel/cache.js';
+import { parseConsole } from '../../harness/console/parse.js';
 import { kvmatrix, makeSpy, readResults } from '../support/cli.js';
 import { validateKcidb } from '../support/kcidb.js';
 import type { KcidbSubmission } from '../../harness/report/kcidb.js';
@@ -103,15 +104,24 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
   const reproduce = readFileSync(join(out, 'latest', failing.reproduce!), 'utf8');
   t.match(reproduce, /qemu-system-aarch64/);
   t.match(reproduce, /pcie-root-port,id=rp6/);
+  t.match(reproduce, /-kernel \.\.\/\.\.\/\.\.\/\.\.\/kernels\/unpatched\/Image/, "the Image the run folder keeps, named relative to the script");
+  for (const kernel of results.kernels) {
+    const kept = join(out, 'latest', kernel.artifacts!.image!);
+    t.ok(readFileSync(kept).equals(readFileSync(kernel.image!)), `${kernel.id}: the run folder keeps the Image it booted`);
+  }
 
   t.test('a second run with nothing changed runs no make', async (t) => {
     spy.reset();
-    const second = await kvmatrix(['run', '--out', out, '--filter', 'type=qemu'], { spyDir: spy.dir });
+    const second = await kvmatrix(['run', '--out', out, '--filter', 'type=qemu', '--no-artifacts'], { spyDir: spy.dir });
     t.equal(second.code, 0, second.stderr.slice(-2000));
     t.same(spy.calls(), [], 'make was not run');
     const again = readResults(join(out, 'latest'));
     t.ok(again.kernels.every((k) => k.cached), 'both kernels came from the cache');
     t.not(again.runId, results.runId);
+    // --no-artifacts: the lean folder of before, booting from the cache
+    t.notOk(existsSync(join(out, 'latest', 'guest')), 'no initramfs kept');
+    t.notOk(again.kernels.some((k) => k.artifacts?.image), 'no Image kept');
+    t.match(readFileSync(join(out, 'latest', again.cells[0]!.reproduce!), 'utf8'), new RegExp(`-kernel '?${resolveCacheRoot()}/kernels/`), 'reproduce.sh boots the cache\'s Image');
   });
 
   t.test("the GitLab example's artifacts are enough: a cache of kernels/, configs/ and fingerprints/ alone runs no make and unpacks nothing", async (t) => {
@@ -127,6 +137,36 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
     t.ok(readResults(join(out, 'latest')).kernels.every((k) => k.cached), 'both kernels came from the handed cache');
     // the run makes the cache's folders; what matters is that nothing went into them
     t.same(readdirSync(join(handed, 'sources')), [], 'no source was unpacked');
+
+    t.test('that run packed, unpacked elsewhere with the cache moved away: it renders, and the failing cell boots again to the same records', async (t) => {
+      const run = readResults(join(out, 'latest'));
+      const runDir = join(out, run.runId);
+      const pack = join(tempTree({}), 'run.tar.gz');
+      const packed = await kvmatrix(['report', runDir, '--pack', pack]);
+      t.equal(packed.code, 0, packed.stderr);
+      const elsewhere = tempTree({}, 'kvmatrix-unpacked-');
+      execFileSync('tar', ['-xzf', pack, '-C', elsewhere]);
+      const unpacked = join(elsewhere, run.runId);
+      const cell = run.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
+      const script = readFileSync(join(unpacked, cell.reproduce!), 'utf8');
+      t.notOk(script.includes(handed), 'the script names nothing in the cache');
+      renameSync(handed, `${handed}.away`);
+      try {
+        const rendered = await kvmatrix(['report', unpacked]);
+        t.equal(rendered.code, 0, rendered.stderr);
+        const again = spawnSync('sh', [join(unpacked, cell.reproduce!)], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        t.equal(again.status, 0, `reproduce.sh ran QEMU to its end\n${again.stderr.slice(-2000)}`);
+        const nonce = /kvmatrix\.nonce=([0-9a-f]+)/.exec(script)![1]!;
+        const now = parseConsole(again.stdout, { nonce });
+        const then = parseConsole(readFileSync(join(runDir, cell.console!), 'utf8'), { nonce });
+        t.ok(now.agent.end !== null && now.agent.rejected.length === 0 && now.agent.missingSeqs.length === 0, 'every record of the boot, ending in its end record');
+        const outcome = (o: typeof now) => [o.agent.checks.map((c) => [c.dev, c.kind, c.result]), o.agent.virtio.map((v) => [v.dev, v.driver, v.status])];
+        t.same(outcome(now), outcome(then), "the same devices' checks and statuses as the run's boot");
+        t.ok(now.agent.checks.some((c) => c.result !== 'ok'), 'the failure is there again');
+      } finally {
+        renameSync(`${handed}.away`, handed);
+      }
+    });
   });
 });
 
@@ -232,6 +272,14 @@ t.test('shards: two halves of the QEMU cells, run apart and merged, give the ver
   await checkReportsAgree(t, join(dir, 'merged', 'latest'), merged);
   const failing = merged.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
   t.match(readFileSync(join(dir, 'merged', 'latest', failing.console!), 'utf8'), /KVMATRIX\/1 \d+ end records=/, 'its console came along');
+  // what each shard booted came along too, linked rather than copied
+  for (const cell of merged.cells) {
+    const script = join(dir, 'merged', 'latest', cell.reproduce!);
+    const inputs = /^for f in (.*); do$/m.exec(readFileSync(script, 'utf8'))![1]!.split(' ');
+    t.ok(inputs.every((f) => !f.startsWith('/') && existsSync(join(dirname(script), f))), `${cell.id}: reproduce.sh finds its Image, initramfs and disks in the merged folder`);
+  }
+  const shardImage = join(shardDirs[0]!, 'kernels', 'unpatched', 'Image');
+  t.equal(statSync(join(dir, 'merged', 'latest', 'kernels', 'unpatched', 'Image')).ino, statSync(shardImage).ino, "the merged folder's Image is the shard's, hard-linked");
 });
 
 t.test('a downloaded kernel: the patched build served as a tarball on 127.0.0.1, fetched, checked and booted', async (t) => {

@@ -91,6 +91,18 @@ t.test('a kernel that failed to build shows its stage, message and log tail', as
   t.match(html, 'init/main.c:1:2: error: #error &lt;broken&gt;');
 });
 
+t.test("a kernel's files the run folder keeps are linked relative to the page; without them, the cache's build log", async (t) => {
+  const results = mixedRun();
+  results.kernels = [
+    { id: 'patched', ok: true, durationMs: 1000, cached: true, buildLog: '/cache/kernels/ab/build.log', artifacts: { image: 'kernels/patched/Image', config: 'kernels/patched/config', buildLog: 'kernels/patched/build.log' } },
+    { id: 'unpatched', ok: true, durationMs: 1000, cached: true, buildLog: '/cache/kernels/cd/build.log' },
+  ];
+  const html = renderHtml(results);
+  t.match(html, '<a href="kernels/patched/build.log">build log</a> · <a href="kernels/patched/config">config</a> · <a href="kernels/patched/Image">Image</a>');
+  t.notMatch(html, '/cache/kernels/ab/build.log', "the kept log, not the cache's");
+  t.match(html, '<a href="/cache/kernels/cd/build.log">build log</a></td>');
+});
+
 t.test('esc covers what HTML gives meaning to', async (t) => {
   t.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { kcidbOrigin } from '../../harness/cli/options.js';
+import { kcidbBaseUrl, kcidbOrigin } from '../../harness/cli/options.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { appliedPatches } from '../../harness/kernel/applied-patches.js';
 import { reversedDiff } from '../../harness/kernel/reversed-diff.js';
@@ -35,9 +35,9 @@ function murrayRun(): RunResults {
   };
 }
 
-function validated(t: { match: (a: unknown, b: RegExp, m: string) => void }, results: RunResults, origin = 'kvmatrix'): KcidbSubmission {
+function validated(t: { match: (a: unknown, b: RegExp, m: string) => void }, results: RunResults, origin = 'kvmatrix', baseUrl?: string): KcidbSubmission {
   const file = join(tempTree({}), 'kcidb.json');
-  writeFileSync(file, renderKcidb(results, origin));
+  writeFileSync(file, renderKcidb(results, { origin, ...(baseUrl ? { baseUrl } : {}) }));
   t.match(validateKcidb(file), /^\d+\.\d+$/, 'kcidb-io validates it against its latest schema');
   return JSON.parse(readFileSync(file, 'utf8')) as KcidbSubmission;
 }
@@ -62,7 +62,7 @@ t.test('a run of every outcome: checkouts, builds, a test per cell and per devic
   t.match(bridged.environment.comment, /^qemu \(qemu-bridged\), legacy virtio-pci, bridged topology$/);
   t.equal(cellTests[0]!.start_time, results.startedAt, 'a cell without its start time (a run written before it was kept) starts with the run');
   const timed = { ...results, cells: results.cells.map((c) => ({ ...c, timings: { ...c.timings, startedAt: '2026-11-25T07:00:42.000Z' } })) };
-  t.ok(kcidbSubmission(timed, 'kvmatrix').tests.every((x) => x.start_time === '2026-11-25T07:00:42.000Z'), "each cell and its devices at its VMM's start");
+  t.ok(kcidbSubmission(timed, { origin: 'kvmatrix' }).tests.every((x) => x.start_time === '2026-11-25T07:00:42.000Z'), "each cell and its devices at its VMM's start");
   t.match(bridged.misc.devices, [{ name: 'rng1', driver: 'virtio_rng' }, { name: 'rng2', driver: 'virtio-pci', bar0: { start: 0x4000 } }]);
   t.notMatch(kcidb.tests.map((x) => x.log_excerpt ?? '').join(''), /\0/, 'no NUL from a hostile console');
 });
@@ -75,17 +75,17 @@ t.test('expected failures: an issue per reason, an incident on each test expecte
     kcidb.incidents.map((i) => [kcidb.tests.find((x) => x.id === i.test_id)!.misc.cell, i.present]),
     [['unpatched/qemu-bridged/legacy', true], ['unpatched/qemu-bridged/modern', false]],
   );
-  const other = kcidbSubmission({ ...murrayRun(), runId: '20261126-070000-ffff' }, 'kvmatrix');
+  const other = kcidbSubmission({ ...murrayRun(), runId: '20261126-070000-ffff' }, { origin: 'kvmatrix' });
   t.same(other.issues.map((i) => i.id), kcidb.issues.map((i) => i.id), "the next run's incidents point at the same issues");
 });
 
 t.test('ids: the same on every render of a run, none shared with another run, under the origin given', async (t) => {
   const results = murrayRun();
-  t.equal(renderKcidb(results, 'kvmatrix'), renderKcidb(structuredClone(results), 'kvmatrix'), 'byte for byte');
+  t.equal(renderKcidb(results, { origin: 'kvmatrix' }), renderKcidb(structuredClone(results), { origin: 'kvmatrix' }), 'byte for byte');
   const ids = (k: KcidbSubmission) => [...k.checkouts, ...k.builds, ...k.tests, ...k.incidents].map((o) => o.id);
-  const first = ids(kcidbSubmission(results, 'kvmatrix'));
+  const first = ids(kcidbSubmission(results, { origin: 'kvmatrix' }));
   t.equal(new Set(first).size, first.length, 'no two objects share an id');
-  const second = ids(kcidbSubmission({ ...results, runId: '20261126-070000-ffff' }, 'kvmatrix'));
+  const second = ids(kcidbSubmission({ ...results, runId: '20261126-070000-ffff' }, { origin: 'kvmatrix' }));
   t.same(first.filter((id) => second.includes(id)), [], 'a second run is new objects');
   const nightly = validated(t, results, 'nightly_ci');
   t.ok([...nightly.checkouts, ...nightly.builds, ...nightly.tests, ...nightly.issues].every((o) => o.id.startsWith('nightly_ci:') && o.origin === 'nightly_ci'));
@@ -136,4 +136,44 @@ t.test('a cell booted three times: its test, and one per boot with that boot\'s 
   t.same(cellLevel.map((x) => [x.misc.boot ?? 'cell', x.status]), [['cell', 'FAIL'], [1, 'PASS'], [2, 'ERROR'], [3, 'PASS']]);
   t.match(cellLevel[2]!.log_excerpt, /did not finish within 10 s \(boot 2\)/);
   t.equal(cellLevel[1]!.log_excerpt, undefined, "a boot that passed carries no other boot's reasons");
+});
+
+t.test('published at a base URL: builds link their Image, config and log, checkouts their patches, tests their consoles; a git checkout names its https repository', async (t) => {
+  const run = murrayRun();
+  const results: RunResults = {
+    ...run,
+    kernels: [
+      { ...run.kernels[0]!, artifacts: { image: 'kernels/patched/Image', config: 'kernels/patched/config', buildLog: 'kernels/patched/build.log' } },
+      {
+        ...run.kernels[1]!,
+        source: `git:${'c'.repeat(40)}`,
+        commit: { id: 'c'.repeat(40), subject: 's', uncommitted: false, repository: 'https://example.org/linux.git' },
+        patches: run.kernels[1]!.patches!.map((p) => ({ ...p, path: `kernels/unpatched/patches/01-${p.file}` })),
+        artifacts: { image: 'kernels/unpatched/Image', buildLog: 'kernels/unpatched/build.log' },
+      },
+    ],
+    cells: run.cells.map((c) => (c.console ? { ...c, console: c.console.replace('legacy', 'leg acy#1') } : c)),
+  };
+  const base = 'https://ci.example.org/runs/20261125-070000-abcd/';
+  const kcidb = validated(t, results, 'kvmatrix', base);
+  t.same(kcidb.builds[0]!.output_files, [{ name: 'Image', url: `${base}kernels/patched/Image` }]);
+  t.same(kcidb.builds[0]!.input_files, [{ name: 'config', url: `${base}kernels/patched/config` }]);
+  t.equal(kcidb.builds[0]!.log_url, `${base}kernels/patched/build.log`);
+  t.equal(kcidb.builds[1]!.input_files, undefined, 'no config kept: no input file');
+  const git = kcidb.checkouts.find((c) => c.git_commit_hash)!;
+  t.equal(git.git_repository_url, 'https://example.org/linux.git');
+  t.same(git.patchset_files, [{ name: '01-murray-ioport-map.patch', url: `${base}kernels/unpatched/patches/01-murray-ioport-map.patch` }]);
+  const booted = kcidb.tests.find((x) => x.misc.cell === 'unpatched/qemu-bridged/legacy' && x.path.split('.').length === 4)!;
+  t.match(booted.log_url, /\/leg%20acy%231\//, "a path's characters escaped in its URL");
+  t.ok(new URL(booted.log_url!).href.startsWith(base), 'below the base URL');
+  const unlinked = kcidbSubmission(results, { origin: 'kvmatrix' });
+  t.notOk(JSON.stringify(unlinked).includes('"url"') || JSON.stringify(unlinked).includes('log_url'), 'no base URL: no links');
+});
+
+t.test('--kcidb-base-url takes an http(s) folder URL and ends it in a slash', async (t) => {
+  t.equal(kcidbBaseUrl('https://ci.example.org/runs/1'), 'https://ci.example.org/runs/1/');
+  t.equal(kcidbBaseUrl('http://127.0.0.1:8080/r/'), 'http://127.0.0.1:8080/r/');
+  t.throws(() => kcidbBaseUrl('ci.example.org/runs'), /is not a URL/);
+  t.throws(() => kcidbBaseUrl('file:///srv/runs'), /not an http or https URL/);
+  t.throws(() => kcidbBaseUrl('https://ci.example.org/r?x=1'), /query or fragment/);
 });

@@ -128,6 +128,17 @@ t.test('the reproduce script hands a real shell every argument unchanged', async
   t.match(missing.stderr.toString(), /input\.img is missing/);
 });
 
+t.test('the reproduce script says where what it boots lives: the run folder, or the cache with --no-artifacts', async (t) => {
+  const base = { cellId: 'c', runId: 'r', verdict: 'pass' as const, expected: 'pass' as const };
+  const inRun = renderReproduceScript({ ...base, argv: ['/opt/lkvm', 'run'], inputs: ['/opt/lkvm', '../../../../kernels/k/Image', 'blk1.img'] });
+  t.match(inRun, /is in the run folder/, 'relative inputs beside the VMM binary: the run folder');
+  t.match(inRun, /missing from the run folder/);
+  t.notMatch(inRun, /kvmatrix build/);
+  const cached = renderReproduceScript({ ...base, argv: ['qemu-system-aarch64'], inputs: ['/cache/kernels/ab/Image', 'blk1.img'] });
+  t.match(cached, /lives in the kvmatrix cache/);
+  t.match(cached, /rebuild with kvmatrix build/);
+});
+
 t.test('a prepare step runs in the cell folder before the command, its output to a file', async (t) => {
   const dir = tempTree({}, 'kvmatrix-repro-');
   writeFileSync(join(dir, 'base part'), 'AAAA');

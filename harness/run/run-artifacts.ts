@@ -1,0 +1,130 @@
+/**
+ * What a run booted, kept in its folder: each kernel's Image (with its
+ * config, build log and the patches as applied), the guest initramfs and a
+ * nested host's base archive. Hard-linked from the cache where the
+ * filesystem allows, so a run folder costs no space until the cache entry
+ * goes; copied otherwise. The reproduce scripts name them relative to
+ * themselves, so a run folder boots anywhere QEMU is.
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import type { GuestImage } from '../guest/build-agent.js';
+import { shortKey } from '../kernel/keys.js';
+import type { AppliedPatchText } from '../kernel/applied-patches.js';
+import type { BuiltKernel } from '../kernel/types.js';
+import type { AppliedPatch, KernelArtifacts } from '../report/types.js';
+
+/** A kernel's folder in the run: `kernels/<kernel id>`, where a failed build's log already goes. */
+export function kernelArtifactDir(kernelId: string): string {
+  return join('kernels', kernelId);
+}
+
+/**
+ * Puts `from` at `to` whole: a hard link, or a copy where linking is
+ * refused (another filesystem, a link count at its limit). A file already
+ * there is kept: the run folder is written once.
+ */
+export function placeFile(from: string, to: string): void {
+  if (existsSync(to)) return;
+  mkdirSync(dirname(to), { recursive: true });
+  try {
+    linkSync(from, to);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP' && code !== 'EACCES') throw error;
+  }
+  // a copy is made aside and renamed in, so a full disk leaves no half file
+  const tmp = `${to}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    copyFileSync(from, tmp);
+    renameSync(tmp, to);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * A built kernel's files in the run folder; the kernel returned boots from
+ * there. A build log this run wrote (it built the kernel) is kept; a
+ * cached kernel's comes from the cache.
+ */
+export function placeKernel(
+  runDir: string,
+  kernel: BuiltKernel,
+  patches: readonly AppliedPatchText[],
+): { kernel: BuiltKernel; artifacts: KernelArtifacts; patches: AppliedPatch[] } {
+  const dir = kernelArtifactDir(kernel.kernelId);
+  const at = (name: string) => join(runDir, dir, name);
+  placeFile(kernel.image, at(basename(kernel.image)));
+  const artifacts: KernelArtifacts = { image: join(dir, basename(kernel.image)) };
+  if (kernel.config) {
+    placeFile(kernel.config, at('config'));
+    artifacts.config = join(dir, 'config');
+  }
+  if (kernel.buildLog && existsSync(kernel.buildLog)) placeFile(kernel.buildLog, at('build.log'));
+  if (existsSync(at('build.log'))) artifacts.buildLog = join(dir, 'build.log');
+  return {
+    kernel: { ...kernel, image: at(basename(kernel.image)), config: artifacts.config ? at('config') : null },
+    artifacts,
+    patches: patches.map(({ text: _text, ...patch }, i) => ({ ...patch, path: writePatch(runDir, join(dir, 'patches'), i, patches[i]!) })),
+  };
+}
+
+/** The diff as it was applied (a reversed patch turned around), numbered in order of application. */
+function writePatch(runDir: string, dir: string, index: number, patch: AppliedPatchText): string {
+  const path = join(dir, `${String(index + 1).padStart(2, '0')}-${patch.file}`);
+  mkdirSync(join(runDir, dir), { recursive: true });
+  if (!existsSync(join(runDir, path))) writeFileSync(join(runDir, path), patch.text);
+  return path;
+}
+
+/** The guest initramfs in `guest/<key>/`, and the guest image that boots from there. */
+export function placeGuest(runDir: string, guest: GuestImage): GuestImage {
+  const to = join(runDir, 'guest', shortKey(guest.key), basename(guest.initramfs));
+  placeFile(guest.initramfs, to);
+  return { ...guest, initramfs: to };
+}
+
+/** A nested kvmtool host's base archive in `nested/<its cache folder>/`. */
+export function placeNestedBase(runDir: string, base: string): string {
+  const to = join(runDir, 'nested', basename(dirname(base)), basename(base));
+  placeFile(base, to);
+  return to;
+}
+
+/** The failed build's log, when the run folder holds it. */
+export function failedKernelArtifacts(runDir: string, logPath: string | undefined): KernelArtifacts | undefined {
+  if (!logPath) return undefined;
+  const inside = relative(runDir, logPath);
+  return inside.startsWith('..') || inside.startsWith('/') || !existsSync(logPath) ? undefined : { buildLog: inside };
+}
+
+/**
+ * A folder's files placed under `to` as placeFile places them (a merged
+ * run shares its shards' Images instead of copying gigabytes); symbolic
+ * links are recreated as they are. Files already there are kept.
+ */
+export function placeTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    if (entry.isDirectory()) placeTree(source, target);
+    else if (entry.isSymbolicLink()) {
+      if (!lstatExists(target)) symlinkSync(readlinkSync(source), target);
+    } else if (entry.isFile()) placeFile(source, target);
+  }
+}
+
+function lstatExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
