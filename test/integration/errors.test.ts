@@ -7,6 +7,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { runKcidb } from '../support/kcidb.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { execa } from 'execa';
 import { cliPath, kvmatrix, makeSpy, readResults } from '../support/cli.js';
@@ -55,6 +56,9 @@ t.test('an option the config drops is an error naming the option and its fragmen
   t.equal(results.cells[0]!.verdict, 'error');
   t.match(results.cells[0]!.reasons.join('\n'), /extra\.config:2: CONFIG_USB_STORAGE=y/, 'the cell carries the log tail');
   t.match(run.stderr, /no cell could be booted/);
+  const kcidb = await runKcidb(join(dir, 'results', 'latest'));
+  t.match(kcidb.builds, [{ config_name: 'dropped', status: 'FAIL', log_excerpt: /CONFIG_USB_STORAGE=y was asked for/ }], 'KCIDB: the build failed, with why');
+  t.match(kcidb.tests, [{ status: 'MISS' }], 'and its cell never ran');
 });
 
 t.test('a missing QEMU is an error found before any kernel is built', async (t) => {
@@ -136,6 +140,8 @@ t.test('a guest that never powers off is a timeout, its console kept, its VM gon
   t.equal(cell.retried, undefined, 'a hang is not retried');
   t.ok(cell.consoleBytes > 0, `the console is kept (${cell.consoleBytes} bytes)`);
   t.match(readFileSync(join(dir, 'results', 'latest', cell.console!), 'utf8'), /Linux version 6\.1/);
+  const kcidb = await runKcidb(join(dir, 'results', 'latest'));
+  t.match(kcidb.tests, [{ status: 'ERROR', log_excerpt: /did not reach the agent within 8 s/ }], 'KCIDB: an ERROR with the reason');
 });
 
 t.test('SIGINT during a boot stops the VM and exits 130', async (t) => {
@@ -209,4 +215,8 @@ t.test('SIGTERM mid-run: the cells that finished keep their verdicts, the rest a
   const { final } = await parseTap(readFileSync(join(dir, 'results', 'latest', 'report.tap'), 'utf8'));
   t.equal(final.count, 8, 'TAP has every cell');
   t.equal(final.fail, cut.length, 'the interrupted ones fail');
+  const kcidb = await runKcidb(join(dir, 'results', 'latest'));
+  const status = new Map(kcidb.tests.filter((x) => x.path.split('.').length === 4).map((x) => [x.misc.cell as string, x.status]));
+  t.ok(cut.every((c) => status.get(c.id) === 'MISS'), 'KCIDB: the interrupted cells are MISS');
+  t.equal(status.get(first.id), first.verdict === 'fail' ? 'FAIL' : 'PASS', 'the finished one keeps its status');
 });

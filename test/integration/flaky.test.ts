@@ -8,6 +8,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { runKcidb } from '../support/kcidb.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { browserSkipReason, checkReportPage, openReport, withBrowser } from '../support/browser.js';
 import { kvmatrix, readResults } from '../support/cli.js';
@@ -84,6 +85,11 @@ t.test('run --repeat 3: one hung boot in three makes the cell flaky, and every r
   const junitFlaky = cases.find((c) => c.name === 'qemu-hangs/legacy')!;
   t.equal(junitFlaky.failure?.type, 'flaky', 'JUnit: a failure of type flaky');
   t.match(junitFlaky.failure!['#text'], /boot 2: timeout \(console: /);
+
+  const kcidb = await runKcidb(runDir);
+  const flakyTests = kcidb.tests.filter((x) => x.path === 'kvmatrix.flaky.qemu-hangs.legacy');
+  t.same(flakyTests.map((x) => [x.misc.boot ?? 'cell', x.status]), [['cell', 'FAIL'], [1, 'PASS'], [2, 'ERROR'], [3, 'PASS']], 'KCIDB: the cell, and each boot with its own status');
+  t.match(flakyTests[2]!.log_excerpt, /within 20 s/, "the hung boot's reason");
 
   const skip = browserSkipReason();
   t.test('the HTML page in a real browser', { skip }, async (t) => {

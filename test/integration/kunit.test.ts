@@ -11,6 +11,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSyn
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
+import { runKcidb } from '../support/kcidb.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import type { CellRecord, RunResults } from '../../harness/report/types.js';
 import { leavesOf, type TestNode } from '../../harness/verdict/tree.js';
@@ -136,6 +137,13 @@ t.test('a patch breaking one case fails exactly that case, in every report, and 
   const junit = readFileSync(join(dir, 'after', 'latest', 'junit.xml'), 'utf8');
   const cases = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(junit).testsuites.testsuite.testcase as { name: string; failure?: unknown }[];
   t.same(cases.filter((c) => c.failure !== undefined).map((c) => c.name), ['qemu-flat/modern', 'list_test_list_del'], 'JUnit: the cell and the case');
+
+  const kcidb = await runKcidb(join(dir, 'after', 'latest'));
+  t.same(
+    kcidb.tests.filter((x) => x.status !== 'PASS' && x.status !== 'SKIP').map((x) => x.path),
+    ['kvmatrix.kunit-cases.qemu-flat.modern', 'kvmatrix.kunit-cases.qemu-flat.modern.kunit.list-kunit-test', 'kvmatrix.kunit-cases.qemu-flat.modern.kunit.list-kunit-test.list_test_list_del'],
+    'KCIDB: the cell, the suite and the case fail; nothing else',
+  );
 
   const compare = await kvmatrix(['compare', join(dir, 'before', 'latest'), join(dir, 'after', 'latest')]);
   t.equal(compare.code, 1, 'a test started failing');

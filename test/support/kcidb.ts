@@ -4,9 +4,12 @@
  * without it fails the KCIDB tests: CI's machines reach PyPI.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../harness/host/install-paths.js';
+import type { KcidbSubmission } from '../../harness/report/kcidb.js';
+import { kvmatrix } from './cli.js';
+import { tempTree } from './temp-tree.js';
 
 const PYTHON = join(projectRoot, '.venv', 'bin', 'python');
 
@@ -33,4 +36,13 @@ export function validateKcidb(file: string): string {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
     throw new Error(`${file}: ${stderr.trim()}`);
   }
+}
+
+/** A real run folder rendered with `kvmatrix report --kcidb`, validated by kcidb-io, and read back. */
+export async function runKcidb(runDir: string): Promise<KcidbSubmission> {
+  const file = join(tempTree({}, 'kvmatrix-kcidb-'), 'kcidb.json');
+  const rendered = await kvmatrix(['report', runDir, '--kcidb', file]);
+  if (rendered.code !== 0) throw new Error(`report --kcidb exited ${rendered.code}: ${rendered.stderr}`);
+  validateKcidb(file);
+  return JSON.parse(readFileSync(file, 'utf8')) as KcidbSubmission;
 }
