@@ -13,7 +13,7 @@ import { isArm64Image } from './image-header.js';
 import { withLock } from './lock.js';
 import { ccacheEnv, makeArgv } from './make.js';
 import { applyPatches, PatchError, patchesApplyInPlace } from './patch.js';
-import { GitCommandError, GitSourceError, resolveGitSource } from './git-source.js';
+import { GitCommandError, GitSourceError, publicRepositoryUrl, resolveGitSource } from './git-source.js';
 import { withReusedTree, type TreeAndBuild } from './reused-tree.js';
 import { extractedSource, fileFingerprint, SourceError } from './source.js';
 import { toolchainVersion } from './toolchain.js';
@@ -213,14 +213,14 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
     });
     const markFile = join(ctx.layout.trees, shortKey(treeKey), 'configured.json');
     const treeish = resolved.uncommittedTree ?? resolved.commit;
+    const repository = publicRepositoryUrl(source);
     return {
       id: resolved.id,
       commit: {
         id: resolved.commit,
         subject: resolved.subject,
         uncommitted: resolved.uncommittedTree !== null,
-        // where others can fetch the commit from (KCIDB names https repositories only)
-        ...(source.remote && /^https:\/\//.test(source.tree) ? { repository: source.tree } : {}),
+        ...(repository ? { repository } : {}),
       },
       inTree: (_logPath, work) =>
         withReusedTree(ctx.layout, shortKey(treeKey), resolved, work, {

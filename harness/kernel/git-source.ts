@@ -41,6 +41,11 @@ const fullCommitId = /^[0-9a-f]{40}$/;
  * are never written; the working state's new blobs go into the tree's
  * object store, as `git stash` would put them.
  */
+/** Where others can fetch a git source's commits from, as KCIDB names a repository: an https URL only. */
+export function publicRepositoryUrl(source: GitKernelSource): string | undefined {
+  return source.remote && /^https:\/\/[^\0]+$/.test(source.tree) ? source.tree : undefined;
+}
+
 export async function resolveGitSource(
   layout: CacheLayout,
   source: GitKernelSource,

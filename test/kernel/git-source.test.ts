@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { cacheLayout, ensureCacheDirs } from '../../harness/kernel/cache.js';
-import { GitSourceError, resolveGitSource, type ResolvedGitSource } from '../../harness/kernel/git-source.js';
+import { GitSourceError, publicRepositoryUrl, resolveGitSource, type ResolvedGitSource } from '../../harness/kernel/git-source.js';
 import { withReusedTree } from '../../harness/kernel/reused-tree.js';
 import type { GitKernelSource } from '../../harness/matrix/types.js';
 import { tempTree } from '../support/temp-tree.js';
@@ -112,6 +112,13 @@ t.test('a URL tree is cloned into a cache mirror and fetched per ref', async (t)
   t.equal(moved.subject, 'third');
   const pinned = await resolveGitSource(l, source(url, second, 'ignore', true));
   t.equal(pinned.commit, second, 'a full commit id already in the mirror');
+});
+
+t.test('a tree fetched over https is a repository others can fetch from; a file:// URL or a local tree is not', async (t) => {
+  t.equal(publicRepositoryUrl(source('https://git.example.org/linux.git', 'main', 'ignore', true)), 'https://git.example.org/linux.git');
+  t.equal(publicRepositoryUrl(source('http://git.example.org/linux.git', 'main', 'ignore', true)), undefined, 'KCIDB names https repositories only');
+  t.equal(publicRepositoryUrl(source('file:///srv/linux', 'main', 'ignore', true)), undefined);
+  t.equal(publicRepositoryUrl(source('/srv/linux')), undefined);
 });
 
 t.test('what is wrong with a git source is said plainly', async (t) => {
