@@ -22,19 +22,21 @@ export function kernelArtifactDir(kernelId: string): string {
 
 /**
  * Puts `from` at `to` whole: a hard link, or a copy where linking is
- * refused (another filesystem, a link count at its limit). A file already
- * there is kept: the run folder is written once.
+ * refused (another filesystem, a link count at its limit) or not asked
+ * for. A file already there is kept: the run folder is written once.
  */
-export function placeFile(from: string, to: string): void {
+export function placeFile(from: string, to: string, how: 'link' | 'copy' = 'link'): void {
   if (existsSync(to)) return;
   mkdirSync(dirname(to), { recursive: true });
-  try {
-    linkSync(from, to);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP' && code !== 'EACCES') throw error;
+  if (how === 'link') {
+    try {
+      linkSync(from, to);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP' && code !== 'EACCES') throw error;
+    }
   }
   // a copy is made aside and renamed in, so a full disk leaves no half file
   const tmp = `${to}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -59,7 +61,10 @@ export function placeKernel(
 ): { kernel: BuiltKernel; artifacts: KernelArtifacts; patches: AppliedPatch[] } {
   const dir = kernelArtifactDir(kernel.kernelId);
   const at = (name: string) => join(runDir, dir, name);
-  placeFile(kernel.image, at(basename(kernel.image)));
+  // the cache never rewrites a file, but a user's own Image (`image:`, boot --kernel FILE) is
+  // rewritten in place by their next make: a link would change the run with it
+  const how = kernel.source.startsWith('image:') ? 'copy' : 'link';
+  placeFile(kernel.image, at(basename(kernel.image)), how);
   const artifacts: KernelArtifacts = { image: join(dir, basename(kernel.image)) };
   if (kernel.config) {
     placeFile(kernel.config, at('config'));

@@ -66,6 +66,14 @@ t.test("a kernel's Image, config, build log and patches as applied land in kerne
   t.equal(again.kernel.config, null, 'a kernel without a config keeps none');
 });
 
+t.test("a user's own Image (an image: kernel) is copied, not linked: their next build rewrites it in place", async (t) => {
+  const dir = tempTree({ 'linux/arch/arm64/boot/Image': 'first build' });
+  const image = join(dir, 'linux/arch/arm64/boot/Image');
+  placeKernel(join(dir, 'run'), { kernelId: 'mine', key: 'image:sha256:aa', source: 'image:sha256:aa', image, config: null, buildLog: null, cached: true, durationMs: 0 }, []);
+  writeFileSync(image, 'second build');
+  t.equal(readFileSync(join(dir, 'run/kernels/mine/Image'), 'utf8'), 'first build', 'the run keeps what it booted');
+});
+
 t.test('the guest initramfs under its key; a failed build keeps its log only when the run folder holds it', async (t) => {
   const dir = tempTree({ 'agent/initramfs.cpio.gz': 'cpio', 'run/kernels/bad/build.log': 'error\n' });
   const guest = placeGuest(join(dir, 'run'), { agent: join(dir, 'agent/agent'), initramfs: join(dir, 'agent/initramfs.cpio.gz'), key: 'ab'.repeat(32) });
