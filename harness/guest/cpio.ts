@@ -7,11 +7,13 @@
 export type CpioEntry =
   | { type: 'dir'; path: string; mode?: number }
   | { type: 'file'; path: string; data: Uint8Array; mode?: number }
+  | { type: 'symlink'; path: string; target: string }
   | { type: 'chardev'; path: string; major: number; minor: number; mode?: number };
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFCHR = 0o020000;
+const S_IFLNK = 0o120000;
 const TRAILER = 'TRAILER!!!';
 
 export function writeCpio(entries: readonly CpioEntry[]): Buffer {
@@ -22,19 +24,28 @@ export function writeCpio(entries: readonly CpioEntry[]): Buffer {
     if (!name || name.split('/').includes('..')) {
       throw new Error(`cpio entry path ${JSON.stringify(entry.path)} is not a relative path`);
     }
-    const data = entry.type === 'file' ? entry.data : new Uint8Array(0);
-    const mode =
-      entry.type === 'dir'
-        ? S_IFDIR | (entry.mode ?? 0o755)
-        : entry.type === 'file'
-          ? S_IFREG | (entry.mode ?? 0o644)
-          : S_IFCHR | (entry.mode ?? 0o600);
+    // a symbolic link's data is its target
+    const data = entry.type === 'file' ? entry.data : entry.type === 'symlink' ? Buffer.from(entry.target, 'utf8') : new Uint8Array(0);
+    const mode = modeOf(entry);
     const rdev = entry.type === 'chardev' ? [entry.major, entry.minor] : [0, 0];
     parts.push(header(name, ino++, mode, entry.type === 'dir' ? 2 : 1, data.length, rdev));
     parts.push(Buffer.from(data), padding(data.length));
   }
   parts.push(header(TRAILER, 0, 0, 1, 0, [0, 0]));
   return Buffer.concat(parts);
+}
+
+function modeOf(entry: CpioEntry): number {
+  switch (entry.type) {
+    case 'dir':
+      return S_IFDIR | (entry.mode ?? 0o755);
+    case 'file':
+      return S_IFREG | (entry.mode ?? 0o644);
+    case 'symlink':
+      return S_IFLNK | 0o777;
+    case 'chardev':
+      return S_IFCHR | (entry.mode ?? 0o600);
+  }
 }
 
 function header(

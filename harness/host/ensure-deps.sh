@@ -4,8 +4,9 @@
 # dependencies of this checkout. Both Quick start commands run it first.
 # KVMATRIX_SKIP_APT=1 skips the Debian part (a host managed some other way).
 # --test adds what only the test suite needs: Debian's chromium, in which
-# the HTML report is opened, and kcidb-io from PyPI (in .venv), with which
-# the KCIDB submissions are validated. --check installs nothing: it prints the Debian
+# the HTML report is opened, kcidb-io from PyPI (in .venv), with which
+# the KCIDB submissions are validated, and arm64 among dpkg's architectures,
+# so that apt can fetch the guest's busybox-static:arm64. --check installs nothing: it prints the Debian
 # packages this host would get and exits 1 when any is missing.
 # On an arm64 host the compiler is Debian's native gcc, not the cross one.
 # --matrix FILE (repeatable) adds the Debian source packages that the
@@ -102,6 +103,19 @@ if [ "${KVMATRIX_SKIP_APT:-0}" != 1 ] && [ $((${#missing[@]} + ${#optional_missi
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null 2>&1 \
       || say "$pkg not available; kvmatrix works without it, more slowly"
   done
+fi
+
+# --test: the guest's userspace layer takes Debian's arm64 busybox-static
+# (fetched with apt-get download, never installed on this host), which apt
+# knows of only with arm64 among dpkg's architectures
+if [[ "$scopes" == *" test "* ]] && [ "${KVMATRIX_SKIP_APT:-0}" != 1 ] && [ "$host_arch" != arm64 ] \
+  && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else sudo=(false); fi
+  say "adding arm64 to dpkg's architectures, for the guest's busybox-static:arm64"
+  if ! { "${sudo[@]}" dpkg --add-architecture arm64 && "${sudo[@]}" apt-get update -qq; }; then
+    say "could not add arm64 (dpkg --add-architecture arm64 && apt-get update, as root): the userspace layer's tests need it"
+    exit 3
+  fi
 fi
 
 # npm dependencies: install when node_modules is missing or older than the lock file

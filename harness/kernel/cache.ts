@@ -31,6 +31,8 @@ export interface CacheLayout {
   kernels: string;
   downloads: string;
   agent: string;
+  /** The guest's userspace layer (busybox, glibc), for tests that run programs. */
+  userspace: string;
   nested: string;
   kunitLists: string;
   git: string;
@@ -56,6 +58,7 @@ export function cacheLayout(root: string): CacheLayout {
     kernels: join(root, 'kernels'),
     downloads: join(root, 'downloads'),
     agent: join(root, 'agent'),
+    userspace: join(root, 'userspace'),
     nested: join(root, 'nested'),
     kunitLists: join(root, 'kunit-lists'),
     git: join(root, 'git'),

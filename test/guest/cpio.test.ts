@@ -18,6 +18,12 @@ t.test('GNU cpio reads the initramfs with modes, device node and contents intact
   t.same(init, agent);
 });
 
+t.test('GNU cpio reads a symbolic link as a link to its target', async (t) => {
+  const archive = writeCpio([{ type: 'file', path: 'bin/busybox', data: Buffer.from('bb'), mode: 0o755 }, { type: 'symlink', path: 'bin/sh', target: 'busybox' }]);
+  const listing = execFileSync('cpio', ['-itv', '--quiet'], { input: archive }).toString();
+  t.match(listing, /^lrwxrwxrwx .* bin\/sh -> busybox$/m);
+});
+
 t.test('the archive is padded to 4 bytes and ends with the trailer', async (t) => {
   const archive = writeCpio([{ type: 'file', path: 'a', data: Buffer.from('xyz') }]);
   t.equal(archive.length % 4, 0);
