@@ -1,3 +1,4 @@
+import { CommandOutputReader } from './command-output.js';
 import { KtapDigester, KtapReader } from './ktap.js';
 import { RecordCollector } from './records.js';
 import { sanitizeLine } from './sanitize.js';
@@ -59,6 +60,7 @@ export class ConsoleParser {
   private readonly records: RecordCollector;
   private readonly ktap = new KtapReader();
   private readonly digest = new KtapDigester();
+  private readonly commandOutput = new CommandOutputReader();
   private readonly incidents: Incident[] = [];
   private readonly probeFailures: ProbeFailure[] = [];
   private readonly tail: string[] = [];
@@ -104,6 +106,7 @@ export class ConsoleParser {
       agent,
       ktap: this.ktap.finish(),
       ktapDigest: this.digest.digest(),
+      commands: this.commandOutput.observe(agent.commands),
       tail: this.tail,
     };
   }
@@ -124,6 +127,8 @@ export class ConsoleParser {
       this.initStarted = stamp ? Number(stamp[1]) : null;
     }
     if (this.records.offer(line, lineNo)) return;
+    // a command's output is the command's: its panics and KTAP are not the kernel's
+    if (this.commandOutput.offer(line)) return;
     this.ktap.feed(line, lineNo);
     this.digest.feed(line);
 

@@ -4,6 +4,7 @@ import type {
   BeginRecord,
   CheckRecord,
   CheckResult,
+  CommandResult,
   EndRecord,
   KtapRecord,
   KvmRecord,
@@ -30,15 +31,15 @@ export function crc32(text: string): number {
   return (crc32Update(0xffffffff, text) ^ 0xffffffff) >>> 0;
 }
 
-/** The crc register after `text`'s UTF-8 bytes, from `crc` (0xffffffff to start; xor the end with it). */
-export function crc32Update(crc: number, text: string): number {
+/** The crc register after `text`'s UTF-8 bytes (or the bytes given), from `crc` (0xffffffff to start; xor the end with it). */
+export function crc32Update(crc: number, text: string | Buffer): number {
   crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
     return c >>> 0;
   });
   let register = crc;
-  for (const byte of Buffer.from(text, 'utf8')) register = (register >>> 8) ^ crcTable[(register ^ byte) & 0xff]!;
+  for (const byte of typeof text === 'string' ? Buffer.from(text, 'utf8') : text) register = (register >>> 8) ^ crcTable[(register ^ byte) & 0xff]!;
   return register >>> 0;
 }
 
@@ -102,6 +103,7 @@ export class RecordCollector {
       lkvm: null,
       ktap: null,
       end: null,
+      commands: [],
       missingSeqs: [],
       rejected: this.rejected,
     };
@@ -217,6 +219,41 @@ function addRecord(report: AgentReport, rec: Accepted): string | null {
       }
       const ktap: KtapRecord = { results, crc, lost: f.lost === '1' };
       report.ktap = ktap;
+      return null;
+    }
+    case 'cmdbegin': {
+      const index = Number(f.index);
+      if (!Number.isInteger(index) || index < 1 || report.commands.some((c) => c.index === index)) return 'cmdbegin record without a new index';
+      report.commands.push({
+        index,
+        name: text(f.name),
+        program: text(f.program),
+        timeoutSec: Number(f.timeout ?? NaN),
+        capBytes: Number(f.cap ?? NaN),
+        end: null,
+      });
+      return null;
+    }
+    case 'cmdend': {
+      const command = report.commands.find((c) => c.index === Number(f.index));
+      const results: CommandResult[] = ['exit', 'signal', 'timeout', 'exec-failed', 'bad-plan', 'error'];
+      if (!command || command.end) return 'cmdend record of no running command';
+      if (!results.includes(f.result as CommandResult)) return 'cmdend record without a known result';
+      const crc = /^[0-9a-f]{8}$/.test(f.crc ?? '') ? parseInt(f.crc!, 16) : NaN;
+      const [bytes, shown] = [Number(f.bytes), Number(f.shown)];
+      if (!Number.isInteger(bytes) || !Number.isInteger(shown) || shown > bytes || Number.isNaN(crc)) return 'cmdend record without bytes, shown or crc';
+      const code = numberOrNull(f.code);
+      const signal = numberOrNull(f.signal);
+      command.end = {
+        result: f.result as CommandResult,
+        code: code !== null && code >= 0 ? code : null,
+        signal: signal !== null && signal > 0 ? signal : null,
+        detail: text(f.detail),
+        bytes,
+        shown,
+        crc,
+        seconds: Number(f.seconds ?? NaN),
+      };
       return null;
     }
     case 'end': {

@@ -124,9 +124,47 @@ export interface AgentReport {
   /** A guest agent's account of the KTAP in the kernel's log; null from a host, or an agent before it existed. */
   ktap: KtapRecord | null;
   end: EndRecord | null;
+  /** The userspace commands the agent ran, in order (none on a probe-only boot). */
+  commands: CommandRecord[];
   /** Records the agent sent, by sequence number, that never arrived intact. */
   missingSeqs: number[];
   rejected: RejectedRecord[];
+}
+
+/** How a command ended, as the agent saw it. */
+export type CommandResult = 'exit' | 'signal' | 'timeout' | 'exec-failed' | 'bad-plan' | 'error';
+
+/** A command's cmdbegin record, and its cmdend once that came. */
+export interface CommandRecord {
+  /** 1-based, the order the agent ran it in; its output lines say `cmd<index>`. */
+  index: number;
+  name: string;
+  program: string;
+  timeoutSec: number;
+  capBytes: number;
+  end: CommandEnd | null;
+}
+
+export interface CommandEnd {
+  result: CommandResult;
+  /** Exit status, for result exit. */
+  code: number | null;
+  signal: number | null;
+  detail: string;
+  /** Bytes the command wrote, and of those the bytes shown on the console (up to its cap). */
+  bytes: number;
+  shown: number;
+  /** crc32 of the bytes shown. */
+  crc: number;
+  seconds: number;
+}
+
+/** A command with the output the console showed of it. */
+export interface CommandObservation extends CommandRecord {
+  /** The bytes shown, as text. */
+  output: string;
+  /** The output lines add up to the shown count and crc of its cmdend record: nothing lost, nothing slipped in. */
+  outputIntact: boolean;
 }
 
 export interface BootTimes {
@@ -155,6 +193,8 @@ export interface ConsoleObservation {
   /** The KTAP the kernel printed (KUnit's results), as read from the console. */
   ktap: KtapObservation;
   ktapDigest: KtapDigest;
+  /** The userspace commands the agent ran, with their output. */
+  commands: CommandObservation[];
   /** The last lines, control characters removed, for reports. */
   tail: string[];
 }

@@ -13,6 +13,8 @@ const char *enc(const char *s, char *out, size_t outlen);
 /* crc32 (IEEE) of p[0..n) continuing from crc (0 to start). */
 uint32_t crc32_update(uint32_t crc, const char *p, size_t n);
 int read_text(const char *path, char *buf, size_t len);
+/* read_text of <dir>/<name>. */
+int read_in(const char *dir, const char *name, char *buf, size_t len);
 double uptime_seconds(void);
 void sleep_ms(long ms);
 
@@ -39,5 +41,10 @@ struct ktap_digest {
 void ktap_digest(char *log, struct ktap_digest *d);
 /* Reads the kernel's log and signs the KTAP result lines in it (ktap-digest.c). */
 void report_ktap(void);
+
+/* The boot's own archive: the nonce, when commands run (the command line is theirs to read). */
+#define KEY_FILE "/kvmatrix/key"
+/* Runs the commands of /kvmatrix/commands, framing their output (commands.c). */
+void run_commands(void);
 
 #endif

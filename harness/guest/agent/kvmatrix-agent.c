@@ -18,7 +18,8 @@
  * the command line, a nested host's own output).
  *
  * With kvmatrix.role=host on the command line it is the init of a nested
- * kvmtool host instead (nested-host.c).
+ * kvmtool host instead (nested-host.c). After the probe it runs the boot's
+ * userspace commands, if it was given any (commands.c).
  *
  * Checks run in a forked child with a deadline: a device whose I/O BAR is
  * mapped to the wrong address can block a read forever, and PID 1 cannot
@@ -120,6 +121,14 @@ int read_text(const char *path, char *buf, size_t len)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = 0;
 	return (int)n;
+}
+
+/* read_text of the file <dir>/<name>. */
+int read_in(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return read_text(path, buf, len);
 }
 
 static int write_text(const char *path, const char *text)
@@ -469,24 +478,18 @@ static void report_pci(void)
 	int n = list_dir("/sys/bus/pci/devices", names, MAX_DEVICES);
 
 	for (int i = 0; i < n; i++) {
-		char dir[PATH_MAX], path[PATH_MAX], vendor[32] = "", device[32] = "",
+		char dir[PATH_MAX], vendor[32] = "", device[32] = "",
 		     class[32] = "", resource[2048] = "", driver[64], bar[96], e1[128],
 		     subvendor[32] = "", subdevice[32] = "";
 		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", names[i]);
-		snprintf(path, sizeof(path), "%s/vendor", dir);
-		read_text(path, vendor, sizeof(vendor));
-		snprintf(path, sizeof(path), "%s/device", dir);
-		read_text(path, device, sizeof(device));
+		read_in(dir, "vendor", vendor, sizeof(vendor));
+		read_in(dir, "device", device, sizeof(device));
 		/* a legacy virtio device's type is its subsystem device id (kvmtool's
 		 * rng is 1af4:1004, not the transitional 1af4:1005) */
-		snprintf(path, sizeof(path), "%s/subsystem_vendor", dir);
-		read_text(path, subvendor, sizeof(subvendor));
-		snprintf(path, sizeof(path), "%s/subsystem_device", dir);
-		read_text(path, subdevice, sizeof(subdevice));
-		snprintf(path, sizeof(path), "%s/class", dir);
-		read_text(path, class, sizeof(class));
-		snprintf(path, sizeof(path), "%s/resource", dir);
-		read_text(path, resource, sizeof(resource));
+		read_in(dir, "subsystem_vendor", subvendor, sizeof(subvendor));
+		read_in(dir, "subsystem_device", subdevice, sizeof(subdevice));
+		read_in(dir, "class", class, sizeof(class));
+		read_in(dir, "resource", resource, sizeof(resource));
 		driver_of(dir, driver, sizeof(driver));
 
 		char bars[512];
@@ -580,6 +583,19 @@ static void read_nonce(void)
 	}
 }
 
+/*
+ * A boot that runs commands gets its nonce in a file of the boot's own
+ * archive instead of on the command line, which any command could read:
+ * read, then removed before the first command starts.
+ */
+static void read_key_file(void)
+{
+	char key[sizeof(nonce)];
+	if (read_text(KEY_FILE, key, sizeof(key)) > 0)
+		snprintf(nonce, sizeof(nonce), "%s", key);
+	unlink(KEY_FILE);
+}
+
 static void mount_basics(void)
 {
 	mkdir("/proc", 0555);
@@ -625,6 +641,7 @@ int main(int argc, char **argv)
 		mount_basics();
 	}
 	read_nonce();
+	read_key_file();
 	uname(&u);
 	emit("begin", "agent=%s role=%s kernel=%s machine=%s uptime=%.3f", AGENT_VERSION, role,
 	     enc(u.release, e1, sizeof(e1)), enc(u.machine, e2, sizeof(e2)), uptime_seconds());
@@ -634,6 +651,7 @@ int main(int argc, char **argv)
 		report_ktap();
 		report_pci();
 		report_virtio();
+		run_commands();
 	}
 	emit("end", "records=%u uptime=%.3f", seq + 1, uptime_seconds());
 	power_off();

@@ -1,0 +1,58 @@
+/**
+ * A boot's own archive, appended after the cached initramfs (and the
+ * userspace layer) of a boot that runs commands: the nonce the agent signs
+ * its records with, in a file it reads and removes before the first
+ * command, since a command can read the kernel command line; and each
+ * command as the agent reads it (commands.c). Compressed like the archives
+ * before it, though it is a few hundred bytes: the kernel takes an
+ * uncompressed archive after a compressed one only at an offset that is a
+ * multiple of 4, and skips it silently otherwise (seen: the agent found no
+ * key), while a gzip member is found wherever it starts.
+ */
+import { gzipSync } from 'node:zlib';
+import { writeCpio, type CpioEntry } from './cpio.js';
+
+/** A userspace command as the agent runs it. */
+export interface PlannedCommand {
+  name: string;
+  /** The program (a path, or a name looked up in /bin:/sbin:/usr/bin:/usr/sbin) and its arguments. */
+  argv: readonly [string, ...string[]];
+  timeoutSec: number;
+  /** Output shown on the console at most; the rest is counted. */
+  capBytes: number;
+}
+
+/** The agent's limits on a plan (commands.c): more would be cut, so it is refused here. */
+export const PLAN_LIMITS = { commands: 64, args: 254, argBytes: 65536 } as const;
+
+export function bootArchive(nonce: string, commands: readonly PlannedCommand[]): Buffer {
+  return gzipSync(writeCpio(bootArchiveEntries(nonce, commands)), { level: 1 });
+}
+
+export function bootArchiveEntries(nonce: string, commands: readonly PlannedCommand[]): CpioEntry[] {
+  if (commands.length > PLAN_LIMITS.commands) throw new Error(`${commands.length} commands in one boot, more than the agent's ${PLAN_LIMITS.commands}`);
+  const file = (path: string, text: string | Buffer): CpioEntry => ({ type: 'file', path, data: typeof text === 'string' ? Buffer.from(text, 'utf8') : text, mode: 0o600 });
+  const entries: CpioEntry[] = [{ type: 'dir', path: 'kvmatrix', mode: 0o700 }, file('kvmatrix/key', `${nonce}\n`)];
+  if (commands.length === 0) return entries;
+  entries.push({ type: 'dir', path: 'kvmatrix/commands', mode: 0o700 });
+  commands.forEach((command, i) => {
+    const dir = `kvmatrix/commands/${String(i + 1).padStart(2, '0')}`;
+    const [program, ...args] = command.argv;
+    for (const arg of command.argv) {
+      if (arg.includes('\0')) throw new Error(`command ${command.name}: an argument holds a NUL byte`);
+    }
+    if (program === '') throw new Error(`command ${command.name}: no program`);
+    const argBytes = Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
+    if (args.length > PLAN_LIMITS.args || argBytes.length > PLAN_LIMITS.argBytes) {
+      throw new Error(`command ${command.name}: its arguments are more than the agent takes (${PLAN_LIMITS.args} arguments, ${PLAN_LIMITS.argBytes} bytes)`);
+    }
+    entries.push(
+      { type: 'dir', path: dir, mode: 0o700 },
+      file(`${dir}/name`, `${command.name}\n`),
+      file(`${dir}/program`, `${program}\n`),
+      file(`${dir}/limits`, `${Math.ceil(command.timeoutSec)} ${command.capBytes}\n`),
+      ...(args.length > 0 ? [file(`${dir}/args`, argBytes)] : []),
+    );
+  });
+  return entries;
+}
