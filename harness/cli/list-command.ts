@@ -13,7 +13,7 @@ export function listSubcommand() {
       const { cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       for (const cell of cells) {
         const devices = cell.devices.map((d) => d.name);
-        const tests = cell.tests.map((t) => (t.kind === 'kunit' ? `kunit${t.filter ? `(${t.filter})` : ''}` : t.kind));
+        const tests = cell.tests.map((t) => (t.kind === 'kunit' ? `kunit${t.filter ? `(${t.filter})` : ''}` : t.kind === 'command' ? `command.${t.name}` : t.kind));
         const leafExpect = cell.leafExpect.map((e) => `${e.test} ${e.verdict}`);
         if (opts.json) {
           const line = {
@@ -25,7 +25,13 @@ export function listSubcommand() {
             topology: cell.topology,
             expect: cell.expect.verdict,
             devices,
-            tests: cell.tests.map((t) => (t.kind === 'kunit' ? { kind: t.kind, kunitconfig: t.kunitconfig.file, filter: t.filter } : { kind: t.kind })),
+            tests: cell.tests.map((t) =>
+              t.kind === 'kunit'
+                ? { kind: t.kind, kunitconfig: t.kunitconfig.file, filter: t.filter }
+                : t.kind === 'command'
+                  ? { kind: t.kind, name: t.name, run: t.argv, files: t.files, timeout: t.timeoutSec, expect_exit: t.expectExit }
+                  : { kind: t.kind },
+            ),
             ...(cell.leafExpect.length ? { expectTests: cell.leafExpect } : {}),
           };
           process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -25,8 +25,9 @@ export interface PlannedCommand {
 /** The agent's limits on a plan (commands.c): more would be cut, so it is refused here. */
 export const PLAN_LIMITS = { commands: 64, args: 254, argBytes: 65536 } as const;
 
-export function bootArchive(nonce: string, commands: readonly PlannedCommand[]): Buffer {
-  return gzipSync(writeCpio(bootArchiveEntries(nonce, commands)), { level: 1 });
+/** The archive, with `files` (the commands' files) after the plan. */
+export function bootArchive(nonce: string, commands: readonly PlannedCommand[], files: readonly CpioEntry[] = []): Buffer {
+  return gzipSync(writeCpio([...bootArchiveEntries(nonce, commands), ...files]), { level: 1 });
 }
 
 export function bootArchiveEntries(nonce: string, commands: readonly PlannedCommand[]): CpioEntry[] {

@@ -18,6 +18,8 @@ export interface GuestImage {
   agent: string;
   initramfs: string;
   key: string;
+  /** The userspace layer (userspace-layer.ts), when a cell of the run runs commands. */
+  layer?: string;
 }
 
 export class AgentBuildError extends Error {

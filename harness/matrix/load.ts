@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { InputError, type InputLocation } from './input-error.js';
 import { kernelDefinitionFile, matrixFile, type KernelDefinitionFile, type MatrixFile, type PatchRef } from './schema.js';
 import { kunitconfigProblem, kunitconfigText } from '../kernel/kunitconfig.js';
 import { cellKeys, testsFor } from './expand.js';
-import type { CellKey, ExpectationRule, KernelSource, KernelSpec, Kunitconfig, Matrix, PatchSpec, TestSpec, VmmSpec } from './types.js';
+import type { CellKey, CommandTestSpec, ExpectationRule, KernelSource, KernelSpec, Kunitconfig, Matrix, PatchSpec, TestSpec, VmmSpec } from './types.js';
 import type { ValidatedMemo } from './validated-memo.js';
 import { loadYamlFile, type LoadedYaml } from './yaml-file.js';
 
@@ -94,8 +94,16 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
     });
   }
 
-  const testList = (entries: MatrixFile['tests'], at: PropertyKey[]): TestSpec[] =>
-    entries.map((entry, index) => testSpec(entry, file, loaded, [...at, index]));
+  const testList = (entries: MatrixFile['tests'], at: PropertyKey[]): TestSpec[] => {
+    const specs = entries.map((entry, index) => testSpec(entry, file, loaded, [...at, index]));
+    specs.forEach((spec, index) => {
+      if (spec.kind !== 'command') return;
+      if (specs.findIndex((other) => other.kind === 'command' && other.name === spec.name) !== index) {
+        throw new InputError(`a second command named "${spec.name}" in one list of tests: each is the test command.${spec.name}`, loaded.locate([...at, index, 'command', 'name']));
+      }
+    });
+    return specs;
+  };
   const tests = testList(raw.tests, ['tests']);
   const cellTests = raw.cell_tests.map((rule, index) => ({
     when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),
@@ -138,9 +146,10 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
   };
 }
 
-/** One entry of `tests:`, its kunitconfig read and checked. */
+/** One entry of `tests:`, its kunitconfig read and checked, its command's files found. */
 function testSpec(entry: MatrixFile['tests'][number], matrixFile: string, loaded: LoadedYaml<unknown>, at: PropertyKey[]): TestSpec {
   if (entry === 'probe') return { kind: 'probe' };
+  if ('command' in entry) return commandSpec(entry.command, matrixFile, loaded, [...at, 'command']);
   const { kunitconfig, filter } = entry.kunit;
   const key = [...at, 'kunit', 'kunitconfig'];
   let config: Kunitconfig;
@@ -163,6 +172,37 @@ function testSpec(entry: MatrixFile['tests'][number], matrixFile: string, loaded
     config = { file: matrixFile, lines: kunitconfig.map((text, i) => ({ line: loaded.locate([...key, i]).line ?? 0, text })) };
   }
   return { kind: 'kunit', kunitconfig: config, filter: filter ?? null };
+}
+
+/** Where a command's files are in the guest (commands.c runs commands with /bin:/sbin:... on their PATH). */
+export const GUEST_FILES_DIR = '/kvmatrix/files';
+
+/** A command test: its files found beside the matrix, a script given as `run` run by the guest's sh. */
+function commandSpec(
+  command: Extract<MatrixFile['tests'][number], { command: unknown }>['command'],
+  matrixFile: string,
+  loaded: LoadedYaml<unknown>,
+  at: PropertyKey[],
+): CommandTestSpec {
+  const base = dirname(matrixFile);
+  const found = (ref: string, key: PropertyKey[]) => {
+    const path = resolve(base, ref);
+    requireFile(path, 'command file', () => loaded.locate(key));
+    return path;
+  };
+  const files = command.files.map((ref, index) => found(ref, [...at, 'files', index]));
+  let argv: [string, ...string[]];
+  if (typeof command.run === 'string') {
+    const script = found(command.run, [...at, 'run']);
+    files.push(script);
+    argv = ['sh', `${GUEST_FILES_DIR}/${basename(script)}`];
+  } else {
+    argv = command.run;
+  }
+  const names = files.map((f) => basename(f));
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice) throw new InputError(`two files named ${twice}: the guest keeps a command's files by their names, in ${GUEST_FILES_DIR}`, loaded.locate([...at, 'files']));
+  return { kind: 'command', name: command.name, argv, files, timeoutSec: command.timeout, expectExit: command.expect_exit };
 }
 
 /**

@@ -119,8 +119,19 @@ function buildSchemas() {
           filter: z.optional(kunitFilter),
         }),
       }),
+      z.strictObject({
+        command: z.strictObject({
+          name: z.string().check(z.regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-": it names the test command.<name>')),
+          run: z.union([nonEmpty(), z.tuple([nonEmpty()], nonEmpty())], {
+            error: 'a script file (relative to the matrix), or the program and its arguments as a list',
+          }),
+          files: z._default(z.array(nonEmpty()), []),
+          timeout: z._default(z.number().check(z.positive(), z.lte(3600)), 60),
+          expect_exit: z._default(whole(0, 255), 0),
+        }),
+      }),
     ],
-    { error: 'a test is "probe" or { kunit: { kunitconfig, filter } }' },
+    { error: 'a test is "probe", { kunit: { kunitconfig, filter } } or { command: { name, run, files, timeout, expect_exit } }' },
   );
   const testList = z.array(testEntry).check(z.minLength(1));
   const testGlob = z.string().check(

@@ -158,8 +158,22 @@ export interface KunitTestSpec {
   filter: string | null;
 }
 
-export type TestSpec = ProbeTestSpec | KunitTestSpec;
-export const TEST_KINDS = ['probe', 'kunit'] as const;
+/** A program run in the guest after the probe, by the agent, from the userspace layer's shell and C runtime. */
+export interface CommandTestSpec {
+  kind: 'command';
+  /** Its test is command.<name>. */
+  name: string;
+  /** The program (a path in the guest, or a name on its PATH) and its arguments. */
+  argv: [string, ...string[]];
+  /** Host files copied into the guest's /kvmatrix/files/, by their names; a script given as `run` is one of them. */
+  files: string[];
+  timeoutSec: number;
+  /** The exit status that passes. */
+  expectExit: number;
+}
+
+export type TestSpec = ProbeTestSpec | KunitTestSpec | CommandTestSpec;
+export const TEST_KINDS = ['probe', 'kunit', 'command'] as const;
 
 /** The tests of some cells (cell_tests: in a matrix); a later rule wins. */
 export interface CellTestsRule {

@@ -17,7 +17,9 @@ import { launchVmm, type LaunchOptions } from '../vmm/launch.js';
 import { qemuCommand, type QemuAccel } from '../vmm/qemu.js';
 import type { VmmCommand } from '../vmm/types.js';
 import type { BootArtifacts } from './cell-record.js';
+import { guestInitrd, type BootInitrd } from './guest-initrd.js';
 import type { BootIndex } from './repeat.js';
+import { commandAllowanceSec } from '../test-kinds/command.js';
 
 export interface BootContext {
   runId: string;
@@ -51,21 +53,23 @@ export function bootQemuCell(
   guest: GuestImage,
   ctx: BootContext,
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
-  return bootDirectCell(cell, ctx, (disks, nonce, local) =>
-    qemuCommand(cell, { image: local(kernel.image), initrd: local(guest.initramfs), disks }, { accel: ctx.accel, nonce }),
+  return bootDirectCell(cell, guest, ctx, (disks, initrd, local) =>
+    qemuCommand(cell, { image: local(kernel.image), initrd: initrd.initrd, disks }, { accel: ctx.accel, nonce: initrd.commandLineNonce }),
   );
 }
 
 /**
  * Boots a cell whose VMM's stdout is the guest's console (QEMU, or lkvm on
  * an arm64 KVM host). `command` gets the disk image names, relative to the
- * cell folder where the VMM runs, the boot's nonce, and `local`, which
- * names a file of the run folder relative to the cell folder.
+ * cell folder where the VMM runs, the boot's initrd (and its nonce for the
+ * command line, if it goes there), and `local`, which names a file of the
+ * run folder relative to the cell folder.
  */
 export async function bootDirectCell(
   cell: Cell,
+  guest: GuestImage,
   ctx: BootContext,
-  command: (disks: Record<string, string>, nonce: string, local: (path: string) => string) => VmmCommand,
+  command: (disks: Record<string, string>, initrd: BootInitrd, local: (path: string) => string) => VmmCommand,
   spawn: Pick<LaunchOptions, 'env' | 'stdin'> = {},
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
   const dir = cellDir(ctx.runDir, cell, ctx.boot);
@@ -77,24 +81,34 @@ export async function bootDirectCell(
     writeFileSync(join(dir, disks[slot.name]!), diskImage(slot.name));
   }
   const nonce = randomBytes(8).toString('hex');
-  const vmmCommand = command(disks, nonce, (path) => inRunFolder(ctx.runDir, dir, path));
+  const local = (path: string) => inRunFolder(ctx.runDir, dir, path);
+  const initrd = guestInitrd(cell, guest, dir, nonce, local);
+  const vmmCommand = command(disks, initrd, local);
   const consolePath = join(dir, 'console.log');
 
   // read while the VMM runs (its console file, up to the cap, as parseConsole would read it
   // after): what is left once it has exited is its last lines
   const decoder = new StringDecoder('utf8');
   const parser = new ConsoleParser({ nonce });
-  const launch = await launchVmm(vmmCommand, {
-    ...launchOptions(cell, ctx, dir),
-    ...spawn,
-    timeoutSec: ctx.timeoutSec ?? cell.boot.timeoutSec,
-    onConsole: (chunk) => parser.feed(decoder.write(chunk)),
-  });
+  let launch;
+  try {
+    launch = await launchVmm(vmmCommand, {
+      ...launchOptions(cell, ctx, dir),
+      ...spawn,
+      // commands have their own deadlines, on top of the boot's
+      timeoutSec: (ctx.timeoutSec ?? cell.boot.timeoutSec) + commandAllowanceSec(cell),
+      onConsole: (chunk) => parser.feed(decoder.write(chunk)),
+    });
+  } finally {
+    initrd.done();
+  }
   parser.feed(decoder.end());
   const observation = parser.finish();
   const listing = await listingIfCrashed(cell, observation, ctx);
   const judged = judge(decideCell(cell, launch, observation, listing ? { kunitListing: listing } : {}), cell.expect, cell.leafExpect, judgeOptions(cell));
-  const reproducePath = writeReproduce(dir, cell, ctx.runId, judged, vmmCommand);
+  const reproducePath = initrd.parts
+    ? writeReproduce(dir, cell, ctx.runId, judged, { argv: vmmCommand.argv, inputs: [...vmmCommand.inputs.filter((f) => f !== initrd.initrd), ...initrd.parts.inputs] }, initrd.parts.prepare)
+    : writeReproduce(dir, cell, ctx.runId, judged, vmmCommand);
   return {
     judged,
     boot: {

@@ -47,9 +47,10 @@ export async function bootKvmtoolCell(
     try {
       native = await bootDirectCell(
         cell,
+        guest,
         ctx,
-        (disks, nonce, local) =>
-          lkvmNativeCommand(cell, plan.lkvm.path, { image: local(kernel.image), initrd: local(guest.initramfs), disks }, { nonce, irqchip: lkvmIrqchip(cell.vmm, 'native') }),
+        (disks, initrd, local) =>
+          lkvmNativeCommand(cell, plan.lkvm.path, { image: local(kernel.image), initrd: initrd.initrd, disks }, { nonce: initrd.commandLineNonce, irqchip: lkvmIrqchip(cell.vmm, 'native') }),
         { env: { HOME: home }, stdin: 'held-open' },
       );
     } finally {

@@ -87,11 +87,14 @@ function writePatch(runDir: string, dir: string, index: number, patch: AppliedPa
   return path;
 }
 
-/** The guest initramfs in `guest/<key>/`, and the guest image that boots from there. */
+/** The guest initramfs in `guest/<key>/` (the userspace layer in `guest/<its key>/`), and the guest image that boots from there. */
 export function placeGuest(runDir: string, guest: GuestImage): GuestImage {
   const to = join(runDir, 'guest', shortKey(guest.key), basename(guest.initramfs));
   placeFile(guest.initramfs, to);
-  return { ...guest, initramfs: to };
+  if (!guest.layer) return { ...guest, initramfs: to };
+  const layer = join(runDir, 'guest', basename(dirname(guest.layer)), basename(guest.layer));
+  placeFile(guest.layer, layer);
+  return { ...guest, initramfs: to, layer };
 }
 
 /** A nested kvmtool host's base archive in `nested/<its cache folder>/`. */

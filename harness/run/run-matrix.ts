@@ -23,6 +23,8 @@ import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolH
 import { cellRecord, interruptedRecord } from './cell-record.js';
 import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
+import { commandTestsOf } from '../test-kinds/command.js';
+import { userspaceLayer, UserspaceLayerError } from '../guest/userspace-layer.js';
 import { failedKernelArtifacts, placeGuest, placeKernel } from './run-artifacts.js';
 
 export interface RunEvents {
@@ -127,8 +129,12 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     return false;
   });
   const keep = options.artifacts !== false;
-  const cached = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile) : null;
-  const guest = keep && cached && !(cached instanceof AgentBuildError) ? placeGuest(runDir, cached) : cached;
+  const built = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile) : null;
+  // cells that run commands boot the userspace layer too; a layer that cannot be had is their error alone
+  const layered = built && !(built instanceof AgentBuildError) && runnable.some((p) => commandTestsOf(p.cell).length > 0) ? await withUserspace(built, options.layout) : built;
+  const placed = (g: GuestImage | AgentBuildError | null) => (keep && g && !(g instanceof AgentBuildError) ? placeGuest(runDir, g) : g);
+  const [plainGuest, layeredGuest] = [placed(built), layered === built ? null : placed(layered)];
+  const guestOf = (cell: Cell) => (commandTestsOf(cell).length > 0 ? (layeredGuest ?? plainGuest) : plainGuest);
 
   const specs = new Map(options.matrix.kernels.map((k) => [k.id, k]));
   // a nested kvmtool host runs lkvm, not KUnit: a kernel with a kunitconfig hosts as a build without it
@@ -207,7 +213,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
               ? cellRecord(p.cell, judge(unbootedVerdict('error', 'not started'), p.cell.expect), null)
               : bootWithRetries(() => {
                   setImmediate(loadReportWriters);
-                  return bootOne(p, kernel, hostKernel, guest, options, { runId, runDir, boot: { index: i + 1, of } });
+                  return bootOne(p, kernel, hostKernel, guestOf(p.cell), options, { runId, runDir, boot: { index: i + 1, of } });
                 }, retry).finally(
                   () => of > 1 && options.events?.cellBootDone?.(p.cell, { index: i + 1, of }),
                 ),
@@ -310,6 +316,16 @@ async function bootOne(
   started();
   const { judged, boot } = await bootKvmtoolCell(p.cell, built, guest, kvmtoolPlan, ctx);
   return cellRecord(cell, judged, boot);
+}
+
+/** The guest with the userspace layer that command tests need; an error the cells that run commands show when it cannot be had. */
+async function withUserspace(guest: GuestImage, layout: CacheLayout): Promise<GuestImage | AgentBuildError> {
+  try {
+    return { ...guest, layer: (await userspaceLayer(layout)).archive };
+  } catch (error) {
+    if (error instanceof UserspaceLayerError) return new AgentBuildError(`${error.message} (hint: ${error.hint})`);
+    throw error;
+  }
 }
 
 async function guestImage(layout: CacheLayout, crossCompile: string): Promise<GuestImage | AgentBuildError> {

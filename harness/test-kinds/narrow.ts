@@ -8,6 +8,7 @@
 import { InputError } from '../matrix/input-error.js';
 import { globMatchesPath, testGlobProblem, testPath } from '../matrix/test-path.js';
 import type { Cell, TestSpec } from '../matrix/types.js';
+import { globReachesCommand } from './command.js';
 import { kunitFilterFor } from './kunit.js';
 
 /** The cell narrowed to the glob, or null when it runs nothing the glob names. */
@@ -18,6 +19,7 @@ export function narrowCell(cell: Cell, glob: string): Cell | null {
       if (filter === undefined) return [];
       return [{ ...test, filter: filter ?? test.filter }];
     }
+    if (test.kind === 'command') return globReachesCommand(glob, test.name) ? [test] : [];
     // the probe and kinds like it: kept when the glob names the kind or something below it
     return reaches(glob, test.kind) ? [test] : [];
   });

@@ -1,6 +1,7 @@
 import type { ConsoleObservation, Incident } from '../console/types.js';
 import { globMatchesPath } from '../matrix/test-path.js';
 import type { Cell, Expectation, ExpectedVerdict, LeafExpectation } from '../matrix/types.js';
+import { commandTestsOf, readCommands } from '../test-kinds/command.js';
 import { kunitTestOf, readKunit, type KunitListing } from '../test-kinds/kunit.js';
 import { PROBE, probeNode } from '../test-kinds/probe.js';
 import type { LaunchOutcome } from '../vmm/types.js';
@@ -42,8 +43,13 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
         ...(options.kunitListing ? { listing: options.kunitListing } : {}),
       })
     : null;
+  const commandSpecs = commandTestsOf(cell);
+  const commands = commandSpecs.length > 0 && agent.begin ? readCommands(commandSpecs, obs.commands) : null;
   // results the agent cannot vouch for are no test's results: not shown as passed or failed anywhere
-  const trusted = kunit?.node && kunit.untrusted.length === 0 ? [kunit.node] : [];
+  const trusted = [
+    ...(kunit?.node && kunit.untrusted.length === 0 ? [kunit.node] : []),
+    ...(commands && commands.untrusted.length === 0 ? [commands.node] : []),
+  ];
   const tests = [...(devices.length > 0 ? [probeNode(devices)] : []), ...trusted];
   // an Oops KUnit caught inside a case is that case's; the cell answers for the rest
   const kernelReasons = (kunit ? kunit.outside : obs.incidents).map(describeIncident);
@@ -100,13 +106,13 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
     });
   }
   const outside = [...kernelReasons, ...otherProbeFailures];
-  const untrusted = kunit?.untrusted ?? [];
+  const untrusted = [...(kunit?.untrusted ?? []), ...(commands?.untrusted ?? [])];
   if (outside.length > 0) return verdict({ verdict: 'fail', reasons: [...outside, ...deviceReasons, ...untrusted] });
   if (untrusted.length > 0) {
     return verdict({
       verdict: 'error',
       reasons: [...untrusted, ...truncated],
-      hint: 'KUnit results are taken only when the agent finds the same ones in the kernel\'s own log; see the console log',
+      hint: "results are taken only as the agent vouches for them: KUnit's when it finds the same ones in the kernel's own log, a command's output when it adds up to the agent's count and crc; see the console log",
     });
   }
   if (deviceReasons.length > 0 || tests.some((t) => isFailing(t.verdict))) {

@@ -11,7 +11,8 @@ export interface LkvmBootFiles {
 }
 
 export interface LkvmOptions {
-  nonce: string;
+  /** The boot's nonce, or null when the boot's own archive carries it (a boot that runs commands). */
+  nonce: string | null;
   /** lkvm's --irqchip, or none to let lkvm choose (lkvmIrqchip says which). */
   irqchip?: LkvmIrqchip;
 }

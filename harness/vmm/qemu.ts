@@ -13,7 +13,8 @@ export interface QemuBootFiles {
 
 export interface QemuOptions {
   accel: QemuAccel;
-  nonce: string;
+  /** The boot's nonce, or null when the boot's own archive carries it (a boot that runs commands). */
+  nonce: string | null;
 }
 
 /**
@@ -21,9 +22,9 @@ export interface QemuOptions {
  * what the cell's tests ask for (kunit.filter_glob=...), then `append`,
  * last so that it can override them.
  */
-export function guestCommandLine(console: string, nonce: string, append = '', tests: readonly string[] = []): string {
+export function guestCommandLine(console: string, nonce: string | null, append = '', tests: readonly string[] = []): string {
   // panic=-1 reboots at once on a panic, and -no-reboot turns that into an exit
-  return [`console=${console} panic=-1 kvmatrix.nonce=${nonce}`, ...tests, ...(append ? [append] : [])].join(' ');
+  return [`console=${console} panic=-1`, ...(nonce === null ? [] : [`kvmatrix.nonce=${nonce}`]), ...tests, ...(append ? [append] : [])].join(' ');
 }
 
 /**

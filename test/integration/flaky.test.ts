@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runKcidb } from '../support/kcidb.js';
-import { projectRoot } from '../../harness/host/install-paths.js';
+import { matrixHead } from '../support/matrix-files.js';
 import { browserSkipReason, checkReportPage, openReport, withBrowser } from '../support/browser.js';
 import { kvmatrix, readResults } from '../support/cli.js';
 import { hangingQemu } from '../support/hanging-qemu.js';
@@ -28,12 +28,7 @@ t.test('run --repeat 3: one hung boot in three makes the cell flaky, and every r
   writeFileSync(
     matrix,
     [
-      'name: flaky',
-      'paths:',
-      `  kernels: ${join(projectRoot, 'kernels')}`,
-      `  patches: ${join(projectRoot, 'patches')}`,
-      'kernels:',
-      '  patched: { definition: debian-6.1 }',
+      ...matrixHead('flaky'),
       'vmms:',
       '  qemu-flat: { type: qemu, topology: flat }',
       `  qemu-hangs: { type: qemu, topology: flat, binary: ${qemu.path} }`,

@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { expandMatrix } from '../../harness/matrix/expand.js';
-import { InputError } from '../../harness/matrix/input-error.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import type { KunitTestSpec } from '../../harness/matrix/types.js';
-import { tempTree } from '../support/temp-tree.js';
+import { loadError, matrixProject } from '../support/matrix-files.js';
 
 const kernelDef = 'source:\n  tarball: /nonexistent/linux.tar.xz\n';
 const base = `name: t
@@ -24,18 +23,7 @@ transports: [modern]
 `;
 
 function project(matrix: string, extra: Record<string, string> = {}): string {
-  const root = tempTree({ 'matrices/m.yaml': matrix, 'kernels/k.yaml': kernelDef, 'matrices/k.kunitconfig': 'CONFIG_KUNIT=y\n', ...extra });
-  return join(root, 'matrices/m.yaml');
-}
-
-function loadError(file: string): InputError {
-  try {
-    loadMatrix(file);
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
+  return matrixProject(matrix, { 'kernels/k.yaml': kernelDef, 'matrices/k.kunitconfig': 'CONFIG_KUNIT=y\n', ...extra });
 }
 
 t.test('without tests:, every cell probes, as before', async (t) => {
@@ -94,7 +82,7 @@ t.test('bad input: one error naming the file, the line and the key', async (t) =
   t.match(list.message, /tests\[0\]\.kunit\.filter: one glob, as kunit\.filter_glob= takes it .* no lists/);
 
   const kind = loadError(project(`${base}tests: [kselftest]\n`));
-  t.match(kind.message, /tests\[0\]: a test is "probe" or \{ kunit: \{ kunitconfig, filter \} \}/);
+  t.match(kind.message, /tests\[0\]: a test is "probe", \{ kunit: \{ kunitconfig, filter \} \} or \{ command: \{ name, run, files, timeout, expect_exit \} \}/);
 
   const glob = loadError(project(`${base}expect:\n  - when: {}\n    test: 'kunit.a b'\n    verdict: fail\n`));
   t.match(glob.message, /expect\[0\]\.test: "a b" in "kunit\.a b" holds a character a test path never has/);

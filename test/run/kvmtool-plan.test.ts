@@ -74,3 +74,12 @@ t.test('cells kvmtool cannot express are skipped before any lkvm is looked at', 
   const [plan] = planKvmtoolCells(matrix, [kvmtoolCell('modern', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: '/nowhere' });
   t.match(plan, { action: 'skip', reason: /only legacy/ });
 });
+
+t.test('commands in a nested kvmtool cell: an error saying where they run; natively they boot', async (t) => {
+  const command = { kind: 'command' as const, name: 'c', argv: ['true'] as [string], files: [], timeoutSec: 5, expectExit: 0 };
+  const nested = { ...kvmtoolCell('legacy'), tests: [{ kind: 'probe' as const }, command] };
+  const [plan] = planKvmtoolCells(matrix, [nested], { ...x86, cliLkvm: staticLkvm });
+  t.match(plan, { action: 'error', reason: /command tests do not run in a nested kvmtool guest yet/, hint: /under QEMU, or under kvmtool on an arm64 host with KVM/ });
+  const [native] = planKvmtoolCells(matrix, [nested], { ...arm64Kvm, cliLkvm: staticLkvm });
+  t.match(native, { action: 'boot', mode: 'native' });
+});

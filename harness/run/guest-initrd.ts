@@ -1,0 +1,49 @@
+/**
+ * The initramfs a cell's guest boots. A cell that only probes (or runs
+ * KUnit) boots the cached one as it is, its nonce on the command line. A
+ * cell that runs commands boots three archives in turn, put together in its
+ * folder: the cached one, the userspace layer, and the boot's own archive
+ * with the nonce (kept off the command line, which a command can read), the
+ * commands and their files. Its reproduce script puts them together again.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bootArchive } from '../guest/boot-archive.js';
+import type { GuestImage } from '../guest/build-agent.js';
+import type { Cell } from '../matrix/types.js';
+import type { ReproducePrepare } from '../report/reproduce.js';
+import { commandFileEntries, commandTestsOf, plannedCommands } from '../test-kinds/command.js';
+
+export interface BootInitrd {
+  /** The initrd as the VMM, started in the cell folder, names it. */
+  initrd: string;
+  /** The nonce for the command line; null when the boot's archive carries it. */
+  commandLineNonce: string | null;
+  /** What the reproduce script needs instead of the initrd, and how it makes the initrd of them. */
+  parts?: { inputs: string[]; prepare: ReproducePrepare };
+  /** Removes what was put together for the boot (megabytes per cell); the reproduce script makes it again. */
+  done(): void;
+}
+
+/** COMBINED and BOOT_ARCHIVE are files of the cell folder. */
+const COMBINED = 'initramfs.cpio';
+const BOOT_ARCHIVE = 'boot.cpio.gz';
+
+/**
+ * The cell's initrd for this boot. `local` names a file as the VMM in the
+ * cell folder `dir` reaches it.
+ */
+export function guestInitrd(cell: Cell, guest: GuestImage, dir: string, nonce: string, local: (path: string) => string): BootInitrd {
+  const planned = plannedCommands(cell);
+  if (planned.length === 0) return { initrd: local(guest.initramfs), commandLineNonce: nonce, done: () => undefined };
+  if (!guest.layer) throw new Error(`cell ${cell.id} runs commands, but the run has no userspace layer for its guest`);
+  writeFileSync(join(dir, BOOT_ARCHIVE), bootArchive(nonce, planned, commandFileEntries(commandTestsOf(cell), (f) => readFileSync(f))));
+  const inputs = [local(guest.initramfs), local(guest.layer), BOOT_ARCHIVE];
+  writeFileSync(join(dir, COMBINED), Buffer.concat(inputs.map((part) => readFileSync(resolve(dir, part)))));
+  return {
+    initrd: COMBINED,
+    commandLineNonce: null,
+    parts: { inputs, prepare: { argv: ['cat', ...inputs], stdout: COMBINED } },
+    done: () => rmSync(join(dir, COMBINED), { force: true }),
+  };
+}

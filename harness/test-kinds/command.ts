@@ -1,0 +1,115 @@
+/**
+ * Commands: programs run in the guest after the probe, by the agent (PID
+ * 1), one at a time, each in a process group of its own with a deadline.
+ *
+ * What it needs: the userspace layer (busybox, glibc) and the boot's own
+ * archive (the key, each command, its files) appended to the guest's
+ * initramfs, and the nonce off the command line, which a command can read
+ * (guest/boot-archive.ts). How it reads results: the agent's cmdbegin and
+ * cmdend records and the framed output between them
+ * (console/command-output.ts). A command passes when it exits with the
+ * status it is expected to; an output that does not add up to the agent's
+ * count and crc makes the cell an error, never a pass.
+ */
+import type { CommandObservation } from '../console/types.js';
+import { sanitizeLine } from '../console/sanitize.js';
+import type { CpioEntry } from '../guest/cpio.js';
+import type { PlannedCommand } from '../guest/boot-archive.js';
+import { childPath, globMatchesPath, testPath } from '../matrix/test-path.js';
+import type { Cell, CommandTestSpec } from '../matrix/types.js';
+import { foldVerdicts, type UnjudgedNode } from '../verdict/tree.js';
+
+export const COMMAND = 'command';
+
+/** The most a command's log keeps on its leaf: the whole output is in console.log. */
+const LOG_LINES = 200;
+/** Output shown on the console per command at most; past it the agent counts and drops. */
+const OUTPUT_CAP = 1024 * 1024;
+
+/** The command tests of a cell, in order. */
+export function commandTestsOf(cell: Pick<Cell, 'tests'>): CommandTestSpec[] {
+  return cell.tests.filter((t): t is CommandTestSpec => t.kind === 'command');
+}
+
+/** What the agent is asked to run: each command with its deadline and a cap within the cell's console cap. */
+export function plannedCommands(cell: Pick<Cell, 'tests' | 'boot'>): PlannedCommand[] {
+  return commandTestsOf(cell).map((spec) => ({
+    name: spec.name,
+    argv: spec.argv,
+    timeoutSec: spec.timeoutSec,
+    capBytes: Math.min(OUTPUT_CAP, Math.floor(cell.boot.consoleCapBytes / 4)),
+  }));
+}
+
+/** Seconds the commands may take on top of the boot's timeout: each one's deadline, and a second to start it. */
+export function commandAllowanceSec(cell: Pick<Cell, 'tests'>): number {
+  return commandTestsOf(cell).reduce((sum, spec) => sum + spec.timeoutSec + 1, 0);
+}
+
+/** The files the commands take into the guest, under /kvmatrix/files/ by their names. */
+export function commandFileEntries(specs: readonly CommandTestSpec[], read: (path: string) => Buffer): CpioEntry[] {
+  const files = [...new Set(specs.flatMap((s) => s.files))];
+  if (files.length === 0) return [];
+  return [
+    { type: 'dir', path: 'kvmatrix/files' },
+    ...files.map((file): CpioEntry => ({ type: 'file', path: `kvmatrix/files/${file.split('/').pop()!}`, data: read(file), mode: 0o755 })),
+  ];
+}
+
+export interface CommandReading {
+  node: UnjudgedNode;
+  /** Output that does not add up: the cell's error, never a pass. */
+  untrusted: string[];
+}
+
+/** The command node from what the agent reported: a leaf per command, in the matrix's order. */
+export function readCommands(specs: readonly CommandTestSpec[], seen: readonly CommandObservation[]): CommandReading {
+  const root = testPath(COMMAND);
+  const untrusted: string[] = [];
+  const children = specs.map((spec, i): UnjudgedNode => {
+    const observed = seen.find((c) => c.index === i + 1 && c.name === spec.name);
+    const leaf = (verdict: UnjudgedNode['verdict'], reasons: string[]): UnjudgedNode => ({
+      name: spec.name,
+      path: childPath(root, spec.name),
+      verdict,
+      reasons,
+      log: observed ? outputLines(observed) : [],
+      children: [],
+    });
+    if (!observed) return leaf('crashed', ['never ran: the agent did not reach it (the guest stopped, or the console was cut, before it)']);
+    const end = observed.end;
+    if (!end) return leaf('crashed', [`never ended: the console stopped while it ran (${spec.timeoutSec} s allowed)`]);
+    if (!observed.outputIntact) {
+      untrusted.push(`command ${spec.name}: its output on the console does not add up to the ${end.shown} bytes the agent showed (lost, or written by someone else)`);
+    }
+    const cut = end.bytes > end.shown ? [`output cut at ${end.shown} of ${end.bytes} bytes`] : [];
+    switch (end.result) {
+      case 'exit':
+        return end.code === spec.expectExit
+          ? leaf('pass', [])
+          : leaf('fail', [`exited ${end.code ?? '?'}, expected ${spec.expectExit}`, ...cut]);
+      case 'timeout':
+        return leaf('timeout', [`did not finish within ${spec.timeoutSec} s: killed with its process group`, ...cut]);
+      case 'signal':
+        return leaf('fail', [`killed by signal ${end.signal ?? '?'}`, ...cut]);
+      case 'exec-failed':
+        return leaf('fail', [`could not run ${spec.argv[0]}: ${end.detail}`]);
+      default:
+        return leaf('fail', [`the agent could not run it (${end.result}): ${end.detail}`]);
+    }
+  });
+  return { node: { name: COMMAND, path: root, verdict: foldVerdicts(children.map((c) => c.verdict)), reasons: [], log: [], children }, untrusted };
+}
+
+/** The output's last lines, cleaned for reports; the whole of it is in the cell's console. */
+function outputLines(observed: CommandObservation): string[] {
+  const lines = observed.output.replace(/\n$/, '').split('\n');
+  const shown = lines.length > LOG_LINES ? [`(${lines.length - LOG_LINES} earlier lines in console.log)`, ...lines.slice(-LOG_LINES)] : lines;
+  return observed.output === '' ? [] : shown.map(sanitizeLine);
+}
+
+/** Whether a --test glob names this command, or something below it. */
+export function globReachesCommand(glob: string, name: string): boolean {
+  const [kind = '', command] = glob.split('.');
+  return globMatchesPath(kind, testPath(COMMAND)) && (command === undefined || globMatchesPath(command, testPath(name)));
+}

@@ -1,0 +1,101 @@
+/**
+ * The command test kind: its matrix key (bad input named by file, line and
+ * key), its verdict from the agent's records, what --test keeps of it, and
+ * what the boot's archive takes into the guest. The whole of it runs in a
+ * real guest in test/integration/commands.test.ts.
+ */
+import t from 'tap';
+import type { CommandObservation } from '../../harness/console/types.js';
+import { expandMatrix } from '../../harness/matrix/expand.js';
+import { loadMatrix } from '../../harness/matrix/load.js';
+import type { CommandTestSpec } from '../../harness/matrix/types.js';
+import { commandAllowanceSec, commandFileEntries, globReachesCommand, readCommands } from '../../harness/test-kinds/command.js';
+import { narrowCell } from '../../harness/test-kinds/narrow.js';
+import { loadError, matrixProject } from '../support/matrix-files.js';
+
+const base = `name: t
+kernels:
+  a: { definition: k }
+vmms:
+  q: { type: qemu }
+transports: [modern]
+`;
+
+function project(matrix: string, extra: Record<string, string> = {}): string {
+  return matrixProject(matrix, { 'matrices/check.sh': 'exit 0\n', ...extra });
+}
+
+t.test('a command as a script file or an argv, its files found beside the matrix', async (t) => {
+  const file = project(`${base}tests:\n  - probe\n  - command: { name: script, run: check.sh, files: [data.txt] }\n  - command: { name: argv, run: [cat, /proc/ioports], timeout: 5, expect_exit: 1 }\n`, { 'matrices/data.txt': 'x' });
+  const [cell] = expandMatrix(loadMatrix(file));
+  const [script, argv] = cell!.tests.filter((s): s is CommandTestSpec => s.kind === 'command');
+  t.same(script!.argv, ['sh', '/kvmatrix/files/check.sh'], "a script is run by the guest's sh");
+  t.same(script!.files.map((f) => f.split('/').pop()), ['data.txt', 'check.sh']);
+  t.match(script, { timeoutSec: 60, expectExit: 0 }, 'a minute and exit 0 by default');
+  t.match(argv, { argv: ['cat', '/proc/ioports'], files: [], timeoutSec: 5, expectExit: 1 });
+  t.equal(commandAllowanceSec(cell!), 60 + 1 + 5 + 1, "the VMM's time grows by every command's deadline");
+  const entries = commandFileEntries([script!], (f) => Buffer.from(`content of ${f.split('/').pop()}`));
+  t.same(entries.map((e) => e.path), ['kvmatrix/files', 'kvmatrix/files/data.txt', 'kvmatrix/files/check.sh']);
+});
+
+t.test('bad input: one error naming the file, the line and the key', async (t) => {
+  t.match(loadError(project(`${base}tests:\n  - command: { name: c, run: gone.sh }\n`)).message, /m\.yaml:8:\d+: tests\[0\]\.command\.run: command file .*gone\.sh does not exist or is not a file$/);
+  t.match(loadError(project(`${base}tests:\n  - command: { name: c, run: [sh], files: [nope] }\n`)).message, /m\.yaml:8:\d+: tests\[0\]\.command\.files\[0\]: command file .*nope does not exist/);
+  t.match(loadError(project(`${base}tests:\n  - command: { name: 'a b', run: [sh] }\n`)).message, /tests\[0\]\.command\.name: .*letters, digits, "_" and "-"/);
+  t.match(loadError(project(`${base}tests:\n  - command: { name: c, run: [] }\n`)).message, /m\.yaml:8:\d+: tests\[0\]: .*\{ command: \{ name, run, files, timeout, expect_exit \} \}/, 'an empty argv: the shape a test takes');
+  t.match(loadError(project(`${base}tests:\n  - command: { name: c, run: [sh], expect_exit: 256 }\n`)).message, /tests\[0\]\.command\.expect_exit/);
+  t.match(loadError(project(`${base}tests:\n  - command: { name: c, run: [sh] }\n  - command: { name: c, run: [/bin/true] }\n`)).message, /m\.yaml:9:\d+: tests\[1\]\.command\.name: a second command named "c"/);
+  t.match(loadError(project(`${base}tests:\n  - command: { name: c, run: check.sh, files: [sub/check.sh] }\n`, { 'matrices/sub/check.sh': '' })).message, /two files named check\.sh/);
+});
+
+const spec = (name: string, expectExit = 0): CommandTestSpec => ({ kind: 'command', name, argv: ['sh'], files: [], timeoutSec: 7, expectExit });
+const seen = (index: number, name: string, end: Partial<NonNullable<CommandObservation['end']>> | null, intact = true): CommandObservation => ({
+  index, name, program: 'sh', timeoutSec: 7, capBytes: 100, output: 'line one\nline two\n', outputIntact: intact,
+  end: end === null ? null : { result: 'exit', code: 0, signal: null, detail: '', bytes: 18, shown: 18, crc: 0, seconds: 0.1, ...end },
+});
+
+t.test('a leaf per command: its exit status against the expected one, a deadline, a signal, a program that is not there', async (t) => {
+  const specs = [spec('ok'), spec('three', 3), spec('wrong'), spec('slow'), spec('killed'), spec('missing')];
+  const reading = readCommands(specs, [
+    seen(1, 'ok', {}),
+    seen(2, 'three', { code: 3 }),
+    seen(3, 'wrong', { code: 1, bytes: 5000 }),
+    seen(4, 'slow', { result: 'timeout', code: null }),
+    seen(5, 'killed', { result: 'signal', code: null, signal: 11 }),
+    seen(6, 'missing', { result: 'exec-failed', code: null, detail: 'No such file or directory' }),
+  ]);
+  t.same(reading.node.children.map((c) => [c.path, c.verdict]), [
+    ['command.ok', 'pass'], ['command.three', 'pass'], ['command.wrong', 'fail'], ['command.slow', 'timeout'], ['command.killed', 'fail'], ['command.missing', 'fail'],
+  ]);
+  t.same(reading.node.children[2]!.reasons, ['exited 1, expected 0', 'output cut at 18 of 5000 bytes']);
+  t.match(reading.node.children[3]!.reasons[0], /did not finish within 7 s/);
+  t.match(reading.node.children[4]!.reasons[0], /signal 11/);
+  t.match(reading.node.children[5]!.reasons[0], /could not run sh: No such file or directory/);
+  t.same(reading.node.children[0]!.log, ['line one', 'line two'], "the command's output is its log");
+  t.equal(reading.node.verdict, 'fail');
+  t.same(reading.untrusted, []);
+});
+
+t.test('a command that never ran or never ended crashed; an output that does not add up is the cell\'s error', async (t) => {
+  const reading = readCommands([spec('cut'), spec('never')], [seen(1, 'cut', null)]);
+  t.same(reading.node.children.map((c) => c.verdict), ['crashed', 'crashed']);
+  t.match(reading.node.children[0]!.reasons[0], /never ended/);
+  t.match(reading.node.children[1]!.reasons[0], /never ran/);
+  const forged = readCommands([spec('x')], [seen(1, 'x', {}, false)]);
+  t.match(forged.untrusted, [/command x: its output on the console does not add up/]);
+  const swapped = readCommands([spec('x')], [seen(1, 'y', {})]);
+  t.equal(swapped.node.children[0]!.verdict, 'crashed', "a record of another command is not this one's");
+});
+
+t.test('--test keeps the commands it names', async (t) => {
+  t.ok(globReachesCommand('command', 'a'));
+  t.ok(globReachesCommand('command.*', 'a'));
+  t.ok(globReachesCommand('command.a', 'a'));
+  t.notOk(globReachesCommand('command.b', 'a'));
+  t.notOk(globReachesCommand('probe', 'a'));
+  const file = project(`${base}tests:\n  - probe\n  - command: { name: a, run: [/bin/true] }\n  - command: { name: b, run: [/bin/true] }\n`);
+  const [cell] = expandMatrix(loadMatrix(file));
+  const narrowed = narrowCell(cell!, 'command.b')!;
+  t.same(narrowed.tests.map((s) => (s.kind === 'command' ? s.name : s.kind)), ['b']);
+  t.same(narrowed.devices, [], 'no probe: no devices');
+});
