@@ -226,8 +226,9 @@ export class KtapReader {
       node.logDropped = parent.pendingDropped;
       parent.node.children.push(node);
     }
-    const { name, directive } = splitDirective(m[3] ?? '');
+    const { name, directive, comment } = splitDirective(m[3] ?? '');
     const number = Number(m[2]);
+    if (comment) node.log.push(`# ${comment}`);
     if (node.name !== '' && name !== '' && node.name !== name) {
       this.issue(`line ${lineNo}: result "${name}" closes the subtest "${node.name}"`);
     }
@@ -289,11 +290,15 @@ export class KtapReader {
   }
 }
 
-/** "name # SKIP reason" into the name and the directive. */
-function splitDirective(rest: string): { name: string; directive: KtapDirective | null } {
+/**
+ * "name # SKIP reason" into the name and the directive; "name # exit=1"
+ * (kselftest's runner) into the name and a comment, as TAP reads " # ".
+ */
+function splitDirective(rest: string): { name: string; directive: KtapDirective | null; comment: string | null } {
   const m = DIRECTIVE.exec(rest);
-  if (!m) return { name: rest.trim(), directive: null };
-  return { name: m[1]!.trim(), directive: { kind: m[2]!.toUpperCase() as KtapDirective['kind'], reason: m[3]!.trim() } };
+  if (m) return { name: m[1]!.trim(), directive: { kind: m[2]!.toUpperCase() as KtapDirective['kind'], reason: m[3]!.trim() }, comment: null };
+  const at = rest.search(/\s# /);
+  return at < 0 ? { name: rest.trim(), directive: null, comment: null } : { name: rest.slice(0, at).trim(), directive: null, comment: rest.slice(at).replace(/^\s*# /, '').trim() };
 }
 
 const RESULT_LINE = /^(?:not )?ok \d/;

@@ -8,8 +8,9 @@
  * (guest/boot-archive.ts). How it reads results: the agent's cmdbegin and
  * cmdend records and the framed output between them
  * (console/command-output.ts). A command passes when it exits with the
- * status it is expected to; an output that does not add up to the agent's
- * count and crc makes the cell an error, never a pass.
+ * status it is expected to; TAP or KTAP it prints becomes its subtests,
+ * and one of them failing fails it too; an output that does not add up to
+ * the agent's count and crc makes the cell an error, never a pass.
  */
 import type { CommandObservation } from '../console/types.js';
 import { sanitizeLine } from '../console/sanitize.js';
@@ -17,7 +18,9 @@ import type { CpioEntry } from '../guest/cpio.js';
 import type { PlannedCommand } from '../guest/boot-archive.js';
 import { childPath, globMatchesPath, testPath } from '../matrix/test-path.js';
 import type { Cell, CommandTestSpec } from '../matrix/types.js';
+import { parseKtap } from '../console/ktap.js';
 import { foldVerdicts, type UnjudgedNode } from '../verdict/tree.js';
+import { tapChildren, worst } from './tap-tree.js';
 
 export const COMMAND = 'command';
 
@@ -68,14 +71,22 @@ export function readCommands(specs: readonly CommandTestSpec[], seen: readonly C
   const untrusted: string[] = [];
   const children = specs.map((spec, i): UnjudgedNode => {
     const observed = seen.find((c) => c.index === i + 1 && c.name === spec.name);
-    const leaf = (verdict: UnjudgedNode['verdict'], reasons: string[]): UnjudgedNode => ({
-      name: spec.name,
-      path: childPath(root, spec.name),
-      verdict,
-      reasons,
-      log: observed ? outputLines(observed) : [],
-      children: [],
-    });
+    const path = childPath(root, spec.name);
+    // TAP or KTAP the command printed about itself: its subtests
+    const doc = observed ? parseKtap(observed.output.split('\n')).documents.at(-1) : undefined;
+    const tap = doc ? tapChildren(doc, path) : { children: [], reasons: [] };
+    const leaf = (verdict: UnjudgedNode['verdict'], reasons: string[]): UnjudgedNode => {
+      // an exit status that passes does not hide a subtest that failed, nor a plan left short
+      const own = verdict === 'pass' && tap.reasons.length > 0 ? 'fail' : verdict;
+      return {
+        name: spec.name,
+        path,
+        verdict: tap.children.length > 0 ? worst(foldVerdicts(tap.children.map((c) => c.verdict)), own) : own,
+        reasons: [...reasons, ...tap.reasons],
+        log: observed ? outputLines(observed) : [],
+        children: tap.children,
+      };
+    };
     if (!observed) return leaf('crashed', ['never ran: the agent did not reach it (the guest stopped, or the console was cut, before it)']);
     const end = observed.end;
     if (!end) return leaf('crashed', [`never ended: the console stopped while it ran (${spec.timeoutSec} s allowed)`]);

@@ -14,7 +14,8 @@ import type { Incident, KtapDigest, KtapRecord } from '../console/types.js';
 import type { KtapDocument, KtapNode, KtapObservation } from '../console/ktap.js';
 import { childPath, globMatchesPath, testPath, unescapePart, type TestPath } from '../matrix/test-path.js';
 import type { Cell, KunitTestSpec } from '../matrix/types.js';
-import { foldVerdicts, isFailing, type TestVerdict, type UnjudgedNode } from '../verdict/tree.js';
+import { foldVerdicts, type UnjudgedNode } from '../verdict/tree.js';
+import { ownVerdict, worst } from './tap-tree.js';
 
 export const KUNIT = 'kunit';
 
@@ -229,20 +230,6 @@ function nodeOf(ktap: KtapNode, parent: TestPath, incidents: readonly Incident[]
   };
   charge(node, incidents, charged);
   return node;
-}
-
-/** What a node's own result line says. */
-function ownVerdict(ktap: KtapNode): TestVerdict {
-  if (ktap.result === null) return 'crashed';
-  if (ktap.directive?.kind === 'SKIP') return 'skip';
-  if (ktap.directive?.kind === 'TIMEOUT') return 'timeout';
-  return ktap.result === 'ok' ? 'pass' : 'fail';
-}
-
-/** A failing own result beside passing children still fails the node. */
-function worst(folded: TestVerdict, own: TestVerdict): TestVerdict {
-  if (isFailing(folded)) return folded;
-  return isFailing(own) ? own : folded;
 }
 
 /** KUnit's first diagnostic of a failure: "# case: EXPECTATION FAILED at lib/list-test.c:26". */

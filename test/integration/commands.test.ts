@@ -71,6 +71,7 @@ t.test('a hang, hostile output and a missing program: a leaf each, the other com
     '  - command: { name: hostile, run: hostile.sh }',
     '  - command: { name: missing, run: [/bin/not-there] }',
     '  - command: { name: after, run: [sh, -c, "echo still here"] }',
+    `  - command: { name: tap, run: [sh, -c, "printf 'TAP version 13\\n1..2\\nok 1 first\\nnot ok 2 second # exit=3\\n'"] }`,
     '',
   ].join('\n'));
   const started = Date.now();
@@ -92,9 +93,12 @@ t.test('a hang, hostile output and a missing program: a leaf each, the other com
   t.match(hostile.log[1], /^red  é$/, 'escape sequences and control characters cleaned from the leaf');
   t.notOk(cell.reasons.some((r) => /panic/.test(r)), "its fake panic is not the kernel's");
   t.notOk(leavesOf(cell.tests ?? []).some((l) => l.path.startsWith('kunit')), 'nor its TAP-like line a test');
+  const tap = leavesOf(cell.tests ?? []).filter((l) => l.path.startsWith('command.tap.'));
+  t.same(tap.map((l) => [l.path, l.verdict, l.reasons]), [['command.tap.first', 'pass', []], ['command.tap.second', 'fail', ['exit=3']]], 'TAP the command printed: its subtests');
   t.ok(cell.consoleBytes < 2_000_000, `the console kept its cap: ${cell.consoleBytes} bytes for 10 MB of output`);
-  const tap = readFileSync(join(dir, 'results', 'latest', 'report.tap'), 'utf8');
-  const { final } = await parseTap(tap);
+  const report = readFileSync(join(dir, 'results', 'latest', 'report.tap'), 'utf8');
+  t.match(report, /^ {12}not ok 2 - second: fail$/m, 'TAP report: the subtest under its command');
+  const { final } = await parseTap(report);
   t.same(tapSyntaxErrors(final), [], 'TAP: parses cleanly');
   t.equal(final.ok, false);
   t.equal(XMLValidator.validate(readFileSync(join(dir, 'results', 'latest', 'junit.xml'), 'utf8')), true, 'JUnit: valid XML');

@@ -99,3 +99,31 @@ t.test('--test keeps the commands it names', async (t) => {
   t.same(narrowed.tests.map((s) => (s.kind === 'command' ? s.name : s.kind)), ['b']);
   t.same(narrowed.devices, [], 'no probe: no devices');
 });
+
+t.test("TAP or KTAP a command prints becomes its subtests; a failing subtest or a short plan fails it whatever its exit", async (t) => {
+  const withOutput = (output: string, code = 0): CommandObservation => ({ ...seen(1, 'tap', { code }), output });
+  const tap13 = 'TAP version 13\n1..3\n# selftests: timers: posix_timers\nok 1 selftests: timers: posix_timers\nnot ok 2 selftests: timers: nanosleep # exit=1\nok 3 selftests: timers: raw # SKIP no raw clock\n';
+  const [node] = readCommands([spec('tap')], [withOutput(tap13, 1)]).node.children;
+  t.same(node!.children.map((c) => c.path), [
+    'command.tap.selftests__3a__20timers__3a__20posix_timers',
+    'command.tap.selftests__3a__20timers__3a__20nanosleep',
+    'command.tap.selftests__3a__20timers__3a__20raw',
+  ], "each named by its result line, escaped as the tree's paths are");
+  t.same(node!.children.map((c) => c.verdict), ['pass', 'fail', 'skip']);
+  t.equal(node!.verdict, 'fail');
+  t.match(node!.children[2]!.reasons, ['skipped: no raw clock']);
+  t.same(node!.children[1]!.reasons, ['exit=1'], "the runner's comment after ' # ' is why, not part of the name");
+
+  const ktap = 'KTAP version 1\n1..1\n    KTAP version 1\n    1..2\n    ok 1 case_a\n    not ok 2 case_b\n    # case_b: wrong\nnot ok 1 suite\n';
+  const [nested] = readCommands([spec('tap')], [withOutput(ktap, 0)]).node.children;
+  t.same(nested!.children.map((c) => [c.name, c.verdict, c.children.map((x) => x.verdict)]), [['suite', 'fail', ['pass', 'fail']]]);
+  t.equal(nested!.verdict, 'fail', 'a failing subtest fails a command that exited 0');
+
+  const [short] = readCommands([spec('tap')], [withOutput('TAP version 13\n1..3\nok 1 one\n', 0)]).node.children;
+  t.equal(short!.verdict, 'fail');
+  t.match(short!.reasons, ['2 of 3 planned tests never reported']);
+
+  const [plain] = readCommands([spec('tap')], [withOutput('just text\nok then\n', 0)]).node.children;
+  t.same(plain!.children, [], 'output without a TAP header has no subtests');
+  t.equal(plain!.verdict, 'pass');
+});
