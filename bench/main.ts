@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--only cache,cell,nested,warm,bisect,cold,kunit,arm64] [--json FILE]
+ * npm run bench [-- --quick] [--rounds N] [--only cache,cell,command,nested,warm,bisect,cold,kunit,arm64] [--json FILE]
  *
  * Each figure is a median over rounds, compared with the bare command it
  * wraps, measured in the same run and interleaved A B A B so that drift in
@@ -17,6 +17,9 @@
  *            under 0.5 s. Then start-up: `kvmatrix build patched` on a
  *            cached kernel and `kvmatrix --help`, each against `node -e ''`.
  *            Target: within 150 ms of it.
+ *   command  the same cell running one trivial command (`true`) after the
+ *            probe, with the userspace layer and the boot's archive, against
+ *            it probing only, both in process. Target: at most 0.3 s more.
  *   nested   one nested kvmtool cell (needs KVMATRIX_LKVM) against the same
  *            nested host booted bare with the same initramfs. Target: within 5%.
  *   warm     the 8 QEMU cells of the default matrix, warm, through the CLI,
@@ -44,6 +47,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGuestImage } from '../harness/guest/build-agent.js';
+import { userspaceLayer } from '../harness/guest/userspace-layer.js';
 import { diskImage } from '../harness/guest/disk.js';
 import { nestedHostBase } from '../harness/guest/nested-base.js';
 import { NESTED_PATHS, nestedCellArchive, nestedDiskPath } from '../harness/guest/nested-initramfs.js';
@@ -53,7 +57,7 @@ import { obtainKernel } from '../harness/kernel/build.js';
 import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../harness/kernel/cache.js';
 import { expandMatrix } from '../harness/matrix/expand.js';
 import { loadMatrix } from '../harness/matrix/load.js';
-import type { Cell, KvmtoolVmmSpec, QemuVmmSpec } from '../harness/matrix/types.js';
+import type { Cell, CommandTestSpec, KvmtoolVmmSpec, QemuVmmSpec } from '../harness/matrix/types.js';
 import { bootQemuCell } from '../harness/run/boot-cell.js';
 import { bootKvmtoolCell } from '../harness/run/boot-kvmtool-cell.js';
 import { lkvmRunArgs } from '../harness/vmm/kvmtool.js';
@@ -179,6 +183,24 @@ if (want('cell')) {
   }
   report('cell', harness, bare, `${cell.id}, in process; target ratio <= 1.05`);
   report('cli', cli, cliBare, 'the same cell through the whole CLI; target ratio <= 1.25');
+}
+
+// one cell running one trivial command against the same cell probing only, both in process, interleaved
+if (want('command')) {
+  const layered = { ...guest, layer: (await userspaceLayer(layout)).archive };
+  const trivial: CommandTestSpec = { kind: 'command', name: 'true', argv: ['true'], files: [], timeoutSec: 10, expectExit: 0 };
+  const withCommand = { ...cell, tests: [...cell.tests, trivial] };
+  const probing: number[] = [];
+  const commanding: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    for (const [times, c, g, name] of [[commanding, withCommand, layered, 'c'], [probing, cell, guest, 'p']] as const) {
+      const started = performance.now();
+      const { judged } = await bootQemuCell(c, kernel, g, { runId: `bench-${name}${i}`, runDir: join(work, `command-${name}${i}`), accel: hostAccel() });
+      times.push(performance.now() - started);
+      if (judged.verdict !== 'pass') throw new Error(`bench cell did not pass: ${judged.reasons.join('; ')}`);
+    }
+  }
+  report('command', commanding, probing, `${cell.id} running \`true\` after the probe vs probing only, in process; target at most +300 ms`);
 }
 
 // one nested kvmtool cell: harness against the same nested host booted bare

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Matrix } from '../matrix/types.js';
 import { findOnPath } from './find-on-path.js';
 import { projectRoot } from './install-paths.js';
+import { glibcDir } from '../guest/userspace-layer.js';
 
 /** One line of harness/host/debian-packages.tsv. */
 export interface DebianPackage {
@@ -65,6 +67,8 @@ export interface HostProbe {
   nodeVersion: string;
   /** Node's name for the host architecture: arm64, x64, ... */
   arch: string;
+  /** dpkg's foreign architectures (arm64, for apt to know arm64 packages); empty without dpkg. */
+  foreignArchitectures(): string[];
 }
 
 export const realHostProbe: HostProbe = {
@@ -72,6 +76,13 @@ export const realHostProbe: HostProbe = {
   which: (command) => findOnPath(command),
   nodeVersion: process.versions.node,
   arch: arch(),
+  foreignArchitectures: () => {
+    try {
+      return execFileSync('dpkg', ['--print-foreign-architectures'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  },
 };
 
 /**
@@ -129,6 +140,27 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
   }
   for (const { kernels, requirement } of perKernel.values()) {
     out.push({ ...requirement, what: `${requirement.what} (kernel ${kernels.join(', ')})` });
+  }
+  if ([...matrix.tests, ...matrix.cellTests.flatMap((r) => r.tests)].some((t) => t.kind === 'command')) out.push(...userspaceRequirements(host));
+  return out;
+}
+
+/** What command tests need for the guest's userspace layer: the arm64 glibc, and apt knowing Debian's arm64 busybox-static. */
+function userspaceRequirements(host: HostProbe): Requirement[] {
+  const libc = join(glibcDir(host.arch), 'libc.so.6');
+  const hasLibc = host.exists(libc);
+  const out: Requirement[] = [
+    { what: 'the arm64 glibc for command tests', found: hasLibc, detail: hasLibc ? libc : `${libc} is missing`, fix: hasLibc ? null : `apt-get install ${host.arch === 'arm64' ? 'libc6' : 'libc6-arm64-cross'}`, required: true },
+  ];
+  if (host.arch !== 'arm64') {
+    const known = host.foreignArchitectures().includes('arm64');
+    out.push({
+      what: "arm64 among dpkg's architectures, for the guest's busybox-static:arm64 (command tests)",
+      found: known,
+      detail: known ? 'arm64' : `only ${host.arch}`,
+      fix: known ? null : 'dpkg --add-architecture arm64 && apt-get update (the package is downloaded into the cache, never installed)',
+      required: true,
+    });
   }
   return out;
 }

@@ -21,7 +21,7 @@ t.test('the package list that ensure-deps.sh installs from parses, with every sc
   t.match(readFileSync(packageListFile, 'utf8'), /^# /, 'starts with its explanation');
 });
 
-const everything: HostProbe = { exists: () => true, which: (c) => `/usr/bin/${c}`, nodeVersion: '20.20.2', arch: 'x64' };
+const everything: HostProbe = { exists: () => true, which: (c) => `/usr/bin/${c}`, nodeVersion: '20.20.2', arch: 'x64', foreignArchitectures: () => [] };
 
 t.test('a host with everything: all found, the shared tarball and compiler listed once for both kernels', async (t) => {
   const reqs = matrixRequirements(matrix, packages, everything);
@@ -33,7 +33,7 @@ t.test('a host with everything: all found, the shared tarball and compiler liste
 });
 
 t.test('a bare host: each missing thing with the command that fixes it; ccache optional', async (t) => {
-  const bare: HostProbe = { exists: () => false, which: () => null, nodeVersion: '18.19.0', arch: 'x64' };
+  const bare: HostProbe = { exists: () => false, which: () => null, nodeVersion: '18.19.0', arch: 'x64', foreignArchitectures: () => [] };
   const reqs = matrixRequirements(matrix, packages, bare);
   const by = (prefix: string) => reqs.find((r) => r.what.startsWith(prefix))!;
   t.same(by('Node.js'), { what: 'Node.js 20.5 or newer', found: false, detail: 'Node.js 18.19.0', fix: 'install Node.js 20 (Debian 12 ships 18)', required: true });
@@ -45,7 +45,7 @@ t.test('a bare host: each missing thing with the command that fixes it; ccache o
 });
 
 t.test('an arm64 host compiles natively: Debian\'s gcc and libc6-dev, never the cross packages', async (t) => {
-  const arm64: HostProbe = { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'arm64' };
+  const arm64: HostProbe = { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'arm64', foreignArchitectures: () => [] };
   const names = matrixRequirements(matrix, packages, arm64).map((r) => r.what.split(':')[0]);
   t.ok(names.includes('gcc') && names.includes('libc6-dev'), names.join(', '));
   t.notOk(names.some((n) => n === 'gcc-aarch64-linux-gnu' || n === 'libc6-dev-arm64-cross'));
@@ -65,7 +65,7 @@ t.test('a matrix whose kernels are all built Images needs no kernel build tools'
 });
 
 function bare(): HostProbe {
-  return { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'x64' };
+  return { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'x64', foreignArchitectures: () => [] };
 }
 
 t.test('the versions matrix needs linux-source-6.12, named once for its two kernels; the default matrix never does', async (t) => {
@@ -94,4 +94,19 @@ t.test('ensure-deps.sh --check --matrix: the source package a matrix names, only
   const nofile = check('--matrix', join(dir, 'nope.yaml'));
   t.equal(nofile.status, 2);
   t.equal(nofile.stderr, `kvmatrix setup: --matrix ${join(dir, 'nope.yaml')}: no such file\n`);
+});
+
+t.test('a matrix with command tests also needs the arm64 glibc and arm64 among dpkg\'s architectures; one without does not', async (t) => {
+  const commands = loadMatrix(join(projectRoot, 'matrices', 'murray-command.yaml'));
+  const what = (reqs: ReturnType<typeof matrixRequirements>) => reqs.filter((r) => /glibc|dpkg's architectures/.test(r.what));
+  t.same(what(matrixRequirements(matrix, packages, everything)), [], 'the default matrix runs no commands');
+  const missing = what(matrixRequirements(commands, packages, bare()));
+  t.same(missing.map((r) => [r.found, r.fix]), [
+    [false, 'apt-get install libc6-arm64-cross'],
+    [false, 'dpkg --add-architecture arm64 && apt-get update (the package is downloaded into the cache, never installed)'],
+  ]);
+  const ready = what(matrixRequirements(commands, packages, { ...everything, foreignArchitectures: () => ['arm64'] }));
+  t.ok(ready.length === 2 && ready.every((r) => r.found));
+  const arm64Host = what(matrixRequirements(commands, packages, { ...everything, arch: 'arm64' }));
+  t.same(arm64Host.map((r) => r.detail), ['/lib/aarch64-linux-gnu/libc.so.6'], 'an arm64 host has arm64 packages already');
 });
