@@ -8,11 +8,12 @@
  * initramfs with this appended, and a cell that only probes keeps the
  * small one.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describeFailure, runCommand, succeeded } from '../host/command.js';
+import { commandFilesIdentity, rememberedAnswer } from '../host/remembered-answer.js';
 import { publishDir, stagingDir, type CacheLayout } from '../kernel/cache.js';
 import { sha256, shortKey } from '../kernel/keys.js';
 import { EM_AARCH64, readElfFacts } from '../vmm/elf.js';
@@ -53,7 +54,7 @@ export function glibcDir(hostArch: string = arch()): string {
  * sha256 apt's index gives, and busybox checked to be a static arm64 ELF.
  */
 export async function userspaceLayer(layout: CacheLayout, libs: string = glibcDir()): Promise<UserspaceLayer> {
-  const pkg = await busyboxPackage();
+  const pkg = await busyboxPackage(layout);
   const libHashes = GLIBC_RUNTIME.map((name) => {
     const path = join(libs, name);
     if (!existsSync(path)) {
@@ -110,16 +111,41 @@ export function staticArm64Problem(bytes: Uint8Array): string | null {
   return null;
 }
 
+/** Where apt keeps its package lists (rewritten by apt-get update) and dpkg its foreign architectures. */
+const APT_LISTS = '/var/lib/apt/lists';
+const DPKG_ARCHITECTURES = '/var/lib/dpkg/arch';
+
+/** A path's identity for a remembered answer: its mtime and inode, or "none". */
+function pathIdentity(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.mtimeMs}\0${st.ino}`;
+  } catch {
+    return 'none';
+  }
+}
+
 interface PackageFacts {
   version: string;
   sha256: string;
 }
 
-/** The candidate busybox package as apt's index describes it, without fetching it. */
-async function busyboxPackage(): Promise<PackageFacts> {
-  const lines: string[] = [];
-  const shown = await runCommand(['apt-cache', 'show', '--no-all-versions', BUSYBOX_PACKAGE], { onLine: (line) => lines.push(line), tailLines: 5 });
-  const facts = succeeded(shown) ? parsePackageStanza(lines) : null;
+/**
+ * The candidate busybox package as apt's index describes it, without
+ * fetching it. Asking apt-cache takes a second: the answer is remembered
+ * for as long as apt's lists and architectures stay as they are.
+ */
+async function busyboxPackage(layout: CacheLayout): Promise<PackageFacts> {
+  const ask = async () => {
+    const lines: string[] = [];
+    const shown = await runCommand(['apt-cache', 'show', '--no-all-versions', BUSYBOX_PACKAGE], { onLine: (line) => lines.push(line), tailLines: 5 });
+    const facts = succeeded(shown) ? parsePackageStanza(lines) : null;
+    return facts ? `${facts.version}\t${facts.sha256}` : null;
+  };
+  const tool = commandFilesIdentity(['apt-cache']);
+  const answer = tool === null ? null : await rememberedAnswer(layout.fingerprints, 'apt-busybox', `${tool}\0${pathIdentity(APT_LISTS)}\0${pathIdentity(DPKG_ARCHITECTURES)}`, ask);
+  const [version, sum] = answer?.split('\t') ?? [];
+  const facts = version && sum ? { version, sha256: sum } : null;
   if (!facts) {
     throw new UserspaceLayerError(
       `apt knows no ${BUSYBOX_PACKAGE}: the guest's shell comes from Debian's arm64 package`,
