@@ -108,8 +108,10 @@ fi
 # --test: the guest's userspace layer takes Debian's arm64 busybox-static
 # (fetched with apt-get download, never installed on this host), which apt
 # knows of only with arm64 among dpkg's architectures
+# (read whole first: grep -q leaving early could end dpkg with SIGPIPE, which pipefail would count)
+foreign=$(dpkg --print-foreign-architectures 2>/dev/null || true)
 if [[ "$scopes" == *" test "* ]] && [ "${KVMATRIX_SKIP_APT:-0}" != 1 ] && [ "$host_arch" != arm64 ] \
-  && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  && ! grep -qx arm64 <<<"$foreign"; then
   if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else sudo=(false); fi
   say "adding arm64 to dpkg's architectures, for the guest's busybox-static:arm64"
   if ! { "${sudo[@]}" dpkg --add-architecture arm64 && "${sudo[@]}" apt-get update -qq; }; then
