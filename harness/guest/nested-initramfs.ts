@@ -11,6 +11,8 @@ export const NESTED_PATHS = {
   initrd: '/kvmatrix/guest/initramfs.cpio.gz',
   cellDir: '/kvmatrix/cell',
   args: '/kvmatrix/cell/lkvm.args',
+  /** A guest that runs commands boots its own initrd: the guest's, the userspace layer, the boot's archive. */
+  cellInitrd: '/kvmatrix/cell/guest-initrd.cpio',
 } as const;
 
 export interface NestedBaseInputs {
@@ -38,14 +40,16 @@ export function nestedBaseArchive(inputs: NestedBaseInputs): Buffer {
 }
 
 /**
- * The cell's own part: lkvm's arguments and the disk images. The kernel
- * unpacks concatenated cpio archives one after the other, so this is
- * appended to the shared base rather than repacking it.
+ * The cell's own part: lkvm's arguments, the disk images, and the guest's
+ * initrd when the cell runs commands. The kernel unpacks concatenated cpio
+ * archives one after the other, so this is appended to the shared base
+ * rather than repacking it.
  */
-export function nestedCellArchive(lkvmArgs: readonly string[], disks: Record<string, Uint8Array>): Buffer {
+export function nestedCellArchive(lkvmArgs: readonly string[], disks: Record<string, Uint8Array>, guestInitrd?: Uint8Array): Buffer {
   const entries: CpioEntry[] = [
     { type: 'dir', path: rel(NESTED_PATHS.cellDir) },
     { type: 'file', path: rel(NESTED_PATHS.args), data: encodeArgFile(lkvmArgs) },
+    ...(guestInitrd ? [{ type: 'file' as const, path: rel(NESTED_PATHS.cellInitrd), data: guestInitrd }] : []),
   ];
   for (const [name, data] of Object.entries(disks)) {
     entries.push({ type: 'file', path: `${rel(NESTED_PATHS.cellDir)}/${diskFileName(name)}`, data });

@@ -20,6 +20,8 @@ import type { LkvmBinary } from '../vmm/lkvm.js';
 import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host.js';
 import { bootDirectCell, cellDir, inRunFolder, judgeOptions, launchOptions, listingIfCrashed, writeReproduce, type BootContext } from './boot-cell.js';
 import { placeNestedBase } from './run-artifacts.js';
+import { commandBootArchive, layerOf } from './guest-initrd.js';
+import { commandAllowanceSec, commandTestsOf } from '../test-kinds/command.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
 export type KvmtoolPlan =
@@ -64,17 +66,25 @@ export async function bootKvmtoolCell(
   const dir = cellDir(ctx.runDir, cell, ctx.boot);
   mkdirSync(dir, { recursive: true });
   const consolePath = join(dir, 'console.log');
-  const timeoutSec = ctx.timeoutSec ?? cell.boot.timeoutSec;
+  // commands have their own deadlines, on top of the boot's
+  const timeoutSec = (ctx.timeoutSec ?? cell.boot.timeoutSec) + commandAllowanceSec(cell);
   const disks = Object.fromEntries(cell.devices.filter((d) => d.kind === 'blk').map((d) => [d.name, diskImage(d.name)]));
   const guestNonce = randomBytes(8).toString('hex');
   const cachedBase = nestedHostBase(plan.layout, guest, plan.lkvm, kernel);
   const base = ctx.keepArtifacts ? placeNestedBase(ctx.runDir, cachedBase) : cachedBase;
+  // a guest that runs commands boots the layer and its own archive after its initramfs, its nonce off the command line
+  const guestInitrd =
+    commandTestsOf(cell).length > 0 ? Buffer.concat([readFileSync(guest.initramfs), readFileSync(layerOf(cell, guest)), commandBootArchive(cell, guestNonce)]) : undefined;
   const args = lkvmRunArgs(
     cell,
-    { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: Object.fromEntries(Object.keys(disks).map((n) => [n, nestedDiskPath(n)])) },
-    { nonce: guestNonce, irqchip: lkvmIrqchip(cell.vmm, 'nested') },
+    {
+      image: NESTED_PATHS.image,
+      initrd: guestInitrd ? NESTED_PATHS.cellInitrd : NESTED_PATHS.initrd,
+      disks: Object.fromEntries(Object.keys(disks).map((n) => [n, nestedDiskPath(n)])),
+    },
+    { nonce: guestInitrd ? null : guestNonce, irqchip: lkvmIrqchip(cell.vmm, 'nested') },
   );
-  const cellPart = nestedCellArchive(args, disks);
+  const cellPart = nestedCellArchive(args, disks, guestInitrd);
   writeFileSync(join(dir, 'nested-cell.cpio'), cellPart);
   const initrd = join(dir, 'host-initramfs.cpio');
   copyFileSync(base, initrd);

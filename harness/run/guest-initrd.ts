@@ -25,6 +25,17 @@ export interface BootInitrd {
   done(): void;
 }
 
+/** The boot's own archive of a cell that runs commands: the nonce, the commands, their files. */
+export function commandBootArchive(cell: Cell, nonce: string): Buffer {
+  return bootArchive(nonce, plannedCommands(cell), commandFileEntries(commandTestsOf(cell), (f) => readFileSync(f)));
+}
+
+/** The userspace layer of a guest whose cell runs commands (run-matrix gives it one). */
+export function layerOf(cell: Cell, guest: GuestImage): string {
+  if (!guest.layer) throw new Error(`cell ${cell.id} runs commands, but the run has no userspace layer for its guest`);
+  return guest.layer;
+}
+
 /** COMBINED and BOOT_ARCHIVE are files of the cell folder. */
 const COMBINED = 'initramfs.cpio';
 const BOOT_ARCHIVE = 'boot.cpio.gz';
@@ -34,11 +45,9 @@ const BOOT_ARCHIVE = 'boot.cpio.gz';
  * cell folder `dir` reaches it.
  */
 export function guestInitrd(cell: Cell, guest: GuestImage, dir: string, nonce: string, local: (path: string) => string): BootInitrd {
-  const planned = plannedCommands(cell);
-  if (planned.length === 0) return { initrd: local(guest.initramfs), commandLineNonce: nonce, done: () => undefined };
-  if (!guest.layer) throw new Error(`cell ${cell.id} runs commands, but the run has no userspace layer for its guest`);
-  writeFileSync(join(dir, BOOT_ARCHIVE), bootArchive(nonce, planned, commandFileEntries(commandTestsOf(cell), (f) => readFileSync(f))));
-  const inputs = [local(guest.initramfs), local(guest.layer), BOOT_ARCHIVE];
+  if (plannedCommands(cell).length === 0) return { initrd: local(guest.initramfs), commandLineNonce: nonce, done: () => undefined };
+  writeFileSync(join(dir, BOOT_ARCHIVE), commandBootArchive(cell, nonce));
+  const inputs = [local(guest.initramfs), local(layerOf(cell, guest)), BOOT_ARCHIVE];
   writeFileSync(join(dir, COMBINED), Buffer.concat(inputs.map((part) => readFileSync(resolve(dir, part)))));
   return {
     initrd: COMBINED,

@@ -6,11 +6,14 @@
  * kvmtool is not packaged by Debian and kvmatrix does not build it: without
  * KVMATRIX_LKVM this file reports itself skipped, with that reason.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
+import { projectRoot } from '../../harness/host/install-paths.js';
+import { leavesOf } from '../../harness/verdict/tree.js';
 import { kvmatrix, readResults } from '../support/cli.js';
+import { matrixHead } from '../support/matrix-files.js';
 import { tempTree } from '../support/temp-tree.js';
 
 t.setTimeout(60 * 60 * 1000);
@@ -59,4 +62,31 @@ t.test('the kvmtool cells of the default matrix', { skip: lkvm ? false : 'KVMATR
     t.equal(again.exitCode, 0, String(again.stderr).slice(-2000));
     t.match(String(again.stdout), /guest\| .*KVMATRIX\/1 \d+ end /);
   });
+});
+
+t.test('commands in nested kvmtool guests: the guest boots the layer and its own archive from the cell part, the check passes', { skip: lkvm ? false : 'KVMATRIX_LKVM is not set: no static arm64 lkvm to run kvmtool cells with (kvmtool is not packaged by Debian)' }, async (t) => {
+  const dir = tempTree({}, 'kvmatrix-kvmtool-command-');
+  const matrix = join(dir, 'm.yaml');
+  writeFileSync(matrix, [
+    ...matrixHead('kvmtool-command'),
+    'vmms:',
+    '  kvmtool: { type: kvmtool }',
+    'transports: [legacy, modern]',
+    'tests:',
+    '  - probe',
+    `  - command: { name: virtio-health, run: ${join(projectRoot, 'matrices', 'commands', 'virtio-health.sh')}, timeout: 30 }`,
+    `  - command: { name: cmdline, run: [cat, /proc/cmdline] }`,
+    '',
+  ].join('\n'));
+  const run = await kvmatrix(['run', matrix, '--out', join(dir, 'results')]);
+  t.equal(run.code, 0, `${run.stdout}\n${run.stderr.slice(-3000)}`);
+  const results = readResults(join(dir, 'results', 'latest'));
+  for (const cell of results.cells) {
+    t.equal(cell.kvmtool?.mode, 'nested');
+    const leaf = (path: string) => leavesOf(cell.tests ?? []).find((l) => l.path === path)!;
+    t.equal(leaf('command.virtio-health').verdict, 'pass', `${cell.id}: ${leaf('command.virtio-health').log.join(' / ')}`);
+    t.equal(leaf('command.virtio-health').log.length, 3, 'a line per virtio-pci device');
+    t.match(leaf('command.cmdline').log.join('\n'), /console=ttyS0/, "the command read the guest's command line");
+    t.notMatch(leaf('command.cmdline').log.join('\n'), /kvmatrix\.nonce=/, 'which carries no nonce');
+  }
 });
