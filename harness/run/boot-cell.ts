@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { ConsoleParser } from '../console/parse.js';
@@ -18,6 +18,7 @@ import { qemuCommand, type QemuAccel } from '../vmm/qemu.js';
 import type { VmmCommand } from '../vmm/types.js';
 import type { BootArtifacts } from './cell-record.js';
 import { guestInitrd, type BootInitrd } from './guest-initrd.js';
+import { pathInside } from './run-artifacts.js';
 import type { BootIndex } from './repeat.js';
 import { commandAllowanceSec } from '../test-kinds/command.js';
 
@@ -127,8 +128,7 @@ export async function bootDirectCell(
  * goes. Files elsewhere (the cache, with --no-artifacts) keep their path.
  */
 export function inRunFolder(runDir: string, cellFolder: string, path: string): string {
-  const inside = relative(runDir, path);
-  return inside.startsWith('..') || isAbsolute(inside) ? path : relative(cellFolder, path);
+  return pathInside(runDir, path) === null ? path : relative(cellFolder, path);
 }
 
 /** The kernel's listing of its KUnit cases when a crash cut some off; null when none was, or none could be had. */

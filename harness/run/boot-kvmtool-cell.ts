@@ -20,7 +20,7 @@ import type { LkvmBinary } from '../vmm/lkvm.js';
 import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host.js';
 import { bootDirectCell, cellDir, inRunFolder, judgeOptions, launchOptions, listingIfCrashed, writeReproduce, type BootContext } from './boot-cell.js';
 import { placeNestedBase } from './run-artifacts.js';
-import { commandBootArchive, layerOf } from './guest-initrd.js';
+import { commandBootArchive, commandInitrd } from './guest-initrd.js';
 import { commandAllowanceSec, commandTestsOf } from '../test-kinds/command.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
@@ -74,7 +74,7 @@ export async function bootKvmtoolCell(
   const base = ctx.keepArtifacts ? placeNestedBase(ctx.runDir, cachedBase) : cachedBase;
   // a guest that runs commands boots the layer and its own archive after its initramfs, its nonce off the command line
   const guestInitrd =
-    commandTestsOf(cell).length > 0 ? Buffer.concat([readFileSync(guest.initramfs), readFileSync(layerOf(cell, guest)), commandBootArchive(cell, guestNonce)]) : undefined;
+    commandTestsOf(cell).length > 0 ? commandInitrd(cell, guest, commandBootArchive(cell, guestNonce)) : undefined;
   const args = lkvmRunArgs(
     cell,
     {

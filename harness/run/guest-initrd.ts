@@ -7,7 +7,7 @@
  * commands and their files. Its reproduce script puts them together again.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { bootArchive } from '../guest/boot-archive.js';
 import type { GuestImage } from '../guest/build-agent.js';
 import type { Cell } from '../matrix/types.js';
@@ -36,6 +36,11 @@ export function layerOf(cell: Cell, guest: GuestImage): string {
   return guest.layer;
 }
 
+/** A command cell's initrd: the guest's initramfs, the userspace layer, the boot's archive, one after the other. */
+export function commandInitrd(cell: Cell, guest: GuestImage, bootArchive: Buffer): Buffer {
+  return Buffer.concat([readFileSync(guest.initramfs), readFileSync(layerOf(cell, guest)), bootArchive]);
+}
+
 /** COMBINED and BOOT_ARCHIVE are files of the cell folder. */
 const COMBINED = 'initramfs.cpio';
 const BOOT_ARCHIVE = 'boot.cpio.gz';
@@ -46,9 +51,11 @@ const BOOT_ARCHIVE = 'boot.cpio.gz';
  */
 export function guestInitrd(cell: Cell, guest: GuestImage, dir: string, nonce: string, local: (path: string) => string): BootInitrd {
   if (plannedCommands(cell).length === 0) return { initrd: local(guest.initramfs), commandLineNonce: nonce, done: () => undefined };
-  writeFileSync(join(dir, BOOT_ARCHIVE), commandBootArchive(cell, nonce));
+  const archive = commandBootArchive(cell, nonce);
+  writeFileSync(join(dir, BOOT_ARCHIVE), archive);
+  writeFileSync(join(dir, COMBINED), commandInitrd(cell, guest, archive));
+  // the reproduce script puts the same three together again
   const inputs = [local(guest.initramfs), local(layerOf(cell, guest)), BOOT_ARCHIVE];
-  writeFileSync(join(dir, COMBINED), Buffer.concat(inputs.map((part) => readFileSync(resolve(dir, part)))));
   return {
     initrd: COMBINED,
     commandLineNonce: null,

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { LoadedRun } from '../report/load-results.js';
 import { mergeShards } from '../report/merge.js';
 import type { RunResults } from '../report/types.js';
 import { newRunId } from './run-id.js';
-import { placeTree } from './run-artifacts.js';
+import { pathInside, placeTree } from './run-artifacts.js';
 import { pointLatest } from './run-matrix.js';
 import { writeReports } from './write-reports.js';
 
@@ -48,8 +48,8 @@ export function mergeRunFolders(shards: readonly LoadedRun[], outRoot: string, o
 /** A build log inside a shard's folder now lives in the merged one; one in the cache stays where it is. */
 function rebase(path: string, shards: readonly LoadedRun[], runDir: string): string {
   for (const shard of shards) {
-    const inside = relative(shard.runDir, path);
-    if (!inside.startsWith('..') && !inside.startsWith('/')) return join(runDir, inside);
+    const inside = pathInside(shard.runDir, path);
+    if (inside !== null) return join(runDir, inside);
   }
   return path;
 }

@@ -4,9 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readlinkSync, realpathSync, renameSync, rmSync, type Stats } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { create, type ReadEntry } from 'tar';
 import { InputError } from '../matrix/input-error.js';
+import { pathInside } from './run-artifacts.js';
 
 export interface PackOutcome {
   /** The archive's top folder: the run id. */
@@ -58,6 +59,5 @@ export async function packRun(runDir: string, file: string): Promise<PackOutcome
 }
 
 function isInside(folder: string, path: string): boolean {
-  const rel = relative(folder, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+  return pathInside(folder, path) !== null;
 }

@@ -8,12 +8,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { GuestImage } from '../guest/build-agent.js';
 import { shortKey } from '../kernel/keys.js';
 import type { AppliedPatchText } from '../kernel/applied-patches.js';
 import type { BuiltKernel } from '../kernel/types.js';
 import type { AppliedPatch, KernelArtifacts } from '../report/types.js';
+
+/** `path` relative to `folder` when it lies inside it (the folder itself is ""), else null. */
+export function pathInside(folder: string, path: string): string | null {
+  const inside = relative(folder, path);
+  return inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) ? null : inside;
+}
 
 /** A kernel's folder in the run: `kernels/<kernel id>`, where a failed build's log already goes. */
 export function kernelArtifactDir(kernelId: string): string {
@@ -106,9 +112,8 @@ export function placeNestedBase(runDir: string, base: string): string {
 
 /** The failed build's log, when the run folder holds it. */
 export function failedKernelArtifacts(runDir: string, logPath: string | undefined): KernelArtifacts | undefined {
-  if (!logPath) return undefined;
-  const inside = relative(runDir, logPath);
-  return inside.startsWith('..') || inside.startsWith('/') || !existsSync(logPath) ? undefined : { buildLog: inside };
+  const inside = logPath ? pathInside(runDir, logPath) : null;
+  return inside === null || !existsSync(logPath!) ? undefined : { buildLog: inside };
 }
 
 /**

@@ -11,7 +11,7 @@ import { appliedPatchTexts } from '../../harness/kernel/applied-patches.js';
 import { sha256 } from '../../harness/kernel/keys.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { inRunFolder } from '../../harness/run/boot-cell.js';
-import { failedKernelArtifacts, placeFile, placeGuest, placeKernel, placeTree } from '../../harness/run/run-artifacts.js';
+import { failedKernelArtifacts, pathInside, placeFile, placeGuest, placeKernel, placeTree } from '../../harness/run/run-artifacts.js';
 import { smallDisk } from '../support/tmpfs.js';
 import { tempTree } from '../support/temp-tree.js';
 
@@ -88,6 +88,9 @@ t.test('a run-folder file is named relative to the cell folder; a cache file kee
   t.equal(inRunFolder('/r/run', '/r/run/cells/k/qemu/legacy/boot-2', '/r/run/guest/ab/initramfs.cpio.gz'), '../../../../../guest/ab/initramfs.cpio.gz');
   t.equal(inRunFolder('/r/run', '/r/run/cells/k/qemu/legacy', '/cache/kernels/ab/Image'), '/cache/kernels/ab/Image');
   t.equal(inRunFolder('/r/run', '/r/run/cells/k/qemu/legacy', '/r/run-2/kernels/k/Image'), '/r/run-2/kernels/k/Image', 'a sibling folder is not inside');
+  t.equal(pathInside('/r/run', '/r/run/..notes/x'), '..notes/x', 'a name that starts with two dots is inside');
+  t.equal(pathInside('/r/run', '/r/run'), '');
+  t.equal(pathInside('/r/run', '/r'), null);
 });
 
 t.test('placeTree carries a folder across as links, its symbolic links as they are', async (t) => {
