@@ -1,4 +1,4 @@
-import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
+import type { KernelOutcome, KernelProgress, KernelStage } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
 import type { RunEvents } from '../run/run-matrix.js';
@@ -47,8 +47,10 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
   };
 }
 
-function stageText(stage: 'source' | 'patch' | 'config' | 'build' | 'toolchain'): string {
+function stageText(stage: KernelStage): string {
   switch (stage) {
+    case 'kselftest':
+      return 'building the kselftests';
     case 'source':
       return 'preparing the source tree';
     case 'patch':

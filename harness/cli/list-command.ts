@@ -13,7 +13,7 @@ export function listSubcommand() {
       const { cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       for (const cell of cells) {
         const devices = cell.devices.map((d) => d.name);
-        const tests = cell.tests.map((t) => (t.kind === 'kunit' ? `kunit${t.filter ? `(${t.filter})` : ''}` : t.kind === 'command' ? `command.${t.name}` : t.kind));
+        const tests = cell.tests.map((t) => (t.kind === 'kunit' ? `kunit${t.filter ? `(${t.filter})` : ''}` : t.kind === 'command' ? `command.${t.name}` : t.kind === 'kselftest' ? `kselftest(${t.targets.join(',')})` : t.kind));
         const leafExpect = cell.leafExpect.map((e) => `${e.test} ${e.verdict}`);
         if (opts.json) {
           const line = {
@@ -30,7 +30,9 @@ export function listSubcommand() {
                 ? { kind: t.kind, kunitconfig: t.kunitconfig.file, filter: t.filter }
                 : t.kind === 'command'
                   ? { kind: t.kind, name: t.name, run: t.argv, files: t.files, timeout: t.timeoutSec, expect_exit: t.expectExit }
-                  : { kind: t.kind },
+                  : t.kind === 'kselftest'
+                    ? { kind: t.kind, targets: t.targets, skip: t.skip, timeout: t.timeoutSec }
+                    : { kind: t.kind },
             ),
             ...(cell.leafExpect.length ? { expectTests: cell.leafExpect } : {}),
           };

@@ -73,7 +73,8 @@ const VERSION = /^(K?TAP) version (\d+)\s*$/;
 const PLAN = /^1\.\.(\d+)\s*$/;
 const SUBTEST = /^# Subtest: (.*)$/;
 const RESULT = /^(ok|not ok) (\d+)(?: -)?(?: (.*?))?\s*$/;
-const DIRECTIVE = /^(.*?)\s+# (SKIP|TODO|XFAIL|TIMEOUT|ERROR)\b\s*(.*)$/i;
+// the name may be empty: kselftest.h prints "ok 3 # SKIP reason"
+const DIRECTIVE = /^(.*?)(?:^|\s+)# (SKIP|TODO|XFAIL|TIMEOUT|ERROR)\b\s*(.*)$/i;
 
 /** The kernel message of a console line: the printk timestamp (and caller id) taken off. */
 export function kernelMessage(line: string): string {
@@ -297,7 +298,7 @@ export class KtapReader {
 function splitDirective(rest: string): { name: string; directive: KtapDirective | null; comment: string | null } {
   const m = DIRECTIVE.exec(rest);
   if (m) return { name: m[1]!.trim(), directive: { kind: m[2]!.toUpperCase() as KtapDirective['kind'], reason: m[3]!.trim() }, comment: null };
-  const at = rest.search(/\s# /);
+  const at = rest.search(/(?:^|\s)# /);
   return at < 0 ? { name: rest.trim(), directive: null, comment: null } : { name: rest.slice(0, at).trim(), directive: null, comment: rest.slice(at).replace(/^\s*# /, '').trim() };
 }
 

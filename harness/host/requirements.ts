@@ -141,7 +141,7 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
   for (const { kernels, requirement } of perKernel.values()) {
     out.push({ ...requirement, what: `${requirement.what} (kernel ${kernels.join(', ')})` });
   }
-  if ([...matrix.tests, ...matrix.cellTests.flatMap((r) => r.tests)].some((t) => t.kind === 'command')) out.push(...userspaceRequirements(host));
+  if ([...matrix.tests, ...matrix.cellTests.flatMap((r) => r.tests)].some((t) => t.kind === 'command' || t.kind === 'kselftest')) out.push(...userspaceRequirements(host));
   return out;
 }
 

@@ -1,12 +1,14 @@
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { removeInBackground } from '../host/background-removal.js';
-import { describeFailure, DISK_FULL_HINT, ranOutOfDisk, runCommand, succeeded, type CommandResult } from '../host/command.js';
+import { runCommand, type CommandResult } from '../host/command.js';
+import { must, StageError } from './stage-error.js';
 import type { DownloadKernelSource, KernelSpec, PatchSpec } from '../matrix/types.js';
 import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { describeDropped, findDroppedOptions } from './config-check.js';
 import { kunitconfigCheckFragment, kunitconfigText } from './kunitconfig.js';
+import { obtainKselftests, requireTarget } from './kselftest-build.js';
 import { configOfEarlierCommit, markConfigured, patchMayChangeConfig, type ConfiguredMark } from './config-reuse.js';
 import { buildKey, configInputsKey, configRecipeKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
 import { isArm64Image } from './image-header.js';
@@ -31,18 +33,6 @@ export interface KernelContext {
   onProgress?: (progress: KernelProgress) => void;
 }
 
-class StageError extends Error {
-  constructor(
-    readonly stage: KernelStage,
-    message: string,
-    readonly hint?: string,
-    readonly logTail: string[] = [],
-    readonly ended: KernelFailure['ended'] = 'failed',
-  ) {
-    super(message);
-  }
-}
-
 const IMAGE_TARGET = 'Image';
 
 /**
@@ -55,6 +45,7 @@ const IMAGE_TARGET = 'Image';
 export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promise<KernelOutcome> {
   const started = performance.now();
   const logPath = join(ctx.logDir, 'build.log');
+  const kselftestLogPath = join(ctx.logDir, 'kselftest-build.log');
   // known once the source is resolved, so that a commit that does not build is still named
   let commit: KernelCommit | undefined;
   try {
@@ -62,11 +53,20 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promis
     if (spec.source.kind === 'download') return { ok: true, ...(await downloadedKernel({ ...spec, source: spec.source }, ctx, started)) };
     const plan = await planBuild(spec, ctx);
     commit = plan.source.commit;
-    if (plan.hit) return { ok: true, ...plan.hit, durationMs: elapsed(started) };
-    const built = await withLock(ctx.layout, `kernel-${shortKey(plan.inputsKey)}`, () =>
-      buildLocked(spec, ctx, plan, logPath, started),
-    );
-    return { ok: true, ...built };
+    const built = plan.hit
+      ? { ...plan.hit, durationMs: elapsed(started) }
+      : await withLock(ctx.layout, `kernel-${shortKey(plan.inputsKey)}`, () => buildLocked(spec, ctx, plan, logPath, started));
+    if (!spec.kselftestTargets) return { ok: true, ...built };
+    ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest' });
+    const kselftests = await obtainKselftests({ ...spec, kselftestTargets: spec.kselftestTargets }, { ...plan.source, patches: plan.patches, toolchain: plan.toolchain }, {
+      layout: ctx.layout,
+      jobs: ctx.jobs,
+      logPath: kselftestLogPath,
+      timeoutSec: ctx.timeoutSec,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onLine: (line) => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest', line }),
+    });
+    return { ok: true, ...built, kselftests, durationMs: elapsed(started) };
   } catch (error) {
     if (!(error instanceof StageError || error instanceof PatchError)) throw error;
     const stage = error instanceof StageError ? error.stage : 'patch';
@@ -77,7 +77,7 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promis
       stage,
       message: error.message,
       ...(error instanceof StageError && error.hint ? { hint: error.hint } : {}),
-      ...(existsSync(logPath) ? { logPath } : {}),
+      ...(stage === 'kselftest' && existsSync(kselftestLogPath) ? { logPath: kselftestLogPath } : existsSync(logPath) ? { logPath } : {}),
       logTail: error instanceof StageError ? error.logTail : [],
       ended: ctx.signal?.aborted ? 'interrupted' : error instanceof StageError ? error.ended : 'failed',
       durationMs: elapsed(started),
@@ -168,6 +168,8 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
     crossCompile: spec.crossCompile,
     base: spec.config.base,
     fragments: fragments.map((f) => sha256(f.text)),
+    // their config files are the source's: the source's identity and the targets name them
+    ...(spec.kselftestTargets ? { kselftestTargets: spec.kselftestTargets } : {}),
     toolchain,
   };
   // a patch that touches no file the config stage reads is left out: with or without it, one config stage
@@ -413,22 +415,28 @@ async function configure(
   make: (targets: string[]) => Promise<CommandResult>,
 ): Promise<void> {
   await must('config', await make([spec.config.base]), `make ${spec.config.base} failed`);
-  if (plan.fragments.length > 0) {
+  const targetConfigs = kselftestConfigs(spec, tree);
+  if (plan.fragments.length > 0 || targetConfigs.length > 0) {
     // the kunitconfig goes last: its lines, wherever they were written, as a file in the build folder
     const files = [...spec.config.fragments];
     if (spec.kunitconfig) {
       files.push(join(buildDir, 'kvmatrix.kunitconfig'));
       writeFileSync(files.at(-1)!, kunitconfigText(spec.kunitconfig));
     }
+    files.push(...targetConfigs.map((c) => join(tree, c.file)));
     const merge = [join(tree, 'scripts/kconfig/merge_config.sh'), '-m', '-O', buildDir, join(buildDir, '.config')];
     await must('config', await runCommand([...merge, ...files], { cwd: tree, logPath }), 'merging the config fragments failed');
   }
   await must('config', await make(['olddefconfig']), 'make olddefconfig failed');
   const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
-  const checked = [...plan.fragments.slice(0, spec.config.fragments.length), ...(spec.kunitconfig ? [kunitconfigCheckFragment(spec.kunitconfig)] : [])];
+  const checked = [
+    ...plan.fragments.slice(0, spec.config.fragments.length),
+    ...(spec.kunitconfig ? [kunitconfigCheckFragment(spec.kunitconfig)] : []),
+    ...targetConfigs,
+  ];
   const dropped = findDroppedOptions(checked, finalConfig);
   if (dropped.length > 0) {
-    const asked = spec.kunitconfig ? 'the config fragments and the kunitconfig' : 'the config fragments';
+    const asked = ['the config fragments', ...(spec.kunitconfig ? ['the kunitconfig'] : []), ...(targetConfigs.length > 0 ? ['the kselftest targets'] : [])].join(' and ');
     throw new StageError(
       'config',
       `${dropped.length} option(s) asked for by ${asked} are not in the final .config of kernel ${spec.id}: ${dropped.map((d) => d.option).join(', ')}`,
@@ -438,16 +446,6 @@ async function configure(
   }
   writeFileAtomic(plan.configPath, finalConfig);
   plan.source.configs?.mark(plan.recipe, plan.configPath);
-}
-
-async function must(stage: KernelStage, result: CommandResult, what: string, firstErrors: string[] = []): Promise<void> {
-  if (succeeded(result)) return;
-  const ended = result.aborted ? 'interrupted' : result.timedOut ? 'timed-out' : 'failed';
-  // the compiler's first errors, then how make ended: at most 15 lines
-  const errors = firstErrors.slice(0, 5).filter((line) => !result.tail.slice(-9).includes(line));
-  const logTail = errors.length > 0 ? [...errors, '...', ...result.tail.slice(-9)] : result.tail.slice(-15);
-  if (ranOutOfDisk(result)) throw new StageError(stage, `${what}: no space left on the device`, DISK_FULL_HINT, logTail, ended);
-  throw new StageError(stage, `${what}: ${describeFailure(result)}`, undefined, logTail, ended);
 }
 
 function prebuiltImage(spec: KernelSpec & { source: { kind: 'image' } }, started: number): BuiltKernel {
@@ -491,7 +489,21 @@ async function downloadedKernel(spec: KernelSpec & { source: DownloadKernelSourc
   return { kernelId: spec.id, key: got.key, source: got.key, image: got.image, config: got.config, buildLog: null, cached: got.cached, durationMs: elapsed(started) };
 }
 
-/** What is merged onto the base config, in order: the definition's fragments, then a kunitconfig. */
+/**
+ * The `config` files of the kernel's kselftest targets that have one, as
+ * the source has them (a path relative to its top names each in the
+ * config check). A target that is not in the source is found here, before
+ * the kernel is built for nothing.
+ */
+function kselftestConfigs(spec: KernelSpec, tree: string): { file: string; text: string }[] {
+  return (spec.kselftestTargets ?? []).flatMap((target) => {
+    requireTarget(tree, target, spec.id);
+    const file = `tools/testing/selftests/${target}/config`;
+    return existsSync(join(tree, file)) ? [{ file, text: readFileSync(join(tree, file), 'utf8') }] : [];
+  });
+}
+
+/** What is merged onto the base config, in order: the definition's fragments, then a kunitconfig (the targets' configs are read from the tree). */
 function configFragments(spec: KernelSpec): { file: string; text: string }[] {
   const fragments = spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   if (spec.kunitconfig) fragments.push({ file: spec.kunitconfig.file, text: kunitconfigText(spec.kunitconfig) });

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
  *   sources/<key>/        extracted source trees
  *   configs/<key>.config  final .config for a set of configuration inputs
  *   kernels/<key>/        Image, config, build.log, meta.json
+ *   kselftests/<key>/     selftests built from a kernel's source: layer.cpio.gz, tests.json, build.log
  *   downloads/<sha256>/   a downloaded kernel: Image, config when it came with one, meta.json
  *   agent/<key>/          the compiled guest agent and its initramfs
  *   nested/<key>/         a nested kvmtool host's shared initramfs part
@@ -29,6 +30,7 @@ export interface CacheLayout {
   sources: string;
   configs: string;
   kernels: string;
+  kselftests: string;
   downloads: string;
   agent: string;
   /** The guest's userspace layer (busybox, glibc), for tests that run programs. */
@@ -56,6 +58,7 @@ export function cacheLayout(root: string): CacheLayout {
     sources: join(root, 'sources'),
     configs: join(root, 'configs'),
     kernels: join(root, 'kernels'),
+    kselftests: join(root, 'kselftests'),
     downloads: join(root, 'downloads'),
     agent: join(root, 'agent'),
     userspace: join(root, 'userspace'),

@@ -10,7 +10,8 @@ import { pathsPatchTouches } from './patch-paths.js';
  * `make olddefconfig`) produces. Kconfig reads Kconfig* files, the kconfig
  * program and its helper scripts under scripts/, the Makefiles (the
  * version in the .config's header, the arch's defconfig name), the
- * defconfigs and config fragments, and the scripts its `$(shell,...)`
+ * defconfigs and config fragments (a selftest target's `config` among
+ * them, merged for kselftests), and the scripts its `$(shell,...)`
  * probes run. Its compiler probes compile snippets without the tree's
  * headers on arm64, and the compiler itself is in the recipe, so a source
  * or header file cannot change the result.
@@ -23,6 +24,7 @@ export function configMayRead(path: string): boolean {
     /(^|\/)configs\//.test(path) ||
     /^arch\/[^/]+\/tools\//.test(path) ||
     name.endsWith('.config') ||
+    (name === 'config' && path.startsWith('tools/testing/selftests/')) ||
     name.endsWith('.sh')
   );
 }

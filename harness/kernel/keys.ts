@@ -26,6 +26,8 @@ export interface ConfigInputs {
   base: string;
   /** sha256 of each fragment's bytes, in merge order. */
   fragments: string[];
+  /** Selftest targets whose `config` files (from the source) are merged last; absent when none. */
+  kselftestTargets?: string[];
   toolchain: string;
 }
 
@@ -65,6 +67,20 @@ export interface ReusedTreeInputs {
   crossCompile: string;
   base: string;
   fragments: string[];
+}
+
+export interface KselftestInputs {
+  source: string;
+  patches: PatchIdentity[];
+  arch: string;
+  crossCompile: string;
+  targets: string[];
+  toolchain: string;
+}
+
+/** Names the kselftests built and installed from a source with its patches. */
+export function kselftestKey(inputs: KselftestInputs): string {
+  return sha256(JSON.stringify({ v: KEY_VERSION, what: 'kselftests', ...inputs }));
 }
 
 /** Names a reused tree: one per git repository and build recipe, whatever the commit. */

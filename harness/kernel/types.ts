@@ -1,3 +1,5 @@
+import type { BuiltKselftests } from './kselftest-build.js';
+
 /** A kernel ready to boot. */
 export interface BuiltKernel {
   kernelId: string;
@@ -16,6 +18,8 @@ export interface BuiltKernel {
   durationMs: number;
   /** The compiler and linker it was built with, as their --version says (absent for an Image given as is). */
   toolchain?: string;
+  /** Its selftests, built from the same source and patches, when its cells run kselftests. */
+  kselftests?: BuiltKselftests;
 }
 
 export interface KernelCommit {
@@ -27,7 +31,7 @@ export interface KernelCommit {
   repository?: string;
 }
 
-export type KernelStage = 'source' | 'toolchain' | 'patch' | 'config' | 'build';
+export type KernelStage = 'source' | 'toolchain' | 'patch' | 'config' | 'build' | 'kselftest';
 
 export interface KernelFailure {
   kernelId: string;

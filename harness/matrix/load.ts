@@ -4,7 +4,7 @@ import { InputError, type InputLocation } from './input-error.js';
 import { kernelDefinitionFile, matrixFile, type KernelDefinitionFile, type MatrixFile, type PatchRef } from './schema.js';
 import { kunitconfigProblem, kunitconfigText } from '../kernel/kunitconfig.js';
 import { cellKeys, testsFor } from './expand.js';
-import type { CellKey, CommandTestSpec, ExpectationRule, KernelSource, KernelSpec, Kunitconfig, Matrix, PatchSpec, TestSpec, VmmSpec } from './types.js';
+import type { CellKey, CommandTestSpec, ExpectationRule, KernelSource, KernelSpec, KselftestTestSpec, Kunitconfig, Matrix, PatchSpec, TestSpec, VmmSpec } from './types.js';
 import type { ValidatedMemo } from './validated-memo.js';
 import { loadYamlFile, type LoadedYaml } from './yaml-file.js';
 
@@ -97,6 +97,9 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
   const testList = (entries: MatrixFile['tests'], at: PropertyKey[]): TestSpec[] => {
     const specs = entries.map((entry, index) => testSpec(entry, file, loaded, [...at, index]));
     specs.forEach((spec, index) => {
+      if (spec.kind === 'kselftest' && specs.findIndex((other) => other.kind === 'kselftest') !== index) {
+        throw new InputError('a second kselftest entry in one list of tests: list all its targets in one', loaded.locate([...at, index, 'kselftest']));
+      }
       if (spec.kind !== 'command') return;
       if (specs.findIndex((other) => other.kind === 'command' && other.name === spec.name) !== index) {
         throw new InputError(`a second command named "${spec.name}" in one list of tests: each is the test command.${spec.name}`, loaded.locate([...at, index, 'command', 'name']));
@@ -109,7 +112,7 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
     when: Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined)),
     tests: testList(rule.tests, ['cell_tests', index, 'tests']),
   }));
-  withKunitconfigs(kernels, vmms, raw.transports, { tests, cellTests }, loaded);
+  withKernelTests(kernels, vmms, raw.transports, { tests, cellTests }, loaded);
 
   return {
     file,
@@ -150,6 +153,7 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
 function testSpec(entry: MatrixFile['tests'][number], matrixFile: string, loaded: LoadedYaml<unknown>, at: PropertyKey[]): TestSpec {
   if (entry === 'probe') return { kind: 'probe' };
   if ('command' in entry) return commandSpec(entry.command, matrixFile, loaded, [...at, 'command']);
+  if ('kselftest' in entry) return kselftestSpec(entry.kselftest, loaded, [...at, 'kselftest']);
   const { kunitconfig, filter } = entry.kunit;
   const key = [...at, 'kunit', 'kunitconfig'];
   let config: Kunitconfig;
@@ -205,13 +209,30 @@ function commandSpec(
   return { kind: 'command', name: command.name, argv, files, timeoutSec: command.timeout, expectExit: command.expect_exit };
 }
 
+/** A kselftest test: every skipped test belongs to one of its targets. */
+function kselftestSpec(
+  kselftest: Extract<MatrixFile['tests'][number], { kselftest: unknown }>['kselftest'],
+  loaded: LoadedYaml<unknown>,
+  at: PropertyKey[],
+): KselftestTestSpec {
+  const targets = [...new Set(kselftest.targets)];
+  kselftest.skip.forEach((name, index) => {
+    const target = name.slice(0, name.lastIndexOf(':'));
+    if (!targets.includes(target)) {
+      throw new InputError(`${name} is not a test of the targets listed (${targets.join(', ')}): a skipped test is target:test`, loaded.locate([...at, 'skip', index]));
+    }
+  });
+  return { kind: 'kselftest', targets, skip: kselftest.skip, timeoutSec: kselftest.timeout ?? null };
+}
+
 /**
- * Gives each kernel whose cells run KUnit the kunitconfig they ask for.
+ * Gives each kernel whose cells run KUnit the kunitconfig they ask for,
+ * and the kselftest targets its cells run (all of them, for one build).
  * A kernel is built once, with one kunitconfig: cells of one kernel that
  * ask for two different ones, and a kernel that is already built (an
  * image, a download), are mistakes in the matrix.
  */
-function withKunitconfigs(
+function withKernelTests(
   kernels: KernelSpec[],
   vmms: VmmSpec[],
   transports: readonly string[],
@@ -221,15 +242,23 @@ function withKunitconfigs(
   const where = (index: number | null): PropertyKey[] => (index === null ? ['tests'] : ['cell_tests', index, 'tests']);
   for (const kernel of kernels) {
     let chosen: { config: Kunitconfig; rule: number | null } | null = null;
+    const targets = new Set<string>();
     for (const vmm of vmms) {
       for (const transport of transports) {
         const keys: Record<CellKey, string> = cellKeys({ kernel, vmm, transport: transport as 'legacy', topology: vmm.type === 'qemu' ? vmm.topology : 'flat' });
         const { tests, rule } = testsFor(keys, rules.tests, rules.cellTests);
+        const built = kernel.source.kind === 'image' || kernel.source.kind === 'download' ? (kernel.source.kind === 'image' ? 'an image' : 'a download') : null;
+        const kselftest = tests.find((t) => t.kind === 'kselftest');
+        if (kselftest) {
+          if (built) {
+            throw new InputError(`kernel "${kernel.id}" is already built (its source is ${built}): kselftests are built from a kernel's source, with its patches`, loaded.locate(where(rule)));
+          }
+          kselftest.targets.forEach((t) => targets.add(t));
+        }
         const kunit = tests.find((t) => t.kind === 'kunit');
         if (!kunit) continue;
-        if (kernel.source.kind === 'image' || kernel.source.kind === 'download') {
-          const what = kernel.source.kind === 'image' ? 'an image' : 'a download';
-          throw new InputError(`kernel "${kernel.id}" is already built (its source is ${what}): a kunitconfig cannot apply to it`, loaded.locate(where(rule)));
+        if (built) {
+          throw new InputError(`kernel "${kernel.id}" is already built (its source is ${built}): a kunitconfig cannot apply to it`, loaded.locate(where(rule)));
         }
         if (chosen && kunitconfigText(chosen.config) !== kunitconfigText(kunit.kunitconfig)) {
           throw new InputError(
@@ -241,6 +270,7 @@ function withKunitconfigs(
       }
     }
     if (chosen) kernel.kunitconfig = chosen.config;
+    if (targets.size > 0) kernel.kselftestTargets = [...targets].sort();
   }
 }
 

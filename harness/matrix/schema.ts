@@ -108,6 +108,10 @@ function buildSchemas() {
     z.regex(/^[^\s,]+$/, 'one glob, as kunit.filter_glob= takes it (a suite, or suite.case): no lists or spaces; choose suites through the kunitconfig'),
     z.refine((g) => g.split('.').length <= 2, { error: 'one glob: a suite, or suite.case (one dot)' }),
   );
+  // a folder of tools/testing/selftests, as TARGETS= takes it
+  const kselftestTarget = z.string().check(
+    z.regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'a folder of tools/testing/selftests (timers, net/forwarding)'),
+  );
   const testEntry = z.union(
     [
       z.literal('probe'),
@@ -130,8 +134,15 @@ function buildSchemas() {
           expect_exit: z._default(whole(0, 255), 0),
         }),
       }),
+      z.strictObject({
+        kselftest: z.strictObject({
+          targets: z.array(kselftestTarget).check(z.minLength(1)),
+          skip: z._default(z.array(z.string().check(z.regex(/^[A-Za-z0-9_.\/-]+:[^\s:]+$/, 'a test as kselftest-list.txt names it: target:test'))), []),
+          timeout: z.optional(z.number().check(z.positive(), z.lte(3600))),
+        }),
+      }),
     ],
-    { error: 'a test is "probe", { kunit: { kunitconfig, filter } } or { command: { name, run, files, timeout, expect_exit } }' },
+    { error: 'a test is "probe", { kunit: { kunitconfig, filter } }, { command: { name, run, files, timeout, expect_exit } } or { kselftest: { targets, skip, timeout } }' },
   );
   const testList = z.array(testEntry).check(z.minLength(1));
   const testGlob = z.string().check(

@@ -1,4 +1,6 @@
 /** The typed matrix, after loading and validation. Paths are absolute. */
+import type { KselftestCase } from '../kernel/kselftest-list.js';
+
 
 export const TRANSPORTS = ['legacy', 'modern'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -79,6 +81,12 @@ export interface KernelSpec {
   patches: PatchSpec[];
   /** Merged after the fragments when its cells run KUnit: part of what is built and of the cache key. */
   kunitconfig?: Kunitconfig;
+  /**
+   * The kselftest targets its cells run, sorted: their `config` files are
+   * merged after the kunitconfig, and the targets are built from the same
+   * source and patches and installed into the guest.
+   */
+  kselftestTargets?: string[];
 }
 
 export interface QemuVmmSpec {
@@ -172,8 +180,28 @@ export interface CommandTestSpec {
   expectExit: number;
 }
 
-export type TestSpec = ProbeTestSpec | KunitTestSpec | CommandTestSpec;
-export const TEST_KINDS = ['probe', 'kunit', 'command'] as const;
+/** The kernel's own selftests (tools/testing/selftests), built for the cell's kernel and run by the agent one by one. */
+export interface KselftestTestSpec {
+  kind: 'kselftest';
+  /** Selftest targets, as TARGETS= names them (timers, size, net/forwarding). */
+  targets: string[];
+  /** Tests left out, as kselftest-list.txt names them (target:test): reported as skipped. */
+  skip: string[];
+  /** Each test's deadline in seconds; null: the target's `settings` file, else kselftest's 45 s. */
+  timeoutSec: number | null;
+  /** What the cell's kernel installed, known once it is built (run/kselftest-cell.ts fills it in before the boot). */
+  installed?: InstalledKselftests;
+}
+
+/** A kernel's built selftests as a cell boots them. */
+export interface InstalledKselftests {
+  /** The gzip'd cpio layer holding them under /kselftest. */
+  layer: string;
+  tests: KselftestCase[];
+}
+
+export type TestSpec = ProbeTestSpec | KunitTestSpec | CommandTestSpec | KselftestTestSpec;
+export const TEST_KINDS = ['probe', 'kunit', 'command', 'kselftest'] as const;
 
 /** The tests of some cells (cell_tests: in a matrix); a later rule wins. */
 export interface CellTestsRule {

@@ -136,13 +136,16 @@ const kernel = z.looseObject({
   key: optionalText,
   source: optionalText,
   commit: z.optional(z.looseObject({ id: text, subject: text, uncommitted: z.boolean(), repository: optionalText })),
-  stage: z.optional(z.enum(['source', 'toolchain', 'patch', 'config', 'build'])),
+  stage: z.optional(z.enum(['source', 'toolchain', 'patch', 'config', 'build', 'kselftest'])),
   message: optionalText,
   logTail: z.optional(texts),
   patches: z.optional(
     z.array(z.looseObject({ file: text, direction: z.enum(['forward', 'reverse']), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256')), path: z.optional(inRun) })),
   ),
-  artifacts: z.optional(z.looseObject({ image: z.optional(inRun), config: z.optional(inRun), buildLog: z.optional(inRun) })),
+  kselftests: z.optional(z.looseObject({ key: text, cached: z.boolean(), tests: num })),
+  artifacts: z.optional(
+    z.looseObject({ image: z.optional(inRun), config: z.optional(inRun), buildLog: z.optional(inRun), kselftests: z.optional(inRun), kselftestBuildLog: z.optional(inRun) }),
+  ),
 });
 
 // runs written before flaky existed have no count of it

@@ -68,6 +68,8 @@ export interface KernelRecord {
   ended?: KernelFailure['ended'];
   /** The compiler and linker it was built with, as their --version says. */
   toolchain?: string;
+  /** Its selftests, when its cells run kselftests: their cache key, whether no make ran for them, how many tests the targets installed. */
+  kselftests?: { key: string; cached: boolean; tests: number };
   /** The patches applied on the source, in order (absent in runs written before they were recorded). */
   patches?: AppliedPatch[];
   /** What of this kernel the run folder keeps, relative to it (absent with --no-artifacts). */
@@ -80,6 +82,9 @@ export interface KernelArtifacts {
   image?: string;
   config?: string;
   buildLog?: string;
+  /** The kselftests as the guests unpacked them (a gzip'd cpio), and their build log. */
+  kselftests?: string;
+  kselftestBuildLog?: string;
 }
 
 export interface AppliedPatch {

@@ -20,7 +20,7 @@ import type { BootArtifacts } from './cell-record.js';
 import { guestInitrd, type BootInitrd } from './guest-initrd.js';
 import { pathInside } from './run-artifacts.js';
 import type { BootIndex } from './repeat.js';
-import { commandAllowanceSec } from '../test-kinds/command.js';
+import { agentAllowanceSec } from '../test-kinds/agent-commands.js';
 
 export interface BootContext {
   runId: string;
@@ -97,7 +97,7 @@ export async function bootDirectCell(
       ...launchOptions(cell, ctx, dir),
       ...spawn,
       // commands have their own deadlines, on top of the boot's
-      timeoutSec: (ctx.timeoutSec ?? cell.boot.timeoutSec) + commandAllowanceSec(cell),
+      timeoutSec: (ctx.timeoutSec ?? cell.boot.timeoutSec) + agentAllowanceSec(cell),
       onConsole: (chunk) => parser.feed(decoder.write(chunk)),
     });
   } finally {

@@ -21,7 +21,7 @@ import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host
 import { bootDirectCell, cellDir, inRunFolder, judgeOptions, launchOptions, listingIfCrashed, writeReproduce, type BootContext } from './boot-cell.js';
 import { placeNestedBase } from './run-artifacts.js';
 import { commandBootArchive, commandInitrd } from './guest-initrd.js';
-import { commandAllowanceSec, commandTestsOf } from '../test-kinds/command.js';
+import { agentAllowanceSec, runsUserspace } from '../test-kinds/agent-commands.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
 export type KvmtoolPlan =
@@ -67,14 +67,14 @@ export async function bootKvmtoolCell(
   mkdirSync(dir, { recursive: true });
   const consolePath = join(dir, 'console.log');
   // commands have their own deadlines, on top of the boot's
-  const timeoutSec = (ctx.timeoutSec ?? cell.boot.timeoutSec) + commandAllowanceSec(cell);
+  const timeoutSec = (ctx.timeoutSec ?? cell.boot.timeoutSec) + agentAllowanceSec(cell);
   const disks = Object.fromEntries(cell.devices.filter((d) => d.kind === 'blk').map((d) => [d.name, diskImage(d.name)]));
   const guestNonce = randomBytes(8).toString('hex');
   const cachedBase = nestedHostBase(plan.layout, guest, plan.lkvm, kernel);
   const base = ctx.keepArtifacts ? placeNestedBase(ctx.runDir, cachedBase) : cachedBase;
   // a guest that runs commands boots the layer and its own archive after its initramfs, its nonce off the command line
   const guestInitrd =
-    commandTestsOf(cell).length > 0 ? commandInitrd(cell, guest, commandBootArchive(cell, guestNonce)) : undefined;
+    runsUserspace(cell) ? commandInitrd(cell, guest, commandBootArchive(cell, guestNonce)) : undefined;
   const args = lkvmRunArgs(
     cell,
     {

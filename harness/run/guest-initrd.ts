@@ -1,7 +1,8 @@
 /**
  * The initramfs a cell's guest boots. A cell that only probes (or runs
  * KUnit) boots the cached one as it is, its nonce on the command line. A
- * cell that runs commands boots three archives in turn, put together in its
+ * cell that runs commands boots three archives in turn (four with
+ * kselftests, whose layer comes third), put together in its
  * folder: the cached one, the userspace layer, and the boot's own archive
  * with the nonce (kept off the command line, which a command can read), the
  * commands and their files. Its reproduce script puts them together again.
@@ -12,7 +13,8 @@ import { bootArchive } from '../guest/boot-archive.js';
 import type { GuestImage } from '../guest/build-agent.js';
 import type { Cell } from '../matrix/types.js';
 import type { ReproducePrepare } from '../report/reproduce.js';
-import { commandFileEntries, commandTestsOf, plannedCommands } from '../test-kinds/command.js';
+import { agentCommands, runsUserspace, testLayers } from '../test-kinds/agent-commands.js';
+import { commandFileEntries, commandTestsOf } from '../test-kinds/command.js';
 
 export interface BootInitrd {
   /** The initrd as the VMM, started in the cell folder, names it. */
@@ -27,7 +29,7 @@ export interface BootInitrd {
 
 /** The boot's own archive of a cell that runs commands: the nonce, the commands, their files. */
 export function commandBootArchive(cell: Cell, nonce: string): Buffer {
-  return bootArchive(nonce, plannedCommands(cell), commandFileEntries(commandTestsOf(cell), (f) => readFileSync(f)));
+  return bootArchive(nonce, agentCommands(cell), commandFileEntries(commandTestsOf(cell), (f) => readFileSync(f)));
 }
 
 /** The userspace layer of a guest whose cell runs commands (run-matrix gives it one). */
@@ -36,9 +38,9 @@ export function layerOf(cell: Cell, guest: GuestImage): string {
   return guest.layer;
 }
 
-/** A command cell's initrd: the guest's initramfs, the userspace layer, the boot's archive, one after the other. */
+/** A command cell's initrd: the guest's initramfs, the userspace layer, the tests' layers (kselftests), the boot's archive, one after the other. */
 export function commandInitrd(cell: Cell, guest: GuestImage, bootArchive: Buffer): Buffer {
-  return Buffer.concat([readFileSync(guest.initramfs), readFileSync(layerOf(cell, guest)), bootArchive]);
+  return Buffer.concat([...[guest.initramfs, layerOf(cell, guest), ...testLayers(cell)].map((f) => readFileSync(f)), bootArchive]);
 }
 
 /** COMBINED and BOOT_ARCHIVE are files of the cell folder. */
@@ -50,12 +52,12 @@ const BOOT_ARCHIVE = 'boot.cpio.gz';
  * cell folder `dir` reaches it.
  */
 export function guestInitrd(cell: Cell, guest: GuestImage, dir: string, nonce: string, local: (path: string) => string): BootInitrd {
-  if (plannedCommands(cell).length === 0) return { initrd: local(guest.initramfs), commandLineNonce: nonce, done: () => undefined };
+  if (!runsUserspace(cell)) return { initrd: local(guest.initramfs), commandLineNonce: nonce, done: () => undefined };
   const archive = commandBootArchive(cell, nonce);
   writeFileSync(join(dir, BOOT_ARCHIVE), archive);
   writeFileSync(join(dir, COMBINED), commandInitrd(cell, guest, archive));
   // the reproduce script puts the same three together again
-  const inputs = [local(guest.initramfs), local(layerOf(cell, guest)), BOOT_ARCHIVE];
+  const inputs = [local(guest.initramfs), local(layerOf(cell, guest)), ...testLayers(cell).map(local), BOOT_ARCHIVE];
   return {
     initrd: COMBINED,
     commandLineNonce: null,

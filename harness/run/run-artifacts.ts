@@ -78,8 +78,17 @@ export function placeKernel(
   }
   if (kernel.buildLog && existsSync(kernel.buildLog)) placeFile(kernel.buildLog, at('build.log'));
   if (existsSync(at('build.log'))) artifacts.buildLog = join(dir, 'build.log');
+  // its selftests as the guests unpack them, and how they were built
+  let kselftests = kernel.kselftests;
+  if (kselftests) {
+    placeFile(kselftests.layer, at('kselftests.cpio.gz'));
+    placeFile(kselftests.buildLog, at('kselftest-build.log'));
+    kselftests = { ...kselftests, layer: at('kselftests.cpio.gz'), buildLog: at('kselftest-build.log') };
+    artifacts.kselftests = join(dir, 'kselftests.cpio.gz');
+    artifacts.kselftestBuildLog = join(dir, 'kselftest-build.log');
+  }
   return {
-    kernel: { ...kernel, image: at(basename(kernel.image)), config: artifacts.config ? at('config') : null },
+    kernel: { ...kernel, image: at(basename(kernel.image)), config: artifacts.config ? at('config') : null, ...(kselftests ? { kselftests } : {}) },
     artifacts,
     patches: patches.map(({ text: _text, ...patch }, i) => ({ ...patch, path: writePatch(runDir, join(dir, 'patches'), i, patches[i]!) })),
   };

@@ -23,7 +23,8 @@ import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolH
 import { cellRecord, interruptedRecord } from './cell-record.js';
 import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
-import { commandTestsOf } from '../test-kinds/command.js';
+import { runsUserspace } from '../test-kinds/agent-commands.js';
+import { withInstalledKselftests } from './kselftest-cell.js';
 import { userspaceLayer, UserspaceLayerError } from '../guest/userspace-layer.js';
 import { failedKernelArtifacts, placeGuest, placeKernel } from './run-artifacts.js';
 
@@ -131,20 +132,20 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   const keep = options.artifacts !== false;
   const built = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile) : null;
   // cells that run commands boot the userspace layer too; a layer that cannot be had is their error alone
-  const layered = built && !(built instanceof AgentBuildError) && runnable.some((p) => commandTestsOf(p.cell).length > 0) ? await withUserspace(built, options.layout) : built;
+  const layered = built && !(built instanceof AgentBuildError) && runnable.some((p) => runsUserspace(p.cell)) ? await withUserspace(built, options.layout) : built;
   const placed = (g: GuestImage | AgentBuildError | null) => (keep && g && !(g instanceof AgentBuildError) ? placeGuest(runDir, g) : g);
   const [plainGuest, layeredGuest] = [placed(built), layered === built ? null : placed(layered)];
-  const guestOf = (cell: Cell) => (commandTestsOf(cell).length > 0 ? (layeredGuest ?? plainGuest) : plainGuest);
+  const guestOf = (cell: Cell) => (runsUserspace(cell) ? (layeredGuest ?? plainGuest) : plainGuest);
 
   const specs = new Map(options.matrix.kernels.map((k) => [k.id, k]));
-  // a nested kvmtool host runs lkvm, not KUnit: a kernel with a kunitconfig hosts as a build without it
+  // a nested kvmtool host runs lkvm, not the tests: a kernel with a kunitconfig or kselftests hosts as a build without them
   const hostBuildOf = (id: string): string => {
     const spec = specs.get(id);
-    if (!spec?.kunitconfig) return id;
+    if (!spec?.kunitconfig && !spec?.kselftestTargets) return id;
     const hostId = `${id}+host`;
     if (!specs.has(hostId)) {
-      const { kunitconfig: _kunit, ...withoutKunit } = spec;
-      specs.set(hostId, { ...withoutKunit, id: hostId, description: `${spec.id} without its kunitconfig, as a nested kvmtool host` });
+      const { kunitconfig: _kunit, kselftestTargets: _kselftests, ...withoutTests } = spec;
+      specs.set(hostId, { ...withoutTests, id: hostId, description: `${spec.id} without its kunitconfig and kselftests, as a nested kvmtool host` });
     }
     return hostId;
   };
@@ -284,6 +285,8 @@ async function bootOne(
   }
   const built = kernel as BuiltKernel;
   const image = guest;
+  const resolved = withInstalledKselftests(p.cell, built);
+  if ('problem' in resolved) return cellRecord(cell, judge(unbootedVerdict('error', resolved.problem), cell.expect), null);
   const ctx = {
     runId,
     runDir,
@@ -298,7 +301,7 @@ async function bootOne(
   const started = () => options.events?.cellStarted?.(cell, where.boot.of > 1 ? where.boot : undefined);
   if (p.kind === 'qemu') {
     started();
-    const { judged, boot } = await bootQemuCell(p.cell, built, guest, ctx);
+    const { judged, boot } = await bootQemuCell(resolved as QemuCell, built, guest, ctx);
     return cellRecord(cell, judged, boot);
   }
   const plan = p.plan;
@@ -314,7 +317,7 @@ async function bootOne(
     kvmtoolPlan = { mode: 'nested', lkvm: plan.lkvm, host, layout: options.layout };
   }
   started();
-  const { judged, boot } = await bootKvmtoolCell(p.cell, built, guest, kvmtoolPlan, ctx);
+  const { judged, boot } = await bootKvmtoolCell(resolved as KvmtoolCell, built, guest, kvmtoolPlan, ctx);
   return cellRecord(cell, judged, boot);
 }
 
@@ -356,6 +359,7 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
       cached: outcome.cached,
       durationMs: outcome.durationMs,
       ...(outcome.toolchain ? { toolchain: outcome.toolchain } : {}),
+      ...(outcome.kselftests ? { kselftests: { key: outcome.kselftests.key, cached: outcome.kselftests.cached, tests: outcome.kselftests.tests.length } } : {}),
     };
   }
   return {

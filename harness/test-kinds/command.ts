@@ -16,10 +16,10 @@ import type { CommandObservation } from '../console/types.js';
 import { sanitizeLine } from '../console/sanitize.js';
 import type { CpioEntry } from '../guest/cpio.js';
 import type { PlannedCommand } from '../guest/boot-archive.js';
-import { childPath, globMatchesPath, testPath } from '../matrix/test-path.js';
+import { childPath, globMatchesPath, testPath, type TestPath } from '../matrix/test-path.js';
 import type { Cell, CommandTestSpec } from '../matrix/types.js';
 import { parseKtap } from '../console/ktap.js';
-import { foldVerdicts, type UnjudgedNode } from '../verdict/tree.js';
+import { foldVerdicts, isFailing, type UnjudgedNode } from '../verdict/tree.js';
 import { tapChildren, worst } from './tap-tree.js';
 
 export const COMMAND = 'command';
@@ -40,8 +40,13 @@ export function plannedCommands(cell: Pick<Cell, 'tests' | 'boot'>): PlannedComm
     name: spec.name,
     argv: spec.argv,
     timeoutSec: spec.timeoutSec,
-    capBytes: Math.min(OUTPUT_CAP, Math.floor(cell.boot.consoleCapBytes / 4)),
+    capBytes: commandCapBytes(cell),
   }));
+}
+
+/** Output the agent shows of one program: within the cell's console cap, with room for the rest. */
+export function commandCapBytes(cell: Pick<Cell, 'boot'>): number {
+  return Math.min(OUTPUT_CAP, Math.floor(cell.boot.consoleCapBytes / 4));
 }
 
 /** Seconds the commands may take on top of the boot's timeout: each one's deadline, and a second to start it. */
@@ -69,47 +74,79 @@ export interface CommandReading {
 export function readCommands(specs: readonly CommandTestSpec[], seen: readonly CommandObservation[]): CommandReading {
   const root = testPath(COMMAND);
   const untrusted: string[] = [];
-  const children = specs.map((spec, i): UnjudgedNode => {
-    const observed = seen.find((c) => c.index === i + 1 && c.name === spec.name);
-    const path = childPath(root, spec.name);
-    // TAP or KTAP the command printed about itself: its subtests
-    const doc = observed ? parseKtap(observed.output.split('\n')).documents.at(-1) : undefined;
-    const tap = doc ? tapChildren(doc, path) : { children: [], reasons: [] };
-    const leaf = (verdict: UnjudgedNode['verdict'], reasons: string[]): UnjudgedNode => {
-      // an exit status that passes does not hide a subtest that failed, nor a plan left short
-      const own = verdict === 'pass' && tap.reasons.length > 0 ? 'fail' : verdict;
-      return {
-        name: spec.name,
-        path,
-        verdict: tap.children.length > 0 ? worst(foldVerdicts(tap.children.map((c) => c.verdict)), own) : own,
-        reasons: [...reasons, ...tap.reasons],
-        log: observed ? outputLines(observed) : [],
-        children: tap.children,
-      };
-    };
-    if (!observed) return leaf('crashed', ['never ran: the agent did not reach it (the guest stopped, or the console was cut, before it)']);
-    const end = observed.end;
-    if (!end) return leaf('crashed', [`never ended: the console stopped while it ran (${spec.timeoutSec} s allowed)`]);
-    if (!observed.outputIntact) {
-      untrusted.push(`command ${spec.name}: its output on the console does not add up to the ${end.shown} bytes the agent showed (lost, or written by someone else)`);
-    }
-    const cut = end.bytes > end.shown ? [`output cut at ${end.shown} of ${end.bytes} bytes`] : [];
-    switch (end.result) {
-      case 'exit':
-        return end.code === spec.expectExit
-          ? leaf('pass', [])
-          : leaf('fail', [`exited ${end.code ?? '?'}, expected ${spec.expectExit}`, ...cut]);
-      case 'timeout':
-        return leaf('timeout', [`did not finish within ${spec.timeoutSec} s: killed with its process group`, ...cut]);
-      case 'signal':
-        return leaf('fail', [`killed by signal ${end.signal ?? '?'}`, ...cut]);
-      case 'exec-failed':
-        return leaf('fail', [`could not run ${spec.argv[0]}: ${end.detail}`]);
-      default:
-        return leaf('fail', [`the agent could not run it (${end.result}): ${end.detail}`]);
-    }
-  });
+  const children = specs.map((spec, i) =>
+    agentCommandLeaf(
+      { name: spec.name, program: spec.argv[0], timeoutSec: spec.timeoutSec, path: childPath(root, spec.name) },
+      seen.find((c) => c.index === i + 1 && c.name === spec.name),
+      (code) => (code === spec.expectExit ? { verdict: 'pass', reasons: [] } : { verdict: 'fail', reasons: [`exited ${code ?? '?'}, expected ${spec.expectExit}`] }),
+      untrusted,
+    ),
+  );
   return { node: { name: COMMAND, path: root, verdict: foldVerdicts(children.map((c) => c.verdict)), reasons: [], log: [], children }, untrusted };
+}
+
+/** A program the agent ran, as the tree names it. */
+export interface AgentCommandName {
+  /** The leaf's own name (its last path part). */
+  name: string;
+  program: string;
+  timeoutSec: number;
+  path: TestPath;
+}
+
+/**
+ * One program the agent ran, as a leaf: its exit status judged by
+ * `exitVerdict`, a timeout or a signal failing it, TAP or KTAP it printed
+ * as its subtests. Output that does not add up is pushed to `untrusted`.
+ */
+export function agentCommandLeaf(
+  command: AgentCommandName,
+  observed: CommandObservation | undefined,
+  exitVerdict: (code: number | null) => { verdict: UnjudgedNode['verdict']; reasons: string[] },
+  untrusted: string[],
+): UnjudgedNode {
+  const { name, path } = command;
+  // TAP or KTAP the command printed about itself: its subtests
+  const doc = observed ? parseKtap(observed.output.split('\n')).documents.at(-1) : undefined;
+  const tap = doc ? tapChildren(doc, path) : { children: [], reasons: [] };
+  const leaf = (verdict: UnjudgedNode['verdict'], reasons: string[]): UnjudgedNode => {
+    // an exit status that passes does not hide a subtest that failed, nor a plan left short
+    const own = verdict === 'pass' && tap.reasons.length > 0 ? 'fail' : verdict;
+    return {
+      name,
+      path,
+      verdict: tap.children.length > 0 ? withSubtests(foldVerdicts(tap.children.map((c) => c.verdict)), own) : own,
+      reasons: [...reasons, ...tap.reasons],
+      log: observed ? outputLines(observed) : [],
+      children: tap.children,
+    };
+  };
+  if (!observed) return leaf('crashed', ['never ran: the agent did not reach it (the guest stopped, or the console was cut, before it)']);
+  const end = observed.end;
+  if (!end) return leaf('crashed', [`never ended: the console stopped while it ran (${command.timeoutSec} s allowed)`]);
+  if (!observed.outputIntact) {
+    untrusted.push(`command ${observed.name}: its output on the console does not add up to the ${end.shown} bytes the agent showed (lost, or written by someone else)`);
+  }
+  const cut = end.bytes > end.shown ? [`output cut at ${end.shown} of ${end.bytes} bytes`] : [];
+  switch (end.result) {
+    case 'exit': {
+      const judged = exitVerdict(end.code);
+      return leaf(judged.verdict, [...judged.reasons, ...(judged.verdict === 'pass' ? [] : cut)]);
+    }
+    case 'timeout':
+      return leaf('timeout', [`did not finish within ${command.timeoutSec} s: killed with its process group`, ...cut]);
+    case 'signal':
+      return leaf('fail', [`killed by signal ${end.signal ?? '?'}`, ...cut]);
+    case 'exec-failed':
+      return leaf('fail', [`could not run ${command.program}: ${end.detail}`]);
+    default:
+      return leaf('fail', [`the agent could not run it (${end.result}): ${end.detail}`]);
+  }
+}
+
+/** A program that skipped itself stays skipped beside subtests that passed; one that failed fails it. */
+function withSubtests(folded: UnjudgedNode['verdict'], own: UnjudgedNode['verdict']): UnjudgedNode['verdict'] {
+  return own === 'skip' && !isFailing(folded) ? 'skip' : worst(folded, own);
 }
 
 /** The output's last lines, cleaned for reports; the whole of it is in the cell's console. */

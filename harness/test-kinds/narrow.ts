@@ -1,7 +1,8 @@
 /**
  * `--test GLOB`: a cell that runs only what the glob can name. A test
  * kind the glob cannot reach is left out (a probe-less cell boots without
- * devices); KUnit's filter becomes the glob's (kunitFilterFor); and the
+ * devices); KUnit's filter becomes the glob's (kunitFilterFor), the
+ * kselftest targets those it reaches; and the
  * cell carries the glob, so that its verdict and reports keep only the
  * tests it names.
  */
@@ -10,6 +11,7 @@ import { globMatchesPath, testGlobProblem, testPath } from '../matrix/test-path.
 import type { Cell, TestSpec } from '../matrix/types.js';
 import { globReachesCommand } from './command.js';
 import { kunitFilterFor } from './kunit.js';
+import { globReachesKselftest } from './kselftest.js';
 
 /** The cell narrowed to the glob, or null when it runs nothing the glob names. */
 export function narrowCell(cell: Cell, glob: string): Cell | null {
@@ -20,6 +22,11 @@ export function narrowCell(cell: Cell, glob: string): Cell | null {
       return [{ ...test, filter: filter ?? test.filter }];
     }
     if (test.kind === 'command') return globReachesCommand(glob, test.name) ? [test] : [];
+    if (test.kind === 'kselftest') {
+      // only the targets the glob reaches run (their tests by the glob's own rule, in the reports)
+      const targets = test.targets.filter((target) => globReachesKselftest(glob, target));
+      return targets.length > 0 ? [{ ...test, targets }] : [];
+    }
     // the probe and kinds like it: kept when the glob names the kind or something below it
     return reaches(glob, test.kind) ? [test] : [];
   });

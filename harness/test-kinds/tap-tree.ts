@@ -32,7 +32,9 @@ export function tapChildren(doc: KtapDocument, parent: TestPath): { children: Un
 }
 
 function tapNode(ktap: KtapNode, parent: TestPath): UnjudgedNode {
-  const path = childPath(parent, ktap.name || `#${ktap.number ?? '?'}`);
+  // a result without a name goes by its directive's reason (kselftest.h's "ok 3 # SKIP CLOCK_TAI" names the case there), else its number
+  const name = ktap.name || ktap.directive?.reason || `#${ktap.number ?? '?'}`;
+  const path = childPath(parent, name);
   const children = ktap.children.map((c) => tapNode(c, path));
   const own = ownVerdict(ktap);
   const reasons: string[] = [];
@@ -40,7 +42,7 @@ function tapNode(ktap: KtapNode, parent: TestPath): UnjudgedNode {
   if (ktap.result === 'not ok') reasons.push(ktap.log.find((l) => l.startsWith('# '))?.slice(2) ?? 'reported not ok');
   if (ktap.directive?.kind === 'SKIP') reasons.push(`skipped${ktap.directive.reason ? `: ${ktap.directive.reason}` : ''}`);
   return {
-    name: ktap.name,
+    name,
     path,
     verdict: children.length > 0 ? worst(foldVerdicts(children.map((c) => c.verdict)), own) : own,
     reasons,

@@ -48,6 +48,8 @@ export function bisectDecision(result: BisectStepResult): BisectDecision {
         return skip("this commit's kernel config lacks what the cell needs");
       case 'patch':
         return skip('a requested patch does not apply at this commit');
+      case 'kselftest':
+        return skip('the kselftests do not build at this commit');
       case 'source':
         return abort('the kernel source could not be read');
       case 'toolchain':

@@ -2,6 +2,7 @@ import type { ConsoleObservation, Incident } from '../console/types.js';
 import { globMatchesPath } from '../matrix/test-path.js';
 import type { Cell, Expectation, ExpectedVerdict, LeafExpectation } from '../matrix/types.js';
 import { commandTestsOf, readCommands } from '../test-kinds/command.js';
+import { kselftestTestOf, readKselftests } from '../test-kinds/kselftest.js';
 import { kunitTestOf, readKunit, type KunitListing } from '../test-kinds/kunit.js';
 import { PROBE, probeNode } from '../test-kinds/probe.js';
 import type { LaunchOutcome } from '../vmm/types.js';
@@ -45,10 +46,14 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
     : null;
   const commandSpecs = commandTestsOf(cell);
   const commands = commandSpecs.length > 0 && agent.begin ? readCommands(commandSpecs, obs.commands) : null;
+  const kselftestTest = kselftestTestOf(cell);
+  // the agent runs them after the commands: their indices follow
+  const kselftests = kselftestTest && agent.begin ? readKselftests(kselftestTest, kselftestTest.installed?.tests ?? [], obs.commands, commandSpecs.length + 1) : null;
   // results the agent cannot vouch for are no test's results: not shown as passed or failed anywhere
   const trusted = [
     ...(kunit?.node && kunit.untrusted.length === 0 ? [kunit.node] : []),
     ...(commands && commands.untrusted.length === 0 ? [commands.node] : []),
+    ...(kselftests && kselftests.untrusted.length === 0 ? [kselftests.node] : []),
   ];
   const tests = [...(devices.length > 0 ? [probeNode(devices)] : []), ...trusted];
   // an Oops KUnit caught inside a case is that case's; the cell answers for the rest
@@ -106,8 +111,11 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
     });
   }
   const outside = [...kernelReasons, ...otherProbeFailures];
-  const untrusted = [...(kunit?.untrusted ?? []), ...(commands?.untrusted ?? [])];
+  const untrusted = [...(kunit?.untrusted ?? []), ...(commands?.untrusted ?? []), ...(kselftests?.untrusted ?? [])];
   if (outside.length > 0) return verdict({ verdict: 'fail', reasons: [...outside, ...deviceReasons, ...untrusted] });
+  if (kselftests && kselftests.problems.length > 0) {
+    return verdict({ verdict: 'error', reasons: kselftests.problems, hint: 'name skipped tests as the kernel\'s kselftest-list.txt does (target:test); the kselftest build log lists what each target installed' });
+  }
   if (untrusted.length > 0) {
     return verdict({
       verdict: 'error',

@@ -95,3 +95,11 @@ t.test('never throws, whatever the lines', async (t) => {
   t.doesNotThrow(() => parseKtap(junk));
   t.doesNotThrow(() => parseKtap(Array.from({ length: 2000 }, (_, i) => `${' '.repeat(i % 17)}${i % 5 ? 'ok' : 'KTAP version 1'} ${i} n`)));
 });
+
+t.test("kselftest.h's nameless results: \"ok 3 # SKIP reason\" is a skip without a name, its reason kept", async (t) => {
+  const { documents } = parseKtap(['TAP version 13', '1..3', 'ok 1 CLOCK_REALTIME', 'ok 2 # SKIP CLOCK_TAI', 'not ok 3 # exit=1']);
+  const [first, skip, failed] = documents[0]!.root.children;
+  t.match(first, { name: 'CLOCK_REALTIME', directive: null });
+  t.match(skip, { name: '', result: 'ok', directive: { kind: 'SKIP', reason: 'CLOCK_TAI' } });
+  t.match(failed, { name: '', result: 'not ok', directive: null });
+});

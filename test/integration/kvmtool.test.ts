@@ -90,3 +90,19 @@ t.test('commands in nested kvmtool guests: the guest boots the layer and its own
     t.notMatch(leaf('command.cmdline').log.join('\n'), /kvmatrix\.nonce=/, 'which carries no nonce');
   }
 });
+
+t.test('matrices/kselftest.yaml, its kvmtool cells: the kselftests run in nested kvmtool guests as under QEMU', { skip: lkvm ? false : 'KVMATRIX_LKVM is not set: no static arm64 lkvm to run kvmtool cells with (kvmtool is not packaged by Debian)' }, async (t) => {
+  const out = tempTree({}, 'kvmatrix-kvmtool-kselftest-');
+  const run = await kvmatrix(['run', join(projectRoot, 'matrices', 'kselftest.yaml'), '--filter', 'type=kvmtool', '--out', out]);
+  t.equal(run.code, 0, `every cell as the matrix expects\n${run.stdout}\n${run.stderr.slice(-3000)}`);
+  const results = readResults(join(out, 'latest'));
+  t.equal(results.cells.length, 2);
+  for (const cell of results.cells) {
+    t.equal(cell.kvmtool?.mode, 'nested');
+    const verdicts = new Map(leavesOf(cell.tests ?? []).map((l) => [l.path as string, l.verdict]));
+    t.equal(verdicts.get('kselftest.sigaltstack.sas.sigaltstack__20is__20still__20SS_AUTODISARM__20after__20signal'), 'pass', `${cell.id}: sigaltstack`);
+    t.equal(verdicts.get('kselftest.timers.posix_timers'), 'pass', `${cell.id}: posix_timers`);
+    t.equal(verdicts.get('kselftest.timers.mqueue-lat'), 'fail', `${cell.id}: the known failure`);
+    t.equal(cell.status, 'as-expected');
+  }
+});

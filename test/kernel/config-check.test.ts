@@ -1,6 +1,6 @@
 import t from 'tap';
 import { describeDropped, findDroppedOptions, parseConfig } from '../../harness/kernel/config-check.js';
-import { buildKey, configInputsKey } from '../../harness/kernel/keys.js';
+import { buildKey, configInputsKey, kselftestKey } from '../../harness/kernel/keys.js';
 import { makeArgv } from '../../harness/kernel/make.js';
 
 const finalConfig = `#
@@ -40,6 +40,13 @@ t.test('"is not set" in a fragment is satisfied by absence; later fragments win'
   t.same(dropped, []);
 });
 
+t.test('an option a selftest config asks as a module is there when built in (no MODULES); a module is not built in, nor absent', async (t) => {
+  const final = 'CONFIG_PCI=y\nCONFIG_ZRAM=m\n';
+  const dropped = findDroppedOptions([{ file: 'tools/testing/selftests/x/config', text: 'CONFIG_PCI=m\nCONFIG_ZRAM=y\nCONFIG_TEST_LKM=m\n' }], final);
+  t.same(dropped.map((d) => `${d.option}:${d.got}`), ['CONFIG_ZRAM:m', 'CONFIG_TEST_LKM:n']);
+  t.match(describeDropped(dropped[1]!), /^tools\/testing\/selftests\/x\/config:3: CONFIG_TEST_LKM=m was asked for but the final \.config is not set/);
+});
+
 t.test('cache keys change with every input and only with them', async (t) => {
   const base = { source: 's', patches: [{ sha256: 'p', direction: 'reverse' as const }], arch: 'arm64', crossCompile: 'x-', base: 'tinyconfig', fragments: ['f'], toolchain: 'gcc 12' };
   const k = configInputsKey(base);
@@ -47,6 +54,12 @@ t.test('cache keys change with every input and only with them', async (t) => {
   t.not(configInputsKey({ ...base, patches: [{ sha256: 'p', direction: 'forward' }] }), k);
   t.not(configInputsKey({ ...base, fragments: ['g'] }), k);
   t.not(configInputsKey({ ...base, toolchain: 'gcc 13' }), k);
+  t.not(configInputsKey({ ...base, kselftestTargets: ['timers'] }), k, 'kselftest targets merge their configs');
+  const ks = { source: 's', patches: [], arch: 'arm64', crossCompile: 'x-', targets: ['size'], toolchain: 't' };
+  t.not(kselftestKey(ks), kselftestKey({ ...ks, targets: ['size', 'timers'] }));
+  t.not(kselftestKey(ks), kselftestKey({ ...ks, patches: [{ sha256: 'p', direction: 'forward' }] }));
+  t.not(kselftestKey(ks), kselftestKey({ ...ks, source: 'other' }));
+  t.equal(kselftestKey(ks), kselftestKey({ ...ks }));
   const b = { source: 's', patches: [], arch: 'arm64', crossCompile: 'x-', config: 'c', toolchain: 't', target: 'Image' };
   t.not(buildKey(b), buildKey({ ...b, config: 'd' }));
   t.not(buildKey(b), buildKey({ ...b, source: 'other' }));

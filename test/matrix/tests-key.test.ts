@@ -82,7 +82,7 @@ t.test('bad input: one error naming the file, the line and the key', async (t) =
   t.match(list.message, /tests\[0\]\.kunit\.filter: one glob, as kunit\.filter_glob= takes it .* no lists/);
 
   const kind = loadError(project(`${base}tests: [kselftest]\n`));
-  t.match(kind.message, /tests\[0\]: a test is "probe", \{ kunit: \{ kunitconfig, filter \} \} or \{ command: \{ name, run, files, timeout, expect_exit \} \}/);
+  t.match(kind.message, /tests\[0\]: a test is "probe", \{ kunit: \{ kunitconfig, filter \} \}, \{ command: \{ name, run, files, timeout, expect_exit \} \} or \{ kselftest: \{ targets, skip, timeout \} \}/);
 
   const glob = loadError(project(`${base}expect:\n  - when: {}\n    test: 'kunit.a b'\n    verdict: fail\n`));
   t.match(glob.message, /expect\[0\]\.test: "a b" in "kunit\.a b" holds a character a test path never has/);

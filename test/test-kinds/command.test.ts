@@ -11,15 +11,9 @@ import { loadMatrix } from '../../harness/matrix/load.js';
 import type { CommandTestSpec } from '../../harness/matrix/types.js';
 import { commandAllowanceSec, commandFileEntries, globReachesCommand, readCommands } from '../../harness/test-kinds/command.js';
 import { narrowCell } from '../../harness/test-kinds/narrow.js';
-import { loadError, matrixProject } from '../support/matrix-files.js';
+import { loadError, matrixProject, ONE_CELL_MATRIX } from '../support/matrix-files.js';
 
-const base = `name: t
-kernels:
-  a: { definition: k }
-vmms:
-  q: { type: qemu }
-transports: [modern]
-`;
+const base = ONE_CELL_MATRIX;
 
 function project(matrix: string, extra: Record<string, string> = {}): string {
   return matrixProject(matrix, { 'matrices/check.sh': 'exit 0\n', ...extra });

@@ -25,7 +25,7 @@ t.test('every verdict of a booted cell has its exit code', async (t) => {
 });
 
 t.test('a kernel that failed on its own is skipped; trouble around it aborts', async (t) => {
-  const expected: Record<KernelStage, number> = { build: 125, config: 125, patch: 125, source: 128, toolchain: 128 };
+  const expected: Record<KernelStage, number> = { build: 125, config: 125, patch: 125, kselftest: 125, source: 128, toolchain: 128 };
   for (const [stage, code] of Object.entries(expected)) {
     t.equal(bisectDecision({ kind: 'kernel-failed', stage: stage as KernelStage, ended: 'failed' }).code, code, stage);
     for (const ended of ['timed-out', 'interrupted'] as const) {

@@ -1,0 +1,186 @@
+/**
+ * The kselftest stage: a kernel's own selftests built from the same source
+ * with the same patches, against that kernel's headers (`make headers` in
+ * the build folder, which needs no .config), one target at a time so that
+ * a target that does not build is named, and installed into a gzip'd cpio
+ * layer that a cell's guest unpacks at /kselftest. Cached by source,
+ * patches, targets and toolchain: the kernel's config does not change what
+ * userspace programs are built from.
+ */
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { runCommand } from '../host/command.js';
+import type { CpioEntry } from '../guest/cpio.js';
+import { writeCpio } from '../guest/cpio.js';
+import type { KernelSpec } from '../matrix/types.js';
+import { publishDir, stagingDir, type CacheLayout } from './cache.js';
+import { kselftestKey, shortKey, type PatchIdentity } from './keys.js';
+import { parseKselftestList, settingsTimeout, type KselftestCase } from './kselftest-list.js';
+import { withLock } from './lock.js';
+import { makeArgv } from './make.js';
+import { applyPatches } from './patch.js';
+import type { TreeAndBuild } from './reused-tree.js';
+import { must, StageError } from './stage-error.js';
+
+/** Where the layer puts the install in the guest. */
+export const KSELFTEST_GUEST_DIR = 'kselftest';
+
+export interface BuiltKselftests {
+  key: string;
+  /** The install as a gzip'd cpio under /kselftest. */
+  layer: string;
+  tests: KselftestCase[];
+  buildLog: string;
+  cached: boolean;
+}
+
+/** What the kernel's build plan knows that the kselftests need. */
+export interface KselftestSource {
+  id: string;
+  patches: PatchIdentity[];
+  toolchain: string;
+  inTree<T>(logPath: string, work: (paths: TreeAndBuild) => Promise<T>): Promise<T>;
+}
+
+export interface KselftestContext {
+  layout: CacheLayout;
+  jobs: number;
+  logPath: string;
+  timeoutSec: number;
+  signal?: AbortSignal;
+  onLine?: (line: string) => void;
+}
+
+/** Where a target lives in a kernel source tree. */
+export function targetDir(tree: string, target: string): string {
+  return join(tree, 'tools/testing/selftests', target);
+}
+
+/** The spec's kselftests from the cache, else built and published there; a stage failure is a StageError('kselftest'). */
+export async function obtainKselftests(
+  spec: KernelSpec & { kselftestTargets: string[] },
+  source: KselftestSource,
+  ctx: KselftestContext,
+): Promise<BuiltKselftests> {
+  const key = kselftestKey({
+    source: source.id,
+    patches: source.patches,
+    arch: spec.arch,
+    crossCompile: spec.crossCompile,
+    targets: spec.kselftestTargets,
+    toolchain: source.toolchain,
+  });
+  const entry = join(ctx.layout.kselftests, shortKey(key));
+  const cached = () => (existsSync(join(entry, 'meta.json')) ? entryKselftests(key, entry, true) : null);
+  return (
+    cached() ??
+    (await withLock(ctx.layout, `kselftests-${shortKey(key)}`, async () => cached() ?? (await buildKselftests(spec, source, ctx, key, entry))))
+  );
+}
+
+function entryKselftests(key: string, entry: string, cached: boolean): BuiltKselftests {
+  const tests = JSON.parse(readFileSync(join(entry, 'tests.json'), 'utf8')) as KselftestCase[];
+  return { key, layer: join(entry, 'layer.cpio.gz'), tests, buildLog: join(entry, 'build.log'), cached };
+}
+
+async function buildKselftests(
+  spec: KernelSpec & { kselftestTargets: string[] },
+  source: KselftestSource,
+  ctx: KselftestContext,
+  key: string,
+  entry: string,
+): Promise<BuiltKselftests> {
+  mkdirSync(dirname(ctx.logPath), { recursive: true });
+  writeFileSync(ctx.logPath, '');
+  const staged = stagingDir(ctx.layout, 'kselftests');
+  const install = join(staged, 'install');
+  try {
+    const tests = await source.inTree(ctx.logPath, (paths) => buildAndInstall(spec, ctx, paths, install));
+    writeFileSync(join(staged, 'layer.cpio.gz'), gzipSync(writeCpio(treeEntries(install, KSELFTEST_GUEST_DIR)), { level: 6 }));
+    writeFileSync(join(staged, 'tests.json'), `${JSON.stringify(tests, null, 2)}\n`);
+    copyFileSync(ctx.logPath, join(staged, 'build.log'));
+    const meta = { key, kernel: spec.id, source: source.id, patches: source.patches, targets: spec.kselftestTargets, toolchain: source.toolchain, builtAt: new Date().toISOString() };
+    writeFileSync(join(staged, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    // the install is in the layer: the entry keeps the layer, its list and its log
+    rmSync(install, { recursive: true, force: true });
+    publishDir(staged, entry);
+  } catch (error) {
+    rmSync(staged, { recursive: true, force: true });
+    throw error;
+  }
+  return entryKselftests(key, entry, false);
+}
+
+/** In a tree with the kernel's patches applied: its headers, then each target built and installed into `install`. */
+async function buildAndInstall(
+  spec: KernelSpec & { kselftestTargets: string[] },
+  ctx: KselftestContext,
+  { tree, buildDir }: TreeAndBuild,
+  install: string,
+): Promise<KselftestCase[]> {
+  await applyPatches(tree, spec.patches, spec.id, ctx.logPath, ctx.signal);
+  for (const target of spec.kselftestTargets) requireTarget(tree, target, spec.id);
+  const run = (argv: string[], errors: string[]) =>
+    runCommand(argv, {
+      cwd: tree,
+      logPath: ctx.logPath,
+      timeoutSec: ctx.timeoutSec,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onLine: (line) => {
+        if (errors.length < 10 && /: (fatal )?error: |No such file or directory|command not found/.test(line)) errors.push(line);
+        ctx.onLine?.(line);
+      },
+    });
+  // the selftests include the kernel's uapi headers from <build>/usr/include
+  await must('kselftest', await run(makeArgv(spec, { buildDir, jobs: ctx.jobs, ccache: false }, ['headers']), []), `make headers failed for kernel ${spec.id}`);
+  const found: KselftestCase[] = [];
+  // one target at a time: kselftest's own Makefile fails an install only when every target failed
+  for (const target of spec.kselftestTargets) {
+    const errors: string[] = [];
+    const argv = [
+      'make',
+      '-C',
+      'tools/testing/selftests',
+      `ARCH=${spec.arch}`,
+      `CROSS_COMPILE=${spec.crossCompile}`,
+      `O=${buildDir}`,
+      `TARGETS=${target}`,
+      `KSFT_INSTALL_PATH=${install}`,
+      `-j${ctx.jobs}`,
+      'install',
+    ];
+    await must('kselftest', await run(argv, errors), `kselftest target ${target} does not build`, errors);
+    const list = join(install, 'kselftest-list.txt');
+    const listed = existsSync(list) ? parseKselftestList(readFileSync(list, 'utf8')).filter((t) => t.target === target) : [];
+    if (listed.length === 0) throw new StageError('kselftest', `kselftest target ${target} built but listed no tests to run (kselftest-list.txt)`);
+    const settings = join(targetDir(tree, target), 'settings');
+    const settingsTimeoutSec = existsSync(settings) ? settingsTimeout(readFileSync(settings, 'utf8')) : null;
+    found.push(...listed.map((t) => ({ ...t, settingsTimeoutSec })));
+  }
+  return found;
+}
+
+/** A target the source does not have is the matrix's mistake, named before anything is built for it. */
+export function requireTarget(tree: string, target: string, kernelId: string): void {
+  if (existsSync(join(targetDir(tree, target), 'Makefile'))) return;
+  throw new StageError(
+    'kselftest',
+    `kselftest target "${target}" does not exist in the source of kernel ${kernelId} (no tools/testing/selftests/${target}/Makefile)`,
+    'check the targets of the kselftest test in the matrix',
+  );
+}
+
+/** A folder as cpio entries under `prefix`, in name order; symbolic links kept as links. */
+export function treeEntries(dir: string, prefix: string): CpioEntry[] {
+  const entries: CpioEntry[] = [{ type: 'dir', path: prefix }];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    const inGuest = `${prefix}/${name}`;
+    const stat = lstatSync(path);
+    if (stat.isDirectory()) entries.push(...treeEntries(path, inGuest));
+    else if (stat.isSymbolicLink()) entries.push({ type: 'symlink', path: inGuest, target: readlinkSync(path) });
+    else if (stat.isFile()) entries.push({ type: 'file', path: inGuest, data: readFileSync(path), mode: stat.mode & 0o777 });
+  }
+  return entries;
+}
