@@ -26,7 +26,8 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
     kernelDone(outcome: KernelOutcome) {
       if (outcome.ok) {
         const how = outcome.cached ? 'from the cache' : `built in ${secondsText(outcome.durationMs)}`;
-        write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})`);
+        const kselftests = outcome.kselftests ? `; ${outcome.kselftests.tests.length} kselftests, ${outcome.kselftests.cached ? 'from the cache' : 'built'}` : '';
+        write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})${kselftests}`);
       } else {
         write(`kernel ${outcome.kernelId}: FAILED at ${outcome.stage}: ${outcome.message}`);
         for (const line of outcome.logTail.slice(0, 15)) write(`  ${line}`);

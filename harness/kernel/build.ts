@@ -57,13 +57,13 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promis
       ? { ...plan.hit, durationMs: elapsed(started) }
       : await withLock(ctx.layout, `kernel-${shortKey(plan.inputsKey)}`, () => buildLocked(spec, ctx, plan, logPath, started));
     if (!spec.kselftestTargets) return { ok: true, ...built };
-    ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest' });
     const kselftests = await obtainKselftests({ ...spec, kselftestTargets: spec.kselftestTargets }, { ...plan.source, patches: plan.patches, toolchain: plan.toolchain }, {
       layout: ctx.layout,
       jobs: ctx.jobs,
       logPath: kselftestLogPath,
       timeoutSec: ctx.timeoutSec,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onBuild: () => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest' }),
       onLine: (line) => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest', line }),
     });
     return { ok: true, ...built, kselftests, durationMs: elapsed(started) };

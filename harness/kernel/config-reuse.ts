@@ -51,16 +51,36 @@ export interface ConfiguredMark {
   config: string;
 }
 
+/**
+ * Remembers the last configuration of a reused tree, one per recipe: one
+ * tree serves every matrix of its repository, and a matrix with another
+ * recipe (a kunitconfig, kselftest targets) must not make the next step of
+ * another forget its own.
+ */
 export function markConfigured(markFile: string, mark: ConfiguredMark): void {
   mkdirSync(dirname(markFile), { recursive: true });
-  writeFileAtomic(markFile, `${JSON.stringify(mark)}\n`);
+  const marks = readMarks(markFile);
+  marks[mark.recipe] = { treeish: mark.treeish, config: mark.config };
+  writeFileAtomic(markFile, `${JSON.stringify({ marks })}\n`);
+}
+
+/** recipe -> its mark; a file of the one-mark form written before is read as that one. */
+function readMarks(markFile: string): Record<string, Partial<Omit<ConfiguredMark, 'recipe'>>> {
+  try {
+    const parsed = JSON.parse(readFileSync(markFile, 'utf8')) as { marks?: unknown } & Partial<ConfiguredMark>;
+    if (parsed.marks && typeof parsed.marks === 'object') return parsed.marks as Record<string, Partial<ConfiguredMark>>;
+    if (typeof parsed.recipe === 'string') return { [parsed.recipe]: { treeish: parsed.treeish, config: parsed.config } };
+  } catch {
+    // no mark, or not one to trust: the stage runs
+  }
+  return {};
 }
 
 /**
- * The mark of the last commit configured in this reused tree,
- * when it is valid for `treeish` too: the same recipe, and no file the
- * config stage reads differs between the two. Null otherwise, or when the
- * mark or its config is gone or unreadable (the stage then runs).
+ * The mark of the last commit configured in this reused tree with the
+ * same recipe, when it is valid for `treeish` too: no file the config
+ * stage reads differs between the two. Null otherwise, or when the mark
+ * or its config is gone or unreadable (the stage then runs).
  */
 export async function configOfEarlierCommit(
   markFile: string,
@@ -69,13 +89,8 @@ export async function configOfEarlierCommit(
   recipe: string,
   signal?: AbortSignal,
 ): Promise<ConfiguredMark | null> {
-  let mark: Partial<ConfiguredMark>;
-  try {
-    mark = JSON.parse(readFileSync(markFile, 'utf8')) as Partial<ConfiguredMark>;
-  } catch {
-    return null;
-  }
-  if (mark.recipe !== recipe || typeof mark.treeish !== 'string' || typeof mark.config !== 'string') return null;
+  const mark = readMarks(markFile)[recipe];
+  if (!mark || typeof mark.treeish !== 'string' || typeof mark.config !== 'string') return null;
   if (!existsSync(mark.config)) return null;
   const earlier = { treeish: mark.treeish, recipe, config: mark.config };
   if (mark.treeish === treeish) return earlier;

@@ -49,6 +49,8 @@ export interface KselftestContext {
   logPath: string;
   timeoutSec: number;
   signal?: AbortSignal;
+  /** Called when they are not in the cache and the build starts. */
+  onBuild?: () => void;
   onLine?: (line: string) => void;
 }
 
@@ -91,6 +93,7 @@ async function buildKselftests(
   key: string,
   entry: string,
 ): Promise<BuiltKselftests> {
+  ctx.onBuild?.();
   mkdirSync(dirname(ctx.logPath), { recursive: true });
   writeFileSync(ctx.logPath, '');
   const staged = stagingDir(ctx.layout, 'kselftests');

@@ -32,8 +32,7 @@ export function expandMatrix(matrix: Matrix): Cell[] {
           vmm,
           transport,
           topology,
-          // a cell that does not probe needs no devices
-          devices: tests.some((t) => t.kind === 'probe') ? deviceSlots(vmm, matrix.devices) : [],
+          devices: needsDevices(tests) ? deviceSlots(vmm, matrix.devices) : [],
           expect: expectationFor(partial, matrix.expectations),
           leafExpect: leafExpectationsFor(partial, matrix.expectations),
           boot: bootFor(partial, matrix.boot, matrix.cellBoot),
@@ -124,4 +123,13 @@ export function cellKeys(cell: Pick<Cell, 'kernel' | 'vmm' | 'transport' | 'topo
     type: cell.vmm.type,
     topology: cell.topology,
   };
+}
+
+/**
+ * Whether a cell's guest gets the matrix's devices: the probe checks them,
+ * and a program in the guest may use them (a command that reads a device,
+ * a kselftest); KUnit alone, inside the kernel before init, does not.
+ */
+export function needsDevices(tests: readonly TestSpec[]): boolean {
+  return tests.some((t) => t.kind !== 'kunit');
 }

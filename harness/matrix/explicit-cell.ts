@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cellKeys, deviceSlots, expectationFor, leafExpectationsFor, testsFor } from './expand.js';
+import { cellKeys, deviceSlots, expectationFor, leafExpectationsFor, needsDevices, testsFor } from './expand.js';
 import { InputError } from './input-error.js';
 import { DEVICE_KINDS, TOPOLOGIES, TRANSPORTS, type Cell, type DeviceKind, type KernelSpec, type Matrix, type Topology, type Transport, type VmmSpec } from './types.js';
 
@@ -47,7 +47,7 @@ export function explicitCell(matrix: Matrix, choice: CellChoice): { matrix: Matr
   const keys = cellKeys(cell);
   // an Image given on the command line runs the matrix's tests as it is: KUnit if it has it built in
   cell.tests = testsFor(keys, matrix.tests, matrix.cellTests).tests;
-  cell.devices = cell.tests.some((t) => t.kind === 'probe') ? deviceSlots(vmm, kinds) : [];
+  cell.devices = needsDevices(cell.tests) ? deviceSlots(vmm, kinds) : [];
   cell.expect = expectationFor(keys, matrix.expectations);
   cell.leafExpect = leafExpectationsFor(keys, matrix.expectations);
   return {

@@ -1,13 +1,14 @@
 /**
  * `--test GLOB`: a cell that runs only what the glob can name. A test
- * kind the glob cannot reach is left out (a probe-less cell boots without
- * devices); KUnit's filter becomes the glob's (kunitFilterFor), the
+ * kind the glob cannot reach is left out (a cell left with KUnit alone
+ * boots without devices); KUnit's filter becomes the glob's (kunitFilterFor), the
  * kselftest targets those it reaches; and the
  * cell carries the glob, so that its verdict and reports keep only the
  * tests it names.
  */
 import { InputError } from '../matrix/input-error.js';
 import { globMatchesPath, testGlobProblem, testPath } from '../matrix/test-path.js';
+import { needsDevices } from '../matrix/expand.js';
 import type { Cell, TestSpec } from '../matrix/types.js';
 import { globReachesCommand } from './command.js';
 import { kunitFilterFor } from './kunit.js';
@@ -31,8 +32,7 @@ export function narrowCell(cell: Cell, glob: string): Cell | null {
     return reaches(glob, test.kind) ? [test] : [];
   });
   if (tests.length === 0) return null;
-  const probes = tests.some((t) => t.kind === 'probe');
-  return { ...cell, tests, devices: probes ? cell.devices : [], only: glob };
+  return { ...cell, tests, devices: needsDevices(tests) ? cell.devices : [], only: glob };
 }
 
 /**

@@ -133,11 +133,39 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
       t.equal(steady.code, 0, `two passing tries: good\n${steady.stdout}${steady.stderr.slice(-2000)}`);
       t.match(steady.stdout, /^ {2}tries: pass pass$/m);
 
+      // good or bad by one test of the cell: a command, a kselftest (kernel from the cache, its kselftests built from the same tree)
+      const commandMatrix = join(projectRoot, 'matrices', 'murray-command.yaml');
+      const byCommand = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--matrix', commandMatrix, '--test', 'command.virtio-health', ...cache]);
+      t.equal(byCommand.code, 0, `the userspace check passes with the Murray fix: good\n${byCommand.stdout}${byCommand.stderr.slice(-2000)}`);
+      const kselftestMatrix = join(dir, 'kselftest.yaml');
+      const slow = ['posix_timers', 'nanosleep', 'nsleep-lat', 'set-timer-lat', 'inconsistency-check', 'raw_skew', 'threadtest', 'rtcpie'];
+      writeFileSync(
+        kselftestMatrix,
+        `name: bisect-kselftest\npaths:\n  kernels: ${join(projectRoot, 'kernels')}\n  patches: ${join(projectRoot, 'patches')}\n` +
+          'kernels:\n  patched: { definition: debian-6.1 }\nvmms:\n  qemu-bridged: { type: qemu, topology: bridged, ports: 6 }\n' +
+          `transports: [legacy]\ndevices: [rng]\ntests:\n  - kselftest: { targets: [size, timers], skip: [${slow.map((x) => `'timers:${x}'`).join(', ')}] }\n`,
+      );
+      const byKselftest = (test: string) => kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--matrix', kselftestMatrix, '--test', test, ...cache]);
+      const size = await byKselftest('kselftest.size.get_size');
+      t.equal(size.code, 0, `a kselftest that passes: good\n${size.stdout}${size.stderr.slice(-2000)}`);
+      t.match(size.stderr, /kernel patched: building the kselftests/, 'built from the checked-out tree');
+      const mqueue = await byKselftest('kselftest.timers.mqueue-lat');
+      t.equal(mqueue.code, 1, `a kselftest that fails on this kernel (no POSIX message queues): bad\n${mqueue.stdout}${mqueue.stderr.slice(-2000)}`);
+      t.match(mqueue.stdout, /kselftest\.timers\.mqueue-lat: fail/);
+      const absent = await byKselftest('kselftest.timers.no-such-test');
+      t.equal(absent.code, 125, `a test the kernel's kselftests do not have: cannot tell\n${absent.stdout}${absent.stderr.slice(-2000)}`);
+
       const usage = await kvmatrix(['bisect-run', '--cell', 'no/such/cell', '--tree', h.tree, '--out', out]);
       t.equal(usage.code, 129, 'bad usage aborts the bisect instead of marking the commit');
       const inside = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', join(h.tree, 'results')]);
       t.equal(inside.code, 129);
       t.match(inside.stderr, /lies inside the kernel tree/);
+
+      // the Murray fix reverted (its kernel is in the cache from the bisect above): the command fails where the probe does
+      git(h.tree, 'checkout', '--quiet', '--force', h.revert);
+      const reverted = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--matrix', commandMatrix, '--test', 'command.virtio-health', ...cache]);
+      t.equal(reverted.code, 1, `the userspace check fails without the fix: bad\n${reverted.stdout}${reverted.stderr.slice(-2000)}`);
+      t.match(reverted.stdout, /command\.virtio-health: fail/);
     } finally {
       git(h.tree, 'checkout', '--quiet', '--force', 'main');
     }

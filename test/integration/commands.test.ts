@@ -49,6 +49,13 @@ t.test('matrices/murray-command.yaml: the userspace check fails exactly where th
   const reproduce = readFileSync(join(out, 'latest', results.cells[0]!.reproduce!), 'utf8');
   t.match(reproduce, /^cat .*initramfs\.cpio\.gz .*layer\.cpio\.gz boot\.cpio\.gz > initramfs\.cpio$/m, 'reproduce.sh puts the three archives together again');
   t.notMatch(reproduce, /kvmatrix\.nonce=/, 'the nonce is off the command line');
+
+  // repeated boots judge the command leaf boot by boot
+  const repeated = await kvmatrix(['run', join(projectRoot, 'matrices', 'murray-command.yaml'), '--cell', 'unpatched/qemu-bridged/legacy', '--test', 'command.virtio-health', '--repeat', '2', '--out', join(out, 'repeated')], { env: { CI: 'true' } });
+  t.equal(repeated.code, 0, `two boots, both failing as expected\n${repeated.stderr.slice(-2000)}`);
+  const twice = readResults(join(out, 'repeated', 'latest')).cells[0]!;
+  t.same(twice.repeats!.map((r) => leavesOf(r.tests ?? []).map((l) => [l.path, l.verdict])), [[['command.virtio-health', 'fail']], [['command.virtio-health', 'fail']]], 'each boot has its own command leaf');
+  t.match(twice, { verdict: 'fail', status: 'as-expected' }, 'boots that agree: the expected failure, not flaky');
 });
 
 t.test('a hang, hostile output and a missing program: a leaf each, the other commands still run, the cell never passes for them', async (t) => {

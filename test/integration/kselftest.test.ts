@@ -117,6 +117,16 @@ t.test('a patch that breaks what a kselftest checks fails exactly that test, and
   const only = readResults(join(dir, 'narrowed', 'latest')).cells[0]!;
   t.same(leavesOf(only.tests ?? []).map((l) => l.path), ['kselftest.size.get_size.get__20runtime__20memory__20use']);
   t.notMatch(readFileSync(join(dir, 'narrowed', 'latest', only.console!), 'latin1'), /name=sigaltstack:sas/, 'the other target never ran');
+
+  const repeated = await kvmatrix(['run', good, '--test', 'kselftest.size.*', '--repeat', '2', '--out', join(dir, 'repeated')], { env: { CI: 'true' } });
+  t.equal(repeated.code, 0, `two boots, both passing\n${repeated.stderr.slice(-2000)}`);
+  const twice = readResults(join(dir, 'repeated', 'latest')).cells[0]!;
+  t.same(
+    twice.repeats!.map((r) => leavesOf(r.tests ?? []).map((l) => [l.path, l.verdict])),
+    [[['kselftest.size.get_size.get__20runtime__20memory__20use', 'pass']], [['kselftest.size.get_size.get__20runtime__20memory__20use', 'pass']]],
+    'each boot has its own kselftest leaves',
+  );
+  t.equal(twice.verdict, 'pass', 'boots that agree leaf by leaf: the cell passes');
 });
 
 t.test('the kselftest stage: a target that does not build, one that does not exist; the cells say so, with the log', { skip }, async (t) => {

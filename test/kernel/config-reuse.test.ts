@@ -74,8 +74,17 @@ t.test('an earlier commit’s config is taken only when nothing Kconfig reads ch
   t.same(await configOfEarlierCommit(markFile, gitDir, tree2, 'r'), earlier, 'a tree object (uncommitted changes) is compared too');
   t.equal(await configOfEarlierCommit(markFile, gitDir, '0'.repeat(40), 'r'), null, 'a commit git does not know');
 
+  // another matrix's recipe on the same tree (kselftest targets, a kunitconfig) is remembered beside, not instead
+  markConfigured(markFile, { treeish: kconfig, recipe: 'other', config });
+  t.same(await configOfEarlierCommit(markFile, gitDir, doc, 'r'), earlier, "another recipe's configuration leaves this one's mark");
+  t.same(await configOfEarlierCommit(markFile, gitDir, kconfig, 'other'), { treeish: kconfig, recipe: 'other', config }, 'and has its own');
+
   markConfigured(markFile, { treeish: kconfig, recipe: 'r', config });
   t.same(await configOfEarlierCommit(markFile, gitDir, doc, 'r'), null, 'backwards across the Kconfig change too');
+
+  // a mark written before marks were kept per recipe
+  writeFileSync(markFile, `${JSON.stringify({ treeish: first, recipe: 'r', config })}\n`);
+  t.same(await configOfEarlierCommit(markFile, gitDir, doc, 'r'), earlier, 'the one-mark form still reads');
 
   markConfigured(markFile, { treeish: first, recipe: 'r', config });
   rmSync(config);

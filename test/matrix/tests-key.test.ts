@@ -54,6 +54,8 @@ t.test('kunitconfig lines written in the matrix keep their own line numbers', as
 t.test('a kunit-only cell has no devices', async (t) => {
   const cells = expandMatrix(loadMatrix(project(`${base}tests:\n  - kunit: { kunitconfig: k.kunitconfig }\n`)));
   t.ok(cells.every((c) => c.devices.length === 0));
+  const withCommand = expandMatrix(loadMatrix(project(`${base}tests:\n  - kunit: { kunitconfig: k.kunitconfig }\n  - command: { name: c, run: [/bin/true] }\n`)));
+  t.ok(withCommand.every((c) => c.devices.length > 0), 'a program in the guest gets the devices, without the probe');
 });
 
 t.test('expect rules with test: reach the cells they apply to, in order', async (t) => {

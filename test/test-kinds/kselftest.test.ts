@@ -125,7 +125,10 @@ t.test('leaves as kselftest reads exit statuses: 0 passes, 4 skips, others fail;
 t.test('--test keeps the targets the glob reaches', async (t) => {
   const [cell] = expandMatrix(loadMatrix(matrixProject(`${base}tests:\n  - probe\n  - kselftest: { targets: [size, timers] }\n`)));
   t.same(narrowCell(cell!, 'kselftest.timers.*')!.tests, [{ kind: 'kselftest', targets: ['timers'], skip: [], timeoutSec: null }]);
-  t.same(narrowCell(cell!, 'kselftest')!.tests.map((x) => x.kind), ['kselftest'], 'the probe is left out');
+  const kselftestsOnly = narrowCell(cell!, 'kselftest')!;
+  t.same(kselftestsOnly.tests.map((x) => x.kind), ['kselftest'], 'the probe is left out');
+  t.same(kselftestsOnly.devices, cell!.devices, 'not the devices: a test in the guest may use them');
+  t.ok(cell!.devices.length > 0);
   t.equal(narrowCell(cell!, 'kselftest.net.*'), null, 'a target the cell does not run');
   t.same(narrowCell(cell!, 'probe')!.tests.map((x) => x.kind), ['probe']);
 });
