@@ -48,13 +48,21 @@ export function glibcDir(hostArch: string = arch()): string {
   return hostArch === 'arm64' ? '/lib/aarch64-linux-gnu' : '/usr/aarch64-linux-gnu/lib';
 }
 
+/** Where Debian's busybox-static installs its binary. */
+export const INSTALLED_BUSYBOX = '/bin/busybox';
+
 /**
- * The layer for this host's busybox package and glibc, built on first use:
+ * The layer for this host's busybox and glibc, built on first use. An
+ * arm64 host with Debian's busybox-static installed gives its own static
+ * /bin/busybox (no download: such a host may have no network). Otherwise
  * the package is fetched with `apt-get download`, checked against the
  * sha256 apt's index gives, and busybox checked to be a static arm64 ELF.
  */
-export async function userspaceLayer(layout: CacheLayout, libs: string = glibcDir()): Promise<UserspaceLayer> {
-  const pkg = await busyboxPackage(layout);
+export async function userspaceLayer(
+  layout: CacheLayout,
+  libs: string = glibcDir(),
+  installed: string | null = arch() === 'arm64' ? INSTALLED_BUSYBOX : null,
+): Promise<UserspaceLayer> {
   const libHashes = GLIBC_RUNTIME.map((name) => {
     const path = join(libs, name);
     if (!existsSync(path)) {
@@ -62,12 +70,35 @@ export async function userspaceLayer(layout: CacheLayout, libs: string = glibcDi
     }
     return sha256(readFileSync(path));
   });
-  const key = sha256(JSON.stringify({ v: 1, busybox: pkg.sha256, libs: libHashes }));
+  const own = installed === null ? null : installedBusybox(installed);
+  const pkg = own ? null : await busyboxPackage(layout);
+  const key = sha256(JSON.stringify({ v: 1, ...(own ? { busyboxBinary: sha256(own) } : { busybox: pkg!.sha256 }), libs: libHashes }));
   const entry = join(layout.userspace, shortKey(key));
-  const layer: UserspaceLayer = { archive: join(entry, 'layer.cpio.gz'), key, busybox: pkg.version };
+  const layer: UserspaceLayer = { archive: join(entry, 'layer.cpio.gz'), key, busybox: own ? `installed ${installed}` : pkg!.version };
   if (existsSync(layer.archive)) return layer;
 
   const staged = stagingDir(layout, 'userspace');
+  const busybox = own ?? (await downloadedBusybox(staged, pkg!));
+  const libFiles = GLIBC_RUNTIME.map((name) => ({ name, data: readFileSync(join(libs, name)) }));
+  writeFileSync(join(staged, 'layer.cpio.gz'), gzipSync(writeCpio(userspaceLayerEntries(busybox, libFiles)), { level: 6 }));
+  mkdirSync(layout.userspace, { recursive: true });
+  publishDir(staged, entry);
+  return layer;
+}
+
+/** An installed busybox that is a static arm64 executable, or null (not there, or Debian's dynamic busybox). */
+export function installedBusybox(path: string): Buffer | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return null;
+  }
+  return staticArm64Problem(bytes) === null ? bytes : null;
+}
+
+/** busybox from Debian's package, fetched into `staged` and checked. */
+async function downloadedBusybox(staged: string, pkg: PackageFacts): Promise<Buffer> {
   const log = join(staged, 'fetch.log');
   const fetched = await runCommand(['apt-get', 'download', BUSYBOX_PACKAGE], { cwd: staged, logPath: log });
   // apt-get names the file after the version, its epoch's colon escaped
@@ -83,12 +114,7 @@ export async function userspaceLayer(layout: CacheLayout, libs: string = glibcDi
   const busybox = readFileSync(join(staged, 'deb', 'bin', 'busybox'));
   const problem = staticArm64Problem(busybox);
   if (problem) throw new UserspaceLayerError(`${debs[0]}: bin/busybox ${problem}`, `check the ${BUSYBOX_PACKAGE} package`);
-
-  const libFiles = GLIBC_RUNTIME.map((name) => ({ name, data: readFileSync(join(libs, name)) }));
-  writeFileSync(join(staged, 'layer.cpio.gz'), gzipSync(writeCpio(userspaceLayerEntries(busybox, libFiles)), { level: 6 }));
-  mkdirSync(layout.userspace, { recursive: true });
-  publishDir(staged, entry);
-  return layer;
+  return busybox;
 }
 
 /** The layer's files: busybox with sh beside it, glibc's runtime in /lib, where its loader looks first. */

@@ -3,7 +3,8 @@
  * boots an arm64 Debian system under QEMU with EL2, and inside it kvmatrix
  * runs as a user would run it there: doctor, then the default matrix with
  * its two kernels as Images built out here, kvmtool native and QEMU with
- * KVM; with KVMATRIX_LKVM_2020 also the 2020 kvmtool matrix, the original
+ * KVM; commands in native kvmtool guests (busybox-static installed in the
+ * rig, which has no network for apt); with KVMATRIX_LKVM_2020 also the 2020 kvmtool matrix, the original
  * report natively. The run folders come back and are read like any other.
  *
  * Needs a static arm64 lkvm in KVMATRIX_LKVM (kvmtool is not packaged by
@@ -13,8 +14,10 @@
 import { cpSync, existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { projectRoot } from '../../harness/host/install-paths.js';
 import { resolveCacheRoot } from '../../harness/kernel/cache.js';
 import type { CellRecord, RunResults } from '../../harness/report/types.js';
+import { leavesOf } from '../../harness/verdict/tree.js';
 import { bootRig, type RigJob, type RigRun } from '../support/arm64-host/boot-rig.js';
 import { buildRig } from '../support/arm64-host/build-rig.js';
 import { matrixJobInputs, rigLkvmPath, rigMatrixPath } from '../support/arm64-host/job-inputs.js';
@@ -119,6 +122,20 @@ t.test('kvmatrix inside an emulated arm64 KVM host', { skip }, async (t) => {
     await reportRendersOutside(t, join(run.outDir, 'runs', 'murray', 'latest'));
   });
 
+  t.test('commands in native kvmtool guests: the installed busybox-static is the guest\'s shell, the userspace check passes', async (t) => {
+    const commands = step('run-command');
+    t.equal(commands.result?.code, 0, commands.failure);
+    const results = readResults(join(run.outDir, 'runs', 'rig-command', 'latest'));
+    t.equal(results.cells.length, 2);
+    for (const c of results.cells) {
+      t.match(c.kvmtool, { mode: 'native' }, `${c.id} ran lkvm natively`);
+      const leaf = (path: string) => leavesOf(c.tests ?? []).find((l) => l.path === path);
+      t.equal(leaf('command.virtio-health')?.verdict, 'pass', `${c.id}: ${leaf('command.virtio-health')?.log.join(' / ')}`);
+      t.equal(leaf('command.virtio-health')?.log.length, 3, 'a line per virtio-pci device');
+      t.notMatch(leaf('command.cmdline')?.log.join('\n') ?? '', /kvmatrix\.nonce=/, "the guest's command line carries no nonce");
+    }
+  });
+
   t.test('the 2020 kvmtool, natively: the original report', { skip: lkvm2020 ? false : 'KVMATRIX_LKVM_2020 is not set: no pre-May-2020 lkvm for the 0x6200 case' }, async (t) => {
     const old = step('run-2020');
     t.equal(old.result?.code, 0, old.failure);
@@ -148,6 +165,26 @@ function rigJob(images: Record<string, string>): RigJob {
     { name: 'doctor', argv: rigKvmatrix('doctor', murray, '--lkvm', rigLkvmPath('lkvm')), timeoutSec: 300 },
     { name: 'run', argv: rigKvmatrix('run', murray, '--lkvm', rigLkvmPath('lkvm'), '--out', `${RIG_PATHS.out}/runs/murray`), timeoutSec: 1800 },
   ];
+  // commands in native kvmtool guests: the layer from the rig's installed busybox-static, no network
+  const commandMatrix = `${RIG_PATHS.matrices}/rig-command.yaml`;
+  texts[commandMatrix] = [
+    'name: rig-command',
+    'paths: { kernels: ../kernels, patches: ../patches }',
+    'kernels:',
+    '  patched: { definition: patched-image }',
+    'vmms:',
+    '  kvmtool: { type: kvmtool }',
+    'transports: [legacy, modern]',
+    'devices: [rng, net, blk]',
+    'tests:',
+    '  - probe',
+    '  - command: { name: virtio-health, run: commands/virtio-health.sh, timeout: 60 }',
+    '  - command: { name: cmdline, run: [cat, /proc/cmdline] }',
+    'boot: { timeout: 120 }',
+    '',
+  ].join('\n');
+  files[`${RIG_PATHS.matrices}/commands/virtio-health.sh`] = join(projectRoot, 'matrices', 'commands', 'virtio-health.sh');
+  steps.push({ name: 'run-command', argv: rigKvmatrix('run', commandMatrix, '--lkvm', rigLkvmPath('lkvm'), '--out', `${RIG_PATHS.out}/runs/rig-command`), timeoutSec: 900 });
   if (lkvm2020) {
     const matrix = rigMatrixPath('murray-kvmtool-2020');
     steps.push({ name: 'run-2020', argv: rigKvmatrix('run', matrix, '--lkvm', rigLkvmPath('lkvm-2020'), '--out', `${RIG_PATHS.out}/runs/murray-kvmtool-2020`), timeoutSec: 900 });

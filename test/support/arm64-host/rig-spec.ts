@@ -35,7 +35,8 @@ export const RIG_PATHS = {
  * essential in bookworm) for /proc, /sys and /dev.
  */
 export function rigDebianPackages(list: readonly DebianPackage[]): string[] {
-  return [...packagesForHost(list, 'arm64', ['run']).map((p) => p.name), 'linux-image-arm64', 'kmod', 'mount'];
+  // busybox-static: the rig has no network for apt, and its command cells take the installed busybox
+  return [...packagesForHost(list, 'arm64', ['run']).map((p) => p.name), 'busybox-static', 'linux-image-arm64', 'kmod', 'mount'];
 }
 
 /**
