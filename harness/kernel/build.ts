@@ -2,13 +2,12 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, real
 import { basename, dirname, join } from 'node:path';
 import { removeInBackground } from '../host/background-removal.js';
 import { runCommand, type CommandResult } from '../host/command.js';
-import { must, StageError } from './stage-error.js';
 import type { DownloadKernelSource, KernelSpec, PatchSpec } from '../matrix/types.js';
 import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
 import { describeDropped, findDroppedOptions } from './config-check.js';
 import { kunitconfigCheckFragment, kunitconfigText } from './kunitconfig.js';
-import { obtainKselftests, requireTarget } from './kselftest-build.js';
+import { obtainKselftests, requireTarget, SELFTESTS } from './kselftest-build.js';
 import { configOfEarlierCommit, markConfigured, patchMayChangeConfig, type ConfiguredMark } from './config-reuse.js';
 import { buildKey, configInputsKey, configRecipeKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
 import { isArm64Image } from './image-header.js';
@@ -17,6 +16,7 @@ import { ccacheEnv, makeArgv } from './make.js';
 import { applyPatches, PatchError, patchesApplyInPlace } from './patch.js';
 import { GitCommandError, GitSourceError, publicRepositoryUrl, resolveGitSource } from './git-source.js';
 import { withReusedTree, type TreeAndBuild } from './reused-tree.js';
+import { must, StageError } from './stage-error.js';
 import { extractedSource, fileFingerprint, SourceError } from './source.js';
 import { toolchainVersion } from './toolchain.js';
 import type { BuiltKernel, KernelCommit, KernelFailure, KernelOutcome, KernelProgress, KernelStage } from './types.js';
@@ -498,7 +498,7 @@ async function downloadedKernel(spec: KernelSpec & { source: DownloadKernelSourc
 function kselftestConfigs(spec: KernelSpec, tree: string): { file: string; text: string }[] {
   return (spec.kselftestTargets ?? []).flatMap((target) => {
     requireTarget(tree, target, spec.id);
-    const file = `tools/testing/selftests/${target}/config`;
+    const file = `${SELFTESTS}/${target}/config`;
     return existsSync(join(tree, file)) ? [{ file, text: readFileSync(join(tree, file), 'utf8') }] : [];
   });
 }

@@ -54,9 +54,12 @@ export interface KselftestContext {
   onLine?: (line: string) => void;
 }
 
+/** The selftests' folder in a kernel source tree, relative to its top. */
+export const SELFTESTS = 'tools/testing/selftests';
+
 /** Where a target lives in a kernel source tree. */
 export function targetDir(tree: string, target: string): string {
-  return join(tree, 'tools/testing/selftests', target);
+  return join(tree, SELFTESTS, target);
 }
 
 /** The spec's kselftests from the cache, else built and published there; a stage failure is a StageError('kselftest'). */
@@ -144,7 +147,7 @@ async function buildAndInstall(
     const argv = [
       'make',
       '-C',
-      'tools/testing/selftests',
+      SELFTESTS,
       `ARCH=${spec.arch}`,
       `CROSS_COMPILE=${spec.crossCompile}`,
       `O=${buildDir}`,
@@ -169,7 +172,7 @@ export function requireTarget(tree: string, target: string, kernelId: string): v
   if (existsSync(join(targetDir(tree, target), 'Makefile'))) return;
   throw new StageError(
     'kselftest',
-    `kselftest target "${target}" does not exist in the source of kernel ${kernelId} (no tools/testing/selftests/${target}/Makefile)`,
+    `kselftest target "${target}" does not exist in the source of kernel ${kernelId} (no ${SELFTESTS}/${target}/Makefile)`,
     'check the targets of the kselftest test in the matrix',
   );
 }

@@ -100,3 +100,13 @@ function globRegExp(glob: string): RegExp {
   }
   return re;
 }
+
+/**
+ * Whether a --test glob can name `child` of the test kind `kind`, or
+ * something below it: its first part names the kind, its second (if any)
+ * the child (command.<name>, kselftest.<target>).
+ */
+export function globReachesChild(glob: string, kind: string, child: string): boolean {
+  const [first = '', second] = glob.split('.');
+  return globMatchesPath(first, testPath(kind)) && (second === undefined || globMatchesPath(second, testPath(child)));
+}

@@ -16,7 +16,7 @@ import type { CommandObservation } from '../console/types.js';
 import { sanitizeLine } from '../console/sanitize.js';
 import type { CpioEntry } from '../guest/cpio.js';
 import type { PlannedCommand } from '../guest/boot-archive.js';
-import { childPath, globMatchesPath, testPath, type TestPath } from '../matrix/test-path.js';
+import { childPath, globReachesChild, testPath, type TestPath } from '../matrix/test-path.js';
 import type { Cell, CommandTestSpec } from '../matrix/types.js';
 import { parseKtap } from '../console/ktap.js';
 import { foldVerdicts, isFailing, type UnjudgedNode } from '../verdict/tree.js';
@@ -158,6 +158,5 @@ function outputLines(observed: CommandObservation): string[] {
 
 /** Whether a --test glob names this command, or something below it. */
 export function globReachesCommand(glob: string, name: string): boolean {
-  const [kind = '', command] = glob.split('.');
-  return globMatchesPath(kind, testPath(COMMAND)) && (command === undefined || globMatchesPath(command, testPath(name)));
+  return globReachesChild(glob, COMMAND, name);
 }

@@ -17,7 +17,7 @@ import type { CommandObservation } from '../console/types.js';
 import type { PlannedCommand } from '../guest/boot-archive.js';
 import { KSELFTEST_DEFAULT_TIMEOUT_SEC, kselftestName, type KselftestCase } from '../kernel/kselftest-list.js';
 import { KSELFTEST_GUEST_DIR } from '../kernel/kselftest-build.js';
-import { childPath, globMatchesPath, testPath } from '../matrix/test-path.js';
+import { childPath, globReachesChild, testPath } from '../matrix/test-path.js';
 import type { Cell, KselftestTestSpec } from '../matrix/types.js';
 import { foldVerdicts, type UnjudgedNode } from '../verdict/tree.js';
 import { agentCommandLeaf, type CommandReading } from './command.js';
@@ -110,6 +110,5 @@ function exitVerdict(code: number | null): { verdict: UnjudgedNode['verdict']; r
 
 /** Whether a --test glob names this target of the kselftests, or something below it. */
 export function globReachesKselftest(glob: string, target: string): boolean {
-  const [kind = '', part] = glob.split('.');
-  return globMatchesPath(kind, testPath(KSELFTEST)) && (part === undefined || globMatchesPath(part, testPath(target)));
+  return globReachesChild(glob, KSELFTEST, target);
 }
