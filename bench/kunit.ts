@@ -14,8 +14,13 @@
  *   (c) after a one-line change in lib/list-test.c of a git tree: kvmatrix
  *       with `uncommitted: include`, kunit.py in the same tree; target at
  *       most 1.0x;
- *   (d) every QEMU cell of matrices/kunit.yaml (both kernels built) from
- *       empty caches, against the cold kunit.py of (a); target at most 1.5x.
+ *   (d) every QEMU cell of matrices/kunit.yaml (both kernels built; its
+ *       patch changes one .c file, so the second build takes the first's
+ *       other compiles from ccache) from empty caches, against the cold
+ *       kunit.py of (a); target at most 1.5x.
+ *
+ * kvmatrix boots the parity kernel on the CPU kunit.py boots it on
+ * (matrices/kunit-parity.yaml's tcg_cpu: cortex-a57).
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cellKeys, deviceSlots, expectationFor, leafExpectationsFor, needsDevices, testsFor } from './expand.js';
 import { InputError } from './input-error.js';
-import { DEVICE_KINDS, TOPOLOGIES, TRANSPORTS, type Cell, type DeviceKind, type KernelSpec, type Matrix, type Topology, type Transport, type VmmSpec } from './types.js';
+import { DEFAULT_TCG_CPU, DEVICE_KINDS, TOPOLOGIES, TRANSPORTS, type Cell, type DeviceKind, type KernelSpec, type Matrix, type Topology, type Transport, type VmmSpec } from './types.js';
 
 /** A cell spelt out on the command line instead of named by id. */
 export interface CellChoice {
@@ -90,7 +90,7 @@ function chooseVmm(matrix: Matrix, value: string, topology: Topology | undefined
   }
   if (value === 'qemu') {
     const t = topology ?? 'flat';
-    return { id: `qemu-${t}`, type: 'qemu', topology: t, ports: 6, binary: 'qemu-system-aarch64' };
+    return { id: `qemu-${t}`, type: 'qemu', topology: t, ports: 6, binary: 'qemu-system-aarch64', tcgCpu: DEFAULT_TCG_CPU };
   }
   if (value === 'kvmtool') {
     const host = matrix.kernels.some((k) => k.id === 'patched') ? { hostKernel: 'patched' } : {};

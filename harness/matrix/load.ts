@@ -52,7 +52,7 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
   });
 
   const vmms: VmmSpec[] = Object.entries(raw.vmms).map(([id, v]): VmmSpec => {
-    if (v.type === 'qemu') return { id, type: 'qemu', topology: v.topology, ports: v.ports, binary: v.binary };
+    if (v.type === 'qemu') return { id, type: 'qemu', topology: v.topology, ports: v.ports, binary: v.binary, tcgCpu: v.tcg_cpu };
     if (v.host_kernel !== undefined && !raw.kernels[v.host_kernel]) {
       throw new InputError(
         `no kernel "${v.host_kernel}" in this matrix to boot as the nested host (it has: ${Object.keys(raw.kernels).join(', ')})`,

@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import './zod-config.js';
 import { testGlobProblem } from './test-path.js';
 import type { FileSchema } from './yaml-file.js';
-import { CELL_KEYS, DEVICE_KINDS, KVMTOOL_MODES, LKVM_IRQCHIPS, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
+import { CELL_KEYS, DEFAULT_TCG_CPU, DEVICE_KINDS, KVMTOOL_MODES, LKVM_IRQCHIPS, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
 
 /**
  * The schemas, built when a file is first checked against one: a run whose
@@ -90,6 +90,8 @@ function buildSchemas() {
     topology: z._default(z.enum(TOPOLOGIES), 'flat'),
     ports: z._default(whole(1, 30), 6),
     binary: z._default(nonEmpty(), 'qemu-system-aarch64'),
+    // a -cpu value: a model and its properties
+    tcg_cpu: z._default(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.,=-]*$/, 'a QEMU CPU model and its properties, as -cpu takes them (cortex-a57, max,pauth-impdef=on)')), DEFAULT_TCG_CPU),
   });
 
   const kvmtoolVmm = z.strictObject({

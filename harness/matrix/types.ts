@@ -96,7 +96,16 @@ export interface QemuVmmSpec {
   /** Root ports in the bridged topology, one device behind each. */
   ports: number;
   binary: string;
+  /** QEMU's -cpu under TCG; under KVM the guest has the host's CPU. */
+  tcgCpu: string;
 }
+
+/**
+ * Every feature QEMU emulates, so that the kernel's code for them runs; the
+ * architected pointer-authentication algorithm is slow to emulate, its
+ * implementation-defined one is not.
+ */
+export const DEFAULT_TCG_CPU = 'max,pauth-impdef=on';
 
 /** native: lkvm on this arm64 KVM host; nested: inside a QEMU virt host; auto: native when it can. */
 export const KVMTOOL_MODES = ['auto', 'native', 'nested'] as const;

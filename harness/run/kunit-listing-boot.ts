@@ -46,7 +46,7 @@ export async function kunitListingOf(cell: Cell, kernel: BuiltKernel, guest: Gue
     const filter = test.filter ? [`kunit.filter_glob=${test.filter}`] : [];
     const argv: [string, ...string[]] = [
       qemu,
-      ...qemuMachineArgs(ctx.accel),
+      ...qemuMachineArgs(ctx.accel, cell.vmm.type === 'qemu' ? { tcgCpu: cell.vmm.tcgCpu } : {}),
       ...qemuBootArgs({ memoryMiB: cell.boot.memoryMiB, cpus: 1, image: kernel.image, initrd: guest.initramfs }),
       '-append', guestCommandLine('ttyAMA0', nonce, '', ['kunit.action=list', ...filter]),
     ];

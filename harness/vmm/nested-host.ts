@@ -37,7 +37,7 @@ export function nestedHostCommand(cell: Cell & { vmm: KvmtoolVmmSpec }, files: N
   return {
     argv: [
       cell.vmm.qemuBinary,
-      ...qemuMachineArgs('tcg', true),
+      ...qemuMachineArgs('tcg', { virtualization: true }),
       ...qemuBootArgs({ memoryMiB: nestedHostMemoryMiB(cell), cpus: cell.boot.cpus, image: files.image, initrd: files.initrd }),
       '-append', append,
     ],

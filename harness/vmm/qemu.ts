@@ -1,4 +1,4 @@
-import type { Cell, DeviceSlot, QemuVmmSpec, Transport } from '../matrix/types.js';
+import { DEFAULT_TCG_CPU, type Cell, type DeviceSlot, type QemuVmmSpec, type Transport } from '../matrix/types.js';
 import { kunitCommandLine } from '../test-kinds/kunit.js';
 import type { VmmCommand } from './types.js';
 
@@ -36,7 +36,7 @@ export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFi
   const { vmm, boot } = cell;
   const argv: [string, ...string[]] = [
     vmm.binary,
-    ...qemuMachineArgs(options.accel),
+    ...qemuMachineArgs(options.accel, { tcgCpu: vmm.tcgCpu }),
     ...qemuBootArgs({ memoryMiB: boot.memoryMiB, cpus: boot.cpus, image: files.image, initrd: files.initrd }),
     '-append', guestCommandLine('ttyAMA0', options.nonce, boot.append, kunitCommandLine(cell)),
   ];
@@ -56,13 +56,12 @@ export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFi
  * The virt machine, accelerator and CPU. `virtualization` gives the guest
  * EL2, so that it can run KVM itself (a nested kvmtool host); that needs TCG.
  */
-export function qemuMachineArgs(accel: QemuAccel, virtualization = false): string[] {
+export function qemuMachineArgs(accel: QemuAccel, options: { virtualization?: boolean; tcgCpu?: string } = {}): string[] {
   if (accel === 'kvm') return ['-M', 'virt,gic-version=max', '-accel', 'kvm', '-cpu', 'host'];
   return [
-    '-M', `virt,gic-version=3${virtualization ? ',virtualization=on' : ''}`,
+    '-M', `virt,gic-version=3${options.virtualization ? ',virtualization=on' : ''}`,
     '-accel', 'tcg',
-    // the architected pointer-authentication algorithm is slow to emulate
-    '-cpu', 'max,pauth-impdef=on',
+    '-cpu', options.tcgCpu ?? DEFAULT_TCG_CPU,
   ];
 }
 

@@ -4,7 +4,7 @@
  * case both report has the same status, and neither reports a case the
  * other lacks.
  *
- * The same kernel: kvmatrix builds the patched kernel of matrices/kunit.yaml
+ * The same kernel: kvmatrix builds the unpatched kernel of matrices/kunit.yaml
  * (tinyconfig, its fragment and matrices/kunit/lib.kunitconfig), and kunit.py
  * is given that kernel's final .config as its kunitconfig; it adds its own
  * arm64 console lines, which lib.kunitconfig already has, and so builds the
@@ -35,10 +35,10 @@ const KUNIT_PY: Record<string, string> = { pass: 'PASS', skip: 'SKIP', crashed: 
 
 t.test('kunit.py and kvmatrix agree case by case on the same kernel', { skip }, async (t) => {
   const dir = tempTree({}, 'kvmatrix-kunit-parity-');
-  const run = await kvmatrix(['run', join(projectRoot, 'matrices', 'kunit.yaml'), '--cell', 'patched/qemu-flat/modern', '--test', 'kunit', '--out', join(dir, 'results')], { env: { CI: 'true' } });
+  const run = await kvmatrix(['run', join(projectRoot, 'matrices', 'kunit.yaml'), '--cell', 'unpatched/qemu-flat/modern', '--test', 'kunit', '--out', join(dir, 'results')], { env: { CI: 'true' } });
   t.equal(run.code, 0, run.stderr.slice(-3000));
   const results = readResults(join(dir, 'results', 'latest'));
-  const kernel = results.kernels.find((k) => k.id === 'patched')!;
+  const kernel = results.kernels.find((k) => k.id === 'unpatched')!;
   t.ok(kernel.ok && kernel.config, 'the kernel and its final .config');
   const kvmatrixConfig = join(dir, 'kvmatrix.config');
   copyFileSync(kernel.config!, kvmatrixConfig);

@@ -1,7 +1,7 @@
 /**
  * KUnit in every cell, on real kernels: matrices/kunit.yaml's QEMU cells
- * (Debian 6.1 with and without the Murray patch, KUnit's own suites and
- * five library suites), every report read back with a real parser (TAP by
+ * (Debian 6.1 with and without a lib/cmdline.c patch, KUnit's own suites
+ * and five library suites, every cell passing), every report read back with a real parser (TAP by
  * tap-parser, JUnit by an XML parser, the HTML in chromium); a patch that
  * breaks one case and one that panics inside a case; --test; and a bisect
  * on one case over a history that breaks it.
@@ -30,10 +30,10 @@ const skip = haveLinuxTarball() ? false : `needs ${LINUX_TARBALL} (apt-get insta
 const leafPaths = (cell: CellRecord, kind: string) => leavesOf((cell.tests ?? []).filter((n) => n.name === kind)).map((l) => l.path as string);
 const find = (cell: CellRecord, path: string): TestNode | undefined => leavesOf(cell.tests ?? []).find((l) => l.path === path);
 
-/** A matrix of 6.1 kernels (the kunit.yaml kunitconfig) under QEMU flat, modern, KUnit alone. */
+/** A matrix of 6.1 kernels (kunit.yaml's definition and kunitconfig, so the unpatched kernel is shared) under QEMU flat, modern, KUnit alone. */
 function kunitMatrix(dir: string, kernels: Record<string, string[]>): string {
   const entries = Object.entries(kernels)
-    .map(([id, patches]) => `  ${id}:\n    definition: debian-6.1\n    patches: [${patches.join(', ')}]`)
+    .map(([id, patches]) => `  ${id}:\n    definition: debian-6.1-no-net\n    patches: [${patches.join(', ')}]`)
     .join('\n');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'm.yaml');
@@ -67,15 +67,14 @@ t.test('matrices/kunit.yaml, every QEMU cell: the tree, as expected, in every re
     ], `${cell.id}: every KUnit test passed but the two the example suite skips`);
   }
 
-  // the known failures are leaves: the Murray devices of the unpatched bridged legacy cell
-  const murray = results.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
-  t.equal(murray.verdict, 'fail');
-  t.equal(murray.status, 'as-expected', 'its only failures are the tests the matrix expects to fail');
-  const failing = leavesOf(murray.tests ?? []).filter((l) => l.verdict === 'fail');
-  t.same(failing.map((l) => l.path), ['probe.rng1', 'probe.net1', 'probe.rng2', 'probe.net2', 'probe.blk2']);
-  t.ok(failing.every((l) => l.status === 'as-expected' && l.expected === 'fail'));
-  t.equal(find(murray, 'probe.blk1')!.verdict, 'pass', 'blk1 at 0x3000 is neither masked nor aliased');
-  t.match(run.stdout, /^unpatched\s+pass\s+pass\s+fail \(expected\)\s+pass$/m);
+  // every cell passed, the probe's leaves too: the bridged topology's four devices, blk2's legacy BAR at 0x4000
+  t.same(results.cells.filter((c) => c.verdict !== 'pass').map((c) => c.id), [], 'every cell passed');
+  const bridged = results.cells.find((c) => c.id === 'patched/qemu-bridged/legacy')!;
+  t.same(leafPaths(bridged, 'probe'), ['probe.rng1', 'probe.blk1', 'probe.rng2', 'probe.blk2']);
+  t.ok(leavesOf((bridged.tests ?? []).filter((n) => n.name === 'probe')).every((l) => l.verdict === 'pass'), 'every probe leaf passed');
+  t.same(results.kernels.find((k) => k.id === 'patched')?.patches?.map((p) => p.file), ['cmdline-get-range.patch'], 'the patched kernel took its patch');
+  t.match(run.stdout, /^unpatched\s+pass\s+pass\s+pass\s+pass$/m);
+  t.match(run.stdout, /^patched\s+pass\s+pass\s+pass\s+pass$/m);
 
   // TAP: tap-parser reads the tree back with the right counts at every level
   const tap = readFileSync(join(runDir, 'report.tap'), 'utf8');
@@ -84,8 +83,8 @@ t.test('matrices/kunit.yaml, every QEMU cell: the tree, as expected, in every re
   t.match(levels.get('/patched/qemu-flat/legacy'), { ok: true, count: 2, pass: 2, failing: 0 }, 'a cell: probe and kunit');
   t.match(levels.get('/patched/qemu-flat/legacy/kunit/list-kunit-test'), { ok: true, count: 39, pass: 39, failing: 0 }, 'the list suite: 39 cases');
   t.match(levels.get('/patched/qemu-flat/legacy/kunit/example'), { ok: true, count: 4, pass: 4, failing: 0, skip: 2 }, 'skips are ok');
-  t.match(levels.get('/unpatched/qemu-bridged/legacy/probe'), { ok: true, count: 6, pass: 1, todo: 5, failing: 0 }, 'the Murray probe: blk1 ok, five known failures as TODO, none failing');
-  t.match(levels.get('/unpatched/qemu-bridged/legacy'), { ok: true, count: 2, pass: 1, todo: 1, failing: 0 }, 'its cell: kunit ok, the probe a known failure');
+  t.match(levels.get('/unpatched/qemu-bridged/legacy/probe'), { ok: true, count: 4, pass: 4, failing: 0 }, 'the bridged probe: four devices');
+  t.match(levels.get('/patched/qemu-bridged/legacy/kunit/cmdline'), { ok: true, count: 4, pass: 4, failing: 0 }, 'the suite the patch is about');
 
   // JUnit: a testcase per cell and per test, the failures only where a test went against the matrix
   const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(runDir, 'junit.xml'), 'utf8'));
@@ -109,8 +108,6 @@ t.test('matrices/kunit.yaml, every QEMU cell: the tree, as expected, in every re
       t.match(await panel.innerText(), /kunit: 105 passed, 0 failed, 2 skipped of 107/);
       t.match(await panel.locator('summary', { hasText: 'list-kunit-test' }).innerText(), /39 passed/);
       await panel.locator('.close a').click();
-      await page.locator('table.grid a[data-cell="unpatched/qemu-bridged/legacy"]').click();
-      t.match(await page.locator('.detail:target').innerText(), /probe\.rng2: fail, as expected \(ioport_map\(\) masks bit 14/);
       t.same(requests.filter((u) => !u.startsWith('file:')), [], 'nothing fetched');
     });
   }
@@ -225,7 +222,7 @@ t.test('bisect --test finds the commit that breaks one case', { skip }, async (t
   const out = join(dir, 'results');
   const run = await kvmatrix([
     'bisect', '--tree', tree, '--good', base, '--bad', 'main', '--matrix', KUNIT_MATRIX,
-    '--cell', 'patched/qemu-flat/modern', '--test', 'kunit.list-kunit-test.list_test_list_del', '--out', out,
+    '--cell', 'unpatched/qemu-flat/modern', '--test', 'kunit.list-kunit-test.list_test_list_del', '--out', out,
   ]);
   t.equal(run.code, 0, `${run.stdout}\n${run.stderr.slice(-3000)}`);
   t.match(run.stdout, new RegExp(`^first bad commit: ${breaks} list: test: expect b.prev to be a$`, 'm'));

@@ -78,6 +78,15 @@ t.test('a good small matrix resolves its paths and defaults', async (t) => {
   t.equal(m.kernels[0]!.source.kind, 'tarball');
 });
 
+t.test("a QEMU VMM's tcg_cpu: max with the quick pointer authentication by default, a model of the matrix's choosing, nothing a shell would read", async (t) => {
+  const vmm = (text: string) => loadMatrix(project(goodMatrix.replace('    type: qemu\n', `    type: qemu\n${text}`))).vmms[0]!;
+  t.match(vmm(''), { type: 'qemu', tcgCpu: 'max,pauth-impdef=on' });
+  t.match(vmm('    tcg_cpu: cortex-a57\n'), { type: 'qemu', tcgCpu: 'cortex-a57' });
+  const err = loadError(t, project(goodMatrix.replace('    type: qemu\n', '    type: qemu\n    tcg_cpu: "max -smp 8"\n')));
+  t.equal(err.location?.keyPath, 'vmms.q.tcg_cpu');
+  t.match(err.detail, /as -cpu takes them/);
+});
+
 t.test('an unknown key is reported at its own line with the key path', async (t) => {
   const file = project(goodMatrix.replace('    type: qemu\n', '    type: qemu\n    topolgy: bridged\n'));
   const err = loadError(t, file);

@@ -64,9 +64,18 @@ t.test('kvm on an arm64 host uses the host CPU', async (t) => {
   t.same(values(argv, '-M'), ['virt,gic-version=max'], "the host's own GIC (GICv3-only hosts have no GICv2 to emulate)");
 });
 
+t.test("tcg_cpu is QEMU's -cpu under TCG; under KVM the guest has the host's CPU", async (t) => {
+  const cell = qemuCell('flat', 'modern');
+  t.same(values(qemuCommand(cell, files, { accel: 'tcg', nonce: 'n' }).argv, '-cpu'), ['max,pauth-impdef=on'], 'the default: every feature, the quick pointer authentication');
+  const a57 = { ...cell, vmm: { ...cell.vmm, tcgCpu: 'cortex-a57' } };
+  t.same(values(qemuCommand(a57, files, { accel: 'tcg', nonce: 'n' }).argv, '-cpu'), ['cortex-a57']);
+  t.same(values(qemuCommand(a57, files, { accel: 'kvm', nonce: 'n' }).argv, '-cpu'), ['host']);
+  t.same(qemuMachineArgs('tcg', { virtualization: true }).slice(-2), ['-cpu', 'max,pauth-impdef=on'], 'a nested host keeps the CPU with EL2 and every feature');
+});
+
 t.test('virtualization=on goes only with TCG: KVM on arm64 offers no nested EL2 and QEMU refuses it', async (t) => {
-  t.same(qemuMachineArgs('kvm', true).slice(0, 2), ['-M', 'virt,gic-version=max']);
-  t.same(qemuMachineArgs('tcg', true).slice(0, 2), ['-M', 'virt,gic-version=3,virtualization=on']);
+  t.same(qemuMachineArgs('kvm', { virtualization: true }).slice(0, 2), ['-M', 'virt,gic-version=max']);
+  t.same(qemuMachineArgs('tcg', { virtualization: true }).slice(0, 2), ['-M', 'virt,gic-version=3,virtualization=on']);
   const nested = nestedHostCommand(kvmtoolCell('legacy'), { image: 'Image', initrd: 'i' }, { nonce: 'n', guestTimeoutSec: 60 });
   t.same(values(nested.argv, '-accel'), ['tcg'], 'a nested host is emulated even on a KVM host, so that it has EL2');
 });

@@ -86,7 +86,7 @@ export interface RigBoot {
 export function rigQemuArgv(boot: RigBoot): string[] {
   return [
     boot.qemu,
-    ...qemuMachineArgs('tcg', true),
+    ...qemuMachineArgs('tcg', { virtualization: true }),
     ...qemuBootArgs({ memoryMiB: boot.memoryMiB, cpus: boot.cpus, image: boot.kernel, initrd: boot.initrd }),
     '-append', 'console=ttyAMA0 panic=-1 rdinit=/init',
     '-drive', `file=${boot.resultsDisk},format=raw,if=none,id=results`,
