@@ -42,15 +42,16 @@ export function kunitLines(suites: readonly SuiteSpec[], indent = 4): string[] {
 /**
  * A whole guest console: kernel start, KUnit's lines, then the agent's
  * records signed with `nonce`, its ktap record vouching for `vouched`
- * (the KTAP lines the kernel logged; the console's own by default).
+ * (the KTAP lines the kernel logged; the console's own by default), and
+ * saying that the log had lost its first lines when `lost`.
  */
-export function kunitConsole(ktap: readonly string[], nonce: string, vouched: readonly string[] = ktap): string {
+export function kunitConsole(ktap: readonly string[], nonce: string, vouched: readonly string[] = ktap, lost = false): string {
   const digester = new KtapDigester();
   for (const line of vouched) digester.feed(line);
   const { results, crc } = digester.digest();
   const records = [
     agentRecord(nonce, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1.192', machine: 'aarch64', uptime: '1.000' }),
-    agentRecord(nonce, 1, 'ktap', { results, crc: crc.toString(16).padStart(8, '0'), lost: 0 }),
+    agentRecord(nonce, 1, 'ktap', { results, crc: crc.toString(16).padStart(8, '0'), lost: lost ? 1 : 0 }),
     agentRecord(nonce, 2, 'end', { records: 3, uptime: '1.100' }),
   ];
   return [

@@ -37,7 +37,7 @@ t.test('a cell narrowed to --test: the kinds the glob reaches, the filter, and t
   t.same(kunitOnly.tests.map((x) => x.kind), ['kunit']);
   t.same(kunitOnly.devices, [], 'no probe, no devices');
   t.equal(kunitOnly.only, 'kunit.list-kunit-test.list_test_list_del');
-  t.same(kunitCommandLine(kunitOnly), ['log_buf_len=4M', 'kunit.filter_glob=list-kunit-test.list_test_list_del']);
+  t.same(kunitCommandLine(kunitOnly), ['log_buf_len=1M', 'kunit.filter_glob=list-kunit-test.list_test_list_del']);
   const probe = narrowCell(both, 'probe.rng1')!;
   t.same(probe.tests, [{ kind: 'probe' }]);
   t.equal(probe.devices.length, 3);

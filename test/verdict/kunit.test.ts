@@ -131,6 +131,13 @@ t.test('a console that lost a result line, or shows another boot\'s KTAP, is an 
   t.match(swapped.reasons[0], /differ from those in the kernel's log/);
 });
 
+t.test('a kernel log that lost its first lines is an error that says how to make the log larger', async (t) => {
+  const lines = kunitLines(suites);
+  const v = decide(kunitConsole(lines, NONCE, lines, true));
+  t.equal(v.verdict, 'error');
+  t.match(v.reasons[0], /the kernel's log lost its first lines .*holds 1M: give it more with boot: \{ append: "log_buf_len=16M" \}/);
+});
+
 t.test('property: a damaged KUnit console never passes a case that did not print ok, and never passes the cell', async (t) => {
   const result = fc.constantFrom<'ok' | 'not ok' | 'skip'>('ok', 'ok', 'ok', 'not ok', 'skip');
   const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,12}$/);
