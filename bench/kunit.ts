@@ -10,7 +10,11 @@
  *   (a) cold: kvmatrix from the tarball, empty cache and ccache, against
  *       kunit.py in a freshly unpacked tree with an empty build folder (the
  *       unpacking not counted); target at most 1.0x;
- *   (b) again with nothing changed; target at most 0.1x;
+ *   (b) again with nothing changed; target at most 0.1x. Beside it, the
+ *       cell's own QEMU argv spawned bare, the boot alone: what kvmatrix
+ *       adds to it is Node's start-up, the run's work and the reports; and,
+ *       where NODE_EXTRA_CA_CERTS is set, `node -e ''` with and without
+ *       it (Node 20 reads those certificates at every start);
  *   (c) after a one-line change in lib/list-test.c of a git tree: kvmatrix
  *       with `uncommitted: include`, kunit.py in the same tree; target at
  *       most 1.0x;
@@ -25,7 +29,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { projectRoot } from '../harness/host/install-paths.js';
 import type { CacheLayout } from '../harness/kernel/cache.js';
 import { extractedSource, fileFingerprint } from '../harness/kernel/source.js';
@@ -74,14 +78,28 @@ export async function benchKunit(layout: CacheLayout, work: string, rounds: numb
   report('kunit-a', coldKv, coldPy, `(a) cold: kvmatrix from the tarball (${parity}, one cell) vs kunit.py run in an unpacked tree, empty caches; the same .config: ${same ? 'yes' : 'NO'}; target <= 1.0`);
   report('kunit-d', coldMatrix, coldPy, '(d) matrices/kunit.yaml, its 8 QEMU cells and both kernels, from empty caches vs the cold kunit.py of (a); target <= 1.5');
 
-  // (b): nothing changed, both warm
+  // (b): nothing changed, both warm; and the cell's own QEMU argv, spawned bare, for what kvmatrix adds to the boot
   const againKv: number[] = [];
   const againPy: number[] = [];
+  const againBoot: number[] = [];
+  // Node 20 reads the certificates NODE_EXTRA_CA_CERTS names at every start, before any of kvmatrix runs
+  const extraCerts = process.env.NODE_EXTRA_CA_CERTS;
+  const { NODE_EXTRA_CA_CERTS: _, ...withoutCerts } = process.env;
+  const nodeAsIs: number[] = [];
+  const nodeWithoutCerts: number[] = [];
   for (let i = 0; i < rounds; i++) {
     againKv.push(await kvmatrix(['run', parity, '--cache', a.cache, '--out', join(work, 'kunit-b')], join(work, 'kunit-b.out'), a.env));
     againPy.push(await kunitPy(join(pyTree, 'src'), join(pyTree, 'build'), join(work, 'kunit-py-again.log')));
+    const boot = latestCellBoot(join(work, 'kunit-b'));
+    againBoot.push(await timeSpawn(boot.argv, boot.cwd, join(work, 'kunit-b-boot.log')));
+    if (extraCerts) {
+      nodeAsIs.push(await timeSpawn([process.execPath, '-e', ''], work, join(work, 'node.out')));
+      nodeWithoutCerts.push(await timeSpawn([process.execPath, '-e', ''], work, join(work, 'node.out'), withoutCerts));
+    }
   }
   report('kunit-b', againKv, againPy, '(b) the same again, nothing changed; target <= 0.1');
+  report('kunit-b-boot', againKv, againBoot, "(b)'s kvmatrix run vs its cell's QEMU argv spawned bare (the boot alone, the agent's records included); no target");
+  if (extraCerts) report('kunit-b-node', nodeAsIs, nodeWithoutCerts, `\`node -e ''\` with NODE_EXTRA_CA_CERTS=${extraCerts}, as kvmatrix ran above, vs without it; no target`);
 
   // (c): a one-line change in a KUnit test file of a git tree
   const tree = join(work, 'linux');
@@ -135,6 +153,14 @@ export async function benchKunit(layout: CacheLayout, work: string, rounds: numb
 function forget(paths: string[]): void {
   for (const path of paths) if (path) rmSync(path, { recursive: true, force: true });
   execFileSync('sync');
+}
+
+/** The QEMU argv of the one cell of a run folder's latest run, and the folder it runs in (its paths are relative to it). */
+function latestCellBoot(outRoot: string): { argv: string[]; cwd: string } {
+  const results = JSON.parse(readFileSync(join(outRoot, 'latest', 'results.json'), 'utf8')) as { cells: { command: string[] | null; reproduce: string | null }[] };
+  const cell = results.cells[0];
+  if (!cell?.command || !cell.reproduce) throw new Error(`no booted cell in ${outRoot}/latest`);
+  return { argv: cell.command, cwd: dirname(join(outRoot, 'latest', cell.reproduce)) };
 }
 
 /** The final .config of the kernel a run folder's latest run built. */
