@@ -28,7 +28,7 @@ export const KUNIT = 'kunit';
  * 7). A larger one can follow in `boot: { append }`, which comes after
  * this on the command line, and the kernel takes the last.
  */
-export const LOG_BUFFER = '1M';
+const LOG_BUFFER = '1M';
 
 /** The kunit test of a cell, if it runs one. */
 export function kunitTestOf(cell: Pick<Cell, 'tests'>): KunitTestSpec | null {

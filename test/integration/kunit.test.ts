@@ -1,10 +1,10 @@
 /**
  * KUnit in every cell, on real kernels: matrices/kunit.yaml's QEMU cells
  * (Debian 6.1 with and without a lib/cmdline.c patch, KUnit's own suites
- * and five library suites, every cell passing), every report read back with a real parser (TAP by
- * tap-parser, JUnit by an XML parser, the HTML in chromium); a patch that
- * breaks one case and one that panics inside a case; --test; and a bisect
- * on one case over a history that breaks it.
+ * and five library suites, every cell passing), every report read back
+ * with a real parser (TAP by tap-parser, JUnit by an XML parser, the HTML
+ * in chromium); a patch that breaks one case and one that panics inside
+ * a case; --test; and a bisect on one case over a history that breaks it.
  */
 import { XMLParser } from 'fast-xml-parser';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
