@@ -28,6 +28,7 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
         const how = outcome.cached ? 'from the cache' : `built in ${secondsText(outcome.durationMs)}`;
         const kselftests = outcome.kselftests ? `; ${outcome.kselftests.tests.length} kselftests, ${outcome.kselftests.cached ? 'from the cache' : 'built'}` : '';
         write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})${kselftests}`);
+        for (const warning of outcome.warnings ?? []) write(`kernel ${outcome.kernelId}: warning: ${warning}`);
       } else {
         write(`kernel ${outcome.kernelId}: FAILED at ${outcome.stage}: ${outcome.message}`);
         for (const line of outcome.logTail.slice(0, 15)) write(`  ${line}`);

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Matrix } from '../matrix/types.js';
+import { BUG_REPORTING, bugReportingProblemOfRecipe } from '../kernel/config-check.js';
+import type { KernelSpec, Matrix } from '../matrix/types.js';
 import { findOnPath } from './find-on-path.js';
 import { projectRoot } from './install-paths.js';
 import { glibcDir } from '../guest/userspace-layer.js';
@@ -69,6 +70,8 @@ export interface HostProbe {
   arch: string;
   /** dpkg's foreign architectures (arm64, for apt to know arm64 packages); empty without dpkg. */
   foreignArchitectures(): string[];
+  /** A small text file's contents (a config fragment), or null when it cannot be read. */
+  readText(path: string): string | null;
 }
 
 export const realHostProbe: HostProbe = {
@@ -76,6 +79,13 @@ export const realHostProbe: HostProbe = {
   which: (command) => findOnPath(command),
   nodeVersion: process.versions.node,
   arch: arch(),
+  readText: (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return null;
+    }
+  },
   foreignArchitectures: () => {
     try {
       return execFileSync('dpkg', ['--print-foreign-architectures'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
@@ -136,6 +146,7 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
       const gcc = `${kernel.crossCompile}gcc`;
       const path = host.which(gcc);
       need(kernel.id, { what: `cross compiler ${gcc}`, found: path !== null, detail: path ?? 'not on PATH', fix: path ? null : `apt-get install ${host.arch === 'arm64' ? 'gcc' : 'gcc-aarch64-linux-gnu'}, or set cross_compile: in the kernel definition`, required: true });
+      need(kernel.id, bugReporting(kernel, host));
     }
   }
   for (const { kernels, requirement } of perKernel.values()) {
@@ -143,6 +154,25 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
   }
   if ([...matrix.tests, ...matrix.cellTests.flatMap((r) => r.tests)].some((t) => t.kind === 'command' || t.kind === 'kselftest')) out.push(...userspaceRequirements(host));
   return out;
+}
+
+/**
+ * Whether a kernel built from its definition can warn: CONFIG_BUG and
+ * DEBUG_BUGVERBOSE as its base and fragments leave them. The run checks
+ * the final .config again (and a downloaded kernel's); an Image given as
+ * is says nothing of its config.
+ */
+function bugReporting(kernel: KernelSpec, host: HostProbe): Requirement {
+  const fragments = [...kernel.config.fragments.map((f) => host.readText(f) ?? ''), ...(kernel.kunitconfig ? [kernel.kunitconfig.lines.map((l) => l.text).join('\n')] : [])];
+  const problem = bugReportingProblemOfRecipe(kernel.config.base, fragments);
+  return {
+    what: `WARNING and BUG reports (${BUG_REPORTING.join(', ')}) ${problem ? 'off' : 'on'} in ${kernel.definitionFile}`,
+    found: problem === null,
+    detail: problem ?? `${kernel.config.base} with its fragments turns them on`,
+    fix: problem ? `${problem.replace(/^.*; add /, 'add ')} in ${kernel.definitionFile}` : null,
+    // the matrix runs without them; its verdicts just cannot see a WARNING
+    required: false,
+  };
 }
 
 /** What command tests need for the guest's userspace layer: the arm64 glibc, and apt knowing Debian's arm64 busybox-static. */

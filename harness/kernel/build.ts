@@ -5,7 +5,7 @@ import { runCommand, type CommandResult } from '../host/command.js';
 import type { DownloadKernelSource, KernelSpec, PatchSpec } from '../matrix/types.js';
 import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
-import { describeDropped, findDroppedOptions } from './config-check.js';
+import { bugReportingProblem, describeDropped, findDroppedOptions } from './config-check.js';
 import { kunitconfigCheckFragment, kunitconfigText } from './kunitconfig.js';
 import { obtainKselftests, requireTarget, SELFTESTS } from './kselftest-build.js';
 import { configOfEarlierCommit, markConfigured, patchMayChangeConfig, type ConfiguredMark } from './config-reuse.js';
@@ -300,7 +300,7 @@ function cachedKernel(
   const key = kernelKey(spec, plan, finalConfig);
   const entry = join(layout.kernels, shortKey(key));
   if (!existsSync(join(entry, 'meta.json'))) return null;
-  return entryKernel(spec.id, key, entry, plan, true);
+  return entryKernel(spec.id, key, entry, plan, true, finalConfig);
 }
 
 /** A published cache entry as a kernel; meta.json is written last, so its presence means complete. */
@@ -310,7 +310,9 @@ function entryKernel(
   entry: string,
   plan: Pick<BuildPlan, 'source' | 'toolchain'>,
   cached: boolean,
+  finalConfig: string,
 ): Omit<BuiltKernel, 'durationMs'> {
+  const blind = bugReportingProblem(finalConfig);
   return {
     kernelId,
     key,
@@ -321,6 +323,7 @@ function entryKernel(
     buildLog: join(entry, 'build.log'),
     cached,
     toolchain: plan.toolchain,
+    ...(blind ? { warnings: [blind] } : {}),
   };
 }
 
@@ -368,13 +371,15 @@ async function buildLocked(
     }
     if (plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config of ${plan.configOf}, as no file the config stage reads differs\n`);
     const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
+    const blind = bugReportingProblem(finalConfig);
+    if (blind) appendFileSync(logPath, `kvmatrix: warning: ${blind}\n`);
     const key = kernelKey(spec, plan, finalConfig);
     const entry = join(ctx.layout.kernels, shortKey(key));
     // configured again (its configs/ entry gone, or cached under an older config key), the kernel itself may be built
     if (existsSync(join(entry, 'meta.json'))) {
       appendFileSync(logPath, `kvmatrix: ${join(entry, IMAGE_TARGET)} is this kernel, built before: nothing to make\n`);
       progress('cached');
-      return { ...entryKernel(spec.id, key, entry, plan, true), durationMs: elapsed(started) };
+      return { ...entryKernel(spec.id, key, entry, plan, true, finalConfig), durationMs: elapsed(started) };
     }
 
     progress('build');
@@ -401,7 +406,7 @@ async function buildLocked(
     writeFileSync(join(staged, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
     publishDir(staged, entry);
     progress('done');
-    return { ...entryKernel(spec.id, key, entry, plan, false), durationMs: elapsed(started) };
+    return { ...entryKernel(spec.id, key, entry, plan, false, finalConfig), durationMs: elapsed(started) };
   });
 }
 
@@ -486,7 +491,8 @@ async function downloadedKernel(spec: KernelSpec & { source: DownloadKernelSourc
     throw new StageError('source', error.message, `check source.download and source.sha256 in ${spec.definitionFile}`, [], ctx.signal?.aborted ? 'interrupted' : 'failed');
   }
   ctx.onProgress?.({ kernelId: spec.id, stage: got.cached ? 'cached' : 'done' });
-  return { kernelId: spec.id, key: got.key, source: got.key, image: got.image, config: got.config, buildLog: null, cached: got.cached, durationMs: elapsed(started) };
+  const blind = got.config ? bugReportingProblem(readFileSync(got.config, 'utf8')) : null;
+  return { kernelId: spec.id, key: got.key, source: got.key, image: got.image, config: got.config, buildLog: null, cached: got.cached, durationMs: elapsed(started), ...(blind ? { warnings: [blind] } : {}) };
 }
 
 /**

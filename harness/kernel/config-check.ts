@@ -64,3 +64,34 @@ export function describeDropped(d: DroppedOption): string {
 export function configHasKvm(finalConfig: string): boolean {
   return parseConfig(finalConfig).get('CONFIG_KVM') === 'y';
 }
+
+/** The options without which the kernel's trouble goes unseen: WARN_ON() and BUG() print their reports, with file and line. */
+export const BUG_REPORTING = ['CONFIG_BUG', 'CONFIG_DEBUG_BUGVERBOSE'] as const;
+
+/** Why a kernel with this final .config cannot show a WARNING or a BUG as the console's health rules read them; null when it can. */
+export function bugReportingProblem(finalConfig: string): string | null {
+  const values = parseConfig(finalConfig);
+  return describeBugReporting(BUG_REPORTING.filter((option) => values.get(option) !== 'y'));
+}
+
+/**
+ * The same, told before anything is built from the config's recipe: the
+ * base's own choice (tinyconfig and allnoconfig turn BUG off, the others
+ * keep its default on), then each fragment's in order, as merge_config.sh
+ * applies them. DEBUG_BUGVERBOSE follows BUG unless a fragment sets it.
+ */
+export function bugReportingProblemOfRecipe(base: string, fragments: readonly string[]): string | null {
+  const set = new Map<string, string>();
+  for (const text of fragments) for (const [option, value] of parseConfig(text)) set.set(option, value);
+  const bug = set.get('CONFIG_BUG') ?? (base === 'tinyconfig' || base === 'allnoconfig' ? 'n' : 'y');
+  const verbose = set.get('CONFIG_DEBUG_BUGVERBOSE') ?? bug;
+  return describeBugReporting([...(bug === 'y' ? [] : ['CONFIG_BUG']), ...(verbose === 'y' ? [] : ['CONFIG_DEBUG_BUGVERBOSE'])]);
+}
+
+function describeBugReporting(off: readonly string[]): string | null {
+  if (off.length === 0) return null;
+  const effect = off.includes('CONFIG_BUG')
+    ? 'WARN_ON() prints nothing and BUG() no report, so a patch that warns passes unseen'
+    : 'a WARNING or BUG report names no file and line';
+  return `${off.join(' and ')} ${off.length > 1 ? 'are' : 'is'} off: ${effect}; add ${off.map((o) => `${o}=y`).join(' and ')} to a config fragment`;
+}

@@ -20,6 +20,8 @@ export interface BuiltKernel {
   toolchain?: string;
   /** Its selftests, built from the same source and patches, when its cells run kselftests. */
   kselftests?: BuiltKselftests;
+  /** What its .config keeps from being seen: a kernel whose WARN_ON() prints nothing. */
+  warnings?: string[];
 }
 
 export interface KernelCommit {

@@ -143,6 +143,7 @@ const kernel = z.looseObject({
     z.array(z.looseObject({ file: text, direction: z.enum(['forward', 'reverse']), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256')), path: z.optional(inRun) })),
   ),
   kselftests: z.optional(z.looseObject({ key: text, cached: z.boolean(), tests: num })),
+  warnings: z.optional(texts),
   artifacts: z.optional(
     z.looseObject({ image: z.optional(inRun), config: z.optional(inRun), buildLog: z.optional(inRun), kselftests: z.optional(inRun), kselftestBuildLog: z.optional(inRun) }),
   ),

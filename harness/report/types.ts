@@ -70,6 +70,8 @@ export interface KernelRecord {
   toolchain?: string;
   /** Its selftests, when its cells run kselftests: their cache key, whether no make ran for them, how many tests the targets installed. */
   kselftests?: { key: string; cached: boolean; tests: number };
+  /** What its .config keeps from being seen (CONFIG_BUG off: WARN_ON() prints nothing). */
+  warnings?: string[];
   /** The patches applied on the source, in order (absent in runs written before they were recorded). */
   patches?: AppliedPatch[];
   /** What of this kernel the run folder keeps, relative to it (absent with --no-artifacts). */

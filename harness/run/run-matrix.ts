@@ -360,6 +360,7 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
       durationMs: outcome.durationMs,
       ...(outcome.toolchain ? { toolchain: outcome.toolchain } : {}),
       ...(outcome.kselftests ? { kselftests: { key: outcome.kselftests.key, cached: outcome.kselftests.cached, tests: outcome.kselftests.tests.length } } : {}),
+      ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}),
     };
   }
   return {

@@ -21,7 +21,7 @@ t.test('the package list that ensure-deps.sh installs from parses, with every sc
   t.match(readFileSync(packageListFile, 'utf8'), /^# /, 'starts with its explanation');
 });
 
-const everything: HostProbe = { exists: () => true, which: (c) => `/usr/bin/${c}`, nodeVersion: '20.20.2', arch: 'x64', foreignArchitectures: () => [] };
+const everything: HostProbe = { exists: () => true, which: (c) => `/usr/bin/${c}`, nodeVersion: '20.20.2', arch: 'x64', foreignArchitectures: () => [], readText: (path) => readFileSync(path, 'utf8') };
 
 t.test('a host with everything: all found, the shared tarball and compiler listed once for both kernels', async (t) => {
   const reqs = matrixRequirements(matrix, packages, everything);
@@ -33,7 +33,7 @@ t.test('a host with everything: all found, the shared tarball and compiler liste
 });
 
 t.test('a bare host: each missing thing with the command that fixes it; ccache optional', async (t) => {
-  const bare: HostProbe = { exists: () => false, which: () => null, nodeVersion: '18.19.0', arch: 'x64', foreignArchitectures: () => [] };
+  const bare: HostProbe = { exists: () => false, which: () => null, nodeVersion: '18.19.0', arch: 'x64', foreignArchitectures: () => [], readText: () => null };
   const reqs = matrixRequirements(matrix, packages, bare);
   const by = (prefix: string) => reqs.find((r) => r.what.startsWith(prefix))!;
   t.same(by('Node.js'), { what: 'Node.js 20.5 or newer', found: false, detail: 'Node.js 18.19.0', fix: 'install Node.js 20 (Debian 12 ships 18)', required: true });
@@ -41,11 +41,11 @@ t.test('a bare host: each missing thing with the command that fixes it; ccache o
   t.equal(by('tarball').fix, 'apt-get install linux-source-6.1', "the kernel definition's package");
   t.match(by('cross compiler').fix, /apt-get install gcc-aarch64-linux-gnu/);
   t.equal(by('ccache').required, false);
-  t.ok(reqs.filter((r) => r.what !== by('ccache').what).every((r) => r.required && !r.found));
+  t.ok(reqs.filter((r) => r.what !== by('ccache').what && !r.what.startsWith('WARNING')).every((r) => r.required && !r.found));
 });
 
 t.test('an arm64 host compiles natively: Debian\'s gcc and libc6-dev, never the cross packages', async (t) => {
-  const arm64: HostProbe = { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'arm64', foreignArchitectures: () => [] };
+  const arm64: HostProbe = { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'arm64', foreignArchitectures: () => [], readText: () => null };
   const names = matrixRequirements(matrix, packages, arm64).map((r) => r.what.split(':')[0]);
   t.ok(names.includes('gcc') && names.includes('libc6-dev'), names.join(', '));
   t.notOk(names.some((n) => n === 'gcc-aarch64-linux-gnu' || n === 'libc6-dev-arm64-cross'));
@@ -65,7 +65,7 @@ t.test('a matrix whose kernels are all built Images needs no kernel build tools'
 });
 
 function bare(): HostProbe {
-  return { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'x64', foreignArchitectures: () => [] };
+  return { exists: () => false, which: () => null, nodeVersion: '20.20.2', arch: 'x64', foreignArchitectures: () => [], readText: () => null };
 }
 
 t.test('the versions matrix needs linux-source-6.12, named once for its two kernels; the default matrix never does', async (t) => {
@@ -109,4 +109,17 @@ t.test('a matrix with command tests also needs the arm64 glibc and arm64 among d
   t.ok(ready.length === 2 && ready.every((r) => r.found));
   const arm64Host = what(matrixRequirements(commands, packages, { ...everything, arch: 'arm64' }));
   t.same(arm64Host.map((r) => r.detail), ['/lib/aarch64-linux-gnu/libc.so.6'], 'an arm64 host has arm64 packages already');
+});
+
+t.test('doctor says whether each kernel built from source can warn: CONFIG_BUG and DEBUG_BUGVERBOSE as its base and fragments leave them', async (t) => {
+  const warns = (reqs: ReturnType<typeof matrixRequirements>) => reqs.filter((r) => r.what.startsWith('WARNING and BUG reports'));
+  const ours = warns(matrixRequirements(matrix, packages, everything));
+  t.equal(ours.length, 1, 'one line for the two kernels of one definition');
+  t.match(ours[0], { found: true, required: false, what: /on in .*kernels\/debian-6\.1\.yaml \(kernel unpatched, patched\)$/ });
+  const tiny = warns(matrixRequirements(matrix, packages, { ...everything, readText: () => '# CONFIG_PRINTK is not set\n' }));
+  t.match(tiny, [{ found: false, required: false, detail: /^CONFIG_BUG and CONFIG_DEBUG_BUGVERBOSE are off: WARN_ON\(\) prints nothing/, fix: /^add CONFIG_BUG=y and CONFIG_DEBUG_BUGVERBOSE=y to a config fragment in .*debian-6\.1\.yaml$/ }], 'tinyconfig alone turns BUG off');
+  const quiet = warns(matrixRequirements(matrix, packages, { ...everything, readText: () => 'CONFIG_BUG=y\n# CONFIG_DEBUG_BUGVERBOSE is not set\n' }));
+  t.match(quiet, [{ found: false, detail: /^CONFIG_DEBUG_BUGVERBOSE is off: a WARNING or BUG report names no file and line/ }]);
+  const defconfig = { ...matrix, kernels: matrix.kernels.map((k) => ({ ...k, config: { ...k.config, base: 'defconfig' } })) };
+  t.match(warns(matrixRequirements(defconfig, packages, { ...everything, readText: () => '' })), [{ found: true }], 'defconfig keeps BUG on');
 });

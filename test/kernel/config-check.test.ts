@@ -1,5 +1,5 @@
 import t from 'tap';
-import { describeDropped, findDroppedOptions, parseConfig } from '../../harness/kernel/config-check.js';
+import { bugReportingProblem, describeDropped, findDroppedOptions, parseConfig } from '../../harness/kernel/config-check.js';
 import { buildKey, configInputsKey, kselftestKey } from '../../harness/kernel/keys.js';
 import { makeArgv } from '../../harness/kernel/make.js';
 
@@ -73,4 +73,10 @@ t.test('make argv: out of tree, cross compiled, ccache only when asked', async (
   t.ok(cached.includes('CC=ccache aarch64-linux-gnu-gcc'));
   t.ok(cached.includes('HOSTCC=ccache gcc'), 'host programs through ccache too');
   t.same(cached.filter((a) => !plain.includes(a)), ['CC=ccache aarch64-linux-gnu-gcc', 'HOSTCC=ccache gcc'], 'nothing else differs');
+});
+
+t.test('a final .config that cannot show a WARNING or a BUG is named, with the options to add', async (t) => {
+  t.equal(bugReportingProblem('CONFIG_BUG=y\nCONFIG_DEBUG_BUGVERBOSE=y\n'), null);
+  t.match(bugReportingProblem('# CONFIG_BUG is not set\n'), /^CONFIG_BUG and CONFIG_DEBUG_BUGVERBOSE are off: WARN_ON\(\) prints nothing and BUG\(\) no report, so a patch that warns passes unseen; add CONFIG_BUG=y and CONFIG_DEBUG_BUGVERBOSE=y to a config fragment$/);
+  t.match(bugReportingProblem('CONFIG_BUG=y\n'), /^CONFIG_DEBUG_BUGVERBOSE is off: a WARNING or BUG report names no file and line/);
 });
