@@ -15,11 +15,16 @@ const KEEP_BYTES = 8 * 1024 * 1024;
 export class CommandOutputReader {
   private readonly pieces = new Map<number, { parts: Buffer[]; length: number }>();
 
-  /** Takes a console line if it is a command's output line; says whether it was. */
-  offer(line: string): boolean {
+  /**
+   * Takes a console line if it is an output line of the command running,
+   * `running` (the agent's records say which); says whether it was. A
+   * framed line of any other index is not a command's: the console's own.
+   */
+  offer(line: string, running: number): boolean {
     const m = FRAMED.exec(line);
     if (!m) return false;
     const index = Number(m[1]);
+    if (index !== running) return false;
     let output = this.pieces.get(index);
     if (!output) this.pieces.set(index, (output = { parts: [], length: 0 }));
     const bytes = Buffer.concat([unescapeFramed(m[3]!), Buffer.from(m[2] === '|' ? '\n' : '', 'latin1')]);

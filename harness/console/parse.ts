@@ -1,8 +1,9 @@
 import { CommandOutputReader } from './command-output.js';
 import { KtapDigester, KtapReader } from './ktap.js';
-import { RecordCollector } from './records.js';
+import { RecordCollector, type AcceptedRecord } from './records.js';
 import { sanitizeLine } from './sanitize.js';
-import type { ConsoleObservation, Incident, IncidentKind, ProbeFailure } from './types.js';
+import { IncidentReader } from './incidents.js';
+import type { ConsoleObservation, ProbeFailure } from './types.js';
 
 export interface ParseOptions {
   /** kvmatrix.nonce= of this boot; records checksummed with another are rejected. */
@@ -13,29 +14,6 @@ export interface ParseOptions {
 
 /** Lines longer than this are cut before matching: records are far shorter. */
 const MAX_LINE = 8192;
-/** An incident's excerpt stops at its end marker or after this many lines. */
-const MAX_EXCERPT = 60;
-const MAX_INCIDENTS = 50;
-
-interface Starter {
-  kind: IncidentKind;
-  re: RegExp;
-  /** The line that closes this kind of report. */
-  end: RegExp;
-}
-
-/*
- * Reports are read from their first line to their end marker, as LAVA does:
- * stopping at the first line once made a dashboard miss a panic that came
- * inside an Oops.
- */
-const STARTERS: Starter[] = [
-  { kind: 'panic', re: /Kernel panic - not syncing: ?(.*)/, end: /---\[ end Kernel panic/ },
-  { kind: 'oops', re: /(Unable to handle kernel .*|Internal error: Oops.*)/, end: /---\[ end trace/ },
-  { kind: 'bug', re: /(kernel BUG at .*|\bBUG: .*)/, end: /---\[ end trace/ },
-  { kind: 'warning', re: /WARNING: CPU: \d+ PID: \d+ at (.*)/, end: /---\[ end trace/ },
-];
-
 const TIMESTAMP = /^\[\s*(\d+\.\d+)\]/;
 const PROBE_FAILED = /(\S+): probe of (\S+) failed with error (-?\d+)/;
 
@@ -61,16 +39,17 @@ export class ConsoleParser {
   private readonly ktap = new KtapReader();
   private readonly digest = new KtapDigester();
   private readonly commandOutput = new CommandOutputReader();
-  private readonly incidents: Incident[] = [];
+  private readonly incidents = new IncidentReader();
   private readonly probeFailures: ProbeFailure[] = [];
   private readonly tail: string[] = [];
   private readonly tailSize: number;
   private kernelVersion: string | null = null;
   private firstKernelLine: number | null = null;
   private initStarted: number | null = null;
-  private open: { incident: Incident; end: RegExp } | null = null;
   private lines = 0;
   private bytes = 0;
+  /** The command the agent is running (between its cmdbegin and cmdend records): only its framed lines are output. */
+  private running: number | null = null;
   /** The start of a line whose newline has not come yet. */
   private partial: string[] = [];
 
@@ -100,7 +79,7 @@ export class ConsoleParser {
       lines: this.lines,
       bytes: this.bytes,
       kernelVersion: this.kernelVersion,
-      incidents: this.incidents,
+      incidents: this.incidents.read(),
       probeFailures: this.probeFailures,
       times: { firstKernelLine: this.firstKernelLine, initStarted: this.initStarted, agentDone: agent.end ? agent.end.uptime : null },
       agent,
@@ -126,9 +105,13 @@ export class ConsoleParser {
     if (this.initStarted === null && / as init process/.test(line)) {
       this.initStarted = stamp ? Number(stamp[1]) : null;
     }
-    if (this.records.offer(line, lineNo)) return;
-    // a command's output is the command's: its panics and KTAP are not the kernel's
-    if (this.commandOutput.offer(line)) return;
+    const record = this.records.offer(line, lineNo);
+    if (record) {
+      if (record !== 'rejected') this.followCommands(record);
+      return;
+    }
+    // a running command's output is the command's: its panics and KTAP are not the kernel's
+    if (this.running !== null && this.commandOutput.offer(line, this.running)) return;
     this.ktap.feed(line, lineNo);
     this.digest.feed(line);
 
@@ -136,20 +119,12 @@ export class ConsoleParser {
     if (probe && this.probeFailures.length < 500) {
       this.probeFailures.push({ line: lineNo, driver: probe[1]!, device: probe[2]!, error: Number(probe[3]) });
     }
-    const starter = STARTERS.find((s) => s.re.test(line));
-    // a panic inside another report starts a report of its own
-    const nested = starter?.kind === 'panic' && this.open?.incident.kind !== 'panic';
-    if (this.open && !nested) {
-      if (this.open.incident.excerpt.length < MAX_EXCERPT) this.open.incident.excerpt.push(line);
-      if (this.open.end.test(line)) this.open = null;
-      return;
-    }
-    if (starter) {
-      const m = starter.re.exec(line)!;
-      const summary = (m[1] ?? '').trim() || m[0].trim();
-      const incident: Incident = { kind: starter.kind, line: lineNo, summary, excerpt: [line] };
-      if (this.incidents.length < MAX_INCIDENTS) this.incidents.push(incident);
-      this.open = { incident, end: starter.end };
-    }
+    this.incidents.feed(line, lineNo);
+  }
+
+  private followCommands(record: AcceptedRecord): void {
+    const index = Number(record.fields.index);
+    if (record.kind === 'cmdbegin') this.running = Number.isInteger(index) ? index : null;
+    if (record.kind === 'cmdend' && index === this.running) this.running = null;
   }
 }

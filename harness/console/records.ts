@@ -50,27 +50,41 @@ interface Accepted {
   kind: string;
   fields: Fields;
   text: string;
+  line: number;
+}
+
+/** A record line's kind and fields, once its checksum proved it this boot's. */
+export interface AcceptedRecord {
+  kind: string;
+  fields: Readonly<Fields>;
 }
 
 /**
  * Collects agent records from console lines. Only records whose checksum
  * matches this boot's nonce are trusted; anything else that looks like a
- * record is kept as rejected, with the reason.
+ * record is kept as rejected, with the reason. Records the nonce vouches
+ * for that contradict each other (two different records of one number, a
+ * number out of order, a second end for one command) are conflicts: the
+ * agent writes each record once, in order, so such a console holds records
+ * someone else signed, and none of them is believed over another.
  */
 export class RecordCollector {
   private readonly bySeq = new Map<number, Accepted>();
   private readonly rejected: RejectedRecord[] = [];
+  private readonly conflicts: string[] = [];
+  /** The highest record number seen so far, in console order. */
+  private lastSeq = -1;
 
   constructor(private readonly nonce: string) {}
 
-  /** Offers one console line (1-based number); returns whether it held a record. */
-  offer(line: string, lineNo: number): boolean {
+  /** Offers one console line (1-based number): null when it held no record, else the record if it was trusted. */
+  offer(line: string, lineNo: number): AcceptedRecord | 'rejected' | null {
     const at = line.indexOf('KVMATRIX/');
-    if (at < 0) return false;
+    if (at < 0) return null;
     const text = line.slice(at).trimEnd();
     const reject = (reason: string) => {
       if (this.rejected.length < 200) this.rejected.push({ line: lineNo, reason, text: text.slice(0, 300) });
-      return true;
+      return 'rejected' as const;
     };
     const m = RECORD_RE.exec(text);
     if (!m) return reject('malformed record');
@@ -87,10 +101,17 @@ export class RecordCollector {
     const seq = Number(seqText);
     const earlier = this.bySeq.get(seq);
     if (earlier) {
+      this.conflict(
+        earlier.text === text
+          ? `record ${seq} (${kind}) came twice, at console lines ${earlier.line} and ${lineNo}`
+          : `two different records numbered ${seq}: ${earlier.kind} at console line ${earlier.line}, ${kind} at line ${lineNo}`,
+      );
       return reject(earlier.text === text ? `duplicate of record ${seq}` : `second, different record ${seq}`);
     }
-    this.bySeq.set(seq, { seq, kind: kind!, fields, text });
-    return true;
+    if (seq < this.lastSeq) this.conflict(`record ${seq} (${kind}) at console line ${lineNo} came after record ${this.lastSeq}: out of order`);
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    this.bySeq.set(seq, { seq, kind: kind!, fields, text, line: lineNo });
+    return { kind: kind!, fields };
   }
 
   report(): AgentReport {
@@ -106,17 +127,24 @@ export class RecordCollector {
       commands: [],
       missingSeqs: [],
       rejected: this.rejected,
+      conflicts: this.conflicts,
     };
     const ordered = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
     for (const rec of ordered) {
+      if (report.end) this.conflict(`record ${rec.seq} (${rec.kind}) at console line ${rec.line} is numbered after the end record`);
       const problem = addRecord(report, rec);
-      if (problem) this.rejected.push({ line: 0, reason: `record ${rec.seq}: ${problem}`, text: rec.text.slice(0, 300) });
+      if (problem?.conflict) this.conflict(`record ${rec.seq} at console line ${rec.line}: ${problem.text}`);
+      else if (problem) this.rejected.push({ line: 0, reason: `record ${rec.seq}: ${problem.text}`, text: rec.text.slice(0, 300) });
     }
     const last = report.end ? report.end.records - 1 : Math.max(-1, ...ordered.map((r) => r.seq));
     for (let seq = 0; seq <= last && report.missingSeqs.length < 1000; seq++) {
       if (!this.bySeq.has(seq)) report.missingSeqs.push(seq);
     }
     return report;
+  }
+
+  private conflict(text: string): void {
+    if (this.conflicts.length < 50 && !this.conflicts.includes(text)) this.conflicts.push(text);
   }
 }
 
@@ -134,8 +162,23 @@ function parseFields(rest: string): Fields | null {
   return fields;
 }
 
+/**
+ * A signed record that does not fit the report. A conflict contradicts
+ * the records before it, which the agent never does; any other problem
+ * is a record this harness cannot read (rejected, as a damaged one is).
+ */
+interface RecordProblem {
+  text: string;
+  conflict: boolean;
+}
+
 /** Adds one accepted record to the report; returns a problem or null. */
-function addRecord(report: AgentReport, rec: Accepted): string | null {
+function addRecord(report: AgentReport, rec: Accepted): RecordProblem | null {
+  const problem = addFields(report, rec);
+  return typeof problem === 'string' ? { text: problem, conflict: false } : problem;
+}
+
+function addFields(report: AgentReport, rec: Accepted): string | RecordProblem | null {
   const f = rec.fields;
   switch (rec.kind) {
     case 'begin': {
@@ -223,7 +266,10 @@ function addRecord(report: AgentReport, rec: Accepted): string | null {
     }
     case 'cmdbegin': {
       const index = Number(f.index);
-      if (!Number.isInteger(index) || index < 1 || report.commands.some((c) => c.index === index)) return 'cmdbegin record without a new index';
+      if (!Number.isInteger(index) || index < 1) return 'cmdbegin record without an index';
+      if (report.commands.some((c) => c.index === index)) return { text: `a second cmdbegin for command ${index}`, conflict: true };
+      const running = report.commands.find((c) => c.end === null);
+      if (running) return { text: `cmdbegin for command ${index} while command ${running.index} runs`, conflict: true };
       report.commands.push({
         index,
         name: text(f.name),
@@ -237,7 +283,8 @@ function addRecord(report: AgentReport, rec: Accepted): string | null {
     case 'cmdend': {
       const command = report.commands.find((c) => c.index === Number(f.index));
       const results: CommandResult[] = ['exit', 'signal', 'timeout', 'exec-failed', 'bad-plan', 'error'];
-      if (!command || command.end) return 'cmdend record of no running command';
+      if (!command) return { text: `a cmdend for command ${f.index ?? '?'}, which never began`, conflict: true };
+      if (command.end) return { text: `a second cmdend for command ${command.index}`, conflict: true };
       if (!results.includes(f.result as CommandResult)) return 'cmdend record without a known result';
       const crc = /^[0-9a-f]{8}$/.test(f.crc ?? '') ? parseInt(f.crc!, 16) : NaN;
       const [bytes, shown] = [Number(f.bytes), Number(f.shown)];

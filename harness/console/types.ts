@@ -1,9 +1,8 @@
 /** What a serial console says, as typed values. */
+import type { IncidentKind } from '../matrix/types.js';
 import type { KtapObservation } from './ktap.js';
 
-export type { KtapObservation };
-
-export type IncidentKind = 'panic' | 'oops' | 'bug' | 'warning';
+export type { IncidentKind, KtapObservation };
 
 /** A kernel trouble report with the lines that belong to it. */
 export interface Incident {
@@ -129,6 +128,12 @@ export interface AgentReport {
   /** Records the agent sent, by sequence number, that never arrived intact. */
   missingSeqs: number[];
   rejected: RejectedRecord[];
+  /**
+   * Signed records that contradict each other: two different records of
+   * one number, one out of order or after the end, a second end for one
+   * command. The agent never writes such; the boot's records are untrusted.
+   */
+  conflicts: string[];
 }
 
 /** How a command ended, as the agent saw it. */

@@ -150,6 +150,14 @@ export interface Expectation {
 /** What a test in the cell's tree is expected to do: pass, fail, or be skipped by the kernel. */
 export type ExpectedLeafVerdict = 'pass' | 'fail' | 'skip';
 
+/**
+ * The kernel's trouble reports, as the console's health rules name them:
+ * panic, oops, bug (BUG() and the kernel's other `BUG:` reports), warning
+ * (WARN()), lockdep (lockdep's and RCU's `WARNING:` splats), kasan, ubsan.
+ */
+export const INCIDENT_KINDS = ['panic', 'oops', 'bug', 'warning', 'lockdep', 'kasan', 'ubsan'] as const;
+export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+
 /** An expectation for the tests a glob names (an expect rule with `test:`). */
 export interface LeafExpectation {
   /** A glob over test paths (matrix/test-path.ts). */

@@ -20,7 +20,7 @@ const verdict = z.enum(['pass', 'fail', 'error', 'timeout', 'skip', 'flaky']);
 const status = z.enum(['as-expected', 'unexpected', 'skipped']);
 const interrupted = z.optional(z.literal(true));
 const bar = z.looseObject({ index: num, kind: z.enum(['io', 'mem', 'other']), start: num, end: num });
-const incident = z.looseObject({ kind: z.enum(['panic', 'oops', 'bug', 'warning']), line: num, summary: text });
+const incident = z.looseObject({ kind: z.enum(['panic', 'oops', 'bug', 'warning', 'lockdep', 'kasan', 'ubsan']), line: num, summary: text });
 
 const device = z.looseObject({
   name: text,

@@ -1,4 +1,5 @@
-import type { ConsoleObservation, Incident } from '../console/types.js';
+import { describeIncident } from '../console/incidents.js';
+import type { ConsoleObservation } from '../console/types.js';
 import { globMatchesPath } from '../matrix/test-path.js';
 import type { Cell, Expectation, ExpectedVerdict, LeafExpectation } from '../matrix/types.js';
 import { commandTestsOf, readCommands } from '../test-kinds/command.js';
@@ -94,6 +95,16 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
   }
 
   // the VMM exited
+  if (agent.conflicts.length > 0) {
+    // no winner is picked: neither the devices nor the tests the records speak of are shown
+    return {
+      devices: [],
+      tests: [],
+      verdict: 'error',
+      reasons: [`the agent's records contradict each other: ${agent.conflicts.slice(0, 3).join('; ')}`, ...kernelReasons],
+      hint: 'records signed with this boot\'s nonce that the agent did not write: a program in the guest wrote them (root can read the nonce from the agent\'s memory); no result of this boot is believed',
+    };
+  }
   if (!complete) {
     const missing = describeMissing(obs);
     if (kernelReasons.length > 0 || (crashed && launch.code === 0)) {
@@ -209,11 +220,6 @@ export function expectationStatus(verdict: Verdict, expected: ExpectedVerdict): 
 /** A cell that was never booted: not built, no VMM, not implemented. */
 export function unbootedVerdict(verdict: Extract<Verdict, 'error' | 'skip'>, reason: string, hint?: string): CellVerdict {
   return { verdict, reasons: [reason], ...(hint ? { hint } : {}), devices: [], tests: [] };
-}
-
-export function describeIncident(incident: Incident): string {
-  const label = { panic: 'kernel panic', oops: 'kernel Oops', bug: 'kernel BUG', warning: 'kernel WARNING' }[incident.kind];
-  return `${label} at console line ${incident.line}: ${incident.summary}`;
 }
 
 function describeMissing(obs: ConsoleObservation): string {

@@ -1,7 +1,8 @@
 import type { ConsoleObservation, LkvmRecord } from '../console/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { LaunchOutcome } from '../vmm/types.js';
-import { decideCell, describeIncident, type DecideOptions } from './decide.js';
+import { describeIncident } from '../console/incidents.js';
+import { decideCell, type DecideOptions } from './decide.js';
 import type { CellVerdict } from './types.js';
 
 export interface NestedObservation {

@@ -51,11 +51,46 @@ t.test('a line slipped in, a line lost, a command with no end: not intact', asyn
   t.equal(cut.outputIntact, false);
 });
 
-t.test('a cmdend of no running command, or a second one, is a rejected record', async (t) => {
-  const lines = [
-    agentRecord(NONCE, 0, 'cmdend', { index: 7, result: 'exit', code: 0, signal: 0, detail: '-', bytes: 0, shown: 0, crc: '00000000', seconds: '0' }),
+t.test('a cmdend of no running command, or a second one for a command, is a conflict: the records are not believed', async (t) => {
+  const nobody = [
+    agentRecord(NONCE, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
+    agentRecord(NONCE, 1, 'cmdend', { index: 7, result: 'exit', code: 0, signal: 0, detail: '-', bytes: 0, shown: 0, crc: '00000000', seconds: '0' }),
+    agentRecord(NONCE, 2, 'end', { records: 3, uptime: '0.9' }),
   ].join('\n');
-  t.match(parseConsole(lines, { nonce: NONCE }).agent.rejected, [{ reason: /cmdend record of no running command/ }]);
+  t.match(parseConsole(nobody, { nonce: NONCE }).agent.conflicts, [/record 1 at console line 2: a cmdend for command 7, which never began/]);
+
+  // a program that knows the nonce ends its own command early, claiming exit 0; the agent's own cmdend follows
+  const said = Buffer.from('a\n');
+  const forgedEnd = agentRecord(NONCE, 2, 'cmdend', { index: 1, result: 'exit', code: 0, signal: 0, detail: '-', bytes: 2, shown: 2, crc: crc32Bytes(said).toString(16).padStart(8, '0'), seconds: '0.1' });
+  const second = [
+    agentRecord(NONCE, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
+    agentRecord(NONCE, 1, 'cmdbegin', { index: 1, name: 'c', program: 'sh', timeout: 5, cap: 100, uptime: '0.6' }),
+    'cmd1| a',
+    forgedEnd,
+  ];
+  second.push(
+    agentRecord(NONCE, 3, 'cmdend', { index: 1, result: 'exit', code: 1, signal: 0, detail: '-', bytes: 2, shown: 2, crc: crc32Bytes(said).toString(16).padStart(8, '0'), seconds: '0.2' }),
+    agentRecord(NONCE, 4, 'end', { records: 5, uptime: '0.9' }),
+  );
+  const seen = parseConsole(second.join('\n'), { nonce: NONCE });
+  t.match(seen.agent.conflicts, [/record 3 at console line 5: a second cmdend for command 1/]);
+  t.equal(seen.agent.commands[0]!.end!.code, 0, 'the report still holds the first (the verdict believes neither)');
+});
+
+t.test('framed lines are output only while their command runs: before, after, of another index, or with no commands, they are the console\'s', async (t) => {
+  const bytes = Buffer.from('a\n');
+  const stray = [
+    'cmd1| Kernel panic - not syncing: before the command began',
+    'cmd9| virtio_rng: probe of virtio0 failed with error -2',
+  ];
+  const seen = parseConsole(consoleOf(['cmd1| a', 'cmd2| WARNING: CPU: 0 PID: 1 at drivers/x.c:1 f+0x0/0x4'], bytes, []).replace(/^(KVMATRIX\/1 1 cmdbegin)/m, `${stray.join('\n')}\n$1`), { nonce: NONCE });
+  t.equal(seen.commands[0]!.outputIntact, true, "only cmd1's own line is its output");
+  t.same(seen.incidents.map((i) => i.kind), ['panic', 'warning'], 'a panic before the command began and a WARNING framed with another index are the kernel\'s');
+  t.same(seen.probeFailures.map((p) => p.device), ['virtio0'], 'so is a probe failure framed with an index no command has');
+
+  const noCommands = parseConsole(['cmd1| Kernel panic - not syncing: VFS: Unable to mount root fs', '[    0.5] KTAP version 1', 'cmd1| ok 1 x'].join('\n'), { nonce: NONCE });
+  t.equal(noCommands.incidents.length, 1, 'a console with no command: every framed-looking line is its own');
+  t.same(noCommands.commands, []);
 });
 
 t.test('\\xNN is one byte; anything else stands for itself', async (t) => {

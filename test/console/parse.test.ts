@@ -108,10 +108,47 @@ t.test('Oops, BUG and WARNING are told apart; a panic inside an Oops is its own 
     '[    3.0] BUG: KASAN: slab-out-of-bounds in foo',
   ].join('\n');
   const obs = parseConsole(text, { nonce: NONCE });
-  t.same(obs.incidents.map((i) => i.kind), ['warning', 'oops', 'panic', 'bug']);
+  t.same(obs.incidents.map((i) => i.kind), ['warning', 'oops', 'panic', 'kasan']);
   t.match(obs.incidents[0]!.summary, /^drivers\/virtio\/virtio\.c:100/);
   t.match(obs.incidents[1]!.summary, /^Unable to handle kernel NULL pointer/);
   t.same(obs.incidents[1]!.excerpt.length, 2, 'the Oops line belongs to the report that started it');
+});
+
+t.test("lockdep's, RCU's, KASAN's and UBSAN's reports are incidents, each ending where its report ends", async (t) => {
+  const rule = '='.repeat(66);
+  const text = [
+    `[    1.0] ${'='.repeat(54)}`,
+    '[    1.0] WARNING: possible circular locking dependency detected',
+    '[    1.0] 6.1.192 #1 Not tainted',
+    '[    1.0] swapper/0/1 is trying to acquire lock:',
+    '[    1.0] stack backtrace:',
+    '[    1.1] WARNING: CPU: 0 PID: 1 at lib/list_debug.c:59 __list_del_entry_valid+0x8c/0xf0',
+    '[    1.1] ---[ end trace 0000000000000000 ]---',
+    '[    1.2] =============================',
+    '[    1.2] WARNING: suspicious RCU usage',
+    `[    2.0] ${rule}`,
+    '[    2.0] BUG: KASAN: slab-out-of-bounds in kmalloc_oob_right+0x1/0x2',
+    '[    2.0] Write of size 1 at addr ffff000001234567 by task kunit_try_catch/99',
+    `[    2.0] ${rule}`,
+    `[    3.0] ${'='.repeat(80)}`,
+    '[    3.0] UBSAN: shift-out-of-bounds in lib/test_ubsan.c:42:5',
+    '[    3.0] shift exponent 32 is too large for 32-bit type \'int\'',
+    `[    3.0] ${'='.repeat(80)}`,
+    '[    4.0] BUG: sleeping function called from invalid context at mm/slab.h:12',
+    '[    4.1] not part of any report',
+  ].join('\n');
+  const obs = parseConsole(text, { nonce: NONCE });
+  t.same(obs.incidents.map((i) => [i.kind, i.summary]), [
+    ['lockdep', 'possible circular locking dependency detected'],
+    ['warning', 'lib/list_debug.c:59 __list_del_entry_valid+0x8c/0xf0'],
+    ['lockdep', 'suspicious RCU usage'],
+    ['kasan', 'KASAN: slab-out-of-bounds in kmalloc_oob_right+0x1/0x2'],
+    ['ubsan', 'shift-out-of-bounds in lib/test_ubsan.c:42:5'],
+    ['bug', 'BUG: sleeping function called from invalid context at mm/slab.h:12'],
+  ]);
+  t.equal(obs.incidents[0]!.excerpt.length, 4, 'a lockdep report has no end marker: the next report ends it');
+  t.equal(obs.incidents[3]!.excerpt.length, 3, 'KASAN ends at its rule of = signs');
+  t.equal(obs.incidents[4]!.excerpt.length, 3, 'UBSAN too');
 });
 
 t.test('probe failures are collected with driver, device and error', async (t) => {

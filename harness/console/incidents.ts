@@ -1,0 +1,95 @@
+/**
+ * Kernel trouble reports on the console: panics, Oopses, BUGs, WARNINGs,
+ * lockdep's and RCU's splats, KASAN's and UBSAN's reports. Each is read
+ * from its first line to its end marker, as LAVA does: stopping at the
+ * first line once made a dashboard miss a panic that came inside an Oops.
+ */
+import type { Incident, IncidentKind } from './types.js';
+
+/** An incident's excerpt stops at its end marker or after this many lines. */
+const MAX_EXCERPT = 60;
+const MAX_INCIDENTS = 50;
+
+interface Starter {
+  kind: IncidentKind;
+  re: RegExp;
+  /** The line that closes this kind of report; null: none (the next report, or the cap, closes it). */
+  end: RegExp | null;
+}
+
+const END_TRACE = /---\[ end trace/;
+/** KASAN, KFENCE and UBSAN close their reports with a rule of `=` signs. */
+const RULE = /(?:^|\] )={40,}\s*$/;
+
+/*
+ * In order: the first that matches names the report. lockdep and RCU's
+ * splats say WARNING without the CPU and PID of WARN(), end with a plain
+ * stack dump, and no end marker.
+ */
+const STARTERS: Starter[] = [
+  { kind: 'panic', re: /Kernel panic - not syncing: ?(.*)/, end: /---\[ end Kernel panic/ },
+  { kind: 'kasan', re: /\bBUG: (KASAN: .*)/, end: RULE },
+  { kind: 'oops', re: /(Unable to handle kernel .*|Internal error: Oops.*)/, end: END_TRACE },
+  { kind: 'bug', re: /(kernel BUG at .*|\bBUG: .*)/, end: /---\[ end trace|(?:^|\] )={40,}\s*$/ },
+  { kind: 'warning', re: /WARNING: CPU: \d+ PID: \d+ at (.*)/, end: END_TRACE },
+  { kind: 'lockdep', re: /(?:^|\] )WARNING: (.*(?:lock|RCU|contention).*)/, end: null },
+  { kind: 'ubsan', re: /(?:^|\] )UBSAN: (.*)/, end: RULE },
+];
+
+/** Kinds whose report can hold a line of the other: an Oops inside a BUG (`Internal error: Oops - BUG`), a BUG's Oops. */
+const CONTINUES: ReadonlySet<IncidentKind> = new Set(['oops', 'bug']);
+
+/** Reads incidents from console lines fed one at a time. */
+export class IncidentReader {
+  private readonly incidents: Incident[] = [];
+  private open: { incident: Incident; end: RegExp | null } | null = null;
+
+  /** One console line (cleaned) and its 1-based number. */
+  feed(line: string, lineNo: number): void {
+    const starter = STARTERS.find((s) => s.re.test(line));
+    if (this.open && !(starter && this.beginsAnother(starter.kind))) {
+      const { incident, end } = this.open;
+      if (incident.excerpt.length < MAX_EXCERPT) incident.excerpt.push(line);
+      if ((end && end.test(line)) || incident.excerpt.length >= MAX_EXCERPT) this.open = null;
+      return;
+    }
+    if (!starter) return;
+    const m = starter.re.exec(line)!;
+    const summary = (m[1] ?? '').trim() || m[0].trim();
+    const incident: Incident = { kind: starter.kind, line: lineNo, summary, excerpt: [line] };
+    if (this.incidents.length < MAX_INCIDENTS) this.incidents.push(incident);
+    this.open = { incident, end: starter.end };
+  }
+
+  read(): Incident[] {
+    return this.incidents;
+  }
+
+  /**
+   * Whether a starter line inside the open report begins a report of its
+   * own: a panic always does (a panic inside an Oops), a report that has
+   * no end marker ends at the next, and only an Oops or a BUG continues
+   * an Oops or a BUG.
+   */
+  private beginsAnother(kind: IncidentKind): boolean {
+    const open = this.open!;
+    if (kind === 'panic') return open.incident.kind !== 'panic';
+    if (open.end === null) return true;
+    return !(CONTINUES.has(kind) && CONTINUES.has(open.incident.kind));
+  }
+}
+
+const LABELS: Record<IncidentKind, string> = {
+  panic: 'kernel panic',
+  oops: 'kernel Oops',
+  bug: 'kernel BUG',
+  warning: 'kernel WARNING',
+  lockdep: 'lockdep report',
+  kasan: 'KASAN report',
+  ubsan: 'UBSAN report',
+};
+
+/** "kernel WARNING at console line 412: drivers/virtio/virtio_pci_common.c:..." */
+export function describeIncident(incident: Pick<Incident, 'kind' | 'line' | 'summary'>): string {
+  return `${LABELS[incident.kind]} at console line ${incident.line}: ${incident.summary}`;
+}
