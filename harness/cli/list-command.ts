@@ -14,7 +14,7 @@ export function listSubcommand() {
       for (const cell of cells) {
         const devices = cell.devices.map((d) => d.name);
         const tests = cell.tests.map((t) => (t.kind === 'kunit' ? `kunit${t.filter ? `(${t.filter})` : ''}` : t.kind === 'command' ? `command.${t.name}` : t.kind === 'kselftest' ? `kselftest(${t.targets.join(',')})` : t.kind));
-        const leafExpect = cell.leafExpect.map((e) => `${e.test} ${e.verdict}`);
+        const leafExpect = cell.leafExpect.map((e) => [e.test, e.verdict, ...(e.mayPrint ? [`may print ${e.mayPrint.join(', ')}`] : [])].filter(Boolean).join(' '));
         if (opts.json) {
           const line = {
             id: cell.id,

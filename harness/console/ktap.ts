@@ -1,11 +1,21 @@
 /**
- * KTAP as the kernel prints it on the console (KUnit's results), read a
- * line at a time into a tree of tests. Like the rest of the console
- * parser it reports what it saw and never throws: a console cut short, a
- * panic in the middle of a suite, other CPUs' messages between the lines,
- * plans that lie and indentation that wanders all come out as nodes
- * without a result, counts that disagree and notes in `issues`. Only a
- * result line of its own (`ok N name`) ever gives a node a status.
+ * KTAP as the kernel prints it on the console (KUnit's results), and TAP
+ * or KTAP a program prints, read a line at a time into a tree of tests.
+ * Like the rest of the console parser it reports what it saw and never
+ * throws: a console cut short, a panic in the middle of a suite, other
+ * CPUs' messages between the lines, plans that lie and indentation that
+ * wanders all come out as nodes without a result, and issues kept on the
+ * node they concern. Only a result line of its own (`ok N name`) ever
+ * gives a node a status.
+ *
+ * Strict as kunit.py is: a result line that closes a test before its plan
+ * is met leaves the rest of that plan missing; a result or plan after the
+ * document (or a test) was complete, a second result for one test, a
+ * structural line at a depth no open test has, and a plan where none
+ * belongs are never skipped over: each is a `structure` issue of the test
+ * it touches, which its reader then cannot pass. Only a test numbered
+ * other than its place is a `numbering` issue, a note (kunit.py notes it
+ * too, and counts are checked by the plans).
  *
  * A node's lines: KTAP has no line when a test starts, so the lines of a
  * test are those between the previous result at its level (or its
@@ -21,6 +31,20 @@ export type KtapResult = 'ok' | 'not ok';
 export interface KtapDirective {
   kind: 'SKIP' | 'TODO' | 'XFAIL' | 'TIMEOUT' | 'ERROR';
   reason: string;
+}
+
+/**
+ * What the reader found wrong about a test. `structure`: its results
+ * cannot be taken as printed (a plan not met, a line after its end, a
+ * second result); `numbering`: a result numbered other than its place,
+ * noted only.
+ */
+export interface KtapIssue {
+  kind: 'structure' | 'numbering';
+  /** The console (or output) line it was found at, 1-based. */
+  line: number;
+  /** What is wrong, quoting the line where one is to blame. */
+  text: string;
 }
 
 export interface KtapNode {
@@ -46,11 +70,14 @@ export interface KtapNode {
    * never reported, and KTAP names no test before its result).
    */
   unreported: { firstLine: number; lastLine: number; log: string[]; logDropped: number } | null;
+  /** What the reader found wrong about this test; a document's own are its root's. */
+  issues: KtapIssue[];
 }
 
 export interface KtapDocument {
-  /** The line of `KTAP version N` (or `TAP version N`). */
+  /** The line of `KTAP version N` (or `TAP version N`), or of the first TAP line of output without one. */
   line: number;
+  /** `KTAP 1`, `TAP 13`; `TAP 12` for output whose first TAP line is a plan or a result. */
   version: string;
   /** The root: its children are the top-level tests (KUnit's suites). */
   root: KtapNode;
@@ -60,13 +87,26 @@ export interface KtapDocument {
 
 export interface KtapObservation {
   documents: KtapDocument[];
-  /** What did not fit: lines at an impossible depth, results out of order, plans that disagree. */
+  /** Every issue, each on one line: those kept on the nodes, and a second document beginning. */
   issues: string[];
+}
+
+export interface KtapReadOptions {
+  /**
+   * TAP without a version line (TAP 12): a document begins at the first
+   * plan or result at column 0. A program's output may be such TAP; the
+   * kernel's console never is (KUnit always prints its version line).
+   */
+  versionless?: boolean;
 }
 
 const MAX_LOG_LINES = 200;
 const MAX_ISSUES = 50;
+/** Issues kept on one node: enough to say what went wrong, not a copy of a runaway's output. */
+const MAX_NODE_ISSUES = 10;
 const MAX_NODES = 100_000;
+/** A line quoted in an issue is cut here. */
+const QUOTE_CHARS = 120;
 
 const TIMESTAMP = /^\[\s*\d+\.\d+\](?:\[\s*[CT]\d+\])? ?/;
 const VERSION = /^(K?TAP) version (\d+)\s*$/;
@@ -81,6 +121,11 @@ export function kernelMessage(line: string): string {
   return line.replace(TIMESTAMP, '');
 }
 
+/** A line that only KTAP structure has: a version line, a subtest header, a plan or a result. */
+function isStructure(text: string): boolean {
+  return VERSION.test(text) || SUBTEST.test(text) || PLAN.test(text) || RESULT.test(text);
+}
+
 interface Open {
   node: KtapNode;
   depth: number;
@@ -88,6 +133,8 @@ interface Open {
   pending: string[];
   pendingFrom: number;
   pendingDropped: number;
+  /** Its plan came after its results (TAP's trailing plan): no result may follow. */
+  planEnded: boolean;
 }
 
 /** Reads KTAP from console lines fed one at a time. */
@@ -102,6 +149,8 @@ export class KtapReader {
   /** The current document has a result for every planned top-level test. */
   private ended = false;
 
+  constructor(private readonly options: KtapReadOptions = {}) {}
+
   /** One console line (control characters already removed) and its 1-based number. */
   feed(line: string, lineNo: number): void {
     this.lastLine = lineNo;
@@ -109,11 +158,22 @@ export class KtapReader {
     const indent = message.length - message.trimStart().length;
     const text = message.trimStart();
     const version = VERSION.exec(text);
-    if (version && indent === 0) return this.startDocument(version[1]!, version[2]!, lineNo);
-    // before the first document, and after one that got every planned result, nothing is KTAP
-    if (this.stack.length === 0 || this.ended) return;
+    if (version && indent === 0) return this.startDocument(`${version[1]!} ${version[2]!}`, lineNo);
+    if (this.stack.length === 0) {
+      // before the first document nothing is KTAP, unless TAP may come without its version line
+      if (!(this.options.versionless && this.documents.length === 0 && indent === 0 && (PLAN.test(text) || RESULT.test(text)))) return;
+      this.startDocument('TAP 12', lineNo);
+    }
+    if (this.ended) {
+      // the document had every result it planned: what follows is not KTAP, unless it claims to be
+      if (isStructure(text)) this.afterEnd(indent, text, lineNo);
+      return;
+    }
     const level = this.levelOf(indent, text);
-    if (level === null) return this.note(text);
+    if (level === null) {
+      if (isStructure(text)) this.structure(this.touched(), lineNo, `a line at a depth no test has: "${quote(message)}"`);
+      return this.note(text);
+    }
     if (version || SUBTEST.test(text)) return this.header(level, text, lineNo);
     const plan = PLAN.exec(text);
     if (plan) return this.plan(level, Number(plan[1]), lineNo, text);
@@ -128,12 +188,14 @@ export class KtapReader {
     return { documents: this.documents, issues: this.issues };
   }
 
-  private startDocument(kind: string, version: string, lineNo: number): void {
+  private startDocument(version: string, lineNo: number): void {
     this.closeDocument();
-    if (this.documents.length > 0) this.issue(`line ${lineNo}: another ${kind} document begins`);
+    if (this.documents.length > 0) this.issue(`line ${lineNo}: another ${version.split(' ')[0]} document begins`);
     const root = this.newNode('', lineNo);
-    this.documents.push({ line: lineNo, version: `${kind} ${version}`, root, complete: false });
-    this.stack = [{ node: root, depth: 0, pending: [], pendingFrom: lineNo + 1, pendingDropped: 0 }];
+    // a document without its version line begins at its first TAP line: that line is read as the document's
+    const firstLine = version === 'TAP 12' ? lineNo : lineNo + 1;
+    this.documents.push({ line: lineNo, version, root, complete: false });
+    this.stack = [{ node: root, depth: 0, pending: [], pendingFrom: firstLine, pendingDropped: 0, planEnded: false }];
     this.step = 0;
     this.ended = false;
   }
@@ -161,13 +223,13 @@ export class KtapReader {
   private levelOf(indent: number, text: string): number | null {
     if (indent === 0) return 0;
     if (this.step === 0) {
-      if (!(VERSION.test(text) || SUBTEST.test(text) || PLAN.test(text) || RESULT.test(text))) return null;
+      if (!isStructure(text)) return null;
       this.step = indent;
     }
     return indent % this.step === 0 ? indent / this.step : null;
   }
 
-  /** `KTAP version` or `# Subtest:` at `level`: a test with subtests begins below the node at level - 1. */
+  /** `KTAP version`, `# Subtest:` (or nothing, before a plan) at `level`: a test with subtests begins below the node at level - 1. */
   private header(level: number, text: string, lineNo: number): void {
     const top = this.top();
     const subtest = SUBTEST.exec(text);
@@ -177,42 +239,56 @@ export class KtapReader {
       return;
     }
     if (level < 1 || level > top.depth + 1) {
-      this.issue(`line ${lineNo}: a subtest header at depth ${level} under a test at depth ${top.depth}`);
+      this.structure(this.touched(), lineNo, `a subtest header at depth ${level} under a test at depth ${top.depth}: "${quote(text)}"`);
       return this.note(text);
     }
     // a header at a shallower level: the tests above it never reported
     while (this.top().depth >= level) this.closeUnfinished();
     const parent = this.top();
     if (this.nodes >= MAX_NODES) return;
+    this.beyondPlan(parent, lineNo, text);
     const node = this.newNode(subtest ? subtest[1]!.trim() : '', parent.pendingFrom);
     node.log.push(...parent.pending);
     node.logDropped = parent.pendingDropped;
     this.resetPending(parent, lineNo + 1);
     parent.node.children.push(node);
-    this.stack.push({ node, depth: level, pending: [], pendingFrom: lineNo + 1, pendingDropped: 0 });
+    this.stack.push({ node, depth: level, pending: [], pendingFrom: lineNo + 1, pendingDropped: 0, planEnded: false });
   }
 
   private plan(level: number, count: number, lineNo: number, text: string): void {
+    // TAP's subtest may begin with its plan, with no header before it
+    if (level === this.top().depth + 1 && level > 0) this.header(level, '', lineNo);
     const top = this.top();
-    if (level === top.depth && top.node.plan === null && top.node.children.length === 0) {
+    if (level === top.depth && top.node.plan === null) {
       top.node.plan = count;
-      // what came between its header and its plan is its own (6.12 prints attributes there)
-      this.keepPending(top, top.node);
-      this.resetPending(top, lineNo + 1);
+      if (top.node.children.length === 0) {
+        // what came between its header and its plan is its own (6.12 prints attributes there)
+        this.keepPending(top, top.node);
+        this.resetPending(top, lineNo + 1);
+        return;
+      }
+      // TAP's plan at the end: it must count what came, and nothing may follow it
+      top.planEnded = true;
+      if (count !== top.node.children.length) {
+        this.structure(top.node, lineNo, `its plan at the end, "${quote(text)}", counts ${count} tests where ${top.node.children.length} reported`);
+      }
+      if (top === this.stack[0]) this.ended = true;
       return;
     }
-    this.issue(`line ${lineNo}: a plan (1..${count}) where none belongs`);
+    this.structure(this.touched(), lineNo, `a plan where none belongs: "${quote(text)}"`);
     this.note(text);
   }
 
   private result(level: number, m: RegExpExecArray, lineNo: number, text: string): void {
     if (level > this.top().depth) {
-      this.issue(`line ${lineNo}: a result at depth ${level} under a test at depth ${this.top().depth}`);
+      this.structure(this.touched(), lineNo, `a result at depth ${level} under a test at depth ${this.top().depth}: "${quote(text)}"`);
       return this.note(text);
     }
     // a result at level L reports a child of the test at depth L: deeper tests still open never reported
     while (this.top().depth > level + 1) this.closeUnfinished();
     let parent = this.top();
+    const { name, directive, comment } = splitDirective(m[3] ?? '');
+    const number = Number(m[2]);
     let node: KtapNode;
     if (parent.depth === level + 1) {
       // it closes the test whose header came
@@ -220,29 +296,63 @@ export class KtapReader {
       node = closing.node;
       this.keepPending(closing, node);
       parent = this.top();
+      if (node.name !== '' && name !== '' && node.name !== name) {
+        this.structure(node, lineNo, `the result "${quote(text)}" closes the subtest "${node.name}"`);
+      }
+      if (node.plan !== null && node.children.length < node.plan) {
+        this.structure(node, lineNo, `${node.plan - node.children.length} of ${node.plan} planned subtests never reported before its result "${quote(text)}"`);
+      }
     } else {
+      const earlier = secondResultOf(parent.node, number, name);
+      if (earlier) {
+        this.structure(earlier, lineNo, `a second result for it: "${quote(text)}"`);
+        return this.note(text);
+      }
       if (this.nodes >= MAX_NODES) return;
+      this.beyondPlan(parent, lineNo, text);
       node = this.newNode('', parent.pendingFrom);
       node.log.push(...parent.pending);
       node.logDropped = parent.pendingDropped;
       parent.node.children.push(node);
     }
-    const { name, directive, comment } = splitDirective(m[3] ?? '');
-    const number = Number(m[2]);
     if (comment) node.log.push(`# ${comment}`);
-    if (node.name !== '' && name !== '' && node.name !== name) {
-      this.issue(`line ${lineNo}: result "${name}" closes the subtest "${node.name}"`);
-    }
     if (node.name === '') node.name = name;
     node.result = m[1] as KtapResult;
     node.number = number;
     node.directive = directive;
     node.lastLine = lineNo;
     const expected = parent.node.children.indexOf(node) + 1;
-    if (number !== expected) this.issue(`line ${lineNo}: test "${node.name}" numbered ${number}, expected ${expected}`);
+    if (number !== expected) this.numbering(node, lineNo, `numbered ${number}, expected ${expected}: "${quote(text)}"`);
     this.resetPending(parent, lineNo + 1);
     const root = this.stack[0]!.node;
     if (parent.node === root && root.plan !== null && root.children.length >= root.plan) this.ended = true;
+  }
+
+  /** A new child of `parent` where its plan has no room left: the plan lied, or the line is not the test's. */
+  private beyondPlan(parent: Open, lineNo: number, text: string): void {
+    const plan = parent.node.plan;
+    if (parent.planEnded) this.structure(parent.node, lineNo, `a test after its plan at the end: "${quote(text)}"`);
+    else if (plan !== null && parent.node.children.length >= plan) this.structure(parent.node, lineNo, `a test beyond its plan of ${plan}: "${quote(text)}"`);
+  }
+
+  /**
+   * A structural line after the document had every result it planned: it
+   * touches the top-level test it names by number (a second result), or
+   * the last one (a line at a deeper level), or the document itself.
+   */
+  private afterEnd(indent: number, text: string, lineNo: number): void {
+    const root = this.stack[0]!.node;
+    const result = RESULT.exec(text);
+    const earlier = result && indent === 0 ? secondResultOf(root, Number(result[2]), splitDirective(result[3] ?? '').name) : null;
+    const where = earlier ?? (indent > 0 ? (root.children.at(-1) ?? root) : root);
+    this.structure(where, lineNo, earlier ? `a second result for it, after the document ended: "${quote(text)}"` : `a line after the document ended: "${quote(text)}"`);
+    if (where !== root) where.log.length < MAX_LOG_LINES ? where.log.push(text) : where.logDropped++;
+  }
+
+  /** The test a line that cannot be placed touches: the deepest open test, or the top-level test last reported when none is open. */
+  private touched(): KtapNode {
+    const top = this.top();
+    return top === this.stack[0] ? (top.node.children.at(-1) ?? top.node) : top.node;
   }
 
   /** A line that is not structure: it belongs to the next test to report at the deepest open level. */
@@ -283,12 +393,42 @@ export class KtapReader {
 
   private newNode(name: string, firstLine: number): KtapNode {
     this.nodes++;
-    return { name, number: null, result: null, directive: null, plan: null, children: [], firstLine, lastLine: firstLine, log: [], logDropped: 0, unreported: null };
+    return { name, number: null, result: null, directive: null, plan: null, children: [], firstLine, lastLine: firstLine, log: [], logDropped: 0, unreported: null, issues: [] };
+  }
+
+  private structure(node: KtapNode, line: number, text: string): void {
+    this.keep(node, { kind: 'structure', line, text });
+  }
+
+  private numbering(node: KtapNode, line: number, text: string): void {
+    this.keep(node, { kind: 'numbering', line, text });
+  }
+
+  private keep(node: KtapNode, issue: KtapIssue): void {
+    if (node.issues.length < MAX_NODE_ISSUES) node.issues.push(issue);
+    this.issue(`line ${issue.line}: ${node.name ? `${node.name}: ` : ''}${issue.text}`);
   }
 
   private issue(text: string): void {
     if (this.issues.length < MAX_ISSUES) this.issues.push(text);
   }
+}
+
+/**
+ * The child of `parent` a result line numbered `number` reports a second
+ * time: the one already at that place with a result, of the same name
+ * (or with no name on either side). null: a new test, numbered wrong or not.
+ */
+function secondResultOf(parent: KtapNode, number: number, name: string): KtapNode | null {
+  const earlier = Number.isSafeInteger(number) && number >= 1 ? parent.children[number - 1] : undefined;
+  if (!earlier || earlier.result === null) return null;
+  return earlier.name === name || earlier.name === '' || name === '' ? earlier : null;
+}
+
+/** A line as an issue quotes it: cut, so that a runaway line does not fill a report. */
+function quote(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.length > QUOTE_CHARS ? `${trimmed.slice(0, QUOTE_CHARS)}...` : trimmed;
 }
 
 /**
@@ -325,9 +465,9 @@ export class KtapDigester {
   }
 }
 
-/** Reads a whole console's KTAP at once. */
-export function parseKtap(lines: readonly string[]): KtapObservation {
-  const reader = new KtapReader();
+/** Reads a whole console's (or a program's output's) KTAP at once. */
+export function parseKtap(lines: readonly string[], options: KtapReadOptions = {}): KtapObservation {
+  const reader = new KtapReader(options);
   lines.forEach((line, i) => reader.feed(line, i + 1));
   return reader.finish();
 }

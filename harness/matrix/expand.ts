@@ -83,7 +83,12 @@ export function expectationFor(
 export function leafExpectationsFor(cell: Record<CellKey, string>, rules: readonly ExpectationRule[]): LeafExpectation[] {
   return rules
     .filter((rule): rule is Extract<ExpectationRule, { test: string }> => rule.test !== undefined && ruleMatches(cell, rule.when))
-    .map((rule) => ({ test: rule.test, verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) }));
+    .map((rule) => ({
+      test: rule.test,
+      ...(rule.verdict ? { verdict: rule.verdict } : {}),
+      ...(rule.why ? { why: rule.why } : {}),
+      ...(rule.mayPrint ? { mayPrint: rule.mayPrint } : {}),
+    }));
 }
 
 /** The matrix's tests, or those of the last cell_tests rule that matches; `rule` is its index. */

@@ -140,8 +140,10 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
     expectations: raw.expect.map((rule): ExpectationRule => {
       const when = Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined));
       const why = rule.why ? { why: rule.why } : {};
-      if (rule.test !== undefined) return { when, test: rule.test, verdict: rule.verdict, ...why };
-      // the schema lets skip through only with a test
+      if (rule.test !== undefined) {
+        return { when, test: rule.test, ...(rule.verdict ? { verdict: rule.verdict } : {}), ...why, ...(rule.may_print ? { mayPrint: rule.may_print } : {}) };
+      }
+      // the schema lets skip and may_print through only with a test, and a rule without either has a verdict
       return { when, verdict: rule.verdict === 'fail' ? 'fail' : 'pass', ...why };
     }),
     tests,

@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import './zod-config.js';
 import { testGlobProblem } from './test-path.js';
 import type { FileSchema } from './yaml-file.js';
-import { CELL_KEYS, DEFAULT_TCG_CPU, DEVICE_KINDS, KVMTOOL_MODES, LKVM_IRQCHIPS, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
+import { CELL_KEYS, DEFAULT_TCG_CPU, TOLERABLE_INCIDENT_KINDS, DEVICE_KINDS, KVMTOOL_MODES, LKVM_IRQCHIPS, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
 
 /**
  * The schemas, built when a file is first checked against one: a run whose
@@ -206,13 +206,22 @@ function buildSchemas() {
             when: whenSchema,
             // a glob over the cell's tests (kunit.suite.case): the rule is about those tests, not the cell
             test: z.optional(testGlob),
-            verdict: z.enum(['pass', 'fail', 'skip']),
+            verdict: z.optional(z.enum(['pass', 'fail', 'skip'])),
             why: optionalText(),
+            // kernel reports the tests may print and still pass (a case that warns on purpose)
+            may_print: z.optional(z.array(z.enum(TOLERABLE_INCIDENT_KINDS)).check(z.minLength(1))),
           })
           .check(
             z.refine((r) => r.test !== undefined || r.verdict !== 'skip', {
               error: '"skip" is for tests (with "test:"): a cell is skipped by what the host lacks, not by the matrix',
               path: ['verdict'],
+            }),
+            z.refine((r) => r.test !== undefined || r.may_print === undefined, {
+              error: '"may_print" is for tests (with "test:"): the reports a test may print; one outside every test is the cell\'s',
+              path: ['may_print'],
+            }),
+            z.refine((r) => r.verdict !== undefined || r.may_print !== undefined, {
+              error: 'give "verdict" (pass, fail, skip), "may_print" (the kernel reports a test may print), or both',
             }),
           ),
       ),

@@ -55,6 +55,24 @@ export function childPath(parent: TestPath, name: string): TestPath {
   return `${parent}.${escapePart(name)}` as TestPath;
 }
 
+/**
+ * The names siblings go by in the tree, in order: each its own, and one
+ * whose path part an earlier sibling already has (a second `check`, a
+ * second nameless `# SKIP` with the same reason) that name with `#` and
+ * its result's number appended (its place, without one): `check`,
+ * `check#2`, as a path `check__232`. Stable as long as the output is,
+ * and never two siblings on one path.
+ */
+export function distinctNames(siblings: readonly { name: string; number?: number | null }[]): string[] {
+  const taken = new Set<string>();
+  return siblings.map((sibling, place) => {
+    let name = sibling.name;
+    while (taken.has(escapePart(name))) name = `${name}#${sibling.number ?? place + 1}`;
+    taken.add(escapePart(name));
+    return name;
+  });
+}
+
 /** The names a path was made of. */
 export function pathNames(path: TestPath): string[] {
   return path.split('.').map(unescapePart);

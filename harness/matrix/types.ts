@@ -157,13 +157,19 @@ export type ExpectedLeafVerdict = 'pass' | 'fail' | 'skip';
  */
 export const INCIDENT_KINDS = ['panic', 'oops', 'bug', 'warning', 'lockdep', 'kasan', 'ubsan'] as const;
 export type IncidentKind = (typeof INCIDENT_KINDS)[number];
+/** The reports an expect rule may let a test print (`may_print:`): all but a panic, which no test comes back from. */
+export const TOLERABLE_INCIDENT_KINDS = ['oops', 'bug', 'warning', 'lockdep', 'kasan', 'ubsan'] as const;
+export type TolerableIncidentKind = (typeof TOLERABLE_INCIDENT_KINDS)[number];
 
 /** An expectation for the tests a glob names (an expect rule with `test:`). */
 export interface LeafExpectation {
   /** A glob over test paths (matrix/test-path.ts). */
   test: string;
-  verdict: ExpectedLeafVerdict;
+  /** What they are expected to do; absent in a rule that only says what they may print. */
+  verdict?: ExpectedLeafVerdict;
   why?: string;
+  /** Kernel reports they may print and still pass (`may_print:`). */
+  mayPrint?: TolerableIncidentKind[];
 }
 
 export type ExpectationRule =

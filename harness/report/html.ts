@@ -267,6 +267,7 @@ function testsSection(cell: CellRecord): string {
       `<p><code>${esc(n.path)}</code>: ${esc(n.verdict)}${n.status === 'unexpected' ? ', NOT as expected' : `, as expected${n.expectedWhy ? ` (${esc(sanitizeLine(n.expectedWhy))})` : ''}`}</p>` +
       (n.reasons.length ? `<ul class="reasons">${n.reasons.map((r) => `<li>${esc(sanitizeLine(r))}</li>`).join('')}</ul>` : '') +
       ((n.incidents ?? []).length ? `<p>${(n.incidents ?? []).map((i) => `line ${i.line}: ${esc(i.kind)}: ${esc(sanitizeLine(i.summary))}`).join('<br>')}</p>` : '') +
+      (n.notes?.length ? `<ul class="notes">${n.notes.map((note) => `<li>${esc(sanitizeLine(note))}</li>`).join('')}</ul>` : '') +
       (n.log.length ? `<pre class="log">${esc(sanitizeText(n.log.slice(-PANEL_LOG_LINES).join('\n')))}</pre>` : '') +
       '</div>',
   );
@@ -283,10 +284,11 @@ function testsSection(cell: CellRecord): string {
 function treeList(nodes: readonly TestNode[]): string {
   const items = nodes.map((n) => {
     const mark = `<span class="v-${n.verdict}">${esc(n.verdict)}</span>${n.status === 'unexpected' ? ' <strong>NOT as expected</strong>' : ''}`;
-    if (n.children.length === 0) return `<li>${esc(n.name)} ${mark}</li>`;
+    const notes = n.notes?.length ? `<ul class="notes">${n.notes.map((note) => `<li>${esc(sanitizeLine(note))}</li>`).join('')}</ul>` : '';
+    if (n.children.length === 0) return `<li>${esc(n.name)} ${mark}${notes}</li>`;
     const c = leafCounts([n]);
     const open = nodesOf(n.children).some((x) => x.status === 'unexpected' || isFailing(x.verdict)) ? ' open' : '';
-    return `<li><details${open}><summary>${esc(n.name)} ${mark} (${c.pass} passed, ${c.fail} failed, ${c.skip} skipped)</summary>${treeList(n.children)}</details></li>`;
+    return `<li><details${open}><summary>${esc(n.name)} ${mark} (${c.pass} passed, ${c.fail} failed, ${c.skip} skipped)</summary>${notes}${treeList(n.children)}</details></li>`;
   });
   return `<ul class="tree">${items.join('')}</ul>`;
 }

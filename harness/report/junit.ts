@@ -106,6 +106,7 @@ function testTestcase(matrix: string, cell: CellRecord, node: TestNode): XmlElem
     `${node.path} in cell ${cell.id}: ${node.verdict} (expected ${node.expected}${node.expectedWhy ? `: ${node.expectedWhy}` : ''})`,
     ...node.reasons,
     ...(node.incidents ?? []).map((i) => `${i.kind} at console line ${i.line}: ${i.summary}`),
+    ...(node.notes ?? []).map((note) => `note: ${note}`),
     ...(node.log.length > 0 ? ['--- its console lines ---', ...node.log] : []),
   ];
   return {

@@ -186,7 +186,7 @@ export function kcidbSubmission(results: RunResults, options: KcidbOptions): Kci
         environment: test.environment,
         ...logUrl(link, cell.console),
         ...excerpt([...node.reasons, ...node.log]),
-        misc: { cell: cell.id, verdict: node.verdict, expected: node.expected, ...(node.expectedWhy ? { why: node.expectedWhy } : {}), status: node.status },
+        misc: { cell: cell.id, verdict: node.verdict, expected: node.expected, ...(node.expectedWhy ? { why: node.expectedWhy } : {}), status: node.status, ...(node.notes?.length ? { notes: node.notes } : {}) },
       });
       if (node.expected === 'fail') expectIssue(id, node.expectedWhy, FAILING.has(node.verdict));
     }

@@ -59,6 +59,7 @@ const testNode = z.looseObject({
   logDropped: z.optional(num),
   lines: z.optional(z.tuple([num, num])),
   incidents: z.optional(z.array(incident)),
+  notes: z.optional(texts),
   get children() {
     return z.array(testNode);
   },

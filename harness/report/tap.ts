@@ -100,7 +100,8 @@ function testPoint(node: TestNode, n: number, cellWhy: string | null): string[] 
     const why = node.expectedWhy ?? cellWhy;
     return [`not ok ${n} - ${name} # TODO expected to fail${why ? `: ${escapeDescription(why)}` : ''}`, ...nodeDiagnostics(node)];
   }
-  return [`ok ${n} - ${name}`];
+  // what its reading noticed without changing its verdict (a result numbered out of place)
+  return [`ok ${n} - ${name}`, ...(node.notes?.length ? nodeDiagnostics(node) : [])];
 }
 
 /** A test's verdict, reasons and console lines; for an inner node, its own reasons only. */
@@ -112,6 +113,7 @@ function nodeDiagnostics(node: TestNode): string[] {
     ...(node.expectedWhy ? { why_expected: node.expectedWhy } : {}),
     ...(node.reasons.length ? { reasons: node.reasons } : {}),
     ...(node.incidents?.length ? { incidents: node.incidents.map((i) => `${i.kind} at console line ${i.line}: ${i.summary}`) } : {}),
+    ...(node.notes?.length ? { notes: node.notes } : {}),
     ...(node.children.length === 0 && node.log.length
       ? { log: node.log.slice(-LOG_LINES), ...(node.log.length > LOG_LINES || node.logDropped ? { log_lines_left_out: node.log.length - Math.min(LOG_LINES, node.log.length) + (node.logDropped ?? 0) } : {}) }
       : {}),

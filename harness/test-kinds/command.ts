@@ -106,17 +106,19 @@ export function agentCommandLeaf(
   untrusted: string[],
 ): UnjudgedNode {
   const { name, path } = command;
-  // TAP or KTAP the command printed about itself: its subtests
-  const doc = observed ? parseKtap(observed.output.split('\n')).documents.at(-1) : undefined;
-  const tap = doc ? tapChildren(doc, path) : { children: [], reasons: [] };
+  // TAP or KTAP the command printed about itself, every document of it, with or without a version line: its subtests
+  const docs = observed ? parseKtap(observed.output.split('\n'), { versionless: true }).documents : [];
+  const tap = tapChildren(docs, path);
   const leaf = (verdict: UnjudgedNode['verdict'], reasons: string[]): UnjudgedNode => {
-    // an exit status that passes does not hide a subtest that failed, nor a plan left short
-    const own = verdict === 'pass' && tap.reasons.length > 0 ? 'fail' : verdict;
+    // an exit status that passes does not hide a subtest that failed, a plan left short or TAP that does not add up;
+    // a program that skipped itself (kselftest's exit 4) may leave its plan short
+    const broken = [...tap.problems, ...(verdict === 'skip' ? [] : tap.short)];
+    const own = (verdict === 'pass' || verdict === 'skip') && broken.length > 0 ? 'fail' : verdict;
     return {
       name,
       path,
       verdict: tap.children.length > 0 ? withSubtests(foldVerdicts(tap.children.map((c) => c.verdict)), own) : own,
-      reasons: [...reasons, ...tap.reasons],
+      reasons: [...reasons, ...tap.problems, ...tap.short],
       log: observed ? outputLines(observed) : [],
       children: tap.children,
     };

@@ -10,10 +10,11 @@
  * and checksums the result lines in the kernel's own log: a console that
  * lost, gained or replayed a result does not match, and never passes.
  */
+import { describeIncident } from '../console/incidents.js';
+import type { KtapDocument, KtapIssue, KtapNode, KtapObservation } from '../console/ktap.js';
 import type { Incident, KtapDigest, KtapRecord } from '../console/types.js';
-import type { KtapDocument, KtapNode, KtapObservation } from '../console/ktap.js';
-import { childPath, globMatchesPath, testPath, unescapePart, type TestPath } from '../matrix/test-path.js';
-import type { Cell, KunitTestSpec } from '../matrix/types.js';
+import { childPath, distinctNames, globMatchesPath, testPath, unescapePart, type TestPath } from '../matrix/test-path.js';
+import type { Cell, KunitTestSpec, LeafExpectation, TolerableIncidentKind } from '../matrix/types.js';
 import { foldVerdicts, type UnjudgedNode } from '../verdict/tree.js';
 import { ownVerdict, worst } from './tap-tree.js';
 
@@ -85,17 +86,20 @@ export interface KunitReading {
   outside: Incident[];
 }
 
+export interface KunitReadOptions {
+  filter: string | null;
+  agentFinished: boolean;
+  listing?: KunitListing;
+  /** The cell's expect rules with `test:`: those with `may_print` let the tests they name print such reports. */
+  rules?: readonly LeafExpectation[];
+}
+
 /**
  * The kunit node from what the console showed: KTAP, checked against the
- * agent's record; incidents printed inside a test are charged to it.
+ * agent's record; incidents printed inside a test are charged to it, and
+ * fail it unless KUnit caught the fault or the matrix lets it print them.
  */
-export function readKunit(
-  ktap: KtapObservation,
-  digest: KtapDigest,
-  record: KtapRecord | null,
-  incidents: readonly Incident[],
-  options: { filter: string | null; agentFinished: boolean; listing?: KunitListing },
-): KunitReading {
+export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: KtapRecord | null, incidents: readonly Incident[], options: KunitReadOptions): KunitReading {
   const untrusted: string[] = [];
   const doc = ktap.documents.at(-1);
   if (ktap.documents.length > 1) untrusted.push(`the console holds ${ktap.documents.length} KTAP documents where a boot prints one`);
@@ -114,49 +118,50 @@ export function readKunit(
     );
   }
   const root = testPath(KUNIT);
-  const charged = new Set<Incident>();
-  const suites = doc.root.children.map((suite) => nodeOf(suite, root, incidents, charged, options.listing?.get(suite.name)));
+  const ctx: Reading = { incidents, charged: new Set(), rules: options.rules ?? [] };
   const missing = missingSuites(doc);
   const last = doc.root.children.at(-1)?.name;
-  const reasons: string[] = [];
-  if (missing > 0 && options.listing) {
-    // the suites the kernel never began, named by its own listing: each case a leaf that never ran
-    const begun = new Set(doc.root.children.map((s) => s.name));
-    const stopped = last ? `the kernel stopped in ${last} before it` : 'the kernel stopped before it';
-    for (const [name, cases] of [...options.listing].filter(([suite]) => !begun.has(suite)).slice(0, missing)) {
-      const path = childPath(root, name);
-      const children = cases.map((c): UnjudgedNode => ({ name: c, path: childPath(path, c), verdict: 'crashed', reasons: [`never ran: ${stopped}`], log: [], children: [] }));
-      suites.push({ name, path, verdict: 'crashed', reasons: children.length ? [] : [`never ran: ${stopped}`], log: [], children });
-    }
-  }
-  const named = suites.length - doc.root.children.length;
-  if (missing > named) {
-    reasons.push(`${missing - named} of ${doc.root.plan} suites never ran${last ? ` (the kernel stopped after suite ${last})` : ''}`);
+  const begun = new Set(doc.root.children.map((s) => s.name));
+  // the suites the kernel never began, named by its own listing: each case a leaf that never ran
+  const neverBegun = missing > 0 && options.listing ? [...options.listing].filter(([suite]) => !begun.has(suite)).slice(0, missing) : [];
+  const names = distinctNames([...doc.root.children, ...neverBegun.map(([name]) => ({ name }))]);
+  const suites = doc.root.children.map((suite, i) => nodeOf(suite, names[i]!, root, ctx, options.listing?.get(suite.name)));
+  const stopped = last ? `the kernel stopped in ${last} before it` : 'the kernel stopped before it';
+  neverBegun.forEach(([, cases], i) => {
+    const path = childPath(root, names[doc.root.children.length + i]!);
+    const children = distinctNames(cases.map((name) => ({ name }))).map((c) => crashedLeaf(c, path, `never ran: ${stopped}`));
+    suites.push({ name: names[doc.root.children.length + i]!, path, verdict: 'crashed', reasons: children.length ? [] : [`never ran: ${stopped}`], log: [], children });
+  });
+  const reasons = doc.root.issues.filter((i) => i.kind === 'structure').map(issueText);
+  if (missing > neverBegun.length) {
+    reasons.push(`${missing - neverBegun.length} of ${doc.root.plan} suites never ran${last ? ` (the kernel stopped after suite ${last})` : ''}`);
   }
   const crashed = suites.some(hasCrash) || (missing > 0 && !options.agentFinished);
   const verdicts = suites.map((s) => s.verdict);
+  const brokenRoot = doc.root.issues.some((i) => i.kind === 'structure');
   const node: UnjudgedNode = {
     name: KUNIT,
     path: root,
-    verdict: missing > named && !options.agentFinished ? 'crashed' : foldVerdicts(verdicts.length ? verdicts : ['skip']),
+    verdict: brokenRoot || (missing > neverBegun.length && !options.agentFinished) ? 'crashed' : foldVerdicts(verdicts.length ? verdicts : ['skip']),
     reasons,
     log: [],
     lines: [doc.line, doc.root.lastLine],
     children: suites,
   };
-  return { node, untrusted, crashed, outside: incidents.filter((i) => !charged.has(i)) };
+  return { node, untrusted, crashed: crashed || brokenRoot, outside: incidents.filter((i) => !ctx.charged.has(i)) };
 }
 
 /**
  * Whether the console's KTAP has tests a crash cut off that only the
  * kernel's own listing can name: a test that was running with no result,
- * or planned tests that never began.
+ * one whose result came before its plan was met, or planned tests that
+ * never began.
  */
 export function crashNeedsNames(ktap: KtapObservation): boolean {
   const doc = ktap.documents.at(-1);
   if (!doc) return false;
   const unnamed = (node: KtapNode): boolean =>
-    (node.unreported !== null && (node.plan === null || node.children.length < node.plan)) || node.children.some(unnamed);
+    (node.plan !== null && node.children.length < node.plan) || (node.unreported !== null && node.plan === null) || node.children.some(unnamed);
   return missingSuites(doc) > 0 || doc.root.children.some(unnamed);
 }
 
@@ -181,63 +186,83 @@ function hasCrash(node: UnjudgedNode): boolean {
   return node.verdict === 'crashed' || node.children.some(hasCrash);
 }
 
-function nodeOf(ktap: KtapNode, parent: TestPath, incidents: readonly Incident[], charged: Set<Incident>, listed?: string[]): UnjudgedNode {
-  const path = childPath(parent, ktap.name || `#${ktap.number ?? '?'}`);
-  // deeper nodes take their incidents first: the innermost test a line lies in owns it
-  const children = ktap.children.map((c) => nodeOf(c, path, incidents, charged));
+/** What every node of one reading shares: the console's incidents, those already charged to a test, the matrix's rules. */
+interface Reading {
+  incidents: readonly Incident[];
+  charged: Set<Incident>;
+  rules: readonly LeafExpectation[];
+}
+
+function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, listed?: string[]): UnjudgedNode {
+  const path = childPath(parent, name);
   const reasons: string[] = [];
   const log = [...ktap.log];
   let verdict = ownVerdict(ktap);
   if (ktap.result === 'not ok') reasons.push(diagnostic(ktap.log) ?? 'reported not ok');
   if (ktap.directive?.kind === 'SKIP') reasons.push(`skipped${ktap.directive.reason ? `: ${ktap.directive.reason}` : ''}`);
+  const broken = ktap.issues.filter((i) => i.kind === 'structure');
+  if (broken.length > 0) {
+    // its results cannot be taken as printed: as kunit.py, a test whose structure does not add up crashed
+    verdict = 'crashed';
+    reasons.unshift(...broken.map(issueText));
+  }
+  const notes = ktap.issues.filter((i) => i.kind === 'numbering').map(issueText);
 
+  // the tests it planned that never reported: named when the kernel's listing knows them, else by number
   const reported = ktap.children.length;
   const planned = ktap.plan ?? reported;
-  if (ktap.unreported && (ktap.result === null || reported < planned)) {
-    // the test that was running when the kernel stopped: named when a listing knows it
-    const names = listed ?? [];
-    const runningName = names[reported];
-    const unreported = ktap.unreported;
-    const crashLog = unreported.log;
-    if (runningName !== undefined) {
-      const crashedLeaf: UnjudgedNode = {
-        name: runningName,
-        path: childPath(path, runningName),
-        verdict: 'crashed',
-        reasons: ['never reported: the kernel stopped inside it (its console lines are the last it printed)'],
-        log: crashLog,
-        ...(unreported.logDropped ? { logDropped: unreported.logDropped } : {}),
-        lines: [unreported.firstLine, unreported.lastLine],
-        children: [],
-      };
-      charge(crashedLeaf, incidents, charged);
-      children.push(crashedLeaf);
-      for (const name of names.slice(reported + 1, Math.max(planned, names.length))) {
-        children.push({ name, path: childPath(path, name), verdict: 'crashed', reasons: [`never ran: the kernel stopped in ${runningName} before it`], log: [], children: [] });
-      }
-    } else if (planned > reported || ktap.result === null) {
-      const left = planned - reported;
-      reasons.unshift(
-        left > 0
-          ? `${left} of ${planned} subtests never reported: the kernel stopped after ${ktap.children.at(-1)?.name ?? 'its start'} (its console lines are the last it printed)`
-          : 'never reported: the kernel stopped inside it (its console lines are the last it printed)',
-      );
-      log.push(...crashLog);
-      verdict = 'crashed';
-    }
+  const listedNames = listed ?? [];
+  const unreported = ktap.unreported && (ktap.result === null || reported < planned) ? ktap.unreported : null;
+  const runningName = unreported ? listedNames[reported] : undefined;
+  const absent: { name: string; why: string }[] = [];
+  if (runningName !== undefined) {
+    absent.push({ name: runningName, why: 'never reported: the kernel stopped inside it (its console lines are the last it printed)' });
+    for (const c of listedNames.slice(reported + 1, Math.max(planned, listedNames.length))) absent.push({ name: c, why: `never ran: the kernel stopped in ${runningName} before it` });
+  } else if (unreported) {
+    const left = planned - reported;
+    reasons.unshift(
+      left > 0
+        ? `${left} of ${planned} subtests never reported: the kernel stopped after ${ktap.children.at(-1)?.name ?? 'its start'} (its console lines are the last it printed)`
+        : 'never reported: the kernel stopped inside it (its console lines are the last it printed)',
+    );
+    log.push(...unreported.log);
+    verdict = 'crashed';
+  } else if (ktap.result !== null && reported < planned) {
+    for (let k = reported; k < planned; k++) absent.push({ name: listedNames[k] ?? `#${k + 1}`, why: `never reported: ${ktap.name || 'its test'}'s result line came before it` });
   }
+  const names = distinctNames([...ktap.children, ...absent]);
+  const children = ktap.children.map((c, i) => nodeOf(c, names[i]!, path, ctx));
+  absent.forEach((a, i) => {
+    const leaf = crashedLeaf(names[reported + i]!, path, a.why);
+    if (i === 0 && runningName !== undefined && unreported) {
+      // the case that was running keeps the lines it printed, and the trouble in them
+      Object.assign(leaf, { log: unreported.log, ...(unreported.logDropped ? { logDropped: unreported.logDropped } : {}), lines: [unreported.firstLine, unreported.lastLine] });
+      charge(leaf, null, ctx);
+    }
+    children.push(leaf);
+  });
   const node: UnjudgedNode = {
-    name: ktap.name,
+    name,
     path,
     verdict: children.length > 0 && verdict !== 'crashed' ? worst(foldVerdicts(children.map((c) => c.verdict)), verdict) : verdict,
     reasons,
     log,
     ...(ktap.logDropped ? { logDropped: ktap.logDropped } : {}),
+    ...(notes.length ? { notes } : {}),
     lines: [ktap.firstLine, ktap.lastLine],
     children,
   };
-  charge(node, incidents, charged);
+  charge(node, ktap, ctx);
   return node;
+}
+
+function crashedLeaf(name: string, parent: TestPath, why: string): UnjudgedNode {
+  return { name, path: childPath(parent, name), verdict: 'crashed', reasons: [why], log: [], children: [] };
+}
+
+/** "line 412: numbered 3, expected 2: ..." */
+function issueText(issue: KtapIssue): string {
+  return `console line ${issue.line}: ${issue.text}`;
 }
 
 /** KUnit's first diagnostic of a failure: "# case: EXPECTATION FAILED at lib/list-test.c:26". */
@@ -249,13 +274,32 @@ function diagnostic(log: readonly string[]): string | null {
 /**
  * Incidents that lie in the node's lines and no deeper test's: kept on the
  * node, not the cell. A panic never is: the kernel does not come back
- * from one, whatever test it hit.
+ * from one, whatever test it hit. One that KUnit did not catch and the
+ * matrix does not let the test print fails a test that reported ok.
  */
-function charge(node: UnjudgedNode, incidents: readonly Incident[], charged: Set<Incident>): void {
+function charge(node: UnjudgedNode, ktap: KtapNode | null, ctx: Reading): void {
   if (!node.lines) return;
   const [first, last] = node.lines;
-  const mine = incidents.filter((i) => i.kind !== 'panic' && !charged.has(i) && i.line >= first && i.line <= last);
+  const mine = ctx.incidents.filter((i) => i.kind !== 'panic' && !ctx.charged.has(i) && i.line >= first && i.line <= last);
   if (mine.length === 0) return;
-  for (const i of mine) charged.add(i);
+  for (const i of mine) ctx.charged.add(i);
   node.incidents = mine.map(({ kind, line, summary }) => ({ kind, line, summary }));
+  const held = mine.filter((i) => !(ktap && caughtByKunit(i, ktap)) && !mayPrint(i, node.path, ctx.rules));
+  if (held.length === 0 || (node.verdict !== 'pass' && node.verdict !== 'skip')) return;
+  node.verdict = 'fail';
+  node.reasons.unshift(...held.map((i) => `${describeIncident(i)} (printed while it ran)`));
+}
+
+/**
+ * A fault KUnit caught on purpose (6.12's kunit_fault): an Oops or BUG of
+ * KUnit's try-catch thread, in a case that says KUnit's `try faulted`.
+ */
+function caughtByKunit(incident: Incident, ktap: KtapNode): boolean {
+  if (incident.kind !== 'oops' && incident.kind !== 'bug') return false;
+  return incident.excerpt.some((l) => /\bComm: kunit_try_catch\b/.test(l)) && ktap.log.some((l) => l.startsWith(`# ${ktap.name}: try faulted`));
+}
+
+/** Whether an expect rule with `may_print` lets this test (or a test it lies in) print this kind of report. */
+function mayPrint(incident: Incident, path: TestPath, rules: readonly LeafExpectation[]): boolean {
+  return rules.some((r) => r.mayPrint?.includes(incident.kind as TolerableIncidentKind) && globMatchesPath(r.test, path));
 }

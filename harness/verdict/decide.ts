@@ -42,6 +42,7 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
     ? readKunit(obs.ktap, obs.ktapDigest, agent.ktap, obs.incidents, {
         filter: kunitTest.filter,
         agentFinished: complete,
+        rules: cell.leafExpect,
         ...(options.kunitListing ? { listing: options.kunitListing } : {}),
       })
     : null;

@@ -37,6 +37,8 @@ export interface TestNode {
   logDropped?: number;
   /** First and last console line (1-based) of its output. */
   lines?: [number, number];
+  /** What its reading noticed that did not change its verdict: a result numbered other than its place. */
+  notes?: string[];
   /** Kernel trouble printed inside it (an Oops KUnit caught is the test's, not the cell's). */
   incidents?: { kind: IncidentKind; line: number; summary: string }[];
   children: TestNode[];
@@ -100,7 +102,7 @@ export function applyExpectations(nodes: readonly UnjudgedNode[], rules: readonl
 
 function judgeNode(node: UnjudgedNode, rules: readonly LeafExpectation[], cellExpectsFail: boolean): TestNode {
   const children = node.children.map((c) => judgeNode(c, rules, cellExpectsFail));
-  const rule = [...rules].reverse().find((r) => globMatchesPath(r.test, node.path));
+  const rule = [...rules].reverse().find((r) => r.verdict !== undefined && globMatchesPath(r.test, node.path));
   const own = { expected: rule?.verdict ?? ('pass' as const), ...(rule?.why ? { expectedWhy: rule.why } : {}) };
   const alone = judgedAlone({ verdict: node.verdict, children });
   let status: ExpectationStatus;

@@ -72,7 +72,7 @@ t.test('a second KTAP document (a replayed console) is noted, and read on its ow
   t.same(shape(documents[1]!.root.children), expectedShape);
 });
 
-t.test('results at an impossible depth, wrong numbers and lying plans are noted, never trusted', async (t) => {
+t.test('results at an impossible depth, wrong numbers and lying plans are kept on the test they touch', async (t) => {
   const { documents, issues } = parseKtap([
     'KTAP version 1',
     '1..1',
@@ -84,10 +84,77 @@ t.test('results at an impossible depth, wrong numbers and lying plans are noted,
     '    ok 1 s_case',
     'ok 1 s',
   ]);
-  t.match(issues, [/a result at depth 3 under a test at depth 1/, /numbered 2, expected 1/, /numbered 1, expected 2/]);
+  t.match(issues, [/a result at depth 3 under a test at depth 1/, /numbered 2, expected 1/, /numbered 1, expected 2/, /1 of 3 planned subtests never reported/]);
   const s = documents[0]!.root.children[0]!;
   t.same(s.children.map((c) => c.name), ['second_first', 's_case']);
   t.equal(s.plan, 3, 'the plan says three: one is missing');
+  t.same(s.issues.map((i) => [i.kind, i.line]), [['structure', 6], ['structure', 9]], 'the suite: a line deeper than any of its tests, and its plan not met');
+  t.same(s.children.map((c) => c.issues.map((i) => i.kind)), [['numbering'], ['numbering']], 'its cases: numbered out of place, a note each');
+});
+
+/** KUnit's lines for suites s1..sN of two cases each, with `extra` put in `skip` lines after the line that matches `after`. */
+function withLine(suites: number, after: RegExp, extra: string, skip = 0): string[] {
+  const lines = kunitLines(Array.from({ length: suites }, (_, i) => ({ name: `s${i + 1}`, cases: [{ name: 'c1', result: 'ok' as const }, { name: 'c2', result: 'not ok' as const }] })));
+  const at = lines.findIndex((l) => after.test(l)) + 1 + skip;
+  return [...lines.slice(0, at), `[    0.450000] ${extra}`, ...lines.slice(at)];
+}
+
+t.test('a suite result printed by code under test closes an earlier suite: it is broken, and the real result is a second one', async (t) => {
+  // s1's first case prints "ok 1 s1" at column 0, as code under test may
+  const { documents } = parseKtap(withLine(2, /    ok 1 c1$/, 'ok 1 s1'));
+  const [s1, s2] = documents[0]!.root.children;
+  t.equal(documents[0]!.root.children.length, 2, 'no third suite, and s2 is not lost');
+  t.match(s1!.issues.map((i) => i.text), [
+    /1 of 2 planned subtests never reported before its result "ok 1 s1"/,
+    /a result at depth 1 under a test at depth 0: "not ok 2 c2"/,
+    /a second result for it: "not ok 1 s1"/,
+  ]);
+  t.same(s1!.children.map((c) => c.name), ['c1'], 'what came before the early result');
+  t.same(s2!.issues, [], 's2 read as printed');
+  t.equal(s2!.children.length, 2);
+});
+
+t.test('a result that closes the last suite early ends the document: what follows is never ignored', async (t) => {
+  // printed by s2's first case, before it reports (after s2's header and plan)
+  const doc = parseKtap(withLine(2, /# Subtest: s2$/, 'ok 2 s2', 1)).documents[0]!;
+  t.equal(doc.complete, true, 'the root plan was met by the early result');
+  const s2 = doc.root.children[1]!;
+  t.same(s2.children, [], 'no case of s2 was read before it');
+  t.match(s2.issues.map((i) => i.text), [
+    /2 of 2 planned subtests never reported before its result "ok 2 s2"/,
+    /a line after the document ended: "ok 1 c1"/,
+    /a line after the document ended: "not ok 2 c2"/,
+    /a second result for it, after the document ended: "not ok 2 s2"/,
+  ]);
+});
+
+t.test('a line at a depth no test has, a plan where none belongs, a test beyond its plan: each is a structure issue', async (t) => {
+  const odd = parseKtap(['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: s', '    1..1', '      ok 1 two_spaces_more', '    ok 1 c', 'ok 1 s']);
+  t.match(odd.documents[0]!.root.children[0]!.issues, [{ kind: 'structure', text: /a line at a depth no test has: "ok 1 two_spaces_more"/ }]);
+  const plans = parseKtap(['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: s', '    1..1', '    1..5', '    ok 1 c', 'ok 1 s']);
+  t.match(plans.documents[0]!.root.children[0]!.issues, [{ kind: 'structure', text: /a plan where none belongs: "1\.\.5"/ }]);
+  const beyond = parseKtap(['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: s', '    1..1', '    ok 1 c', '    ok 2 d', 'ok 1 s']);
+  t.match(beyond.documents[0]!.root.children[0]!.issues, [{ kind: 'structure', text: /a test beyond its plan of 1: "ok 2 d"/ }]);
+  const honest = parseKtap(kunitLines(suites));
+  t.same(honest.documents[0]!.root.children.flatMap((s) => [...s.issues, ...s.children.flatMap((c) => c.issues)]), [], 'an honest console has none');
+});
+
+t.test("TAP's plan at the end counts what came; nothing may follow it", async (t) => {
+  const good = parseKtap(['TAP version 13', 'ok 1 a', 'ok 2 b', '1..2']);
+  t.same([good.documents[0]!.root.plan, good.documents[0]!.complete, good.issues], [2, true, []]);
+  const short = parseKtap(['TAP version 13', 'ok 1 a', 'ok 2 b', '1..3']);
+  t.match(short.documents[0]!.root.issues, [{ kind: 'structure', text: /its plan at the end, "1\.\.3", counts 3 tests where 2 reported/ }]);
+  const after = parseKtap(['TAP version 13', 'ok 1 a', '1..1', 'not ok 2 b']);
+  t.match(after.documents[0]!.root.issues, [{ kind: 'structure', text: /a line after the document ended: "not ok 2 b"/ }]);
+});
+
+t.test('TAP without a version line (TAP 12) is read when a program prints it, never from the kernel', async (t) => {
+  const lines = ['some text', '1..2', 'ok 1 a', 'not ok 2 b'];
+  const versionless = parseKtap(lines, { versionless: true });
+  t.equal(versionless.documents[0]!.version, 'TAP 12');
+  t.same(versionless.documents[0]!.root.children.map((c) => [c.name, c.result]), [['a', 'ok'], ['b', 'not ok']]);
+  t.same(parseKtap(lines).documents, [], "the kernel's console needs its KTAP version line");
+  t.same(parseKtap(['  ok 1 indented', 'text'], { versionless: true }).documents, [], 'only a plan or result at column 0 begins one');
 });
 
 t.test('never throws, whatever the lines', async (t) => {

@@ -122,3 +122,35 @@ t.test("TAP or KTAP a command prints becomes its subtests; a failing subtest or 
   t.same(plain!.children, [], 'output without a TAP header has no subtests');
   t.equal(plain!.verdict, 'pass');
 });
+
+t.test('TAP read whole: every document, every level, a plan at either end; what does not add up fails a command that exited 0', async (t) => {
+  const withOutput = (output: string, code = 0): CommandObservation => ({ ...seen(1, 'tap', { code }), output });
+  const read = (output: string, code = 0) => readCommands([spec('tap')], [withOutput(output, code)]).node.children[0]!;
+  const failing: [string, string, RegExp][] = [
+    ['two documents, the first with a not ok', 'TAP version 13\n1..1\nnot ok 1 first_doc\nTAP version 13\n1..1\nok 1 second_doc\n', /first_doc/],
+    ['a result after the plan is met', 'TAP version 13\n1..1\nok 1 a\nnot ok 2 b\n', /a line after the document ended: "not ok 2 b"/],
+    ['a nested plan of 3 with one result', 'TAP version 13\n1..1\n    1..3\n    ok 1 inner\nok 1 outer\n', /2 of 3 planned subtests never reported before its result "ok 1 outer"/],
+    ['a trailing plan that does not match', 'TAP version 13\nok 1 a\nok 2 b\n1..3\n', /its plan at the end, "1\.\.3", counts 3 tests where 2 reported/],
+    ['results without a plan', 'TAP version 13\nok 1 a\n', /1 results without a plan/],
+    ['TAP 12: no version line, a failing result', '1..2\nok 1 a\nnot ok 2 b\n', /reported not ok/],
+  ];
+  for (const [name, output, why] of failing) {
+    const node = read(output);
+    t.equal(node.verdict, 'fail', name);
+    t.match([...node.reasons, ...node.children.flatMap((c) => [c.name, ...c.reasons])].join('\n'), why, name);
+  }
+  const both = read('TAP version 13\n1..1\nnot ok 1 first_doc\nTAP version 13\n1..1\nok 1 second_doc\n');
+  t.same(both.children.map((c) => [c.name, c.verdict]), [['first_doc', 'fail'], ['second_doc', 'pass']], "both documents' tests are its subtests");
+  t.equal(read('TAP version 13\nok 1 a\nok 2 b\n1..2\n').verdict, 'pass', 'a trailing plan that counts right');
+  t.equal(read('1..1\nok 1 a\n').verdict, 'pass', 'TAP 12 that adds up');
+});
+
+t.test('results of one name: distinct paths, the second and later with their numbers, the same in every report', async (t) => {
+  const withOutput = (output: string): CommandObservation => ({ ...seen(1, 'tap', { code: 0 }), output });
+  const [node] = readCommands([spec('tap')], [withOutput('TAP version 13\n1..3\nnot ok 1 check\nok 2 check\nok 3 check\n')]).node.children;
+  t.same(node!.children.map((c) => [c.path, c.name, c.verdict]), [
+    ['command.tap.check', 'check', 'fail'],
+    ['command.tap.check__232', 'check#2', 'pass'],
+    ['command.tap.check__233', 'check#3', 'pass'],
+  ]);
+});

@@ -109,12 +109,18 @@ t.test('leaves as kselftest reads exit statuses: 0 passes, 4 skips, others fail;
   t.same(verdicts(a), [['kselftest.a.pass', 'pass'], ['kselftest.a.skips', 'skip'], ['kselftest.a.fails', 'fail']]);
   t.same(verdicts(b), [['kselftest.b.hangs', 'timeout'], ['kselftest.b.skipped', 'skip'], ['kselftest.b.never', 'crashed']]);
   t.same(a!.children[0]!.children.map((c) => [c.path, c.verdict]), [['kselftest.a.pass.first', 'pass'], ['kselftest.a.pass.CLOCK_TAI', 'skip']], 'a nameless "ok 2 # SKIP CLOCK_TAI" is named by its reason');
-  t.equal(a!.children[1]!.verdict, 'skip', 'a test that skipped itself stays skipped though its plan was left short');
+  t.equal(a!.children[1]!.verdict, 'skip', 'a test that skipped itself stays skipped though its plan was left short (TAP without a version line, as membarrier prints it)');
+  t.match(a!.children[1]!.reasons, [/exited 4 \(KSFT_SKIP\)/, /12 of 13 planned tests never reported/]);
   t.same(a!.children[2]!.reasons, ['exited 1']);
   t.match(b!.children[0]!.reasons[0], /did not finish within 3 s/);
   t.same(b!.children[1]!.reasons, ['skipped by the matrix (kselftest skip:)']);
   t.equal(reading.node.verdict, 'fail');
   t.same(reading.problems, []);
+
+  const skipThenLie = readKselftests(s, tests, [seen(2, 'a:pass', {}), seen(3, 'a:skips', { code: 4 }, '1..1\nok 1 # SKIP disabled\nnot ok 2 after\n')], 2);
+  t.equal(skipThenLie.node.children[0]!.children[1]!.verdict, 'fail', 'a skip whose TAP does not add up fails');
+  const sameReason = readKselftests(s, tests, [seen(2, 'a:pass', {}, 'TAP version 13\n1..2\nok 1 # SKIP CLOCK_TAI\nok 2 # SKIP CLOCK_TAI\n')], 2);
+  t.same(sameReason.node.children[0]!.children[0]!.children.map((c) => c.path), ['kselftest.a.pass.CLOCK_TAI', 'kselftest.a.pass.CLOCK_TAI__232'], 'nameless skips of one reason: distinct paths');
 
   const noIndexMatch = readKselftests(s, tests, [seen(1, 'a:pass', {})], 2);
   t.equal(noIndexMatch.node.children[0]!.children[0]!.verdict, 'crashed', "a record at another index is not the test's");

@@ -4,6 +4,8 @@ import { parseConsole } from '../../harness/console/parse.js';
 import { decideCell, judge } from '../../harness/verdict/decide.js';
 import { leavesOf, type TestNode } from '../../harness/verdict/tree.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
+import type { LeafExpectation } from '../../harness/matrix/types.js';
+import type { KunitListing } from '../../harness/test-kinds/kunit.js';
 import { kunitCell } from '../support/cells.js';
 import { kunitConsole, kunitLines, type SuiteSpec } from '../support/kunit-console.js';
 
@@ -15,9 +17,10 @@ const suites: SuiteSpec[] = [
   { name: 'cmdline', cases: [{ name: 'cmdline_test_noint', result: 'skip' }, { name: 'cmdline_param', result: 'ok', params: [{ name: 'len=16, offset=3', result: 'ok' }] }] },
 ];
 
-function decide(console: string, options: { filter?: string | null; launch?: LaunchOutcome; rules?: { test: string; verdict: 'pass' | 'fail' | 'skip'; why?: string }[] } = {}) {
-  const cell = kunitCell(options.filter ?? null);
-  return judge(decideCell(cell, options.launch ?? exited, parseConsole(console, { nonce: NONCE })), cell.expect, options.rules ?? []);
+function decide(console: string, options: { filter?: string | null; launch?: LaunchOutcome; rules?: LeafExpectation[]; listing?: KunitListing } = {}) {
+  const cell = { ...kunitCell(options.filter ?? null), leafExpect: options.rules ?? [] };
+  const decided = decideCell(cell, options.launch ?? exited, parseConsole(console, { nonce: NONCE }), options.listing ? { kunitListing: options.listing } : {});
+  return judge(decided, cell.expect, cell.leafExpect);
 }
 
 const leaves = (tests: readonly TestNode[]) => leavesOf(tests).map((l) => `${l.path} ${l.verdict}`);
@@ -98,17 +101,63 @@ t.test('with the kernel\'s listing, the crashed case and those after it are name
   t.match(crashed.incidents, [{ kind: 'oops' }], 'the Oops inside the case is charged to it');
 });
 
+/** A case's lines with `inside` printed while it ran, before its result. */
+function insideCase(suite: SuiteSpec, caseName: string, inside: string[]): string[] {
+  const lines = kunitLines([suite]);
+  const at = lines.findIndex((l) => new RegExp(`ok \\d+ ${caseName}$`).test(l));
+  return [...lines.slice(0, at), ...inside.map((l) => `[    0.600000] ${l}`), ...lines.slice(at)];
+}
+
+const faultSuite: SuiteSpec = { name: 'kunit_fault', cases: [{ name: 'kunit_test_fault_null_dereference', result: 'ok' }] };
+const caughtOops = [
+  'Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000',
+  'Internal error: Oops: 000000009600006b [#1] SMP',
+  'CPU: 0 UID: 0 PID: 100 Comm: kunit_try_catch Tainted: G                 N 6.12.118 #1',
+  '---[ end trace 0000000000000000 ]---',
+];
+
 t.test('an Oops KUnit catches inside a case that reports ok: the case passes, the cell too (kunit_fault)', async (t) => {
-  const lines = kunitLines([{ name: 'kunit_fault', cases: [{ name: 'kunit_test_fault_null_dereference', result: 'ok' }] }]);
-  const at = lines.findIndex((l) => l.includes('ok 1 kunit_test_fault_null_dereference'));
-  const oops = ['[    0.6] Unable to handle kernel NULL pointer dereference at virtual address 0000000000000000', '[    0.6] Internal error: Oops: 96000045 [#1] SMP', '[    0.6] ---[ end trace 0000000000000000 ]---'];
-  const withOops = [...lines.slice(0, at), ...oops, ...lines.slice(at)];
+  const withOops = insideCase(faultSuite, 'kunit_test_fault_null_dereference', [...caughtOops, '    # kunit_test_fault_null_dereference: try faulted: last line seen lib/kunit/kunit-test.c:95']);
   const v = decide(kunitConsole(withOops, NONCE));
   t.equal(v.verdict, 'pass', v.reasons.join('; '));
   const leaf = leavesOf(v.tests)[0]!;
   t.equal(leaf.verdict, 'pass');
   t.match(leaf.incidents, [{ kind: 'oops' }], 'kept on the leaf');
   t.same(v.reasons, []);
+});
+
+t.test('an Oops in a passing case that KUnit does not say it caught fails the case', async (t) => {
+  const withOops = insideCase(faultSuite, 'kunit_test_fault_null_dereference', caughtOops);
+  const v = decide(kunitConsole(withOops, NONCE));
+  t.equal(v.verdict, 'fail');
+  const leaf = leavesOf(v.tests)[0]!;
+  t.equal(leaf.verdict, 'fail');
+  t.match(leaf.reasons[0], /^kernel Oops at console line \d+: Unable to handle kernel NULL pointer dereference .*\(printed while it ran\)$/);
+  const otherThread = insideCase(faultSuite, 'kunit_test_fault_null_dereference', [...caughtOops.map((l) => l.replace('kunit_try_catch', 'kworker/0:1')), '    # kunit_test_fault_null_dereference: try faulted']);
+  t.equal(decide(kunitConsole(otherThread, NONCE)).verdict, 'fail', "an Oops of another thread is not KUnit's catch");
+});
+
+t.test('a WARNING, a BUG or a lockdep report inside a passing case fails it, the report its reason; a matrix may let a test print one', async (t) => {
+  const suite: SuiteSpec = { name: 'list-kunit-test', cases: [{ name: 'list_test_list_init', result: 'ok' }, { name: 'list_test_list_del', result: 'ok' }] };
+  const reports: [string, string[], RegExp][] = [
+    ['warning', ['------------[ cut here ]------------', 'WARNING: CPU: 0 PID: 88 at lib/list_debug.c:59 __list_del_entry_valid+0x8c/0xf0', 'CPU: 0 PID: 88 Comm: kunit_try_catch Not tainted 6.1.192 #1', '---[ end trace 0000000000000000 ]---'], /^kernel WARNING at console line \d+: lib\/list_debug\.c:59/],
+    ['bug', ['BUG: sleeping function called from invalid context at mm/slab.h:12', 'in_atomic(): 1, irqs_disabled(): 0'], /^kernel BUG at console line \d+: BUG: sleeping function/],
+    ['lockdep', ['======================================================', 'WARNING: possible circular locking dependency detected', 'kunit_try_catch/88 is trying to acquire lock:'], /^lockdep report at console line \d+: possible circular locking dependency detected/],
+  ];
+  for (const [kind, report, reason] of reports) {
+    const console = kunitConsole(insideCase(suite, 'list_test_list_del', report), NONCE);
+    const v = decide(console);
+    t.equal(v.verdict, 'fail', kind);
+    t.same(leaves(v.tests), ['kunit.list-kunit-test.list_test_list_init pass', 'kunit.list-kunit-test.list_test_list_del fail'], `${kind}: the case it was printed in fails`);
+    t.match(leavesOf(v.tests)[1]!.reasons[0], reason, kind);
+    t.match(v.reasons, [/^kunit\.list-kunit-test\.list_test_list_del: fail: /], `${kind}: named among the cell's reasons`);
+
+    const allowed = decide(console, { rules: [{ test: 'kunit.list-kunit-test.list_test_list_del', mayPrint: [kind as 'warning'], why: 'warns on purpose' }] });
+    t.equal(allowed.verdict, 'pass', `${kind}: may_print lets it pass`);
+    t.match(leavesOf(allowed.tests)[1]!.incidents, [{ kind }], `${kind}: still kept on the case`);
+    const otherKind = decide(console, { rules: [{ test: 'kunit.list-kunit-test.*', mayPrint: [kind === 'warning' ? 'kasan' : 'warning'] }] });
+    t.equal(otherKind.verdict, 'fail', `${kind}: a rule for another kind of report does not`);
+  }
 });
 
 t.test('an Oops outside every case is the cell\'s', async (t) => {
@@ -174,7 +223,9 @@ t.test('property: a damaged KUnit console never passes a case that did not print
       // every passing leaf printed its own ok line on this console
       const printed = new Set(console.split('\n').map((l) => l.replace(/^\[[^\]]*\] */, '').trim()));
       for (const leaf of leavesOf(v.tests).filter((l) => l.verdict === 'pass')) {
-        if (![...printed].some((l) => l.startsWith('ok ') && l.endsWith(` ${leaf.name}`))) return false;
+        // a second case of one name goes by name#N, N its number
+        const [, own, number] = /^(.*?)(?:#(\d+))?$/.exec(leaf.name)!;
+        if (![...printed].some((l) => l.startsWith(`ok ${number ?? ''}`) && l.endsWith(` ${own}`))) return false;
       }
       return v.verdict !== 'pass';
     }),
@@ -209,8 +260,9 @@ t.test('property: kernel lines between the KTAP lines (other CPUs, drivers) chan
     fc.property(fc.array(suiteArb, { minLength: 1, maxLength: 3 }), fc.nat(), injected, (specs, at, line) => {
       const lines = kunitLines(specs);
       const forged = [...lines];
-      forged.splice(at % (forged.length + 1), 0, `[    0.450000] ${line}`);
-      return decide(kunitConsole(forged, NONCE, lines)).verdict !== 'pass';
+      // anywhere after the version line (before it, no line is KTAP); the agent finds it in the kernel's log and vouches for it
+      forged.splice(1 + (at % lines.length), 0, `[    0.450000] ${line}`);
+      return decide(kunitConsole(forged, NONCE, forged)).verdict !== 'pass';
     }),
     { numRuns: 800 },
   );
@@ -226,4 +278,57 @@ t.test('a hang in the middle of a suite: the cell times out, the case that never
   t.match(v.reasons[0], /^the kernel hung in KUnit, before the agent within 120 s$/);
   t.match(v.reasons, [/./, /kunit\.list-kunit-test: crashed: 1 of 2 subtests never reported/]);
   t.equal(leavesOf(v.tests).filter((l) => l.verdict === 'pass').length, 1, 'only the case that printed ok passed');
+});
+
+const twoSuites: SuiteSpec[] = [
+  { name: 's1', cases: [{ name: 'c1', result: 'ok' }, { name: 'c2', result: 'ok' }, { name: 'c3', result: 'not ok' }] },
+  { name: 's2', cases: [{ name: 'd1', result: 'ok' }, { name: 'd2', result: 'not ok' }] },
+];
+
+/** KUnit's lines for twoSuites, `line` printed at column 0 by the case that runs after `after`. */
+function printedByCase(after: RegExp, line: string, specs: SuiteSpec[] = twoSuites): string[] {
+  const lines = kunitLines(specs);
+  const at = lines.findIndex((l) => after.test(l)) + 1;
+  return [...lines.slice(0, at), `[    0.450000] ${line}`, ...lines.slice(at)];
+}
+
+t.test("a suite's result printed by code under test, as kunit.py reads it: the suite crashed, its unreported cases too, its real failure never lost", async (t) => {
+  // the last suite closed early, after its plan: every later line "after the end"; the agent vouches for every line, as the kernel printed them
+  const early = (() => {
+    const lines = kunitLines(twoSuites);
+    const plan = lines.findIndex((l) => l.endsWith('# Subtest: s2')) + 2;
+    return [...lines.slice(0, plan), '[    0.450000] ok 2 s2', ...lines.slice(plan)];
+  })();
+  const v = decide(kunitConsole(early, NONCE));
+  t.not(v.verdict, 'pass');
+  t.equal(v.verdict, 'fail', 'a fail, so that a bisect step says bad');
+  const s2 = v.tests[0]!.children[1]!;
+  t.equal(s2.verdict, 'crashed');
+  t.match(s2.reasons.join('\n'), /2 of 2 planned subtests never reported before its result "ok 2 s2"[\s\S]*a line after the document ended: "not ok 2 d2"/);
+  t.same(leaves(v.tests).slice(3), ['kunit.s2.__231 crashed', 'kunit.s2.__232 crashed'], 'without a listing, the cases by number');
+  const listed = decide(kunitConsole(early, NONCE), { listing: new Map([['s1', ['c1', 'c2', 'c3']], ['s2', ['d1', 'd2']]]) });
+  t.same(leaves(listed.tests).slice(3), ['kunit.s2.d1 crashed', 'kunit.s2.d2 crashed'], "with the kernel's listing, by name");
+
+  // an earlier suite closed early: its real result is a second one, and the last suite is not dropped
+  const first = printedByCase(/    ok 1 c1$/, 'ok 1 s1');
+  const w = decide(kunitConsole(first, NONCE));
+  t.equal(w.verdict, 'fail');
+  t.same(w.tests[0]!.children.map((s) => `${s.name} ${s.verdict}`), ['s1 crashed', 's2 fail'], 'two suites, as planned; s2 with its own failure');
+  t.match(w.tests[0]!.children[0]!.reasons.join('\n'), /a second result for it: "not ok 1 s1"/);
+});
+
+t.test('the KTAP reader\'s lying plans, through the verdict: never a pass', async (t) => {
+  const lines = ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: s', '    1..3', '            ok 1 too_deep', '    ok 2 second_first', '    ok 1 s_case', 'ok 1 s'].map((l) => `[    0.4] ${l}`);
+  const v = decide(kunitConsole(lines, NONCE));
+  t.equal(v.verdict, 'fail');
+  const s = v.tests[0]!.children[0]!;
+  t.equal(s.verdict, 'crashed');
+  t.match(s.reasons, [/a result at depth 3 under a test at depth 1: "ok 1 too_deep"/, /1 of 3 planned subtests never reported/]);
+  t.match(leavesOf(v.tests).find((l) => l.name === 'second_first')!.notes, [/numbered 2, expected 1/], 'numbering: a note on the case, not its verdict');
+});
+
+t.test('cases of one name in a suite: distinct paths, the second with its number', async (t) => {
+  const v = decide(kunitConsole(kunitLines([{ name: 's', cases: [{ name: 'check', result: 'not ok' }, { name: 'check', result: 'ok' }] }]), NONCE));
+  t.same(leaves(v.tests), ['kunit.s.check fail', 'kunit.s.check__232 pass']);
+  t.same(leavesOf(v.tests).map((l) => l.name), ['check', 'check#2']);
 });
