@@ -36,6 +36,10 @@ const STARTERS: Starter[] = [
   { kind: 'ubsan', re: /(?:^|\] )UBSAN: (.*)/, end: RULE },
 ];
 
+/** WARN() and BUG() print this line, then WARN()'s own message if it has one, then the report. */
+const CUT_HERE = /-{12}\[ cut here \]-{12}/;
+const TIMESTAMP = /^\[\s*\d+\.\d+\]\s?/;
+
 /** Kinds whose report can hold a line of the other: an Oops inside a BUG (`Internal error: Oops - BUG`), a BUG's Oops. */
 const CONTINUES: ReadonlySet<IncidentKind> = new Set(['oops', 'bug']);
 
@@ -43,10 +47,13 @@ const CONTINUES: ReadonlySet<IncidentKind> = new Set(['oops', 'bug']);
 export class IncidentReader {
   private readonly incidents: Incident[] = [];
   private open: { incident: Incident; end: RegExp | null } | null = null;
+  /** The line after a `cut here` line, while the report it announces may follow: WARN()'s message. */
+  private announced: { line: number; message: string | null } | null = null;
 
   /** One console line (cleaned) and its 1-based number. */
   feed(line: string, lineNo: number): void {
     const starter = STARTERS.find((s) => s.re.test(line));
+    const message = this.messageFor(line, lineNo, starter);
     if (this.open && !(starter && this.beginsAnother(starter.kind))) {
       const { incident, end } = this.open;
       if (incident.excerpt.length < MAX_EXCERPT) incident.excerpt.push(line);
@@ -55,10 +62,31 @@ export class IncidentReader {
     }
     if (!starter) return;
     const m = starter.re.exec(line)!;
-    const summary = (m[1] ?? '').trim() || m[0].trim();
+    const where = (m[1] ?? '').trim() || m[0].trim();
+    const summary = message ? `${message} (at ${where})` : where;
     const incident: Incident = { kind: starter.kind, line: lineNo, summary, excerpt: [line] };
     if (this.incidents.length < MAX_INCIDENTS) this.incidents.push(incident);
     this.open = { incident, end: starter.end };
+  }
+
+  /**
+   * Follows `cut here` announcements: the line after one is WARN()'s
+   * message when a WARNING starts on the line after that; returns that
+   * message for the WARNING's starting line.
+   */
+  private messageFor(line: string, lineNo: number, starter: Starter | undefined): string | null {
+    const announced = this.announced;
+    if (CUT_HERE.test(line)) {
+      this.announced = { line: lineNo, message: null };
+      return null;
+    }
+    if (!announced) return null;
+    if (lineNo === announced.line + 1 && !starter) {
+      announced.message = line.replace(TIMESTAMP, '').trim() || null;
+      return null;
+    }
+    this.announced = null;
+    return starter?.kind === 'warning' && lineNo === announced.line + 2 ? announced.message : null;
   }
 
   read(): Incident[] {

@@ -114,6 +114,32 @@ t.test('Oops, BUG and WARNING are told apart; a panic inside an Oops is its own 
   t.same(obs.incidents[1]!.excerpt.length, 2, 'the Oops line belongs to the report that started it');
 });
 
+t.test("a WARNING names WARN()'s message, the line between `cut here` and the report, and nothing else does", async (t) => {
+  const text = [
+    '[    0.2860] ------------[ cut here ]------------',
+    '[    0.2861] legacy virtio-pci probe of 0000:00:01.0',
+    '[    0.2865] WARNING: CPU: 0 PID: 1 at drivers/virtio/virtio_pci_legacy.c:214 virtio_pci_legacy_probe+0x34/0x90',
+    '[    0.2900] ---[ end trace 0000000000000000 ]---',
+    '[    1.0] ------------[ cut here ]------------',
+    '[    1.0] WARNING: CPU: 0 PID: 1 at lib/list.c:1 f+0x1/0x2',
+    '[    1.0] ---[ end trace 0000000000000000 ]---',
+    '[    2.0] ------------[ cut here ]------------',
+    '[    2.0] some line',
+    '[    2.0] another line',
+    '[    2.0] WARNING: CPU: 0 PID: 1 at lib/list.c:2 g+0x1/0x2',
+  ].join('\n');
+  const obs = parseConsole(text, { nonce: NONCE });
+  t.same(
+    obs.incidents.map((i) => i.summary),
+    [
+      'legacy virtio-pci probe of 0000:00:01.0 (at drivers/virtio/virtio_pci_legacy.c:214 virtio_pci_legacy_probe+0x34/0x90)',
+      'lib/list.c:1 f+0x1/0x2',
+      'lib/list.c:2 g+0x1/0x2',
+    ],
+    'WARN_ON() has no message; a line further away is not one',
+  );
+});
+
 t.test("lockdep's, RCU's, KASAN's and UBSAN's reports are incidents, each ending where its report ends", async (t) => {
   const rule = '='.repeat(66);
   const text = [
