@@ -18,7 +18,8 @@ import { GLIBC_RUNTIME, staticArm64Problem, userspaceLayer } from '../../harness
 import { cacheLayout, resolveCacheRoot } from '../../harness/kernel/cache.js';
 import { launchVmm } from '../../harness/vmm/launch.js';
 import { qemuBootArgs, qemuMachineArgs } from '../../harness/vmm/qemu.js';
-import { kvmatrix } from '../support/cli.js';
+import { projectRoot } from '../../harness/host/install-paths.js';
+import { kvmatrix, readResults } from '../support/cli.js';
 import { tempTree } from '../support/temp-tree.js';
 
 t.setTimeout(30 * 60 * 1000);
@@ -123,4 +124,34 @@ t.test('the agent runs the boot\'s commands after the probe: exit status, output
   t.match(by.get('no-such')!.end, { result: 'exec-failed', detail: /No such file or directory/ });
   t.match(by.get('after')!.end, { result: 'exit', code: 0 });
   t.equal(by.get('after')!.output.trim(), '0', "the hung command's group, its background sleep too, was gone before the next command");
+});
+
+t.test("key hidden, not secret: a root command that reads the nonce from PID 1's memory and signs records with it makes the cell an error, never a pass", async (t) => {
+  const built = await kernelImage(t);
+  t.ok(built, 'the default matrix\'s patched kernel');
+  const dir = tempTree({}, 'kvmatrix-forge-');
+  // test/fixtures/guest/forge-records.c: scans /proc/1/mem for the nonce, writes signed records to /dev/console
+  execFileSync('aarch64-linux-gnu-gcc', ['-static', '-O2', '-o', join(dir, 'forger'), join(projectRoot, 'test', 'fixtures', 'guest', 'forge-records.c')]);
+  const matrix = join(dir, 'm.yaml');
+  writeFileSync(
+    matrix,
+    `name: forged-records\npaths:\n  kernels: ${join(projectRoot, 'kernels')}\nkernels:\n  patched:\n    definition: debian-6.1\n` +
+      'vmms:\n  qemu-flat: { type: qemu, topology: flat }\ntransports: [modern]\ndevices: [rng]\n' +
+      'tests:\n  - probe\n  - command:\n      name: forge\n      run: [/kvmatrix/files/forger]\n      files: [forger]\n      timeout: 30\n',
+  );
+  const run = await kvmatrix(['run', matrix, '--out', join(dir, 'out')], { env: { CI: 'true' } });
+  t.equal(run.code, 1, `${run.stdout}\n${run.stderr.slice(-2000)}`);
+  const cell = readResults(join(dir, 'out', 'latest')).cells[0]!;
+  t.equal(cell.verdict, 'error');
+  t.match(cell.reasons[0], /^the agent's records contradict each other: two different records numbered 1: \w+ at console line \d+, device at line \d+/);
+  t.same(cell.tests ?? [], [], 'no test of this boot is shown, passed or failed');
+
+  // the forger did find the nonce: one of its candidates signs the agent's own records
+  const console = readFileSync(join(dir, 'out', 'latest', cell.console!), 'utf8');
+  const candidates = [...console.matchAll(/^cmd1\| candidate ([0-9a-f]{16})\r?$/gm)].map((m) => m[1]!);
+  const nonce = candidates.find((c) => parseConsole(console, { nonce: c }).agent.begin !== null);
+  t.ok(nonce, `the nonce is among the ${candidates.length} candidates the forger read from PID 1`);
+  const seen = parseConsole(console, { nonce: nonce ?? '' });
+  t.ok(seen.agent.end, 'the agent still finished');
+  t.ok(seen.agent.conflicts.length >= 2, `the forged records were signed with it and conflict (${seen.agent.conflicts.join('; ')})`);
 });
