@@ -13,9 +13,11 @@
  * document (or a test) was complete, a second result for one test, a
  * structural line at a depth no open test has, and a plan where none
  * belongs are never skipped over: each is a `structure` issue of the test
- * it touches, which its reader then cannot pass. Only a test numbered
- * other than its place is a `numbering` issue, a note (kunit.py notes it
- * too, and counts are checked by the plans).
+ * it touches, which its reader then cannot pass. A test numbered other
+ * than its place, and a `# Subtest:` comment where no subtest can begin,
+ * are `note` issues, noted only (kunit.py notes the first and ignores the
+ * second; counts are checked by the plans, and only a version line or a
+ * plan begins a subtest).
  *
  * A node's lines: KTAP has no line when a test starts, so the lines of a
  * test are those between the previous result at its level (or its
@@ -36,11 +38,12 @@ export interface KtapDirective {
 /**
  * What the reader found wrong about a test. `structure`: its results
  * cannot be taken as printed (a plan not met, a line after its end, a
- * second result); `numbering`: a result numbered other than its place,
- * noted only.
+ * second result); `note`: what a careless but honest writer prints (a
+ * result numbered other than its place, a `# Subtest:` line where no
+ * subtest can begin), noted only.
  */
 export interface KtapIssue {
-  kind: 'structure' | 'numbering';
+  kind: 'structure' | 'note';
   /** The console (or output) line it was found at, 1-based. */
   line: number;
   /** What is wrong, quoting the line where one is to blame. */
@@ -239,7 +242,10 @@ export class KtapReader {
       return;
     }
     if (level < 1 || level > top.depth + 1) {
-      this.structure(this.touched(), lineNo, `a subtest header at depth ${level} under a test at depth ${top.depth}: "${quote(text)}"`);
+      // a `# Subtest:` line is a comment that names what follows (some TAP writers print it at the parent's depth): only a version line begins a test
+      const what = `a subtest header at depth ${level} under a test at depth ${top.depth}: "${quote(text)}"`;
+      if (subtest) this.noteIssue(this.touched(), lineNo, what);
+      else this.structure(this.touched(), lineNo, what);
       return this.note(text);
     }
     // a header at a shallower level: the tests above it never reported
@@ -322,7 +328,7 @@ export class KtapReader {
     node.directive = directive;
     node.lastLine = lineNo;
     const expected = parent.node.children.indexOf(node) + 1;
-    if (number !== expected) this.numbering(node, lineNo, `numbered ${number}, expected ${expected}: "${quote(text)}"`);
+    if (number !== expected) this.noteIssue(node, lineNo, `numbered ${number}, expected ${expected}: "${quote(text)}"`);
     this.resetPending(parent, lineNo + 1);
     const root = this.stack[0]!.node;
     if (parent.node === root && root.plan !== null && root.children.length >= root.plan) this.ended = true;
@@ -400,8 +406,8 @@ export class KtapReader {
     this.keep(node, { kind: 'structure', line, text });
   }
 
-  private numbering(node: KtapNode, line: number, text: string): void {
-    this.keep(node, { kind: 'numbering', line, text });
+  private noteIssue(node: KtapNode, line: number, text: string): void {
+    this.keep(node, { kind: 'note', line, text });
   }
 
   private keep(node: KtapNode, issue: KtapIssue): void {

@@ -206,7 +206,7 @@ function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, li
     verdict = 'crashed';
     reasons.unshift(...broken.map(issueText));
   }
-  const notes = ktap.issues.filter((i) => i.kind === 'numbering').map(issueText);
+  const notes = ktap.issues.filter((i) => i.kind === 'note').map(issueText);
 
   // the tests it planned that never reported: named when the kernel's listing knows them, else by number
   const reported = ktap.children.length;

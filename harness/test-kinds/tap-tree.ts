@@ -69,7 +69,7 @@ function tapNode(ktap: KtapNode, name: string, parent: TestPath): UnjudgedNode {
   const broken = ktap.issues.filter((i) => i.kind === 'structure');
   if (broken.length > 0 && !isFailing(own)) own = 'fail';
   reasons.unshift(...broken.map(issueText));
-  const notes = ktap.issues.filter((i) => i.kind === 'numbering').map(issueText);
+  const notes = ktap.issues.filter((i) => i.kind === 'note').map(issueText);
   return {
     name,
     path,

@@ -89,7 +89,7 @@ t.test('results at an impossible depth, wrong numbers and lying plans are kept o
   t.same(s.children.map((c) => c.name), ['second_first', 's_case']);
   t.equal(s.plan, 3, 'the plan says three: one is missing');
   t.same(s.issues.map((i) => [i.kind, i.line]), [['structure', 6], ['structure', 9]], 'the suite: a line deeper than any of its tests, and its plan not met');
-  t.same(s.children.map((c) => c.issues.map((i) => i.kind)), [['numbering'], ['numbering']], 'its cases: numbered out of place, a note each');
+  t.same(s.children.map((c) => c.issues.map((i) => i.kind)), [['note'], ['note']], 'its cases: numbered out of place, a note each');
 });
 
 /** KUnit's lines for suites s1..sN of two cases each, with `extra` put in `skip` lines after the line that matches `after`. */
@@ -169,4 +169,12 @@ t.test("kselftest.h's nameless results: \"ok 3 # SKIP reason\" is a skip without
   t.match(first, { name: 'CLOCK_REALTIME', directive: null });
   t.match(skip, { name: '', result: 'ok', directive: { kind: 'SKIP', reason: 'CLOCK_TAI' } });
   t.match(failed, { name: '', result: 'not ok', directive: null });
+});
+
+t.test('a `# Subtest:` comment at the parent\'s depth (older TAP writers) is a note; the subtest its lines make is read', async (t) => {
+  const obs = parseKtap(['TAP version 13', '1..2', 'ok 1 alpha', '# Subtest: beta', '    1..1', '    ok 1 inner', 'ok 2 beta'], { versionless: true });
+  const root = obs.documents[0]!.root;
+  t.same(root.children.map((c) => `${c.name} ${c.result} ${c.issues.map((i) => i.kind).join(',')}`), ['alpha ok note', 'beta ok ']);
+  t.same(root.children[1]!.children.map((c) => `${c.name} ${c.result}`), ['inner ok']);
+  t.equal(obs.documents[0]!.complete, true);
 });

@@ -4,6 +4,8 @@ import { decideCell, judge, unbootedVerdict } from '../../harness/verdict/decide
 import { classifyVirtioPci, statusNames } from '../../harness/verdict/virtio-ids.js';
 import { compareBdf } from '../../harness/verdict/devices.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
+import { crc32Bytes } from '../../harness/console/command-output.js';
+import type { Cell } from '../../harness/matrix/types.js';
 import { qemuCell } from '../support/cells.js';
 import { agentRecord, healthyReport } from '../support/records.js';
 
@@ -149,4 +151,35 @@ t.test('virtio ids, status bits and bus order', async (t) => {
   t.same(classifyVirtioPci(0x1af4, 0x1041, 0x1100), { kind: 'net', transport: 'modern' }, 'a modern device id decides by itself');
   t.same(statusNames(0x8f), ['ACKNOWLEDGE', 'DRIVER', 'DRIVER_OK', 'FEATURES_OK', 'FAILED']);
   t.same(['0000:01:00.0', '0000:00:10.0', '0000:00:02.0'].sort(compareBdf), ['0000:00:02.0', '0000:00:10.0', '0000:01:00.0']);
+});
+
+/** A boot that ran one program (a command, or the first kselftest) whose output the agent counted as `said`: its framed lines are `framed`. */
+function oneProgram(name: string, framed: string[], said: Buffer): string[] {
+  return [
+    agentRecord(NONCE, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
+    agentRecord(NONCE, 1, 'cmdbegin', { index: 1, name, program: 'sh', timeout: 5, cap: 100, uptime: '0.6' }),
+    ...framed,
+    agentRecord(NONCE, 2, 'cmdend', { index: 1, result: 'exit', code: 0, signal: 0, detail: '-', bytes: said.length, shown: said.length, crc: crc32Bytes(said).toString(16).padStart(8, '0'), seconds: '0.1' }),
+    agentRecord(NONCE, 3, 'end', { records: 4, uptime: '0.9' }),
+  ];
+}
+
+t.test("a command's or a kselftest's output that does not add up is the cell's error, never a pass", async (t) => {
+  const said = Buffer.from('TAP version 13\n1..1\nnot ok 1 broken\n');
+  const honest = ['cmd1| TAP version 13', 'cmd1| 1..1', 'cmd1| not ok 1 broken'];
+  // as many bytes, one line changed on the way: what the console shows is not what the program wrote
+  const altered = ['cmd1| TAP version 13', 'cmd1| 1..1', 'cmd1| ok 1 broken    '];
+  const commandCell: Cell = { ...qemuCell('flat', 'legacy', []), tests: [{ kind: 'command', name: 'c', argv: ['sh'], files: [], timeoutSec: 5, expectExit: 0 }] };
+  const kselftestCell: Cell = {
+    ...qemuCell('flat', 'legacy', []),
+    tests: [{ kind: 'kselftest', targets: ['a'], skip: [], timeoutSec: null, installed: { layer: '/l', tests: [{ target: 'a', test: 't', settingsTimeoutSec: null }] } }],
+  };
+  for (const [cell, name] of [[commandCell, 'c'], [kselftestCell, 'a:t']] as const) {
+    const read = decide(oneProgram(name, honest, said), exited, cell);
+    t.equal(read.verdict, 'fail', `${cell.tests[0]!.kind}: the honest output fails the test`);
+    const forged = decide(oneProgram(name, altered, said), exited, cell);
+    t.equal(forged.verdict, 'error', `${cell.tests[0]!.kind}: the altered output is the cell's error`);
+    t.match(forged.reasons[0], /output on the console does not add up/);
+    t.same(forged.tests, [], 'and shows no result of it');
+  }
 });

@@ -332,3 +332,14 @@ t.test('cases of one name in a suite: distinct paths, the second with its number
   t.same(leaves(v.tests), ['kunit.s.check fail', 'kunit.s.check__232 pass']);
   t.same(leavesOf(v.tests).map((l) => l.name), ['check', 'check#2']);
 });
+
+t.test("a suite's own not ok fails it and the cell, though every case of it passed (its init or exit failed)", async (t) => {
+  const lines = kunitLines(suites).map((l) => l.replace(/\] ok 1 list-kunit-test$/, '] not ok 1 list-kunit-test'));
+  t.ok(lines.some((l) => l.endsWith('] not ok 1 list-kunit-test')), 'the suite says not ok');
+  const v = decide(kunitConsole(lines, NONCE));
+  t.equal(v.verdict, 'fail');
+  const suite = v.tests[0]!.children.find((s) => s.name === 'list-kunit-test')!;
+  t.equal(suite.verdict, 'fail');
+  t.same(suite.children.map((c) => c.verdict), ['pass', 'pass'], 'its cases keep their own results');
+  t.match(v.reasons.join('\n'), /kunit\.list-kunit-test: fail/);
+});
