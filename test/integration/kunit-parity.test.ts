@@ -11,6 +11,13 @@
  * very .config kvmatrix did (checked byte for byte). Its compiles come from
  * ccache, paths made relative as kvmatrix's are: about a minute, not a
  * second cold build.
+ *
+ * One difference is by design: a WARNING, a BUG, an Oops KUnit did not
+ * catch, or a lockdep, KASAN or UBSAN report printed while a case ran
+ * fails that case in kvmatrix, where kunit.py keeps the `ok` KUnit printed
+ * (test/integration/kernel-trouble.test.ts shows one). Such a case is
+ * compared as kunit.py would see it, and named; on this kernel none prints
+ * one, so the comparison is plain.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
@@ -66,9 +73,11 @@ t.test('kunit.py and kvmatrix agree case by case on the same kernel', { skip }, 
 
   const theirs = kunitPyCases(json);
   const cell = results.cells[0]!;
-  const ours = new Map(
-    leavesOf((cell.tests ?? []).filter((n) => n.name === 'kunit')).map((leaf) => [pathNames(leaf.path).slice(1).join('\t'), KUNIT_PY[leaf.verdict] ?? leaf.verdict]),
-  );
+  const kunitLeaves = leavesOf((cell.tests ?? []).filter((n) => n.name === 'kunit'));
+  // failed by kernel trouble alone, where KUnit printed ok: kunit.py's PASS
+  const warnedOnly = (leaf: (typeof kunitLeaves)[number]) => leaf.verdict === 'fail' && leaf.reasons.length > 0 && leaf.reasons.every((r) => r.endsWith('(printed while it ran)'));
+  const ours = new Map(kunitLeaves.map((leaf) => [pathNames(leaf.path).slice(1).join('\t'), warnedOnly(leaf) ? 'PASS' : (KUNIT_PY[leaf.verdict] ?? leaf.verdict)]));
+  t.comment(`cases kvmatrix fails for kernel trouble kunit.py does not see: ${kunitLeaves.filter(warnedOnly).map((l) => l.path).join(', ') || 'none'}`);
   t.ok(ours.size >= 100, `kvmatrix: ${ours.size} cases`);
   t.same([...ours.keys()].filter((k) => !theirs.has(k)), [], 'no case kvmatrix reports that kunit.py lacks');
   t.same([...theirs.keys()].filter((k) => !ours.has(k)), [], 'no case kunit.py reports that kvmatrix lacks');

@@ -5,7 +5,6 @@ import { classifyVirtioPci, statusNames } from '../../harness/verdict/virtio-ids
 import { compareBdf } from '../../harness/verdict/devices.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { crc32Bytes } from '../../harness/console/command-output.js';
-import type { Cell } from '../../harness/matrix/types.js';
 import { qemuCell } from '../support/cells.js';
 import { agentRecord, healthyReport } from '../support/records.js';
 
@@ -169,8 +168,8 @@ t.test("a command's or a kselftest's output that does not add up is the cell's e
   const honest = ['cmd1| TAP version 13', 'cmd1| 1..1', 'cmd1| not ok 1 broken'];
   // as many bytes, one line changed on the way: what the console shows is not what the program wrote
   const altered = ['cmd1| TAP version 13', 'cmd1| 1..1', 'cmd1| ok 1 broken    '];
-  const commandCell: Cell = { ...qemuCell('flat', 'legacy', []), tests: [{ kind: 'command', name: 'c', argv: ['sh'], files: [], timeoutSec: 5, expectExit: 0 }] };
-  const kselftestCell: Cell = {
+  const commandCell: ReturnType<typeof qemuCell> = { ...qemuCell('flat', 'legacy', []), tests: [{ kind: 'command', name: 'c', argv: ['sh'], files: [], timeoutSec: 5, expectExit: 0 }] };
+  const kselftestCell: ReturnType<typeof qemuCell> = {
     ...qemuCell('flat', 'legacy', []),
     tests: [{ kind: 'kselftest', targets: ['a'], skip: [], timeoutSec: null, installed: { layer: '/l', tests: [{ target: 'a', test: 't', settingsTimeoutSec: null }] } }],
   };
