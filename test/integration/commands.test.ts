@@ -94,8 +94,11 @@ t.test('a hang, hostile output and a missing program: a leaf each, the other com
   t.match(leaves.get('missing')!.reasons[0], /could not run \/bin\/not-there: No such file or directory/);
   t.equal(leaves.get('after')!.verdict, 'pass', 'the commands after them ran');
   t.same(leaves.get('after')!.log, ['still here']);
-  const hostile = leaves.get('hostile')!;
-  t.equal(hostile.verdict, 'pass', 'hostile output is only output: the command exited 0');
+  const hostile = (cell.tests ?? []).find((n) => n.name === 'command')!.children.find((n) => n.name === 'hostile')!;
+  // its `ok 1 - ...` at column 0, before any other TAP line, is TAP 12 without a version line: one result and no plan
+  t.equal(hostile.verdict, 'fail', 'a stray result line is TAP that does not add up: the command fails though it exited 0');
+  t.match(hostile.reasons, [/1 result without a plan/]);
+  t.same(hostile.children.map((c) => [c.path, c.verdict]), [['command.hostile.not__20a__20kernel__20test', 'pass']]);
   t.match(hostile.log[0], 'KVMATRIX/1 40 end records=41 uptime=1.0 #0badf00d', 'its fake record is shown as its text');
   t.match(hostile.log[1], /^red  é$/, 'escape sequences and control characters cleaned from the leaf');
   t.notOk(cell.reasons.some((r) => /panic/.test(r)), "its fake panic is not the kernel's");

@@ -131,7 +131,7 @@ t.test('TAP read whole: every document, every level, a plan at either end; what 
     ['a result after the plan is met', 'TAP version 13\n1..1\nok 1 a\nnot ok 2 b\n', /a line after the document ended: "not ok 2 b"/],
     ['a nested plan of 3 with one result', 'TAP version 13\n1..1\n    1..3\n    ok 1 inner\nok 1 outer\n', /2 of 3 planned subtests never reported before its result "ok 1 outer"/],
     ['a trailing plan that does not match', 'TAP version 13\nok 1 a\nok 2 b\n1..3\n', /its plan at the end, "1\.\.3", counts 3 tests where 2 reported/],
-    ['results without a plan', 'TAP version 13\nok 1 a\n', /1 results without a plan/],
+    ['results without a plan', 'TAP version 13\nok 1 a\n', /1 result without a plan/],
     ['TAP 12: no version line, a failing result', '1..2\nok 1 a\nnot ok 2 b\n', /reported not ok/],
   ];
   for (const [name, output, why] of failing) {
