@@ -8,7 +8,8 @@ import type { Incident, IncidentKind } from './types.js';
 
 /** An incident's excerpt stops at its end marker or after this many lines. */
 const MAX_EXCERPT = 60;
-const MAX_INCIDENTS = 50;
+/** A console with more reports than this is the cell's failure however they would be judged: the rest are counted only. */
+export const MAX_INCIDENTS = 500;
 
 interface Starter {
   kind: IncidentKind;
@@ -46,6 +47,7 @@ const CONTINUES: ReadonlySet<IncidentKind> = new Set(['oops', 'bug']);
 /** Reads incidents from console lines fed one at a time. */
 export class IncidentReader {
   private readonly incidents: Incident[] = [];
+  private droppedCount = 0;
   private open: { incident: Incident; end: RegExp | null } | null = null;
   /** The line after a `cut here` line, while the report it announces may follow: WARN()'s message. */
   private announced: { line: number; message: string | null } | null = null;
@@ -66,6 +68,7 @@ export class IncidentReader {
     const summary = message ? `${message} (at ${where})` : where;
     const incident: Incident = { kind: starter.kind, line: lineNo, summary, excerpt: [line] };
     if (this.incidents.length < MAX_INCIDENTS) this.incidents.push(incident);
+    else this.droppedCount++;
     this.open = { incident, end: starter.end };
   }
 
@@ -91,6 +94,11 @@ export class IncidentReader {
 
   read(): Incident[] {
     return this.incidents;
+  }
+
+  /** How many reports began after the most that are kept. */
+  dropped(): number {
+    return this.droppedCount;
   }
 
   /**

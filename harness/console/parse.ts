@@ -80,6 +80,7 @@ export class ConsoleParser {
       bytes: this.bytes,
       kernelVersion: this.kernelVersion,
       incidents: this.incidents.read(),
+      incidentsDropped: this.incidents.dropped(),
       probeFailures: this.probeFailures,
       times: { firstKernelLine: this.firstKernelLine, initStarted: this.initStarted, agentDone: agent.end ? agent.end.uptime : null },
       agent,
@@ -106,10 +107,11 @@ export class ConsoleParser {
       this.initStarted = stamp ? Number(stamp[1]) : null;
     }
     const record = this.records.offer(line, lineNo);
-    if (record) {
-      if (record !== 'rejected') this.followCommands(record);
+    if (record && record !== 'rejected') {
+      this.followCommands(record);
       return;
     }
+    // a line that is no record of this boot's is the console's like any other: a kernel report may follow its text
     // a running command's output is the command's: its panics and KTAP are not the kernel's
     if (this.running !== null && this.commandOutput.offer(line, this.running)) return;
     this.ktap.feed(line, lineNo);

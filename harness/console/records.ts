@@ -70,6 +70,8 @@ export interface AcceptedRecord {
  */
 export class RecordCollector {
   private readonly bySeq = new Map<number, Accepted>();
+  /** Record lines cut or altered on the console (a kernel line printed into one), or another boot's, by the number they began with. */
+  private readonly damaged = new Map<number, number>();
   private readonly rejected: RejectedRecord[] = [];
   private readonly conflicts: string[] = [];
   /** The highest record number seen so far, in console order. */
@@ -86,15 +88,20 @@ export class RecordCollector {
       if (this.rejected.length < 200) this.rejected.push({ line: lineNo, reason, text: text.slice(0, 300) });
       return 'rejected' as const;
     };
+    const broken = (reason: string) => {
+      const begun = /^KVMATRIX\/1 (\d{1,9}) /.exec(text);
+      if (begun && !this.damaged.has(Number(begun[1]))) this.damaged.set(Number(begun[1]), lineNo);
+      return reject(reason);
+    };
     const m = RECORD_RE.exec(text);
-    if (!m) return reject('malformed record');
+    if (!m) return broken('malformed record');
     const [, version, seqText, kind, rest, crcText] = m;
     if (Number(version) !== RECORD_VERSION) {
       return reject(`record version ${version}, this harness reads version ${RECORD_VERSION}`);
     }
     const body = text.slice(0, text.length - ' #'.length - 8);
     if (crc32(`${this.nonce} ${body}`) !== parseInt(crcText!, 16)) {
-      return reject("checksum mismatch: not signed with this boot's nonce (damaged, or from another boot)");
+      return broken("checksum mismatch: not signed with this boot's nonce (damaged, or from another boot)");
     }
     const fields = parseFields(rest!);
     if (!fields) return reject('undecodable field');
@@ -130,6 +137,11 @@ export class RecordCollector {
       conflicts: this.conflicts,
     };
     const ordered = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+    // the agent writes each record once: a whole one beside a broken one of its number may have taken its place
+    for (const [seq, line] of this.damaged) {
+      const whole = this.bySeq.get(seq);
+      if (whole) this.conflict(`record ${seq} at console line ${whole.line}, and one numbered ${seq} at line ${line} broken or not signed with this boot's nonce: one of them is not the agent's`);
+    }
     for (const rec of ordered) {
       if (report.end) this.conflict(`record ${rec.seq} (${rec.kind}) at console line ${rec.line} is numbered after the end record`);
       const problem = addRecord(report, rec);

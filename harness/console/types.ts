@@ -192,6 +192,8 @@ export interface ConsoleObservation {
   bytes: number;
   kernelVersion: string | null;
   incidents: Incident[];
+  /** Reports past the most that are kept: counted, not read one by one. */
+  incidentsDropped: number;
   probeFailures: ProbeFailure[];
   times: BootTimes;
   agent: AgentReport;

@@ -60,14 +60,24 @@ export function childPath(parent: TestPath, name: string): TestPath {
  * whose path part an earlier sibling already has (a second `check`, a
  * second nameless `# SKIP` with the same reason) that name with `#` and
  * its result's number appended (its place, without one): `check`,
- * `check#2`, as a path `check__232`. Stable as long as the output is,
- * and never two siblings on one path.
+ * `check#2`, as a path `check__232`; where that is taken too (results
+ * that repeat a number), `-2`, `-3` after it. Stable as long as the
+ * output is, never two siblings on one path, and linear in the siblings:
+ * a program's output may hold a million of one name.
  */
 export function distinctNames(siblings: readonly { name: string; number?: number | null }[]): string[] {
   const taken = new Set<string>();
+  /** The next `-k` to try after a name and number already taken twice. */
+  const next = new Map<string, number>();
   return siblings.map((sibling, place) => {
     let name = sibling.name;
-    while (taken.has(escapePart(name))) name = `${name}#${sibling.number ?? place + 1}`;
+    if (taken.has(escapePart(name))) {
+      const stem = `${name}#${sibling.number ?? place + 1}`;
+      name = stem;
+      let k = next.get(stem) ?? 2;
+      while (taken.has(escapePart(name))) name = `${stem}-${k++}`;
+      next.set(stem, k);
+    }
     taken.add(escapePart(name));
     return name;
   });

@@ -82,8 +82,14 @@ export interface KunitReading {
   untrusted: string[];
   /** Suites or cases that never reported: the kernel stopped in them. */
   crashed: boolean;
-  /** Kernel incidents printed outside every test: the cell's own. */
+  /**
+   * Kernel incidents the cell answers for: those printed outside every
+   * test, and those inside a test that had failed already (a test expected
+   * to fail does not excuse a report it printed; only may_print does).
+   */
   outside: Incident[];
+  /** Incidents that failed a test KUnit called ok: the cell's too when the tree is not believed. */
+  held: Incident[];
 }
 
 export interface KunitReadOptions {
@@ -108,7 +114,7 @@ export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: Kta
     if (options.agentFinished) {
       untrusted.push('the kernel printed no KTAP: KUnit is not built in (was the kunitconfig merged?) or kunit.enable=0');
     }
-    return { node: null, untrusted, crashed: false, outside: [...incidents] };
+    return { node: null, untrusted, crashed: false, outside: [...incidents], held: [] };
   }
   if (doc.root.plan === 0) {
     untrusted.push(
@@ -118,7 +124,7 @@ export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: Kta
     );
   }
   const root = testPath(KUNIT);
-  const ctx: Reading = { incidents, charged: new Set(), rules: options.rules ?? [] };
+  const ctx: Reading = { incidents, charged: new Set(), held: new Set(), escalated: new Set(), rules: options.rules ?? [], absentBudget: MAX_ABSENT };
   const missing = missingSuites(doc);
   const last = doc.root.children.at(-1)?.name;
   const begun = new Set(doc.root.children.map((s) => s.name));
@@ -139,6 +145,7 @@ export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: Kta
   const crashed = suites.some(hasCrash) || (missing > 0 && !options.agentFinished);
   const verdicts = suites.map((s) => s.verdict);
   const brokenRoot = doc.root.issues.some((i) => i.kind === 'structure');
+  if (brokenRoot) for (const suite of suites) distrust(suite, 'the KUnit document does not add up');
   const node: UnjudgedNode = {
     name: KUNIT,
     path: root,
@@ -148,7 +155,13 @@ export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: Kta
     lines: [doc.line, doc.root.lastLine],
     children: suites,
   };
-  return { node, untrusted, crashed: crashed || brokenRoot, outside: incidents.filter((i) => !ctx.charged.has(i)) };
+  return {
+    node,
+    untrusted,
+    crashed: crashed || brokenRoot,
+    outside: incidents.filter((i) => !ctx.charged.has(i) || ctx.escalated.has(i)),
+    held: incidents.filter((i) => ctx.held.has(i)),
+  };
 }
 
 /**
@@ -189,9 +202,19 @@ function hasCrash(node: UnjudgedNode): boolean {
 /** What every node of one reading shares: the console's incidents, those already charged to a test, the matrix's rules. */
 interface Reading {
   incidents: readonly Incident[];
+  /** Incidents attached to a test already: its ancestors do not take them again. */
   charged: Set<Incident>;
+  /** Those that failed a test KUnit called ok. */
+  held: Set<Incident>;
+  /** Those printed inside a test that had failed already: the cell's. */
+  escalated: Set<Incident>;
   rules: readonly LeafExpectation[];
+  /** How many more never-reported tests may be made leaves: a plan is the kernel's word, and may be any number. */
+  absentBudget: number;
 }
+
+/** At most this many tests a plan promised and no result gave are leaves, in a whole reading. */
+const MAX_ABSENT = 100_000;
 
 function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, listed?: string[]): UnjudgedNode {
   const path = childPath(parent, name);
@@ -228,7 +251,10 @@ function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, li
     log.push(...unreported.log);
     verdict = 'crashed';
   } else if (ktap.result !== null && reported < planned) {
-    for (let k = reported; k < planned; k++) absent.push({ name: listedNames[k] ?? `#${k + 1}`, why: `never reported: ${ktap.name || 'its test'}'s result line came before it` });
+    const shown = Math.min(planned - reported, ctx.absentBudget);
+    ctx.absentBudget -= shown;
+    for (let k = reported; k < reported + shown; k++) absent.push({ name: listedNames[k] ?? `#${k + 1}`, why: `never reported: ${ktap.name || 'its test'}'s result line came before it` });
+    if (shown < planned - reported) reasons.push(`${planned - reported - shown} more planned tests never reported (not listed one by one)`);
   }
   const names = distinctNames([...ktap.children, ...absent]);
   const children = ktap.children.map((c, i) => nodeOf(c, names[i]!, path, ctx));
@@ -241,6 +267,8 @@ function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, li
     }
     children.push(leaf);
   });
+  // a test whose KTAP does not add up vouches for none of its subtests: a line printed among them may have taken another's place
+  if (broken.length > 0) for (const c of children) distrust(c, `${ktap.name || 'its test'}'s KTAP does not add up`);
   const node: UnjudgedNode = {
     name,
     path,
@@ -254,6 +282,15 @@ function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, li
   };
   charge(node, ktap, ctx);
   return node;
+}
+
+/** A test under one whose KTAP does not add up: what it reported is not believed, so it cannot pass or skip. */
+function distrust(node: UnjudgedNode, why: string): void {
+  if (node.verdict === 'pass' || node.verdict === 'skip') {
+    node.verdict = 'crashed';
+    node.reasons.unshift(`not believed: ${why}`);
+  }
+  for (const c of node.children) distrust(c, why);
 }
 
 function crashedLeaf(name: string, parent: TestPath, why: string): UnjudgedNode {
@@ -285,7 +322,13 @@ function charge(node: UnjudgedNode, ktap: KtapNode | null, ctx: Reading): void {
   for (const i of mine) ctx.charged.add(i);
   node.incidents = mine.map(({ kind, line, summary }) => ({ kind, line, summary }));
   const held = mine.filter((i) => !(ktap && caughtByKunit(i, ktap)) && !mayPrint(i, node.path, ctx.rules));
-  if (held.length === 0 || (node.verdict !== 'pass' && node.verdict !== 'skip')) return;
+  if (held.length === 0) return;
+  if (node.verdict !== 'pass' && node.verdict !== 'skip') {
+    // it failed already: the report is not explained by that failure (an expected one hides nothing)
+    for (const i of held) ctx.escalated.add(i);
+    return;
+  }
+  for (const i of held) ctx.held.add(i);
   node.verdict = 'fail';
   node.reasons.unshift(...held.map((i) => `${describeIncident(i)} (printed while it ran)`));
 }

@@ -58,8 +58,13 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
     ...(kselftests && kselftests.untrusted.length === 0 ? [kselftests.node] : []),
   ];
   const tests = [...(devices.length > 0 ? [probeNode(devices)] : []), ...trusted];
-  // an Oops KUnit caught inside a case is that case's; the cell answers for the rest
-  const kernelReasons = (kunit ? kunit.outside : obs.incidents).map(describeIncident);
+  // an Oops KUnit caught inside a case is that case's; the cell answers for the rest, and for every
+  // report that failed a case when the KUnit tree is not shown
+  const kunitShown = kunit !== null && kunit.node !== null && kunit.untrusted.length === 0;
+  const cellIncidents = kunit ? (kunitShown ? kunit.outside : [...kunit.outside, ...kunit.held].sort((a, b) => a.line - b.line)) : obs.incidents;
+  const kernelReasons = cellIncidents.map(describeIncident);
+  // reports nobody read cannot have been excused: the cell answers for them
+  if (obs.incidentsDropped > 0) kernelReasons.push(`${obs.incidentsDropped} more kernel reports after the first ${obs.incidents.length}: counted, not read one by one`);
   const deviceReasons = devices
     .filter((d) => d.problems.length > 0)
     .map((d) => `${describeDevice(d)}: ${d.problems.join('; ')}`);

@@ -49,10 +49,59 @@ t.test('each kind of contradiction is a conflict, named', async (t) => {
   }
 });
 
-t.test('records of another boot are rejected, not conflicts: they never carried this nonce', async (t) => {
+t.test("another boot's records are rejected; where their numbers are this boot's, the records conflict", async (t) => {
   const other = healthyReport('another-boot', devices);
   const obs = read([...honest, ...other]);
-  t.same(obs.agent.conflicts, []);
-  t.equal(obs.agent.rejected.length, other.length);
-  t.equal(decideCell(cell, exited, obs).verdict, 'pass');
+  t.equal(obs.agent.rejected.length, other.length, 'none of them taken');
+  // a record of this number that is not this boot's may be the agent's own, altered on the way, with a forged one in its place
+  t.match(obs.agent.conflicts, [/^record 0 at console line 1, and one numbered 0 at line \d+ broken or not signed with this boot's nonce: one of them is not the agent's$/]);
+  t.equal(decideCell(cell, exited, obs).verdict, 'error');
+  const beyond = read([...honest, agentRecord('another-boot', 40, 'check', { dev: 'virtio9', kind: 'rng', result: 'ok', detail: 'fine' })]);
+  t.same(beyond.agent.conflicts, [], 'one numbered past every record of this boot conflicts with none');
+  t.equal(decideCell(cell, exited, beyond).verdict, 'pass');
+});
+
+t.test("a record that came broken, and a whole one of its number: one of them is not the agent's", async (t) => {
+  // the agent's record 2 cut by a kernel line printed into it; a program signed its own record 2
+  const broken = honest[2]!.slice(0, 30);
+  const forged = agentRecord(NONCE, 2, 'pci', { bdf: '0000:00:01.0', id: '1af4:1005', class: '0x00ff00', bar0: 'io:0x1000-0x101f', driver: 'virtio-pci' });
+  const lines = [...honest.slice(0, 2), `${broken}[    1.0] a kernel line`, 'rest of it', forged, ...honest.slice(3)];
+  const seen = read(lines);
+  t.same(seen.agent.missingSeqs, [], 'every number has a whole record');
+  t.match(seen.agent.conflicts, [/^record 2 at console line 5, and one numbered 2 at line 3 broken or not signed with this boot's nonce: one of them is not the agent's$/]);
+  t.equal(decideCell(cell, exited, seen).verdict, 'error');
+  t.same(read([...honest.slice(0, 2), `${broken}[    1.0] a kernel line`, ...honest.slice(3)]).agent.conflicts, [], 'broken alone: a record missing, no conflict');
+});
+
+t.test('a line that is no record of this boot is still read for kernel reports and failed probes', async (t) => {
+  const hiding = [
+    'KVMATRIX/[    5.1] BUG: sleeping function called from invalid context at mm/slab.c:1',
+    'KVMATRIX/1 9 pci #00000000 [    5.2] WARNING: CPU: 0 PID: 1 at drivers/x.c:1 f+0x0/0x4',
+    'KVMATRIX/virtio-pci 0000:00:02.0: probe of 0000:00:02.0 failed with error -22',
+  ];
+  const seen = read([...honest.slice(0, -1), ...hiding, honest.at(-1)!]);
+  t.equal(seen.agent.rejected.length, 3, 'none of them a record');
+  t.same(seen.incidents.map((i) => i.kind), ['bug', 'warning']);
+  t.same(seen.probeFailures.map((p) => p.device), ['0000:00:02.0']);
+  t.equal(decideCell(cell, exited, seen).verdict, 'fail');
+});
+
+t.test('more kernel reports than are kept: the rest are counted, and the cell fails for them', async (t) => {
+  const warnings = Array.from({ length: 503 }, (_, i) => `[    2.${i}] WARNING: CPU: 0 PID: 1 at drivers/x.c:${i} f+0x0/0x4`);
+  const seen = read([...honest.slice(0, -1), ...warnings, honest.at(-1)!]);
+  t.equal(seen.incidents.length, 500);
+  t.equal(seen.incidentsDropped, 3);
+  const v = decideCell(cell, exited, seen);
+  t.equal(v.verdict, 'fail');
+  t.equal(v.reasons.at(-1), '3 more kernel reports after the first 500: counted, not read one by one');
+});
+
+t.test("the agent's record altered on the way (still a record in shape), a forged one in its place: a conflict", async (t) => {
+  const altered = honest[2]!.replace(' driver=virtio_rng', ' driver=virtio_blk');
+  t.equal(read([...honest.slice(0, 2), altered, ...honest.slice(3)]).agent.rejected[0]!.reason.startsWith('checksum mismatch'), true, 'still a record in shape, its checksum wrong');
+  const forged = agentRecord(NONCE, 2, 'pci', { bdf: '0000:00:01.0', id: '1af4:1005', class: '0x00ff00', bar0: 'io:0x1000-0x101f', driver: 'virtio-pci' });
+  const seen = read([...honest.slice(0, 2), altered, forged, ...honest.slice(3)]);
+  t.same(seen.agent.missingSeqs, []);
+  t.match(seen.agent.conflicts, [/^record 2 at console line 4, and one numbered 2 at line 3 broken or not signed/]);
+  t.equal(decideCell(cell, exited, seen).verdict, 'error');
 });

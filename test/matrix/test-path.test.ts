@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { childPath, escapePart, globMatchesPath, pathNames, testGlobProblem, testPath, unescapePart } from '../../harness/matrix/test-path.js';
+import { childPath, distinctNames, escapePart, globMatchesPath, pathNames, testGlobProblem, testPath, unescapePart } from '../../harness/matrix/test-path.js';
 
 t.test('plain names are their own path parts; others are escaped byte by byte', async (t) => {
   t.equal(testPath('kunit', 'list-kunit-test', 'list_test_list_add'), 'kunit.list-kunit-test.list_test_list_add');
@@ -51,4 +51,13 @@ t.test('a glob with a character no path has, or an empty part, says so', async (
   t.match(testGlobProblem('kunit.a b'), /"a b" in "kunit.a b" holds a character a test path never has: write names escaped \(a space is __20/);
   t.match(testGlobProblem('kunit..x'), /has an empty part/);
   t.match(testGlobProblem(''), /empty/);
+});
+
+t.test('distinct names stay linear: twenty thousand of one name and number are named in moments, every path its own', async (t) => {
+  const siblings = Array.from({ length: 20_000 }, () => ({ name: 'x', number: 7 }));
+  const started = Date.now();
+  const names = distinctNames(siblings);
+  t.ok(Date.now() - started < 2000, `${Date.now() - started} ms for 20000`);
+  t.same(names.slice(0, 4), ['x', 'x#7', 'x#7-2', 'x#7-3']);
+  t.equal(new Set(names.map((n) => childPath(testPath('command'), n))).size, names.length, 'no two on one path');
 });

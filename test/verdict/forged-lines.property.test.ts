@@ -52,13 +52,14 @@ const KTAP_RECORD = /^(KVMATRIX\/1 (\d+) ktap) results=\d+ crc=[0-9a-f]{8} lost=
 
 /** The console with the agent's KTAP record as the agent would write it over what the kernel's log then held. */
 function resign(lines: string[], nonce: string): string {
-  const at = lines.findIndex((l) => KTAP_RECORD.test(l));
-  if (at < 0) return lines.join('\n');
-  const [, head, , lost] = KTAP_RECORD.exec(lines[at]!)!;
+  // the consoles end their lines with CRLF, as the serial port gives them
+  const at = lines.findIndex((l) => KTAP_RECORD.test(l.replace(/\r$/, '')));
+  if (at < 0) throw new Error("the console has no KTAP record of the agent's");
+  const [, head, , lost] = KTAP_RECORD.exec(lines[at]!.replace(/\r$/, ''))!;
   const held = parseConsole(lines.slice(0, at).join('\n'), { nonce }).ktapDigest;
   const body = `${head} results=${held.results} crc=${held.crc.toString(16).padStart(8, '0')} lost=${lost}`;
   const out = [...lines];
-  out[at] = `${body} #${crc32(`${nonce} ${body}`).toString(16).padStart(8, '0')}`;
+  out[at] = `${body} #${crc32(`${nonce} ${body}`).toString(16).padStart(8, '0')}${lines[at]!.endsWith('\r') ? '\r' : ''}`;
   return out.join('\n');
 }
 
@@ -97,12 +98,14 @@ for (const c of CASES) {
 
   t.test(`${c.fixture.name}: inserted lines never make a leaf or the cell better`, async (t) => {
     let changed = 0;
+    let kunitRead = 0;
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(lines.length), inserted), { minLength: 1, maxLength: 6 }), (edits) => {
         const out = [...lines];
         for (const [at, text] of [...edits].sort((a, b) => b[0] - a[0])) out.splice(at, 0, text);
         const forged = decide(c, resign(out, c.fixture.nonce));
         if (forged.verdict !== genuine.verdict) changed++;
+        if (forged.tests.some((n) => n.name === 'kunit')) kunitRead++;
         if (genuine.verdict !== 'pass' && forged.verdict === 'pass') throw new Error(`the cell passed: ${edits.map(([, l]) => l).join(' | ')}`);
         const byPath = new Map(leavesOf(forged.tests).map((l) => [l.path, l]));
         for (const leaf of notPassing) {
@@ -112,5 +115,6 @@ for (const c of CASES) {
       { numRuns: RUNS },
     );
     t.pass(`${RUNS} forged consoles; ${changed} changed the cell's verdict, none for the better`);
+    t.ok(kunitRead > RUNS / 4, `the KUnit tree was read (vouched for) in ${kunitRead} of them, its leaves compared`);
   });
 }

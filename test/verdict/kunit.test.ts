@@ -343,3 +343,52 @@ t.test("a suite's own not ok fails it and the cell, though every case of it pass
   t.same(suite.children.map((c) => c.verdict), ['pass', 'pass'], 'its cases keep their own results');
   t.match(v.reasons.join('\n'), /kunit\.list-kunit-test: fail/);
 });
+
+t.test('a report inside a case that failed already is the cell\'s: a case expected to fail excuses nothing it printed, may_print does', async (t) => {
+  const suite: SuiteSpec = { name: 'list-kunit-test', cases: [{ name: 'list_test_list_init', result: 'ok' }, { name: 'list_test_list_del', result: 'not ok' }] };
+  const kasan = ['BUG: KASAN: slab-use-after-free in list_del+0x1/0x2', 'Read of size 8 at addr ffff000001234567 by task kunit_try_catch/88', '='.repeat(66)];
+  const console = kunitConsole(insideCase(suite, 'list_test_list_del', kasan), NONCE);
+  const known = { test: 'kunit.list-kunit-test.list_test_list_del', verdict: 'fail' as const, why: 'a known bug' };
+  const plain = decide(kunitConsole(kunitLines([suite]), NONCE), { rules: [known] });
+  t.equal(plain.status, 'as-expected', 'without the report: the expected failure');
+  const v = decide(console, { rules: [known] });
+  t.equal(v.verdict, 'fail');
+  t.equal(v.status, 'unexpected', 'with it: the KASAN report is not what was expected');
+  t.match(v.reasons[0], /^KASAN report at console line \d+: KASAN: slab-use-after-free in list_del/);
+  t.match(leavesOf(v.tests).find((l) => l.name === 'list_test_list_del')!.incidents, [{ kind: 'kasan' }], 'kept on the case too');
+  const allowed = decide(console, { rules: [{ ...known, mayPrint: ['kasan'] }] });
+  t.equal(allowed.status, 'as-expected', 'a rule that says it may print one');
+});
+
+t.test("a line printed among a suite's cases cannot take a report from the case that printed it", async (t) => {
+  const suite: SuiteSpec = { name: 'example', cases: [{ name: 'example_simple_test', result: 'ok' }, { name: 'example_other', result: 'ok' }] };
+  const warning = ['------------[ cut here ]------------', 'WARNING: CPU: 0 PID: 88 at lib/kunit/kunit-example-test.c:30 example_simple_test+0x14/0x20', '    ok 0 probe', 'CPU: 0 PID: 88 Comm: kunit_try_catch Not tainted 6.1.192 #1', '---[ end trace 0000000000000000 ]---'];
+  const v = decide(kunitConsole(insideCase(suite, 'example_simple_test', warning), NONCE));
+  t.equal(v.verdict, 'fail');
+  const simple = leavesOf(v.tests).find((l) => l.name === 'example_simple_test')!;
+  t.not(simple.verdict, 'pass', 'the case that printed the WARNING does not pass');
+  t.match(simple.reasons[0], /^not believed: example's KTAP does not add up/);
+  t.same(leavesOf(v.tests).filter((l) => l.verdict === 'pass'), [], 'nothing under the suite passes');
+});
+
+t.test('a plan of millions with its result early: the missing tests are counted, and listed only up to a bound', async (t) => {
+  const lines = ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: huge', '    1..5000000', '    ok 1 first', 'ok 1 huge'].map((l, i) => `[    0.${400000 + i}] ${l}`);
+  const started = Date.now();
+  const v = decide(kunitConsole(lines, NONCE));
+  t.ok(Date.now() - started < 5000, `decided in ${Date.now() - started} ms`);
+  t.equal(v.verdict, 'fail');
+  const suite = v.tests[0]!.children[0]!;
+  t.equal(suite.children.length, 100_001, 'the one that reported and 100000 that did not');
+  t.match(suite.reasons.join('\n'), /4899999 more planned tests never reported \(not listed one by one\)/);
+});
+
+t.test('a report that failed a case is the cell\'s when the KUnit tree cannot be believed', async (t) => {
+  const suite: SuiteSpec = { name: 'list-kunit-test', cases: [{ name: 'list_test_list_init', result: 'ok' }] };
+  const warning = ['------------[ cut here ]------------', 'WARNING: CPU: 0 PID: 88 at lib/list_debug.c:59 __list_del_entry_valid+0x8c/0xf0', '---[ end trace 0000000000000000 ]---'];
+  const lines = insideCase(suite, 'list_test_list_init', warning);
+  const v = decide(kunitConsole(lines, NONCE, lines, true));
+  t.equal(v.verdict, 'fail', 'the WARNING is a kernel failure whatever the KTAP');
+  t.match(v.reasons[0], /^kernel WARNING at console line \d+: lib\/list_debug\.c:59/);
+  t.match(v.reasons.join('\n'), /lost its first lines/, 'and why the tree is not shown');
+  t.same(v.tests, []);
+});
