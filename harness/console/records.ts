@@ -72,6 +72,8 @@ export class RecordCollector {
   private readonly bySeq = new Map<number, Accepted>();
   /** Record lines cut or altered on the console (a kernel line printed into one), or another boot's, by the number they began with. */
   private readonly damaged = new Map<number, number>();
+  /** The first record line broken before its number could be read. */
+  private unnumbered: number | null = null;
   private readonly rejected: RejectedRecord[] = [];
   private readonly conflicts: string[] = [];
   /** The highest record number seen so far, in console order. */
@@ -91,6 +93,7 @@ export class RecordCollector {
     const broken = (reason: string) => {
       const begun = /^KVMATRIX\/1 (\d{1,9}) /.exec(text);
       if (begun && !this.damaged.has(Number(begun[1]))) this.damaged.set(Number(begun[1]), lineNo);
+      else if (!begun) this.unnumbered ??= lineNo;
       return reject(reason);
     };
     const m = RECORD_RE.exec(text);
@@ -148,9 +151,13 @@ export class RecordCollector {
       if (problem?.conflict) this.conflict(`record ${rec.seq} at console line ${rec.line}: ${problem.text}`);
       else if (problem) this.rejected.push({ line: 0, reason: `record ${rec.seq}: ${problem.text}`, text: rec.text.slice(0, 300) });
     }
-    const last = report.end ? report.end.records - 1 : Math.max(-1, ...ordered.map((r) => r.seq));
+    const last = report.end ? report.end.records - 1 : (ordered.at(-1)?.seq ?? -1);
     for (let seq = 0; seq <= last && report.missingSeqs.length < 1000; seq++) {
       if (!this.bySeq.has(seq)) report.missingSeqs.push(seq);
+    }
+    // a broken record of the agent's leaves one missing; where none is, a whole one took its place
+    if (this.unnumbered !== null && report.end && report.missingSeqs.length === 0) {
+      this.conflict(`a record broken before its number at console line ${this.unnumbered}, though none of this boot's is missing: one of them is not the agent's`);
     }
     return report;
   }

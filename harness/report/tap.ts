@@ -18,7 +18,7 @@ export function renderTap(results: RunResults): string {
   results.cells.forEach((cell, index) => {
     const n = index + 1;
     const name = escapeDescription(cell.id);
-    if (cell.tests?.length) out.push(...subtest(cell.id, cell.tests, cell.expectedWhy ?? null, '    '));
+    if (cell.tests?.length) writeSubtest(out, cell.id, cell.tests, cell.expectedWhy ?? null, '    ');
     if (cell.status === 'skipped') {
       out.push(`ok ${n} - ${name} # SKIP ${escapeDescription(cell.reasons[0] ?? 'skipped')}`);
       return;
@@ -74,14 +74,13 @@ function diagnostics(cell: CellRecord): string[] {
 /** Most lines of a test's log a diagnostic block carries; the run folder's console has them all. */
 const LOG_LINES = 40;
 
-/** `# Subtest: name`, then the nodes' test points indented one level more. */
-function subtest(name: string, nodes: readonly TestNode[], cellWhy: string | null, indent: string): string[] {
-  const out = [`${indent.slice(4)}# Subtest: ${escapeDescription(name)}`, `${indent}1..${nodes.length}`];
+/** Appends `# Subtest: name`, then the nodes' test points indented one level more (to `out`: a tree may hold a hundred thousand tests). */
+function writeSubtest(out: string[], name: string, nodes: readonly TestNode[], cellWhy: string | null, indent: string): void {
+  out.push(`${indent.slice(4)}# Subtest: ${escapeDescription(name)}`, `${indent}1..${nodes.length}`);
   nodes.forEach((node, index) => {
-    if (node.children.length > 0) out.push(...subtest(node.name, node.children, cellWhy, `${indent}    `));
-    out.push(...testPoint(node, index + 1, cellWhy).map((line) => `${indent}${line}`));
+    if (node.children.length > 0) writeSubtest(out, node.name, node.children, cellWhy, `${indent}    `);
+    for (const line of testPoint(node, index + 1, cellWhy)) out.push(`${indent}${line}`);
   });
-  return out;
 }
 
 function testPoint(node: TestNode, n: number, cellWhy: string | null): string[] {

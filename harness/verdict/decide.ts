@@ -16,6 +16,9 @@ export interface DecideOptions {
   kunitListing?: KunitListing;
 }
 
+/** How many tests a cell's reasons name one by one. */
+const MAX_TEST_REASONS = 200;
+
 /**
  * Decides a booted cell from how its VMM ended and what its console said.
  * Kernel trouble is `fail`; trouble that leaves the kernel untested is
@@ -184,7 +187,12 @@ export function judge(verdict: CellVerdict, expect: Expectation, leafRules: read
     reasons.unshift(...unmatched.map((r) => `expect rule test: '${r.test}' names no test of this cell`));
   }
   const unexpectedTests = nodesOf(tests).filter((n) => n.status === 'unexpected');
-  if (outcome === 'fail' || outcome === 'pass' || outcome === 'timeout') reasons.push(...testReasons(failing, unexpectedTests));
+  if (outcome === 'fail' || outcome === 'pass' || outcome === 'timeout') {
+    const named = testReasons(failing, unexpectedTests);
+    // the tree holds every test; the cell's reasons name the first of them (a console may claim a million)
+    for (const reason of named.slice(0, MAX_TEST_REASONS)) reasons.push(reason);
+    if (named.length > MAX_TEST_REASONS) reasons.push(`and ${named.length - MAX_TEST_REASONS} more tests, in the tree`);
+  }
   let status = expectationStatus(outcome, expect.verdict);
   // a cell expected to pass: failing tests alone, each one expected to fail, leave it as the matrix says
   if (outcome === 'fail' && expect.verdict === 'pass' && verdict.failedByTests && failing.length > 0) status = 'as-expected';

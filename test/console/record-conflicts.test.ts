@@ -83,7 +83,18 @@ t.test('a line that is no record of this boot is still read for kernel reports a
   t.equal(seen.agent.rejected.length, 3, 'none of them a record');
   t.same(seen.incidents.map((i) => i.kind), ['bug', 'warning']);
   t.same(seen.probeFailures.map((p) => p.device), ['0000:00:02.0']);
-  t.equal(decideCell(cell, exited, seen).verdict, 'fail');
+  const v = decideCell(cell, exited, seen);
+  // broken before their numbers while no record of this boot is missing: not the agent's, so the records are not believed either
+  t.equal(v.verdict, 'error');
+  t.match(v.reasons, [/a record broken before its number at console line \d+, though none of this boot's is missing/, /^kernel BUG at console line \d+: BUG: sleeping function/, /^kernel WARNING at console line/]);
+});
+
+t.test('a record broken before its number, where one of the agent\'s is missing, is the damage the missing one shows', async (t) => {
+  const cut = [...honest.slice(0, 2), 'KVMATRIX/1[    1.0] a kernel line printed into it', ...honest.slice(3)];
+  const seen = read(cut);
+  t.same(seen.agent.conflicts, []);
+  t.same(seen.agent.missingSeqs, [2]);
+  t.equal(decideCell(cell, exited, seen).verdict, 'error');
 });
 
 t.test('more kernel reports than are kept: the rest are counted, and the cell fails for them', async (t) => {

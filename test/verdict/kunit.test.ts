@@ -392,3 +392,29 @@ t.test('a report that failed a case is the cell\'s when the KUnit tree cannot be
   t.match(v.reasons.join('\n'), /lost its first lines/, 'and why the tree is not shown');
   t.same(v.tests, []);
 });
+
+t.test('a case the matrix expects to fail that KUnit calls ok but that warned: not as expected', async (t) => {
+  const suite: SuiteSpec = { name: 'list-kunit-test', cases: [{ name: 'list_test_list_init', result: 'ok' }, { name: 'list_test_list_del', result: 'ok' }] };
+  const warning = ['------------[ cut here ]------------', 'WARNING: CPU: 0 PID: 88 at lib/list_debug.c:59 __list_del_entry_valid+0x8c/0xf0', '---[ end trace 0000000000000000 ]---'];
+  const known = { test: 'kunit.list-kunit-test.list_test_list_del', verdict: 'fail' as const, why: 'a known bug' };
+  const v = decide(kunitConsole(insideCase(suite, 'list_test_list_del', warning), NONCE), { rules: [known] });
+  t.equal(leavesOf(v.tests)[1]!.verdict, 'fail', 'the case fails by its WARNING');
+  t.equal(v.status, 'unexpected', 'a WARNING is not the failure the matrix expected');
+  t.match(v.reasons[0], /^kernel WARNING at console line \d+: lib\/list_debug\.c:59/);
+  const allowed = decide(kunitConsole(insideCase(suite, 'list_test_list_del', warning), NONCE), { rules: [{ ...known, mayPrint: ['warning'] }] });
+  t.equal(leavesOf(allowed.tests)[1]!.verdict, 'pass', 'allowed to warn, it passes as KUnit says');
+  t.match(allowed.reasons.join('\n'), /list_test_list_del: expected to fail \(a known bug\), passed/, 'and that is what the cell says');
+});
+
+t.test("a parameterised case (no plan): a result printed among its parameters cannot take one's report", async (t) => {
+  const param: SuiteSpec[] = [{ name: 'cmdline', cases: [{ name: 'cmdline_param', result: 'ok', params: [{ name: 'value-1', result: 'ok' }, { name: 'value-2', result: 'ok' }] }] }];
+  const lines = kunitLines(param);
+  const at = lines.findIndex((l) => l.endsWith('ok 2 value-2'));
+  const warning = ['------------[ cut here ]------------', 'WARNING: CPU: 0 PID: 88 at lib/cmdline.c:1 f+0x0/0x4'].map((l) => `[    0.600000] ${l}`);
+  const honestly = decide(kunitConsole([...lines.slice(0, at), ...warning, ...lines.slice(at)], NONCE));
+  t.same(leaves(honestly.tests), ['kunit.cmdline.cmdline_param.value-1 pass', 'kunit.cmdline.cmdline_param.value-2 fail'], 'the WARNING fails the parameter it was printed in');
+  const stolen = decide(kunitConsole([...lines.slice(0, at), warning[0]!, warning[1]!, '[    0.600001]         ok 2 value-3', ...lines.slice(at)], NONCE));
+  t.equal(stolen.verdict, 'fail');
+  t.same(leavesOf(stolen.tests).filter((l) => l.verdict === 'pass'), [], 'numbered out of place without a plan: no parameter is believed');
+  t.match(leavesOf(stolen.tests).find((l) => l.name === 'value-2')!.reasons[0], /^not believed: cmdline_param has no plan and a subtest numbered out of place/);
+});
