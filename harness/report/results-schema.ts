@@ -40,7 +40,15 @@ const device = z.looseObject({
   problems: texts,
 });
 
-const attempt = z.looseObject({ verdict, reasons: texts, console: nullableString });
+// a path inside the run folder: relative, never climbing out of it (results.json may come from elsewhere)
+const inRun = z.string().check(
+  z.refine((p) => p.length > 0 && !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the run folder'),
+);
+
+/** A file of the run folder that `report` reads or links to, or null. */
+const inRunOrNull = z.nullable(inRun);
+
+const attempt = z.looseObject({ verdict, reasons: texts, console: inRunOrNull });
 
 const testVerdict = z.enum(['pass', 'fail', 'skip', 'timeout', 'crashed', 'flaky']);
 const testPath = z.pipe(
@@ -89,11 +97,11 @@ const cell = z.looseObject({
     initStarted: nullableNumber,
     agentDone: nullableNumber,
   }),
-  console: nullableString,
+  console: inRunOrNull,
   consoleBytes: num,
   consoleTruncated: z.boolean(),
   consoleCapBytes: num,
-  reproduce: nullableString,
+  reproduce: inRunOrNull,
   command: z.nullable(texts),
   consoleTail: texts,
   interrupted,
@@ -109,8 +117,8 @@ const cell = z.looseObject({
         devices: z.array(device),
         tests,
         bootMs: nullableNumber,
-        console: nullableString,
-        reproduce: nullableString,
+        console: inRunOrNull,
+        reproduce: inRunOrNull,
         retried: z.optional(z.array(attempt)),
         interrupted,
       }),
@@ -121,14 +129,10 @@ const cell = z.looseObject({
       mode: z.enum(['native', 'nested']),
       lkvm: z.looseObject({ path: text, from: z.enum(['matrix', '--lkvm', 'KVMATRIX_LKVM']) }),
       lkvmArgs: texts,
+      guestConsole: z.optional(inRun),
     }),
   ),
 });
-
-// a path inside the run folder: relative, never climbing out of it (results.json may come from elsewhere)
-const inRun = z.string().check(
-  z.refine((p) => p.length > 0 && !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the run folder'),
-);
 
 const kernel = z.looseObject({
   id: text,

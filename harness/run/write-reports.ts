@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { writeFileAtomic } from '../kernel/cache.js';
+import { InputError } from '../matrix/input-error.js';
 import { renderHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { renderTap } from '../report/tap.js';
@@ -15,9 +16,13 @@ export function writeReports(results: RunResults, runDir: string): void {
 
 /** The reports rendered from results.json: TAP, JUnit and the HTML grid. */
 export function writeRenderedReports(results: RunResults, runDir: string): void {
-  writeFileAtomic(join(runDir, 'report.tap'), renderTap(results));
-  writeFileAtomic(join(runDir, 'junit.xml'), renderJunit(results));
-  writeFileAtomic(join(runDir, 'index.html'), renderHtml(results, readCellConsoles(results, runDir)));
+  // everything read and rendered before the first write: a refusal leaves the folder as it was
+  const html = renderHtml(results, readCellConsoles(results, runDir));
+  const tap = renderTap(results);
+  const junit = renderJunit(results);
+  writeFileAtomic(join(runDir, 'report.tap'), tap);
+  writeFileAtomic(join(runDir, 'junit.xml'), junit);
+  writeFileAtomic(join(runDir, 'index.html'), html);
 }
 
 /** The run as a KCIDB submission, written whole or not at all. */
@@ -29,17 +34,29 @@ export async function writeKcidb(results: RunResults, file: string, options: Kci
 /**
  * Each booted cell's console log from the run folder. A log that is gone
  * (an archived run trimmed by hand) is left out: the page shows its tail
- * from results.json instead.
+ * from results.json instead. A log whose path leads out of the folder (a
+ * symbolic link: results.json's own paths are checked when it is read) is
+ * refused: the page would show a file of this machine that is no run's.
  */
 export function readCellConsoles(results: RunResults, runDir: string): Map<string, string> {
   const consoles = new Map<string, string>();
-  for (const cell of results.cells) {
-    if (cell.console === null) continue;
+  const root = realpathSync(runDir);
+  results.cells.forEach((cell, index) => {
+    if (cell.console === null) return;
+    let real: string;
     try {
-      consoles.set(cell.id, readFileSync(join(runDir, cell.console), 'utf8'));
+      real = realpathSync(join(runDir, cell.console));
     } catch {
-      // missing: the tail stands in
+      return; // missing: the tail stands in
     }
-  }
+    if (!real.startsWith(root + sep)) {
+      throw new InputError(`${cell.console} leads out of the run folder (to ${real}): refused`, { file: join(runDir, 'results.json'), keyPath: `cells[${index}].console` });
+    }
+    try {
+      consoles.set(cell.id, readFileSync(real, 'utf8'));
+    } catch {
+      // unreadable: the tail stands in
+    }
+  });
   return consoles;
 }
