@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readlinkSync, realpathSync, renameSync, rmSync, type Stats } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { create, type ReadEntry } from 'tar';
 import { InputError } from '../matrix/input-error.js';
 import { pathInside } from './run-artifacts.js';
@@ -20,8 +20,12 @@ export interface PackOutcome {
  * Writes the run folder to `file` (gzip-compressed tar), under its own name.
  * Files linked more than once inside the folder are stored once and then
  * as hard links, so unpacking gives whole files; a symbolic link is stored
- * as a link, never followed, and one that points outside the folder is
- * left out, as is anything but files, folders and links. The archive is
+ * as a link, never followed, and only one that names a path below its own
+ * folder (relative, no `..` step) is kept: judged by its text, a chain of
+ * links could lead out once unpacked (`s -> ..`, `t -> s/../..`), while
+ * links that only descend stay inside whatever else they meet. kvmatrix
+ * makes no symbolic links in a run folder. Anything but files, folders
+ * and links is left out too. The archive is
  * written aside and renamed into place: a failure leaves no half file.
  */
 export async function packRun(runDir: string, file: string): Promise<PackOutcome> {
@@ -38,9 +42,9 @@ export async function packRun(runDir: string, file: string): Promise<PackOutcome
     const stat = entry as Stats;
     const absolute = join(parent, path);
     if (stat.isSymbolicLink()) {
-      const pointsTo = resolve(dirname(absolute), readlinkSync(absolute));
-      if (isInside(folder, pointsTo)) return true;
-      leftOut.push(`${path}: a symbolic link to ${pointsTo}, outside the run folder`);
+      const target = readlinkSync(absolute);
+      if (!isAbsolute(target) && !target.split('/').includes('..')) return true;
+      leftOut.push(`${path}: a symbolic link to ${target}, ${isAbsolute(target) ? 'absolute' : 'climbing with ..'}: it could lead outside the run folder`);
       return false;
     }
     if (stat.isFile() || stat.isDirectory()) return true;

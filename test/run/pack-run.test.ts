@@ -28,6 +28,11 @@ function runFolder(): { root: string; run: string } {
   symlinkSync('console.log', join(run, 'cells/k/qemu/legacy/last.log'));
   symlinkSync('../../../../../../secret.txt', join(run, 'cells/k/qemu/legacy/escape.log'));
   symlinkSync('/etc/hostname', join(run, 'kernels/k/absolute'));
+  // judged by their text each stays inside; followed in turn, once unpacked, they lead out
+  symlinkSync('..', join(run, 'cells/k/qemu/s'));
+  symlinkSync('s/../..', join(run, 'cells/k/qemu/t'));
+  // out by the parent folder and in again by the run's own name: inside here, outside wherever it is unpacked under another name
+  symlinkSync('../../../../20261205-120000-abcd/results.json', join(run, 'cells/k/qemu/legacy/back-in.json'));
   execFileSync('mkfifo', [join(run, 'cells/k/qemu/legacy/pipe')]);
   symlinkSync('20261205-120000-abcd', join(root, 'results/latest'));
   return { root, run };
@@ -41,12 +46,19 @@ t.test('packed and unpacked by GNU tar elsewhere: the folder under its run id, w
   t.equal(packed.top, '20261205-120000-abcd');
   t.same(
     packed.leftOut.map((l) => l.split(':')[0]).sort(),
-    ['20261205-120000-abcd/cells/k/qemu/legacy/escape.log', '20261205-120000-abcd/cells/k/qemu/legacy/pipe', '20261205-120000-abcd/kernels/k/absolute'],
-    'the links out of the folder and the fifo are left out, and said',
+    [
+      '20261205-120000-abcd/cells/k/qemu/legacy/back-in.json',
+      '20261205-120000-abcd/cells/k/qemu/legacy/escape.log',
+      '20261205-120000-abcd/cells/k/qemu/legacy/pipe',
+      '20261205-120000-abcd/cells/k/qemu/s',
+      '20261205-120000-abcd/cells/k/qemu/t',
+      '20261205-120000-abcd/kernels/k/absolute',
+    ],
+    'every link that is absolute or climbs, and the fifo, are left out, and said',
   );
   const listing = execFileSync('tar', ['-tvzf', file], { encoding: 'utf8' });
   t.match(listing, /^h.* 20261205-120000-abcd\/kernels\/k\/Image\.again link to 20261205-120000-abcd\/kernels\/k\/Image$/m, 'the second name of a file is a hard link entry');
-  t.notMatch(listing, /secret|escape|absolute|pipe|cache/, 'nothing from outside the folder');
+  t.notMatch(listing, /secret|escape|absolute|pipe|cache|back-in|qemu\/[st] /, 'nothing that leads outside the folder');
 
   const elsewhere = tempTree({}, 'kvmatrix-unpacked-');
   execFileSync('tar', ['-xzf', file, '-C', elsewhere]);
