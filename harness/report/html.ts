@@ -131,7 +131,8 @@ function grid(results: RunResults): string {
     const tds = columns.map((col) => {
       const cell = byKey.get(`${kernel}/${col.vmm}/${col.transport}`);
       if (!cell) return '<td class="empty">-</td>';
-      const classes = [`v-${cell.verdict}`, cell.status === 'unexpected' ? 'unexpected' : ''].filter(Boolean).join(' ');
+      const expectedFail = cell.status === 'as-expected' && cell.verdict === 'fail';
+      const classes = [`v-${cell.verdict}`, cell.status === 'unexpected' ? 'unexpected' : '', expectedFail ? 'expected' : ''].filter(Boolean).join(' ');
       const tip = `${cell.id}: ${cellMark(cell)}${cell.reasons[0] ? `\n${sanitizeLine(cell.reasons[0])}` : ''}`;
       const counts = testCountsText(cell);
       return `<td class="${classes}"><a href="#${esc(cellAnchor(cell.id))}" title="${esc(tip)}" data-cell="${esc(cell.id)}">${esc(gridMark(cell))}` +
@@ -143,12 +144,15 @@ function grid(results: RunResults): string {
 }
 
 /**
- * The grid's short word: the verdict, and for a cell that went against
- * the matrix, in capitals with what was expected. Kept short so that ten
- * columns fit a screen; the tooltip and the panel say it in full.
+ * The grid's short word: the verdict, `fail (expected)` as the terminal's
+ * table has it for a failure the matrix expects (the cell's own, or every
+ * failing test's), and for a cell that went against the matrix, in
+ * capitals with what was expected. Kept short so that ten columns fit a
+ * screen; the tooltip and the panel say it in full.
  */
 export function gridMark(cell: Pick<CellRecord, 'verdict' | 'status' | 'expected'>): string {
-  return cell.status === 'unexpected' ? `${cell.verdict.toUpperCase()} \u2260${cell.expected}` : cell.verdict;
+  if (cell.status === 'unexpected') return `${cell.verdict.toUpperCase()} \u2260${cell.expected}`;
+  return cell.status === 'as-expected' && cell.verdict === 'fail' ? 'fail (expected)' : cell.verdict;
 }
 
 /**
@@ -412,7 +416,7 @@ table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:2px 6px;text-
 .grid tbody th{position:sticky;left:0;background:#f8f8f8;white-space:nowrap}
 .grid td{white-space:nowrap;padding:0}.grid td a{display:block;padding:3px 6px;color:inherit;text-decoration:none}
 .grid td a:hover,.grid td a:focus{outline:2px solid #225}
-.v-pass{background:#d8f0d8}.v-fail,.v-crashed{background:#f6d0d0}.v-error{background:#f3e0b8}.v-timeout{background:#e6d4f2}.v-skip{background:#e8e8e8;color:#555}.v-flaky{background:repeating-linear-gradient(135deg,#f6d0d0 0 6px,#fbe9c6 6px 12px)}
+.v-pass{background:#d8f0d8}.v-fail,.v-crashed{background:#f6d0d0}td.v-fail.expected{background:repeating-linear-gradient(135deg,#f6d0d0 0 6px,#fbeaea 6px 12px)}.v-error{background:#f3e0b8}.v-timeout{background:#e6d4f2}.v-skip{background:#e8e8e8;color:#555}.v-flaky{background:repeating-linear-gradient(135deg,#f6d0d0 0 6px,#fbe9c6 6px 12px)}
 .legend span{padding:1px 6px;margin-right:4px;border-radius:3px}
 .unexpected{outline:3px solid #c00;outline-offset:-3px;font-weight:bold}
 .legend-unexpected{background:#fff}

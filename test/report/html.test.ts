@@ -1,5 +1,6 @@
 import t from 'tap';
-import { cellAnchor, esc, gridColumns, headAndTail, renderHtml } from '../../harness/report/html.js';
+import { cellAnchor, esc, gridColumns, gridMark, headAndTail, renderHtml } from '../../harness/report/html.js';
+import { cellMark } from '../../harness/report/summary.js';
 import { mixedRun } from '../support/results.js';
 
 t.test('the grid has a column per VMM and transport, in matrix order, and a row per kernel', async (t) => {
@@ -25,7 +26,9 @@ t.test('every cell links to its own detail panel, and unexpected cells are marke
   const unexpectedTds = html.match(/<td class="v-[a-z]+ unexpected">/g) ?? [];
   t.equal(unexpectedTds.length, results.summary.unexpected);
   t.match(html, `Not as expected (${results.summary.unexpected})`);
-  t.match(html, /<td class="v-fail"><a [^>]*title="unpatched\/qemu-bridged\/legacy: fail \(expected\)[^>]*>fail<\/a>/, 'an expected failure is unmarked; its tooltip says it was expected');
+  t.match(html, /<td class="v-fail expected"><a [^>]*title="unpatched\/qemu-bridged\/legacy: fail \(expected\)[^>]*>fail \(expected\)<\/a>/, 'an expected failure says so, as the terminal\'s table does');
+  t.equal(gridMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }), 'fail (expected)', 'a cell whose failing tests were all expected to fail, too');
+  t.equal(cellMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }), gridMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }), 'the page and the terminal in the same words');
   t.match(html, /<td class="v-pass unexpected"><a [^>]*>PASS \u2260fail<\/a>/, 'a pass where a failure was expected is marked');
 });
 
