@@ -4,6 +4,7 @@
  * from its first line to its end marker, as LAVA does: stopping at the
  * first line once made a dashboard miss a panic that came inside an Oops.
  */
+import { kernelMessage } from './ktap.js';
 import type { Incident, IncidentKind } from './types.js';
 
 /** An incident's excerpt stops at its end marker or after this many lines. */
@@ -39,7 +40,6 @@ const STARTERS: Starter[] = [
 
 /** WARN() and BUG() print this line, then WARN()'s own message if it has one, then the report. */
 const CUT_HERE = /-{12}\[ cut here \]-{12}/;
-const TIMESTAMP = /^\[\s*\d+\.\d+\]\s?/;
 
 /** Kinds whose report can hold a line of the other: an Oops inside a BUG (`Internal error: Oops - BUG`), a BUG's Oops. */
 const CONTINUES: ReadonlySet<IncidentKind> = new Set(['oops', 'bug']);
@@ -85,7 +85,7 @@ export class IncidentReader {
     }
     if (!announced) return null;
     if (lineNo === announced.line + 1 && !starter) {
-      announced.message = line.replace(TIMESTAMP, '').trim() || null;
+      announced.message = kernelMessage(line).trim() || null;
       return null;
     }
     this.announced = null;

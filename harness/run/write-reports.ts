@@ -1,7 +1,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../kernel/cache.js';
 import { InputError } from '../matrix/input-error.js';
+import { pathInside } from './run-artifacts.js';
 import { renderHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { renderTap } from '../report/tap.js';
@@ -49,7 +50,7 @@ export function readCellConsoles(results: RunResults, runDir: string): Map<strin
     } catch {
       return; // missing: the tail stands in
     }
-    if (!real.startsWith(root + sep)) {
+    if (!pathInside(root, real)) {
       throw new InputError(`${cell.console} leads out of the run folder (to ${real}): refused`, { file: join(runDir, 'results.json'), keyPath: `cells[${index}].console` });
     }
     try {
