@@ -73,22 +73,27 @@ export function expectationFor(
   rules: readonly ExpectationRule[],
 ): Expectation {
   let found: Expectation = { verdict: 'pass' };
-  for (const rule of rules) {
-    if (rule.test === undefined && ruleMatches(cell, rule.when)) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}) };
-  }
+  rules.forEach((rule, index) => {
+    if (rule.test === undefined && ruleMatches(cell, rule.when)) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}), rule: index };
+  });
   return found;
 }
 
 /** The rules with `test:` that apply to a cell, in order (a later one wins for a test both name). */
 export function leafExpectationsFor(cell: Record<CellKey, string>, rules: readonly ExpectationRule[]): LeafExpectation[] {
-  return rules
-    .filter((rule): rule is Extract<ExpectationRule, { test: string }> => rule.test !== undefined && ruleMatches(cell, rule.when))
-    .map((rule) => ({
-      test: rule.test,
-      ...(rule.verdict ? { verdict: rule.verdict } : {}),
-      ...(rule.why ? { why: rule.why } : {}),
-      ...(rule.mayPrint ? { mayPrint: rule.mayPrint } : {}),
-    }));
+  return rules.flatMap((rule, index) =>
+    rule.test !== undefined && ruleMatches(cell, rule.when)
+      ? [
+          {
+            test: rule.test,
+            ...(rule.verdict ? { verdict: rule.verdict } : {}),
+            ...(rule.why ? { why: rule.why } : {}),
+            ...(rule.mayPrint ? { mayPrint: rule.mayPrint } : {}),
+            rule: index,
+          },
+        ]
+      : [],
+  );
 }
 
 /** The matrix's tests, or those of the last cell_tests rule that matches; `rule` is its index. */

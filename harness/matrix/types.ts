@@ -145,6 +145,8 @@ export interface Expectation {
   verdict: ExpectedVerdict;
   /** Why the matrix expects this; shown in reports next to an expected failure. */
   why?: string;
+  /** The rule that says so: its index in the matrix's `expect:` list. None for the default, pass. */
+  rule?: number;
 }
 
 /** What a test in the cell's tree is expected to do: pass, fail, or be skipped by the kernel. */
@@ -170,6 +172,8 @@ export interface LeafExpectation {
   why?: string;
   /** Kernel reports they may print and still pass (`may_print:`). */
   mayPrint?: TolerableIncidentKind[];
+  /** Its index in the matrix's `expect:` list. */
+  rule?: number;
 }
 
 export type ExpectationRule =

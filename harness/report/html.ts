@@ -5,6 +5,7 @@ import { PROBE } from '../test-kinds/probe.js';
 import { isFailing, judgedNodes, leafCounts, nodesOf, type TestNode } from '../verdict/tree.js';
 import { VERDICTS, type DeviceOutcome } from '../verdict/types.js';
 import { cellMark, deviceBarText, retriesText, secondsText, verdictCountsText } from './summary.js';
+import { expectationText } from './expectation-text.js';
 import type { CellRecord, KernelRecord, RunResults } from './types.js';
 
 /**
@@ -211,7 +212,7 @@ function cellDetail(cell: CellRecord, consoleText: string | undefined, budget: n
     `<p class="verdict v-${cell.verdict}${cell.status === 'unexpected' ? ' unexpected' : ''}">verdict <strong>${esc(cell.verdict)}</strong>, ` +
       `expected ${esc(cell.expected)}: ${esc(statusWords(cell))}</p>`,
     `<p>${esc(cell.vmm)} (${esc(cell.vmmType)}, ${esc(cell.topology)} topology), ${esc(cell.transport)} virtio-pci, kernel ${esc(cell.kernel)}</p>`,
-    cell.expectedWhy ? `<p>why this is expected: ${esc(sanitizeLine(cell.expectedWhy))}</p>` : '',
+    cell.expectedBy || cell.expectedWhy ? `<p>${esc(sanitizeLine(expectationText(cell)))}</p>` : '',
     cell.reasons.length ? `<h3>Reasons</h3><ul class="reasons">${cell.reasons.map((r) => `<li>${esc(sanitizeLine(r))}</li>`).join('')}</ul>` : '',
     cell.hint ? `<p class="hint">hint: ${esc(sanitizeLine(cell.hint))}</p>` : '',
     deviceTable(cell.devices),
@@ -268,7 +269,7 @@ function testsSection(cell: CellRecord): string {
   });
   const failing = first.map(
     (n) => `<div class="test v-${n.verdict}${n.status === 'unexpected' ? ' unexpected' : ''}" id="${esc(`t-${cell.id}-${n.path}`)}">` +
-      `<p><code>${esc(n.path)}</code>: ${esc(n.verdict)}${n.status === 'unexpected' ? ', NOT as expected' : `, as expected${n.expectedWhy ? ` (${esc(sanitizeLine(n.expectedWhy))})` : ''}`}</p>` +
+      `<p><code>${esc(n.path)}</code>: ${esc(n.verdict)}${n.status === 'unexpected' ? ', NOT as expected' : `, as expected (${esc(sanitizeLine(expectationText(n)))})`}</p>` +
       (n.reasons.length ? `<ul class="reasons">${n.reasons.map((r) => `<li>${esc(sanitizeLine(r))}</li>`).join('')}</ul>` : '') +
       ((n.incidents ?? []).length ? `<p>${(n.incidents ?? []).map((i) => `line ${i.line}: ${esc(i.kind)}: ${esc(sanitizeLine(i.summary))}`).join('<br>')}</p>` : '') +
       (n.notes?.length ? `<ul class="notes">${n.notes.map((note) => `<li>${esc(sanitizeLine(note))}</li>`).join('')}</ul>` : '') +

@@ -1,6 +1,7 @@
 import XMLBuilder from 'fast-xml-builder';
 import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
-import { judgedNodes, type TestNode } from '../verdict/tree.js';
+import { isFailing, judgedNodes, type TestNode } from '../verdict/tree.js';
+import { expectationText } from './expectation-text.js';
 import type { CellRecord, RunResults } from './types.js';
 
 /** An element as fast-xml-builder takes it: `@_name` attributes, `#text`, children by tag (an array repeats the tag). */
@@ -26,7 +27,10 @@ const builder = new XMLBuilder({
  * tree (a device, a KUnit case) with classname `<matrix>.<cell>.<suite>`,
  * so that the reader shows the tree. A cell or test not as expected is a
  * <failure>, or an <error> when the harness could not test the cell; a
- * skip is <skipped>. Console text is cleaned of characters XML 1.0 forbids.
+ * skip is <skipped>, and so is a failure the matrix expects, with the
+ * expectation as its message (pytest's xfail), so that a CI page counts
+ * it apart from the passes. Console text is cleaned of characters XML 1.0
+ * forbids.
  */
 export function renderJunit(results: RunResults): string {
   const counts = junitCounts(results.cells);
@@ -42,7 +46,7 @@ export function renderJunit(results: RunResults): string {
   const property = (name: string, value: string): XmlElement => ({ '@_name': name, '@_value': value });
   const testcase = (cell: CellRecord): XmlElement => {
     const out = [
-      `cell ${cell.id}: ${cell.verdict} (expected ${cell.expected})`,
+      `cell ${cell.id}: ${cell.verdict} (${expectationText(cell)})`,
       ...cell.reasons,
       ...(cell.console ? [`console: ${cell.console}`] : []),
       ...(cell.reproduce ? [`reproduce: ${cell.reproduce}`] : []),
@@ -90,6 +94,7 @@ function outcome(cell: CellRecord): XmlElement {
   const boots = (cell.repeats ?? []).map((r) => `boot ${r.boot}: ${r.verdict}${r.console ? ` (console: ${r.console})` : ''}`);
   const body = sanitizeText([...cell.reasons, ...(cell.hint ? [`hint: ${cell.hint}`] : []), ...boots].join('\n'));
   if (cell.status === 'skipped') return { skipped: { '@_message': message } };
+  if (cell.status === 'as-expected' && cell.verdict === 'fail') return expectedFailure(cell.verdict, expectationText(cell), body);
   if (cell.status === 'unexpected' && cell.verdict === 'error') {
     return { error: { '@_message': message, '@_type': 'infrastructure', '#text': body } };
   }
@@ -103,7 +108,7 @@ function outcome(cell: CellRecord): XmlElement {
 function testTestcase(matrix: string, cell: CellRecord, node: TestNode): XmlElement {
   const parent = node.path.split('.').slice(0, -1).join('.');
   const lines = [
-    `${node.path} in cell ${cell.id}: ${node.verdict} (expected ${node.expected}${node.expectedWhy ? `: ${node.expectedWhy}` : ''})`,
+    `${node.path} in cell ${cell.id}: ${node.verdict} (${expectationText(node)})`,
     ...node.reasons,
     ...(node.incidents ?? []).map((i) => `${i.kind} at console line ${i.line}: ${i.summary}`),
     ...(node.notes ?? []).map((note) => `note: ${note}`),
@@ -121,18 +126,27 @@ function testTestcase(matrix: string, cell: CellRecord, node: TestNode): XmlElem
 function testOutcome(node: TestNode): XmlElement {
   const message = clean(node.reasons[0] ?? node.verdict);
   if (node.status === 'skipped') return { skipped: { '@_message': message } };
+  if (node.status === 'as-expected' && isFailing(node.verdict)) return expectedFailure(node.verdict, expectationText(node), sanitizeText(node.reasons.join('\n')));
   if (node.status !== 'unexpected') return {};
   const type = node.verdict === 'pass' ? 'unexpected-pass' : node.verdict;
   return { failure: { '@_message': message, '@_type': type, '#text': sanitizeText(node.reasons.join('\n')) } };
 }
 
+/** A failure the matrix expects, as pytest writes an xfail: skipped, the expectation its message, its reasons the text. */
+function expectedFailure(verdict: string, expectation: string, body: string): XmlElement {
+  return { skipped: { '@_message': clean(`${verdict}, ${expectation}`), '@_type': 'expected-failure', '#text': body } };
+}
+
+/** Skipped counts the failures the matrix expects too: `<skipped>` is how they are written. */
 export function junitCounts(cells: readonly CellRecord[]): { tests: number; failures: number; errors: number; skipped: number } {
   const tests = cells.flatMap((c) => judgedNodes(c.tests ?? []));
+  const cellExpectedFail = (c: CellRecord) => c.status === 'as-expected' && c.verdict === 'fail';
+  const testExpectedFail = (n: TestNode) => n.status === 'as-expected' && isFailing(n.verdict);
   return {
     tests: cells.length + tests.length,
     failures: cells.filter((c) => c.status === 'unexpected' && c.verdict !== 'error').length + tests.filter((n) => n.status === 'unexpected').length,
     errors: cells.filter((c) => c.status === 'unexpected' && c.verdict === 'error').length,
-    skipped: cells.filter((c) => c.status === 'skipped').length + tests.filter((n) => n.status === 'skipped').length,
+    skipped: cells.filter((c) => c.status === 'skipped' || cellExpectedFail(c)).length + tests.filter((n) => n.status === 'skipped' || testExpectedFail(n)).length,
   };
 }
 

@@ -14,6 +14,7 @@ import { sha256 } from '../kernel/keys.js';
 import { escapePart } from '../matrix/test-path.js';
 import { FAILING, nodesOf, type TestVerdict } from '../verdict/tree.js';
 import type { Verdict } from '../verdict/types.js';
+import { describeExpectedBy } from './expectation-text.js';
 import type { CellRecord, KernelRecord, RunResults } from './types.js';
 
 export const KCIDB_VERSION = { major: 5, minor: 3 } as const;
@@ -186,7 +187,15 @@ export function kcidbSubmission(results: RunResults, options: KcidbOptions): Kci
         environment: test.environment,
         ...logUrl(link, cell.console),
         ...excerpt([...node.reasons, ...node.log]),
-        misc: { cell: cell.id, verdict: node.verdict, expected: node.expected, ...(node.expectedWhy ? { why: node.expectedWhy } : {}), status: node.status, ...(node.notes?.length ? { notes: node.notes } : {}) },
+        misc: {
+          cell: cell.id,
+          verdict: node.verdict,
+          expected: node.expected,
+          ...(node.expectedWhy ? { why: node.expectedWhy } : {}),
+          ...(node.expectedBy ? { expected_by: describeExpectedBy(node.expectedBy) } : {}),
+          status: node.status,
+          ...(node.notes?.length ? { notes: node.notes } : {}),
+        },
       });
       if (node.expected === 'fail') expectIssue(id, node.expectedWhy, FAILING.has(node.verdict));
     }
@@ -305,6 +314,7 @@ function cellTest(cell: CellRecord, id: string, buildId: string, path: string, s
       verdict: cell.verdict,
       expected: cell.expected,
       ...(cell.expectedWhy ? { why: cell.expectedWhy } : {}),
+      ...(cell.expectedBy ? { expected_by: describeExpectedBy(cell.expectedBy) } : {}),
       status: cell.status,
       devices: cell.devices.map((d) => ({ name: d.name, bar0: d.bar0, driver: d.virtioDriver ?? d.pciDriver, status: d.statusNames.join('|') || null })),
     },

@@ -55,12 +55,15 @@ const testPath = z.pipe(
   z.string().check(z.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a test path: parts of [A-Za-z0-9_-] joined by dots')),
   z.transform((p) => p as TestPath),
 );
+// which expect rule set the expectation (absent in runs from before it was recorded)
+const expectedBy = z.optional(z.object({ rule: num, scope: z.enum(['test', 'cell']) }));
 const testNode = z.looseObject({
   name: text,
   path: testPath,
   verdict: testVerdict,
   expected: z.enum(['pass', 'fail', 'skip']),
   expectedWhy: optionalText,
+  expectedBy,
   status,
   reasons: texts,
   log: texts,
@@ -84,6 +87,7 @@ const cell = z.looseObject({
   verdict,
   expected: z.enum(['pass', 'fail']),
   expectedWhy: optionalText,
+  expectedBy,
   status,
   reasons: texts,
   hint: optionalText,

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { sanitizeLine } from '../console/sanitize.js';
 import { isFailing, type TestNode } from '../verdict/tree.js';
 import { hex } from '../verdict/virtio-ids.js';
+import { describeExpectedBy } from './expectation-text.js';
 import type { CellRecord, RunResults } from './types.js';
 
 /**
@@ -18,7 +19,7 @@ export function renderTap(results: RunResults): string {
   results.cells.forEach((cell, index) => {
     const n = index + 1;
     const name = escapeDescription(cell.id);
-    if (cell.tests?.length) writeSubtest(out, cell.id, cell.tests, cell.expectedWhy ?? null, '    ');
+    if (cell.tests?.length) writeSubtest(out, cell.id, cell.tests, '    ');
     if (cell.status === 'skipped') {
       out.push(`ok ${n} - ${name} # SKIP ${escapeDescription(cell.reasons[0] ?? 'skipped')}`);
       return;
@@ -39,6 +40,7 @@ function diagnostics(cell: CellRecord): string[] {
     verdict: cell.verdict,
     expected: cell.expected,
     ...(cell.expectedWhy ? { why_expected: cell.expectedWhy } : {}),
+    ...(cell.expectedBy ? { expected_by: describeExpectedBy(cell.expectedBy) } : {}),
     reasons: cell.reasons,
     ...(cell.hint ? { hint: cell.hint } : {}),
     ...(failing.length > 0
@@ -75,15 +77,15 @@ function diagnostics(cell: CellRecord): string[] {
 const LOG_LINES = 40;
 
 /** Appends `# Subtest: name`, then the nodes' test points indented one level more (to `out`: a tree may hold a hundred thousand tests). */
-function writeSubtest(out: string[], name: string, nodes: readonly TestNode[], cellWhy: string | null, indent: string): void {
+function writeSubtest(out: string[], name: string, nodes: readonly TestNode[], indent: string): void {
   out.push(`${indent.slice(4)}# Subtest: ${escapeDescription(name)}`, `${indent}1..${nodes.length}`);
   nodes.forEach((node, index) => {
-    if (node.children.length > 0) writeSubtest(out, node.name, node.children, cellWhy, `${indent}    `);
-    for (const line of testPoint(node, index + 1, cellWhy)) out.push(`${indent}${line}`);
+    if (node.children.length > 0) writeSubtest(out, node.name, node.children, `${indent}    `);
+    for (const line of testPoint(node, index + 1)) out.push(`${indent}${line}`);
   });
 }
 
-function testPoint(node: TestNode, n: number, cellWhy: string | null): string[] {
+function testPoint(node: TestNode, n: number): string[] {
   const name = escapeDescription(node.name);
   if (node.verdict === 'skip' && node.status !== 'unexpected') {
     const why = node.reasons[0]?.replace(/^skipped: /, '') ?? 'skipped';
@@ -95,9 +97,10 @@ function testPoint(node: TestNode, n: number, cellWhy: string | null): string[] 
     return [`not ok ${n} - ${name}${escapeDescription(note)}`, ...nodeDiagnostics(node)];
   }
   if (failing) {
-    // known: the matrix expects this test (or its cell) to fail
-    const why = node.expectedWhy ?? cellWhy;
-    return [`not ok ${n} - ${name} # TODO expected to fail${why ? `: ${escapeDescription(why)}` : ''}`, ...nodeDiagnostics(node)];
+    // known: a rule expects this test to fail (its own, or the cell's), or every failure under it
+    const by = node.expectedBy ? ` by ${describeExpectedBy(node.expectedBy)}` : '';
+    const why = node.expectedWhy ? `: ${node.expectedWhy}` : '';
+    return [`not ok ${n} - ${name} # TODO ${escapeDescription(`expected to fail${by}${why}`)}`, ...nodeDiagnostics(node)];
   }
   // what its reading noticed without changing its verdict (a result numbered out of place)
   return [`ok ${n} - ${name}`, ...(node.notes?.length ? nodeDiagnostics(node) : [])];
@@ -110,6 +113,7 @@ function nodeDiagnostics(node: TestNode): string[] {
     verdict: node.verdict,
     expected: node.expected,
     ...(node.expectedWhy ? { why_expected: node.expectedWhy } : {}),
+    ...(node.expectedBy ? { expected_by: describeExpectedBy(node.expectedBy) } : {}),
     ...(node.reasons.length ? { reasons: node.reasons } : {}),
     ...(node.incidents?.length ? { incidents: node.incidents.map((i) => `${i.kind} at console line ${i.line}: ${i.summary}`) } : {}),
     ...(node.notes?.length ? { notes: node.notes } : {}),

@@ -2,7 +2,7 @@ import type { IncidentKind, KvmRecord, LkvmRecord } from '../console/types.js';
 import type { LkvmOrigin } from '../vmm/lkvm.js';
 import type { KernelCommit, KernelFailure, KernelStage } from '../kernel/types.js';
 import type { ExpectedVerdict, PatchDirection, Topology, Transport } from '../matrix/types.js';
-import type { TestNode } from '../verdict/tree.js';
+import type { ExpectedBy, TestNode } from '../verdict/tree.js';
 import type { DeviceOutcome, ExpectationStatus, Verdict } from '../verdict/types.js';
 
 /**
@@ -122,6 +122,8 @@ export interface CellRecord {
   verdict: Verdict;
   expected: ExpectedVerdict;
   expectedWhy?: string;
+  /** The expect rule behind `expected`; none for the default, pass. */
+  expectedBy?: ExpectedBy;
   status: ExpectationStatus;
   reasons: string[];
   hint?: string;

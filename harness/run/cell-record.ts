@@ -30,6 +30,7 @@ export function cellRecord(cell: Cell, judged: CellJudgement, boot: BootArtifact
     verdict: judged.verdict,
     expected: judged.expected,
     ...(judged.expectedWhy ? { expectedWhy: judged.expectedWhy } : {}),
+    ...(judged.expectedBy ? { expectedBy: judged.expectedBy } : {}),
     status: judged.status,
     reasons: judged.reasons,
     ...(judged.hint ? { hint: judged.hint } : {}),

@@ -170,7 +170,7 @@ export interface JudgeOptions {
  */
 export function judge(verdict: CellVerdict, expect: Expectation, leafRules: readonly LeafExpectation[] = [], options: JudgeOptions = {}): CellJudgement {
   const kept = options.only === undefined ? verdict.tests : pruneTo(verdict.tests, options.only);
-  const tests = applyExpectations(kept, leafRules, expect.verdict === 'fail');
+  const tests = applyExpectations(kept, leafRules, expect);
   const failing = failingNodes(tests);
   let reasons = [...verdict.reasons];
   let outcome = verdict.verdict;
@@ -207,6 +207,7 @@ export function judge(verdict: CellVerdict, expect: Expectation, leafRules: read
     reasons,
     expected: expect.verdict,
     ...(expect.why ? { expectedWhy: expect.why } : {}),
+    ...(expect.rule !== undefined ? { expectedBy: { rule: expect.rule, scope: 'cell' as const } } : {}),
     status,
   };
 }

@@ -1,6 +1,6 @@
 import type { IncidentKind } from '../console/types.js';
 import { globMatchesPath, type TestPath } from '../matrix/test-path.js';
-import type { ExpectedLeafVerdict, LeafExpectation } from '../matrix/types.js';
+import type { Expectation, ExpectedLeafVerdict, LeafExpectation } from '../matrix/types.js';
 import type { ExpectationStatus } from './types.js';
 
 /**
@@ -25,9 +25,14 @@ export interface TestNode {
   /** Its dotted path from the test kind down: kunit.list-kunit-test.list_test_list_add. */
   path: TestPath;
   verdict: TestVerdict;
-  /** What the matrix expects of it: an expect rule with `test:`, else pass. */
+  /**
+   * What the matrix expects of it: an expect rule with `test:`; a failure
+   * where the cell's own rule expects the cell to fail; else pass.
+   */
   expected: ExpectedLeafVerdict;
   expectedWhy?: string;
+  /** The rule behind `expected`, when one is. */
+  expectedBy?: ExpectedBy;
   status: ExpectationStatus;
   /** Why it did not pass, most telling first; empty for a pass. */
   reasons: string[];
@@ -42,6 +47,16 @@ export interface TestNode {
   /** Kernel trouble printed inside it (an Oops KUnit caught is the test's, not the cell's). */
   incidents?: { kind: IncidentKind; line: number; summary: string }[];
   children: TestNode[];
+}
+
+/**
+ * Which expect rule set a test's expectation: its index in the matrix's
+ * `expect:` list, and whether it is a rule with `test:` naming the test
+ * or the cell's own rule (one without `test:`) covering its failure.
+ */
+export interface ExpectedBy {
+  rule: number;
+  scope: 'test' | 'cell';
 }
 
 /** A node before the matrix's expectations are applied: expected, status and why come from applyExpectations. */
@@ -91,30 +106,37 @@ export function leafCounts(nodes: readonly { verdict: TestVerdict; children: unk
  * The matrix's expectations applied to a tree. A test named by an expect
  * rule with `test:` (the last that names it or an ancestor) is expected to
  * do what the rule says; any other is expected to pass, except under a
- * cell the matrix expects to fail as a whole, whose tests the cell's own
- * expectation speaks for. A skip is never held against a test expected to
- * pass; a pass where a failure or a skip was expected is (the failure the
- * matrix knows of went away, or the test stopped skipping).
+ * cell the matrix expects to fail as a whole: the cell's own rule covers
+ * its tests, and each that fails is recorded as expected to fail by that
+ * rule. A skip is never held against a test expected to pass; a pass where
+ * a failure or a skip was expected is (the failure the matrix knows of
+ * went away, or the test stopped skipping).
  */
-export function applyExpectations(nodes: readonly UnjudgedNode[], rules: readonly LeafExpectation[], cellExpectsFail: boolean): TestNode[] {
-  return nodes.map((node) => judgeNode(node, rules, cellExpectsFail));
+export function applyExpectations(nodes: readonly UnjudgedNode[], rules: readonly LeafExpectation[], cell: Expectation): TestNode[] {
+  return nodes.map((node) => judgeNode(node, rules, cell));
 }
 
-function judgeNode(node: UnjudgedNode, rules: readonly LeafExpectation[], cellExpectsFail: boolean): TestNode {
-  const children = node.children.map((c) => judgeNode(c, rules, cellExpectsFail));
+function judgeNode(node: UnjudgedNode, rules: readonly LeafExpectation[], cell: Expectation): TestNode {
+  const children = node.children.map((c) => judgeNode(c, rules, cell));
   const rule = [...rules].reverse().find((r) => r.verdict !== undefined && globMatchesPath(r.test, node.path));
-  const own = { expected: rule?.verdict ?? ('pass' as const), ...(rule?.why ? { expectedWhy: rule.why } : {}) };
+  const coveredByCell = !rule && cell.verdict === 'fail' && isFailing(node.verdict);
+  const own = rule?.verdict
+    ? { expected: rule.verdict, ...(rule.why ? { expectedWhy: rule.why } : {}), ...(rule.rule !== undefined ? { expectedBy: { rule: rule.rule, scope: 'test' as const } } : {}) }
+    : coveredByCell
+      ? { expected: 'fail' as const, ...(cell.why ? { expectedWhy: cell.why } : {}), ...(cell.rule !== undefined ? { expectedBy: { rule: cell.rule, scope: 'cell' as const } } : {}) }
+      : { expected: 'pass' as const };
   const alone = judgedAlone({ verdict: node.verdict, children });
   let status: ExpectationStatus;
   if (!alone) {
     status = children.some((c) => c.status === 'unexpected') ? 'unexpected' : children.every((c) => c.status === 'skipped') ? 'skipped' : 'as-expected';
-  } else if (!rule && cellExpectsFail) {
-    status = node.verdict === 'skip' ? 'skipped' : 'as-expected';
+  } else if (!rule && cell.verdict === 'fail') {
+    // the cell's rule speaks for its tests: a pass is no contradiction, a failure is what it expects
+    status = node.verdict === 'skip' ? 'skipped' : coveredByCell ? leafStatus(node.verdict, 'fail') : 'as-expected';
   } else {
     status = leafStatus(node.verdict, own.expected);
   }
   const reasons = [...node.reasons];
-  if (alone && status === 'unexpected' && own.expected !== 'pass') {
+  if (alone && status === 'unexpected' && rule && own.expected !== 'pass') {
     reasons.unshift(`expected ${own.expected === 'fail' ? 'to fail' : 'to be skipped'}${own.expectedWhy ? ` (${own.expectedWhy})` : ''}, ${node.verdict === 'pass' ? 'passed' : `ended ${node.verdict}`}`);
   }
   return { ...node, ...own, status, reasons, children };

@@ -1,6 +1,6 @@
 import type { Bar, CheckResult } from '../console/types.js';
 import type { DeviceKind, DeviceSlot, ExpectedVerdict } from '../matrix/types.js';
-import type { TestNode, UnjudgedNode } from './tree.js';
+import type { ExpectedBy, TestNode, UnjudgedNode } from './tree.js';
 
 /**
  * pass: every device the cell asked for probed, is healthy and did its I/O.
@@ -71,6 +71,8 @@ export interface CellVerdict {
 export interface CellJudgement extends Omit<CellVerdict, 'tests'> {
   expected: ExpectedVerdict;
   expectedWhy?: string;
+  /** The expect rule behind `expected`; none for the default, pass. */
+  expectedBy?: ExpectedBy;
   status: ExpectationStatus;
   tests: TestNode[];
 }

@@ -43,7 +43,8 @@ t.test('the last matching expectation rule wins', async (t) => {
       { when: { kernel: 'a' }, verdict: 'fail', why: 'first' },
       { when: { kernel: 'a', transport: 'legacy' }, verdict: 'pass' },
     ]),
-    { verdict: 'pass' },
+    { verdict: 'pass', rule: 1 },
+    'and it names which rule decided',
   );
   t.same(expectationFor(keys, [{ when: { kernel: 'b' }, verdict: 'fail' }]), { verdict: 'pass' });
 });

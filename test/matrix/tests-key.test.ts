@@ -62,7 +62,7 @@ t.test('expect rules with test: reach the cells they apply to, in order', async 
   const file = project(`${base}expect:\n  - when: { kernel: a }\n    test: 'kunit.list-kunit-test.*'\n    verdict: fail\n    why: known\n  - when: { kernel: a }\n    test: 'probe.rng1'\n    verdict: skip\n`);
   const cells = expandMatrix(loadMatrix(file));
   const a = cells.find((c) => c.id === 'a/q/modern')!;
-  t.same(a.leafExpect, [{ test: 'kunit.list-kunit-test.*', verdict: 'fail', why: 'known' }, { test: 'probe.rng1', verdict: 'skip' }]);
+  t.same(a.leafExpect, [{ test: 'kunit.list-kunit-test.*', verdict: 'fail', why: 'known', rule: 0 }, { test: 'probe.rng1', verdict: 'skip', rule: 1 }], 'each naming its place in expect:');
   t.same(a.expect, { verdict: 'pass' }, 'the cell itself is still expected to pass');
   t.same(cells.find((c) => c.id === 'b/q/modern')!.leafExpect, []);
 });

@@ -1,5 +1,5 @@
 import { parseConsole } from '../../harness/console/parse.js';
-import type { LeafExpectation } from '../../harness/matrix/types.js';
+import type { Expectation, LeafExpectation } from '../../harness/matrix/types.js';
 import type { CellRecord, RunResults } from '../../harness/report/types.js';
 import { cellRecord } from '../../harness/run/cell-record.js';
 import type { KunitListing } from '../../harness/test-kinds/kunit.js';
@@ -92,20 +92,22 @@ export function generatedRun(kernels: number): RunResults {
  * passed, and the kernel that panics inside a case, its cases named by
  * the kernel's listing.
  */
+/** A KUnit cell judged from a stored console: the cell's expectation (default pass) and its tests' rules. */
+export function judgeKunitFixture(name: string, id: string, rules: LeafExpectation[] = [], listing?: KunitListing, expect?: Expectation): CellRecord {
+  const f = consoleFixture(name);
+  const base = kunitCell();
+  const c = { ...base, id, kernel: { ...base.kernel, id: id.split('/')[0]! } };
+  const launch: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 1100, firstOutputMs: 40, consoleBytes: f.text.length, consoleTruncated: false, stderrTail: [] };
+  const judged = judge(decideCell(c, launch, parseConsole(f.text, { nonce: f.nonce }), listing ? { kunitListing: listing } : {}), expect ?? c.expect, rules);
+  return { ...cellRecord(c, judged, null), console: `cells/${id}/console.log`, reproduce: `cells/${id}/reproduce.sh` };
+}
+
 export function kunitRun(): RunResults {
-  const judgeFixture = (name: string, id: string, rules: LeafExpectation[] = [], listing?: KunitListing) => {
-    const f = consoleFixture(name);
-    const base = kunitCell();
-    const c = { ...base, id, kernel: { ...base.kernel, id: id.split('/')[0]! } };
-    const launch: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 1100, firstOutputMs: 40, consoleBytes: f.text.length, consoleTruncated: false, stderrTail: [] };
-    const judged = judge(decideCell(c, launch, parseConsole(f.text, { nonce: f.nonce }), listing ? { kunitListing: listing } : {}), c.expect, rules);
-    return { ...cellRecord(c, judged, null), console: `cells/${id}/console.log`, reproduce: `cells/${id}/reproduce.sh` };
-  };
   const listing = parseKunitListing(consoleFixture('kunit-6.1-listing').text.split('\n'))!;
   const cells = [
-    judgeFixture('kunit-6.1-pass', 'patched/qemu-flat/modern'),
-    judgeFixture('kunit-6.1-pass', 'known/qemu-flat/modern', [{ test: 'kunit.list-kunit-test.list_test_list_del', verdict: 'fail', why: 'a known bug' }]),
-    judgeFixture('kunit-6.1-panic', 'panics/qemu-flat/modern', [], listing),
+    judgeKunitFixture('kunit-6.1-pass', 'patched/qemu-flat/modern'),
+    judgeKunitFixture('kunit-6.1-pass', 'known/qemu-flat/modern', [{ test: 'kunit.list-kunit-test.list_test_list_del', verdict: 'fail', why: 'a known bug' }]),
+    judgeKunitFixture('kunit-6.1-panic', 'panics/qemu-flat/modern', [], listing),
   ];
   return {
     schema: 'kvmatrix-results/1', runId: '20261205-080000-kun1', matrix: { name: 'kunit', file: '/m/kunit.yaml' },

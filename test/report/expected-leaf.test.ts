@@ -1,0 +1,93 @@
+/**
+ * A cell the matrix expects to fail as a whole (an expect rule without
+ * `test:`): each test that failed is recorded as expected to fail by that
+ * rule, and every report says so the same way; the run's JUnit writes a
+ * failure the matrix expects as <skipped> (pytest's xfail), so that a CI
+ * page counts it apart from the passes. Judged from a real KUnit console
+ * (a panic inside list_test_list_del).
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import t from 'tap';
+import { renderHtml } from '../../harness/report/html.js';
+import { kcidbSubmission } from '../../harness/report/kcidb.js';
+import { renderJunit } from '../../harness/report/junit.js';
+import { runResultsSchema } from '../../harness/report/results-schema.js';
+import { summarize } from '../../harness/report/summary.js';
+import { renderTap } from '../../harness/report/tap.js';
+import type { RunResults } from '../../harness/report/types.js';
+import { parseKunitListing } from '../../harness/test-kinds/kunit-listing.js';
+import { leavesOf, nodesOf } from '../../harness/verdict/tree.js';
+import { consoleFixture } from '../support/fixtures.js';
+import { judgeKunitFixture } from '../support/results.js';
+import { parseTap, tapLevels } from '../support/tap.js';
+
+const listing = parseKunitListing(consoleFixture('kunit-6.1-listing').text.split('\n'))!;
+const cell = judgeKunitFixture('kunit-6.1-panic', 'unpatched/qemu-flat/modern', [{ test: 'kunit.example.*', verdict: 'pass', rule: 4 }], listing, {
+  verdict: 'fail',
+  why: 'list_del panics unpatched',
+  rule: 3,
+});
+const run: RunResults = {
+  schema: 'kvmatrix-results/1', runId: '20261207-080000-xf01', matrix: { name: 'kunit', file: '/m/kunit.yaml' },
+  startedAt: '2026-12-07T08:00:00.000Z', finishedAt: '2026-12-07T08:01:00.000Z',
+  host: { arch: 'x64', node: 'v20', qemu: 'QEMU emulator version 7.2.22', accel: 'tcg', kvmatrix: '0.1.0' },
+  selection: { cells: [], filters: [] }, kernels: [], cells: [cell], summary: summarize([cell]),
+};
+const leaves = leavesOf(cell.tests ?? []);
+const del = leaves.find((n) => n.path === 'kunit.list-kunit-test.list_test_list_del')!;
+const failed = leaves.filter((n) => n.verdict !== 'pass' && n.verdict !== 'skip');
+
+t.test("results.json: a failure the cell's rule covers is expected to fail, by that rule; a pass is expected to pass", async (t) => {
+  t.same([cell.verdict, cell.expected, cell.status, cell.expectedBy], ['fail', 'fail', 'as-expected', { rule: 3, scope: 'cell' }]);
+  t.ok(failed.length > 30, `${failed.length} cases failed`);
+  t.ok(failed.every((n) => n.expected === 'fail' && n.status === 'as-expected' && n.expectedBy?.rule === 3 && n.expectedBy.scope === 'cell' && n.expectedWhy === 'list_del panics unpatched'), 'none says expected: pass');
+  const passed = leaves.filter((n) => n.verdict === 'pass');
+  t.ok(passed.length > 0 && passed.every((n) => n.expected === 'pass' && n.status === 'as-expected'));
+  t.same(leaves.find((n) => n.path === 'kunit.example.example_simple_test')!.expectedBy, { rule: 4, scope: 'test' }, 'a rule with test: names itself');
+  const nowhere = nodesOf(cell.tests ?? []).filter((n) => n.expected === 'pass' && n.verdict !== 'pass' && n.verdict !== 'skip' && n.status === 'as-expected' && n.children.length === 0);
+  t.same(nowhere, [], 'no leaf stored fail, expected pass, as expected');
+  const back = runResultsSchema.safeParse(JSON.parse(JSON.stringify(run)));
+  t.equal(back.success, true, 'and results.json still validates');
+  const broken = runResultsSchema.safeParse(JSON.parse(JSON.stringify(run).replace('"scope":"cell"', '"scope":"elsewhere"')));
+  t.equal(broken.success, false, 'a rule of an unknown scope does not');
+});
+
+t.test("TAP: TODO naming the rule, and its YAML says expected fail, by the cell's rule", async (t) => {
+  const tap = renderTap(run);
+  t.match(tap, /not ok 4 - list_test_list_del # TODO expected to fail by expect\[3\], the cell's rule: list_del panics unpatched\n/);
+  const block = tap.slice(tap.indexOf('not ok 4 - list_test_list_del'));
+  t.match(block, /\n {2,}expected: fail\n {2,}why_expected: list_del panics unpatched\n {2,}expected_by: expect\[3\], the cell's rule\n/);
+  t.notMatch(tap, /expected: pass\n[^.]*why_expected/, 'no block pairs expected: pass with the rule');
+  const levels = await tapLevels(tap);
+  t.same(levels.get('/unpatched/qemu-flat/modern/kunit/list-kunit-test'), { ok: true, count: 39, pass: 3, failing: 0, todo: 36, skip: 0 });
+  const { final } = await parseTap(tap);
+  t.equal(final.ok, true, 'the run is ok: its cell failed as the matrix expects');
+});
+
+t.test('JUnit: the cell and each covered failure are <skipped type="expected-failure"> with the expectation; counted as skipped', async (t) => {
+  const xml = renderJunit(run);
+  t.equal(XMLValidator.validate(xml), true);
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+  type Case = { name: string; classname: string; failure?: unknown; skipped?: { type?: string; message: string; '#text'?: string } };
+  const cases = doc.testsuites.testsuite.testcase as Case[];
+  const cellCase = cases.find((c) => c.name === 'qemu-flat/modern')!;
+  t.same([cellCase.skipped?.type, cellCase.skipped?.message], ['expected-failure', "fail, expected fail, by expect[3], the cell's rule: list_del panics unpatched"]);
+  const delCase = cases.find((c) => c.name === 'list_test_list_del')!;
+  t.same([delCase.skipped?.type, delCase.skipped?.message], ['expected-failure', "crashed, expected fail, by expect[3], the cell's rule: list_del panics unpatched"]);
+  t.match(delCase.skipped?.['#text'], /never reported: the kernel stopped inside it/, 'its reasons as the text');
+  t.equal(cases.filter((c) => c.skipped?.type === 'expected-failure').length, 1 + failed.length, 'the cell and every failed case');
+  t.equal(cases.filter((c) => c.failure !== undefined).length, 0, 'no failure: the matrix expected each');
+  t.equal(Number(doc.testsuites.testsuite.skipped), cases.filter((c) => c.skipped !== undefined).length, 'the tally counts them as skipped');
+  t.equal(Number(doc.testsuites.testsuite.failures), 0);
+});
+
+t.test('HTML and KCIDB say the same', async (t) => {
+  const html = renderHtml(run);
+  const panel = html.slice(html.indexOf('id="c-unpatched/qemu-flat/modern"'));
+  t.match(panel, /<p>expected fail, by expect\[3\], the cell&#39;s rule: list_del panics unpatched<\/p>|<p>expected fail, by expect\[3\], the cell's rule: list_del panics unpatched<\/p>/);
+  t.match(panel, /list_test_list_del<\/code>: crashed, as expected \(expected fail, by expect\[3\], the cell(&#39;|')s rule: list_del panics unpatched\)/);
+  const kcidb = kcidbSubmission(run, { origin: 'kvmatrix' });
+  const test = kcidb.tests.find((x) => x.path.endsWith('.kunit.list-kunit-test.list_test_list_del'))!;
+  t.match(test.misc, { expected: 'fail', why: 'list_del panics unpatched', expected_by: "expect[3], the cell's rule", status: 'as-expected' });
+  t.ok(kcidb.incidents.some((i) => i.test_id === test.id && i.present), "an incident of the cell's known issue on the case");
+});
