@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { KvmtoolVmmSpec, Matrix } from '../matrix/types.js';
+import type { KvmtoolVmmSpec, LkvmEra, Matrix } from '../matrix/types.js';
 import { chooseLkvm, inspectLkvm, kvmtoolRunMode, type LkvmChoice } from '../vmm/lkvm.js';
+import { describeLkvmEra, resolveLkvmEra } from '../vmm/lkvm-era.js';
 import type { KvmtoolHost } from '../run/kvmtool-plan.js';
 import { toolVersion } from './facts.js';
 import { matrixRequirements, readPackageList, realHostProbe, type Requirement } from './requirements.js';
@@ -21,6 +22,8 @@ export interface KvmtoolFinding {
   lkvm: LkvmChoice | null;
   /** null when the lkvm is fit for the mode (or none was given). */
   problem: string | null;
+  /** The era its cells run in (the lkvm's, checked against transport_flag), when one is given and fit. */
+  era?: LkvmEra;
   hostKernel: string | null;
 }
 
@@ -35,11 +38,14 @@ export async function gatherDoctorFacts(matrix: Matrix, host: KvmtoolHost): Prom
       const mode = kvmtoolRunMode(vmm.mode, host.arch, host.kvmUsable);
       const lkvm = chooseLkvm(vmm, host.cliLkvm, host.env);
       const checked = lkvm && typeof mode === 'string' ? inspectLkvm(lkvm, mode === 'nested') : null;
+      const resolved = checked && !('problem' in checked) ? resolveLkvmEra(vmm.transportFlag, checked.era) : null;
+      const problem = checked && 'problem' in checked ? checked.problem : resolved && 'problem' in resolved ? `transport_flag: ${resolved.problem}` : null;
       return {
         vmm: vmm.id,
         mode,
         lkvm,
-        problem: checked && 'problem' in checked ? checked.problem : null,
+        problem,
+        ...(resolved && 'era' in resolved ? { era: resolved.era } : {}),
         hostKernel: mode === 'nested' ? (vmm.hostKernel ?? null) : null,
       };
     });
@@ -74,7 +80,8 @@ export function renderDoctor(facts: DoctorFacts): { text: string; ok: boolean } 
       ok = false;
       lines.push(`${head} ${where}; ${k.problem}`);
     } else {
-      lines.push(`${head} ${where}; lkvm ${k.lkvm.path} (from ${k.lkvm.from}), arm64${k.mode === 'nested' ? ', static' : ''}`);
+      const era = k.era ? `, ${k.era} era: ${describeLkvmEra(k.era)}` : '';
+      lines.push(`${head} ${where}; lkvm ${k.lkvm.path} (from ${k.lkvm.from}), arm64${k.mode === 'nested' ? ', static' : ''}${era}`);
     }
   }
   for (const r of facts.requirements) {

@@ -94,7 +94,7 @@ function chooseVmm(matrix: Matrix, value: string, topology: Topology | undefined
   }
   if (value === 'kvmtool') {
     const host = matrix.kernels.some((k) => k.id === 'patched') ? { hostKernel: 'patched' } : {};
-    return { id: 'kvmtool', type: 'kvmtool', mode: 'auto', transportFlag: 'virtio-transport', qemuBinary: 'qemu-system-aarch64', ...host };
+    return { id: 'kvmtool', type: 'kvmtool', mode: 'auto', transportFlag: 'auto', qemuBinary: 'qemu-system-aarch64', ...host };
   }
   throw new InputError(`--vmm ${value} is neither a VMM of matrix ${matrix.name} (${matrix.vmms.map((v) => v.id).join(', ')}) nor qemu or kvmtool`);
 }

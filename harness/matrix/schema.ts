@@ -98,7 +98,7 @@ function buildSchemas() {
     type: z.literal('kvmtool'),
     lkvm: z.optional(nonEmpty()),
     mode: z._default(z.enum(KVMTOOL_MODES), 'auto'),
-    transport_flag: z._default(z.enum(TRANSPORT_FLAGS), 'virtio-transport'),
+    transport_flag: z._default(z.enum(TRANSPORT_FLAGS), 'auto'),
     host_kernel: z.optional(id),
     qemu: z._default(nonEmpty(), 'qemu-system-aarch64'),
     host_memory: z.optional(whole(256)),

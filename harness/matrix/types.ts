@@ -112,10 +112,19 @@ export const KVMTOOL_MODES = ['auto', 'native', 'nested'] as const;
 export type KvmtoolMode = (typeof KVMTOOL_MODES)[number];
 
 /**
- * How an lkvm is told to put virtio on PCI: --virtio-transport pci|pci-legacy
- * since 2023, --force-pci (legacy only) before.
+ * kvmtool's eras of putting virtio on PCI, each named by the option it
+ * brought, decided by ancestry in kvmtool's history, not by dates:
+ * - force-pci (before b0d56e3, July 2022): `--force-pci` gives legacy
+ *   virtio-pci, and there is no modern;
+ * - virtio-legacy (b0d56e3 up to 9b46ebc): `--force-pci` gives modern,
+ *   `--force-pci --virtio-legacy` legacy;
+ * - virtio-transport (from 9b46ebc, March 2023): `--virtio-transport
+ *   pci|pci-legacy`.
  */
-export const TRANSPORT_FLAGS = ['virtio-transport', 'force-pci'] as const;
+export const LKVM_ERAS = ['virtio-transport', 'virtio-legacy', 'force-pci'] as const;
+export type LkvmEra = (typeof LKVM_ERAS)[number];
+/** A matrix's transport_flag: an era, or auto (the default): the era the lkvm's own option strings show. */
+export const TRANSPORT_FLAGS = ['auto', ...LKVM_ERAS] as const;
 export const LKVM_IRQCHIPS = ['gicv2', 'gicv2m', 'gicv3', 'gicv3-its'] as const;
 export type LkvmIrqchip = (typeof LKVM_IRQCHIPS)[number];
 export type TransportFlag = (typeof TRANSPORT_FLAGS)[number];

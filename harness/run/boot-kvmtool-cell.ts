@@ -10,7 +10,7 @@ import { nestedHostBase } from '../guest/nested-base.js';
 import { NESTED_PATHS, nestedCellArchive, nestedDiskPath } from '../guest/nested-initramfs.js';
 import type { CacheLayout } from '../kernel/cache.js';
 import type { BuiltKernel } from '../kernel/types.js';
-import type { Cell, KvmtoolVmmSpec } from '../matrix/types.js';
+import type { Cell, KvmtoolVmmSpec, LkvmEra } from '../matrix/types.js';
 import { judge } from '../verdict/decide.js';
 import { decideNestedCell } from '../verdict/nested.js';
 import type { CellJudgement } from '../verdict/types.js';
@@ -25,8 +25,8 @@ import { agentAllowanceSec, runsUserspace } from '../test-kinds/agent-commands.j
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
 export type KvmtoolPlan =
-  | { mode: 'native'; lkvm: LkvmBinary }
-  | { mode: 'nested'; lkvm: LkvmBinary; host: BuiltKernel; layout: CacheLayout };
+  | { mode: 'native'; lkvm: LkvmBinary; era: LkvmEra }
+  | { mode: 'nested'; lkvm: LkvmBinary; era: LkvmEra; host: BuiltKernel; layout: CacheLayout };
 
 /**
  * Boots one kvmtool cell, natively or inside a nested QEMU host, and judges
@@ -52,7 +52,7 @@ export async function bootKvmtoolCell(
         guest,
         ctx,
         (disks, initrd, local) =>
-          lkvmNativeCommand(cell, plan.lkvm.path, { image: local(kernel.image), initrd: initrd.initrd, disks }, { nonce: initrd.commandLineNonce, irqchip: lkvmIrqchip(cell.vmm, 'native') }),
+          lkvmNativeCommand(cell, plan.lkvm.path, { image: local(kernel.image), initrd: initrd.initrd, disks }, { nonce: initrd.commandLineNonce, era: plan.era, irqchip: lkvmIrqchip(cell.vmm, 'native') }),
         { env: { HOME: home }, stdin: 'held-open' },
       );
     } finally {
@@ -82,7 +82,7 @@ export async function bootKvmtoolCell(
       initrd: guestInitrd ? NESTED_PATHS.cellInitrd : NESTED_PATHS.initrd,
       disks: Object.fromEntries(Object.keys(disks).map((n) => [n, nestedDiskPath(n)])),
     },
-    { nonce: guestInitrd ? null : guestNonce, irqchip: lkvmIrqchip(cell.vmm, 'nested') },
+    { nonce: guestInitrd ? null : guestNonce, era: plan.era, irqchip: lkvmIrqchip(cell.vmm, 'nested') },
   );
   const cellPart = nestedCellArchive(args, disks, guestInitrd);
   writeFileSync(join(dir, 'nested-cell.cpio'), cellPart);

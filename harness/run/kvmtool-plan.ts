@@ -1,14 +1,16 @@
 import { InputError } from '../matrix/input-error.js';
 import type { Cell, KvmtoolVmmSpec, Matrix } from '../matrix/types.js';
+import type { LkvmEra } from '../matrix/types.js';
 import { lkvmCellProblem } from '../vmm/kvmtool.js';
 import { chooseLkvm, inspectLkvm, kvmtoolRunMode, type LkvmBinary } from '../vmm/lkvm.js';
+import { resolveLkvmEra } from '../vmm/lkvm-era.js';
 
 export type KvmtoolCell = Cell & { vmm: KvmtoolVmmSpec };
 
 /** What the run does with one kvmtool cell. */
 export type KvmtoolCellPlan =
-  | { cell: KvmtoolCell; action: 'boot'; mode: 'native'; lkvm: LkvmBinary }
-  | { cell: KvmtoolCell; action: 'boot'; mode: 'nested'; lkvm: LkvmBinary; hostKernel: string }
+  | { cell: KvmtoolCell; action: 'boot'; mode: 'native'; lkvm: LkvmBinary; era: LkvmEra }
+  | { cell: KvmtoolCell; action: 'boot'; mode: 'nested'; lkvm: LkvmBinary; era: LkvmEra; hostKernel: string }
   | { cell: KvmtoolCell; action: 'skip' | 'error'; reason: string; hint?: string };
 
 export interface KvmtoolHost {
@@ -22,14 +24,16 @@ export interface KvmtoolHost {
 /**
  * Decides, before anything is built or written, how each kvmtool cell will
  * run. No lkvm at all: the cells are skipped with the reason. An lkvm that
- * was given but is wrong (missing, not arm64, dynamic for a nested host) is
- * bad input: one InputError naming it and where it came from.
+ * was given but is wrong (missing, not arm64, dynamic for a nested host, of
+ * an era other than transport_flag says, or of no era it can tell) is bad
+ * input: one InputError naming it and where it came from.
  */
 export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], host: KvmtoolHost): KvmtoolCellPlan[] {
   const inspected = new Map<string, LkvmBinary>();
   return cells.map((cell): KvmtoolCellPlan => {
     const vmm = cell.vmm;
-    const problem = lkvmCellProblem(cell);
+    // what no lkvm can do is said before asking for one
+    const problem = lkvmCellProblem(cell, vmm.transportFlag === 'auto' ? 'virtio-transport' : vmm.transportFlag);
     if (problem) return { cell, action: 'skip', reason: problem };
     const choice = chooseLkvm(vmm, host.cliLkvm, host.env);
     if (!choice) {
@@ -51,7 +55,14 @@ export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], 
       lkvm = checked;
       inspected.set(memo, lkvm);
     }
-    if (mode === 'native') return { cell, action: 'boot', mode, lkvm };
+    const resolved = resolveLkvmEra(vmm.transportFlag, lkvm.era);
+    if ('problem' in resolved) {
+      throw new InputError(`lkvm ${lkvm.path} (from ${lkvm.from}) ${resolved.problem}`, { file: matrix.file, keyPath: `vmms.${vmm.id}.transport_flag` });
+    }
+    const { era } = resolved;
+    const eraProblem = lkvmCellProblem(cell, era);
+    if (eraProblem) return { cell, action: 'skip', reason: eraProblem };
+    if (mode === 'native') return { cell, action: 'boot', mode, lkvm, era };
     if (!vmm.hostKernel) {
       return {
         cell,
@@ -60,7 +71,7 @@ export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], 
         hint: `name one with host_kernel: in vmms.${vmm.id}`,
       };
     }
-    return { cell, action: 'boot', mode, lkvm, hostKernel: vmm.hostKernel };
+    return { cell, action: 'boot', mode, lkvm, era, hostKernel: vmm.hostKernel };
   });
 }
 

@@ -307,14 +307,14 @@ async function bootOne(
   const plan = p.plan;
   let kvmtoolPlan: KvmtoolPlan;
   if (plan.mode === 'native') {
-    kvmtoolPlan = { mode: 'native', lkvm: plan.lkvm };
+    kvmtoolPlan = { mode: 'native', lkvm: plan.lkvm, era: plan.era };
   } else {
     const host = hostKernel as BuiltKernel;
     if (host.config && !configHasKvm(readFileSync(host.config, 'utf8'))) {
       const verdict = unbootedVerdict('error', `nested host kernel ${host.kernelId} was built without CONFIG_KVM=y`, `add CONFIG_VIRTUALIZATION=y and CONFIG_KVM=y to its config fragment, or name another with host_kernel: in vmms.${p.cell.vmm.id}`);
       return cellRecord(cell, judge(verdict, cell.expect), null);
     }
-    kvmtoolPlan = { mode: 'nested', lkvm: plan.lkvm, host, layout: options.layout };
+    kvmtoolPlan = { mode: 'nested', lkvm: plan.lkvm, era: plan.era, host, layout: options.layout };
   }
   started();
   const { judged, boot } = await bootKvmtoolCell(resolved as KvmtoolCell, built, guest, kvmtoolPlan, ctx);

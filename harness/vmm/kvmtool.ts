@@ -1,4 +1,4 @@
-import type { Cell, KvmtoolVmmSpec, LkvmIrqchip } from '../matrix/types.js';
+import type { Cell, KvmtoolVmmSpec, LkvmEra, LkvmIrqchip } from '../matrix/types.js';
 import { kunitCommandLine } from '../test-kinds/kunit.js';
 import { guestCommandLine } from './qemu.js';
 import type { VmmCommand } from './types.js';
@@ -13,6 +13,8 @@ export interface LkvmBootFiles {
 export interface LkvmOptions {
   /** The boot's nonce, or null when the boot's own archive carries it (a boot that runs commands). */
   nonce: string | null;
+  /** The lkvm's era (vmm/lkvm-era.ts resolveLkvmEra): how it is told which virtio-pci to give. */
+  era: LkvmEra;
   /** lkvm's --irqchip, or none to let lkvm choose (lkvmIrqchip says which). */
   irqchip?: LkvmIrqchip;
 }
@@ -30,12 +32,24 @@ export function lkvmIrqchip(vmm: KvmtoolVmmSpec, mode: 'native' | 'nested'): Lkv
  * Why lkvm cannot boot this cell, or null. kvmtool has one virtio-rng at
  * most, and its --force-pci era knew only legacy virtio-pci.
  */
-export function lkvmCellProblem(cell: Cell & { vmm: KvmtoolVmmSpec }): string | null {
+export function lkvmCellProblem(cell: Cell & { vmm: KvmtoolVmmSpec }, era: LkvmEra): string | null {
   if (cell.devices.filter((d) => d.kind === 'rng').length > 1) return 'kvmtool emulates at most one virtio-rng device';
-  if (cell.transport === 'modern' && cell.vmm.transportFlag === 'force-pci') {
-    return 'this lkvm is configured with transport_flag: force-pci, which knows only legacy virtio-pci';
+  if (cell.transport === 'modern' && era === 'force-pci') {
+    return 'this lkvm is of the force-pci era (kvmtool before July 2022), which knows only legacy virtio-pci';
   }
   return null;
+}
+
+/** The options that give a cell its virtio-pci transport in an era; the middle era's --virtio-legacy must follow --force-pci. */
+export function lkvmTransportArgs(transport: Cell['transport'], era: LkvmEra): string[] {
+  switch (era) {
+    case 'virtio-transport':
+      return ['--virtio-transport', transport === 'legacy' ? 'pci-legacy' : 'pci'];
+    case 'virtio-legacy':
+      return transport === 'legacy' ? ['--force-pci', '--virtio-legacy'] : ['--force-pci'];
+    case 'force-pci':
+      return ['--force-pci'];
+  }
 }
 
 /**
@@ -44,7 +58,7 @@ export function lkvmCellProblem(cell: Cell & { vmm: KvmtoolVmmSpec }): string | 
  * families initialise (disks, then net, then rng), whatever the order here.
  */
 export function lkvmRunArgs(cell: Cell & { vmm: KvmtoolVmmSpec }, files: LkvmBootFiles, options: LkvmOptions): string[] {
-  const problem = lkvmCellProblem(cell);
+  const problem = lkvmCellProblem(cell, options.era);
   if (problem) throw new Error(`cannot boot ${cell.id} under kvmtool: ${problem}`);
   const { boot } = cell;
   const args = [
@@ -55,9 +69,7 @@ export function lkvmRunArgs(cell: Cell & { vmm: KvmtoolVmmSpec }, files: LkvmBoo
     '--params', guestCommandLine('ttyS0', options.nonce, boot.append, kunitCommandLine(cell)),
     '--mem', String(boot.memoryMiB),
     '--cpus', String(boot.cpus),
-    ...(cell.vmm.transportFlag === 'virtio-transport'
-      ? ['--virtio-transport', cell.transport === 'legacy' ? 'pci-legacy' : 'pci']
-      : ['--force-pci']),
+    ...lkvmTransportArgs(cell.transport, options.era),
     ...(options.irqchip ? [`--irqchip=${options.irqchip}`] : []),
   ];
   for (const slot of cell.devices) {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { KvmtoolMode, KvmtoolVmmSpec } from '../matrix/types.js';
+import type { KvmtoolMode, KvmtoolVmmSpec, LkvmEra } from '../matrix/types.js';
 import { lkvmBinaryProblem, readElfFacts } from './elf.js';
+import { lkvmEraOf } from './lkvm-era.js';
 
 /** Where the lkvm of a kvmtool VMM entry came from, for messages. */
 export type LkvmOrigin = 'matrix' | '--lkvm' | 'KVMATRIX_LKVM';
@@ -14,6 +15,8 @@ export interface LkvmChoice {
 
 export interface LkvmBinary extends LkvmChoice {
   sha256: string;
+  /** The era its option strings show (vmm/lkvm-era.ts), or null. */
+  era: LkvmEra | null;
 }
 
 /**
@@ -42,7 +45,7 @@ export function kvmtoolRunMode(mode: KvmtoolMode, hostArch: string, kvmUsable: b
 /**
  * Reads and checks an lkvm: present, a file, an arm64 ELF, and static when
  * it goes into a nested host. Returns its hash (part of the nested host's
- * cache key) or exactly what is wrong.
+ * cache key) and the era its option strings show, or exactly what is wrong.
  */
 export function inspectLkvm(choice: LkvmChoice, needStatic: boolean): LkvmBinary | { problem: string } {
   const named = `lkvm ${choice.path} (from ${choice.from})`;
@@ -55,5 +58,5 @@ export function inspectLkvm(choice: LkvmChoice, needStatic: boolean): LkvmBinary
   }
   const problem = lkvmBinaryProblem(readElfFacts(bytes), needStatic);
   if (problem) return { problem: `${named} is ${problem}` };
-  return { ...choice, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { ...choice, sha256: createHash('sha256').update(bytes).digest('hex'), era: lkvmEraOf(bytes) };
 }

@@ -34,7 +34,7 @@ t.test('the arguments the harness writes for a cell come back as lkvm\'s argv, a
   const args = lkvmRunArgs(
     kvmtoolCell('legacy'),
     { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: { blk1: nestedDiskPath('blk1') } },
-    { nonce: 'n', irqchip: 'gicv3' },
+    { nonce: 'n', era: 'virtio-transport', irqchip: 'gicv3' },
   );
   t.same(read(encodeArgFile(args)), { ok: true, argv: ['/kvmatrix/lkvm', ...args, null] });
 });

@@ -37,7 +37,7 @@ t.test('the cell part: lkvm arguments as a NUL-separated file, and the disks', a
   const args = lkvmRunArgs(
     cell,
     { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: { blk1: nestedDiskPath('blk1') } },
-    { nonce: 'n', irqchip: 'gicv3' },
+    { nonce: 'n', era: 'virtio-transport', irqchip: 'gicv3' },
   );
   const part = nestedCellArchive(args, { blk1: diskImage('blk1') });
   t.match(list(part), /kvmatrix\/cell\/lkvm\.args/);

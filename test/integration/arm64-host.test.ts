@@ -5,7 +5,8 @@
  * its two kernels as Images built out here, kvmtool native and QEMU with
  * KVM; commands in native kvmtool guests (busybox-static installed in the
  * rig, which has no network for apt); with KVMATRIX_LKVM_2020 also the 2020 kvmtool matrix, the original
- * report natively. The run folders come back and are read like any other.
+ * report natively; with KVMATRIX_LKVM_MIDDLE the default matrix's kvmtool
+ * cells under a kvmtool of July 2022 to March 2023, natively. The run folders come back and are read like any other.
  *
  * Needs a static arm64 lkvm in KVMATRIX_LKVM (kvmtool is not packaged by
  * Debian and kvmatrix does not build it) and root (mmdebstrap and
@@ -30,6 +31,7 @@ t.setTimeout(3 * 60 * 60 * 1000);
 
 const lkvm = process.env.KVMATRIX_LKVM;
 const lkvm2020 = process.env.KVMATRIX_LKVM_2020;
+const lkvmMiddle = process.env.KVMATRIX_LKVM_MIDDLE;
 const skip = !lkvm
   ? 'KVMATRIX_LKVM is not set: no static arm64 lkvm to run native kvmtool cells in the arm64 host rig with (kvmtool is not packaged by Debian)'
   : process.getuid?.() !== 0
@@ -86,7 +88,7 @@ t.test('kvmatrix inside an emulated arm64 KVM host', { skip }, async (t) => {
     t.equal(doctor.result?.code, 0, doctor.failure);
     t.match(doctor.out, /^host: arm64, \/dev\/kvm usable \(arm64 guests run under KVM\)$/m);
     t.match(doctor.out, /^qemu: qemu-system-aarch64: QEMU emulator version .*; QEMU cells run with KVM acceleration/m);
-    t.match(doctor.out, new RegExp(`^kvmtool kvmtool: native; lkvm ${RIG_PATHS.bin}/lkvm \\(from --lkvm\\), arm64$`, 'm'));
+    t.match(doctor.out, new RegExp(`^kvmtool kvmtool: native; lkvm ${RIG_PATHS.bin}/lkvm \\(from --lkvm\\), arm64, virtio-transport era: --virtio-transport \\(kvmtool from March 2023\\)$`, 'm'));
     t.match(doctor.out, /^ok: this matrix can run here$/m);
   });
 
@@ -153,11 +155,25 @@ t.test('kvmatrix inside an emulated arm64 KVM host', { skip }, async (t) => {
     t.match(console, /PCI: OF: PROBE_ONLY enabled/);
     await reportRendersOutside(t, join(run.outDir, 'runs', 'murray-kvmtool-2020', 'latest'));
   });
+
+  t.test('a middle-era kvmtool, natively: --force-pci --virtio-legacy for legacy cells, --force-pci for modern ones', { skip: lkvmMiddle ? false : 'KVMATRIX_LKVM_MIDDLE is not set: no lkvm built from kvmtool between b0d56e3 and 9b46ebc' }, async (t) => {
+    const middle = step('run-middle');
+    t.equal(middle.result?.code, 0, middle.failure);
+    const results = readResults(join(run.outDir, 'runs', 'murray-middle', 'latest'));
+    t.equal(results.cells.length, 4, 'legacy and modern cells of both kernels, none skipped');
+    for (const c of results.cells) {
+      t.equal(c.verdict, 'pass', `${c.id}: ${c.reasons.join('; ')}`);
+      t.match(c.kvmtool, { mode: 'native', lkvm: { path: `${RIG_PATHS.bin}/lkvm-middle` } });
+      const transportArgs = (c.command ?? []).filter((a) => ['--force-pci', '--virtio-legacy', '--virtio-transport'].includes(a));
+      t.same(transportArgs, c.transport === 'legacy' ? ['--force-pci', '--virtio-legacy'] : ['--force-pci'], c.id);
+      for (const d of c.devices) t.equal(d.presented, c.transport, `${c.id} ${d.name} presents as ${c.transport}`);
+    }
+  });
 });
 
 /** What the rig runs: the arch, ensure-deps.sh --check, doctor, and the matrices with Images handed in. */
 function rigJob(images: Record<string, string>): RigJob {
-  const { files, texts } = matrixJobInputs(images, { lkvm: lkvm!, ...(lkvm2020 ? { 'lkvm-2020': lkvm2020 } : {}) });
+  const { files, texts } = matrixJobInputs(images, { lkvm: lkvm!, ...(lkvm2020 ? { 'lkvm-2020': lkvm2020 } : {}), ...(lkvmMiddle ? { 'lkvm-middle': lkvmMiddle } : {}) });
   const murray = rigMatrixPath('murray');
   const steps: RigStep[] = [
     { name: 'arch', argv: ['uname', '-m'], timeoutSec: 30 },
@@ -188,6 +204,9 @@ function rigJob(images: Record<string, string>): RigJob {
   if (lkvm2020) {
     const matrix = rigMatrixPath('murray-kvmtool-2020');
     steps.push({ name: 'run-2020', argv: rigKvmatrix('run', matrix, '--lkvm', rigLkvmPath('lkvm-2020'), '--out', `${RIG_PATHS.out}/runs/murray-kvmtool-2020`), timeoutSec: 900 });
+  }
+  if (lkvmMiddle) {
+    steps.push({ name: 'run-middle', argv: rigKvmatrix('run', murray, '--filter', 'type=kvmtool', '--lkvm', rigLkvmPath('lkvm-middle'), '--out', `${RIG_PATHS.out}/runs/murray-middle`), timeoutSec: 900 });
   }
   return { steps, files, texts, env: { CI: 'true' } };
 }

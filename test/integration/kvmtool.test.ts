@@ -106,3 +106,31 @@ t.test('matrices/kselftest.yaml, its kvmtool cells: the kselftests run in nested
     t.equal(cell.status, 'as-expected');
   }
 });
+
+const middle = process.env.KVMATRIX_LKVM_MIDDLE;
+
+t.test("a middle-era kvmtool (July 2022 to March 2023): its era read from the binary, legacy cells get --force-pci --virtio-legacy and boot legacy devices, modern cells run", { skip: middle ? false : 'KVMATRIX_LKVM_MIDDLE is not set: no lkvm built from kvmtool between b0d56e3 and 9b46ebc (kvmtool is not packaged by Debian)' }, async (t) => {
+  const out = tempTree({}, 'kvmatrix-kvmtool-middle-');
+  const doctor = await kvmatrix(['doctor', '--lkvm', middle!]);
+  t.match(doctor.stdout, /^kvmtool kvmtool: nested in QEMU, host kernel patched; lkvm .* \(from --lkvm\), arm64, static, virtio-legacy era: --force-pci and --virtio-legacy \(kvmtool from July 2022 to March 2023\)$/m);
+  const run = await kvmatrix(['run', '--filter', 'type=kvmtool', '--lkvm', middle!, '--out', out]);
+  t.equal(run.code, 0, `every kvmtool cell as the matrix expects\n${run.stdout}\n${run.stderr.slice(-3000)}`);
+  const results = readResults(join(out, 'latest'));
+  t.same(results.cells.map((c) => c.id), ['unpatched/kvmtool/legacy', 'unpatched/kvmtool/modern', 'patched/kvmtool/legacy', 'patched/kvmtool/modern'], 'modern cells are not skipped');
+  for (const cell of results.cells) {
+    t.equal(cell.verdict, 'pass', `${cell.id}: ${cell.reasons.join('; ')}`);
+    const transportArgs = (cell.kvmtool?.lkvmArgs ?? []).filter((a) => ['--force-pci', '--virtio-legacy', '--virtio-transport'].includes(a));
+    t.same(transportArgs, cell.transport === 'legacy' ? ['--force-pci', '--virtio-legacy'] : ['--force-pci'], `${cell.id}: ${transportArgs.join(' ')}`);
+    for (const device of cell.devices) t.equal(device.presented, cell.transport, `${cell.id} ${device.name} presents as ${cell.transport}`);
+  }
+
+  t.test('a transport_flag it contradicts is refused before anything runs, naming the key', async (t) => {
+    const dir = tempTree({}, 'kvmatrix-kvmtool-era-');
+    const matrix = join(dir, 'm.yaml');
+    writeFileSync(matrix, [...matrixHead('kvmtool-era'), 'vmms:', '  kvmtool: { type: kvmtool, transport_flag: force-pci }', 'transports: [legacy]', ''].join('\n'));
+    const refused = await kvmatrix(['run', matrix, '--lkvm', middle!, '--out', join(dir, 'results')]);
+    t.equal(refused.code, 2, refused.stderr);
+    t.match(refused.stderr, /m\.yaml: vmms\.kvmtool\.transport_flag: lkvm .* \(from --lkvm\) has --force-pci and --virtio-legacy \(kvmtool from July 2022 to March 2023\), but transport_flag is force-pci: use auto or virtio-legacy/);
+    t.notOk(existsSync(join(dir, 'results')), 'nothing written under results/');
+  });
+});

@@ -196,7 +196,7 @@ vmms:
   );
   const [current, old] = matrix.vmms;
   t.notOk('irqchip' in current!, 'no irqchip: lkvm chooses natively');
-  t.match(current, { type: 'kvmtool', mode: 'auto', transportFlag: 'virtio-transport', hostKernel: 'patched', qemuBinary: 'qemu-system-aarch64' });
+  t.match(current, { type: 'kvmtool', mode: 'auto', transportFlag: 'auto', hostKernel: 'patched', qemuBinary: 'qemu-system-aarch64' });
   t.notOk('lkvm' in current!, 'no lkvm pinned: --lkvm or KVMATRIX_LKVM decide');
   t.match(old, { lkvm: /\/bin\/lkvm-2020$/, transportFlag: 'force-pci', hostKernel: 'old', irqchip: 'gicv3' });
 });

@@ -28,7 +28,7 @@ t.test('native: lkvm run in the cell folder with the cell\'s disk, console kept,
     cell,
     { kernelId: 'patched', key: 'k', source: 'image:sha256:k', image: join(dir, 'Image'), config: null, buildLog: null, cached: true, durationMs: 0 },
     { agent: join(dir, 'agent'), initramfs: join(dir, 'initramfs.cpio.gz'), key: 'g' },
-    { mode: 'native', lkvm: { path: standIn, from: '--lkvm', sha256: 'x' } },
+    { mode: 'native', lkvm: { path: standIn, from: '--lkvm', sha256: 'x', era: 'virtio-transport' }, era: 'virtio-transport' },
     { runId: 'r1', runDir, accel: 'kvm' },
   );
   const argv = readFileSync(join(dir, 'argv.txt'), 'utf8').trim().split('\n');
@@ -61,7 +61,7 @@ async function bootStandIn(body: string, timeoutSec?: number) {
     kvmtoolCell('legacy', ['rng']),
     { kernelId: 'patched', key: 'k', source: 'image:sha256:k', image: join(dir, 'Image'), config: null, buildLog: null, cached: true, durationMs: 0 },
     { agent: join(dir, 'agent'), initramfs: join(dir, 'initramfs.cpio.gz'), key: 'g' },
-    { mode: 'native', lkvm: { path: standIn, from: '--lkvm', sha256: 'x' } },
+    { mode: 'native', lkvm: { path: standIn, from: '--lkvm', sha256: 'x', era: 'virtio-transport' }, era: 'virtio-transport' },
     { runId: 'r1', runDir: join(dir, 'run'), accel: 'kvm', ...(timeoutSec ? { timeoutSec } : {}) },
   );
   const read = (file: string) => readFileSync(join(dir, file), 'utf8').trim();

@@ -6,11 +6,17 @@ import type { Matrix } from '../../harness/matrix/types.js';
 import { planKvmtoolCells } from '../../harness/run/kvmtool-plan.js';
 import { kvmtoolCell, testKernel } from '../support/cells.js';
 
-const dir = t.testdir({ 'hello.c': 'int main(void) { return 0; }\n' });
+const dir = t.testdir({
+  'hello.c': 'int main(void) { return 0; }\n',
+  // the option names a middle-era kvmtool holds (July 2022 to March 2023)
+  'middle.c': 'static const char *options[] = { "force-pci", "virtio-legacy" };\nint main(int argc, char **argv) { return options[argc & 1][0]; }\n',
+});
 const staticLkvm = join(dir, 'lkvm-static');
 const dynamicLkvm = join(dir, 'lkvm-dynamic');
+const middleLkvm = join(dir, 'lkvm-middle');
 execFileSync('aarch64-linux-gnu-gcc', ['-static', '-o', staticLkvm, join(dir, 'hello.c')]);
 execFileSync('aarch64-linux-gnu-gcc', ['-o', dynamicLkvm, join(dir, 'hello.c')]);
+execFileSync('aarch64-linux-gnu-gcc', ['-static', '-o', middleLkvm, join(dir, 'middle.c')]);
 
 /** The InputError a call throws, or null. */
 function inputError(fn: () => unknown): InputError | null {
@@ -73,6 +79,18 @@ t.test('nested without a host kernel: an error with the key to set', async (t) =
 t.test('cells kvmtool cannot express are skipped before any lkvm is looked at', async (t) => {
   const [plan] = planKvmtoolCells(matrix, [kvmtoolCell('modern', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: '/nowhere' });
   t.match(plan, { action: 'skip', reason: /only legacy/ });
+});
+
+t.test("transport_flag: auto takes the era the lkvm shows; one it contradicts, or none it can tell, is refused", async (t) => {
+  const auto = { transportFlag: 'auto' as const };
+  const [modern] = planKvmtoolCells(matrix, [kvmtoolCell('modern', ['rng'], auto)], { ...x86, cliLkvm: middleLkvm });
+  t.match(modern, { action: 'boot', era: 'virtio-legacy' }, "a middle-era lkvm's modern cells run");
+  const contradicted = inputError(() => planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: middleLkvm }));
+  t.match(contradicted?.message, /^\/m\/murray\.yaml: vmms\.kvmtool\.transport_flag: lkvm .*lkvm-middle \(from --lkvm\) has --force-pci and --virtio-legacy .*but transport_flag is force-pci: use auto or virtio-legacy$/);
+  const untold = inputError(() => planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], auto)], { ...x86, cliLkvm: staticLkvm }));
+  t.match(untold?.message, /vmms\.kvmtool\.transport_flag: lkvm .*lkvm-static \(from --lkvm\) shows none of --virtio-transport, --virtio-legacy or --force-pci/);
+  const [legacy] = planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: staticLkvm });
+  t.match(legacy, { action: 'boot', era: 'force-pci' }, 'a binary that shows nothing is taken at the matrix word');
 });
 
 t.test('commands boot in nested and native kvmtool cells alike', async (t) => {

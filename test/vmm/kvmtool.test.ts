@@ -3,13 +3,14 @@ import { flagValues } from '../support/argv.js';
 import { lkvmCellProblem, lkvmIrqchip, lkvmNativeCommand, lkvmRunArgs } from '../../harness/vmm/kvmtool.js';
 import { nestedHostCommand, nestedHostMemoryMiB } from '../../harness/vmm/nested-host.js';
 import { kvmtoolCell } from '../support/cells.js';
+import type { LkvmEra } from '../../harness/matrix/types.js';
 
 const files = { image: '/kvmatrix/guest/Image', initrd: '/kvmatrix/guest/initramfs.cpio.gz', disks: { blk1: '/kvmatrix/cell/blk1.img' } };
 
 const values = flagValues;
 
 t.test('legacy transport: pci-legacy, every device, the 8250 console', async (t) => {
-  const args = lkvmRunArgs(kvmtoolCell('legacy'), files, { nonce: 'g1' });
+  const args = lkvmRunArgs(kvmtoolCell('legacy'), files, { nonce: 'g1', era: 'virtio-transport' });
   t.equal(args[0], 'run');
   t.same(values(args, '--kernel'), ['/kvmatrix/guest/Image']);
   t.same(values(args, '--initrd'), ['/kvmatrix/guest/initramfs.cpio.gz']);
@@ -24,48 +25,52 @@ t.test('legacy transport: pci-legacy, every device, the 8250 console', async (t)
 });
 
 t.test('modern transport: pci; nested adds --irqchip=gicv3', async (t) => {
-  const args = lkvmRunArgs(kvmtoolCell('modern'), files, { nonce: 'g2', irqchip: 'gicv3' });
+  const args = lkvmRunArgs(kvmtoolCell('modern'), files, { nonce: 'g2', era: 'virtio-transport', irqchip: 'gicv3' });
   t.same(values(args, '--virtio-transport'), ['pci']);
   t.ok(args.includes('--irqchip=gicv3'));
 });
 
 t.test('devices map one to one; a device not asked for is not added', async (t) => {
-  const rngOnly = lkvmRunArgs(kvmtoolCell('legacy', ['rng']), files, { nonce: 'g' });
+  const rngOnly = lkvmRunArgs(kvmtoolCell('legacy', ['rng']), files, { nonce: 'g', era: 'virtio-transport' });
   t.ok(rngOnly.includes('--rng'));
   t.notOk(rngOnly.includes('--network'));
   t.notOk(rngOnly.includes('--disk'));
-  const twoNets = lkvmRunArgs(kvmtoolCell('legacy', ['net', 'net']), files, { nonce: 'g' });
+  const twoNets = lkvmRunArgs(kvmtoolCell('legacy', ['net', 'net']), files, { nonce: 'g', era: 'virtio-transport' });
   t.same(values(twoNets, '--network'), ['mode=user', 'mode=user']);
 });
 
-t.test('an old lkvm: --force-pci for legacy, and modern cells cannot run', async (t) => {
-  const old = { transportFlag: 'force-pci' as const };
-  const args = lkvmRunArgs(kvmtoolCell('legacy', ['rng'], old), files, { nonce: 'g' });
-  t.ok(args.includes('--force-pci'));
-  t.notOk(args.includes('--virtio-transport'));
-  t.match(lkvmCellProblem(kvmtoolCell('modern', ['rng'], old)), /only legacy virtio-pci/);
-  t.throws(() => lkvmRunArgs(kvmtoolCell('modern', ['rng'], old), files, { nonce: 'g' }), /only legacy/);
-  t.equal(lkvmCellProblem(kvmtoolCell('legacy', ['rng'], old)), null);
+t.test("kvmtool's three eras: how each is told legacy or modern", async (t) => {
+  const rng = (transport: 'legacy' | 'modern') => kvmtoolCell(transport, ['rng']);
+  const transportArgs = (transport: 'legacy' | 'modern', era: LkvmEra) => lkvmRunArgs(rng(transport), files, { nonce: 'g', era }).filter((a) => ['--force-pci', '--virtio-legacy', '--virtio-transport', 'pci', 'pci-legacy'].includes(a));
+  t.same(transportArgs('legacy', 'virtio-transport'), ['--virtio-transport', 'pci-legacy']);
+  t.same(transportArgs('modern', 'virtio-transport'), ['--virtio-transport', 'pci']);
+  t.same(transportArgs('legacy', 'virtio-legacy'), ['--force-pci', '--virtio-legacy'], 'the middle era: --force-pci alone would give modern devices');
+  t.same(transportArgs('modern', 'virtio-legacy'), ['--force-pci'], 'and modern cells run');
+  t.same(transportArgs('legacy', 'force-pci'), ['--force-pci'], 'before July 2022 --force-pci was legacy');
+  t.match(lkvmCellProblem(rng('modern'), 'force-pci'), /only legacy virtio-pci/);
+  t.throws(() => lkvmRunArgs(rng('modern'), files, { nonce: 'g', era: 'force-pci' }), /only legacy/);
+  t.equal(lkvmCellProblem(rng('legacy'), 'force-pci'), null);
+  t.equal(lkvmCellProblem(rng('modern'), 'virtio-legacy'), null);
 });
 
 t.test('kvmtool has one rng at most', async (t) => {
-  t.match(lkvmCellProblem(kvmtoolCell('legacy', ['rng', 'rng'])), /at most one virtio-rng/);
+  t.match(lkvmCellProblem(kvmtoolCell('legacy', ['rng', 'rng']), 'virtio-transport'), /at most one virtio-rng/);
 });
 
 t.test('a comma in a disk path is refused rather than split by lkvm', async (t) => {
-  t.throws(() => lkvmRunArgs(kvmtoolCell('legacy', ['blk']), { ...files, disks: { blk1: '/a,b.img' } }, { nonce: 'g' }), /comma/);
-  t.throws(() => lkvmRunArgs(kvmtoolCell('legacy', ['blk']), { ...files, disks: {} }, { nonce: 'g' }), /no disk image/);
+  t.throws(() => lkvmRunArgs(kvmtoolCell('legacy', ['blk']), { ...files, disks: { blk1: '/a,b.img' } }, { nonce: 'g', era: 'virtio-transport' }), /comma/);
+  t.throws(() => lkvmRunArgs(kvmtoolCell('legacy', ['blk']), { ...files, disks: {} }, { nonce: 'g', era: 'virtio-transport' }), /no disk image/);
 });
 
 t.test('shell metacharacters stay inside one argument', async (t) => {
   const cell = kvmtoolCell('legacy', ['rng']);
   cell.boot = { ...cell.boot, append: 'dyndbg="file virtio_pci* +p"; $(reboot)' };
-  const args = lkvmRunArgs(cell, files, { nonce: 'g' });
+  const args = lkvmRunArgs(cell, files, { nonce: 'g', era: 'virtio-transport' });
   t.same(values(args, '--params'), ['console=ttyS0 panic=-1 kvmatrix.nonce=g dyndbg="file virtio_pci* +p"; $(reboot)']);
 });
 
 t.test('native command: lkvm first, then run and its arguments', async (t) => {
-  const { argv, inputs } = lkvmNativeCommand(kvmtoolCell('legacy'), '/opt/lkvm', { ...files, disks: { blk1: 'blk1.img' } }, { nonce: 'g' });
+  const { argv, inputs } = lkvmNativeCommand(kvmtoolCell('legacy'), '/opt/lkvm', { ...files, disks: { blk1: 'blk1.img' } }, { nonce: 'g', era: 'virtio-transport' });
   t.equal(argv[0], '/opt/lkvm');
   t.equal(argv[1], 'run');
   t.same(inputs, ['/opt/lkvm', files.image, files.initrd, 'blk1.img']);
@@ -90,6 +95,6 @@ t.test('--irqchip: the matrix\'s choice in either mode, else gicv3 nested and lk
   const pinned = kvmtoolCell('legacy', ['rng'], { irqchip: 'gicv3' }).vmm;
   t.equal(lkvmIrqchip(pinned, 'native'), 'gicv3', 'a 2020 kvmtool must not pick the ITS');
   t.equal(lkvmIrqchip({ ...pinned, irqchip: 'gicv2' }, 'nested'), 'gicv2');
-  const args = lkvmRunArgs(kvmtoolCell('legacy', ['rng'], { irqchip: 'gicv3', transportFlag: 'force-pci' }), files, { nonce: 'n', irqchip: lkvmIrqchip(pinned, 'native') });
+  const args = lkvmRunArgs(kvmtoolCell('legacy', ['rng'], { irqchip: 'gicv3', transportFlag: 'force-pci' }), files, { nonce: 'n', era: 'force-pci', irqchip: lkvmIrqchip(pinned, 'native') });
   t.ok(args.includes('--irqchip=gicv3') && args.includes('--force-pci'));
 });
