@@ -31,17 +31,24 @@ t.test('matrices/murray-command.yaml: the userspace check fails exactly where th
   }
   const failing = command('unpatched/qemu-bridged/legacy');
   t.equal(failing.status, 'as-expected');
+  t.same(failing.expectedBy, { rule: 1, scope: 'test' }, 'the leaf names its own rule');
+  // the probe's failing device has no rule of its own: the cell's rule covers it, and it says so
+  const rng2 = leavesOf(results.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!.tests ?? []).find((l) => l.path === 'probe.rng2')!;
+  t.match(rng2, { verdict: 'fail', expected: 'fail', expectedBy: { rule: 0, scope: 'cell' }, status: 'as-expected', expectedWhy: /ioport_map\(\) masks bit 14/ }, "probe.rng2: expected to fail by the cell's rule, not 'expected: pass'");
   t.same(failing.reasons, ['exited 1, expected 0']);
   t.match(failing.log.join('\n'), /0000:04:00\.0: virtio3 status 0x[0-9a-f]+ \(no driver\): not DRIVER_OK/, "the script's own lines on its leaf");
 
   const tap = readFileSync(join(out, 'latest', 'report.tap'), 'utf8');
   t.same(tapSyntaxErrors((await parseTap(tap)).final), [], 'TAP: parses cleanly');
-  t.match(tap, /^ {8}not ok 1 - virtio-health # TODO expected to fail/m, 'TAP: the leaf, marked expected');
+  t.match(tap, /^ {8}not ok 1 - virtio-health # TODO expected to fail by expect\[1\]: the devices behind/m, 'TAP: the leaf, marked expected, naming its rule');
   const junit = readFileSync(join(out, 'latest', 'junit.xml'), 'utf8');
   t.equal(XMLValidator.validate(junit), true);
   const suites = [new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(junit).testsuites.testsuite].flat() as { testcase: unknown }[];
   const cases = suites.flatMap((s) => [s.testcase].flat()) as { name: string }[];
   t.equal(cases.filter((c) => c.name === 'virtio-health').length, 8, 'JUnit: a testcase per cell');
+  const known = (cases as { name: string; classname: string; skipped?: { type?: string; message?: string } }[]).filter((c) => c.skipped?.type === 'expected-failure');
+  t.ok(known.some((c) => c.name === 'rng2' && /^fail, expected fail, by expect\[0\], the cell's rule: ioport_map/.test(c.skipped!.message!)), "JUnit: probe.rng2 skipped as an expected failure, naming the cell's rule");
+  t.ok(known.some((c) => c.name === 'qemu-bridged/legacy'), 'and so is the cell');
   const kcidb = await runKcidb(join(out, 'latest'));
   const leaf = kcidb.tests.find((x) => x.path === 'kvmatrix.murray-command.qemu-bridged.legacy.command.virtio-health' && x.misc.cell === 'unpatched/qemu-bridged/legacy')!;
   t.equal(leaf.status, 'FAIL', 'KCIDB: the leaf fails');

@@ -15,7 +15,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import t, { type Test } from 'tap';
 import { parseTap, tapSyntaxErrors } from '../support/tap.js';
 import type { RunResults } from '../../harness/report/types.js';
-import { judgedNodes } from '../../harness/verdict/tree.js';
+import { judgedNodes, leavesOf } from '../../harness/verdict/tree.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import { resolveCacheRoot } from '../../harness/kernel/cache.js';
 import { parseConsole } from '../../harness/console/parse.js';
@@ -186,10 +186,20 @@ function checkKcidb(t: Test, file: string, results: RunResults): void {
   t.ok(devices >= 30, `the QEMU cells' devices (${devices})`);
   t.equal(kcidb.tests.length, 12 + devices, 'and one per device');
   t.equal(kcidb.issues.length, 1, "the matrix's one expected regression");
+  const incidentTests = kcidb.incidents.map((i) => kcidb.tests.find((x) => x.id === i.test_id)!);
+  const expectedCells = results.cells.filter((c) => c.expected === 'fail');
   t.same(
-    kcidb.incidents.map((i) => cellTests.find((x) => x.id === i.test_id)?.misc.cell),
-    results.cells.filter((c) => c.expected === 'fail').map((c) => c.id),
+    incidentTests.filter((x) => cellTests.includes(x)).map((x) => x.misc.cell),
+    expectedCells.map((c) => c.id),
     'incidents on exactly the cells expected to fail',
+  );
+  // and on each device that failed in them: the cell's rule covers it, and its test says so
+  const coveredDevices = expectedCells.flatMap((c) => leavesOf(c.tests ?? []).filter((l) => l.verdict === 'fail'));
+  t.ok(coveredDevices.length > 0, `${coveredDevices.length} failed devices in those cells`);
+  t.same(
+    incidentTests.filter((x) => !cellTests.includes(x)).map((x) => [x.misc.cell, x.status, x.misc.expected, x.misc.expected_by]),
+    expectedCells.flatMap((c) => leavesOf(c.tests ?? []).filter((l) => l.verdict === 'fail').map(() => [c.id, 'FAIL', 'fail', "expect[0], the cell's rule"])),
+    "an incident on each failed device, expected to fail by the cell's rule",
   );
 }
 
@@ -338,7 +348,11 @@ async function checkReportsAgree(t: Test, runDir: string, results: RunResults): 
   const devices = results.cells.reduce((n, c) => n + judgedNodes(c.tests ?? []).length, 0);
   t.equal(devices, results.cells.reduce((n, c) => n + c.devices.length, 0), 'a test per device of every cell that booted');
   t.equal(Number(suite.tests), results.summary.total + devices, 'JUnit: tests');
-  t.equal(Number(suite.skipped), results.summary.skipped, 'JUnit: skipped');
+  // skips, and failures the matrix expects (written as an xfail is): the cell and its failed devices
+  const expectedFailures = results.cells.filter((c) => c.status === 'as-expected' && c.verdict === 'fail').length +
+    results.cells.flatMap((c) => judgedNodes(c.tests ?? [])).filter((n) => n.status === 'as-expected' && n.verdict === 'fail').length;
+  t.ok(expectedFailures >= 4, `the expected failures: ${expectedFailures}`);
+  t.equal(Number(suite.skipped), results.summary.skipped + expectedFailures, 'JUnit: skipped');
   t.equal(Number(suite.failures) + Number(suite.errors), results.summary.unexpected, 'JUnit: failures and errors');
   t.equal((suite.testcase as unknown[]).length, results.summary.total + devices);
 }
