@@ -24,9 +24,8 @@ export function bootSubcommand(version: string) {
       .addOption(testOption())
       .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results'))
   ).action(async (cellId, opts) => {
-      const [{ runExitCode }, { refusePatchesThatDoNotApply }, { runMatrix }, { hostRunOptions }] = await Promise.all([
+      const [{ runExitCode }, { runMatrix }, { hostRunOptions }] = await Promise.all([
         import('../report/summary.js'),
-        import('../run/patch-precheck.js'),
         import('../run/run-matrix.js'),
         import('./host-run-options.js'),
       ]);
@@ -36,8 +35,8 @@ export function bootSubcommand(version: string) {
       const hostOptions = await hostRunOptions(opts, version);
       // bad input is refused before the patch check, which may first unpack a source tarball
       (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
-      await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
       const { results, runDir } = await runMatrix({
+        checkPatches: true,
         matrix,
         cells,
         selection: { cells: [cells[0]!.id], filters: [] },

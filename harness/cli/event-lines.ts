@@ -13,10 +13,22 @@ import { cellMark, retriesText, secondsText } from '../report/summary.js';
 export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000, now: () => number = Date.now): RunEvents {
   const lastBeat = new Map<string, number>();
   return {
+    step(what: string) {
+      write(what);
+    },
     kernel(progress: KernelProgress) {
-      if (progress.line === undefined && progress.stage !== 'done' && progress.stage !== 'cached') {
+      if (progress.step !== undefined) {
+        write(`kernel ${progress.kernelId}: ${progress.step}`);
+        lastBeat.set(progress.kernelId, now());
+      } else if (progress.line === undefined && progress.stage !== 'done' && progress.stage !== 'cached') {
         write(`kernel ${progress.kernelId}: ${stageText(progress.stage)}`);
         lastBeat.set(progress.kernelId, now());
+      } else if (progress.line !== undefined && progress.stage === 'source') {
+        // an unpack or a download says how far it has come, six times as often as a build
+        if (now() - (lastBeat.get(progress.kernelId) ?? 0) >= heartbeatMs / 6) {
+          write(`kernel ${progress.kernelId}: ${progress.line.trim().slice(0, 120)}`);
+          lastBeat.set(progress.kernelId, now());
+        }
       } else if (progress.line !== undefined && now() - (lastBeat.get(progress.kernelId) ?? 0) >= heartbeatMs) {
         // a long build is not silent in a CI log: one line a minute, the latest make line
         write(`kernel ${progress.kernelId}: still building: ${progress.line.trim().slice(0, 120)}`);

@@ -85,13 +85,17 @@ export function liveProgress(stream: NodeJS.WriteStream, totalCells: number, now
   }, Number.POSITIVE_INFINITY);
 
   const events: RunEvents = {
+    step(what) {
+      lines.step!(what);
+    },
     kernel(progress) {
       if (progress.stage === 'done' || progress.stage === 'cached') {
         state.kernels.delete(progress.kernelId);
       } else {
         const known = state.kernels.get(progress.kernelId);
         if (!known || known.stage !== progress.stage) state.kernels.set(progress.kernelId, { stage: progress.stage, since: now() });
-        if (progress.line !== undefined) state.kernels.get(progress.kernelId)!.lastLine = progress.line;
+        const said = progress.line ?? progress.step;
+        if (said !== undefined) state.kernels.get(progress.kernelId)!.lastLine = said;
       }
       if (progress.line === undefined) lines.kernel!(progress);
       else draw();

@@ -24,13 +24,12 @@ export function runSubcommand(version: string) {
       .addOption(kcidbOriginOption())
       .addOption(kcidbBaseUrlOption())
   ).action(async (matrixFile, opts) => {
-      const [{ matrixDigest }, { expandMatrix }, { shardCells }, { renderSummary, runExitCode }, { refusePatchesThatDoNotApply }, { runMatrix }, { hostRunOptions, loadSelection }] =
+      const [{ matrixDigest }, { expandMatrix }, { shardCells }, { renderSummary, runExitCode }, { runMatrix }, { hostRunOptions, loadSelection }] =
         await Promise.all([
           import('../matrix/digest.js'),
           import('../matrix/expand.js'),
           import('../matrix/shard.js'),
           import('../report/summary.js'),
-          import('../run/patch-precheck.js'),
           import('../run/run-matrix.js'),
           import('./host-run-options.js'),
         ]);
@@ -41,8 +40,7 @@ export function runSubcommand(version: string) {
       const hostOptions = await hostRunOptions(opts, version);
       // bad input is refused before the patch check, which may first unpack a source tarball
       (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
-      await refusePatchesThatDoNotApply(matrix, cells, hostOptions);
-      // SIGINT and SIGTERM stop VMs and builds, then this still writes the reports of what finished
+      // SIGINT and SIGTERM stop the patch check, VMs and builds, then this still writes the reports of what finished
       await stoppable(async (signal) => {
         const { results, runDir } = await runMatrix({
           matrix,
@@ -56,6 +54,7 @@ export function runSubcommand(version: string) {
           ...(opts.repeat !== undefined ? { repeat: opts.repeat } : {}),
           ...(live ? { events: live.events } : {}),
           signal,
+          checkPatches: true,
         }).finally(() => live?.stop());
         process.stdout.write(renderSummary(results, runDir));
         if (opts.kcidb !== undefined) {

@@ -62,6 +62,7 @@ export async function userspaceLayer(
   layout: CacheLayout,
   libs: string = glibcDir(),
   installed: string | null = arch() === 'arm64' ? INSTALLED_BUSYBOX : null,
+  onStep?: (what: string) => void,
 ): Promise<UserspaceLayer> {
   const libHashes = GLIBC_RUNTIME.map((name) => {
     const path = join(libs, name);
@@ -77,6 +78,7 @@ export async function userspaceLayer(
   const layer: UserspaceLayer = { archive: join(entry, 'layer.cpio.gz'), key, busybox: own ? `installed ${installed}` : pkg!.version };
   if (existsSync(layer.archive)) return layer;
 
+  onStep?.(`guest: building the userspace layer for commands (busybox ${layer.busybox}; once, into the cache)`);
   const staged = stagingDir(layout, 'userspace');
   const busybox = own ?? (await downloadedBusybox(staged, pkg!));
   const libFiles = GLIBC_RUNTIME.map((name) => ({ name, data: readFileSync(join(libs, name)) }));

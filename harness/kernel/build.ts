@@ -17,7 +17,8 @@ import { applyPatches, PatchError, patchesApplyInPlace } from './patch.js';
 import { GitCommandError, GitSourceError, publicRepositoryUrl, resolveGitSource } from './git-source.js';
 import { withReusedTree, type TreeAndBuild } from './reused-tree.js';
 import { must, StageError } from './stage-error.js';
-import { extractedSource, fileFingerprint, SourceError } from './source.js';
+import { extractedSource, fileFingerprint, SourceError, type UnpackProgress } from './source.js';
+import { unpackProgress } from './unpack-progress.js';
 import { toolchainVersion } from './toolchain.js';
 import type { BuiltKernel, KernelCommit, KernelFailure, KernelOutcome, KernelProgress, KernelStage } from './types.js';
 
@@ -253,7 +254,10 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
   }
   const fingerprint = await fileFingerprint(ctx.layout, tarball);
   const extracted = () =>
-    extractedSource(ctx.layout, tarball, fingerprint, ctx.signal).catch((error: unknown) => {
+    extractedSource(ctx.layout, tarball, fingerprint, {
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.onProgress ? { onProgress: (unpacked: UnpackProgress) => ctx.onProgress?.(unpackProgress(spec.id, tarball, unpacked)) } : {}),
+    }).catch((error: unknown) => {
       // a tarball that cannot be unpacked is this kernel's source trouble, not the harness's
       if (error instanceof SourceError) throw new StageError('source', error.message, error.hint);
       throw error;

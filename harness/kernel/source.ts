@@ -41,7 +41,7 @@ export async function extractedSource(
   layout: CacheLayout,
   tarball: string,
   fingerprint: string,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onProgress?: (progress: UnpackProgress) => void } = {},
 ): Promise<string> {
   const target = join(layout.sources, shortKey(fingerprint));
   if (existsSync(join(target, 'Makefile'))) return target;
@@ -49,7 +49,7 @@ export async function extractedSource(
     if (existsSync(join(target, 'Makefile'))) return target;
     const staged = stagingDir(layout, 'source');
     try {
-      await extractTarball(tarball, staged, signal);
+      await extractTarball(tarball, staged, options);
       if (!existsSync(join(staged, 'Makefile'))) {
         throw new SourceError(`${tarball} does not hold a kernel tree (no Makefile at its top level)`, 'point the kernel definition at a kernel source tarball');
       }
@@ -63,17 +63,53 @@ export async function extractedSource(
   });
 }
 
+/** How far an unpack has come: bytes of the archive read, of its whole size when the archive says it. */
+export interface UnpackProgress {
+  bytes: number;
+  total: number | null;
+}
+
+/** GNU tar's default record: 20 blocks of 512 bytes; a checkpoint counts records. */
+const TAR_RECORD_BYTES = 20 * 512;
+/** A checkpoint every 50 MiB of archive. */
+const CHECKPOINT_RECORDS = 5120;
+const CHECKPOINT_LINE = /^tar: (\d+)$/;
+
 /**
  * GNU tar, not node-tar: on this 80,000-file tree node-tar took 89 s where
- * GNU tar took 15 s, and tar -J reads xz, which node-tar does not.
+ * GNU tar took 15 s, and tar -J reads xz, which node-tar does not. Its
+ * checkpoints tell how far it has read; xz's index, the size it unpacks to.
  */
-async function extractTarball(tarball: string, dest: string, signal?: AbortSignal): Promise<void> {
-  const result = await runCommand(['tar', '-xf', tarball, '-C', dest, '--strip-components=1', '--no-same-owner'], {
-    ...(signal ? { signal } : {}),
+async function extractTarball(tarball: string, dest: string, options: { signal?: AbortSignal; onProgress?: (progress: UnpackProgress) => void }): Promise<void> {
+  const total = options.onProgress ? await unpackedSize(tarball) : null;
+  options.onProgress?.({ bytes: 0, total });
+  const checkpoints = options.onProgress ? [`--checkpoint=${CHECKPOINT_RECORDS}`, '--checkpoint-action=echo=%u'] : [];
+  const result = await runCommand(['tar', '-xf', tarball, '-C', dest, '--strip-components=1', '--no-same-owner', ...checkpoints], {
+    ...(options.signal ? { signal: options.signal } : {}),
     tailLines: 5,
+    onLine: (line) => {
+      const at = CHECKPOINT_LINE.exec(line);
+      if (at) options.onProgress?.({ bytes: Number(at[1]) * TAR_RECORD_BYTES, total });
+    },
   });
   if (!succeeded(result)) {
     if (ranOutOfDisk(result)) throw new SourceError(`cannot unpack ${tarball}: no space left on the device`, DISK_FULL_HINT);
-    throw new SourceError(`cannot unpack ${tarball}: ${describeFailure(result)}: ${result.tail.join(' ').slice(0, 300)}`);
+    const said = result.tail.filter((line) => !CHECKPOINT_LINE.test(line));
+    throw new SourceError(`cannot unpack ${tarball}: ${describeFailure(result)}: ${said.join(' ').slice(0, 300)}`);
   }
+}
+
+/** The size an .xz tarball unpacks to, from its index (no decompression); null for any other or when xz cannot say. */
+async function unpackedSize(tarball: string): Promise<number | null> {
+  if (!tarball.endsWith('.xz')) return null;
+  let totals: number | null = null;
+  const result = await runCommand(['xz', '--robot', '--list', tarball], {
+    tailLines: 1,
+    onLine: (line) => {
+      // totals <streams> <blocks> <compressed> <uncompressed> ...
+      const fields = line.split('\t');
+      if (fields[0] === 'totals' && /^\d+$/.test(fields[4] ?? '')) totals = Number(fields[4]);
+    },
+  });
+  return succeeded(result) ? totals : null;
 }

@@ -56,5 +56,8 @@ export type KernelOutcome = ({ ok: true } & BuiltKernel) | ({ ok: false } & Kern
 export interface KernelProgress {
   kernelId: string;
   stage: KernelStage | 'cached' | 'done';
+  /** A step within the stage that starts now (unpacking the source): said at once. */
+  step?: string;
+  /** How the stage goes (make's latest line, how much is unpacked): said now and then. */
   line?: string;
 }

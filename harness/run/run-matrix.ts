@@ -27,8 +27,11 @@ import { runsUserspace } from '../test-kinds/agent-commands.js';
 import { withInstalledKselftests } from './kselftest-cell.js';
 import { userspaceLayer, UserspaceLayerError } from '../guest/userspace-layer.js';
 import { failedKernelArtifacts, placeGuest, placeKernel } from './run-artifacts.js';
+import { refusePatchesThatDoNotApply } from './patch-precheck.js';
 
 export interface RunEvents {
+  /** A step of the run's own that starts now and may take a while (building the guest agent). */
+  step?(what: string): void;
   kernel?(progress: KernelProgress): void;
   kernelDone?(outcome: KernelOutcome): void;
   /** A boot starts; `boot` says which when the cell is booted more than once. */
@@ -73,6 +76,11 @@ export interface RunOptions {
   /** Console of a single booted cell, as it arrives (for `boot`). */
   live?: Writable;
   signal?: AbortSignal;
+  /**
+   * Refuse a patch that does not apply, as bad input, before the run folder
+   * exists (`run` and `boot`; bisect-run skips such a commit instead).
+   */
+  checkPatches?: boolean;
 }
 
 /**
@@ -88,7 +96,24 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     options.cells.filter((c): c is KvmtoolCell => c.vmm.type === 'kvmtool'),
     options.kvmtoolHost,
   );
+  // the stage each kernel last reached, to name it when the run is stopped
+  const reached = new Map<string, KernelProgress['stage']>();
+  const onKernelProgress = (progress: KernelProgress) => {
+    reached.set(progress.kernelId, progress.stage);
+    options.events?.kernel?.(progress);
+  };
   const startedAt = new Date();
+  if (options.checkPatches) {
+    // may first unpack a source tarball; stopped meanwhile, the run still records what it had not done
+    await refusePatchesThatDoNotApply(options.matrix, options.cells, {
+      layout: options.layout,
+      ccache: options.ccache,
+      buildJobs: options.buildJobs,
+      buildTimeoutSec: options.buildTimeoutSec,
+      onProgress: onKernelProgress,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
   const runId = options.runId ?? newRunId(startedAt);
   const runDir = join(options.outRoot, runId);
   mkdirSync(join(runDir, 'cells'), { recursive: true });
@@ -130,9 +155,10 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     return false;
   });
   const keep = options.artifacts !== false;
-  const built = runnable.length > 0 ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile) : null;
+  // a stopped run boots nothing: no guest to build for it
+  const built = runnable.length > 0 && !stoppedBy() ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile, options.events?.step) : null;
   // cells that run commands boot the userspace layer too; a layer that cannot be had is their error alone
-  const layered = built && !(built instanceof AgentBuildError) && runnable.some((p) => runsUserspace(p.cell)) ? await withUserspace(built, options.layout) : built;
+  const layered = built && !(built instanceof AgentBuildError) && runnable.some((p) => runsUserspace(p.cell)) ? await withUserspace(built, options.layout, options.events?.step) : built;
   const placed = (g: GuestImage | AgentBuildError | null) => (keep && g && !(g instanceof AgentBuildError) ? placeGuest(runDir, g) : g);
   const [plainGuest, layeredGuest] = [placed(built), layered === built ? null : placed(layered)];
   const guestOf = (cell: Cell) => (runsUserspace(cell) ? (layeredGuest ?? plainGuest) : plainGuest);
@@ -174,14 +200,14 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     let promise = building.get(kernelId);
     if (!promise) {
       promise = buildQueue(() =>
-        stoppedBy() ? Promise.resolve(unbuiltKernel(kernelId, stoppedBy()!)) : obtainKernel(specs.get(kernelId)!, {
+        stoppedBy() ? Promise.resolve(unbuiltKernel(kernelId, stoppedBy()!, reached.get(kernelId))) : obtainKernel(specs.get(kernelId)!, {
           layout: options.layout,
           jobs: options.buildJobs,
           ccache: options.ccache,
           logDir: join(runDir, 'kernels', kernelId),
           timeoutSec: options.buildTimeoutSec,
           ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.events?.kernel ? { onProgress: options.events.kernel } : {}),
+          onProgress: onKernelProgress,
         }),
       ).then((outcome) => {
         outcomes.set(kernelId, outcome);
@@ -322,27 +348,29 @@ async function bootOne(
 }
 
 /** The guest with the userspace layer that command tests need; an error the cells that run commands show when it cannot be had. */
-async function withUserspace(guest: GuestImage, layout: CacheLayout): Promise<GuestImage | AgentBuildError> {
+async function withUserspace(guest: GuestImage, layout: CacheLayout, onStep?: (what: string) => void): Promise<GuestImage | AgentBuildError> {
   try {
-    return { ...guest, layer: (await userspaceLayer(layout)).archive };
+    return { ...guest, layer: (await userspaceLayer(layout, undefined, undefined, onStep)).archive };
   } catch (error) {
     if (error instanceof UserspaceLayerError) return new AgentBuildError(`${error.message} (hint: ${error.hint})`);
     throw error;
   }
 }
 
-async function guestImage(layout: CacheLayout, crossCompile: string): Promise<GuestImage | AgentBuildError> {
+async function guestImage(layout: CacheLayout, crossCompile: string, onStep?: (what: string) => void): Promise<GuestImage | AgentBuildError> {
   try {
-    return await buildGuestImage(layout, crossCompile);
+    return await buildGuestImage(layout, crossCompile, undefined, onStep);
   } catch (error) {
     if (error instanceof AgentBuildError) return error;
     throw error;
   }
 }
 
-/** A kernel the run was stopped before building. */
-function unbuiltKernel(kernelId: string, by: string): KernelOutcome {
-  return { ok: false, kernelId, stage: 'source', message: `not built: the run was stopped by ${by}`, logTail: [], ended: 'interrupted', durationMs: 0 };
+/** A kernel the stop left unbuilt: at the stage it had reached (the patch check's unpack), or before its build began. */
+function unbuiltKernel(kernelId: string, by: string, reached: KernelProgress['stage'] | undefined): KernelOutcome {
+  const stage = reached === undefined || reached === 'done' || reached === 'cached' ? null : reached;
+  const message = stage ? `not built: the run was stopped by ${by} at its ${stage} stage` : `not built: the run was stopped by ${by} before its build began`;
+  return { ok: false, kernelId, stage: stage ?? 'source', message, logTail: [], ended: 'interrupted', durationMs: 0 };
 }
 
 export function kernelRecord(outcome: KernelOutcome): KernelRecord {

@@ -175,6 +175,47 @@ t.test('SIGINT during a boot stops the VM and exits 130', async (t) => {
   for (const file of ['report.tap', 'junit.xml', 'index.html']) t.ok(existsSync(join(dir, 'results', 'latest', file)), `${file} written`);
 });
 
+t.test('an empty cache: unpacking the source is said as it starts; SIGINT meanwhile still writes the run, every cell interrupted, each kernel its stage', async (t) => {
+  // the default matrix checks unpatched's reversed patch first, and that unpacks the 6.1 source into the empty cache
+  const dir = tempTree({});
+  const child = execa(process.execPath, [cliPath, 'run', '--cache', join(dir, 'cache'), '--out', join(dir, 'results')], {
+    reject: false, stdin: 'ignore', all: true, env: { CI: 'true', KVMATRIX_LKVM: '' },
+  });
+  let seen = '';
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    void child.finally(resolve);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (/^kernel unpatched: unpacking the source, linux-source-6\.1\.tar\.xz \([\d,]+ MiB\); once, into the cache$/m.test(seen)) resolve();
+    });
+  });
+  t.ok(Date.now() - started < 10_000, `the unpack is said within ${Date.now() - started} ms of the start, not after it`);
+  // the run's tar is unpacking now: note it, so that the stop is seen to end it
+  const descendants = (pid: number): number[] => childPids(pid).flatMap((c) => [c, ...descendants(c)]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const tars = descendants(child.pid!).filter((pid) => processName(pid) === 'tar');
+  t.equal(tars.length, 1, 'tar runs when the signal comes');
+  child.kill('SIGINT');
+  const result = await child;
+  t.equal(result.exitCode, 130, String(result.all).slice(-2000));
+  for (const pid of tars) t.equal(processRunning(pid), false, `tar (pid ${pid}) is gone`);
+  const runDir = join(dir, 'results', 'latest');
+  t.ok(existsSync(join(runDir, 'results.json')), 'a run folder, for all the stop came before any build');
+  const results = readResults(runDir);
+  t.equal(results.interrupted, 'SIGINT');
+  t.equal(results.cells.length, 12);
+  const [kvmtool, others] = [results.cells.filter((c) => c.vmmType === 'kvmtool'), results.cells.filter((c) => c.vmmType !== 'kvmtool')];
+  t.ok(others.every((c) => c.verdict === 'error' && c.interrupted === true), 'every cell it would have booted is interrupted');
+  t.ok(kvmtool.every((c) => c.verdict === 'skip' && /^no lkvm given/.test(c.reasons[0] ?? '')), 'the kvmtool cells, with no lkvm, skipped as always');
+  const kernels = Object.fromEntries(results.kernels.map((k) => [k.id, k]));
+  t.match(kernels.unpatched, { ok: false, stage: 'source', ended: 'interrupted', message: /^not built: the run was stopped by SIGINT at its source stage$/ }, 'unpatched: stopped while its source unpacked');
+  t.match(kernels.patched, { ok: false, ended: 'interrupted', message: /^not built: the run was stopped by SIGINT before its build began$/ });
+  for (const file of ['report.tap', 'junit.xml', 'index.html']) t.ok(existsSync(join(runDir, file)), `${file} written`);
+  t.same(readdirSync(join(dir, 'cache', 'sources')), [], 'no half-unpacked tree published');
+  t.same(readdirSync(join(dir, 'cache', 'staging')), [], 'nor left in staging');
+});
+
 t.test('SIGTERM mid-run: the cells that finished keep their verdicts, the rest are interrupted, exit 143', async (t) => {
   const dir = tempTree({});
   const child = execa(process.execPath, [cliPath, 'run', '--filter', 'type=qemu', '--jobs', '1', '--out', join(dir, 'results')], {
