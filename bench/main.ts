@@ -213,14 +213,14 @@ if (!want('nested')) {
   const kcell = cells.find((c) => c.id === 'patched/kvmtool/legacy') as Cell & { vmm: KvmtoolVmmSpec };
   const lkvm = inspectLkvm({ path: lkvmPath, from: 'KVMATRIX_LKVM' }, true);
   if ('problem' in lkvm) throw new Error(lkvm.problem);
-  const plan = { mode: 'nested' as const, lkvm, era: 'virtio-transport' as const, host: kernel, layout };
+  const plan = { mode: 'nested' as const, lkvm, era: lkvm.era ?? 'virtio-transport', host: kernel, layout };
   const nestedDir = join(work, 'nested-bare');
   mkdirSync(nestedDir);
   const disks = { blk1: diskImage('blk1') };
   const args = lkvmRunArgs(
     kcell,
     { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: { blk1: nestedDiskPath('blk1') } },
-    { nonce: 'bench', era: 'virtio-transport', irqchip: 'gicv3' },
+    { nonce: 'bench', era: plan.era, irqchip: 'gicv3' },
   );
   writeFileSync(
     join(nestedDir, 'host-initramfs.cpio'),

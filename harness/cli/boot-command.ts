@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
+import { stoppable } from '../host/graceful-stop.js';
 import { InputError } from '../matrix/input-error.js';
 import type { LoadedSelection } from './host-run-options.js';
 import { testOption, withHostRunOptions } from './options.js';
@@ -35,16 +36,20 @@ export function bootSubcommand(version: string) {
       const hostOptions = await hostRunOptions(opts, version);
       // bad input is refused before the patch check, which may first unpack a source tarball
       (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
-      const { results, runDir } = await runMatrix({
-        checkPatches: true,
-        matrix,
-        cells,
-        selection: { cells: [cells[0]!.id], filters: [] },
-        outRoot: resolve(opts.out),
-        bootJobs: 1,
-        ...hostOptions,
-        live: process.stdout,
-      });
+      // stopped (SIGINT, SIGTERM), it still writes its run as `run` does
+      const { results, runDir } = await stoppable((signal) =>
+        runMatrix({
+          checkPatches: true,
+          matrix,
+          cells,
+          selection: { cells: [cells[0]!.id], filters: [] },
+          outRoot: resolve(opts.out),
+          bootJobs: 1,
+          ...hostOptions,
+          live: process.stdout,
+          signal,
+        }),
+      );
       const cell = results.cells[0]!;
       const lines = [
         '',

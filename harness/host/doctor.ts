@@ -39,7 +39,7 @@ export async function gatherDoctorFacts(matrix: Matrix, host: KvmtoolHost): Prom
       const lkvm = chooseLkvm(vmm, host.cliLkvm, host.env);
       const checked = lkvm && typeof mode === 'string' ? inspectLkvm(lkvm, mode === 'nested') : null;
       const resolved = checked && !('problem' in checked) ? resolveLkvmEra(vmm.transportFlag, checked.era) : null;
-      const problem = checked && 'problem' in checked ? checked.problem : resolved && 'problem' in resolved ? `transport_flag: ${resolved.problem}` : null;
+      const problem = checked && 'problem' in checked ? checked.problem : resolved && 'problem' in resolved ? `lkvm ${checked!.path} (from ${checked!.from}) ${resolved.problem}` : null;
       return {
         vmm: vmm.id,
         mode,

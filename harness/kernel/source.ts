@@ -84,17 +84,19 @@ async function extractTarball(tarball: string, dest: string, options: { signal?:
   const total = options.onProgress ? await unpackedSize(tarball) : null;
   options.onProgress?.({ bytes: 0, total });
   const checkpoints = options.onProgress ? [`--checkpoint=${CHECKPOINT_RECORDS}`, '--checkpoint-action=echo=%u'] : [];
+  // tar's own last words, which its checkpoints must not push out
+  const said: string[] = [];
   const result = await runCommand(['tar', '-xf', tarball, '-C', dest, '--strip-components=1', '--no-same-owner', ...checkpoints], {
     ...(options.signal ? { signal: options.signal } : {}),
     tailLines: 5,
     onLine: (line) => {
       const at = CHECKPOINT_LINE.exec(line);
       if (at) options.onProgress?.({ bytes: Number(at[1]) * TAR_RECORD_BYTES, total });
+      else if (said.push(line) > 5) said.shift();
     },
   });
   if (!succeeded(result)) {
-    if (ranOutOfDisk(result)) throw new SourceError(`cannot unpack ${tarball}: no space left on the device`, DISK_FULL_HINT);
-    const said = result.tail.filter((line) => !CHECKPOINT_LINE.test(line));
+    if (ranOutOfDisk({ ...result, tail: [...result.tail, ...said] })) throw new SourceError(`cannot unpack ${tarball}: no space left on the device`, DISK_FULL_HINT);
     throw new SourceError(`cannot unpack ${tarball}: ${describeFailure(result)}: ${said.join(' ').slice(0, 300)}`);
   }
 }

@@ -12,7 +12,7 @@
  */
 import { sha256 } from '../kernel/keys.js';
 import { escapePart } from '../matrix/test-path.js';
-import { FAILING, nodesOf, type TestVerdict } from '../verdict/tree.js';
+import { FAILING, judgedAlone, nodesOf, type TestVerdict } from '../verdict/tree.js';
 import type { Verdict } from '../verdict/types.js';
 import { describeExpectedBy } from './expectation-text.js';
 import type { CellRecord, KernelRecord, RunResults } from './types.js';
@@ -197,7 +197,9 @@ export function kcidbSubmission(results: RunResults, options: KcidbOptions): Kci
           ...(node.notes?.length ? { notes: node.notes } : {}),
         },
       });
-      if (node.expected === 'fail') expectIssue(id, node.expectedWhy, FAILING.has(node.verdict));
+      // the cell's rule covers failed tests, not again the suites that hold them
+      const coveredSuite = node.expectedBy?.scope === 'cell' && !judgedAlone(node);
+      if (node.expected === 'fail' && !coveredSuite) expectIssue(id, node.expectedWhy, FAILING.has(node.verdict));
     }
   }
   return { version: KCIDB_VERSION, checkouts: [...checkouts.values()], builds, tests, issues: [...issues.values()], incidents };

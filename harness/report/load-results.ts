@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatKeyPath, InputError } from '../matrix/input-error.js';
+import { withCoveredFailures } from './covered-failures.js';
 import { runResultsSchema } from './results-schema.js';
 import type { RunResults } from './types.js';
 
@@ -42,5 +43,5 @@ export function loadRun(path: string): LoadedRun {
     const keyPath = formatKeyPath(issue.path as PropertyKey[]);
     throw new InputError(issue.message, { file, ...(keyPath ? { keyPath } : {}) });
   }
-  return { results: parsed.data, runDir: dirname(file), file };
+  return { results: withCoveredFailures(parsed.data), runDir: dirname(file), file };
 }

@@ -57,7 +57,10 @@ export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], 
     }
     const resolved = resolveLkvmEra(vmm.transportFlag, lkvm.era);
     if ('problem' in resolved) {
-      throw new InputError(`lkvm ${lkvm.path} (from ${lkvm.from}) ${resolved.problem}`, { file: matrix.file, keyPath: `vmms.${vmm.id}.transport_flag` });
+      // `boot --vmm kvmtool` makes an entry the matrix file does not have: no key of it to name
+      const inFile = matrix.vmms.some((v) => v.id === vmm.id);
+      const where = inFile ? '' : ` in a kvmtool entry of the matrix's vmms`;
+      throw new InputError(`lkvm ${lkvm.path} (from ${lkvm.from}) ${resolved.problem}${where}`, { file: matrix.file, ...(inFile ? { keyPath: `vmms.${vmm.id}.transport_flag` } : {}) });
     }
     const { era } = resolved;
     const eraProblem = lkvmCellProblem(cell, era);

@@ -113,6 +113,8 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
       onProgress: onKernelProgress,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    // what the check reached is not where a build stopped later
+    if (!options.signal?.aborted) reached.clear();
   }
   const runId = options.runId ?? newRunId(startedAt);
   const runDir = join(options.outRoot, runId);
@@ -158,7 +160,8 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   // a stopped run boots nothing: no guest to build for it
   const built = runnable.length > 0 && !stoppedBy() ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile, options.events?.step) : null;
   // cells that run commands boot the userspace layer too; a layer that cannot be had is their error alone
-  const layered = built && !(built instanceof AgentBuildError) && runnable.some((p) => runsUserspace(p.cell)) ? await withUserspace(built, options.layout, options.events?.step) : built;
+  const layered =
+    built && !(built instanceof AgentBuildError) && !stoppedBy() && runnable.some((p) => runsUserspace(p.cell)) ? await withUserspace(built, options.layout, options.events?.step) : built;
   const placed = (g: GuestImage | AgentBuildError | null) => (keep && g && !(g instanceof AgentBuildError) ? placeGuest(runDir, g) : g);
   const [plainGuest, layeredGuest] = [placed(built), layered === built ? null : placed(layered)];
   const guestOf = (cell: Cell) => (runsUserspace(cell) ? (layeredGuest ?? plainGuest) : plainGuest);

@@ -119,13 +119,14 @@ export function applyExpectations(nodes: readonly UnjudgedNode[], rules: readonl
 function judgeNode(node: UnjudgedNode, rules: readonly LeafExpectation[], cell: Expectation): TestNode {
   const children = node.children.map((c) => judgeNode(c, rules, cell));
   const rule = [...rules].reverse().find((r) => r.verdict !== undefined && globMatchesPath(r.test, node.path));
-  const coveredByCell = !rule && cell.verdict === 'fail' && isFailing(node.verdict);
+  const alone = judgedAlone({ verdict: node.verdict, children });
+  // a suite judged by its cases is covered only when none of them breaks a rule
+  const coveredByCell = !rule && cell.verdict === 'fail' && isFailing(node.verdict) && (alone || !children.some((c) => c.status === 'unexpected'));
   const own = rule?.verdict
     ? { expected: rule.verdict, ...(rule.why ? { expectedWhy: rule.why } : {}), ...(rule.rule !== undefined ? { expectedBy: { rule: rule.rule, scope: 'test' as const } } : {}) }
     : coveredByCell
       ? { expected: 'fail' as const, ...(cell.why ? { expectedWhy: cell.why } : {}), ...(cell.rule !== undefined ? { expectedBy: { rule: cell.rule, scope: 'cell' as const } } : {}) }
       : { expected: 'pass' as const };
-  const alone = judgedAlone({ verdict: node.verdict, children });
   let status: ExpectationStatus;
   if (!alone) {
     status = children.some((c) => c.status === 'unexpected') ? 'unexpected' : children.every((c) => c.status === 'skipped') ? 'skipped' : 'as-expected';

@@ -175,6 +175,26 @@ t.test('SIGINT during a boot stops the VM and exits 130', async (t) => {
   for (const file of ['report.tap', 'junit.xml', 'index.html']) t.ok(existsSync(join(dir, 'results', 'latest', file)), `${file} written`);
 });
 
+t.test('SIGINT during `boot` writes its run as `run` does', async (t) => {
+  const dir = tempTree({
+    'm.yaml': `name: interrupt\n${paths}kernels:\n  patched:\n    definition: debian-6.1\nvmms:\n  q: { type: qemu }\ntransports: [legacy]\nboot:\n  timeout: 300\n  append: rdinit=/nonexistent root=/dev/nonexistent rootwait\n`,
+  });
+  const child = execa(process.execPath, [cliPath, 'boot', 'patched/q/legacy', '--matrix', join(dir, 'm.yaml'), '--out', join(dir, 'results')], { reject: false, stdin: 'ignore', all: true });
+  await new Promise<void>((resolve) => {
+    void child.finally(resolve);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes(': booting')) setTimeout(resolve, 1000);
+    });
+  });
+  child.kill('SIGINT');
+  const result = await child;
+  t.equal(result.exitCode, 130, String(result.all).slice(-1000));
+  const results = readResults(join(dir, 'results', 'latest'));
+  t.equal(results.interrupted, 'SIGINT');
+  t.match(results.cells[0], { verdict: 'error', interrupted: true });
+  for (const file of ['report.tap', 'junit.xml', 'index.html']) t.ok(existsSync(join(dir, 'results', 'latest', file)), `${file} written`);
+});
+
 t.test('an empty cache: unpacking the source is said as it starts; SIGINT meanwhile still writes the run, every cell interrupted, each kernel its stage', async (t) => {
   // the default matrix checks unpatched's reversed patch first, and that unpacks the 6.1 source into the empty cache
   const dir = tempTree({});

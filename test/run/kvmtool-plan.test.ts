@@ -29,7 +29,7 @@ function inputError(fn: () => unknown): InputError | null {
   return null;
 }
 
-const matrix = { file: '/m/murray.yaml', kernels: [testKernel] } as unknown as Matrix;
+const matrix = { file: '/m/murray.yaml', kernels: [testKernel], vmms: [kvmtoolCell('legacy').vmm] } as unknown as Matrix;
 const x86 = { env: {}, arch: 'x64', kvmUsable: true };
 const arm64Kvm = { env: {}, arch: 'arm64', kvmUsable: true };
 
@@ -89,6 +89,8 @@ t.test("transport_flag: auto takes the era the lkvm shows; one it contradicts, o
   t.match(contradicted?.message, /^\/m\/murray\.yaml: vmms\.kvmtool\.transport_flag: lkvm .*lkvm-middle \(from --lkvm\) has --force-pci and --virtio-legacy .*but transport_flag is force-pci: use auto or virtio-legacy$/);
   const untold = inputError(() => planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], auto)], { ...x86, cliLkvm: staticLkvm }));
   t.match(untold?.message, /vmms\.kvmtool\.transport_flag: lkvm .*lkvm-static \(from --lkvm\) shows none of --virtio-transport, --virtio-legacy or --force-pci/);
+  const made = inputError(() => planKvmtoolCells({ ...matrix, vmms: [] }, [kvmtoolCell('legacy', ['rng'], auto)], { ...x86, cliLkvm: staticLkvm }));
+  t.match(made?.message, /^\/m\/murray\.yaml: lkvm .* set transport_flag in a kvmtool entry of the matrix's vmms$/, 'an entry `boot --vmm kvmtool` made: no key of the file named, but where to say it');
   const [legacy] = planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: staticLkvm });
   t.match(legacy, { action: 'boot', era: 'force-pci' }, 'a binary that shows nothing is taken at the matrix word');
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { testPath } from '../../harness/matrix/test-path.js';
 import { parseKunitListing } from '../../harness/test-kinds/kunit-listing.js';
-import { applyExpectations, foldVerdicts, judgedNodes, leafCounts, pruneTo, type TestVerdict, type UnjudgedNode } from '../../harness/verdict/tree.js';
+import { applyExpectations, foldVerdicts, judgedNodes, leafCounts, nodesOf, pruneTo, type TestVerdict, type UnjudgedNode } from '../../harness/verdict/tree.js';
 
 const leaf = (names: string[], verdict: TestVerdict): UnjudgedNode => ({ name: names.at(-1)!, path: testPath(...names), verdict, reasons: [], log: [], children: [] });
 const suite = (names: string[], children: UnjudgedNode[], verdict: TestVerdict = foldVerdicts(children.map((c) => c.verdict))): UnjudgedNode => ({
@@ -41,6 +41,11 @@ t.test("a test's expectation names the rule behind it: its own with test:, or th
   t.same([at('a').expected, at('a').expectedBy, at('a').status], ['pass', undefined, 'as-expected'], "a pass under the cell's rule is no contradiction, and no rule claims it");
   t.same([at('c').expected, at('c').status], ['pass', 'skipped']);
   t.same(at('x').expectedBy, { rule: 4, scope: 'test' }, 'a rule with test: names itself');
+  const broken = nodesOf(applyExpectations(tree(), [{ test: 'kunit.s.a', verdict: 'fail', rule: 4 }], cellRule));
+  const s = broken.find((n) => n.path === 'kunit.s')!;
+  t.same([s.verdict, s.expected, s.expectedBy, s.status], ['fail', 'pass', undefined, 'unexpected'], "a suite with a case that breaks its own rule is not covered by the cell's");
+  const covered = nodesOf(applyExpectations(tree(), [], cellRule)).find((n) => n.path === 'kunit.s')!;
+  t.same([covered.expected, covered.expectedBy, covered.status], ['fail', { rule: 2, scope: 'cell' }, 'as-expected'], 'one whose every failure the cell covers is');
   const flaky = judgedNodes(applyExpectations([suite(['kunit', 'f'], [leaf(['kunit', 'f', 'q'], 'flaky')])], [], cellRule));
   t.equal(flaky.find((n) => n.name === 'q')!.status, 'unexpected', "a flaky test is not what the cell's rule expects: half its boots passed");
 });
