@@ -45,7 +45,9 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const report = (name, a, b, target) =>
-  console.log(`${name.padEnd(8)} harness ${median(a).toFixed(0).padStart(6)} ms  bare ${median(b).toFixed(0).padStart(6)} ms  ratio ${(median(a) / median(b)).toFixed(3)}  (${target}; n=${a.length}; min-max harness ${Math.min(...a).toFixed(0)}-${Math.max(...a).toFixed(0)}, bare ${Math.min(...b).toFixed(0)}-${Math.max(...b).toFixed(0)})`);
+  console.log(
+    `${name.padEnd(8)} harness ${median(a).toFixed(0).padStart(6)} ms  bare ${median(b).toFixed(0).padStart(6)} ms  ratio ${(median(a) / median(b)).toFixed(3)}  (${target}; n=${a.length}; min-max harness ${Math.min(...a).toFixed(0)}-${Math.max(...a).toFixed(0)}, bare ${Math.min(...b).toFixed(0)}-${Math.max(...b).toFixed(0)})`,
+  );
 
 /** Wall time of the bare argv in `cwd`, console to a file, stdin an empty pipe held open. */
 function timeBare(argv, cwd, env) {
@@ -75,12 +77,23 @@ const disksOf = (cell) => Object.fromEntries(cell.devices.filter((d) => d.kind =
   const lkvm = inspectLkvm({ path: lkvmPath, from: '--lkvm' }, false);
   if ('problem' in lkvm) throw new Error(lkvm.problem);
   const dir = bareDir('bare-kvmtool', kcell);
-  const argv = lkvmNativeCommand(kcell, lkvm.path, { image: kernel.image, initrd: guest.initramfs, disks: disksOf(kcell) }, { nonce: 'bench', irqchip: lkvmIrqchip(kcell.vmm, 'native') }).argv;
+  const argv = lkvmNativeCommand(
+    kcell,
+    lkvm.path,
+    { image: kernel.image, initrd: guest.initramfs, disks: disksOf(kcell) },
+    { nonce: 'bench', irqchip: lkvmIrqchip(kcell.vmm, 'native') },
+  ).argv;
   const harness = [];
   const bare = [];
   for (let i = 0; i < rounds; i++) {
     const started = performance.now();
-    const { judged } = await bootKvmtoolCell(kcell, kernel, guest, { mode: 'native', lkvm }, { runId: `k${i}`, runDir: join(work, `k${i}`), accel: 'kvm' });
+    const { judged } = await bootKvmtoolCell(
+      kcell,
+      kernel,
+      guest,
+      { mode: 'native', lkvm },
+      { runId: `k${i}`, runDir: join(work, `k${i}`), accel: 'kvm' },
+    );
     harness.push(performance.now() - started);
     if (judged.verdict !== 'pass') throw new Error(`${kcell.id} did not pass: ${judged.reasons.join('; ')}`);
     const home = mkdtempSync(join(tmpdir(), 'bench-lkvm-'));
@@ -93,7 +106,11 @@ const disksOf = (cell) => Object.fromEntries(cell.devices.filter((d) => d.kind =
 // QEMU under KVM
 {
   const dir = bareDir('bare-qemu', qcell);
-  const argv = qemuCommand(qcell, { image: kernel.image, initrd: guest.initramfs, disks: disksOf(qcell) }, { accel: 'kvm', nonce: 'bench' }).argv;
+  const argv = qemuCommand(
+    qcell,
+    { image: kernel.image, initrd: guest.initramfs, disks: disksOf(qcell) },
+    { accel: 'kvm', nonce: 'bench' },
+  ).argv;
   const harness = [];
   const bare = [];
   for (let i = 0; i < rounds; i++) {

@@ -45,7 +45,10 @@ export async function configureBareTree(src: string, build: string, spec: Kernel
 /** Wall milliseconds of `make -jN Image` in a configured tree. */
 export async function timeBareMake(tree: BareTree, jobs: number): Promise<number> {
   const started = performance.now();
-  await must(['make', `ARCH=${tree.spec.arch}`, `CROSS_COMPILE=${tree.spec.crossCompile}`, `O=${tree.build}`, `-j${jobs}`, 'Image'], tree.src);
+  await must(
+    ['make', `ARCH=${tree.spec.arch}`, `CROSS_COMPILE=${tree.spec.crossCompile}`, `O=${tree.build}`, `-j${jobs}`, 'Image'],
+    tree.src,
+  );
   return performance.now() - started;
 }
 

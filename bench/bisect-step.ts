@@ -43,8 +43,17 @@ export async function benchBisectStep(
   const bare = await configureBareTree(bareSrc, join(work, 'bare-step', 'build'), cell.kernel);
 
   const step = [
-    process.execPath, cliPath, 'bisect-run', '--cell', cell.id, '--tree', tree,
-    '--cache', join(work, 'bisect-cache'), '--out', join(work, 'bisect-results'),
+    process.execPath,
+    cliPath,
+    'bisect-run',
+    '--cell',
+    cell.id,
+    '--tree',
+    tree,
+    '--cache',
+    join(work, 'bisect-cache'),
+    '--out',
+    join(work, 'bisect-results'),
   ];
   writeFileSync(join(work, 'bare-step', 'blk1.img'), diskImage('blk1'));
   const bootArgv = qemuCommand(
@@ -58,7 +67,10 @@ export async function benchBisectStep(
 
   const times: BisectStepTimes = { harness: [], bare: [] };
   for (let i = 0; i < rounds; i++) {
-    for (const [cwd, branch] of [[tree, 'harness'], [bareSrc, 'bare']] as const) {
+    for (const [cwd, branch] of [
+      [tree, 'harness'],
+      [bareSrc, 'bare'],
+    ] as const) {
       appendFileSync(join(cwd, 'Documentation/arm64/booting.rst'), `\nbench round ${i}\n`);
       git(cwd, 'commit', '--quiet', '-am', `Documentation: bench round ${i} (${branch})`);
     }

@@ -47,11 +47,20 @@ export async function benchKunit(layout: CacheLayout, work: string, rounds: numb
   const jobs = availableParallelism();
   const source = await extractedSource(layout, TARBALL, await fileFingerprint(layout, TARBALL));
   const kunitPy = async (src: string, build: string, log: string) => {
-    const run = await runKunitPy({ src, buildDir: build, kunitconfig: KUNITCONFIG, json: `${log}.json`, kconfigAdd: KCONFIG_ADD, jobs, log });
+    const run = await runKunitPy({
+      src,
+      buildDir: build,
+      kunitconfig: KUNITCONFIG,
+      json: `${log}.json`,
+      kconfigAdd: KCONFIG_ADD,
+      jobs,
+      log,
+    });
     if (run.code !== 0) throw new Error(`kunit.py failed (${run.code}); see ${log}`);
     return run.ms;
   };
-  const kvmatrix = (args: string[], out: string, env?: NodeJS.ProcessEnv) => timeSpawn([process.execPath, cliPath, ...args], work, out, env);
+  const kvmatrix = (args: string[], out: string, env?: NodeJS.ProcessEnv) =>
+    timeSpawn([process.execPath, cliPath, ...args], work, out, env);
   const parity = join(projectRoot, 'matrices', 'kunit-parity.yaml');
 
   // (a) and (d): cold, each side from nothing every round, the three interleaved
@@ -59,11 +68,22 @@ export async function benchKunit(layout: CacheLayout, work: string, rounds: numb
   const coldPy: number[] = [];
   const coldMatrix: number[] = [];
   const sameConfig: boolean[] = [];
-  const cold = (name: string) => ({ cache: join(work, `${name}-cache`), env: { ...process.env, CCACHE_DIR: join(work, `${name}-ccache`) } });
+  const cold = (name: string) => ({
+    cache: join(work, `${name}-cache`),
+    env: { ...process.env, CCACHE_DIR: join(work, `${name}-ccache`) },
+  });
   let a = cold('kunit-a-1');
   let pyTree = '';
   for (let i = 1; i <= rounds; i++) {
-    if (i > 1) forget([a.cache, a.env.CCACHE_DIR, pyTree, join(work, 'kunit-a'), join(work, `kunit-d-${i - 1}-cache`), join(work, `kunit-d-${i - 1}-ccache`)]);
+    if (i > 1)
+      forget([
+        a.cache,
+        a.env.CCACHE_DIR,
+        pyTree,
+        join(work, 'kunit-a'),
+        join(work, `kunit-d-${i - 1}-cache`),
+        join(work, `kunit-d-${i - 1}-ccache`),
+      ]);
     a = cold(`kunit-a-${i}`);
     coldKv.push(await kvmatrix(['run', parity, '--cache', a.cache, '--out', join(work, 'kunit-a')], join(work, 'kunit-a.out'), a.env));
     pyTree = join(work, `kunit-py-cold-${i}`);
@@ -72,11 +92,27 @@ export async function benchKunit(layout: CacheLayout, work: string, rounds: numb
     coldPy.push(await kunitPy(join(pyTree, 'src'), join(pyTree, 'build'), join(work, 'kunit-py-cold.log')));
     sameConfig.push(readFileSync(join(pyTree, 'build', '.config')).equals(readFileSync(latestKernelConfig(join(work, 'kunit-a')))));
     const d = cold(`kunit-d-${i}`);
-    coldMatrix.push(await kvmatrix(['run', join(projectRoot, 'matrices', 'kunit.yaml'), '--filter', 'type=qemu', '--cache', d.cache, '--out', join(work, 'kunit-d')], join(work, 'kunit-d.out'), d.env));
+    coldMatrix.push(
+      await kvmatrix(
+        ['run', join(projectRoot, 'matrices', 'kunit.yaml'), '--filter', 'type=qemu', '--cache', d.cache, '--out', join(work, 'kunit-d')],
+        join(work, 'kunit-d.out'),
+        d.env,
+      ),
+    );
   }
   const same = sameConfig.every(Boolean);
-  report('kunit-a', coldKv, coldPy, `(a) cold: kvmatrix from the tarball (${parity}, one cell) vs kunit.py run in an unpacked tree, empty caches; the same .config: ${same ? 'yes' : 'NO'}; target <= 1.0`);
-  report('kunit-d', coldMatrix, coldPy, '(d) matrices/kunit.yaml, its 8 QEMU cells and both kernels, from empty caches vs the cold kunit.py of (a); target <= 1.5');
+  report(
+    'kunit-a',
+    coldKv,
+    coldPy,
+    `(a) cold: kvmatrix from the tarball (${parity}, one cell) vs kunit.py run in an unpacked tree, empty caches; the same .config: ${same ? 'yes' : 'NO'}; target <= 1.0`,
+  );
+  report(
+    'kunit-d',
+    coldMatrix,
+    coldPy,
+    '(d) matrices/kunit.yaml, its 8 QEMU cells and both kernels, from empty caches vs the cold kunit.py of (a); target <= 1.5',
+  );
 
   // (b): nothing changed, both warm; and the cell's own QEMU argv, spawned bare, for what kvmatrix adds to the boot
   const againKv: number[] = [];
@@ -98,36 +134,62 @@ export async function benchKunit(layout: CacheLayout, work: string, rounds: numb
     }
   }
   report('kunit-b', againKv, againPy, '(b) the same again, nothing changed; target <= 0.1');
-  report('kunit-b-boot', againKv, againBoot, "(b)'s kvmatrix run vs its cell's QEMU argv spawned bare (the boot alone, the agent's records included); no target");
-  if (extraCerts) report('kunit-b-node', nodeAsIs, nodeWithoutCerts, `\`node -e ''\` with NODE_EXTRA_CA_CERTS=${extraCerts}, as kvmatrix ran above, vs without it; no target`);
+  report(
+    'kunit-b-boot',
+    againKv,
+    againBoot,
+    "(b)'s kvmatrix run vs its cell's QEMU argv spawned bare (the boot alone, the agent's records included); no target",
+  );
+  if (extraCerts)
+    report(
+      'kunit-b-node',
+      nodeAsIs,
+      nodeWithoutCerts,
+      `\`node -e ''\` with NODE_EXTRA_CA_CERTS=${extraCerts}, as kvmatrix ran above, vs without it; no target`,
+    );
 
   // (c): a one-line change in a KUnit test file of a git tree
   const tree = join(work, 'linux');
   mkdirSync(tree);
   execFileSync('tar', ['-xf', TARBALL, '-C', tree, '--strip-components=1', '--no-same-owner']);
   const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: tree, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@kvmatrix.invalid', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@kvmatrix.invalid' } });
+    execFileSync('git', args, {
+      cwd: tree,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'b',
+        GIT_AUTHOR_EMAIL: 'b@kvmatrix.invalid',
+        GIT_COMMITTER_NAME: 'b',
+        GIT_COMMITTER_EMAIL: 'b@kvmatrix.invalid',
+      },
+    });
   git('init', '--quiet');
   git('config', 'core.looseCompression', '0');
   git('config', 'gc.auto', '0');
   git('add', '--all', '--force', '.');
   git('commit', '--quiet', '-m', 'Linux 6.1 as Debian ships it');
   const matrix = join(work, 'kunit-c.yaml');
-  writeFileSync(join(work, 'kunit-py-git.yaml'), [
-    `source: { git: ${tree}, uncommitted: include }`,
-    'config:',
-    '  base: alldefconfig',
-    `  fragments: [${join(projectRoot, 'kernels', 'fragments', 'kunit-py-arm64.config')}]`,
-    '',
-  ].join('\n'));
-  writeFileSync(matrix, [
-    'name: kunit-c',
-    `kernels:\n  tree:\n    definition: ${join(work, 'kunit-py-git.yaml')}`,
-    'vmms:\n  qemu: { type: qemu, topology: flat }',
-    'transports: [modern]',
-    `tests:\n  - kunit: { kunitconfig: ${KUNITCONFIG} }`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(work, 'kunit-py-git.yaml'),
+    [
+      `source: { git: ${tree}, uncommitted: include }`,
+      'config:',
+      '  base: alldefconfig',
+      `  fragments: [${join(projectRoot, 'kernels', 'fragments', 'kunit-py-arm64.config')}]`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    matrix,
+    [
+      'name: kunit-c',
+      `kernels:\n  tree:\n    definition: ${join(work, 'kunit-py-git.yaml')}`,
+      'vmms:\n  qemu: { type: qemu, topology: flat }',
+      'transports: [modern]',
+      `tests:\n  - kunit: { kunitconfig: ${KUNITCONFIG} }`,
+      '',
+    ].join('\n'),
+  );
   const pyBuild = join(work, 'kunit-py-git-build');
   const change = () => appendFileSync(join(tree, 'lib', 'list-test.c'), '/* one more line */\n');
   // both warm before the timing starts (untimed)
@@ -141,7 +203,12 @@ export async function benchKunit(layout: CacheLayout, work: string, rounds: numb
     change();
     editPy.push(await kunitPy(tree, pyBuild, join(work, 'kunit-py-git.log')));
   }
-  report('kunit-c', editKv, editPy, '(c) after a one-line change in lib/list-test.c of a git tree (kvmatrix with uncommitted: include); target <= 1.0');
+  report(
+    'kunit-c',
+    editKv,
+    editPy,
+    '(c) after a one-line change in lib/list-test.c of a git tree (kvmatrix with uncommitted: include); target <= 1.0',
+  );
 }
 
 /**
@@ -157,7 +224,9 @@ function forget(paths: string[]): void {
 
 /** The QEMU argv of the one cell of a run folder's latest run, and the folder it runs in (its paths are relative to it). */
 function latestCellBoot(outRoot: string): { argv: string[]; cwd: string } {
-  const results = JSON.parse(readFileSync(join(outRoot, 'latest', 'results.json'), 'utf8')) as { cells: { command: string[] | null; reproduce: string | null }[] };
+  const results = JSON.parse(readFileSync(join(outRoot, 'latest', 'results.json'), 'utf8')) as {
+    cells: { command: string[] | null; reproduce: string | null }[];
+  };
   const cell = results.cells[0];
   if (!cell?.command || !cell.reproduce) throw new Error(`no booted cell in ${outRoot}/latest`);
   return { argv: cell.command, cwd: dirname(join(outRoot, 'latest', cell.reproduce)) };

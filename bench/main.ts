@@ -102,7 +102,16 @@ const report = (name: string, a: number[], b: number[] | null, target: string) =
   // the ratio is of the medians; round by round (each harness run beside the bare
   // run after it) the machine's drift between rounds cancels out, so that figure follows
   const pairRatio = b && b.length === a.length && a.length > 1 ? median(a.map((x, i) => x / b[i]!)) : null;
-  figures.push({ name, note: target, harness: a, bare: b, harnessMedian: ma, bareMedian: b ? median(b) : null, ratio: b ? ma / median(b) : null, pairRatio });
+  figures.push({
+    name,
+    note: target,
+    harness: a,
+    bare: b,
+    harnessMedian: ma,
+    bareMedian: b ? median(b) : null,
+    ratio: b ? ma / median(b) : null,
+    pairRatio,
+  });
   const pairs = pairRatio === null ? '' : `  (pair by pair ${pairRatio.toFixed(3)})`;
   const line = b
     ? `${name.padEnd(7)} harness ${fmt(ma).padStart(8)}  bare ${fmt(median(b)).padStart(8)}  ratio ${(ma / median(b)).toFixed(3)}${pairs}  ${ma >= median(b) ? '+' : '-'}${fmt(Math.abs(ma - median(b)))}  (${target}; n=${a.length})`
@@ -134,7 +143,13 @@ const work = mkdtempSync(join(tmpdir(), 'kvmatrix-bench-'));
 console.log(`kvmatrix bench: ${availableParallelism()} cores, ${rounds} rounds, work in ${work}`);
 
 // make sure the kernel and agent exist before anything is timed
-const kernel = await obtainKernel(cell.kernel, { layout, jobs: availableParallelism(), ccache: true, logDir: join(work, 'log'), timeoutSec: 7200 });
+const kernel = await obtainKernel(cell.kernel, {
+  layout,
+  jobs: availableParallelism(),
+  ccache: true,
+  logDir: join(work, 'log'),
+  timeoutSec: 7200,
+});
 if (!kernel.ok) throw new Error(`cannot build ${cell.kernel.id}: ${kernel.message}`);
 const guest = await buildGuestImage(layout, cell.kernel.crossCompile);
 
@@ -166,7 +181,11 @@ if (want('cell')) {
   const bareDir = join(work, 'bare');
   mkdirSync(bareDir);
   writeFileSync(join(bareDir, 'blk1.img'), diskImage('blk1'));
-  const bareArgv = qemuCommand(cell, { image: kernel.image, initrd: guest.initramfs, disks: { blk1: 'blk1.img' } }, { accel: hostAccel(), nonce: 'bench' }).argv;
+  const bareArgv = qemuCommand(
+    cell,
+    { image: kernel.image, initrd: guest.initramfs, disks: { blk1: 'blk1.img' } },
+    { accel: hostAccel(), nonce: 'bench' },
+  ).argv;
   const harness: number[] = [];
   const bare: number[] = [];
   const cli: number[] = [];
@@ -178,7 +197,9 @@ if (want('cell')) {
     harness.push(performance.now() - started);
     if (judged.verdict !== 'pass') throw new Error(`bench cell did not pass: ${judged.reasons.join('; ')}`);
     bare.push(await timeSpawn(bareArgv, bareDir, join(bareDir, 'console.log')));
-    cli.push(await timeSpawn([process.execPath, cliPath, 'run', '--cell', cell.id, '--out', join(work, 'cli')], work, join(work, 'cli.out')));
+    cli.push(
+      await timeSpawn([process.execPath, cliPath, 'run', '--cell', cell.id, '--out', join(work, 'cli')], work, join(work, 'cli.out')),
+    );
     cliBare.push(await timeSpawn(bareArgv, bareDir, join(bareDir, 'console.log')));
   }
   report('cell', harness, bare, `${cell.id}, in process; target ratio <= 1.05`);
@@ -193,9 +214,16 @@ if (want('command')) {
   const probing: number[] = [];
   const commanding: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    for (const [times, c, g, name] of [[commanding, withCommand, layered, 'c'], [probing, cell, guest, 'p']] as const) {
+    for (const [times, c, g, name] of [
+      [commanding, withCommand, layered, 'c'],
+      [probing, cell, guest, 'p'],
+    ] as const) {
       const started = performance.now();
-      const { judged } = await bootQemuCell(c, kernel, g, { runId: `bench-${name}${i}`, runDir: join(work, `command-${name}${i}`), accel: hostAccel() });
+      const { judged } = await bootQemuCell(c, kernel, g, {
+        runId: `bench-${name}${i}`,
+        runDir: join(work, `command-${name}${i}`),
+        accel: hostAccel(),
+      });
       times.push(performance.now() - started);
       if (judged.verdict !== 'pass') throw new Error(`bench cell did not pass: ${judged.reasons.join('; ')}`);
     }
@@ -226,12 +254,20 @@ if (!want('nested')) {
     join(nestedDir, 'host-initramfs.cpio'),
     Buffer.concat([readFileSync(nestedHostBase(layout, guest, lkvm, kernel)), nestedCellArchive(args, disks)]),
   );
-  const nestedArgv = nestedHostCommand(kcell, { image: kernel.image, initrd: 'host-initramfs.cpio' }, { nonce: 'host', guestTimeoutSec: kcell.boot.timeoutSec }).argv;
+  const nestedArgv = nestedHostCommand(
+    kcell,
+    { image: kernel.image, initrd: 'host-initramfs.cpio' },
+    { nonce: 'host', guestTimeoutSec: kcell.boot.timeoutSec },
+  ).argv;
   const nestedHarness: number[] = [];
   const nestedBare: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const started = performance.now();
-    const { judged } = await bootKvmtoolCell(kcell, kernel, guest, plan, { runId: `nested${i}`, runDir: join(work, `nested${i}`), accel: 'tcg' });
+    const { judged } = await bootKvmtoolCell(kcell, kernel, guest, plan, {
+      runId: `nested${i}`,
+      runDir: join(work, `nested${i}`),
+      accel: 'tcg',
+    });
     nestedHarness.push(performance.now() - started);
     if (judged.verdict !== 'pass') throw new Error(`nested bench cell did not pass: ${judged.reasons.join('; ')}`);
     nestedBare.push(await timeSpawn(nestedArgv, nestedDir, join(nestedDir, 'console.log')));
@@ -244,7 +280,13 @@ if (want('warm')) {
   const qemuCells = cells.filter((c): c is Cell & { vmm: QemuVmmSpec } => c.vmm.type === 'qemu');
   const kernels = new Map<string, string>();
   for (const spec of matrix.kernels) {
-    const built = await obtainKernel(spec, { layout, jobs: availableParallelism(), ccache: true, logDir: join(work, 'log'), timeoutSec: 7200 });
+    const built = await obtainKernel(spec, {
+      layout,
+      jobs: availableParallelism(),
+      ccache: true,
+      logDir: join(work, 'log'),
+      timeoutSec: 7200,
+    });
     if (!built.ok) throw new Error(`cannot build ${spec.id}: ${built.message}`);
     kernels.set(spec.id, built.image);
   }
@@ -256,7 +298,11 @@ if (want('warm')) {
       disks[slot.name] = `${slot.name}.img`;
       writeFileSync(join(dir, disks[slot.name]!), diskImage(slot.name));
     }
-    return { dir, argv: qemuCommand(c, { image: kernels.get(c.kernel.id)!, initrd: guest.initramfs, disks }, { accel: hostAccel(), nonce: 'bench' }).argv };
+    return {
+      dir,
+      argv: qemuCommand(c, { image: kernels.get(c.kernel.id)!, initrd: guest.initramfs, disks }, { accel: hostAccel(), nonce: 'bench' })
+        .argv,
+    };
   });
   const bareWarm = async () => {
     const started = performance.now();
@@ -271,15 +317,31 @@ if (want('warm')) {
   const warm: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    warm.push(await timeSpawn([process.execPath, cliPath, 'run', '--filter', 'type=qemu', '--out', join(work, 'warm')], work, join(work, 'warm.out')));
+    warm.push(
+      await timeSpawn(
+        [process.execPath, cliPath, 'run', '--filter', 'type=qemu', '--out', join(work, 'warm')],
+        work,
+        join(work, 'warm.out'),
+      ),
+    );
     bare.push(await bareWarm());
   }
-  report('warm', warm, bare, `${qemuCells.length} QEMU cells of the default matrix through the CLI vs their argvs bare, ${availableParallelism()} at once; target ratio < 1.3`);
+  report(
+    'warm',
+    warm,
+    bare,
+    `${qemuCells.length} QEMU cells of the default matrix through the CLI vs their argvs bare, ${availableParallelism()} at once; target ratio < 1.3`,
+  );
 }
 
 if (!quick && want('bisect')) {
   const step = await benchBisectStep(work, cell, guest, Math.min(rounds, 3), timeSpawn);
-  report('bisect', step.harness, step.bare, 'one bisect-run step, a commit that changes only documentation, vs make Image + boot bare; target ratio <= 1.3');
+  report(
+    'bisect',
+    step.harness,
+    step.bare,
+    'one bisect-run step, a commit that changes only documentation, vs make Image + boot bare; target ratio <= 1.3',
+  );
 }
 
 if (!quick && want('cold')) {
@@ -307,7 +369,13 @@ if (want('arm64')) {
   else {
     const images: Record<string, string> = {};
     for (const spec of matrix.kernels) {
-      const built = await obtainKernel(spec, { layout, jobs: availableParallelism(), ccache: true, logDir: join(work, 'log'), timeoutSec: 7200 });
+      const built = await obtainKernel(spec, {
+        layout,
+        jobs: availableParallelism(),
+        ccache: true,
+        logDir: join(work, 'log'),
+        timeoutSec: 7200,
+      });
       if (!built.ok) throw new Error(`cannot build ${spec.id}: ${built.message}`);
       images[spec.id] = built.image;
     }
@@ -315,10 +383,16 @@ if (want('arm64')) {
     const { files, texts } = matrixJobInputs(images, { lkvm });
     files[`${RIG_PATHS.rig}/bench.mjs`] = join(projectRoot, 'bench', 'arm64-in-rig.mjs');
     const argv = ['node', `${RIG_PATHS.rig}/bench.mjs`, RIG_PATHS.kvmatrix, rigMatrixPath('murray'), rigLkvmPath('lkvm'), String(rounds)];
-    const run = await bootRig(rig, { steps: [{ name: 'bench', argv, timeoutSec: 3000 }], files, texts }, { workDir: join(work, 'rig'), timeoutSec: 3600 });
+    const run = await bootRig(
+      rig,
+      { steps: [{ name: 'bench', argv, timeoutSec: 3000 }], files, texts },
+      { workDir: join(work, 'rig'), timeoutSec: 3600 },
+    );
     const out = join(run.outDir, 'steps', 'bench');
     if (run.steps[0]?.code !== 0) {
-      throw new Error(`the bench inside the rig failed (${run.steps[0]?.code ?? 'did not run'}):\n${existsSync(`${out}.err`) ? readFileSync(`${out}.err`, 'utf8').slice(-3000) : run.console.slice(-3000)}`);
+      throw new Error(
+        `the bench inside the rig failed (${run.steps[0]?.code ?? 'did not run'}):\n${existsSync(`${out}.err`) ? readFileSync(`${out}.err`, 'utf8').slice(-3000) : run.console.slice(-3000)}`,
+      );
     }
     process.stdout.write(readFileSync(`${out}.out`, 'utf8'));
   }

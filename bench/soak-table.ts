@@ -36,6 +36,8 @@ export function renderSoakTable(runs: readonly SoakRun[]): string {
     const c = worst.cell!;
     lines.push(`slowest boot: ${(c.bootMs / 1000).toFixed(2)} s, ${c.id} in run ${worst.run} (its timeout ${c.timeoutSec} s)`);
   }
-  lines.push(`run time: median ${(median(times) / 1000).toFixed(2)} s, max ${(Math.max(...times) / 1000).toFixed(2)} s, min ${(Math.min(...times) / 1000).toFixed(2)} s (n=${runs.length})`);
+  lines.push(
+    `run time: median ${(median(times) / 1000).toFixed(2)} s, max ${(Math.max(...times) / 1000).toFixed(2)} s, min ${(Math.min(...times) / 1000).toFixed(2)} s (n=${runs.length})`,
+  );
   return lines.join('\n');
 }

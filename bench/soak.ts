@@ -42,20 +42,31 @@ if (build.status !== 0) {
   console.error(`soak: kvmatrix build --matrix ${matrix} failed (exit ${build.status}); nothing was run`);
   process.exit(3);
 }
-console.log(`soak: ${runs} runs of ${matrix}, --jobs ${jobs}, ${availableParallelism()} cores${process.env.KVMATRIX_LKVM ? `, lkvm ${process.env.KVMATRIX_LKVM}` : ', no lkvm (kvmtool cells skip)'}`);
+console.log(
+  `soak: ${runs} runs of ${matrix}, --jobs ${jobs}, ${availableParallelism()} cores${process.env.KVMATRIX_LKVM ? `, lkvm ${process.env.KVMATRIX_LKVM}` : ', no lkvm (kvmtool cells skip)'}`,
+);
 
 const done: SoakRun[] = [];
 for (let n = 1; n <= runs; n++) {
   const out = mkdtempSync(join(tmpdir(), 'kvmatrix-soak-run-'));
   const started = performance.now();
-  const run = spawnSync(process.execPath, [cliPath, 'run', matrix, '--jobs', String(jobs), '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = spawnSync(process.execPath, [cliPath, 'run', matrix, '--jobs', String(jobs), '--out', out], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const ms = performance.now() - started;
   let results: RunResults;
   try {
     results = JSON.parse(readFileSync(join(out, 'latest', 'results.json'), 'utf8')) as RunResults;
   } catch {
     console.log(`run ${n}/${runs}: exit ${run.status}, no results.json; output kept in ${out}\n${run.stderr.slice(-2000)}`);
-    done.push({ ms, exit: run.status ?? -1, cells: 0, unexpected: [{ id: '(whole run)', verdict: 'error', reason: `exit ${run.status}, no results` }], slowest: null });
+    done.push({
+      ms,
+      exit: run.status ?? -1,
+      cells: 0,
+      unexpected: [{ id: '(whole run)', verdict: 'error', reason: `exit ${run.status}, no results` }],
+      slowest: null,
+    });
     continue;
   }
   const unexpected = results.cells
@@ -78,7 +89,9 @@ for (let n = 1; n <= runs; n++) {
     const kept = join(keep, `run-${n}`);
     renameSync(realpathSync(join(out, 'latest')), kept);
     rmSync(out, { recursive: true, force: true });
-    console.log(`run ${n}/${runs}: ${unexpected.length} of ${ran} cells NOT as expected, ${(ms / 1000).toFixed(1)} s; run folder kept: ${kept}`);
+    console.log(
+      `run ${n}/${runs}: ${unexpected.length} of ${ran} cells NOT as expected, ${(ms / 1000).toFixed(1)} s; run folder kept: ${kept}`,
+    );
     for (const u of unexpected) console.log(`  ${u.id}: ${u.verdict}: ${u.reason}`);
   }
 }

@@ -24,12 +24,16 @@ const bundle = join(__dirname, 'bundle.cjs');
 const source = readFileSync(bundle, 'latin1').replace(/^#!.*/, '');
 const built = statSync(bundle);
 // as resolveCacheRoot (harness/kernel/cache.ts) finds it, without --cache: the code is kvmatrix's, not the run's
-const xdg = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
+const xdg =
+  process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.startsWith('/') ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
 const codeDir = join(process.env.KVMATRIX_CACHE || join(xdg, 'kvmatrix'), 'code');
 // one file per command: each holds what its command compiled, `run` the scheduler, `--help` next to nothing
 const word = process.argv.slice(2).find((arg) => !arg.startsWith('-')) ?? 'help';
 const command = /^[a-z][a-z-]{0,20}$/.test(word) ? word : 'other';
-const codeFile = join(codeDir, `bundle-${process.version}-${process.arch}-${built.size}-${Math.trunc(built.mtimeMs)}-${built.ino}-${command}.v8`);
+const codeFile = join(
+  codeDir,
+  `bundle-${process.version}-${process.arch}-${built.size}-${Math.trunc(built.mtimeMs)}-${built.ino}-${command}.v8`,
+);
 
 let cachedData;
 try {

@@ -24,34 +24,40 @@ export function bisectSubcommand(version: string) {
       .addOption(new Option('--out <dir>', 'results root: the bisect goes to <dir>/bisect-<id>').default('results'))
       .addOption(triesOption())
       .addOption(testOption())
-      .addHelpText('after', '\nExit codes: 0 first bad commit found, 1 skipped commits hide it, 2 bad usage, 3 a step could not test its commit (harness or host trouble).')
+      .addHelpText(
+        'after',
+        '\nExit codes: 0 first bad commit found, 1 skipped commits hide it, 2 bad usage, 3 a step could not test its commit (harness or host trouble).',
+      ),
   ).action(async (opts) => {
-      const [{ bisectKernel }, { hostRunOptions, loadSelection }] = await Promise.all([import('../run/bisect.js'), import('./host-run-options.js')]);
-      const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);
-      const cells = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
-      if (cells.length !== 1) {
-        throw new InputError(`"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect takes exactly one`);
-      }
-      const tree = resolve(opts.tree);
-      if (!existsSync(tree)) throw new InputError(`--tree ${tree} does not exist`);
-      const outDir = join(resolve(opts.out), `bisect-${newRunId(new Date())}`);
-      refuseInside(outDir, tree);
-      const cell = cells[0]!;
-      process.stdout.write(`bisecting ${tree} between ${opts.good.join(', ')} (good) and ${opts.bad} (bad) on ${cell.id}\n`);
-      const report = await bisectKernel({
-        tree,
-        good: opts.good,
-        bad: opts.bad,
-        matrix,
-        cell,
-        withPatches: opts.withPatches,
-        outDir,
-        run: { ...triesRunOptions(opts.tries, cell), ...(await hostRunOptions(opts, version)) },
-        onStep: (step, index) => process.stdout.write(`step ${index}: ${describeStep(cell.id, step)}`),
-      });
-      process.stdout.write(`${describeOutcome(report)}\nbisect log and steps: ${outDir}\n`);
-      process.exitCode = bisectExitCode(report);
+    const [{ bisectKernel }, { hostRunOptions, loadSelection }] = await Promise.all([
+      import('../run/bisect.js'),
+      import('./host-run-options.js'),
+    ]);
+    const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);
+    const cells = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
+    if (cells.length !== 1) {
+      throw new InputError(`"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect takes exactly one`);
+    }
+    const tree = resolve(opts.tree);
+    if (!existsSync(tree)) throw new InputError(`--tree ${tree} does not exist`);
+    const outDir = join(resolve(opts.out), `bisect-${newRunId(new Date())}`);
+    refuseInside(outDir, tree);
+    const cell = cells[0]!;
+    process.stdout.write(`bisecting ${tree} between ${opts.good.join(', ')} (good) and ${opts.bad} (bad) on ${cell.id}\n`);
+    const report = await bisectKernel({
+      tree,
+      good: opts.good,
+      bad: opts.bad,
+      matrix,
+      cell,
+      withPatches: opts.withPatches,
+      outDir,
+      run: { ...triesRunOptions(opts.tries, cell), ...(await hostRunOptions(opts, version)) },
+      onStep: (step, index) => process.stdout.write(`step ${index}: ${describeStep(cell.id, step)}`),
     });
+    process.stdout.write(`${describeOutcome(report)}\nbisect log and steps: ${outDir}\n`);
+    process.exitCode = bisectExitCode(report);
+  });
 }
 
 export function describeOutcome(report: BisectReport): string {
@@ -60,7 +66,9 @@ export function describeOutcome(report: BisectReport): string {
     case 'found':
       return `first bad commit: ${o.firstBad.commit} ${o.firstBad.subject}`;
     case 'ambiguous':
-      return ['skipped commits hide the first bad commit; it is one of:', ...o.candidates.map((c) => `  ${c.commit} ${c.subject}`)].join('\n');
+      return ['skipped commits hide the first bad commit; it is one of:', ...o.candidates.map((c) => `  ${c.commit} ${c.subject}`)].join(
+        '\n',
+      );
     case 'aborted':
       return `bisect stopped at ${o.at.commit} ${o.at.subject}: ${o.why}`;
     case 'interrupted':

@@ -13,33 +13,40 @@ import { testOption, triesOption, triesRunOptions, withHostRunOptions } from './
 export function bisectRunSubcommand(version: string) {
   return withHostRunOptions(
     new Command('bisect-run')
-      .description('for `git bisect run`: build the checked-out kernel tree, boot one cell, exit 0 pass, 1 fail, 125 untestable, 128+ abort')
+      .description(
+        'for `git bisect run`: build the checked-out kernel tree, boot one cell, exit 0 pass, 1 fail, 125 untestable, 128+ abort',
+      )
       .requiredOption('--cell <id>', 'the cell to boot, as `kvmatrix list` prints it')
       .addOption(new Option('--matrix <file>', 'matrix file (default: matrices/murray.yaml)'))
       .addOption(new Option('--tree <dir>', 'the kernel git tree (default: the current folder)').default('.'))
       .addOption(new Option('--with-patches', "apply the cell kernel's patches to the tree too").default(false))
       .addOption(new Option('--out <dir>', 'results root, outside the tree (default: $XDG_STATE_HOME/kvmatrix/bisect-run)'))
       .addOption(triesOption())
-      .addOption(testOption())
+      .addOption(testOption()),
   ).action(async (opts) => {
-      const [{ runBisectStep }, { hostRunOptions, loadSelection }] = await Promise.all([import('../run/bisect-step.js'), import('./host-run-options.js')]);
-      const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);
-      const cells = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
-      if (cells.length !== 1) {
-        throw new InputError(`"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect-run takes exactly one`);
-      }
-      const tree = resolve(opts.tree);
-      const outRoot = resolve(opts.out ?? defaultBisectRunOut());
-      refuseInside(outRoot, tree);
-      const step = await runBisectStep({
-        matrix,
-        cell: cells[0]!,
-        on: { tree, ref: 'HEAD', uncommitted: 'include', withPatches: opts.withPatches },
-        run: { outRoot, ...triesRunOptions(opts.tries, cells[0]!), ...(await hostRunOptions(opts, version)) },
-      });
-      process.stdout.write(describeStep(cells[0]!.id, step));
-      process.exitCode = step.decision.code;
+    const [{ runBisectStep }, { hostRunOptions, loadSelection }] = await Promise.all([
+      import('../run/bisect-step.js'),
+      import('./host-run-options.js'),
+    ]);
+    const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);
+    const cells = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
+    if (cells.length !== 1) {
+      throw new InputError(
+        `"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect-run takes exactly one`,
+      );
+    }
+    const tree = resolve(opts.tree);
+    const outRoot = resolve(opts.out ?? defaultBisectRunOut());
+    refuseInside(outRoot, tree);
+    const step = await runBisectStep({
+      matrix,
+      cell: cells[0]!,
+      on: { tree, ref: 'HEAD', uncommitted: 'include', withPatches: opts.withPatches },
+      run: { outRoot, ...triesRunOptions(opts.tries, cells[0]!), ...(await hostRunOptions(opts, version)) },
     });
+    process.stdout.write(describeStep(cells[0]!.id, step));
+    process.exitCode = step.decision.code;
+  });
 }
 
 /** What a step came to, for the terminal and the bisect log. */
@@ -65,6 +72,8 @@ function defaultBisectRunOut(env: NodeJS.ProcessEnv = process.env): string {
 export function refuseInside(out: string, tree: string): void {
   const rel = relative(tree, out);
   if (rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'))) {
-    throw new InputError(`--out ${out} lies inside the kernel tree ${tree}: its files would be built as part of the tree; choose a folder outside it`);
+    throw new InputError(
+      `--out ${out} lies inside the kernel tree ${tree}: its files would be built as part of the tree; choose a folder outside it`,
+    );
   }
 }

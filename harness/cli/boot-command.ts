@@ -15,7 +15,10 @@ export function bootSubcommand(version: string) {
   return withHostRunOptions(
     new Command('boot')
       .description('boot one cell with its console on stdout; print its verdict and the command that boots it again')
-      .argument('[cell]', 'cell id, as `kvmatrix list` prints it (e.g. patched/qemu-bridged/legacy); or spell it out with --kernel and --vmm')
+      .argument(
+        '[cell]',
+        'cell id, as `kvmatrix list` prints it (e.g. patched/qemu-bridged/legacy); or spell it out with --kernel and --vmm',
+      )
       .addOption(new Option('--matrix <file>', 'matrix file (default: matrices/murray.yaml)'))
       .addOption(new Option('--kernel <id|Image>', 'a kernel id of the matrix, or the path of a built arm64 Image'))
       .addOption(new Option('--vmm <id|type>', 'a VMM id of the matrix, or qemu or kvmtool'))
@@ -23,45 +26,45 @@ export function bootSubcommand(version: string) {
       .addOption(new Option('--topology <flat|bridged>', 'PCI topology of a QEMU VMM (with --kernel)'))
       .addOption(new Option('--devices <kinds>', "comma-separated devices, e.g. rng,blk (with --kernel; default: the matrix's)"))
       .addOption(testOption())
-      .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results'))
+      .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>').default('results')),
   ).action(async (cellId, opts) => {
-      const [{ runExitCode }, { runMatrix }, { hostRunOptions }] = await Promise.all([
-        import('../report/summary.js'),
-        import('../run/run-matrix.js'),
-        import('./host-run-options.js'),
-      ]);
-      const chosen = await chosenCell(cellId, opts);
-      const { matrix } = chosen;
-      const cells = opts.test === undefined ? chosen.cells : (await import('../test-kinds/narrow.js')).narrowCells(chosen.cells, opts.test);
-      const hostOptions = await hostRunOptions(opts, version);
-      // bad input is refused before the patch check, which may first unpack a source tarball
-      (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
-      // stopped (SIGINT, SIGTERM), it still writes its run as `run` does
-      const { results, runDir } = await stoppable((signal) =>
-        runMatrix({
-          checkPatches: true,
-          matrix,
-          cells,
-          selection: { cells: [cells[0]!.id], filters: [] },
-          outRoot: resolve(opts.out),
-          bootJobs: 1,
-          ...hostOptions,
-          live: process.stdout,
-          signal,
-        }),
-      );
-      const cell = results.cells[0]!;
-      const lines = [
-        '',
-        `${cell.id}: ${cell.verdict} (expected ${cell.expected}${cell.status === 'unexpected' ? ', NOT as expected' : ''})`,
-        ...cell.reasons.map((r) => `  ${r}`),
-        ...(cell.hint ? [`  hint: ${cell.hint}`] : []),
-        ...(cell.reproduce ? [`boot it again: sh ${resolve(runDir, cell.reproduce)}`] : []),
-        `results: ${runDir}`,
-      ];
-      process.stderr.write(`${lines.join('\n')}\n`);
-      process.exitCode = runExitCode(results);
-    });
+    const [{ runExitCode }, { runMatrix }, { hostRunOptions }] = await Promise.all([
+      import('../report/summary.js'),
+      import('../run/run-matrix.js'),
+      import('./host-run-options.js'),
+    ]);
+    const chosen = await chosenCell(cellId, opts);
+    const { matrix } = chosen;
+    const cells = opts.test === undefined ? chosen.cells : (await import('../test-kinds/narrow.js')).narrowCells(chosen.cells, opts.test);
+    const hostOptions = await hostRunOptions(opts, version);
+    // bad input is refused before the patch check, which may first unpack a source tarball
+    (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
+    // stopped (SIGINT, SIGTERM), it still writes its run as `run` does
+    const { results, runDir } = await stoppable((signal) =>
+      runMatrix({
+        checkPatches: true,
+        matrix,
+        cells,
+        selection: { cells: [cells[0]!.id], filters: [] },
+        outRoot: resolve(opts.out),
+        bootJobs: 1,
+        ...hostOptions,
+        live: process.stdout,
+        signal,
+      }),
+    );
+    const cell = results.cells[0]!;
+    const lines = [
+      '',
+      `${cell.id}: ${cell.verdict} (expected ${cell.expected}${cell.status === 'unexpected' ? ', NOT as expected' : ''})`,
+      ...cell.reasons.map((r) => `  ${r}`),
+      ...(cell.hint ? [`  hint: ${cell.hint}`] : []),
+      ...(cell.reproduce ? [`boot it again: sh ${resolve(runDir, cell.reproduce)}`] : []),
+      `results: ${runDir}`,
+    ];
+    process.stderr.write(`${lines.join('\n')}\n`);
+    process.exitCode = runExitCode(results);
+  });
 }
 
 interface CellOptions {

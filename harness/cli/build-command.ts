@@ -17,15 +17,21 @@ export function buildSubcommand() {
     .addOption(ccacheOption())
     .addOption(new Option('--log-dir <dir>', 'where build logs go (default: a new folder under the system temporary folder)'))
     .action(async (kernelIds, opts) => {
-      const [{ loadMatrix }, { cacheLayout, ensureCacheDirs, resolveCacheRoot }, { obtainKernel }, { ccacheAvailable }, { plainEvents }, { validatedFiles }] =
-        await Promise.all([
-          import('../matrix/load.js'),
-          import('../kernel/cache.js'),
-          import('../kernel/build.js'),
-          import('../kernel/toolchain.js'),
-          import('./event-lines.js'),
-          import('./validated-files.js'),
-        ]);
+      const [
+        { loadMatrix },
+        { cacheLayout, ensureCacheDirs, resolveCacheRoot },
+        { obtainKernel },
+        { ccacheAvailable },
+        { plainEvents },
+        { validatedFiles },
+      ] = await Promise.all([
+        import('../matrix/load.js'),
+        import('../kernel/cache.js'),
+        import('../kernel/build.js'),
+        import('../kernel/toolchain.js'),
+        import('./event-lines.js'),
+        import('./validated-files.js'),
+      ]);
       const matrix = loadMatrix(opts.matrix ?? defaultMatrixFile, { memo: validatedFiles() });
       for (const id of kernelIds) {
         if (!matrix.kernels.some((k) => k.id === id)) {
@@ -37,7 +43,9 @@ export function buildSubcommand() {
       ensureCacheDirs(layout);
       // created only if something is actually built
       const logRoot = opts.logDir ?? join(tmpdir(), `kvmatrix-build-${process.pid}-${Date.now()}`);
-      const live = wantsLiveProgress(process.stderr, process.env) ? (await import('./live-progress.js')).liveProgress(process.stderr, 0) : null;
+      const live = wantsLiveProgress(process.stderr, process.env)
+        ? (await import('./live-progress.js')).liveProgress(process.stderr, 0)
+        : null;
       const events = live?.events ?? plainEvents((line) => process.stderr.write(`${line}\n`));
       const ccache = opts.ccache && (await ccacheAvailable());
       let failed = 0;

@@ -6,14 +6,21 @@ import { EXIT } from './options.js';
 
 export function compareSubcommand() {
   return new Command('compare')
-    .description('what changed between two runs: cells that started failing, cells fixed, devices whose BAR, driver or status changed, cells added or removed')
+    .description(
+      'what changed between two runs: cells that started failing, cells fixed, devices whose BAR, driver or status changed, cells added or removed',
+    )
     .argument('<before>', 'the earlier run: its folder (results/<run-id>, results/latest) or its results.json')
     .argument('<after>', 'the later run')
     .addOption(new Option('--tap <file>', 'also write the comparison as TAP: not ok only for cells that started failing'))
     .addOption(new Option('--junit <file>', 'also write it as JUnit XML: a <failure> only for cells that started failing'))
     .addHelpText('after', '\nExit status: 0 no cell started failing, 1 some did, 2 bad usage or a file that is not a kvmatrix run.')
     .action(async (beforePath, afterPath, opts) => {
-      const [{ writeFileAtomic }, { compareRuns, isNewFailure }, { renderComparisonJunit, renderComparisonTap, renderComparisonText }, { loadRun }] = await Promise.all([
+      const [
+        { writeFileAtomic },
+        { compareRuns, isNewFailure },
+        { renderComparisonJunit, renderComparisonTap, renderComparisonText },
+        { loadRun },
+      ] = await Promise.all([
         import('../kernel/cache.js'),
         import('../report/compare.js'),
         import('../report/compare-report.js'),

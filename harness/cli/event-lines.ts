@@ -38,7 +38,9 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
     kernelDone(outcome: KernelOutcome) {
       if (outcome.ok) {
         const how = outcome.cached ? 'from the cache' : `built in ${secondsText(outcome.durationMs)}`;
-        const kselftests = outcome.kselftests ? `; ${outcome.kselftests.tests.length} kselftests, ${outcome.kselftests.cached ? 'from the cache' : 'built'}` : '';
+        const kselftests = outcome.kselftests
+          ? `; ${outcome.kselftests.tests.length} kselftests, ${outcome.kselftests.cached ? 'from the cache' : 'built'}`
+          : '';
         write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})${kselftests}`);
         for (const warning of outcome.warnings ?? []) write(`kernel ${outcome.kernelId}: warning: ${warning}`);
       } else {

@@ -13,8 +13,18 @@ export function listSubcommand() {
       const { cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       for (const cell of cells) {
         const devices = cell.devices.map((d) => d.name);
-        const tests = cell.tests.map((t) => (t.kind === 'kunit' ? `kunit${t.filter ? `(${t.filter})` : ''}` : t.kind === 'command' ? `command.${t.name}` : t.kind === 'kselftest' ? `kselftest(${t.targets.join(',')})` : t.kind));
-        const leafExpect = cell.leafExpect.map((e) => [e.test, e.verdict, ...(e.mayPrint ? [`may print ${e.mayPrint.join(', ')}`] : [])].filter(Boolean).join(' '));
+        const tests = cell.tests.map((t) =>
+          t.kind === 'kunit'
+            ? `kunit${t.filter ? `(${t.filter})` : ''}`
+            : t.kind === 'command'
+              ? `command.${t.name}`
+              : t.kind === 'kselftest'
+                ? `kselftest(${t.targets.join(',')})`
+                : t.kind,
+        );
+        const leafExpect = cell.leafExpect.map((e) =>
+          [e.test, e.verdict, ...(e.mayPrint ? [`may print ${e.mayPrint.join(', ')}`] : [])].filter(Boolean).join(' '),
+        );
         if (opts.json) {
           const line = {
             id: cell.id,
@@ -40,7 +50,12 @@ export function listSubcommand() {
         } else {
           const expect = cell.expect.verdict === 'fail' ? 'expect fail' : 'expect pass';
           const more = [tests.join('+'), ...(leafExpect.length ? [`expect ${leafExpect.join(', ')}`] : [])].join('  ');
-          process.stdout.write(`${cell.id.padEnd(40)} ${expect.padEnd(12)} ${cell.topology.padEnd(8)} ${(devices.join(',') || '-').padEnd(30)} ${more}\n`.replace(/ +\n$/, '\n'));
+          process.stdout.write(
+            `${cell.id.padEnd(40)} ${expect.padEnd(12)} ${cell.topology.padEnd(8)} ${(devices.join(',') || '-').padEnd(30)} ${more}\n`.replace(
+              / +\n$/,
+              '\n',
+            ),
+          );
         }
       }
     });

@@ -23,7 +23,9 @@ import { runSubcommand } from './run-command.js';
 const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 const program = new Command('kvmatrix')
-  .description('Boot arm64 kernels with and without a patch under QEMU and kvmtool, across virtio-pci transports and PCI topologies, and report every cell against the matrix\'s expectations.')
+  .description(
+    "Boot arm64 kernels with and without a patch under QEMU and kvmtool, across virtio-pci transports and PCI topologies, and report every cell against the matrix's expectations.",
+  )
   .version(version)
   .showHelpAfterError('(kvmatrix --help for usage)')
   .exitOverride()
@@ -62,7 +64,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 // or a command that cannot stop cleanly, exits at once.
 const STOP_GRACE_MS = 20_000;
 let stopping = false;
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.on(signal, () => {
     killAllGroups();
     const exit = () => {

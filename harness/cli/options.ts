@@ -28,9 +28,10 @@ export function bootCount(value: string): number {
 
 /** --tries of bisect and bisect-run: boots of the cell per commit. */
 export const triesOption = () =>
-  new Option('--tries <n>', "boot the cell n times per commit: good only when every try passes, bad when any fails or hangs (default: the cell's boot.repeat, 1)").argParser(
-    bootCount,
-  );
+  new Option(
+    '--tries <n>',
+    "boot the cell n times per commit: good only when every try passes, bad when any fails or hangs (default: the cell's boot.repeat, 1)",
+  ).argParser(bootCount);
 
 /**
  * How a bisect step boots its cell: --tries, else what the matrix says for
@@ -58,19 +59,23 @@ const KCIDB_ORIGIN = /^[a-z0-9_]+$/;
 
 /** --kcidb-origin, checked here so that a bad one stops before anything runs. */
 export function kcidbOrigin(value: string): string {
-  if (!KCIDB_ORIGIN.test(value)) throw new InvalidArgumentError(`"${value}" is not a KCIDB origin: lower-case letters, digits and underscores only`);
+  if (!KCIDB_ORIGIN.test(value))
+    throw new InvalidArgumentError(`"${value}" is not a KCIDB origin: lower-case letters, digits and underscores only`);
   return value;
 }
 
 /** --kcidb and --kcidb-origin of run and report. */
 export const kcidbFileOption = () =>
-  new Option('--kcidb <file>', "also write the run as one KCIDB v5.3 submission (KernelCI's results format) to this file").argParser(outputFile);
+  new Option('--kcidb <file>', "also write the run as one KCIDB v5.3 submission (KernelCI's results format) to this file").argParser(
+    outputFile,
+  );
 
 /** --kcidb-base-url: where the run folder will be published, so that the submission can link its files. */
 export const kcidbBaseUrlOption = () =>
-  new Option('--kcidb-base-url <url>', "the http(s) URL the run folder will be published at: the KCIDB submission then links its Images, configs, logs and patches").argParser(
-    kcidbBaseUrl,
-  );
+  new Option(
+    '--kcidb-base-url <url>',
+    'the http(s) URL the run folder will be published at: the KCIDB submission then links its Images, configs, logs and patches',
+  ).argParser(kcidbBaseUrl);
 
 /** A base URL ends in a slash, so that the run folder's paths resolve below it. */
 export function kcidbBaseUrl(value: string): string {
@@ -88,12 +93,15 @@ export function kcidbBaseUrl(value: string): string {
 /** A file to write (--kcidb, --pack): in a folder that exists, checked before the work starts rather than after it ends. */
 export function outputFile(value: string): string {
   const file = resolve(value);
-  if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory()) throw new InvalidArgumentError(`the folder of ${value} does not exist`);
+  if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory())
+    throw new InvalidArgumentError(`the folder of ${value} does not exist`);
   if (existsSync(file) && statSync(file).isDirectory()) throw new InvalidArgumentError(`${value} is a folder`);
   return file;
 }
 export const kcidbOriginOption = () =>
-  new Option('--kcidb-origin <name>', 'the origin of the KCIDB ids (lower-case letters, digits, underscores)').argParser(kcidbOrigin).default('kvmatrix');
+  new Option('--kcidb-origin <name>', 'the origin of the KCIDB ids (lower-case letters, digits, underscores)')
+    .argParser(kcidbOrigin)
+    .default('kvmatrix');
 
 /** Commander argParser for a repeatable option. */
 export function collect(value: string, previous: string[]): string[] {
@@ -104,13 +112,16 @@ export function collect(value: string, previous: string[]): string[] {
 export const testOption = () =>
   new Option(
     '--test <glob>',
-    "only the tests this glob names, by their dotted path (kunit.list-kunit-test.*, probe.rng2): KUnit runs only those suites and cases, and the verdict is theirs",
+    'only the tests this glob names, by their dotted path (kunit.list-kunit-test.*, probe.rng2): KUnit runs only those suites and cases, and the verdict is theirs',
   );
 
 export const cellOption = () =>
   new Option('--cell <id>', 'only this cell (repeat for more; * matches anything)').argParser(collect).default([] as string[]);
 export const filterOption = () =>
-  new Option('--filter <key=value>', 'only cells where key (kernel, vmm, transport, type, topology) has one of the comma-separated values; repeat to narrow')
+  new Option(
+    '--filter <key=value>',
+    'only cells where key (kernel, vmm, transport, type, topology) has one of the comma-separated values; repeat to narrow',
+  )
     .argParser(collect)
     .default([] as string[]);
 export const cacheOption = () =>
@@ -137,9 +148,17 @@ export function withHostRunOptions<Args extends unknown[], Opts extends OptionVa
     .addOption(ccacheOption())
     .addOption(lkvmOption())
     .addOption(new Option('--timeout <seconds>', "boot timeout per cell (default: the matrix's boot.timeout)").argParser(positiveSeconds))
-    .addOption(new Option('--retries <n>', "boots again after an infrastructure error, at most n times (default: the matrix's boot.retries, 1)").argParser(wholeNumber))
     .addOption(
-      new Option('--no-artifacts', "boot the Images and initramfs from the cache rather than keeping them in the run folder (a lean folder whose reproduce.sh needs this machine's cache)"),
+      new Option(
+        '--retries <n>',
+        "boots again after an infrastructure error, at most n times (default: the matrix's boot.retries, 1)",
+      ).argParser(wholeNumber),
+    )
+    .addOption(
+      new Option(
+        '--no-artifacts',
+        "boot the Images and initramfs from the cache rather than keeping them in the run folder (a lean folder whose reproduce.sh needs this machine's cache)",
+      ),
     );
 }
 

@@ -4,7 +4,17 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { stoppable } from '../host/graceful-stop.js';
 import { parseShard } from '../matrix/shard.js';
 import { wantsLiveProgress } from './progress-mode.js';
-import { bootCount, cellOption, filterOption, kcidbBaseUrlOption, kcidbFileOption, kcidbOriginOption, positiveInt, testOption, withHostRunOptions } from './options.js';
+import {
+  bootCount,
+  cellOption,
+  filterOption,
+  kcidbBaseUrlOption,
+  kcidbFileOption,
+  kcidbOriginOption,
+  positiveInt,
+  testOption,
+  withHostRunOptions,
+} from './options.js';
 
 export function runSubcommand(version: string) {
   return withHostRunOptions(
@@ -16,53 +26,73 @@ export function runSubcommand(version: string) {
       .addOption(testOption())
       .addOption(new Option('--jobs <n>', 'cells booted at once').argParser(positiveInt).default(Math.max(1, availableParallelism())))
       .addOption(
-        new Option('--repeat <n>', "boot every selected cell n times; boots that disagree make the cell flaky (default: the matrix's boot.repeat, 1)").argParser(bootCount),
+        new Option(
+          '--repeat <n>',
+          "boot every selected cell n times; boots that disagree make the cell flaky (default: the matrix's boot.repeat, 1)",
+        ).argParser(bootCount),
       )
-      .addOption(new Option('--shard <k/n>', 'only the k-th of n slices of the selected cells (for a CI job matrix; merge with `kvmatrix report merge`)').argParser(parseShard))
-      .addOption(new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'))
+      .addOption(
+        new Option(
+          '--shard <k/n>',
+          'only the k-th of n slices of the selected cells (for a CI job matrix; merge with `kvmatrix report merge`)',
+        ).argParser(parseShard),
+      )
+      .addOption(
+        new Option('--out <dir>', 'results root: the run goes to <dir>/<run-id>, and <dir>/latest points to it').default('results'),
+      )
       .addOption(kcidbFileOption())
       .addOption(kcidbOriginOption())
-      .addOption(kcidbBaseUrlOption())
+      .addOption(kcidbBaseUrlOption()),
   ).action(async (matrixFile, opts) => {
-      const [{ matrixDigest }, { expandMatrix }, { shardCells }, { renderSummary, runExitCode }, { runMatrix }, { hostRunOptions, loadSelection }] =
-        await Promise.all([
-          import('../matrix/digest.js'),
-          import('../matrix/expand.js'),
-          import('../matrix/shard.js'),
-          import('../report/summary.js'),
-          import('../run/run-matrix.js'),
-          import('./host-run-options.js'),
-        ]);
-      const { matrix, cells: chosen } = loadSelection(matrixFile, opts.cell, opts.filter);
-      const selected = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
-      const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
-      const live = wantsLiveProgress(process.stderr, process.env) ? (await import('./live-progress.js')).liveProgress(process.stderr, cells.length) : null;
-      const hostOptions = await hostRunOptions(opts, version);
-      // bad input is refused before the patch check, which may first unpack a source tarball
-      (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
-      // SIGINT and SIGTERM stop the patch check, VMs and builds, then this still writes the reports of what finished
-      await stoppable(async (signal) => {
-        const { results, runDir } = await runMatrix({
-          matrix,
-          cells,
-          selection: { cells: opts.cell, filters: opts.filter, ...(opts.test !== undefined ? { test: opts.test } : {}) },
-          matrixDigest: matrixDigest(expandMatrix(matrix)),
-          ...(opts.shard ? { shard: { ...opts.shard, selected: selected.length } } : {}),
-          outRoot: resolve(opts.out),
-          bootJobs: opts.jobs,
-          ...hostOptions,
-          ...(opts.repeat !== undefined ? { repeat: opts.repeat } : {}),
-          ...(live ? { events: live.events } : {}),
-          signal,
-          checkPatches: true,
-        }).finally(() => live?.stop());
-        process.stdout.write(renderSummary(results, runDir));
-        if (opts.kcidb !== undefined) {
-          await (await import('../run/write-reports.js')).writeKcidb(results, opts.kcidb, { origin: opts.kcidbOrigin, ...(opts.kcidbBaseUrl ? { baseUrl: opts.kcidbBaseUrl } : {}) });
-          process.stdout.write(`KCIDB submission: ${opts.kcidb}\n`);
-        }
-        process.exitCode = runExitCode(results);
-        if (process.exitCode === 3) process.stderr.write('kvmatrix: no cell could be booted; see the reasons above\n');
-      });
+    const [
+      { matrixDigest },
+      { expandMatrix },
+      { shardCells },
+      { renderSummary, runExitCode },
+      { runMatrix },
+      { hostRunOptions, loadSelection },
+    ] = await Promise.all([
+      import('../matrix/digest.js'),
+      import('../matrix/expand.js'),
+      import('../matrix/shard.js'),
+      import('../report/summary.js'),
+      import('../run/run-matrix.js'),
+      import('./host-run-options.js'),
+    ]);
+    const { matrix, cells: chosen } = loadSelection(matrixFile, opts.cell, opts.filter);
+    const selected = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
+    const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
+    const live = wantsLiveProgress(process.stderr, process.env)
+      ? (await import('./live-progress.js')).liveProgress(process.stderr, cells.length)
+      : null;
+    const hostOptions = await hostRunOptions(opts, version);
+    // bad input is refused before the patch check, which may first unpack a source tarball
+    (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
+    // SIGINT and SIGTERM stop the patch check, VMs and builds, then this still writes the reports of what finished
+    await stoppable(async (signal) => {
+      const { results, runDir } = await runMatrix({
+        matrix,
+        cells,
+        selection: { cells: opts.cell, filters: opts.filter, ...(opts.test !== undefined ? { test: opts.test } : {}) },
+        matrixDigest: matrixDigest(expandMatrix(matrix)),
+        ...(opts.shard ? { shard: { ...opts.shard, selected: selected.length } } : {}),
+        outRoot: resolve(opts.out),
+        bootJobs: opts.jobs,
+        ...hostOptions,
+        ...(opts.repeat !== undefined ? { repeat: opts.repeat } : {}),
+        ...(live ? { events: live.events } : {}),
+        signal,
+        checkPatches: true,
+      }).finally(() => live?.stop());
+      process.stdout.write(renderSummary(results, runDir));
+      if (opts.kcidb !== undefined) {
+        await (
+          await import('../run/write-reports.js')
+        ).writeKcidb(results, opts.kcidb, { origin: opts.kcidbOrigin, ...(opts.kcidbBaseUrl ? { baseUrl: opts.kcidbBaseUrl } : {}) });
+        process.stdout.write(`KCIDB submission: ${opts.kcidb}\n`);
+      }
+      process.exitCode = runExitCode(results);
+      if (process.exitCode === 3) process.stderr.write('kvmatrix: no cell could be booted; see the reasons above\n');
     });
+  });
 }

@@ -276,7 +276,11 @@ export class KtapReader {
       // TAP's plan at the end: it must count what came, and nothing may follow it
       top.planEnded = true;
       if (count !== top.node.children.length) {
-        this.structure(top.node, lineNo, `its plan at the end, "${quote(text)}", counts ${count} tests where ${top.node.children.length} reported`);
+        this.structure(
+          top.node,
+          lineNo,
+          `its plan at the end, "${quote(text)}", counts ${count} tests where ${top.node.children.length} reported`,
+        );
       }
       if (top === this.stack[0]) this.ended = true;
       return;
@@ -306,7 +310,11 @@ export class KtapReader {
         this.structure(node, lineNo, `the result "${quote(text)}" closes the subtest "${node.name}"`);
       }
       if (node.plan !== null && node.children.length < node.plan) {
-        this.structure(node, lineNo, `${node.plan - node.children.length} of ${node.plan} planned subtests never reported before its result "${quote(text)}"`);
+        this.structure(
+          node,
+          lineNo,
+          `${node.plan - node.children.length} of ${node.plan} planned subtests never reported before its result "${quote(text)}"`,
+        );
       }
     } else {
       const earlier = secondResultOf(parent.node, number, name);
@@ -338,7 +346,8 @@ export class KtapReader {
   private beyondPlan(parent: Open, lineNo: number, text: string): void {
     const plan = parent.node.plan;
     if (parent.planEnded) this.structure(parent.node, lineNo, `a test after its plan at the end: "${quote(text)}"`);
-    else if (plan !== null && parent.node.children.length >= plan) this.structure(parent.node, lineNo, `a test beyond its plan of ${plan}: "${quote(text)}"`);
+    else if (plan !== null && parent.node.children.length >= plan)
+      this.structure(parent.node, lineNo, `a test beyond its plan of ${plan}: "${quote(text)}"`);
   }
 
   /**
@@ -351,7 +360,11 @@ export class KtapReader {
     const result = RESULT.exec(text);
     const earlier = result && indent === 0 ? secondResultOf(root, Number(result[2]), splitDirective(result[3] ?? '').name) : null;
     const where = earlier ?? (indent > 0 ? (root.children.at(-1) ?? root) : root);
-    this.structure(where, lineNo, earlier ? `a second result for it, after the document ended: "${quote(text)}"` : `a line after the document ended: "${quote(text)}"`);
+    this.structure(
+      where,
+      lineNo,
+      earlier ? `a second result for it, after the document ended: "${quote(text)}"` : `a line after the document ended: "${quote(text)}"`,
+    );
     if (where !== root) where.log.length < MAX_LOG_LINES ? where.log.push(text) : where.logDropped++;
   }
 
@@ -399,7 +412,20 @@ export class KtapReader {
 
   private newNode(name: string, firstLine: number): KtapNode {
     this.nodes++;
-    return { name, number: null, result: null, directive: null, plan: null, children: [], firstLine, lastLine: firstLine, log: [], logDropped: 0, unreported: null, issues: [] };
+    return {
+      name,
+      number: null,
+      result: null,
+      directive: null,
+      plan: null,
+      children: [],
+      firstLine,
+      lastLine: firstLine,
+      log: [],
+      logDropped: 0,
+      unreported: null,
+      issues: [],
+    };
   }
 
   private structure(node: KtapNode, line: number, text: string): void {
@@ -443,9 +469,19 @@ function quote(text: string): string {
  */
 function splitDirective(rest: string): { name: string; directive: KtapDirective | null; comment: string | null } {
   const m = DIRECTIVE.exec(rest);
-  if (m) return { name: m[1]!.trim(), directive: { kind: m[2]!.toUpperCase() as KtapDirective['kind'], reason: m[3]!.trim() }, comment: null };
+  if (m)
+    return { name: m[1]!.trim(), directive: { kind: m[2]!.toUpperCase() as KtapDirective['kind'], reason: m[3]!.trim() }, comment: null };
   const at = rest.search(/(?:^|\s)# /);
-  return at < 0 ? { name: rest.trim(), directive: null, comment: null } : { name: rest.slice(0, at).trim(), directive: null, comment: rest.slice(at).replace(/^\s*# /, '').trim() };
+  return at < 0
+    ? { name: rest.trim(), directive: null, comment: null }
+    : {
+        name: rest.slice(0, at).trim(),
+        directive: null,
+        comment: rest
+          .slice(at)
+          .replace(/^\s*# /, '')
+          .trim(),
+      };
 }
 
 const RESULT_LINE = /^(?:not )?ok \d/;

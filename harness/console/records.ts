@@ -39,7 +39,8 @@ export function crc32Update(crc: number, text: string | Buffer): number {
     return c >>> 0;
   });
   let register = crc;
-  for (const byte of typeof text === 'string' ? Buffer.from(text, 'utf8') : text) register = (register >>> 8) ^ crcTable[(register ^ byte) & 0xff]!;
+  for (const byte of typeof text === 'string' ? Buffer.from(text, 'utf8') : text)
+    register = (register >>> 8) ^ crcTable[(register ^ byte) & 0xff]!;
   return register >>> 0;
 }
 
@@ -118,7 +119,8 @@ export class RecordCollector {
       );
       return reject(earlier.text === text ? `duplicate of record ${seq}` : `second, different record ${seq}`);
     }
-    if (seq < this.lastSeq) this.conflict(`record ${seq} (${kind}) at console line ${lineNo} came after record ${this.lastSeq}: out of order`);
+    if (seq < this.lastSeq)
+      this.conflict(`record ${seq} (${kind}) at console line ${lineNo} came after record ${this.lastSeq}: out of order`);
     this.lastSeq = Math.max(this.lastSeq, seq);
     this.bySeq.set(seq, { seq, kind: kind!, fields, text, line: lineNo });
     return { kind: kind!, fields };
@@ -143,7 +145,10 @@ export class RecordCollector {
     // the agent writes each record once: a whole one beside a broken one of its number may have taken its place
     for (const [seq, line] of this.damaged) {
       const whole = this.bySeq.get(seq);
-      if (whole) this.conflict(`record ${seq} at console line ${whole.line}, and one numbered ${seq} at line ${line} broken or not signed with this boot's nonce: one of them is not the agent's`);
+      if (whole)
+        this.conflict(
+          `record ${seq} at console line ${whole.line}, and one numbered ${seq} at line ${line} broken or not signed with this boot's nonce: one of them is not the agent's`,
+        );
     }
     for (const rec of ordered) {
       if (report.end) this.conflict(`record ${rec.seq} (${rec.kind}) at console line ${rec.line} is numbered after the end record`);
@@ -157,7 +162,9 @@ export class RecordCollector {
     }
     // a broken record of the agent's leaves one missing; where none is, a whole one took its place
     if (this.unnumbered !== null && report.end && report.missingSeqs.length === 0) {
-      this.conflict(`a record broken before its number at console line ${this.unnumbered}, though none of this boot's is missing: one of them is not the agent's`);
+      this.conflict(
+        `a record broken before its number at console line ${this.unnumbered}, though none of this boot's is missing: one of them is not the agent's`,
+      );
     }
     return report;
   }
@@ -222,7 +229,13 @@ function addFields(report: AgentReport, rec: Accepted): string | RecordProblem |
         subsystem: parsePciId(f.subsys),
         classCode: parseInt(f.class ?? '0', 16),
         bar0: parseBar(f.bar0, 0),
-        bars: (f.bars ?? '-') === '-' ? [] : f.bars!.split(',').map(parseIndexedBar).filter((b): b is Bar => b !== null),
+        bars:
+          (f.bars ?? '-') === '-'
+            ? []
+            : f
+                .bars!.split(',')
+                .map(parseIndexedBar)
+                .filter((b): b is Bar => b !== null),
         driver: orNull(f.driver),
       };
       report.pci.push(pci);
@@ -256,7 +269,12 @@ function addFields(report: AgentReport, rec: Accepted): string | RecordProblem |
     case 'kvm': {
       const states: KvmRecord['state'][] = ['ok', 'missing', 'unusable'];
       if (!states.includes(f.state as KvmRecord['state'])) return 'kvm record without a known state';
-      report.kvm = { state: f.state as KvmRecord['state'], api: numberOrNull(f.api), randomWait: numberOrNull(f.random_wait), detail: text(f.detail) };
+      report.kvm = {
+        state: f.state as KvmRecord['state'],
+        api: numberOrNull(f.api),
+        randomWait: numberOrNull(f.random_wait),
+        detail: text(f.detail),
+      };
       return null;
     }
     case 'lkvm': {
@@ -307,7 +325,8 @@ function addFields(report: AgentReport, rec: Accepted): string | RecordProblem |
       if (!results.includes(f.result as CommandResult)) return 'cmdend record without a known result';
       const crc = /^[0-9a-f]{8}$/.test(f.crc ?? '') ? parseInt(f.crc!, 16) : NaN;
       const [bytes, shown] = [Number(f.bytes), Number(f.shown)];
-      if (!Number.isInteger(bytes) || !Number.isInteger(shown) || shown > bytes || Number.isNaN(crc)) return 'cmdend record without bytes, shown or crc';
+      if (!Number.isInteger(bytes) || !Number.isInteger(shown) || shown > bytes || Number.isNaN(crc))
+        return 'cmdend record without bytes, shown or crc';
       const code = numberOrNull(f.code);
       const signal = numberOrNull(f.signal);
       command.end = {

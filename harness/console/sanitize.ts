@@ -13,11 +13,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /** One console line with escape sequences and control characters removed. */
 export function sanitizeLine(line: string): string {
-  return line
-    .replace(/\r/g, '')
-    .replace(ESCAPE_SEQUENCE, '')
-    .replace(CONTROL, '')
-    .replace(LONE_SURROGATE, '\ufffd');
+  return line.replace(/\r/g, '').replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '').replace(LONE_SURROGATE, '\ufffd');
 }
 
 /** A multi-line text cleaned line by line; newlines are kept. */

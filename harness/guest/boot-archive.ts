@@ -31,8 +31,14 @@ export function bootArchive(nonce: string, commands: readonly PlannedCommand[], 
 }
 
 export function bootArchiveEntries(nonce: string, commands: readonly PlannedCommand[]): CpioEntry[] {
-  if (commands.length > PLAN_LIMITS.commands) throw new Error(`${commands.length} commands in one boot, more than the agent's ${PLAN_LIMITS.commands}`);
-  const file = (path: string, text: string | Buffer): CpioEntry => ({ type: 'file', path, data: typeof text === 'string' ? Buffer.from(text, 'utf8') : text, mode: 0o600 });
+  if (commands.length > PLAN_LIMITS.commands)
+    throw new Error(`${commands.length} commands in one boot, more than the agent's ${PLAN_LIMITS.commands}`);
+  const file = (path: string, text: string | Buffer): CpioEntry => ({
+    type: 'file',
+    path,
+    data: typeof text === 'string' ? Buffer.from(text, 'utf8') : text,
+    mode: 0o600,
+  });
   const entries: CpioEntry[] = [{ type: 'dir', path: 'kvmatrix', mode: 0o700 }, file('kvmatrix/key', `${nonce}\n`)];
   if (commands.length === 0) return entries;
   entries.push({ type: 'dir', path: 'kvmatrix/commands', mode: 0o700 });
@@ -45,7 +51,9 @@ export function bootArchiveEntries(nonce: string, commands: readonly PlannedComm
     if (program === '') throw new Error(`command ${command.name}: no program`);
     const argBytes = Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
     if (args.length > PLAN_LIMITS.args || argBytes.length > PLAN_LIMITS.argBytes) {
-      throw new Error(`command ${command.name}: its arguments are more than the agent takes (${PLAN_LIMITS.args} arguments, ${PLAN_LIMITS.argBytes} bytes)`);
+      throw new Error(
+        `command ${command.name}: its arguments are more than the agent takes (${PLAN_LIMITS.args} arguments, ${PLAN_LIMITS.argBytes} bytes)`,
+      );
     }
     entries.push(
       { type: 'dir', path: dir, mode: 0o700 },

@@ -40,7 +40,12 @@ export function agentCompilerPrefixes(crossCompile: string, hostArch: string): s
  * arm64), and the initramfs that runs it as PID 1; both cached under a key
  * of the agent's source, the flags and the compiler.
  */
-export async function buildGuestImage(layout: CacheLayout, crossCompile: string, hostArch: string = arch(), onStep?: (what: string) => void): Promise<GuestImage> {
+export async function buildGuestImage(
+  layout: CacheLayout,
+  crossCompile: string,
+  hostArch: string = arch(),
+  onStep?: (what: string) => void,
+): Promise<GuestImage> {
   const sources = [...agentSourceFiles, ...agentHeaderFiles].map((file) => sha256(readFileSync(file)));
   let compiler: { prefix: string; toolchain: string } | null = null;
   for (const prefix of agentCompilerPrefixes(crossCompile, hostArch)) {
@@ -63,10 +68,9 @@ export async function buildGuestImage(layout: CacheLayout, crossCompile: string,
   onStep?.('guest: building the agent and its initramfs (once, into the cache)');
   const staged = stagingDir(layout, 'agent');
   const log = join(staged, 'compile.log');
-  const compile = await runCommand(
-    [`${prefix}gcc`, ...AGENT_CFLAGS, '-o', join(staged, 'kvmatrix-agent'), ...agentSourceFiles],
-    { logPath: log },
-  );
+  const compile = await runCommand([`${prefix}gcc`, ...AGENT_CFLAGS, '-o', join(staged, 'kvmatrix-agent'), ...agentSourceFiles], {
+    logPath: log,
+  });
   if (!succeeded(compile)) {
     throw new AgentBuildError(`cannot build the guest agent: ${describeFailure(compile)}\n${compile.tail.join('\n')}`);
   }

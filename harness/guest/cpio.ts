@@ -48,14 +48,7 @@ function modeOf(entry: CpioEntry): number {
   }
 }
 
-function header(
-  name: string,
-  ino: number,
-  mode: number,
-  nlink: number,
-  size: number,
-  [rmajor, rminor]: number[],
-): Buffer {
+function header(name: string, ino: number, mode: number, nlink: number, size: number, [rmajor, rminor]: number[]): Buffer {
   const nameBytes = Buffer.from(`${name}\0`, 'utf8');
   const fields = [ino, mode, 0, 0, nlink, 0, size, 0, 0, rmajor!, rminor!, nameBytes.length, 0];
   const text = `070701${fields.map(hex8).join('')}`;

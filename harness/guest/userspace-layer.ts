@@ -23,7 +23,15 @@ import { writeCpio, type CpioEntry } from './cpio.js';
 export const BUSYBOX_PACKAGE = 'busybox-static:arm64';
 
 /** glibc's runtime, as libc6 ships it: what a program linked by aarch64-linux-gnu-gcc loads. */
-export const GLIBC_RUNTIME = ['ld-linux-aarch64.so.1', 'libc.so.6', 'libm.so.6', 'libresolv.so.2', 'libpthread.so.0', 'libdl.so.2', 'librt.so.1'];
+export const GLIBC_RUNTIME = [
+  'ld-linux-aarch64.so.1',
+  'libc.so.6',
+  'libm.so.6',
+  'libresolv.so.2',
+  'libpthread.so.0',
+  'libdl.so.2',
+  'librt.so.1',
+];
 
 export class UserspaceLayerError extends Error {
   override readonly name = 'UserspaceLayerError';
@@ -67,7 +75,10 @@ export async function userspaceLayer(
   const libHashes = GLIBC_RUNTIME.map((name) => {
     const path = join(libs, name);
     if (!existsSync(path)) {
-      throw new UserspaceLayerError(`the arm64 glibc runtime is incomplete: ${path} is missing`, 'apt-get install libc6-arm64-cross (or libc6 on an arm64 host)');
+      throw new UserspaceLayerError(
+        `the arm64 glibc runtime is incomplete: ${path} is missing`,
+        'apt-get install libc6-arm64-cross (or libc6 on an arm64 host)',
+      );
     }
     return sha256(readFileSync(path));
   });
@@ -107,10 +118,14 @@ async function downloadedBusybox(staged: string, pkg: PackageFacts): Promise<Buf
   const debs = readdirSync(staged).filter((f) => f.endsWith('.deb'));
   const deb = join(staged, debs[0] ?? 'none.deb');
   if (!succeeded(fetched) || debs.length !== 1) {
-    throw new UserspaceLayerError(`cannot fetch ${BUSYBOX_PACKAGE}: ${describeFailure(fetched)}\n${fetched.tail.join('\n')}`, 'apt-get update, then try again');
+    throw new UserspaceLayerError(
+      `cannot fetch ${BUSYBOX_PACKAGE}: ${describeFailure(fetched)}\n${fetched.tail.join('\n')}`,
+      'apt-get update, then try again',
+    );
   }
   const got = sha256(readFileSync(deb));
-  if (got !== pkg.sha256) throw new UserspaceLayerError(`${debs[0]} has sha256 ${got}, apt's index says ${pkg.sha256}`, 'apt-get update, then try again');
+  if (got !== pkg.sha256)
+    throw new UserspaceLayerError(`${debs[0]} has sha256 ${got}, apt's index says ${pkg.sha256}`, 'apt-get update, then try again');
   const unpacked = await runCommand(['dpkg-deb', '-x', deb, join(staged, 'deb')], { logPath: log });
   if (!succeeded(unpacked)) throw new UserspaceLayerError(`cannot unpack ${debs[0]}: ${describeFailure(unpacked)}`, 'apt-get install dpkg');
   const busybox = readFileSync(join(staged, 'deb', 'bin', 'busybox'));
@@ -166,12 +181,23 @@ interface PackageFacts {
 async function busyboxPackage(layout: CacheLayout): Promise<PackageFacts> {
   const ask = async () => {
     const lines: string[] = [];
-    const shown = await runCommand(['apt-cache', 'show', '--no-all-versions', BUSYBOX_PACKAGE], { onLine: (line) => lines.push(line), tailLines: 5 });
+    const shown = await runCommand(['apt-cache', 'show', '--no-all-versions', BUSYBOX_PACKAGE], {
+      onLine: (line) => lines.push(line),
+      tailLines: 5,
+    });
     const facts = succeeded(shown) ? parsePackageStanza(lines) : null;
     return facts ? `${facts.version}\t${facts.sha256}` : null;
   };
   const tool = commandFilesIdentity(['apt-cache']);
-  const answer = tool === null ? null : await rememberedAnswer(layout.fingerprints, 'apt-busybox', `${tool}\0${pathIdentity(APT_LISTS)}\0${pathIdentity(DPKG_ARCHITECTURES)}`, ask);
+  const answer =
+    tool === null
+      ? null
+      : await rememberedAnswer(
+          layout.fingerprints,
+          'apt-busybox',
+          `${tool}\0${pathIdentity(APT_LISTS)}\0${pathIdentity(DPKG_ARCHITECTURES)}`,
+          ask,
+        );
   const [version, sum] = answer?.split('\t') ?? [];
   const facts = version && sum ? { version, sha256: sum } : null;
   if (!facts) {
@@ -185,7 +211,11 @@ async function busyboxPackage(layout: CacheLayout): Promise<PackageFacts> {
 
 /** Version and sha256 from an `apt-cache show` stanza; null when either is missing. */
 export function parsePackageStanza(lines: readonly string[]): PackageFacts | null {
-  const field = (name: string) => lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2).trim();
+  const field = (name: string) =>
+    lines
+      .find((l) => l.startsWith(`${name}: `))
+      ?.slice(name.length + 2)
+      .trim();
   const version = field('Version');
   const sum = field('SHA256');
   if (!version || !sum || !/^[0-9a-f]{64}$/.test(sum)) return null;

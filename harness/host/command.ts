@@ -124,7 +124,8 @@ export function ranOutOfDisk(result: CommandResult): boolean {
   return result.tail.some((line) => /No space left on device/i.test(line));
 }
 
-export const DISK_FULL_HINT = 'the disk holding the kvmatrix cache is full: free space there, or give --cache on a larger disk (nothing half-built is kept)';
+export const DISK_FULL_HINT =
+  'the disk holding the kvmatrix cache is full: free space there, or give --cache on a larger disk (nothing half-built is kept)';
 
 /** Quotes one argument for a POSIX shell, for logs and reproduce scripts. */
 export function shellQuote(arg: string): string {

@@ -39,7 +39,12 @@ export async function gatherDoctorFacts(matrix: Matrix, host: KvmtoolHost): Prom
       const lkvm = chooseLkvm(vmm, host.cliLkvm, host.env);
       const checked = lkvm && typeof mode === 'string' ? inspectLkvm(lkvm, mode === 'nested') : null;
       const resolved = checked && !('problem' in checked) ? resolveLkvmEra(vmm.transportFlag, checked.era) : null;
-      const problem = checked && 'problem' in checked ? checked.problem : resolved && 'problem' in resolved ? `lkvm ${checked!.path} (from ${checked!.from}) ${resolved.problem}` : null;
+      const problem =
+        checked && 'problem' in checked
+          ? checked.problem
+          : resolved && 'problem' in resolved
+            ? `lkvm ${checked!.path} (from ${checked!.from}) ${resolved.problem}`
+            : null;
       return {
         vmm: vmm.id,
         mode,
@@ -57,9 +62,14 @@ export function renderDoctor(facts: DoctorFacts): { text: string; ok: boolean } 
   const lines: string[] = [];
   let ok = true;
   const arm64Kvm = facts.arch === 'arm64' && facts.kvm === 'usable';
-  lines.push(`host: ${facts.arch}, /dev/kvm ${facts.kvm}${arm64Kvm ? ' (arm64 guests run under KVM)' : ' (arm64 guests run under TCG; kvmtool runs nested)'}`);
+  lines.push(
+    `host: ${facts.arch}, /dev/kvm ${facts.kvm}${arm64Kvm ? ' (arm64 guests run under KVM)' : ' (arm64 guests run under TCG; kvmtool runs nested)'}`,
+  );
   for (const q of facts.qemu) {
-    if (q.version) lines.push(`qemu: ${q.binary}: ${q.version}; QEMU cells run with ${arm64Kvm ? 'KVM acceleration (-accel kvm -cpu host)' : 'TCG, emulated (-accel tcg)'}`);
+    if (q.version)
+      lines.push(
+        `qemu: ${q.binary}: ${q.version}; QEMU cells run with ${arm64Kvm ? 'KVM acceleration (-accel kvm -cpu host)' : 'TCG, emulated (-accel tcg)'}`,
+      );
     else {
       ok = false;
       lines.push(`qemu: ${q.binary}: MISSING (apt-get install qemu-system-arm)`);
@@ -75,7 +85,9 @@ export function renderDoctor(facts: DoctorFacts): { text: string; ok: boolean } 
     const where = k.mode === 'nested' ? `nested in QEMU, host kernel ${k.hostKernel ?? 'NONE (set host_kernel:)'}` : 'native';
     if (k.mode === 'nested' && !k.hostKernel) ok = false;
     if (!k.lkvm) {
-      lines.push(`${head} ${where}; no lkvm given, its cells will be skipped (--lkvm PATH, KVMATRIX_LKVM, or lkvm: in the matrix; kvmtool's own README says how to build one)`);
+      lines.push(
+        `${head} ${where}; no lkvm given, its cells will be skipped (--lkvm PATH, KVMATRIX_LKVM, or lkvm: in the matrix; kvmtool's own README says how to build one)`,
+      );
     } else if (k.problem) {
       ok = false;
       lines.push(`${head} ${where}; ${k.problem}`);

@@ -26,5 +26,12 @@ function findRoot(start: string): string {
 export const defaultMatrixFile = join(projectRoot, 'matrices', 'murray.yaml');
 const agentDir = join(projectRoot, 'harness', 'guest', 'agent');
 /** The agent's C sources, compiled together; the header is part of its cache key. */
-export const agentSourceFiles = [join(agentDir, 'kvmatrix-agent.c'), join(agentDir, 'nested-host.c'), join(agentDir, 'arg-file.c'), join(agentDir, 'ktap-digest.c'), join(agentDir, 'crc32.c'), join(agentDir, 'commands.c')];
+export const agentSourceFiles = [
+  join(agentDir, 'kvmatrix-agent.c'),
+  join(agentDir, 'nested-host.c'),
+  join(agentDir, 'arg-file.c'),
+  join(agentDir, 'ktap-digest.c'),
+  join(agentDir, 'crc32.c'),
+  join(agentDir, 'commands.c'),
+];
 export const agentHeaderFiles = [join(agentDir, 'agent.h'), join(agentDir, 'arg-file.h')];

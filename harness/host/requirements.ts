@@ -35,7 +35,9 @@ export function parsePackageList(text: string, file = packageListFile): DebianPa
     .map(({ line, index }) => {
       const [name, path, when, hosts, why] = line.split('\t');
       if (!name || !path || !why || !when || !SCOPES.includes(when) || !hosts || !HOSTS.includes(hosts)) {
-        throw new Error(`${file}:${index + 1}: expected package, file, run|build|test|optional, any|arm64|not-arm64 and a reason, separated by tabs`);
+        throw new Error(
+          `${file}:${index + 1}: expected package, file, run|build|test|optional, any|arm64|not-arm64 and a reason, separated by tabs`,
+        );
       }
       return { name, file: path, when: when as PackageScope, hosts: hosts as DebianPackage['hosts'], why };
     });
@@ -43,9 +45,7 @@ export function parsePackageList(text: string, file = packageListFile): DebianPa
 
 /** The packages a host of this architecture (Node's name: arm64, x64, ...) needs in these scopes. */
 export function packagesForHost(packages: readonly DebianPackage[], hostArch: string, scopes: readonly PackageScope[]): DebianPackage[] {
-  return packages.filter(
-    (p) => scopes.includes(p.when) && (p.hosts === 'any' || (p.hosts === 'arm64') === (hostArch === 'arm64')),
-  );
+  return packages.filter((p) => scopes.includes(p.when) && (p.hosts === 'any' || (p.hosts === 'arm64') === (hostArch === 'arm64')));
 }
 
 /** Something a matrix needs on this host, found or not, and the command that provides it. */
@@ -88,7 +88,9 @@ export const realHostProbe: HostProbe = {
   },
   foreignArchitectures: () => {
     try {
-      return execFileSync('dpkg', ['--print-foreign-architectures'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
+      return execFileSync('dpkg', ['--print-foreign-architectures'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split('\n')
+        .filter(Boolean);
     } catch {
       return [];
     }
@@ -105,7 +107,13 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
   const out: Requirement[] = [];
   const [major = 0, minor = 0] = host.nodeVersion.split('.').map(Number);
   const nodeOk = major > 20 || (major === 20 && minor >= 5);
-  out.push({ what: 'Node.js 20.5 or newer', found: nodeOk, detail: `Node.js ${host.nodeVersion}`, fix: nodeOk ? null : 'install Node.js 20 (Debian 12 ships 18)', required: true });
+  out.push({
+    what: 'Node.js 20.5 or newer',
+    found: nodeOk,
+    detail: `Node.js ${host.nodeVersion}`,
+    fix: nodeOk ? null : 'install Node.js 20 (Debian 12 ships 18)',
+    required: true,
+  });
 
   const builds = matrix.kernels.some((k) => k.source.kind === 'tarball' || k.source.kind === 'git');
   for (const pkg of packagesForHost(packages, host.arch, builds ? ['run', 'build', 'optional'] : ['run'])) {
@@ -130,29 +138,59 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
     const source = kernel.source;
     if (source.kind === 'tarball' || source.kind === 'image') {
       const found = host.exists(source.path);
-      const fix = source.kind === 'tarball' && source.package ? `apt-get install ${source.package}` : `put it there, or change ${kernel.definitionFile}`;
-      need(kernel.id, { what: `${source.kind} ${source.path}`, found, detail: found ? 'present' : 'missing', fix: found ? null : fix, required: true });
+      const fix =
+        source.kind === 'tarball' && source.package
+          ? `apt-get install ${source.package}`
+          : `put it there, or change ${kernel.definitionFile}`;
+      need(kernel.id, {
+        what: `${source.kind} ${source.path}`,
+        found,
+        detail: found ? 'present' : 'missing',
+        fix: found ? null : fix,
+        required: true,
+      });
     } else if (source.kind === 'download') {
       if (source.url.startsWith('file:')) {
         const path = fileURLToPath(source.url);
         const found = host.exists(path);
-        need(kernel.id, { what: `download ${source.url}`, found, detail: found ? 'present' : 'missing', fix: found ? null : `put the file there, or change ${kernel.definitionFile}`, required: true });
+        need(kernel.id, {
+          what: `download ${source.url}`,
+          found,
+          detail: found ? 'present' : 'missing',
+          fix: found ? null : `put the file there, or change ${kernel.definitionFile}`,
+          required: true,
+        });
       }
     } else if (!source.remote) {
       const found = host.exists(join(source.tree, '.git')) || host.exists(join(source.tree, 'HEAD'));
-      need(kernel.id, { what: `git tree ${source.tree}`, found, detail: found ? 'present' : 'not a git tree', fix: found ? null : `clone the kernel there, or change ${kernel.definitionFile}`, required: true });
+      need(kernel.id, {
+        what: `git tree ${source.tree}`,
+        found,
+        detail: found ? 'present' : 'not a git tree',
+        fix: found ? null : `clone the kernel there, or change ${kernel.definitionFile}`,
+        required: true,
+      });
     }
     if (source.kind === 'tarball' || source.kind === 'git') {
       const gcc = `${kernel.crossCompile}gcc`;
       const path = host.which(gcc);
-      need(kernel.id, { what: `cross compiler ${gcc}`, found: path !== null, detail: path ?? 'not on PATH', fix: path ? null : `apt-get install ${host.arch === 'arm64' ? 'gcc' : 'gcc-aarch64-linux-gnu'}, or set cross_compile: in the kernel definition`, required: true });
+      need(kernel.id, {
+        what: `cross compiler ${gcc}`,
+        found: path !== null,
+        detail: path ?? 'not on PATH',
+        fix: path
+          ? null
+          : `apt-get install ${host.arch === 'arm64' ? 'gcc' : 'gcc-aarch64-linux-gnu'}, or set cross_compile: in the kernel definition`,
+        required: true,
+      });
       need(kernel.id, bugReporting(kernel, host));
     }
   }
   for (const { kernels, requirement } of perKernel.values()) {
     out.push({ ...requirement, what: `${requirement.what} (kernel ${kernels.join(', ')})` });
   }
-  if ([...matrix.tests, ...matrix.cellTests.flatMap((r) => r.tests)].some((t) => t.kind === 'command' || t.kind === 'kselftest')) out.push(...userspaceRequirements(host));
+  if ([...matrix.tests, ...matrix.cellTests.flatMap((r) => r.tests)].some((t) => t.kind === 'command' || t.kind === 'kselftest'))
+    out.push(...userspaceRequirements(host));
   return out;
 }
 
@@ -163,7 +201,10 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
  * is says nothing of its config.
  */
 function bugReporting(kernel: KernelSpec, host: HostProbe): Requirement {
-  const fragments = [...kernel.config.fragments.map((f) => host.readText(f) ?? ''), ...(kernel.kunitconfig ? [kernel.kunitconfig.lines.map((l) => l.text).join('\n')] : [])];
+  const fragments = [
+    ...kernel.config.fragments.map((f) => host.readText(f) ?? ''),
+    ...(kernel.kunitconfig ? [kernel.kunitconfig.lines.map((l) => l.text).join('\n')] : []),
+  ];
   const problem = bugReportingProblemOfRecipe(kernel.config.base, fragments);
   return {
     what: `WARNING and BUG reports (${BUG_REPORTING.join(', ')}) ${problem ? 'off' : 'on'} in ${kernel.definitionFile}`,
@@ -180,7 +221,13 @@ function userspaceRequirements(host: HostProbe): Requirement[] {
   const libc = join(glibcDir(host.arch), 'libc.so.6');
   const hasLibc = host.exists(libc);
   const out: Requirement[] = [
-    { what: 'the arm64 glibc for command tests', found: hasLibc, detail: hasLibc ? libc : `${libc} is missing`, fix: hasLibc ? null : `apt-get install ${host.arch === 'arm64' ? 'libc6' : 'libc6-arm64-cross'}`, required: true },
+    {
+      what: 'the arm64 glibc for command tests',
+      found: hasLibc,
+      detail: hasLibc ? libc : `${libc} is missing`,
+      fix: hasLibc ? null : `apt-get install ${host.arch === 'arm64' ? 'libc6' : 'libc6-arm64-cross'}`,
+      required: true,
+    },
   ];
   if (host.arch !== 'arm64') {
     const known = host.foreignArchitectures().includes('arm64');

@@ -58,15 +58,19 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promis
       ? { ...plan.hit, durationMs: elapsed(started) }
       : await withLock(ctx.layout, `kernel-${shortKey(plan.inputsKey)}`, () => buildLocked(spec, ctx, plan, logPath, started));
     if (!spec.kselftestTargets) return { ok: true, ...built };
-    const kselftests = await obtainKselftests({ ...spec, kselftestTargets: spec.kselftestTargets }, { ...plan.source, patches: plan.patches, toolchain: plan.toolchain }, {
-      layout: ctx.layout,
-      jobs: ctx.jobs,
-      logPath: kselftestLogPath,
-      timeoutSec: ctx.timeoutSec,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onBuild: () => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest' }),
-      onLine: (line) => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest', line }),
-    });
+    const kselftests = await obtainKselftests(
+      { ...spec, kselftestTargets: spec.kselftestTargets },
+      { ...plan.source, patches: plan.patches, toolchain: plan.toolchain },
+      {
+        layout: ctx.layout,
+        jobs: ctx.jobs,
+        logPath: kselftestLogPath,
+        timeoutSec: ctx.timeoutSec,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onBuild: () => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest' }),
+        onLine: (line) => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest', line }),
+      },
+    );
     return { ok: true, ...built, kselftests, durationMs: elapsed(started) };
   } catch (error) {
     if (!(error instanceof StageError || error instanceof PatchError)) throw error;
@@ -176,7 +180,10 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
   // a patch that touches no file the config stage reads is left out: with or without it, one config stage
   const configPatches = patches.filter((_, i) => changesConfig[i]);
   const recipe = configRecipeKey({ patches: configPatches, ...recipeInputs });
-  const configPath = join(ctx.layout.configs, `${shortKey(configInputsKey({ source: source.id, patches: configPatches, ...recipeInputs }))}.config`);
+  const configPath = join(
+    ctx.layout.configs,
+    `${shortKey(configInputsKey({ source: source.id, patches: configPatches, ...recipeInputs }))}.config`,
+  );
   const plan: BuildPlan = {
     source,
     patches,
@@ -295,12 +302,7 @@ function kernelKey(spec: KernelSpec, plan: BuildPlan, finalConfig: string): stri
   });
 }
 
-function cachedKernel(
-  spec: KernelSpec,
-  layout: CacheLayout,
-  plan: BuildPlan,
-  finalConfig: string,
-): Omit<BuiltKernel, 'durationMs'> | null {
+function cachedKernel(spec: KernelSpec, layout: CacheLayout, plan: BuildPlan, finalConfig: string): Omit<BuiltKernel, 'durationMs'> | null {
   const key = kernelKey(spec, plan, finalConfig);
   const entry = join(layout.kernels, shortKey(key));
   if (!existsSync(join(entry, 'meta.json'))) return null;
@@ -331,13 +333,7 @@ function entryKernel(
   };
 }
 
-async function buildLocked(
-  spec: KernelSpec,
-  ctx: KernelContext,
-  plan: BuildPlan,
-  logPath: string,
-  started: number,
-): Promise<BuiltKernel> {
+async function buildLocked(spec: KernelSpec, ctx: KernelContext, plan: BuildPlan, logPath: string, started: number): Promise<BuiltKernel> {
   // another run may have built it while this one waited for the lock
   const known = existsSync(plan.configPath) ? readFileSync(plan.configPath, 'utf8') : null;
   const raced = known === null ? null : cachedKernel(spec, ctx.layout, plan, known);
@@ -365,7 +361,10 @@ async function buildLocked(
     const dotConfig = join(buildDir, '.config');
     if (plan.patchesOutOfConfig.length > 0) {
       const [touch, them] = plan.patchesOutOfConfig.length === 1 ? ['touches', 'it'] : ['touch', 'them'];
-      appendFileSync(logPath, `kvmatrix: ${plan.patchesOutOfConfig.join(', ')} ${touch} no file the config stage reads: one final .config with and without ${them}\n`);
+      appendFileSync(
+        logPath,
+        `kvmatrix: ${plan.patchesOutOfConfig.join(', ')} ${touch} no file the config stage reads: one final .config with and without ${them}\n`,
+      );
     }
     if (known === null) await configure(spec, plan, tree, buildDir, logPath, make);
     else {
@@ -373,7 +372,8 @@ async function buildLocked(
       // rewritten unchanged, a reused build folder's .config would make kbuild run syncconfig again
       if (!existsSync(dotConfig) || readFileSync(dotConfig, 'utf8') !== known) writeFileSync(dotConfig, known);
     }
-    if (plan.configOf) appendFileSync(logPath, `kvmatrix: the final .config of ${plan.configOf}, as no file the config stage reads differs\n`);
+    if (plan.configOf)
+      appendFileSync(logPath, `kvmatrix: the final .config of ${plan.configOf}, as no file the config stage reads differs\n`);
     const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
     const blind = bugReportingProblem(finalConfig);
     if (blind) appendFileSync(logPath, `kvmatrix: warning: ${blind}\n`);
@@ -445,7 +445,11 @@ async function configure(
   ];
   const dropped = findDroppedOptions(checked, finalConfig);
   if (dropped.length > 0) {
-    const asked = ['the config fragments', ...(spec.kunitconfig ? ['the kunitconfig'] : []), ...(targetConfigs.length > 0 ? ['the kselftest targets'] : [])].join(' and ');
+    const asked = [
+      'the config fragments',
+      ...(spec.kunitconfig ? ['the kunitconfig'] : []),
+      ...(targetConfigs.length > 0 ? ['the kselftest targets'] : []),
+    ].join(' and ');
     throw new StageError(
       'config',
       `${dropped.length} option(s) asked for by ${asked} are not in the final .config of kernel ${spec.id}: ${dropped.map((d) => d.option).join(', ')}`,
@@ -481,7 +485,11 @@ function prebuiltImage(spec: KernelSpec & { source: { kind: 'image' } }, started
   };
 }
 
-async function downloadedKernel(spec: KernelSpec & { source: DownloadKernelSource }, ctx: KernelContext, started: number): Promise<BuiltKernel> {
+async function downloadedKernel(
+  spec: KernelSpec & { source: DownloadKernelSource },
+  ctx: KernelContext,
+  started: number,
+): Promise<BuiltKernel> {
   ctx.onProgress?.({ kernelId: spec.id, stage: 'source' });
   let got;
   try {
@@ -492,11 +500,27 @@ async function downloadedKernel(spec: KernelSpec & { source: DownloadKernelSourc
     });
   } catch (error) {
     if (!(error instanceof DownloadError)) throw error;
-    throw new StageError('source', error.message, `check source.download and source.sha256 in ${spec.definitionFile}`, [], ctx.signal?.aborted ? 'interrupted' : 'failed');
+    throw new StageError(
+      'source',
+      error.message,
+      `check source.download and source.sha256 in ${spec.definitionFile}`,
+      [],
+      ctx.signal?.aborted ? 'interrupted' : 'failed',
+    );
   }
   ctx.onProgress?.({ kernelId: spec.id, stage: got.cached ? 'cached' : 'done' });
   const blind = got.config ? bugReportingProblem(readFileSync(got.config, 'utf8')) : null;
-  return { kernelId: spec.id, key: got.key, source: got.key, image: got.image, config: got.config, buildLog: null, cached: got.cached, durationMs: elapsed(started), ...(blind ? { warnings: [blind] } : {}) };
+  return {
+    kernelId: spec.id,
+    key: got.key,
+    source: got.key,
+    image: got.image,
+    config: got.config,
+    buildLog: null,
+    cached: got.cached,
+    durationMs: elapsed(started),
+    ...(blind ? { warnings: [blind] } : {}),
+  };
 }
 
 /**

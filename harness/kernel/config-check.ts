@@ -30,10 +30,7 @@ export function parseConfig(text: string): Map<string, string> {
  * Later fragments override earlier ones, as merge_config.sh does. An
  * option asked for as a module and built in instead is not dropped.
  */
-export function findDroppedOptions(
-  fragments: readonly { file: string; text: string }[],
-  finalConfig: string,
-): DroppedOption[] {
+export function findDroppedOptions(fragments: readonly { file: string; text: string }[], finalConfig: string): DroppedOption[] {
   const wanted = new Map<string, { value: string; file: string; line: number }>();
   for (const fragment of fragments) {
     fragment.text.split('\n').forEach((raw, index) => {

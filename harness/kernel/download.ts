@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,7 +64,9 @@ export async function obtainDownload(source: DownloadKernelSource, ctx: Download
       const file = join(staging, 'download');
       const got = await fetchTo(source.url, file, ctx);
       if (got !== source.sha256) {
-        throw new DownloadError(`${source.url}: its sha256 is ${got}, the kernel definition says ${source.sha256}: a different or changed file`);
+        throw new DownloadError(
+          `${source.url}: its sha256 is ${got}, the kernel definition says ${source.sha256}: a different or changed file`,
+        );
       }
       const out = join(staging, 'entry');
       mkdirSync(out);
@@ -118,9 +133,13 @@ async function fetchTo(url: string, file: string, ctx: DownloadContext): Promise
   } catch (error) {
     if (ctx.signal?.aborted) throw new DownloadError(`${url}: interrupted after ${received} bytes`);
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-      throw new DownloadError(`${url}: no space left on the device holding the cache (${ctx.layout.root}) after ${received} bytes: free space there, or give --cache on a larger disk`);
+      throw new DownloadError(
+        `${url}: no space left on the device holding the cache (${ctx.layout.root}) after ${received} bytes: free space there, or give --cache on a larger disk`,
+      );
     }
-    throw new DownloadError(`${url}: the download broke off after ${received} bytes${expected ? ` of ${expected}` : ''} (${describeFetchError(error)})`);
+    throw new DownloadError(
+      `${url}: the download broke off after ${received} bytes${expected ? ` of ${expected}` : ''} (${describeFetchError(error)})`,
+    );
   }
   if (expected !== null && received !== expected) {
     throw new DownloadError(`${url}: ${received} bytes arrived of the ${expected} announced: the download is truncated`);
@@ -143,7 +162,11 @@ export function sniffKind(head: Buffer): 'image' | 'gzip' | 'tar' | 'compressed-
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
   // xz, bzip2, zstd: GNU tar reads them all
-  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) || head.subarray(0, 3).toString('latin1') === 'BZh' || head.readUInt32LE(0) === 0xfd2fb528) {
+  if (
+    head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) ||
+    head.subarray(0, 3).toString('latin1') === 'BZh' ||
+    head.readUInt32LE(0) === 0xfd2fb528
+  ) {
     return 'compressed-tar';
   }
   return 'unknown';
@@ -186,7 +209,9 @@ async function unpackKernel(file: string, out: string, url: string): Promise<voi
   const files = listFiles(tree);
   const images = files.filter((f) => /(^|\/)Image(\.gz)?$/.test(f));
   if (images.length === 0) {
-    throw new DownloadError(`${url}: the tarball holds no file named Image or Image.gz (it holds ${files.slice(0, 8).join(', ') || 'nothing'}${files.length > 8 ? ', ...' : ''})`);
+    throw new DownloadError(
+      `${url}: the tarball holds no file named Image or Image.gz (it holds ${files.slice(0, 8).join(', ') || 'nothing'}${files.length > 8 ? ', ...' : ''})`,
+    );
   }
   const plain = images.filter((f) => f.endsWith('Image'));
   if (plain.length > 1 || (plain.length === 0 && images.length > 1)) {
@@ -203,7 +228,7 @@ async function unpackKernel(file: string, out: string, url: string): Promise<voi
 }
 
 function listFiles(root: string, dir = root): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(root, join(dir, e.name)) : e.isFile() ? [relative(root, join(dir, e.name))] : [],
-  ).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(root, join(dir, e.name)) : e.isFile() ? [relative(root, join(dir, e.name))] : []))
+    .sort();
 }

@@ -46,11 +46,7 @@ export function publicRepositoryUrl(source: GitKernelSource): string | undefined
   return source.remote && /^https:\/\/[^\0]+$/.test(source.tree) ? source.tree : undefined;
 }
 
-export async function resolveGitSource(
-  layout: CacheLayout,
-  source: GitKernelSource,
-  signal?: AbortSignal,
-): Promise<ResolvedGitSource> {
+export async function resolveGitSource(layout: CacheLayout, source: GitKernelSource, signal?: AbortSignal): Promise<ResolvedGitSource> {
   const gitDir = source.remote ? await mirrorOf(layout, source, signal) : await localGitDir(source.tree, signal);
   const ref = source.remote && !fullCommitId.test(source.ref) ? 'FETCH_HEAD' : source.ref;
   const commit = await gitOut(gitDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { signal }).catch(() => '');

@@ -80,7 +80,11 @@ export async function obtainKselftests(
   const cached = () => (existsSync(join(entry, 'meta.json')) ? entryKselftests(key, entry, true) : null);
   return (
     cached() ??
-    (await withLock(ctx.layout, `kselftests-${shortKey(key)}`, async () => cached() ?? (await buildKselftests(spec, source, ctx, key, entry))))
+    (await withLock(
+      ctx.layout,
+      `kselftests-${shortKey(key)}`,
+      async () => cached() ?? (await buildKselftests(spec, source, ctx, key, entry)),
+    ))
   );
 }
 
@@ -106,7 +110,15 @@ async function buildKselftests(
     writeFileSync(join(staged, 'layer.cpio.gz'), gzipSync(writeCpio(treeEntries(install, KSELFTEST_GUEST_DIR)), { level: 6 }));
     writeFileSync(join(staged, 'tests.json'), `${JSON.stringify(tests, null, 2)}\n`);
     copyFileSync(ctx.logPath, join(staged, 'build.log'));
-    const meta = { key, kernel: spec.id, source: source.id, patches: source.patches, targets: spec.kselftestTargets, toolchain: source.toolchain, builtAt: new Date().toISOString() };
+    const meta = {
+      key,
+      kernel: spec.id,
+      source: source.id,
+      patches: source.patches,
+      targets: spec.kselftestTargets,
+      toolchain: source.toolchain,
+      builtAt: new Date().toISOString(),
+    };
     writeFileSync(join(staged, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
     // the install is in the layer: the entry keeps the layer, its list and its log
     rmSync(install, { recursive: true, force: true });
@@ -139,7 +151,11 @@ async function buildAndInstall(
       },
     });
   // the selftests include the kernel's uapi headers from <build>/usr/include
-  await must('kselftest', await run(makeArgv(spec, { buildDir, jobs: ctx.jobs, ccache: false }, ['headers']), []), `make headers failed for kernel ${spec.id}`);
+  await must(
+    'kselftest',
+    await run(makeArgv(spec, { buildDir, jobs: ctx.jobs, ccache: false }, ['headers']), []),
+    `make headers failed for kernel ${spec.id}`,
+  );
   const found: KselftestCase[] = [];
   // one target at a time: kselftest's own Makefile fails an install only when every target failed
   for (const target of spec.kselftestTargets) {
@@ -159,7 +175,8 @@ async function buildAndInstall(
     await must('kselftest', await run(argv, errors), `kselftest target ${target} does not build`, errors);
     const list = join(install, 'kselftest-list.txt');
     const listed = existsSync(list) ? parseKselftestList(readFileSync(list, 'utf8')).filter((t) => t.target === target) : [];
-    if (listed.length === 0) throw new StageError('kselftest', `kselftest target ${target} built but listed no tests to run (kselftest-list.txt)`);
+    if (listed.length === 0)
+      throw new StageError('kselftest', `kselftest target ${target} built but listed no tests to run (kselftest-list.txt)`);
     const settings = join(targetDir(tree, target), 'settings');
     const settingsTimeoutSec = existsSync(settings) ? settingsTimeout(readFileSync(settings, 'utf8')) : null;
     found.push(...listed.map((t) => ({ ...t, settingsTimeoutSec })));

@@ -60,7 +60,12 @@ export async function withReusedTree<T>(
     const previous = existsSync(busy) || !existsSync(at) ? null : readFileSync(at, 'utf8').trim();
     mkdirSync(root, { recursive: true });
     writeFileSync(busy, '');
-    const moved = previous !== null && (await moveTree(git, previous, target, existsSync(pristine)).then(() => true, () => false));
+    const moved =
+      previous !== null &&
+      (await moveTree(git, previous, target, existsSync(pristine)).then(
+        () => true,
+        () => false,
+      ));
     if (!moved) {
       rmSync(paths.tree, { recursive: true, force: true });
       rmSync(paths.buildDir, { recursive: true, force: true });

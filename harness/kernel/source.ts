@@ -10,7 +10,10 @@ import { withLock } from './lock.js';
 /** A source tarball that cannot become a tree: the message names it, the hint says what to do. */
 export class SourceError extends Error {
   override readonly name = 'SourceError';
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
@@ -51,7 +54,10 @@ export async function extractedSource(
     try {
       await extractTarball(tarball, staged, options);
       if (!existsSync(join(staged, 'Makefile'))) {
-        throw new SourceError(`${tarball} does not hold a kernel tree (no Makefile at its top level)`, 'point the kernel definition at a kernel source tarball');
+        throw new SourceError(
+          `${tarball} does not hold a kernel tree (no Makefile at its top level)`,
+          'point the kernel definition at a kernel source tarball',
+        );
       }
     } catch (error) {
       // a half-unpacked tree is gigabytes nothing will read: give the disk back
@@ -80,7 +86,11 @@ const CHECKPOINT_LINE = /^tar: (\d+)$/;
  * GNU tar took 15 s, and tar -J reads xz, which node-tar does not. Its
  * checkpoints tell how far it has read; xz's index, the size it unpacks to.
  */
-async function extractTarball(tarball: string, dest: string, options: { signal?: AbortSignal; onProgress?: (progress: UnpackProgress) => void }): Promise<void> {
+async function extractTarball(
+  tarball: string,
+  dest: string,
+  options: { signal?: AbortSignal; onProgress?: (progress: UnpackProgress) => void },
+): Promise<void> {
   const total = options.onProgress ? await unpackedSize(tarball) : null;
   options.onProgress?.({ bytes: 0, total });
   const checkpoints = options.onProgress ? [`--checkpoint=${CHECKPOINT_RECORDS}`, '--checkpoint-action=echo=%u'] : [];
@@ -96,7 +106,8 @@ async function extractTarball(tarball: string, dest: string, options: { signal?:
     },
   });
   if (!succeeded(result)) {
-    if (ranOutOfDisk({ ...result, tail: [...result.tail, ...said] })) throw new SourceError(`cannot unpack ${tarball}: no space left on the device`, DISK_FULL_HINT);
+    if (ranOutOfDisk({ ...result, tail: [...result.tail, ...said] }))
+      throw new SourceError(`cannot unpack ${tarball}: no space left on the device`, DISK_FULL_HINT);
     throw new SourceError(`cannot unpack ${tarball}: ${describeFailure(result)}: ${said.join(' ').slice(0, 300)}`);
   }
 }

@@ -24,4 +24,3 @@ export async function must(stage: KernelStage, result: CommandResult, what: stri
   if (ranOutOfDisk(result)) throw new StageError(stage, `${what}: no space left on the device`, DISK_FULL_HINT, logTail, ended);
   throw new StageError(stage, `${what}: ${describeFailure(result)}`, undefined, logTail, ended);
 }
-

@@ -68,13 +68,11 @@ function ruleMatches(cell: Record<CellKey, string>, when: Partial<Record<CellKey
 }
 
 /** The last rule without `test:` whose every key matches decides; no rule means pass. */
-export function expectationFor(
-  cell: Record<CellKey, string>,
-  rules: readonly ExpectationRule[],
-): Expectation {
+export function expectationFor(cell: Record<CellKey, string>, rules: readonly ExpectationRule[]): Expectation {
   let found: Expectation = { verdict: 'pass' };
   rules.forEach((rule, index) => {
-    if (rule.test === undefined && ruleMatches(cell, rule.when)) found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}), rule: index };
+    if (rule.test === undefined && ruleMatches(cell, rule.when))
+      found = { verdict: rule.verdict, ...(rule.why ? { why: rule.why } : {}), rule: index };
   });
   return found;
 }

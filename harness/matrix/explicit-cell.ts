@@ -2,7 +2,19 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cellKeys, deviceSlots, expectationFor, leafExpectationsFor, needsDevices, testsFor } from './expand.js';
 import { InputError } from './input-error.js';
-import { DEFAULT_TCG_CPU, DEVICE_KINDS, TOPOLOGIES, TRANSPORTS, type Cell, type DeviceKind, type KernelSpec, type Matrix, type Topology, type Transport, type VmmSpec } from './types.js';
+import {
+  DEFAULT_TCG_CPU,
+  DEVICE_KINDS,
+  TOPOLOGIES,
+  TRANSPORTS,
+  type Cell,
+  type DeviceKind,
+  type KernelSpec,
+  type Matrix,
+  type Topology,
+  type Transport,
+  type VmmSpec,
+} from './types.js';
 
 /** A cell spelt out on the command line instead of named by id. */
 export interface CellChoice {
@@ -96,11 +108,16 @@ function chooseVmm(matrix: Matrix, value: string, topology: Topology | undefined
     const host = matrix.kernels.some((k) => k.id === 'patched') ? { hostKernel: 'patched' } : {};
     return { id: 'kvmtool', type: 'kvmtool', mode: 'auto', transportFlag: 'auto', qemuBinary: 'qemu-system-aarch64', ...host };
   }
-  throw new InputError(`--vmm ${value} is neither a VMM of matrix ${matrix.name} (${matrix.vmms.map((v) => v.id).join(', ')}) nor qemu or kvmtool`);
+  throw new InputError(
+    `--vmm ${value} is neither a VMM of matrix ${matrix.name} (${matrix.vmms.map((v) => v.id).join(', ')}) nor qemu or kvmtool`,
+  );
 }
 
 function parseDevices(value: string): DeviceKind[] {
-  const kinds = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const kinds = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (kinds.length === 0) throw new InputError(`--devices "${value}" names no device (one or more of ${DEVICE_KINDS.join(', ')})`);
   return kinds.map((k) => oneOf('--devices', k, DEVICE_KINDS) as DeviceKind);
 }

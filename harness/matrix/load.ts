@@ -4,7 +4,19 @@ import { InputError, type InputLocation } from './input-error.js';
 import { kernelDefinitionFile, matrixFile, type KernelDefinitionFile, type MatrixFile, type PatchRef } from './schema.js';
 import { kunitconfigProblem, kunitconfigText } from '../kernel/kunitconfig.js';
 import { cellKeys, testsFor } from './expand.js';
-import type { CellKey, CommandTestSpec, ExpectationRule, KernelSource, KernelSpec, KselftestTestSpec, Kunitconfig, Matrix, PatchSpec, TestSpec, VmmSpec } from './types.js';
+import type {
+  CellKey,
+  CommandTestSpec,
+  ExpectationRule,
+  KernelSource,
+  KernelSpec,
+  KselftestTestSpec,
+  Kunitconfig,
+  Matrix,
+  PatchSpec,
+  TestSpec,
+  VmmSpec,
+} from './types.js';
 import type { ValidatedMemo } from './validated-memo.js';
 import { loadYamlFile, type LoadedYaml } from './yaml-file.js';
 
@@ -98,11 +110,17 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
     const specs = entries.map((entry, index) => testSpec(entry, file, loaded, [...at, index]));
     specs.forEach((spec, index) => {
       if (spec.kind === 'kselftest' && specs.findIndex((other) => other.kind === 'kselftest') !== index) {
-        throw new InputError('a second kselftest entry in one list of tests: list all its targets in one', loaded.locate([...at, index, 'kselftest']));
+        throw new InputError(
+          'a second kselftest entry in one list of tests: list all its targets in one',
+          loaded.locate([...at, index, 'kselftest']),
+        );
       }
       if (spec.kind !== 'command') return;
       if (specs.findIndex((other) => other.kind === 'command' && other.name === spec.name) !== index) {
-        throw new InputError(`a second command named "${spec.name}" in one list of tests: each is the test command.${spec.name}`, loaded.locate([...at, index, 'command', 'name']));
+        throw new InputError(
+          `a second command named "${spec.name}" in one list of tests: each is the test command.${spec.name}`,
+          loaded.locate([...at, index, 'command', 'name']),
+        );
       }
     });
     return specs;
@@ -141,7 +159,13 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
       const when = Object.fromEntries(Object.entries(rule.when).filter(([, v]) => v !== undefined));
       const why = rule.why ? { why: rule.why } : {};
       if (rule.test !== undefined) {
-        return { when, test: rule.test, ...(rule.verdict ? { verdict: rule.verdict } : {}), ...why, ...(rule.may_print ? { mayPrint: rule.may_print } : {}) };
+        return {
+          when,
+          test: rule.test,
+          ...(rule.verdict ? { verdict: rule.verdict } : {}),
+          ...why,
+          ...(rule.may_print ? { mayPrint: rule.may_print } : {}),
+        };
       }
       // the schema lets skip and may_print through only with a test, and a rule without either has a verdict
       return { when, verdict: rule.verdict === 'fail' ? 'fail' : 'pass', ...why };
@@ -166,10 +190,10 @@ function testSpec(entry: MatrixFile['tests'][number], matrixFile: string, loaded
     config = { file: path, lines: lines.map((text, i) => ({ line: i + 1, text })) };
     const problem = kunitconfigProblem(lines);
     if (problem) {
-      throw new InputError(
-        `${problem.problem} (the kunitconfig named by ${formatKey(key)} in ${matrixFile})`,
-        { file: path, ...(problem.index !== null ? { line: problem.index + 1 } : {}) },
-      );
+      throw new InputError(`${problem.problem} (the kunitconfig named by ${formatKey(key)} in ${matrixFile})`, {
+        file: path,
+        ...(problem.index !== null ? { line: problem.index + 1 } : {}),
+      });
     }
   } else {
     const problem = kunitconfigProblem(kunitconfig);
@@ -207,7 +231,11 @@ function commandSpec(
   }
   const names = files.map((f) => basename(f));
   const twice = names.find((name, i) => names.indexOf(name) !== i);
-  if (twice) throw new InputError(`two files named ${twice}: the guest keeps a command's files by their names, in ${GUEST_FILES_DIR}`, loaded.locate([...at, 'files']));
+  if (twice)
+    throw new InputError(
+      `two files named ${twice}: the guest keeps a command's files by their names, in ${GUEST_FILES_DIR}`,
+      loaded.locate([...at, 'files']),
+    );
   return { kind: 'command', name: command.name, argv, files, timeoutSec: command.timeout, expectExit: command.expect_exit };
 }
 
@@ -221,7 +249,10 @@ function kselftestSpec(
   kselftest.skip.forEach((name, index) => {
     const target = name.slice(0, name.lastIndexOf(':'));
     if (!targets.includes(target)) {
-      throw new InputError(`${name} is not a test of the targets listed (${targets.join(', ')}): a skipped test is target:test`, loaded.locate([...at, 'skip', index]));
+      throw new InputError(
+        `${name} is not a test of the targets listed (${targets.join(', ')}): a skipped test is target:test`,
+        loaded.locate([...at, 'skip', index]),
+      );
     }
   });
   return { kind: 'kselftest', targets, skip: kselftest.skip, timeoutSec: kselftest.timeout ?? null };
@@ -247,20 +278,36 @@ function withKernelTests(
     const targets = new Set<string>();
     for (const vmm of vmms) {
       for (const transport of transports) {
-        const keys: Record<CellKey, string> = cellKeys({ kernel, vmm, transport: transport as 'legacy', topology: vmm.type === 'qemu' ? vmm.topology : 'flat' });
+        const keys: Record<CellKey, string> = cellKeys({
+          kernel,
+          vmm,
+          transport: transport as 'legacy',
+          topology: vmm.type === 'qemu' ? vmm.topology : 'flat',
+        });
         const { tests, rule } = testsFor(keys, rules.tests, rules.cellTests);
-        const built = kernel.source.kind === 'image' || kernel.source.kind === 'download' ? (kernel.source.kind === 'image' ? 'an image' : 'a download') : null;
+        const built =
+          kernel.source.kind === 'image' || kernel.source.kind === 'download'
+            ? kernel.source.kind === 'image'
+              ? 'an image'
+              : 'a download'
+            : null;
         const kselftest = tests.find((t) => t.kind === 'kselftest');
         if (kselftest) {
           if (built) {
-            throw new InputError(`kernel "${kernel.id}" is already built (its source is ${built}): kselftests are built from a kernel's source, with its patches`, loaded.locate(where(rule)));
+            throw new InputError(
+              `kernel "${kernel.id}" is already built (its source is ${built}): kselftests are built from a kernel's source, with its patches`,
+              loaded.locate(where(rule)),
+            );
           }
           kselftest.targets.forEach((t) => targets.add(t));
         }
         const kunit = tests.find((t) => t.kind === 'kunit');
         if (!kunit) continue;
         if (built) {
-          throw new InputError(`kernel "${kernel.id}" is already built (its source is ${built}): a kunitconfig cannot apply to it`, loaded.locate(where(rule)));
+          throw new InputError(
+            `kernel "${kernel.id}" is already built (its source is ${built}): a kunitconfig cannot apply to it`,
+            loaded.locate(where(rule)),
+          );
         }
         if (chosen && kunitconfigText(chosen.config) !== kunitconfigText(kunit.kunitconfig)) {
           throw new InputError(
@@ -312,7 +359,8 @@ export function loadKernelDefinition(file: string, patchesDir: string, memo: Val
   if (source.kind === 'image' || source.kind === 'download') {
     // a built kernel: nothing of a build applies, and silently ignoring it would surprise
     const what = source.kind === 'image' ? 'an image' : 'a download';
-    const built = (key: 'patches' | 'config') => new InputError(`${what} is already built: "${key}" cannot apply to it`, loaded.locate([key]));
+    const built = (key: 'patches' | 'config') =>
+      new InputError(`${what} is already built: "${key}" cannot apply to it`, loaded.locate([key]));
     if (def.patches.length > 0) throw built('patches');
     if (def.config.fragments.length > 0 || def.config.base !== 'tinyconfig') throw built('config');
   }
@@ -327,11 +375,7 @@ export function loadKernelDefinition(file: string, patchesDir: string, memo: Val
   };
 }
 
-function kernelSource(
-  raw: KernelDefinitionFile['source'],
-  base: string,
-  loaded: LoadedYaml<unknown>,
-): KernelSource {
+function kernelSource(raw: KernelDefinitionFile['source'], base: string, loaded: LoadedYaml<unknown>): KernelSource {
   if (raw.tarball) return { kind: 'tarball', path: resolve(base, raw.tarball), ...(raw.package ? { package: raw.package } : {}) };
   if (raw.image) return { kind: 'image', path: resolve(base, raw.image) };
   if (raw.download) return { kind: 'download', url: raw.download, sha256: raw.sha256!.toLowerCase() };
@@ -354,12 +398,7 @@ export function isGitUrl(tree: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(tree) || /^[^/\s]+@[^/\s]+:/.test(tree);
 }
 
-function resolvePatches(
-  refs: PatchRef[],
-  patchesDir: string,
-  loaded: LoadedYaml<unknown>,
-  at: PropertyKey[],
-): PatchSpec[] {
+function resolvePatches(refs: PatchRef[], patchesDir: string, loaded: LoadedYaml<unknown>, at: PropertyKey[]): PatchSpec[] {
   return refs.map((ref, index) => {
     const path = isAbsolute(ref.path) ? ref.path : resolve(patchesDir, ref.path);
     requireFile(path, 'patch', () => loaded.locate([...at, index]));

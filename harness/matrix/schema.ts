@@ -7,7 +7,17 @@ import * as z from 'zod/mini';
 import './zod-config.js';
 import { testGlobProblem } from './test-path.js';
 import type { FileSchema } from './yaml-file.js';
-import { CELL_KEYS, DEFAULT_TCG_CPU, TOLERABLE_INCIDENT_KINDS, DEVICE_KINDS, KVMTOOL_MODES, LKVM_IRQCHIPS, TOPOLOGIES, TRANSPORT_FLAGS, TRANSPORTS } from './types.js';
+import {
+  CELL_KEYS,
+  DEFAULT_TCG_CPU,
+  TOLERABLE_INCIDENT_KINDS,
+  DEVICE_KINDS,
+  KVMTOOL_MODES,
+  LKVM_IRQCHIPS,
+  TOPOLOGIES,
+  TRANSPORT_FLAGS,
+  TRANSPORTS,
+} from './types.js';
 
 /**
  * The schemas, built when a file is first checked against one: a run whose
@@ -17,8 +27,7 @@ function buildSchemas() {
   const text = z.string();
   const nonEmpty = () => z.string().check(z.minLength(1));
   const optionalText = () => z.optional(z.string());
-  const whole = (min: number, max?: number) =>
-    z.int().check(...[z.gte(min), ...(max === undefined ? [] : [z.lte(max)])]);
+  const whole = (min: number, max?: number) => z.int().check(...[z.gte(min), ...(max === undefined ? [] : [z.lte(max)])]);
 
   const id = z
     .string()
@@ -91,7 +100,17 @@ function buildSchemas() {
     ports: z._default(whole(1, 30), 6),
     binary: z._default(nonEmpty(), 'qemu-system-aarch64'),
     // a -cpu value: a model and its properties
-    tcg_cpu: z._default(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.,=-]*$/, 'a QEMU CPU model and its properties, as -cpu takes them (cortex-a57, max,pauth-impdef=on)')), DEFAULT_TCG_CPU),
+    tcg_cpu: z._default(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[A-Za-z0-9][A-Za-z0-9_.,=-]*$/,
+            'a QEMU CPU model and its properties, as -cpu takes them (cortex-a57, max,pauth-impdef=on)',
+          ),
+        ),
+      DEFAULT_TCG_CPU,
+    ),
   });
 
   const kvmtoolVmm = z.strictObject({
@@ -107,13 +126,16 @@ function buildSchemas() {
 
   // one glob as kunit.filter_glob= takes it: a suite, or suite.case
   const kunitFilter = z.string().check(
-    z.regex(/^[^\s,]+$/, 'one glob, as kunit.filter_glob= takes it (a suite, or suite.case): no lists or spaces; choose suites through the kunitconfig'),
+    z.regex(
+      /^[^\s,]+$/,
+      'one glob, as kunit.filter_glob= takes it (a suite, or suite.case): no lists or spaces; choose suites through the kunitconfig',
+    ),
     z.refine((g) => g.split('.').length <= 2, { error: 'one glob: a suite, or suite.case (one dot)' }),
   );
   // a folder of tools/testing/selftests, as TARGETS= takes it
-  const kselftestTarget = z.string().check(
-    z.regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'a folder of tools/testing/selftests (timers, net/forwarding)'),
-  );
+  const kselftestTarget = z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'a folder of tools/testing/selftests (timers, net/forwarding)'));
   const testEntry = z.union(
     [
       z.literal('probe'),
@@ -139,17 +161,23 @@ function buildSchemas() {
       z.strictObject({
         kselftest: z.strictObject({
           targets: z.array(kselftestTarget).check(z.minLength(1)),
-          skip: z._default(z.array(z.string().check(z.regex(/^[A-Za-z0-9_.\/-]+:[^\s:]+$/, 'a test as kselftest-list.txt names it: target:test'))), []),
+          skip: z._default(
+            z.array(z.string().check(z.regex(/^[A-Za-z0-9_.\/-]+:[^\s:]+$/, 'a test as kselftest-list.txt names it: target:test'))),
+            [],
+          ),
           timeout: z.optional(z.number().check(z.positive(), z.lte(3600))),
         }),
       }),
     ],
-    { error: 'a test is "probe", { kunit: { kunitconfig, filter } }, { command: { name, run, files, timeout, expect_exit } } or { kselftest: { targets, skip, timeout } }' },
+    {
+      error:
+        'a test is "probe", { kunit: { kunitconfig, filter } }, { command: { name, run, files, timeout, expect_exit } } or { kselftest: { targets, skip, timeout } }',
+    },
   );
   const testList = z.array(testEntry).check(z.minLength(1));
-  const testGlob = z.string().check(
-    z.refine((g) => testGlobProblem(g) === null, { error: (issue) => testGlobProblem(String(issue.input)) ?? 'a test glob' }),
-  );
+  const testGlob = z
+    .string()
+    .check(z.refine((g) => testGlobProblem(g) === null, { error: (issue) => testGlobProblem(String(issue.input)) ?? 'a test glob' }));
 
   const whenSchema = z.strictObject(
     Object.fromEntries(CELL_KEYS.map((k) => [k, z.optional(nonEmpty())])) as Record<

@@ -21,9 +21,7 @@ export function selectCells(all: readonly Cell[], selection: CellSelection): Cel
     return filters.every(({ key, values }) => values.includes(keys[key]));
   });
   if (filters.length > 0 && cells.length === 0) {
-    throw new InputError(
-      `--filter ${selection.filters!.join(' --filter ')} selects no cell of this matrix`,
-    );
+    throw new InputError(`--filter ${selection.filters!.join(' --filter ')} selects no cell of this matrix`);
   }
   const patterns = selection.cells ?? [];
   if (patterns.length > 0) {
@@ -31,9 +29,7 @@ export function selectCells(all: readonly Cell[], selection: CellSelection): Cel
       const re = globToRegExp(pattern);
       if (!all.some((c) => re.test(c.id))) {
         const ids = all.map((c) => c.id);
-        throw new InputError(
-          `--cell ${pattern} matches no cell of this matrix; cells are:\n  ${ids.join('\n  ')}`,
-        );
+        throw new InputError(`--cell ${pattern} matches no cell of this matrix; cells are:\n  ${ids.join('\n  ')}`);
       }
     }
     const res = patterns.map(globToRegExp);
@@ -48,11 +44,15 @@ export function selectCells(all: readonly Cell[], selection: CellSelection): Cel
 export function parseFilter(text: string): { key: CellKey; values: string[] } {
   const eq = text.indexOf('=');
   const key = eq > 0 ? text.slice(0, eq) : '';
-  const values = eq > 0 ? text.slice(eq + 1).split(',').filter(Boolean) : [];
+  const values =
+    eq > 0
+      ? text
+          .slice(eq + 1)
+          .split(',')
+          .filter(Boolean)
+      : [];
   if (!(CELL_KEYS as readonly string[]).includes(key) || values.length === 0) {
-    throw new InputError(
-      `--filter ${text}: expected key=value with key one of ${CELL_KEYS.join(', ')}`,
-    );
+    throw new InputError(`--filter ${text}: expected key=value with key one of ${CELL_KEYS.join(', ')}`);
   }
   return { key: key as CellKey, values };
 }

@@ -25,7 +25,9 @@ export function parseShard(text: string): Shard {
  */
 export function shardCells(cells: readonly Cell[], shard: Shard): Cell[] {
   if (shard.count > cells.length) {
-    throw new InputError(`--shard ${shard.index}/${shard.count}: the selection has only ${cells.length} cells; use at most ${cells.length} shards`);
+    throw new InputError(
+      `--shard ${shard.index}/${shard.count}: the selection has only ${cells.length} cells; use at most ${cells.length} shards`,
+    );
   }
   const kernelOrder = [...new Set(cells.map((c) => c.kernel.id))];
   const ordered = [...cells].sort((a, b) => kernelOrder.indexOf(a.kernel.id) - kernelOrder.indexOf(b.kernel.id));

@@ -32,7 +32,7 @@ export function escapePart(name: string): string {
 export function unescapePart(part: string): string {
   if (part === '__') return '';
   const bytes: number[] = [];
-  for (let i = 0; i < part.length; ) {
+  for (let i = 0; i < part.length;) {
     const hex = /^__([0-9a-f]{2})/.exec(part.slice(i));
     if (hex) {
       bytes.push(parseInt(hex[1]!, 16));
@@ -123,7 +123,12 @@ const compiled = new Map<string, RegExp>();
 function globRegExp(glob: string): RegExp {
   let re = compiled.get(glob);
   if (!re) {
-    re = new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`);
+    re = new RegExp(
+      `^${glob
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     compiled.set(glob, re);
   }
   return re;

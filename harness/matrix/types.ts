@@ -1,7 +1,6 @@
 /** The typed matrix, after loading and validation. Paths are absolute. */
 import type { KselftestCase } from '../kernel/kselftest-list.js';
 
-
 export const TRANSPORTS = ['legacy', 'modern'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
@@ -34,10 +33,7 @@ export interface GitKernelSource {
 }
 
 export type KernelSource =
-  | { kind: 'tarball'; path: string; package?: string }
-  | { kind: 'image'; path: string }
-  | GitKernelSource
-  | DownloadKernelSource;
+  { kind: 'tarball'; path: string; package?: string } | { kind: 'image'; path: string } | GitKernelSource | DownloadKernelSource;
 
 /**
  * A built kernel fetched by URL: an arm64 Image, an Image.gz, or a tarball

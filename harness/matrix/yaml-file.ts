@@ -22,11 +22,7 @@ export interface FileSchema<S extends z.ZodMiniType> {
  * Parses YAML text and validates it against a schema. Every error, of syntax
  * or of shape, becomes one InputError with file:line:col and the key path.
  */
-export function parseYamlWithSchema<S extends z.ZodMiniType>(
-  text: string,
-  file: string,
-  schema: S,
-): LoadedYaml<z.output<S>> {
+export function parseYamlWithSchema<S extends z.ZodMiniType>(text: string, file: string, schema: S): LoadedYaml<z.output<S>> {
   const { doc, lineCounter } = parseYaml(text, file);
   let data: unknown;
   try {
@@ -131,21 +127,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * The position of the deepest node on `path` that exists: a missing key is
  * reported at the map that should hold it. For an unknown key, its key node.
  */
-function locate(
-  doc: Document,
-  lineCounter: LineCounter,
-  path: PropertyKey[],
-  atKey: boolean,
-): { line?: number; col?: number } {
+function locate(doc: Document, lineCounter: LineCounter, path: PropertyKey[], atKey: boolean): { line?: number; col?: number } {
   for (let depth = path.length; depth >= 0; depth--) {
     const prefix = path.slice(0, depth);
     let node: Node | null | undefined;
     if (atKey && depth === path.length && depth > 0) {
       const parent = prefix.length > 1 ? doc.getIn(prefix.slice(0, -1), true) : doc.contents;
       if (isMap(parent)) {
-        const pair = parent.items.find(
-          (p) => isPair(p) && isScalar(p.key) && p.key.value === prefix[prefix.length - 1],
-        );
+        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === prefix[prefix.length - 1]);
         node = pair?.key as Node | undefined;
       }
     } else {

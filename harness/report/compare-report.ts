@@ -54,14 +54,36 @@ export function renderComparisonText(cmp: RunComparison): string {
       for (const reason of (test.after?.reasons ?? []).slice(0, 3)) lines.push(`    ${sanitizeLine(reason)}`);
     }
   }
-  const fixedTests = cmp.cells.flatMap((c) => c.tests.filter((t) => t.kind === 'fixed').map((t) => `  ${t.path} fixed on ${c.id}: ${transition(t)}`));
+  const fixedTests = cmp.cells.flatMap((c) =>
+    c.tests.filter((t) => t.kind === 'fixed').map((t) => `  ${t.path} fixed on ${c.id}: ${transition(t)}`),
+  );
   if (fixedTests.length > 0) lines.push(`tests fixed (${fixedTests.length}):`, ...fixedTests);
   section('started failing', newFailures, true);
-  section('fixed', cmp.cells.filter((c) => c.kind === 'fixed'), true);
-  section('still not as expected', cmp.cells.filter((c) => c.kind === 'still-unexpected'), false);
-  section('changed', cmp.cells.filter((c) => c.kind === 'changed'), true);
-  section('added', cmp.cells.filter((c) => c.kind === 'added' && !isNewFailure(c)), false);
-  section('removed', cmp.cells.filter((c) => c.kind === 'removed'), false);
+  section(
+    'fixed',
+    cmp.cells.filter((c) => c.kind === 'fixed'),
+    true,
+  );
+  section(
+    'still not as expected',
+    cmp.cells.filter((c) => c.kind === 'still-unexpected'),
+    false,
+  );
+  section(
+    'changed',
+    cmp.cells.filter((c) => c.kind === 'changed'),
+    true,
+  );
+  section(
+    'added',
+    cmp.cells.filter((c) => c.kind === 'added' && !isNewFailure(c)),
+    false,
+  );
+  section(
+    'removed',
+    cmp.cells.filter((c) => c.kind === 'removed'),
+    false,
+  );
   const n = cmp.counts;
   lines.push(
     `${cmp.cells.length} cells: ${newFailures.length} started failing, ${n.fixed} fixed, ${n['still-unexpected']} still not as expected, ` +
@@ -113,8 +135,15 @@ export function renderComparisonJunit(cmp: RunComparison): string {
   const tally = { '@_tests': String(cmp.cells.length), '@_failures': String(failures), '@_errors': '0', '@_skipped': String(skipped) };
   const testcase = (change: CellChange): XmlElement => {
     const [kernel, vmm, transport] = change.id.split('/');
-    const body = sanitizeText([`${change.id}: ${transition(change)}`, ...(change.after?.reasons ?? []), ...deviceLines(change), ...testLines(change)].join('\n'));
-    return { '@_classname': `compare.${kernel}`, '@_name': `${vmm}/${transport}`, ...comparisonOutcome(cmp, change, body), 'system-out': body };
+    const body = sanitizeText(
+      [`${change.id}: ${transition(change)}`, ...(change.after?.reasons ?? []), ...deviceLines(change), ...testLines(change)].join('\n'),
+    );
+    return {
+      '@_classname': `compare.${kernel}`,
+      '@_name': `${vmm}/${transport}`,
+      ...comparisonOutcome(cmp, change, body),
+      'system-out': body,
+    };
   };
   return renderXml({
     testsuites: {
@@ -132,8 +161,10 @@ export function renderComparisonJunit(cmp: RunComparison): string {
 
 /** <failure> for a new failure, <skipped> for a known one or a removed cell, nothing otherwise. */
 function comparisonOutcome(cmp: RunComparison, change: CellChange, body: string): XmlElement {
-  if (isNewFailure(change)) return { failure: { '@_message': clean(`started failing: ${transition(change)}`), '@_type': 'regression', '#text': body } };
-  if (change.kind === 'still-unexpected') return { skipped: { '@_message': clean(`known: not as expected in ${cmp.before.runId} already`) } };
+  if (isNewFailure(change))
+    return { failure: { '@_message': clean(`started failing: ${transition(change)}`), '@_type': 'regression', '#text': body } };
+  if (change.kind === 'still-unexpected')
+    return { skipped: { '@_message': clean(`known: not as expected in ${cmp.before.runId} already`) } };
   if (change.kind === 'removed') return { skipped: { '@_message': clean(`not in ${cmp.after.runId}`) } };
   return {};
 }

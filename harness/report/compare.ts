@@ -13,7 +13,15 @@ import type { CellRecord, RunResults } from './types.js';
  */
 export type CellChangeKind = 'regressed' | 'fixed' | 'still-unexpected' | 'changed' | 'unchanged' | 'added' | 'removed';
 
-export const CHANGE_KINDS: readonly CellChangeKind[] = ['regressed', 'fixed', 'still-unexpected', 'changed', 'unchanged', 'added', 'removed'];
+export const CHANGE_KINDS: readonly CellChangeKind[] = [
+  'regressed',
+  'fixed',
+  'still-unexpected',
+  'changed',
+  'unchanged',
+  'added',
+  'removed',
+];
 
 export interface CellSide {
   verdict: CellRecord['verdict'];
@@ -73,7 +81,10 @@ export function compareRuns(before: RunResults, after: RunResults): RunCompariso
     ...after.cells.map((c) => compareCell(earlier.get(c.id) ?? null, c)),
     ...before.cells.filter((c) => !later.has(c.id)).map((c) => compareCell(c, null)),
   ];
-  const counts = Object.fromEntries(CHANGE_KINDS.map((k) => [k, cells.filter((c) => c.kind === k).length])) as Record<CellChangeKind, number>;
+  const counts = Object.fromEntries(CHANGE_KINDS.map((k) => [k, cells.filter((c) => c.kind === k).length])) as Record<
+    CellChangeKind,
+    number
+  >;
   return {
     before: { runId: before.runId, matrix: before.matrix.name },
     after: { runId: after.runId, matrix: after.matrix.name },
@@ -131,7 +142,12 @@ function compareTests(before: readonly TestNode[], after: readonly TestNode[]): 
     ...[...earlier.values()].filter((n) => !laterPaths.has(n.path)).map((n): [TestNode, null] => [n, null]),
   ];
   return pairs
-    .map(([a, b]) => ({ path: (a ?? b)!.path, kind: changeKind(a && testSide(a), b && testSide(b), true), before: a && testSide(a), after: b && testSide(b) }))
+    .map(([a, b]) => ({
+      path: (a ?? b)!.path,
+      kind: changeKind(a && testSide(a), b && testSide(b), true),
+      before: a && testSide(a),
+      after: b && testSide(b),
+    }))
     .filter((c) => c.kind !== 'unchanged');
 }
 

@@ -11,7 +11,10 @@ import type { CellRecord, RunResults } from './types.js';
  */
 export function withCoveredFailures(results: RunResults): RunResults {
   if (!results.cells.some(needsIt)) return results;
-  return { ...results, cells: results.cells.map((cell) => (needsIt(cell) ? { ...cell, tests: cell.tests!.map((n) => covered(n, cell)) } : cell)) };
+  return {
+    ...results,
+    cells: results.cells.map((cell) => (needsIt(cell) ? { ...cell, tests: cell.tests!.map((n) => covered(n, cell)) } : cell)),
+  };
 }
 
 function needsIt(cell: CellRecord): boolean {

@@ -102,8 +102,10 @@ function unexpectedList(cells: readonly CellRecord[]): string {
   const unexpected = cells.filter((c) => c.status === 'unexpected');
   if (unexpected.length === 0) return '<section id="unexpected"><p>Every cell that ran went as the matrix expects.</p></section>';
   const items = unexpected.map(
-    (c) => `<li><a href="#${esc(cellAnchor(c.id))}">${esc(c.id)}</a>: ${esc(c.verdict)}, expected ${esc(c.expected)}` +
-      (c.reasons[0] ? ` — ${esc(sanitizeLine(c.reasons[0]))}` : '') + '</li>',
+    (c) =>
+      `<li><a href="#${esc(cellAnchor(c.id))}">${esc(c.id)}</a>: ${esc(c.verdict)}, expected ${esc(c.expected)}` +
+      (c.reasons[0] ? ` — ${esc(sanitizeLine(c.reasons[0]))}` : '') +
+      '</li>',
   );
   return `<section id="unexpected"><h2>Not as expected (${unexpected.length})</h2><ul>\n${items.join('\n')}\n</ul></section>`;
 }
@@ -122,7 +124,12 @@ function grid(results: RunResults): string {
   }
   const head = [
     '<tr><th rowspan="2" class="corner">kernel</th>' +
-      vmmGroups.map((g) => `<th colspan="${g.span}" scope="colgroup">${esc(g.vmm)}<br><small>${esc(g.column.vmmType)}, ${esc(g.column.topology)}</small></th>`).join('') +
+      vmmGroups
+        .map(
+          (g) =>
+            `<th colspan="${g.span}" scope="colgroup">${esc(g.vmm)}<br><small>${esc(g.column.vmmType)}, ${esc(g.column.topology)}</small></th>`,
+        )
+        .join('') +
       '</tr>',
     `<tr>${columns.map((c) => `<th scope="col">${esc(c.transport)}</th>`).join('')}</tr>`,
   ];
@@ -133,11 +140,15 @@ function grid(results: RunResults): string {
       const cell = byKey.get(`${kernel}/${col.vmm}/${col.transport}`);
       if (!cell) return '<td class="empty">-</td>';
       const expectedFail = cell.status === 'as-expected' && cell.verdict === 'fail';
-      const classes = [`v-${cell.verdict}`, cell.status === 'unexpected' ? 'unexpected' : '', expectedFail ? 'expected' : ''].filter(Boolean).join(' ');
+      const classes = [`v-${cell.verdict}`, cell.status === 'unexpected' ? 'unexpected' : '', expectedFail ? 'expected' : '']
+        .filter(Boolean)
+        .join(' ');
       const tip = `${cell.id}: ${cellMark(cell)}${cell.reasons[0] ? `\n${sanitizeLine(cell.reasons[0])}` : ''}`;
       const counts = testCountsText(cell);
-      return `<td class="${classes}"><a href="#${esc(cellAnchor(cell.id))}" title="${esc(tip)}" data-cell="${esc(cell.id)}">${esc(gridMark(cell))}` +
-        `${counts ? `<br><small class="tests">${esc(counts)}</small>` : ''}</a></td>`;
+      return (
+        `<td class="${classes}"><a href="#${esc(cellAnchor(cell.id))}" title="${esc(tip)}" data-cell="${esc(cell.id)}">${esc(gridMark(cell))}` +
+        `${counts ? `<br><small class="tests">${esc(counts)}</small>` : ''}</a></td>`
+      );
     });
     return `<tr>${label}${tds.join('')}</tr>`;
   });
@@ -180,14 +191,20 @@ function kernelNote(record: KernelRecord | undefined): string {
 function kernelTable(kernels: readonly KernelRecord[]): string {
   if (kernels.length === 0) return '';
   const rows = kernels.map((k) => {
-    const outcome = k.ok ? (k.cached ? 'from the cache' : 'built') : `failed at ${esc(k.stage ?? '?')}${k.ended && k.ended !== 'failed' ? ` (${esc(k.ended)})` : ''}`;
+    const outcome = k.ok
+      ? k.cached
+        ? 'from the cache'
+        : 'built'
+      : `failed at ${esc(k.stage ?? '?')}${k.ended && k.ended !== 'failed' ? ` (${esc(k.ended)})` : ''}`;
     const failure = k.ok
       ? ''
       : `<div>${esc(sanitizeLine(k.message ?? ''))}</div>${k.hint ? `<div>hint: ${esc(sanitizeLine(k.hint))}</div>` : ''}` +
         (k.logTail?.length ? `<pre>${esc(sanitizeText(k.logTail.slice(0, 15).join('\n')))}</pre>` : '');
-    return `<tr class="${k.ok ? '' : 'v-error'}"><th scope="row">${esc(k.id)}</th><td>${outcome}</td><td>${secondsText(k.durationMs)}</td>` +
+    return (
+      `<tr class="${k.ok ? '' : 'v-error'}"><th scope="row">${esc(k.id)}</th><td>${outcome}</td><td>${secondsText(k.durationMs)}</td>` +
       `<td><code>${esc(k.source ?? '')}</code>${k.commit ? `<br>${esc(k.commit.id)} ${esc(sanitizeLine(k.commit.subject))}` : ''}</td>` +
-      `<td>${kernelLinks(k)}${failure}</td></tr>`;
+      `<td>${kernelLinks(k)}${failure}</td></tr>`
+    );
   });
   return `<section id="kernels"><h2>Kernels</h2><table class="kernels"><thead><tr><th>kernel</th><th>outcome</th><th>time</th><th>source</th><th>log</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></section>`;
 }
@@ -213,7 +230,9 @@ function cellDetail(cell: CellRecord, consoleText: string | undefined, budget: n
       `expected ${esc(cell.expected)}: ${esc(statusWords(cell))}</p>`,
     `<p>${esc(cell.vmm)} (${esc(cell.vmmType)}, ${esc(cell.topology)} topology), ${esc(cell.transport)} virtio-pci, kernel ${esc(cell.kernel)}</p>`,
     cell.expectedBy || cell.expectedWhy ? `<p>${esc(sanitizeLine(expectationText(cell)))}</p>` : '',
-    cell.reasons.length ? `<h3>Reasons</h3><ul class="reasons">${cell.reasons.map((r) => `<li>${esc(sanitizeLine(r))}</li>`).join('')}</ul>` : '',
+    cell.reasons.length
+      ? `<h3>Reasons</h3><ul class="reasons">${cell.reasons.map((r) => `<li>${esc(sanitizeLine(r))}</li>`).join('')}</ul>`
+      : '',
     cell.hint ? `<p class="hint">hint: ${esc(sanitizeLine(cell.hint))}</p>` : '',
     deviceTable(cell.devices),
     testsSection(cell),
@@ -231,7 +250,8 @@ function cellDetail(cell: CellRecord, consoleText: string | undefined, budget: n
 
 function statusWords(cell: CellRecord): string {
   if (cell.status === 'skipped') return 'not run';
-  if (cell.status === 'as-expected' && cell.verdict === 'fail' && cell.expected === 'pass') return 'as expected: each test that failed is one the matrix expects to fail';
+  if (cell.status === 'as-expected' && cell.verdict === 'fail' && cell.expected === 'pass')
+    return 'as expected: each test that failed is one the matrix expects to fail';
   return cell.status === 'as-expected' ? 'as expected' : 'NOT as expected';
 }
 
@@ -242,12 +262,16 @@ function deviceTable(devices: readonly DeviceOutcome[]): string {
     const driver = [d.pciDriver, d.virtioDriver].filter(Boolean).join(' / ') || 'none';
     const status = d.status === null ? '-' : `${hex(d.status)} ${d.statusNames.join('|')}`;
     const check = d.check ? `${d.check.result}: ${sanitizeLine(d.check.detail)}` : '-';
-    return `<tr class="${d.problems.length ? 'v-fail' : ''}"><td>${esc(d.name)}</td><td>${esc(d.bdf ?? 'absent')}</td><td>${esc(d.kind)}${d.presented ? ` (${esc(d.presented)})` : ''}</td>` +
+    return (
+      `<tr class="${d.problems.length ? 'v-fail' : ''}"><td>${esc(d.name)}</td><td>${esc(d.bdf ?? 'absent')}</td><td>${esc(d.kind)}${d.presented ? ` (${esc(d.presented)})` : ''}</td>` +
       `<td class="bar">${esc(barText)}</td><td>${esc(driver)}</td><td>${esc(status)}</td><td>${esc(check)}</td>` +
-      `<td>${d.problems.map((p) => esc(sanitizeLine(p))).join('<br>')}</td></tr>`;
+      `<td>${d.problems.map((p) => esc(sanitizeLine(p))).join('<br>')}</td></tr>`
+    );
   });
-  return '<h3>Devices</h3><table class="devices"><thead><tr><th>device</th><th>bdf</th><th>type</th><th>BAR0</th><th>driver</th><th>status</th><th>I/O check</th><th>problems</th></tr></thead>' +
-    `<tbody>\n${rows.join('\n')}\n</tbody></table>`;
+  return (
+    '<h3>Devices</h3><table class="devices"><thead><tr><th>device</th><th>bdf</th><th>type</th><th>BAR0</th><th>driver</th><th>status</th><th>I/O check</th><th>problems</th></tr></thead>' +
+    `<tbody>\n${rows.join('\n')}\n</tbody></table>`
+  );
 }
 
 /** Lines of a failing test's log shown on the panel; its console has them all. */
@@ -262,16 +286,22 @@ function testsSection(cell: CellRecord): string {
   const tests = cell.tests ?? [];
   if (tests.length === 0) return '';
   const alone = judgedNodes(tests);
-  const first = [...alone.filter((n) => n.status === 'unexpected'), ...alone.filter((n) => n.status !== 'unexpected' && isFailing(n.verdict))];
+  const first = [
+    ...alone.filter((n) => n.status === 'unexpected'),
+    ...alone.filter((n) => n.status !== 'unexpected' && isFailing(n.verdict)),
+  ];
   const summary = tests.map((kind) => {
     const c = leafCounts([kind]);
     return `<li><code>${esc(kind.name)}</code>: ${c.pass} passed, ${c.fail} failed, ${c.skip} skipped of ${c.total}</li>`;
   });
   const failing = first.map(
-    (n) => `<div class="test v-${n.verdict}${n.status === 'unexpected' ? ' unexpected' : ''}" id="${esc(`t-${cell.id}-${n.path}`)}">` +
+    (n) =>
+      `<div class="test v-${n.verdict}${n.status === 'unexpected' ? ' unexpected' : ''}" id="${esc(`t-${cell.id}-${n.path}`)}">` +
       `<p><code>${esc(n.path)}</code>: ${esc(n.verdict)}${n.status === 'unexpected' ? ', NOT as expected' : `, as expected (${esc(sanitizeLine(expectationText(n)))})`}</p>` +
       (n.reasons.length ? `<ul class="reasons">${n.reasons.map((r) => `<li>${esc(sanitizeLine(r))}</li>`).join('')}</ul>` : '') +
-      ((n.incidents ?? []).length ? `<p>${(n.incidents ?? []).map((i) => `line ${i.line}: ${esc(i.kind)}: ${esc(sanitizeLine(i.summary))}`).join('<br>')}</p>` : '') +
+      ((n.incidents ?? []).length
+        ? `<p>${(n.incidents ?? []).map((i) => `line ${i.line}: ${esc(i.kind)}: ${esc(sanitizeLine(i.summary))}`).join('<br>')}</p>`
+        : '') +
       (n.notes?.length ? `<ul class="notes">${n.notes.map((note) => `<li>${esc(sanitizeLine(note))}</li>`).join('')}</ul>` : '') +
       (n.log.length ? `<pre class="log">${esc(sanitizeText(n.log.slice(-PANEL_LOG_LINES).join('\n')))}</pre>` : '') +
       '</div>',
@@ -305,8 +335,10 @@ function incidents(cell: CellRecord): string {
 
 function retried(cell: CellRecord): string {
   if (!cell.retried?.length) return '';
-  const items = cell.retried.map((a, i) =>
-    `<li>attempt ${i + 1}: ${esc(a.verdict)}: ${esc(sanitizeLine(a.reasons[0] ?? ''))}${a.console ? ` (<a href="${esc(a.console)}">its console</a>)` : ''}</li>`);
+  const items = cell.retried.map(
+    (a, i) =>
+      `<li>attempt ${i + 1}: ${esc(a.verdict)}: ${esc(sanitizeLine(a.reasons[0] ?? ''))}${a.console ? ` (<a href="${esc(a.console)}">its console</a>)` : ''}</li>`,
+  );
   return `<h3>Retried</h3><p>Earlier boots ended in an error and the cell was booted again; the verdict above is the last boot's.</p><ol>${items.join('')}</ol>`;
 }
 
@@ -323,11 +355,15 @@ function repeats(cell: CellRecord): string {
             .filter(Boolean)
             .join(', ');
     const failing = r.devices.filter((d) => d.problems.length > 0).map((d) => `${d.name}: ${d.problems[0]}`);
-    return `<li class="boot"><span class="v-${r.verdict}">${esc(r.verdict)}</span>${r.bootMs !== null ? ` in ${secondsText(r.bootMs)}` : ''}${retriesText(r.retried)}` +
+    return (
+      `<li class="boot"><span class="v-${r.verdict}">${esc(r.verdict)}</span>${r.bootMs !== null ? ` in ${secondsText(r.bootMs)}` : ''}${retriesText(r.retried)}` +
       `${r.reasons[0] ? `: ${esc(sanitizeLine(r.reasons[0]))}` : ''}${failing.length ? `<br>${failing.map((f) => esc(sanitizeLine(f))).join('<br>')}` : ''}` +
-      `${links ? ` (${links})` : ''}</li>`;
+      `${links ? ` (${links})` : ''}</li>`
+    );
   });
-  const which = shown ? `The devices, timings and console on this panel are boot ${shown}'s${cell.status === 'unexpected' ? ', the first that went against the matrix' : ''}.` : '';
+  const which = shown
+    ? `The devices, timings and console on this panel are boot ${shown}'s${cell.status === 'unexpected' ? ', the first that went against the matrix' : ''}.`
+    : '';
   return `<h3>Boots</h3><p>This cell was booted ${cell.repeats.length} times. ${which}</p><ol class="boots">${items.join('')}</ol>`;
 }
 
@@ -362,9 +398,11 @@ function kvmtool(cell: CellRecord): string {
     ...(k.lkvmStderr ?? []).map((l) => `lkvm: ${l}`),
     ...(k.hostIncidents ?? []).map((i) => `host line ${i.line}: ${i.kind}: ${i.summary}`),
   ].filter((x): x is string => x !== null);
-  return `<h3>kvmtool</h3><pre>${esc(sanitizeText(lines.join('\n')))}</pre>` +
+  return (
+    `<h3>kvmtool</h3><pre>${esc(sanitizeText(lines.join('\n')))}</pre>` +
     `<pre class="command">lkvm ${esc(k.lkvmArgs.map(shellQuote).join(' '))}</pre>` +
-    (k.guestConsole ? `<p><a href="${esc(k.guestConsole)}">guest console without the host's lines</a></p>` : '');
+    (k.guestConsole ? `<p><a href="${esc(k.guestConsole)}">guest console without the host's lines</a></p>` : '')
+  );
 }
 
 /** `state=ok api=12` from a record's fields, leaving out the empty ones. */
@@ -380,13 +418,17 @@ function consoleBlock(cell: CellRecord, text: string | undefined, budget: number
   const link = `<a href="${esc(cell.console)}">${esc(cell.console)}</a>`;
   const note = cell.consoleTruncated ? ` The harness kept the first ${cell.consoleCapBytes} bytes of it.` : '';
   if (text === undefined) {
-    return `<h3>Console</h3><p>Full log: ${link} (${cell.consoleBytes} bytes).${esc(note)} Its last lines:</p>` +
-      `<pre class="console">${esc(sanitizeText(cell.consoleTail.join('\n')))}</pre>`;
+    return (
+      `<h3>Console</h3><p>Full log: ${link} (${cell.consoleBytes} bytes).${esc(note)} Its last lines:</p>` +
+      `<pre class="console">${esc(sanitizeText(cell.consoleTail.join('\n')))}</pre>`
+    );
   }
   const { shown, cut } = headAndTail(text, budget);
   const cutNote = cut > 0 ? ` ${cut} characters in the middle are left out here.` : '';
-  return `<h3>Console</h3><p>Full log: ${link} (${cell.consoleBytes} bytes).${esc(note + cutNote)}</p>` +
-    `<pre class="console">${esc(sanitizeText(shown))}</pre>`;
+  return (
+    `<h3>Console</h3><p>Full log: ${link} (${cell.consoleBytes} bytes).${esc(note + cutNote)}</p>` +
+    `<pre class="console">${esc(sanitizeText(shown))}</pre>`
+  );
 }
 
 /** The text whole when it fits; else its head and its tail, cut at line ends. */

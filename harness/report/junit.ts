@@ -76,7 +76,10 @@ export function renderJunit(results: RunResults): string {
             property('qemu', clean(results.host.qemu ?? 'not found')),
           ],
         },
-        testcase: results.cells.flatMap((cell) => [testcase(cell), ...judgedNodes(cell.tests ?? []).map((node) => testTestcase(results.matrix.name, cell, node))]),
+        testcase: results.cells.flatMap((cell) => [
+          testcase(cell),
+          ...judgedNodes(cell.tests ?? []).map((node) => testTestcase(results.matrix.name, cell, node)),
+        ]),
       },
     },
   };
@@ -126,7 +129,8 @@ function testTestcase(matrix: string, cell: CellRecord, node: TestNode): XmlElem
 function testOutcome(node: TestNode): XmlElement {
   const message = clean(node.reasons[0] ?? node.verdict);
   if (node.status === 'skipped') return { skipped: { '@_message': message } };
-  if (node.status === 'as-expected' && isFailing(node.verdict)) return expectedFailure(node.verdict, expectationText(node), sanitizeText(node.reasons.join('\n')));
+  if (node.status === 'as-expected' && isFailing(node.verdict))
+    return expectedFailure(node.verdict, expectationText(node), sanitizeText(node.reasons.join('\n')));
   if (node.status !== 'unexpected') return {};
   const type = node.verdict === 'pass' ? 'unexpected-pass' : node.verdict;
   return { failure: { '@_message': message, '@_type': type, '#text': sanitizeText(node.reasons.join('\n')) } };
@@ -144,9 +148,13 @@ export function junitCounts(cells: readonly CellRecord[]): { tests: number; fail
   const testExpectedFail = (n: TestNode) => n.status === 'as-expected' && isFailing(n.verdict);
   return {
     tests: cells.length + tests.length,
-    failures: cells.filter((c) => c.status === 'unexpected' && c.verdict !== 'error').length + tests.filter((n) => n.status === 'unexpected').length,
+    failures:
+      cells.filter((c) => c.status === 'unexpected' && c.verdict !== 'error').length +
+      tests.filter((n) => n.status === 'unexpected').length,
     errors: cells.filter((c) => c.status === 'unexpected' && c.verdict === 'error').length,
-    skipped: cells.filter((c) => c.status === 'skipped' || cellExpectedFail(c)).length + tests.filter((n) => n.status === 'skipped' || testExpectedFail(n)).length,
+    skipped:
+      cells.filter((c) => c.status === 'skipped' || cellExpectedFail(c)).length +
+      tests.filter((n) => n.status === 'skipped' || testExpectedFail(n)).length,
   };
 }
 

@@ -248,7 +248,13 @@ function checkoutOf(
   const source = kernel?.source ?? `unknown:${kernelId}`;
   const commit = /^git:([0-9a-f]{40})/.exec(source)?.[1];
   // every patch of the set, or none: a partial list would misname the set
-  const files = patches && patches.length > 0 && patches.every((p) => p.path) ? resources(link, patches.map((p) => p.path)) : [];
+  const files =
+    patches && patches.length > 0 && patches.every((p) => p.path)
+      ? resources(
+          link,
+          patches.map((p) => p.path),
+        )
+      : [];
   return {
     id: local('checkout', sha256(`${source}\n${hash ?? `unrecorded:${kernelId}`}`).slice(0, 16)),
     origin,
@@ -275,7 +281,11 @@ function kernelBuild(
   const base = { id, origin, checkout_id: checkoutId, start_time: startTime, architecture: 'arm64', config_name: kernelId };
   // a kernel no cell of this run got to: the run never asked for it
   if (!kernel) return { ...base, status: 'SKIP', misc: { kernel: kernelId, note: 'not built: no cell of it ran' } };
-  const status: Status = kernel.ok ? 'PASS' : kernel.ended === 'interrupted' || kernel.stage === 'source' || kernel.stage === 'toolchain' ? 'ERROR' : 'FAIL';
+  const status: Status = kernel.ok
+    ? 'PASS'
+    : kernel.ended === 'interrupted' || kernel.stage === 'source' || kernel.stage === 'toolchain'
+      ? 'ERROR'
+      : 'FAIL';
   return {
     ...base,
     status,
@@ -285,8 +295,14 @@ function kernelBuild(
     ...logUrl(link, kernel.artifacts?.buildLog),
     ...nonEmpty('input_files', resources(link, [kernel.artifacts?.config])),
     ...nonEmpty('output_files', resources(link, [kernel.artifacts?.image])),
-    ...(kernel.ok ? {} : excerpt([...(kernel.message ? [`${kernel.stage ?? 'build'}: ${kernel.message}`] : []), ...(kernel.logTail ?? [])])),
-    misc: { kernel: kernelId, ...(kernel.key ? { key: kernel.key } : {}), ...(kernel.cached !== undefined ? { cached: kernel.cached } : {}) },
+    ...(kernel.ok
+      ? {}
+      : excerpt([...(kernel.message ? [`${kernel.stage ?? 'build'}: ${kernel.message}`] : []), ...(kernel.logTail ?? [])])),
+    misc: {
+      kernel: kernelId,
+      ...(kernel.key ? { key: kernel.key } : {}),
+      ...(kernel.cached !== undefined ? { cached: kernel.cached } : {}),
+    },
   };
 }
 
@@ -318,7 +334,12 @@ function cellTest(cell: CellRecord, id: string, buildId: string, path: string, s
       ...(cell.expectedWhy ? { why: cell.expectedWhy } : {}),
       ...(cell.expectedBy ? { expected_by: describeExpectedBy(cell.expectedBy) } : {}),
       status: cell.status,
-      devices: cell.devices.map((d) => ({ name: d.name, bar0: d.bar0, driver: d.virtioDriver ?? d.pciDriver, status: d.statusNames.join('|') || null })),
+      devices: cell.devices.map((d) => ({
+        name: d.name,
+        bar0: d.bar0,
+        driver: d.virtioDriver ?? d.pciDriver,
+        status: d.statusNames.join('|') || null,
+      })),
     },
   };
 }

@@ -29,7 +29,9 @@ export function loadRun(path: string): LoadedRun {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no results.json here: is this a kvmatrix run folder?' : `cannot read: ${String(error)}`, { file });
+    throw new InputError(code === 'ENOENT' ? 'no results.json here: is this a kvmatrix run folder?' : `cannot read: ${String(error)}`, {
+      file,
+    });
   }
   let data: unknown;
   try {

@@ -43,9 +43,14 @@ export function mergeShards(inputs: readonly ShardInput[], options: MergeOptions
     ...rest,
     runId: options.runId,
     mergedFrom: ordered.map((i) => i.results.runId),
-    ...(ordered.some((i) => i.results.interrupted) ? { interrupted: ordered.find((i) => i.results.interrupted)!.results.interrupted! } : {}),
+    ...(ordered.some((i) => i.results.interrupted)
+      ? { interrupted: ordered.find((i) => i.results.interrupted)!.results.interrupted! }
+      : {}),
     startedAt: ordered.map((i) => i.results.startedAt).sort()[0]!,
-    finishedAt: ordered.map((i) => i.results.finishedAt).sort().at(-1)!,
+    finishedAt: ordered
+      .map((i) => i.results.finishedAt)
+      .sort()
+      .at(-1)!,
     kernels: mergeKernels(ordered),
     cells,
     summary: summarize(cells),
@@ -57,7 +62,10 @@ function checkSameRun(a: ShardInput, b: ShardInput): void {
   const rb = b.results;
   const differs = (what: string, x: unknown, y: unknown) => {
     if (JSON.stringify(x) !== JSON.stringify(y)) {
-      throw new InputError(`${what} differs from ${a.file} (${JSON.stringify(y)} here, ${JSON.stringify(x)} there): not shards of one run`, { file: b.file });
+      throw new InputError(
+        `${what} differs from ${a.file} (${JSON.stringify(y)} here, ${JSON.stringify(x)} there): not shards of one run`,
+        { file: b.file },
+      );
     }
   };
   differs('the matrix', ra.matrix.name, rb.matrix.name);
@@ -82,7 +90,9 @@ function checkShardSet(inputs: readonly ShardInput[], partial: boolean): void {
   }
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
   if (missing.length > 0 && !partial) {
-    throw new InputError(`shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: give every shard, or --partial to fold what is here`);
+    throw new InputError(
+      `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: give every shard, or --partial to fold what is here`,
+    );
   }
 }
 
@@ -102,7 +112,10 @@ function mergeKernels(inputs: readonly ShardInput[]): KernelRecord[] {
         continue;
       }
       if (seen.record.key && kernel.key && seen.record.key !== kernel.key) {
-        throw new InputError(`kernel ${kernel.id} has cache key ${kernel.key} here and ${seen.record.key} in ${seen.file}: the shards built different kernels`, { file: input.file });
+        throw new InputError(
+          `kernel ${kernel.id} has cache key ${kernel.key} here and ${seen.record.key} in ${seen.file}: the shards built different kernels`,
+          { file: input.file },
+        );
       }
       if (seen.record.cached && !kernel.cached) kernels.set(kernel.id, { record: kernel, file: input.file });
     }

@@ -20,7 +20,11 @@ const verdict = z.enum(['pass', 'fail', 'error', 'timeout', 'skip', 'flaky']);
 const status = z.enum(['as-expected', 'unexpected', 'skipped']);
 const interrupted = z.optional(z.literal(true));
 const bar = z.looseObject({ index: num, kind: z.enum(['io', 'mem', 'other']), start: num, end: num });
-const incident = z.looseObject({ kind: z.enum(['panic', 'oops', 'bug', 'warning', 'lockdep', 'kasan', 'ubsan']), line: num, summary: text });
+const incident = z.looseObject({
+  kind: z.enum(['panic', 'oops', 'bug', 'warning', 'lockdep', 'kasan', 'ubsan']),
+  line: num,
+  summary: text,
+});
 
 const device = z.looseObject({
   name: text,
@@ -41,9 +45,9 @@ const device = z.looseObject({
 });
 
 // a path inside the run folder: relative, never climbing out of it (results.json may come from elsewhere)
-const inRun = z.string().check(
-  z.refine((p) => p.length > 0 && !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the run folder'),
-);
+const inRun = z
+  .string()
+  .check(z.refine((p) => p.length > 0 && !p.startsWith('/') && !p.split('/').includes('..'), 'a path inside the run folder'));
 
 /** A file of the run folder that `report` reads or links to, or null. */
 const inRunOrNull = z.nullable(inRun);
@@ -149,12 +153,25 @@ const kernel = z.looseObject({
   message: optionalText,
   logTail: z.optional(texts),
   patches: z.optional(
-    z.array(z.looseObject({ file: text, direction: z.enum(['forward', 'reverse']), sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256')), path: z.optional(inRun) })),
+    z.array(
+      z.looseObject({
+        file: text,
+        direction: z.enum(['forward', 'reverse']),
+        sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256')),
+        path: z.optional(inRun),
+      }),
+    ),
   ),
   kselftests: z.optional(z.looseObject({ key: text, cached: z.boolean(), tests: num })),
   warnings: z.optional(texts),
   artifacts: z.optional(
-    z.looseObject({ image: z.optional(inRun), config: z.optional(inRun), buildLog: z.optional(inRun), kselftests: z.optional(inRun), kselftestBuildLog: z.optional(inRun) }),
+    z.looseObject({
+      image: z.optional(inRun),
+      config: z.optional(inRun),
+      buildLog: z.optional(inRun),
+      kselftests: z.optional(inRun),
+      kselftestBuildLog: z.optional(inRun),
+    }),
   ),
 });
 

@@ -51,28 +51,34 @@ export function renderSummary(results: RunResults, runDir: string): string {
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((text, i) => text.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((text, i) => text.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
 
   const s = results.summary;
   const v = s.byVerdict;
-  lines.push(
-    '',
-    `${s.total} cells: ${s.asExpected} as expected, ${s.unexpected} not, ${s.skipped} skipped ` +
-      `(${verdictCountsText(v)})`,
-  );
+  lines.push('', `${s.total} cells: ${s.asExpected} as expected, ${s.unexpected} not, ${s.skipped} skipped ` + `(${verdictCountsText(v)})`);
   for (const cell of results.cells.filter((c) => c.status === 'unexpected')) {
     lines.push(`not as expected: ${cell.id}: ${cell.verdict}, expected ${cell.expected}`);
     // a flaky cell's reasons are a line per boot: show them all
     for (const reason of cell.reasons.slice(0, Math.max(8, (cell.repeats?.length ?? 0) + 1))) lines.push(`  ${reason}`);
     if (cell.hint) lines.push(`  hint: ${cell.hint}`);
   }
-  const barCells = results.cells.filter((c) => c.devices.some((d) => d.bars.length > 0) && (c.vmmType === 'kvmtool' || c.devices.some((d) => d.problems.length > 0)));
-  if (barCells.length > 0) lines.push('device BARs (kvmtool cells and cells with failed devices; legacy devices decode through BAR0, an I/O BAR):');
+  const barCells = results.cells.filter(
+    (c) => c.devices.some((d) => d.bars.length > 0) && (c.vmmType === 'kvmtool' || c.devices.some((d) => d.problems.length > 0)),
+  );
+  if (barCells.length > 0)
+    lines.push('device BARs (kvmtool cells and cells with failed devices; legacy devices decode through BAR0, an I/O BAR):');
   for (const cell of barCells) lines.push(`  ${cell.id}: ${cell.devices.map(deviceBar).join(', ')}`);
   if (results.interrupted) {
     const cut = results.cells.filter((c) => c.interrupted).length;
-    lines.push(`interrupted by ${results.interrupted}: ${cut} cell${cut === 1 ? '' : 's'} did not finish (error, marked interrupted); the rest are as they ended`);
+    lines.push(
+      `interrupted by ${results.interrupted}: ${cut} cell${cut === 1 ? '' : 's'} did not finish (error, marked interrupted); the rest are as they ended`,
+    );
   }
   for (const kernel of results.kernels.filter((k) => !k.ok)) {
     lines.push(`kernel ${kernel.id} not built (${kernel.stage}): ${kernel.message}`);

@@ -54,7 +54,9 @@ function diagnostics(cell: CellRecord): string[] {
           })),
         }
       : {}),
-    ...(cell.retried?.length ? { retried: cell.retried.map((a) => ({ verdict: a.verdict, reason: a.reasons[0] ?? '', console: a.console })) } : {}),
+    ...(cell.retried?.length
+      ? { retried: cell.retried.map((a) => ({ verdict: a.verdict, reason: a.reasons[0] ?? '', console: a.console })) }
+      : {}),
     ...(cell.repeats?.length
       ? {
           boots: cell.repeats.map((r) => ({
@@ -118,7 +120,12 @@ function nodeDiagnostics(node: TestNode): string[] {
     ...(node.incidents?.length ? { incidents: node.incidents.map((i) => `${i.kind} at console line ${i.line}: ${i.summary}`) } : {}),
     ...(node.notes?.length ? { notes: node.notes } : {}),
     ...(node.children.length === 0 && node.log.length
-      ? { log: node.log.slice(-LOG_LINES), ...(node.log.length > LOG_LINES || node.logDropped ? { log_lines_left_out: node.log.length - Math.min(LOG_LINES, node.log.length) + (node.logDropped ?? 0) } : {}) }
+      ? {
+          log: node.log.slice(-LOG_LINES),
+          ...(node.log.length > LOG_LINES || node.logDropped
+            ? { log_lines_left_out: node.log.length - Math.min(LOG_LINES, node.log.length) + (node.logDropped ?? 0) }
+            : {}),
+        }
       : {}),
     ...(node.lines ? { console_lines: `${node.lines[0]}-${node.lines[1]}` } : {}),
   };

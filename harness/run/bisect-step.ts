@@ -56,7 +56,14 @@ export async function runBisectStep(options: BisectStepOptions): Promise<BisectS
     failed
       ? { kind: 'kernel-failed', stage: failed.stage!, ended: failed.ended ?? 'failed' }
       : cell.only !== undefined
-        ? { kind: 'tested', glob: cell.only, verdict: record.verdict, tests: judgedNodes(record.tests ?? []).filter((n) => globMatchesPath(cell.only!, n.path)).map((n) => n.verdict) }
+        ? {
+            kind: 'tested',
+            glob: cell.only,
+            verdict: record.verdict,
+            tests: judgedNodes(record.tests ?? [])
+              .filter((n) => globMatchesPath(cell.only!, n.path))
+              .map((n) => n.verdict),
+          }
         : { kind: 'booted', verdict: record.verdict },
   );
   return {

@@ -106,9 +106,21 @@ export async function bootDirectCell(
   parser.feed(decoder.end());
   const observation = parser.finish();
   const listing = await listingIfCrashed(cell, observation, ctx);
-  const judged = judge(decideCell(cell, launch, observation, listing ? { kunitListing: listing } : {}), cell.expect, cell.leafExpect, judgeOptions(cell));
+  const judged = judge(
+    decideCell(cell, launch, observation, listing ? { kunitListing: listing } : {}),
+    cell.expect,
+    cell.leafExpect,
+    judgeOptions(cell),
+  );
   const reproducePath = initrd.parts
-    ? writeReproduce(dir, cell, ctx.runId, judged, { argv: vmmCommand.argv, inputs: [...vmmCommand.inputs.filter((f) => f !== initrd.initrd), ...initrd.parts.inputs] }, initrd.parts.prepare)
+    ? writeReproduce(
+        dir,
+        cell,
+        ctx.runId,
+        judged,
+        { argv: vmmCommand.argv, inputs: [...vmmCommand.inputs.filter((f) => f !== initrd.initrd), ...initrd.parts.inputs] },
+        initrd.parts.prepare,
+      )
     : writeReproduce(dir, cell, ctx.runId, judged, vmmCommand);
   return {
     judged,

@@ -18,7 +18,16 @@ import { lkvmIrqchip, lkvmNativeCommand, lkvmRunArgs } from '../vmm/kvmtool.js';
 import { launchVmm } from '../vmm/launch.js';
 import type { LkvmBinary } from '../vmm/lkvm.js';
 import { NESTED_HOST_ALLOWANCE_SEC, nestedHostCommand } from '../vmm/nested-host.js';
-import { bootDirectCell, cellDir, inRunFolder, judgeOptions, launchOptions, listingIfCrashed, writeReproduce, type BootContext } from './boot-cell.js';
+import {
+  bootDirectCell,
+  cellDir,
+  inRunFolder,
+  judgeOptions,
+  launchOptions,
+  listingIfCrashed,
+  writeReproduce,
+  type BootContext,
+} from './boot-cell.js';
 import { placeNestedBase } from './run-artifacts.js';
 import { commandBootArchive, commandInitrd } from './guest-initrd.js';
 import { agentAllowanceSec, runsUserspace } from '../test-kinds/agent-commands.js';
@@ -52,13 +61,22 @@ export async function bootKvmtoolCell(
         guest,
         ctx,
         (disks, initrd, local) =>
-          lkvmNativeCommand(cell, plan.lkvm.path, { image: local(kernel.image), initrd: initrd.initrd, disks }, { nonce: initrd.commandLineNonce, era: plan.era, irqchip: lkvmIrqchip(cell.vmm, 'native') }),
+          lkvmNativeCommand(
+            cell,
+            plan.lkvm.path,
+            { image: local(kernel.image), initrd: initrd.initrd, disks },
+            { nonce: initrd.commandLineNonce, era: plan.era, irqchip: lkvmIrqchip(cell.vmm, 'native') },
+          ),
         { env: { HOME: home }, stdin: 'held-open' },
       );
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
-    const kvmtool: KvmtoolArtifacts = { mode: 'native', lkvm: { path: plan.lkvm.path, from: plan.lkvm.from }, lkvmArgs: native.boot.command.slice(1) };
+    const kvmtool: KvmtoolArtifacts = {
+      mode: 'native',
+      lkvm: { path: plan.lkvm.path, from: plan.lkvm.from },
+      lkvmArgs: native.boot.command.slice(1),
+    };
     return { judged: native.judged, boot: { ...native.boot, kvmtool } };
   }
 
@@ -73,8 +91,7 @@ export async function bootKvmtoolCell(
   const cachedBase = nestedHostBase(plan.layout, guest, plan.lkvm, kernel);
   const base = ctx.keepArtifacts ? placeNestedBase(ctx.runDir, cachedBase) : cachedBase;
   // a guest that runs commands boots the layer and its own archive after its initramfs, its nonce off the command line
-  const guestInitrd =
-    runsUserspace(cell) ? commandInitrd(cell, guest, commandBootArchive(cell, guestNonce)) : undefined;
+  const guestInitrd = runsUserspace(cell) ? commandInitrd(cell, guest, commandBootArchive(cell, guestNonce)) : undefined;
   const args = lkvmRunArgs(
     cell,
     {
@@ -92,7 +109,11 @@ export async function bootKvmtoolCell(
 
   const hostNonce = randomBytes(8).toString('hex');
   const local = (path: string) => inRunFolder(ctx.runDir, dir, path);
-  const command = nestedHostCommand(cell, { image: local(plan.host.image), initrd: 'host-initramfs.cpio' }, { nonce: hostNonce, guestTimeoutSec: timeoutSec });
+  const command = nestedHostCommand(
+    cell,
+    { image: local(plan.host.image), initrd: 'host-initramfs.cpio' },
+    { nonce: hostNonce, guestTimeoutSec: timeoutSec },
+  );
   let launch;
   try {
     launch = await launchVmm(command, { ...launchOptions(cell, ctx, dir), timeoutSec: timeoutSec + NESTED_HOST_ALLOWANCE_SEC });
@@ -105,7 +126,12 @@ export async function bootKvmtoolCell(
   const host = parseConsole(split.host, { nonce: hostNonce });
   const observation = parseConsole(split.guest, { nonce: guestNonce });
   const listing = await listingIfCrashed(cell, observation, ctx);
-  const nested = decideNestedCell(cell, launch, { host, guest: observation, lkvmStderr: split.lkvm }, listing ? { kunitListing: listing } : {});
+  const nested = decideNestedCell(
+    cell,
+    launch,
+    { host, guest: observation, lkvmStderr: split.lkvm },
+    listing ? { kunitListing: listing } : {},
+  );
   const judged = judge(nested, cell.expect, cell.leafExpect, judgeOptions(cell));
   const reproduce = writeReproduce(
     dir,
@@ -128,6 +154,13 @@ export async function bootKvmtoolCell(
   };
   return {
     judged,
-    boot: { launch, observation, console: relative(ctx.runDir, consolePath), reproduce: relative(ctx.runDir, reproduce), command: command.argv, kvmtool },
+    boot: {
+      launch,
+      observation,
+      console: relative(ctx.runDir, consolePath),
+      reproduce: relative(ctx.runDir, reproduce),
+      command: command.argv,
+      kvmtool,
+    },
   };
 }

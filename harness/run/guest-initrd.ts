@@ -29,7 +29,11 @@ export interface BootInitrd {
 
 /** The boot's own archive of a cell that runs commands: the nonce, the commands, their files. */
 export function commandBootArchive(cell: Cell, nonce: string): Buffer {
-  return bootArchive(nonce, agentCommands(cell), commandFileEntries(commandTestsOf(cell), (f) => readFileSync(f)));
+  return bootArchive(
+    nonce,
+    agentCommands(cell),
+    commandFileEntries(commandTestsOf(cell), (f) => readFileSync(f)),
+  );
 }
 
 /** The userspace layer of a guest whose cell runs commands (run-matrix gives it one). */

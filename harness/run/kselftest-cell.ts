@@ -12,10 +12,15 @@ export function withInstalledKselftests<C extends Cell>(cell: C, kernel: BuiltKe
   if (!cell.tests.some((t) => t.kind === 'kselftest')) return cell;
   const built = kernel.kselftests;
   if (!built) return { problem: `kernel ${kernel.kernelId} was built without kselftests` };
-  const resolved = { ...cell, tests: cell.tests.map((t) => (t.kind === 'kselftest' ? { ...t, installed: { layer: built.layer, tests: built.tests } } : t)) };
+  const resolved = {
+    ...cell,
+    tests: cell.tests.map((t) => (t.kind === 'kselftest' ? { ...t, installed: { layer: built.layer, tests: built.tests } } : t)),
+  };
   const planned = agentCommands(resolved).length;
   if (planned > PLAN_LIMITS.commands) {
-    return { problem: `the cell asks the agent to run ${planned} programs (commands and kselftests), more than the ${PLAN_LIMITS.commands} it runs in one boot: skip some tests, or give some targets to other cells (cell_tests:)` };
+    return {
+      problem: `the cell asks the agent to run ${planned} programs (commands and kselftests), more than the ${PLAN_LIMITS.commands} it runs in one boot: skip some tests, or give some targets to other cells (cell_tests:)`,
+    };
   }
   return resolved;
 }

@@ -28,7 +28,12 @@ const LISTING_TIMEOUT_SEC = 120;
  * the cell runs no KUnit or the listing boot did not finish as a kvmatrix
  * boot should (its agent's records whole): then a crash stays unnamed.
  */
-export async function kunitListingOf(cell: Cell, kernel: BuiltKernel, guest: GuestImage, ctx: ListingContext): Promise<KunitListing | null> {
+export async function kunitListingOf(
+  cell: Cell,
+  kernel: BuiltKernel,
+  guest: GuestImage,
+  ctx: ListingContext,
+): Promise<KunitListing | null> {
   const test = kunitTestOf(cell);
   if (!test) return null;
   const file = join(ctx.layout.kunitLists, `${shortKey(sha256(JSON.stringify({ v: 1, kernel: kernel.key, filter: test.filter })))}.json`);
@@ -48,16 +53,20 @@ export async function kunitListingOf(cell: Cell, kernel: BuiltKernel, guest: Gue
       qemu,
       ...qemuMachineArgs(ctx.accel, cell.vmm.type === 'qemu' ? { tcgCpu: cell.vmm.tcgCpu } : {}),
       ...qemuBootArgs({ memoryMiB: cell.boot.memoryMiB, cpus: 1, image: kernel.image, initrd: guest.initramfs }),
-      '-append', guestCommandLine('ttyAMA0', nonce, '', ['kunit.action=list', ...filter]),
+      '-append',
+      guestCommandLine('ttyAMA0', nonce, '', ['kunit.action=list', ...filter]),
     ];
     const consolePath = join(work, 'console.log');
-    const launch = await launchVmm({ argv, inputs: [kernel.image, guest.initramfs] }, {
-      consolePath,
-      cwd: work,
-      capBytes: 4 * 1024 * 1024,
-      timeoutSec: LISTING_TIMEOUT_SEC,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    const launch = await launchVmm(
+      { argv, inputs: [kernel.image, guest.initramfs] },
+      {
+        consolePath,
+        cwd: work,
+        capBytes: 4 * 1024 * 1024,
+        timeoutSec: LISTING_TIMEOUT_SEC,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      },
+    );
     if (launch.kind !== 'exited') return null;
     const text = readFileSync(consolePath, 'utf8');
     const agent = parseConsole(text, { nonce }).agent;

@@ -50,7 +50,10 @@ export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], 
     if (!lkvm) {
       const checked = inspectLkvm(choice, mode === 'nested');
       if ('problem' in checked) {
-        throw new InputError(`${checked.problem}`, choice.from === 'matrix' ? { file: matrix.file, keyPath: `vmms.${vmm.id}.lkvm` } : undefined);
+        throw new InputError(
+          `${checked.problem}`,
+          choice.from === 'matrix' ? { file: matrix.file, keyPath: `vmms.${vmm.id}.lkvm` } : undefined,
+        );
       }
       lkvm = checked;
       inspected.set(memo, lkvm);
@@ -60,7 +63,10 @@ export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], 
       // `boot --vmm kvmtool` makes an entry the matrix file does not have: no key of it to name
       const inFile = matrix.vmms.some((v) => v.id === vmm.id);
       const where = inFile ? '' : ` in a kvmtool entry of the matrix's vmms`;
-      throw new InputError(`lkvm ${lkvm.path} (from ${lkvm.from}) ${resolved.problem}${where}`, { file: matrix.file, ...(inFile ? { keyPath: `vmms.${vmm.id}.transport_flag` } : {}) });
+      throw new InputError(`lkvm ${lkvm.path} (from ${lkvm.from}) ${resolved.problem}${where}`, {
+        file: matrix.file,
+        ...(inFile ? { keyPath: `vmms.${vmm.id}.transport_flag` } : {}),
+      });
     }
     const { era } = resolved;
     const eraProblem = lkvmCellProblem(cell, era);
@@ -84,5 +90,9 @@ export function planKvmtoolCells(matrix: Matrix, cells: readonly KvmtoolCell[], 
  * checks (a patch tried on the unpacked source) that it would otherwise wait for.
  */
 export function refuseUnusableLkvm(matrix: Matrix, cells: readonly Cell[], host: KvmtoolHost): void {
-  planKvmtoolCells(matrix, cells.filter((c): c is KvmtoolCell => c.vmm.type === 'kvmtool'), host);
+  planKvmtoolCells(
+    matrix,
+    cells.filter((c): c is KvmtoolCell => c.vmm.type === 'kvmtool'),
+    host,
+  );
 }

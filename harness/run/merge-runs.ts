@@ -17,7 +17,11 @@ import { writeReports } from './write-reports.js';
  * written and `latest` moved. Built under a hidden name and renamed
  * into place, so a refused or failed merge leaves nothing behind.
  */
-export function mergeRunFolders(shards: readonly LoadedRun[], outRoot: string, options: { partial?: boolean } = {}): { results: RunResults; runDir: string } {
+export function mergeRunFolders(
+  shards: readonly LoadedRun[],
+  outRoot: string,
+  options: { partial?: boolean } = {},
+): { results: RunResults; runDir: string } {
   const runId = newRunId(new Date());
   const merged = mergeShards(
     shards.map((s) => ({ results: s.results, file: s.file })),

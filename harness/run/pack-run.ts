@@ -44,7 +44,9 @@ export async function packRun(runDir: string, file: string): Promise<PackOutcome
     if (stat.isSymbolicLink()) {
       const target = readlinkSync(absolute);
       if (!isAbsolute(target) && !target.split('/').includes('..')) return true;
-      leftOut.push(`${path}: a symbolic link to ${target}, ${isAbsolute(target) ? 'absolute' : 'climbing with ..'}: it could lead outside the run folder`);
+      leftOut.push(
+        `${path}: a symbolic link to ${target}, ${isAbsolute(target) ? 'absolute' : 'climbing with ..'}: it could lead outside the run folder`,
+      );
       return false;
     }
     if (stat.isFile() || stat.isDirectory()) return true;

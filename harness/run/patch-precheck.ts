@@ -39,7 +39,10 @@ export async function refusePatchesThatDoNotApply(matrix: Matrix, cells: readonl
     });
     if (options.signal?.aborted) return;
     if (refused) {
-      throw new InputError(`${refused.message}; fix the patch or its direction, or take it out of the kernel`, { file: matrix.file, keyPath: `kernels.${kernel.id}.patches` });
+      throw new InputError(`${refused.message}; fix the patch or its direction, or take it out of the kernel`, {
+        file: matrix.file,
+        keyPath: `kernels.${kernel.id}.patches`,
+      });
     }
   }
 }

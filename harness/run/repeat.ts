@@ -27,7 +27,12 @@ export function combineRepeats(boots: readonly CellRecord[]): CellRecord {
   // the boot a reader wants to look at: the first that went against the matrix
   const shown = boots.find((b) => b.status === 'unexpected') ?? boots.at(-1)!;
   // an error boot tested nothing: its tests have no say
-  const tests = shown.tests ? mergeBootTrees(shown.tests, boots.map((b) => (b.verdict === 'error' || b.verdict === 'skip' ? undefined : b.tests))) : undefined;
+  const tests = shown.tests
+    ? mergeBootTrees(
+        shown.tests,
+        boots.map((b) => (b.verdict === 'error' || b.verdict === 'skip' ? undefined : b.tests)),
+      )
+    : undefined;
   const flakyTests = (tests ? failingNodes(tests) : []).filter((n) => n.verdict === 'flaky');
   // boots that agree on the cell but not on one of its tests make the cell flaky too
   const verdict = flakyTests.length > 0 ? 'flaky' : repeatedVerdict(boots.map((b) => b.verdict));

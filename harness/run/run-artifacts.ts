@@ -7,7 +7,19 @@
  * themselves, so a run folder boots anywhere QEMU is.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { GuestImage } from '../guest/build-agent.js';
 import { shortKey } from '../kernel/keys.js';
@@ -88,7 +100,12 @@ export function placeKernel(
     artifacts.kselftestBuildLog = join(dir, 'kselftest-build.log');
   }
   return {
-    kernel: { ...kernel, image: at(basename(kernel.image)), config: artifacts.config ? at('config') : null, ...(kselftests ? { kselftests } : {}) },
+    kernel: {
+      ...kernel,
+      image: at(basename(kernel.image)),
+      config: artifacts.config ? at('config') : null,
+      ...(kselftests ? { kselftests } : {}),
+    },
     artifacts,
     patches: patches.map(({ text: _text, ...patch }, i) => ({ ...patch, path: writePatch(runDir, join(dir, 'patches'), i, patches[i]!) })),
   };

@@ -12,7 +12,15 @@ import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
 import { summarize } from '../report/summary.js';
-import { RESULTS_SCHEMA, type AppliedPatch, type CellRecord, type KernelArtifacts, type KernelRecord, type RunResults, type RunShard } from '../report/types.js';
+import {
+  RESULTS_SCHEMA,
+  type AppliedPatch,
+  type CellRecord,
+  type KernelArtifacts,
+  type KernelRecord,
+  type RunResults,
+  type RunShard,
+} from '../report/types.js';
 import { bootWithRetries } from './retry.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
@@ -153,15 +161,25 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   const qemu = [...versions.values()].find((v) => v !== null) ?? null;
   const runnable = bootPlans.filter((p) => {
     if (p.binary === null || versions.get(p.binary) !== null) return true;
-    unbooted(p.cell, 'error', `${p.binary} not found or does not run`, "apt-get install qemu-system-arm, or set the matrix VMM entry's binary or qemu");
+    unbooted(
+      p.cell,
+      'error',
+      `${p.binary} not found or does not run`,
+      "apt-get install qemu-system-arm, or set the matrix VMM entry's binary or qemu",
+    );
     return false;
   });
   const keep = options.artifacts !== false;
   // a stopped run boots nothing: no guest to build for it
-  const built = runnable.length > 0 && !stoppedBy() ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile, options.events?.step) : null;
+  const built =
+    runnable.length > 0 && !stoppedBy()
+      ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile, options.events?.step)
+      : null;
   // cells that run commands boot the userspace layer too; a layer that cannot be had is their error alone
   const layered =
-    built && !(built instanceof AgentBuildError) && !stoppedBy() && runnable.some((p) => runsUserspace(p.cell)) ? await withUserspace(built, options.layout, options.events?.step) : built;
+    built && !(built instanceof AgentBuildError) && !stoppedBy() && runnable.some((p) => runsUserspace(p.cell))
+      ? await withUserspace(built, options.layout, options.events?.step)
+      : built;
   const placed = (g: GuestImage | AgentBuildError | null) => (keep && g && !(g instanceof AgentBuildError) ? placeGuest(runDir, g) : g);
   const [plainGuest, layeredGuest] = [placed(built), layered === built ? null : placed(layered)];
   const guestOf = (cell: Cell) => (runsUserspace(cell) ? (layeredGuest ?? plainGuest) : plainGuest);
@@ -174,7 +192,11 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     const hostId = `${id}+host`;
     if (!specs.has(hostId)) {
       const { kunitconfig: _kunit, kselftestTargets: _kselftests, ...withoutTests } = spec;
-      specs.set(hostId, { ...withoutTests, id: hostId, description: `${spec.id} without its kunitconfig and kselftests, as a nested kvmtool host` });
+      specs.set(hostId, {
+        ...withoutTests,
+        id: hostId,
+        description: `${spec.id} without its kunitconfig and kselftests, as a nested kvmtool host`,
+      });
     }
     return hostId;
   };
@@ -184,7 +206,10 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   // the kernel as the cells boot it: from the run folder when it keeps what it booted
   const bootable = (outcome: KernelOutcome): KernelOutcome => {
     const texts = appliedPatchTexts(specs.get(outcome.kernelId)!.patches);
-    patchesOf.set(outcome.kernelId, texts.map(({ text: _text, ...patch }) => patch));
+    patchesOf.set(
+      outcome.kernelId,
+      texts.map(({ text: _text, ...patch }) => patch),
+    );
     if (!outcome.ok) {
       const log = failedKernelArtifacts(runDir, outcome.logPath);
       if (log) artifactsOf.set(outcome.kernelId, log);
@@ -203,15 +228,17 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     let promise = building.get(kernelId);
     if (!promise) {
       promise = buildQueue(() =>
-        stoppedBy() ? Promise.resolve(unbuiltKernel(kernelId, stoppedBy()!, reached.get(kernelId))) : obtainKernel(specs.get(kernelId)!, {
-          layout: options.layout,
-          jobs: options.buildJobs,
-          ccache: options.ccache,
-          logDir: join(runDir, 'kernels', kernelId),
-          timeoutSec: options.buildTimeoutSec,
-          ...(options.signal ? { signal: options.signal } : {}),
-          onProgress: onKernelProgress,
-        }),
+        stoppedBy()
+          ? Promise.resolve(unbuiltKernel(kernelId, stoppedBy()!, reached.get(kernelId)))
+          : obtainKernel(specs.get(kernelId)!, {
+              layout: options.layout,
+              jobs: options.buildJobs,
+              ccache: options.ccache,
+              logDir: join(runDir, 'kernels', kernelId),
+              timeoutSec: options.buildTimeoutSec,
+              ...(options.signal ? { signal: options.signal } : {}),
+              onProgress: onKernelProgress,
+            }),
       ).then((outcome) => {
         outcomes.set(kernelId, outcome);
         options.events?.kernelDone?.(outcome);
@@ -232,7 +259,12 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     runnable.map(async (p) => {
       const host = hostOf(p);
       const [kernel, hostKernel] = await Promise.all([ready(p.cell.kernel.id), host ? ready(host) : null]);
-      const retry = { retries: options.retries ?? p.cell.boot.retries, runDir, stoppedBy, ...(options.events ? { events: options.events } : {}) };
+      const retry = {
+        retries: options.retries ?? p.cell.boot.retries,
+        runDir,
+        stoppedBy,
+        ...(options.events ? { events: options.events } : {}),
+      };
       const of = options.repeat ?? p.cell.boot.repeat;
       // each repeat is a boot of its own in the queue, so repeats of one cell can run side by side
       const boots = await Promise.all(
@@ -244,9 +276,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
               : bootWithRetries(() => {
                   setImmediate(loadReportWriters);
                   return bootOne(p, kernel, hostKernel, guestOf(p.cell), options, { runId, runDir, boot: { index: i + 1, of } });
-                }, retry).finally(
-                  () => of > 1 && options.events?.cellBootDone?.(p.cell, { index: i + 1, of }),
-                ),
+                }, retry).finally(() => of > 1 && options.events?.cellBootDone?.(p.cell, { index: i + 1, of })),
           ),
         ),
       );
@@ -321,7 +351,12 @@ async function bootOne(
     runDir,
     accel: options.accel,
     keepArtifacts: options.artifacts !== false,
-    kunitListing: () => kunitListingOf(cell, built, image, { layout: options.layout, accel: options.accel, ...(options.signal ? { signal: options.signal } : {}) }),
+    kunitListing: () =>
+      kunitListingOf(cell, built, image, {
+        layout: options.layout,
+        accel: options.accel,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
     ...(options.timeoutSec !== undefined ? { timeoutSec: options.timeoutSec } : {}),
     ...(options.live ? { live: options.live } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -340,7 +375,11 @@ async function bootOne(
   } else {
     const host = hostKernel as BuiltKernel;
     if (host.config && !configHasKvm(readFileSync(host.config, 'utf8'))) {
-      const verdict = unbootedVerdict('error', `nested host kernel ${host.kernelId} was built without CONFIG_KVM=y`, `add CONFIG_VIRTUALIZATION=y and CONFIG_KVM=y to its config fragment, or name another with host_kernel: in vmms.${p.cell.vmm.id}`);
+      const verdict = unbootedVerdict(
+        'error',
+        `nested host kernel ${host.kernelId} was built without CONFIG_KVM=y`,
+        `add CONFIG_VIRTUALIZATION=y and CONFIG_KVM=y to its config fragment, or name another with host_kernel: in vmms.${p.cell.vmm.id}`,
+      );
       return cellRecord(cell, judge(verdict, cell.expect), null);
     }
     kvmtoolPlan = { mode: 'nested', lkvm: plan.lkvm, era: plan.era, host, layout: options.layout };
@@ -351,7 +390,11 @@ async function bootOne(
 }
 
 /** The guest with the userspace layer that command tests need; an error the cells that run commands show when it cannot be had. */
-async function withUserspace(guest: GuestImage, layout: CacheLayout, onStep?: (what: string) => void): Promise<GuestImage | AgentBuildError> {
+async function withUserspace(
+  guest: GuestImage,
+  layout: CacheLayout,
+  onStep?: (what: string) => void,
+): Promise<GuestImage | AgentBuildError> {
   try {
     return { ...guest, layer: (await userspaceLayer(layout, undefined, undefined, onStep)).archive };
   } catch (error) {
@@ -360,7 +403,11 @@ async function withUserspace(guest: GuestImage, layout: CacheLayout, onStep?: (w
   }
 }
 
-async function guestImage(layout: CacheLayout, crossCompile: string, onStep?: (what: string) => void): Promise<GuestImage | AgentBuildError> {
+async function guestImage(
+  layout: CacheLayout,
+  crossCompile: string,
+  onStep?: (what: string) => void,
+): Promise<GuestImage | AgentBuildError> {
   try {
     return await buildGuestImage(layout, crossCompile, undefined, onStep);
   } catch (error) {
@@ -372,7 +419,9 @@ async function guestImage(layout: CacheLayout, crossCompile: string, onStep?: (w
 /** A kernel the stop left unbuilt: at the stage it had reached (the patch check's unpack), or before its build began. */
 function unbuiltKernel(kernelId: string, by: string, reached: KernelProgress['stage'] | undefined): KernelOutcome {
   const stage = reached === undefined || reached === 'done' || reached === 'cached' ? null : reached;
-  const message = stage ? `not built: the run was stopped by ${by} at its ${stage} stage` : `not built: the run was stopped by ${by} before its build began`;
+  const message = stage
+    ? `not built: the run was stopped by ${by} at its ${stage} stage`
+    : `not built: the run was stopped by ${by} before its build began`;
   return { ok: false, kernelId, stage: stage ?? 'source', message, logTail: [], ended: 'interrupted', durationMs: 0 };
 }
 
@@ -390,7 +439,9 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
       cached: outcome.cached,
       durationMs: outcome.durationMs,
       ...(outcome.toolchain ? { toolchain: outcome.toolchain } : {}),
-      ...(outcome.kselftests ? { kselftests: { key: outcome.kselftests.key, cached: outcome.kselftests.cached, tests: outcome.kselftests.tests.length } } : {}),
+      ...(outcome.kselftests
+        ? { kselftests: { key: outcome.kselftests.key, cached: outcome.kselftests.cached, tests: outcome.kselftests.tests.length } }
+        : {}),
       ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}),
     };
   }

@@ -51,7 +51,10 @@ export function readCellConsoles(results: RunResults, runDir: string): Map<strin
       return; // missing: the tail stands in
     }
     if (!pathInside(root, real)) {
-      throw new InputError(`${cell.console} leads out of the run folder (to ${real}): refused`, { file: join(runDir, 'results.json'), keyPath: `cells[${index}].console` });
+      throw new InputError(`${cell.console} leads out of the run folder (to ${real}): refused`, {
+        file: join(runDir, 'results.json'),
+        keyPath: `cells[${index}].console`,
+      });
     }
     try {
       consoles.set(cell.id, readFileSync(real, 'utf8'));

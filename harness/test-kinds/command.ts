@@ -78,11 +78,17 @@ export function readCommands(specs: readonly CommandTestSpec[], seen: readonly C
     agentCommandLeaf(
       { name: spec.name, program: spec.argv[0], timeoutSec: spec.timeoutSec, path: childPath(root, spec.name) },
       seen.find((c) => c.index === i + 1 && c.name === spec.name),
-      (code) => (code === spec.expectExit ? { verdict: 'pass', reasons: [] } : { verdict: 'fail', reasons: [`exited ${code ?? '?'}, expected ${spec.expectExit}`] }),
+      (code) =>
+        code === spec.expectExit
+          ? { verdict: 'pass', reasons: [] }
+          : { verdict: 'fail', reasons: [`exited ${code ?? '?'}, expected ${spec.expectExit}`] },
       untrusted,
     ),
   );
-  return { node: { name: COMMAND, path: root, verdict: foldVerdicts(children.map((c) => c.verdict)), reasons: [], log: [], children }, untrusted };
+  return {
+    node: { name: COMMAND, path: root, verdict: foldVerdicts(children.map((c) => c.verdict)), reasons: [], log: [], children },
+    untrusted,
+  };
 }
 
 /** A program the agent ran, as the tree names it. */
@@ -127,7 +133,9 @@ export function agentCommandLeaf(
   const end = observed.end;
   if (!end) return leaf('crashed', [`never ended: the console stopped while it ran (${command.timeoutSec} s allowed)`]);
   if (!observed.outputIntact) {
-    untrusted.push(`command ${observed.name}: its output on the console does not add up to the ${end.shown} bytes the agent showed (lost, or written by someone else)`);
+    untrusted.push(
+      `command ${observed.name}: its output on the console does not add up to the ${end.shown} bytes the agent showed (lost, or written by someone else)`,
+    );
   }
   const cut = end.bytes > end.shown ? [`output cut at ${end.shown} of ${end.bytes} bytes`] : [];
   switch (end.result) {
@@ -154,7 +162,8 @@ function withSubtests(folded: UnjudgedNode['verdict'], own: UnjudgedNode['verdic
 /** The output's last lines, cleaned for reports; the whole of it is in the cell's console. */
 function outputLines(observed: CommandObservation): string[] {
   const lines = observed.output.replace(/\n$/, '').split('\n');
-  const shown = lines.length > LOG_LINES ? [`(${lines.length - LOG_LINES} earlier lines in console.log)`, ...lines.slice(-LOG_LINES)] : lines;
+  const shown =
+    lines.length > LOG_LINES ? [`(${lines.length - LOG_LINES} earlier lines in console.log)`, ...lines.slice(-LOG_LINES)] : lines;
   return observed.output === '' ? [] : shown.map(sanitizeLine);
 }
 

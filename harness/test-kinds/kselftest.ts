@@ -78,7 +78,9 @@ export function readKselftests(
   const names = new Set(installed.map(kselftestName));
   const problems = spec.skip
     .filter((name) => !names.has(name))
-    .map((name) => `the matrix skips kselftest ${name}, which its targets did not install (they have: ${[...names].slice(0, 20).join(', ')})`);
+    .map(
+      (name) => `the matrix skips kselftest ${name}, which its targets did not install (they have: ${[...names].slice(0, 20).join(', ')})`,
+    );
   const running = kselftestsToRun(spec, installed);
   const targets = spec.targets.map((target): UnjudgedNode => {
     const targetPath = childPath(root, target);
@@ -87,10 +89,16 @@ export function readKselftests(
       .map((c): UnjudgedNode => {
         const path = childPath(targetPath, c.test);
         const index = running.indexOf(c);
-        if (index < 0) return { name: c.test, path, verdict: 'skip', reasons: ['skipped by the matrix (kselftest skip:)'], log: [], children: [] };
+        if (index < 0)
+          return { name: c.test, path, verdict: 'skip', reasons: ['skipped by the matrix (kselftest skip:)'], log: [], children: [] };
         const name = kselftestName(c);
         const observed = seen.find((o) => o.index === firstIndex + index && o.name === name);
-        return agentCommandLeaf({ name: c.test, program: `${target}/${c.test}`, timeoutSec: kselftestTimeoutSec(spec, c), path }, observed, exitVerdict, untrusted);
+        return agentCommandLeaf(
+          { name: c.test, program: `${target}/${c.test}`, timeoutSec: kselftestTimeoutSec(spec, c), path },
+          observed,
+          exitVerdict,
+          untrusted,
+        );
       });
     return { name: target, path: targetPath, verdict: foldVerdicts(children.map((c) => c.verdict)), reasons: [], log: [], children };
   });

@@ -105,7 +105,13 @@ export interface KunitReadOptions {
  * agent's record; incidents printed inside a test are charged to it, and
  * fail it unless KUnit caught the fault or the matrix lets it print them.
  */
-export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: KtapRecord | null, incidents: readonly Incident[], options: KunitReadOptions): KunitReading {
+export function readKunit(
+  ktap: KtapObservation,
+  digest: KtapDigest,
+  record: KtapRecord | null,
+  incidents: readonly Incident[],
+  options: KunitReadOptions,
+): KunitReading {
   const untrusted: string[] = [];
   const doc = ktap.documents.at(-1);
   if (ktap.documents.length > 1) untrusted.push(`the console holds ${ktap.documents.length} KTAP documents where a boot prints one`);
@@ -124,7 +130,14 @@ export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: Kta
     );
   }
   const root = testPath(KUNIT);
-  const ctx: Reading = { incidents, charged: new Set(), held: new Set(), escalated: new Set(), rules: options.rules ?? [], absentBudget: MAX_ABSENT };
+  const ctx: Reading = {
+    incidents,
+    charged: new Set(),
+    held: new Set(),
+    escalated: new Set(),
+    rules: options.rules ?? [],
+    absentBudget: MAX_ABSENT,
+  };
   const missing = missingSuites(doc);
   const last = doc.root.children.at(-1)?.name;
   const begun = new Set(doc.root.children.map((s) => s.name));
@@ -136,11 +149,20 @@ export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: Kta
   neverBegun.forEach(([, cases], i) => {
     const path = childPath(root, names[doc.root.children.length + i]!);
     const children = distinctNames(cases.map((name) => ({ name }))).map((c) => crashedLeaf(c, path, `never ran: ${stopped}`));
-    suites.push({ name: names[doc.root.children.length + i]!, path, verdict: 'crashed', reasons: children.length ? [] : [`never ran: ${stopped}`], log: [], children });
+    suites.push({
+      name: names[doc.root.children.length + i]!,
+      path,
+      verdict: 'crashed',
+      reasons: children.length ? [] : [`never ran: ${stopped}`],
+      log: [],
+      children,
+    });
   });
   const reasons = doc.root.issues.filter((i) => i.kind === 'structure').map(issueText);
   if (missing > neverBegun.length) {
-    reasons.push(`${missing - neverBegun.length} of ${doc.root.plan} suites never ran${last ? ` (the kernel stopped after suite ${last})` : ''}`);
+    reasons.push(
+      `${missing - neverBegun.length} of ${doc.root.plan} suites never ran${last ? ` (the kernel stopped after suite ${last})` : ''}`,
+    );
   }
   const crashed = suites.some(hasCrash) || (missing > 0 && !options.agentFinished);
   const verdicts = suites.map((s) => s.verdict);
@@ -149,7 +171,10 @@ export function readKunit(ktap: KtapObservation, digest: KtapDigest, record: Kta
   const node: UnjudgedNode = {
     name: KUNIT,
     path: root,
-    verdict: brokenRoot || (missing > neverBegun.length && !options.agentFinished) ? 'crashed' : foldVerdicts(verdicts.length ? verdicts : ['skip']),
+    verdict:
+      brokenRoot || (missing > neverBegun.length && !options.agentFinished)
+        ? 'crashed'
+        : foldVerdicts(verdicts.length ? verdicts : ['skip']),
     reasons,
     log: [],
     lines: [doc.line, doc.root.lastLine],
@@ -174,14 +199,19 @@ export function crashNeedsNames(ktap: KtapObservation): boolean {
   const doc = ktap.documents.at(-1);
   if (!doc) return false;
   const unnamed = (node: KtapNode): boolean =>
-    (node.plan !== null && node.children.length < node.plan) || (node.unreported !== null && node.plan === null) || node.children.some(unnamed);
+    (node.plan !== null && node.children.length < node.plan) ||
+    (node.unreported !== null && node.plan === null) ||
+    node.children.some(unnamed);
   return missingSuites(doc) > 0 || doc.root.children.some(unnamed);
 }
 
 /** Why the console's KTAP cannot be taken for what the kernel logged, if it cannot. */
 function checkDigest(digest: KtapDigest, record: KtapRecord | null): string[] {
-  if (!record) return ['the agent did not report the KTAP in the kernel\'s log (an agent without the ktap record?)'];
-  if (record.lost) return [`the kernel's log lost its first lines before the agent read it: its KTAP cannot be checked (the log holds ${LOG_BUFFER}: give it more with boot: { append: "log_buf_len=16M" })`];
+  if (!record) return ["the agent did not report the KTAP in the kernel's log (an agent without the ktap record?)"];
+  if (record.lost)
+    return [
+      `the kernel's log lost its first lines before the agent read it: its KTAP cannot be checked (the log holds ${LOG_BUFFER}: give it more with boot: { append: "log_buf_len=16M" })`,
+    ];
   if (record.results === digest.results && record.crc === digest.crc) return [];
   return [
     record.results === digest.results
@@ -240,7 +270,8 @@ function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, li
   const absent: { name: string; why: string }[] = [];
   if (runningName !== undefined) {
     absent.push({ name: runningName, why: 'never reported: the kernel stopped inside it (its console lines are the last it printed)' });
-    for (const c of listedNames.slice(reported + 1, Math.max(planned, listedNames.length))) absent.push({ name: c, why: `never ran: the kernel stopped in ${runningName} before it` });
+    for (const c of listedNames.slice(reported + 1, Math.max(planned, listedNames.length)))
+      absent.push({ name: c, why: `never ran: the kernel stopped in ${runningName} before it` });
   } else if (unreported) {
     const left = planned - reported;
     reasons.unshift(
@@ -253,7 +284,8 @@ function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, li
   } else if (ktap.result !== null && reported < planned) {
     const shown = Math.min(planned - reported, ctx.absentBudget);
     ctx.absentBudget -= shown;
-    for (let k = reported; k < reported + shown; k++) absent.push({ name: listedNames[k] ?? `#${k + 1}`, why: `never reported: ${ktap.name || 'its test'}'s result line came before it` });
+    for (let k = reported; k < reported + shown; k++)
+      absent.push({ name: listedNames[k] ?? `#${k + 1}`, why: `never reported: ${ktap.name || 'its test'}'s result line came before it` });
     if (shown < planned - reported) reasons.push(`${planned - reported - shown} more planned tests never reported (not listed one by one)`);
   }
   const names = distinctNames([...ktap.children, ...absent]);
@@ -262,14 +294,19 @@ function nodeOf(ktap: KtapNode, name: string, parent: TestPath, ctx: Reading, li
     const leaf = crashedLeaf(names[reported + i]!, path, a.why);
     if (i === 0 && runningName !== undefined && unreported) {
       // the case that was running keeps the lines it printed, and the trouble in them
-      Object.assign(leaf, { log: unreported.log, ...(unreported.logDropped ? { logDropped: unreported.logDropped } : {}), lines: [unreported.firstLine, unreported.lastLine] });
+      Object.assign(leaf, {
+        log: unreported.log,
+        ...(unreported.logDropped ? { logDropped: unreported.logDropped } : {}),
+        lines: [unreported.firstLine, unreported.lastLine],
+      });
       charge(leaf, null, ctx);
     }
     children.push(leaf);
   });
   // a test whose KTAP does not add up vouches for none of its subtests: a line printed among them may have taken another's place;
   // without a plan (6.1's parameterised cases) a subtest numbered out of place is the only sign of one
-  const misnumbered = ktap.plan === null && ktap.children.some((c) => c.issues.some((i) => i.kind === 'note' && i.text.startsWith('numbered ')));
+  const misnumbered =
+    ktap.plan === null && ktap.children.some((c) => c.issues.some((i) => i.kind === 'note' && i.text.startsWith('numbered ')));
   if (broken.length > 0) for (const c of children) distrust(c, `${ktap.name || 'its test'}'s KTAP does not add up`);
   else if (misnumbered) for (const c of children) distrust(c, `${ktap.name || 'its test'} has no plan and a subtest numbered out of place`);
   const node: UnjudgedNode = {
@@ -344,7 +381,9 @@ function charge(node: UnjudgedNode, ktap: KtapNode | null, ctx: Reading): void {
  */
 function caughtByKunit(incident: Incident, ktap: KtapNode): boolean {
   if (incident.kind !== 'oops' && incident.kind !== 'bug') return false;
-  return incident.excerpt.some((l) => /\bComm: kunit_try_catch\b/.test(l)) && ktap.log.some((l) => l.startsWith(`# ${ktap.name}: try faulted`));
+  return (
+    incident.excerpt.some((l) => /\bComm: kunit_try_catch\b/.test(l)) && ktap.log.some((l) => l.startsWith(`# ${ktap.name}: try faulted`))
+  );
 }
 
 /** Whether an expect rule with `may_print` lets this test (or a test it lies in) print this kind of report. */

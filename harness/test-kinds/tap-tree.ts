@@ -46,7 +46,8 @@ export function tapChildren(docs: readonly KtapDocument[], parent: TestPath): Ta
     problems.push(...doc.root.issues.filter((i) => i.kind === 'structure').map((i) => `${where}${issueText(i)}`));
     const planned = doc.root.plan;
     const count = doc.root.children.length;
-    if (planned === null && count > 0) problems.push(`${where}${count} result${count === 1 ? '' : 's'} without a plan: whether every test reported cannot be told`);
+    if (planned === null && count > 0)
+      problems.push(`${where}${count} result${count === 1 ? '' : 's'} without a plan: whether every test reported cannot be told`);
     if (planned !== null && planned > count) short.push(`${where}${planned - count} of ${planned} planned tests never reported`);
   }
   return { children, problems, short };

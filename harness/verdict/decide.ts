@@ -53,7 +53,10 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
   const commands = commandSpecs.length > 0 && agent.begin ? readCommands(commandSpecs, obs.commands) : null;
   const kselftestTest = kselftestTestOf(cell);
   // the agent runs them after the commands: their indices follow
-  const kselftests = kselftestTest && agent.begin ? readKselftests(kselftestTest, kselftestTest.installed?.tests ?? [], obs.commands, commandSpecs.length + 1) : null;
+  const kselftests =
+    kselftestTest && agent.begin
+      ? readKselftests(kselftestTest, kselftestTest.installed?.tests ?? [], obs.commands, commandSpecs.length + 1)
+      : null;
   // results the agent cannot vouch for are no test's results: not shown as passed or failed anywhere
   const trusted = [
     ...(kunit?.node && kunit.untrusted.length === 0 ? [kunit.node] : []),
@@ -64,13 +67,16 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
   // an Oops KUnit caught inside a case is that case's; the cell answers for the rest, and for every
   // report that failed a case when the KUnit tree is not shown
   const kunitShown = kunit !== null && kunit.node !== null && kunit.untrusted.length === 0;
-  const cellIncidents = kunit ? (kunitShown ? kunit.outside : [...kunit.outside, ...kunit.held].sort((a, b) => a.line - b.line)) : obs.incidents;
+  const cellIncidents = kunit
+    ? kunitShown
+      ? kunit.outside
+      : [...kunit.outside, ...kunit.held].sort((a, b) => a.line - b.line)
+    : obs.incidents;
   const kernelReasons = cellIncidents.map(describeIncident);
   // reports nobody read cannot have been excused: the cell answers for them
-  if (obs.incidentsDropped > 0) kernelReasons.push(`${obs.incidentsDropped} more kernel reports after the first ${obs.incidents.length}: counted, not read one by one`);
-  const deviceReasons = devices
-    .filter((d) => d.problems.length > 0)
-    .map((d) => `${describeDevice(d)}: ${d.problems.join('; ')}`);
+  if (obs.incidentsDropped > 0)
+    kernelReasons.push(`${obs.incidentsDropped} more kernel reports after the first ${obs.incidents.length}: counted, not read one by one`);
+  const deviceReasons = devices.filter((d) => d.problems.length > 0).map((d) => `${describeDevice(d)}: ${d.problems.join('; ')}`);
   const claimed = new Set(devices.map((d) => d.virtioDev).filter(Boolean));
   const otherProbeFailures = obs.probeFailures
     .filter((p) => !claimed.has(p.device))
@@ -111,7 +117,7 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
       tests: [],
       verdict: 'error',
       reasons: [`the agent's records contradict each other: ${agent.conflicts.slice(0, 3).join('; ')}`, ...kernelReasons],
-      hint: 'records signed with this boot\'s nonce that the agent did not write: a program in the guest wrote them (root can read the nonce from the agent\'s memory); no result of this boot is believed',
+      hint: "records signed with this boot's nonce that the agent did not write: a program in the guest wrote them (root can read the nonce from the agent's memory); no result of this boot is believed",
     };
   }
   if (!complete) {
@@ -134,7 +140,11 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
   const untrusted = [...(kunit?.untrusted ?? []), ...(commands?.untrusted ?? []), ...(kselftests?.untrusted ?? [])];
   if (outside.length > 0) return verdict({ verdict: 'fail', reasons: [...outside, ...deviceReasons, ...untrusted] });
   if (kselftests && kselftests.problems.length > 0) {
-    return verdict({ verdict: 'error', reasons: kselftests.problems, hint: 'name skipped tests as the kernel\'s kselftest-list.txt does (target:test); the kselftest build log lists what each target installed' });
+    return verdict({
+      verdict: 'error',
+      reasons: kselftests.problems,
+      hint: "name skipped tests as the kernel's kselftest-list.txt does (target:test); the kselftest build log lists what each target installed",
+    });
   }
   if (untrusted.length > 0) {
     return verdict({
@@ -168,7 +178,12 @@ export interface JudgeOptions {
  * fail, does not. An expect rule whose glob names no test of the cell is
  * a mistake the cell reports as an error, not a pass that never checked.
  */
-export function judge(verdict: CellVerdict, expect: Expectation, leafRules: readonly LeafExpectation[] = [], options: JudgeOptions = {}): CellJudgement {
+export function judge(
+  verdict: CellVerdict,
+  expect: Expectation,
+  leafRules: readonly LeafExpectation[] = [],
+  options: JudgeOptions = {},
+): CellJudgement {
   const kept = options.only === undefined ? verdict.tests : pruneTo(verdict.tests, options.only);
   const tests = applyExpectations(kept, leafRules, expect);
   const failing = failingNodes(tests);
@@ -181,7 +196,8 @@ export function judge(verdict: CellVerdict, expect: Expectation, leafRules: read
     reasons = reasons.filter((r) => devices.some((name) => r.startsWith(`${name} `) || r.startsWith(`${name}:`)));
   }
   const read = outcome === 'pass' || outcome === 'fail';
-  const unmatched = read && options.only === undefined ? leafRules.filter((r) => !nodesOf(tests).some((n) => globMatchesPath(r.test, n.path))) : [];
+  const unmatched =
+    read && options.only === undefined ? leafRules.filter((r) => !nodesOf(tests).some((n) => globMatchesPath(r.test, n.path))) : [];
   if (unmatched.length > 0) {
     outcome = 'error';
     reasons.unshift(...unmatched.map((r) => `expect rule test: '${r.test}' names no test of this cell`));
@@ -221,7 +237,9 @@ function testReasons(failing: readonly TestNode[], unexpected: readonly TestNode
   const named = failing.filter((n) => !n.path.startsWith(`${PROBE}.`));
   return [
     ...named.filter((n) => n.status === 'unexpected').map(describeNode),
-    ...named.filter((n) => n.status !== 'unexpected').map((n) => `${describeNode(n)} (expected${n.expectedWhy ? `: ${n.expectedWhy}` : ''})`),
+    ...named
+      .filter((n) => n.status !== 'unexpected')
+      .map((n) => `${describeNode(n)} (expected${n.expectedWhy ? `: ${n.expectedWhy}` : ''})`),
     ...unexpected.filter((n) => !isFailing(n.verdict) && n.children.length === 0).map((n) => `${n.path}: ${n.reasons[0] ?? n.verdict}`),
   ];
 }

@@ -14,7 +14,8 @@ export interface NestedObservation {
   lkvmStderr: string[];
 }
 
-const HOST_HINT = 'see the host lines (no "guest| " prefix) in console.log; the host kernel needs CONFIG_KVM and QEMU -M virt,virtualization=on';
+const HOST_HINT =
+  'see the host lines (no "guest| " prefix) in console.log; the host kernel needs CONFIG_KVM and QEMU -M virt,virtualization=on';
 
 /**
  * Decides a nested kvmtool cell. Whatever goes wrong in the host (it does

@@ -121,15 +121,28 @@ function judgeNode(node: UnjudgedNode, rules: readonly LeafExpectation[], cell: 
   const rule = [...rules].reverse().find((r) => r.verdict !== undefined && globMatchesPath(r.test, node.path));
   const alone = judgedAlone({ verdict: node.verdict, children });
   // a suite judged by its cases is covered only when none of them breaks a rule
-  const coveredByCell = !rule && cell.verdict === 'fail' && isFailing(node.verdict) && (alone || !children.some((c) => c.status === 'unexpected'));
+  const coveredByCell =
+    !rule && cell.verdict === 'fail' && isFailing(node.verdict) && (alone || !children.some((c) => c.status === 'unexpected'));
   const own = rule?.verdict
-    ? { expected: rule.verdict, ...(rule.why ? { expectedWhy: rule.why } : {}), ...(rule.rule !== undefined ? { expectedBy: { rule: rule.rule, scope: 'test' as const } } : {}) }
+    ? {
+        expected: rule.verdict,
+        ...(rule.why ? { expectedWhy: rule.why } : {}),
+        ...(rule.rule !== undefined ? { expectedBy: { rule: rule.rule, scope: 'test' as const } } : {}),
+      }
     : coveredByCell
-      ? { expected: 'fail' as const, ...(cell.why ? { expectedWhy: cell.why } : {}), ...(cell.rule !== undefined ? { expectedBy: { rule: cell.rule, scope: 'cell' as const } } : {}) }
+      ? {
+          expected: 'fail' as const,
+          ...(cell.why ? { expectedWhy: cell.why } : {}),
+          ...(cell.rule !== undefined ? { expectedBy: { rule: cell.rule, scope: 'cell' as const } } : {}),
+        }
       : { expected: 'pass' as const };
   let status: ExpectationStatus;
   if (!alone) {
-    status = children.some((c) => c.status === 'unexpected') ? 'unexpected' : children.every((c) => c.status === 'skipped') ? 'skipped' : 'as-expected';
+    status = children.some((c) => c.status === 'unexpected')
+      ? 'unexpected'
+      : children.every((c) => c.status === 'skipped')
+        ? 'skipped'
+        : 'as-expected';
   } else if (!rule && cell.verdict === 'fail') {
     // the cell's rule speaks for its tests: a pass is no contradiction, a failure is what it expects
     status = node.verdict === 'skip' ? 'skipped' : coveredByCell ? leafStatus(node.verdict, 'fail') : 'as-expected';
@@ -138,7 +151,9 @@ function judgeNode(node: UnjudgedNode, rules: readonly LeafExpectation[], cell: 
   }
   const reasons = [...node.reasons];
   if (alone && status === 'unexpected' && rule && own.expected !== 'pass') {
-    reasons.unshift(`expected ${own.expected === 'fail' ? 'to fail' : 'to be skipped'}${own.expectedWhy ? ` (${own.expectedWhy})` : ''}, ${node.verdict === 'pass' ? 'passed' : `ended ${node.verdict}`}`);
+    reasons.unshift(
+      `expected ${own.expected === 'fail' ? 'to fail' : 'to be skipped'}${own.expectedWhy ? ` (${own.expectedWhy})` : ''}, ${node.verdict === 'pass' ? 'passed' : `ended ${node.verdict}`}`,
+    );
   }
   return { ...node, ...own, status, reasons, children };
 }
@@ -196,7 +211,9 @@ export function mergeBootTrees(shown: readonly TestNode[], boots: readonly (read
       const status = children.some((c) => c.status === 'unexpected') ? 'unexpected' : node.status;
       return { ...node, verdict, status, children };
     }
-    const seen = byPath.map((m, i) => ({ boot: i + 1, node: m.get(node.path) })).filter((x): x is { boot: number; node: TestNode } => x.node !== undefined);
+    const seen = byPath
+      .map((m, i) => ({ boot: i + 1, node: m.get(node.path) }))
+      .filter((x): x is { boot: number; node: TestNode } => x.node !== undefined);
     const verdicts = new Set(seen.map((x) => x.node.verdict));
     if (verdicts.size <= 1) return { ...node, children };
     return {

@@ -60,7 +60,10 @@ export function readElfFacts(bytes: Uint8Array): ElfFacts | string {
     const offset = word(at + (bits === 64 ? 0x08 : 0x04));
     const size = word(at + (bits === 64 ? 0x20 : 0x10));
     if (offset + size > b.length) return 'a truncated ELF file (interpreter path cut off)';
-    interpreter = b.subarray(offset, offset + size).toString('latin1').replace(/\0+$/, '');
+    interpreter = b
+      .subarray(offset, offset + size)
+      .toString('latin1')
+      .replace(/\0+$/, '');
   }
   return { bits, littleEndian: le, machine, interpreter };
 }

@@ -63,12 +63,17 @@ export function lkvmRunArgs(cell: Cell & { vmm: KvmtoolVmmSpec }, files: LkvmBoo
   const { boot } = cell;
   const args = [
     'run',
-    '--kernel', files.image,
-    '--initrd', files.initrd,
+    '--kernel',
+    files.image,
+    '--initrd',
+    files.initrd,
     // kvmtool's own console is an 8250 UART: ttyS0
-    '--params', guestCommandLine('ttyS0', options.nonce, boot.append, kunitCommandLine(cell)),
-    '--mem', String(boot.memoryMiB),
-    '--cpus', String(boot.cpus),
+    '--params',
+    guestCommandLine('ttyS0', options.nonce, boot.append, kunitCommandLine(cell)),
+    '--mem',
+    String(boot.memoryMiB),
+    '--cpus',
+    String(boot.cpus),
     ...lkvmTransportArgs(cell.transport, options.era),
     ...(options.irqchip ? [`--irqchip=${options.irqchip}`] : []),
   ];

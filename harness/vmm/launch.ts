@@ -143,7 +143,11 @@ export async function launchVmm(command: VmmCommand, options: LaunchOptions): Pr
     firstOutputMs: firstOutputMs === null ? null : Math.round(firstOutputMs),
     consoleBytes,
     consoleTruncated,
-    stderrTail: stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-10),
+    stderrTail: stderr
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .filter(Boolean)
+      .slice(-10),
   };
   if (pid === undefined || (result.failed && result.exitCode === undefined && !result.signal && !timedOut)) {
     return { ...common, kind: 'spawn-failed', message: result.shortMessage ?? String(result.message) };

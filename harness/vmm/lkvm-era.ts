@@ -30,7 +30,9 @@ function hasOptionName(bytes: Uint8Array, option: string): boolean {
 
 /** A letter, digit, `-` or `_`: a byte that would make the match the tail of a longer name. */
 function isNameByte(byte: number): boolean {
-  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2d || byte === 0x5f;
+  return (
+    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte === 0x2d || byte === 0x5f
+  );
 }
 
 /** How a person recognises the era: what its lkvm offers, and when. */

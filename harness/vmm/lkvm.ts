@@ -37,7 +37,9 @@ export function kvmtoolRunMode(mode: KvmtoolMode, hostArch: string, kvmUsable: b
   const nativeOk = hostArch === 'arm64' && kvmUsable;
   if (mode === 'nested') return 'nested';
   if (mode === 'native' && !nativeOk) {
-    return { problem: `mode: native needs an arm64 host with a usable /dev/kvm; this host is ${hostArch}${kvmUsable ? '' : ' without a usable /dev/kvm'} (use mode: auto or nested)` };
+    return {
+      problem: `mode: native needs an arm64 host with a usable /dev/kvm; this host is ${hostArch}${kvmUsable ? '' : ' without a usable /dev/kvm'} (use mode: auto or nested)`,
+    };
   }
   return nativeOk ? 'native' : 'nested';
 }

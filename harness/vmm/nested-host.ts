@@ -39,7 +39,8 @@ export function nestedHostCommand(cell: Cell & { vmm: KvmtoolVmmSpec }, files: N
       cell.vmm.qemuBinary,
       ...qemuMachineArgs('tcg', { virtualization: true }),
       ...qemuBootArgs({ memoryMiB: nestedHostMemoryMiB(cell), cpus: cell.boot.cpus, image: files.image, initrd: files.initrd }),
-      '-append', append,
+      '-append',
+      append,
     ],
     inputs: [files.image, files.initrd],
   };

@@ -24,7 +24,12 @@ export interface QemuOptions {
  */
 export function guestCommandLine(console: string, nonce: string | null, append = '', tests: readonly string[] = []): string {
   // panic=-1 reboots at once on a panic, and -no-reboot turns that into an exit
-  return [`console=${console} panic=-1`, ...(nonce === null ? [] : [`kvmatrix.nonce=${nonce}`]), ...tests, ...(append ? [append] : [])].join(' ');
+  return [
+    `console=${console} panic=-1`,
+    ...(nonce === null ? [] : [`kvmatrix.nonce=${nonce}`]),
+    ...tests,
+    ...(append ? [append] : []),
+  ].join(' ');
 }
 
 /**
@@ -38,7 +43,8 @@ export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFi
     vmm.binary,
     ...qemuMachineArgs(options.accel, { tcgCpu: vmm.tcgCpu }),
     ...qemuBootArgs({ memoryMiB: boot.memoryMiB, cpus: boot.cpus, image: files.image, initrd: files.initrd }),
-    '-append', guestCommandLine('ttyAMA0', options.nonce, boot.append, kunitCommandLine(cell)),
+    '-append',
+    guestCommandLine('ttyAMA0', options.nonce, boot.append, kunitCommandLine(cell)),
   ];
   if (vmm.topology === 'bridged') {
     for (let port = 1; port <= vmm.ports; port++) {
@@ -59,25 +65,35 @@ export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFi
 export function qemuMachineArgs(accel: QemuAccel, options: { virtualization?: boolean; tcgCpu?: string } = {}): string[] {
   if (accel === 'kvm') return ['-M', 'virt,gic-version=max', '-accel', 'kvm', '-cpu', 'host'];
   return [
-    '-M', `virt,gic-version=3${options.virtualization ? ',virtualization=on' : ''}`,
-    '-accel', 'tcg',
-    '-cpu', options.tcgCpu ?? DEFAULT_TCG_CPU,
+    '-M',
+    `virt,gic-version=3${options.virtualization ? ',virtualization=on' : ''}`,
+    '-accel',
+    'tcg',
+    '-cpu',
+    options.tcgCpu ?? DEFAULT_TCG_CPU,
   ];
 }
 
 /** Memory, cpus, no display or defaults, the console on stdio, and the kernel to boot. */
 export function qemuBootArgs(boot: { memoryMiB: number; cpus: number; image: string; initrd: string }): string[] {
   return [
-    '-m', String(boot.memoryMiB),
-    '-smp', String(boot.cpus),
-    '-display', 'none',
+    '-m',
+    String(boot.memoryMiB),
+    '-smp',
+    String(boot.cpus),
+    '-display',
+    'none',
     '-nodefaults',
     '-no-user-config',
     '-no-reboot',
-    '-chardev', 'stdio,id=console',
-    '-serial', 'chardev:console',
-    '-kernel', boot.image,
-    '-initrd', boot.initrd,
+    '-chardev',
+    'stdio,id=console',
+    '-serial',
+    'chardev:console',
+    '-kernel',
+    boot.image,
+    '-initrd',
+    boot.initrd,
   ];
 }
 
@@ -95,8 +111,10 @@ function deviceArgs(slot: DeviceSlot, transport: Transport, bus: string, files: 
       const disk = files.disks[slot.name];
       if (!disk) throw new Error(`no disk image given for ${slot.name}`);
       return [
-        '-drive', `file=${qemuOptionValue(disk)},format=raw,if=none,id=${slot.name}-drive,readonly=on`,
-        '-device', `virtio-blk-pci,${id},drive=${slot.name}-drive,${mode},${bus}`,
+        '-drive',
+        `file=${qemuOptionValue(disk)},format=raw,if=none,id=${slot.name}-drive,readonly=on`,
+        '-device',
+        `virtio-blk-pci,${id},drive=${slot.name}-drive,${mode},${bus}`,
       ];
     }
   }

@@ -10,7 +10,15 @@ import { checkSteps, mmdebstrapArgv, rigDebianPackages, rigKvmatrix, rigQemuArgv
 import { tempTree } from '../support/temp-tree.js';
 
 t.test('the rig holds what ensure-deps.sh gives an arm64 host for a run, the arm64 kernel, kmod and mount', async (t) => {
-  t.same(rigDebianPackages(readPackageList()), ['qemu-system-arm', 'gcc', 'libc6-dev', 'busybox-static', 'linux-image-arm64', 'kmod', 'mount']);
+  t.same(rigDebianPackages(readPackageList()), [
+    'qemu-system-arm',
+    'gcc',
+    'libc6-dev',
+    'busybox-static',
+    'linux-image-arm64',
+    'kmod',
+    'mount',
+  ]);
 });
 
 t.test('mmdebstrap: arm64, from the given apt sources, docs and most modules filtered out', async (t) => {
@@ -23,8 +31,23 @@ t.test('mmdebstrap: arm64, from the given apt sources, docs and most modules fil
 });
 
 t.test('the rig boots under TCG with EL2 and a GICv3, two vCPUs, and a results disk', async (t) => {
-  const argv = rigQemuArgv({ qemu: 'qemu-system-aarch64', kernel: 'Image', initrd: 'i.cpio', resultsDisk: 'r.img', memoryMiB: 4096, cpus: 2 });
-  t.same(argv.slice(0, 7), ['qemu-system-aarch64', '-M', 'virt,gic-version=3,virtualization=on', '-accel', 'tcg', '-cpu', 'max,pauth-impdef=on']);
+  const argv = rigQemuArgv({
+    qemu: 'qemu-system-aarch64',
+    kernel: 'Image',
+    initrd: 'i.cpio',
+    resultsDisk: 'r.img',
+    memoryMiB: 4096,
+    cpus: 2,
+  });
+  t.same(argv.slice(0, 7), [
+    'qemu-system-aarch64',
+    '-M',
+    'virt,gic-version=3,virtualization=on',
+    '-accel',
+    'tcg',
+    '-cpu',
+    'max,pauth-impdef=on',
+  ]);
   t.same(argv.slice(argv.indexOf('-smp'), argv.indexOf('-smp') + 2), ['-smp', '2']);
   t.same(argv.slice(argv.indexOf('-m'), argv.indexOf('-m') + 2), ['-m', '4096']);
   t.ok(argv.includes('file=r.img,format=raw,if=none,id=results'));
@@ -34,7 +57,14 @@ t.test('the rig boots under TCG with EL2 and a GICv3, two vCPUs, and a results d
 t.test('job steps: names that make file names, each once', async (t) => {
   t.doesNotThrow(() => checkSteps([{ name: 'run-2020', argv: rigKvmatrix('run'), timeoutSec: 1 }]));
   t.throws(() => checkSteps([{ name: '../x', argv: ['true'], timeoutSec: 1 }]), /lower-case letters, digits and dashes/);
-  t.throws(() => checkSteps([{ name: 'a', argv: ['true'], timeoutSec: 1 }, { name: 'a', argv: ['true'], timeoutSec: 1 }]), /named twice/);
+  t.throws(
+    () =>
+      checkSteps([
+        { name: 'a', argv: ['true'], timeoutSec: 1 },
+        { name: 'a', argv: ['true'], timeoutSec: 1 },
+      ]),
+    /named twice/,
+  );
   t.same(rigKvmatrix('doctor'), ['node', '/opt/kvmatrix/dist/cli/main.cjs', 'doctor'], 'the bin users run');
 });
 
@@ -42,15 +72,22 @@ t.test('an image matrix keeps every cell, VMM and expectation, with built Images
   for (const file of [defaultMatrixFile, join(projectRoot, 'matrices', 'murray-kvmtool-2020.yaml')]) {
     const original = loadMatrix(file);
     const rewritten = imageMatrix(readFileSync(file, 'utf8'), file);
-    const files: Record<string, string> = { 'matrices/m.yaml': rewritten.matrix, 'images/unpatched/Image': 'x', 'images/patched/Image': 'x' };
+    const files: Record<string, string> = {
+      'matrices/m.yaml': rewritten.matrix,
+      'images/unpatched/Image': 'x',
+      'images/patched/Image': 'x',
+    };
     for (const [name, text] of Object.entries(rewritten.definitions)) files[`kernels/${name}`] = text;
     const dir = tempTree(files);
     const loaded = loadMatrix(join(dir, 'matrices', 'm.yaml'));
     t.same(rewritten.kernelIds, ['unpatched', 'patched']);
-    t.same(loaded.kernels.map((k) => k.source), [
-      { kind: 'image', path: join(dir, 'images', 'unpatched', 'Image') },
-      { kind: 'image', path: join(dir, 'images', 'patched', 'Image') },
-    ]);
+    t.same(
+      loaded.kernels.map((k) => k.source),
+      [
+        { kind: 'image', path: join(dir, 'images', 'unpatched', 'Image') },
+        { kind: 'image', path: join(dir, 'images', 'patched', 'Image') },
+      ],
+    );
     const cells = (m: typeof original) => expandMatrix(m).map((c) => ({ id: c.id, expect: c.expect, devices: c.devices, boot: c.boot }));
     t.same(cells(loaded), cells(original), `${file}: the same cells, expectations, devices and boot settings`);
   }

@@ -26,11 +26,18 @@ t.test('kernels are built once, before the shards, and the shard list matches SH
   t.equal(workflow.jobs.cells!.needs, 'kernels');
   t.equal(workflow.jobs.report!.needs, 'cells');
   const shards = workflow.jobs.cells!.strategy!.matrix.shard;
-  t.same(shards, Array.from({ length: Number(workflow.env.SHARDS) }, (_, i) => i + 1));
+  t.same(
+    shards,
+    Array.from({ length: Number(workflow.env.SHARDS) }, (_, i) => i + 1),
+  );
 });
 
 t.test('every kvmatrix command in it exists and takes the options it is given', async (t) => {
-  await checkCommands(t, Object.values(workflow.jobs).flatMap((job) => job.steps.map((s) => s.run ?? '')), 4);
+  await checkCommands(
+    t,
+    Object.values(workflow.jobs).flatMap((job) => job.steps.map((s) => s.run ?? '')),
+    4,
+  );
 });
 
 interface GitlabJob {
@@ -41,7 +48,9 @@ interface GitlabJob {
   artifacts?: { paths: string[]; when?: string; reports?: { junit?: string } };
 }
 
-const gitlab = parse(readFileSync(join(projectRoot, 'examples/ci/gitlab-ci.yml'), 'utf8')) as Record<string, unknown> & { stages: string[] };
+const gitlab = parse(readFileSync(join(projectRoot, 'examples/ci/gitlab-ci.yml'), 'utf8')) as Record<string, unknown> & {
+  stages: string[];
+};
 
 t.test('GitLab: the kernels job hands the kernels on as artifacts, the shards run in parallel, the report publishes JUnit', async (t) => {
   t.same(gitlab.stages, ['kernels', 'cells', 'report']);
@@ -50,14 +59,20 @@ t.test('GitLab: the kernels job hands the kernels on as artifacts, the shards ru
   t.same(kernels!.artifacts!.paths, ['.kvmatrix-cache/kernels/', '.kvmatrix-cache/configs/', '.kvmatrix-cache/fingerprints/']);
   t.same(cells!.needs, ['kernels']);
   t.ok((cells!.parallel ?? 0) > 1, 'parallel shards');
-  t.ok(cells!.script.some((line) => line.includes('--shard ${CI_NODE_INDEX}/${CI_NODE_TOTAL}')), 'each shard its slice');
+  t.ok(
+    cells!.script.some((line) => line.includes('--shard ${CI_NODE_INDEX}/${CI_NODE_TOTAL}')),
+    'each shard its slice',
+  );
   t.same(report!.needs, ['cells']);
   t.equal(report!.artifacts!.reports!.junit, 'nightly/junit.xml');
-  t.ok(report!.script.some((line) => line.includes('--kcidb nightly/kcidb.json')), 'the KCIDB file beside it');
+  t.ok(
+    report!.script.some((line) => line.includes('--kcidb nightly/kcidb.json')),
+    'the KCIDB file beside it',
+  );
 });
 
 t.test('GitLab: every kvmatrix command in it exists and takes the options it is given', async (t) => {
-  const scripts = Object.values(gitlab).flatMap((job) => ((job as Partial<GitlabJob>).script ?? []));
+  const scripts = Object.values(gitlab).flatMap((job) => (job as Partial<GitlabJob>).script ?? []);
   await checkCommands(t, scripts, 5);
 });
 

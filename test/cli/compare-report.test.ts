@@ -42,20 +42,26 @@ t.test('compare: exit 1 and a not-ok TAP point when a cell started failing, exit
   t.match(same.stdout, /0 started failing/);
 });
 
-t.test('compare: a folder that is not a run, or a report path in a missing folder, is exit 2 with one message and nothing written', async (t) => {
-  const run = runFolder();
-  const notRun = tempTree({ 'results.json': '{"schema":"something-else"}' });
-  const bad = await kvmatrix(['compare', run, notRun]);
-  t.equal(bad.code, 2);
-  t.equal(bad.stderr, `kvmatrix: ${notRun}/results.json: schema: not a kvmatrix results file of this version (schema "kvmatrix-results/1")`);
-  t.equal(bad.stdout, '');
-  const nowhere = await kvmatrix(['compare', run, run, '--tap', join(notRun, 'no', 'c.tap')]);
-  t.equal(nowhere.code, 2);
-  t.match(nowhere.stderr, /c\.tap: its folder does not exist$/);
-  t.equal(nowhere.stdout, '', 'refused before printing a comparison');
-  const missing = await kvmatrix(['compare', run]);
-  t.equal(missing.code, 2, 'a missing argument is a usage error');
-});
+t.test(
+  'compare: a folder that is not a run, or a report path in a missing folder, is exit 2 with one message and nothing written',
+  async (t) => {
+    const run = runFolder();
+    const notRun = tempTree({ 'results.json': '{"schema":"something-else"}' });
+    const bad = await kvmatrix(['compare', run, notRun]);
+    t.equal(bad.code, 2);
+    t.equal(
+      bad.stderr,
+      `kvmatrix: ${notRun}/results.json: schema: not a kvmatrix results file of this version (schema "kvmatrix-results/1")`,
+    );
+    t.equal(bad.stdout, '');
+    const nowhere = await kvmatrix(['compare', run, run, '--tap', join(notRun, 'no', 'c.tap')]);
+    t.equal(nowhere.code, 2);
+    t.match(nowhere.stderr, /c\.tap: its folder does not exist$/);
+    t.equal(nowhere.stdout, '', 'refused before printing a comparison');
+    const missing = await kvmatrix(['compare', run]);
+    t.equal(missing.code, 2, 'a missing argument is a usage error');
+  },
+);
 
 t.test('report: writes TAP, JUnit and HTML again from results.json alone', async (t) => {
   const dir = runFolder();
@@ -76,7 +82,13 @@ function shardFolder(k: number, n: number, edit: (r: RunResults) => void = () =>
   const from = Math.floor(((k - 1) * whole.cells.length) / n);
   const to = Math.floor((k * whole.cells.length) / n);
   const cells = whole.cells.slice(from, to);
-  const results: RunResults = { ...whole, runId: `shard-${k}`, cells, summary: summarize(cells), shard: { index: k, count: n, selected: whole.cells.length } };
+  const results: RunResults = {
+    ...whole,
+    runId: `shard-${k}`,
+    cells,
+    summary: summarize(cells),
+    shard: { index: k, count: n, selected: whole.cells.length },
+  };
   edit(results);
   const dir = tempTree({}, 'kvmatrix-shard-');
   for (const cell of cells.filter((c) => c.console)) {
@@ -95,13 +107,20 @@ t.test('report merge: shards fold into a new run folder with every console, the 
   const latest = join(out, 'latest');
   t.match(readlinkSync(latest), /^\d{8}-\d{6}-[0-9a-f]{4}$/);
   const merged = JSON.parse(readFileSync(join(latest, 'results.json'), 'utf8')) as RunResults;
-  t.same(merged.cells.map((c) => c.id), mixedRun().cells.map((c) => c.id));
+  t.same(
+    merged.cells.map((c) => c.id),
+    mixedRun().cells.map((c) => c.id),
+  );
   t.same(merged.mergedFrom, ['shard-1', 'shard-2']);
   for (const cell of merged.cells.filter((c) => c.console)) {
     t.equal(readFileSync(join(latest, cell.console!), 'utf8'), `console of ${cell.id}\n`, `${cell.id}'s console came along`);
   }
   for (const file of ['report.tap', 'junit.xml', 'index.html']) t.ok(existsSync(join(latest, file)), file);
-  t.match(readFileSync(join(latest, 'index.html'), 'utf8'), 'console of unpatched/qemu-bridged/legacy', 'the page embeds the copied consoles');
+  t.match(
+    readFileSync(join(latest, 'index.html'), 'utf8'),
+    'console of unpatched/qemu-bridged/legacy',
+    'the page embeds the copied consoles',
+  );
   t.match(run.stdout, /7 cells: /);
 });
 
@@ -111,7 +130,16 @@ t.test('report merge: a refused merge is exit 2, one message, and nothing in the
   t.equal(missing.code, 2);
   t.equal(missing.stderr, 'kvmatrix: shard 2/3 missing: give every shard, or --partial to fold what is here');
   t.same(readdirSync(out), [], 'nothing written');
-  const other = await kvmatrix(['report', 'merge', shardFolder(1, 2), shardFolder(2, 2, (r) => { r.matrix.name = 'other'; }), '--out', out]);
+  const other = await kvmatrix([
+    'report',
+    'merge',
+    shardFolder(1, 2),
+    shardFolder(2, 2, (r) => {
+      r.matrix.name = 'other';
+    }),
+    '--out',
+    out,
+  ]);
   t.equal(other.code, 2);
   t.match(other.stderr, /results\.json: the matrix differs from .*: not shards of one run$/);
   t.same(readdirSync(out), []);

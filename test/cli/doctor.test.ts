@@ -21,7 +21,10 @@ t.test('an x86 host with QEMU and a good static lkvm is ok, nested', async (t) =
 });
 
 t.test('no lkvm: still ok, the cells will be skipped and the line says how to give one', async (t) => {
-  const { text, ok } = renderDoctor({ ...base, kvmtool: [{ vmm: 'kvmtool', mode: 'nested', lkvm: null, problem: null, hostKernel: 'patched' }] });
+  const { text, ok } = renderDoctor({
+    ...base,
+    kvmtool: [{ vmm: 'kvmtool', mode: 'nested', lkvm: null, problem: null, hostKernel: 'patched' }],
+  });
   t.ok(ok);
   t.match(text, /no lkvm given, its cells will be skipped \(--lkvm PATH, KVMATRIX_LKVM/);
 });
@@ -31,7 +34,13 @@ t.test('missing QEMU, a wrong lkvm, or no host kernel: not ok, each said', async
     ...base,
     qemu: [{ binary: 'qemu-system-aarch64', version: null }],
     kvmtool: [
-      { vmm: 'a', mode: 'nested', lkvm: { path: '/x', from: '--lkvm' }, problem: 'lkvm /x (from --lkvm) is built for x86-64; kvmatrix needs an arm64 (AArch64) lkvm', hostKernel: 'patched' },
+      {
+        vmm: 'a',
+        mode: 'nested',
+        lkvm: { path: '/x', from: '--lkvm' },
+        problem: 'lkvm /x (from --lkvm) is built for x86-64; kvmatrix needs an arm64 (AArch64) lkvm',
+        hostKernel: 'patched',
+      },
       { vmm: 'b', mode: 'nested', lkvm: null, problem: null, hostKernel: null },
       { vmm: 'c', mode: { problem: 'mode: native needs an arm64 host' }, lkvm: null, problem: null, hostKernel: null },
     ],
@@ -56,8 +65,20 @@ t.test('an arm64 host with KVM runs kvmtool natively', async (t) => {
 
 t.test('requirements: found ones with where, missing ones with their fix; only a required one makes it not ok', async (t) => {
   const found = { what: 'make: kernel build', found: true, detail: '/usr/bin/make', fix: null, required: true };
-  const optional = { what: 'ccache: repeated kernel builds', found: false, detail: '/usr/bin/ccache is missing', fix: 'apt-get install ccache', required: false };
-  const flex = { what: 'flex: kernel build', found: false, detail: '/usr/bin/flex is missing', fix: 'apt-get install flex', required: true };
+  const optional = {
+    what: 'ccache: repeated kernel builds',
+    found: false,
+    detail: '/usr/bin/ccache is missing',
+    fix: 'apt-get install ccache',
+    required: false,
+  };
+  const flex = {
+    what: 'flex: kernel build',
+    found: false,
+    detail: '/usr/bin/flex is missing',
+    fix: 'apt-get install flex',
+    required: true,
+  };
   const fine = renderDoctor({ ...base, requirements: [found, optional] });
   t.ok(fine.ok, 'an optional tool missing is still ok');
   t.match(fine.text, /^found: make: kernel build: \/usr\/bin\/make$/m);
@@ -76,6 +97,9 @@ t.test('an arm64 host with a usable /dev/kvm: QEMU cells under KVM, kvmtool nati
   });
   t.ok(ok);
   t.match(text, /^host: arm64, \/dev\/kvm usable \(arm64 guests run under KVM\)$/m);
-  t.match(text, /^qemu: qemu-system-aarch64: QEMU emulator version 7\.2\.22; QEMU cells run with KVM acceleration \(-accel kvm -cpu host\)$/m);
+  t.match(
+    text,
+    /^qemu: qemu-system-aarch64: QEMU emulator version 7\.2\.22; QEMU cells run with KVM acceleration \(-accel kvm -cpu host\)$/m,
+  );
   t.match(text, /^kvmtool kvmtool: native; lkvm \/opt\/lkvm \(from --lkvm\), arm64$/m);
 });

@@ -23,7 +23,9 @@ t.test('report --kcidb writes a submission kcidb-io takes, byte for byte the sam
   t.equal(first.code, 0, first.stderr);
   t.ok(first.stdout.split('\n').includes(`KCIDB submission: ${join(out, 'a.json')}`), first.stdout);
   t.match(validateKcidb(join(out, 'a.json')), /^\d+\.\d+$/);
-  t.match(JSON.parse(readFileSync(join(out, 'a.json'), 'utf8')), { tests: [{ id: /^nightly:20261125-070000-abcd:test:/, origin: 'nightly' }] });
+  t.match(JSON.parse(readFileSync(join(out, 'a.json'), 'utf8')), {
+    tests: [{ id: /^nightly:20261125-070000-abcd:test:/, origin: 'nightly' }],
+  });
   await kvmatrix(['report', run, '--kcidb', join(out, 'b.json'), '--kcidb-origin', 'nightly']);
   t.ok(readFileSync(join(out, 'a.json')).equals(readFileSync(join(out, 'b.json'))), 'rendered again: the same bytes');
 });
@@ -34,7 +36,10 @@ t.test('a bad origin or a file in a folder that does not exist: exit 2, one mess
   const out = tempTree({});
   const origin = await kvmatrix(['report', run, '--kcidb', join(out, 'x.json'), '--kcidb-origin', 'My-CI']);
   t.equal(origin.code, 2);
-  t.match(origin.stderr, /option '--kcidb-origin <name>' argument 'My-CI' is invalid\. "My-CI" is not a KCIDB origin: lower-case letters, digits and underscores only/);
+  t.match(
+    origin.stderr,
+    /option '--kcidb-origin <name>' argument 'My-CI' is invalid\. "My-CI" is not a KCIDB origin: lower-case letters, digits and underscores only/,
+  );
   const folder = await kvmatrix(['report', run, '--kcidb', join(out, 'missing', 'x.json')]);
   t.equal(folder.code, 2);
   t.match(folder.stderr, /the folder of .*missing\/x\.json does not exist/);
@@ -53,7 +58,10 @@ t.test('report --pack: the run folder as one archive GNU tar reads; a bad base U
   t.equal(packed.code, 0, packed.stderr);
   t.match(packed.stdout, new RegExp(`packed: ${join(out, 'run.tar.gz')} \\(unpacks into ${basename(run)}/\\)`));
   const names = execFileSync('tar', ['-tzf', join(out, 'run.tar.gz')], { encoding: 'utf8' }).split('\n');
-  t.ok(['results.json', 'report.tap', 'junit.xml', 'index.html'].every((f) => names.includes(`${basename(run)}/${f}`)), 'results.json and the reports rendered from it');
+  t.ok(
+    ['results.json', 'report.tap', 'junit.xml', 'index.html'].every((f) => names.includes(`${basename(run)}/${f}`)),
+    'results.json and the reports rendered from it',
+  );
 
   const url = await kvmatrix(['report', run, '--kcidb', join(out, 'k.json'), '--kcidb-base-url', 'ftp://ci.example.org/runs']);
   t.equal(url.code, 2);

@@ -32,10 +32,27 @@ const mtime = (file: string) => statSync(file).mtimeMs;
 
 t.test('a path that climbs out by its text: refused, the field named, nothing rewritten', async (t) => {
   const cases: [string, (r: RunResults, secret: string) => void, RegExp][] = [
-    ['cells[0].console', (r) => void (r.cells[0]!.console = '../secret.txt'), /results\.json: cells\[0\]\.console: a path inside the run folder$/m],
-    ['cells[1].reproduce', (r, s) => void (r.cells[1]!.reproduce = s), /results\.json: cells\[1\]\.reproduce: a path inside the run folder$/m],
-    ['cells[2].retried[0].console', (r) => void (r.cells[2]!.retried = [{ verdict: 'error', reasons: ['x'], console: 'cells/../../x.log' }]), /cells\[2\]\.retried\[0\]\.console: a path inside the run folder$/m],
-    ['cells[0].kvmtool.guestConsole', (r) => void (r.cells[0]!.kvmtool = { mode: 'nested', lkvm: { path: '/l', from: '--lkvm' }, lkvmArgs: [], guestConsole: '/etc/passwd' }), /cells\[0\]\.kvmtool\.guestConsole: a path inside the run folder$/m],
+    [
+      'cells[0].console',
+      (r) => void (r.cells[0]!.console = '../secret.txt'),
+      /results\.json: cells\[0\]\.console: a path inside the run folder$/m,
+    ],
+    [
+      'cells[1].reproduce',
+      (r, s) => void (r.cells[1]!.reproduce = s),
+      /results\.json: cells\[1\]\.reproduce: a path inside the run folder$/m,
+    ],
+    [
+      'cells[2].retried[0].console',
+      (r) => void (r.cells[2]!.retried = [{ verdict: 'error', reasons: ['x'], console: 'cells/../../x.log' }]),
+      /cells\[2\]\.retried\[0\]\.console: a path inside the run folder$/m,
+    ],
+    [
+      'cells[0].kvmtool.guestConsole',
+      (r) =>
+        void (r.cells[0]!.kvmtool = { mode: 'nested', lkvm: { path: '/l', from: '--lkvm' }, lkvmArgs: [], guestConsole: '/etc/passwd' }),
+      /cells\[0\]\.kvmtool\.guestConsole: a path inside the run folder$/m,
+    ],
   ];
   for (const [field, change, message] of cases) {
     const { run } = runFolder(change);
@@ -57,8 +74,15 @@ t.test('a console that is a symbolic link out of the folder: refused where it is
   const before = ['report.tap', 'junit.xml', 'index.html'].map((f) => mtime(join(run, f)));
   const out = await kvmatrix(['report', run]);
   t.equal(out.code, 2, out.stderr);
-  t.match(out.stderr, /results\.json: cells\[0\]\.console: cells\/patched\/qemu-flat\/legacy\/console\.log leads out of the run folder \(to .*secret\.txt\): refused$/m);
-  t.same(['report.tap', 'junit.xml', 'index.html'].map((f) => mtime(join(run, f))), before, 'no report rewritten');
+  t.match(
+    out.stderr,
+    /results\.json: cells\[0\]\.console: cells\/patched\/qemu-flat\/legacy\/console\.log leads out of the run folder \(to .*secret\.txt\): refused$/m,
+  );
+  t.same(
+    ['report.tap', 'junit.xml', 'index.html'].map((f) => mtime(join(run, f))),
+    before,
+    'no report rewritten',
+  );
   t.notMatch(readFileSync(join(run, 'index.html'), 'utf8'), SECRET);
 });
 
@@ -72,5 +96,5 @@ t.test('a link inside the folder, and a console that is gone, are as before', as
   const out = await kvmatrix(['report', run]);
   t.equal(out.code, 0, out.stderr);
   t.match(readFileSync(join(run, 'index.html'), 'utf8'), /a console kept elsewhere in the folder/);
-  t.notOk(existsSync(join(run, results.cells[2]!.console!)), 'the third cell\'s console was never written: its tail stands in');
+  t.notOk(existsSync(join(run, results.cells[2]!.console!)), "the third cell's console was never written: its tail stands in");
 });

@@ -35,23 +35,47 @@ async function modulesLoadedBy(args: string[], cli = compiledCli): Promise<strin
 }
 
 // what running a matrix needs, and what no --help should pay for
-const HEAVY = [/node_modules\/zod\//, /node_modules\/yaml\//, /node_modules\/execa\//, /node_modules\/fast-xml-builder\//, /node_modules\/log-update\//, /harness\/run\/run-matrix\.js$/, /harness\/kernel\/build\.js$/, /harness\/matrix\/load\.js$/];
+const HEAVY = [
+  /node_modules\/zod\//,
+  /node_modules\/yaml\//,
+  /node_modules\/execa\//,
+  /node_modules\/fast-xml-builder\//,
+  /node_modules\/log-update\//,
+  /harness\/run\/run-matrix\.js$/,
+  /harness\/kernel\/build\.js$/,
+  /harness\/matrix\/load\.js$/,
+];
 const heavyIn = (modules: string[]) => modules.filter((m) => HEAVY.some((h) => h.test(m)));
 
-t.test('--help, a command\'s --help and --version load no matrix, kernel, report or VMM code', async (t) => {
+t.test("--help, a command's --help and --version load no matrix, kernel, report or VMM code", async (t) => {
   for (const args of [['--help'], ['run', '--help'], ['bisect-run', '--help'], ['--version']]) {
     const modules = await modulesLoadedBy(args);
     t.same(heavyIn(modules), [], `kvmatrix ${args.join(' ')}: ${modules.length} modules, none of the heavy ones`);
-    t.ok(modules.some((m) => m.endsWith('harness/cli/main.js')), 'the trace saw the CLI itself');
+    t.ok(
+      modules.some((m) => m.endsWith('harness/cli/main.js')),
+      'the trace saw the CLI itself',
+    );
   }
 });
 
 t.test('running a command loads what it needs', async (t) => {
   const list = await modulesLoadedBy(['list']);
-  t.ok(list.some((m) => /harness\/matrix\/load\.js$/.test(m)), 'list loads the matrix loader');
-  t.ok(list.some((m) => /node_modules\/zod\//.test(m)), 'and the schema library');
-  t.notOk(list.some((m) => /harness\/run\/run-matrix\.js$/.test(m)), 'but not the scheduler');
-  t.notOk(list.some((m) => /node_modules\/(proper-lockfile|fast-xml-builder)\//.test(m)), 'nor the lock or JUnit libraries (loaded when a lock is taken, a report written)');
+  t.ok(
+    list.some((m) => /harness\/matrix\/load\.js$/.test(m)),
+    'list loads the matrix loader',
+  );
+  t.ok(
+    list.some((m) => /node_modules\/zod\//.test(m)),
+    'and the schema library',
+  );
+  t.notOk(
+    list.some((m) => /harness\/run\/run-matrix\.js$/.test(m)),
+    'but not the scheduler',
+  );
+  t.notOk(
+    list.some((m) => /node_modules\/(proper-lockfile|fast-xml-builder)\//.test(m)),
+    'nor the lock or JUnit libraries (loaded when a lock is taken, a report written)',
+  );
 });
 
 t.test("the bin keeps V8's code for the bundle in the cache, uses it, and shrugs off a bad or unwritable one", async (t) => {
@@ -63,7 +87,11 @@ t.test("the bin keeps V8's code for the bundle in the cache, uses it, and shrugs
 
   // the bin reads the bundle as latin1, which is the same text only for ASCII
   const bundle = readFileSync(join(projectRoot, 'dist', 'cli', 'bundle.cjs'));
-  t.equal(bundle.findIndex((byte) => byte > 0x7f), -1, 'the bundle is ASCII');
+  t.equal(
+    bundle.findIndex((byte) => byte > 0x7f),
+    -1,
+    'the bundle is ASCII',
+  );
 
   const first = await run(['--version']);
   t.equal(first.exitCode, 0, first.stderr);
@@ -108,7 +136,8 @@ t.test('the bundled CLI keeps the files it validated per build, and sees an edit
     'kernels/k.yaml': 'source:\n  tarball: /nonexistent/linux.tar.xz\n',
   });
   const matrix = join(root, 'matrices', 'm.yaml');
-  const list = (cli: string) => execa(process.execPath, [cli, 'list', matrix], { reject: false, env: { KVMATRIX_CACHE: cache }, cwd: projectRoot });
+  const list = (cli: string) =>
+    execa(process.execPath, [cli, 'list', matrix], { reject: false, env: { KVMATRIX_CACHE: cache }, cwd: projectRoot });
   const parsed = join(cache, 'parsed');
   const keptFiles = () => (existsSync(parsed) ? readdirSync(parsed).sort() : []);
 
@@ -118,7 +147,11 @@ t.test('the bundled CLI keeps the files it validated per build, and sees an edit
 
   const first = await list(cliPath);
   t.equal(first.stdout, fromTsc.stdout, 'the bin lists the same cells');
-  t.same(keptFiles().map((f) => f.replace(/-[0-9a-f]{32}\.json$/, '')), ['kernel', 'matrix'], 'and keeps the matrix and the kernel file');
+  t.same(
+    keptFiles().map((f) => f.replace(/-[0-9a-f]{32}\.json$/, '')),
+    ['kernel', 'matrix'],
+    'and keeps the matrix and the kernel file',
+  );
   const second = await list(cliPath);
   t.equal(second.stdout, first.stdout, 'the next run, from what was kept, lists the same');
 

@@ -23,7 +23,10 @@ function frame(index: number, output: Buffer, cap: number): { lines: string[]; s
     let text = '';
     piece.forEach((c, i) => {
       const recordSlash = c === 0x2f && i >= 8 && Buffer.from(piece.slice(i - 8, i)).toString('latin1') === 'KVMATRIX';
-      text += c === 0x5c || (c < 0x20 && c !== 0x09) || c > 0x7e || recordSlash ? `\\x${c.toString(16).padStart(2, '0')}` : String.fromCharCode(c);
+      text +=
+        c === 0x5c || (c < 0x20 && c !== 0x09) || c > 0x7e || recordSlash
+          ? `\\x${c.toString(16).padStart(2, '0')}`
+          : String.fromCharCode(c);
     });
     lines.push(`cmd${index}${complete ? '|' : '\\'} ${text}`);
     piece = [];
@@ -44,7 +47,17 @@ function consoleOf(framed: string[], shown: Buffer, bytes: number): string {
     agentRecord(NONCE, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
     agentRecord(NONCE, 1, 'cmdbegin', { index: 1, name: 'c', program: 'sh', timeout: 5, cap: 1000, uptime: '0.6' }),
     ...framed,
-    agentRecord(NONCE, 2, 'cmdend', { index: 1, result: 'exit', code: 0, signal: 0, detail: '-', bytes, shown: shown.length, crc: crc32Bytes(shown).toString(16).padStart(8, '0'), seconds: '0.1' }),
+    agentRecord(NONCE, 2, 'cmdend', {
+      index: 1,
+      result: 'exit',
+      code: 0,
+      signal: 0,
+      detail: '-',
+      bytes,
+      shown: shown.length,
+      crc: crc32Bytes(shown).toString(16).padStart(8, '0'),
+      seconds: '0.1',
+    }),
     agentRecord(NONCE, 3, 'end', { records: 4, uptime: '0.9' }),
   ].join('\n');
 }
@@ -54,7 +67,16 @@ const output = fc
   .array(
     fc.oneof(
       fc.uint8Array({ maxLength: 300 }),
-      fc.constantFrom('KVMATRIX/1 3 end records=4 uptime=0.9 #00000000\n', '\x1b[2J\\x41\\\\', 'Kernel panic - not syncing: x\n', 'KTAP version 1\n1..1\nok 1 a\n', '\r\n\0', 'y'.repeat(1500)).map((s) => Buffer.from(s, 'latin1')),
+      fc
+        .constantFrom(
+          'KVMATRIX/1 3 end records=4 uptime=0.9 #00000000\n',
+          '\x1b[2J\\x41\\\\',
+          'Kernel panic - not syncing: x\n',
+          'KTAP version 1\n1..1\nok 1 a\n',
+          '\r\n\0',
+          'y'.repeat(1500),
+        )
+        .map((s) => Buffer.from(s, 'latin1')),
     ),
     { maxLength: 12 },
   )

@@ -9,7 +9,16 @@ import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { qemuCell } from '../support/cells.js';
 import { consoleFixture } from '../support/fixtures.js';
 
-const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 1200, firstOutputMs: 40, consoleBytes: 20000, consoleTruncated: false, stderrTail: [] };
+const exited: LaunchOutcome = {
+  kind: 'exited',
+  code: 0,
+  signal: null,
+  durationMs: 1200,
+  firstOutputMs: 40,
+  consoleBytes: 20000,
+  consoleTruncated: false,
+  stderrTail: [],
+};
 
 t.test('a passing flat legacy boot', async (t) => {
   const f = consoleFixture('pass-flat-legacy');
@@ -31,7 +40,10 @@ t.test('a passing flat legacy boot', async (t) => {
 t.test('the bridged legacy failure without the patch', async (t) => {
   const f = consoleFixture('bridged-legacy-unpatched');
   const obs = parseConsole(f.text, { nonce: f.nonce });
-  t.same(obs.probeFailures.map((p) => `${p.driver} ${p.device} ${p.error}`), ['virtio_rng virtio3 -2', 'virtio_blk virtio5 -22', 'virtio_net virtio4 -2']);
+  t.same(
+    obs.probeFailures.map((p) => `${p.driver} ${p.device} ${p.error}`),
+    ['virtio_rng virtio3 -2', 'virtio_blk virtio5 -22', 'virtio_net virtio4 -2'],
+  );
   const v = decideCell(qemuCell('bridged', 'legacy'), exited, obs);
   t.equal(v.verdict, 'fail');
   const byName = Object.fromEntries(v.devices.map((d) => [d.name, d]));
@@ -41,7 +53,10 @@ t.test('the bridged legacy failure without the patch', async (t) => {
   );
   for (const name of ['rng2', 'net2', 'blk2']) {
     t.match(byName[name]!.problems[0], /^no driver bound \(virtio_\w+: probe of virtio\d failed with error -\d+\)$/, name);
-    t.ok(v.reasons.some((r) => r.startsWith(`${name} 0000:0`) && r.includes(`io BAR0 0x${byName[name]!.bar0!.start.toString(16)}`)), `${name} named with its BAR`);
+    t.ok(
+      v.reasons.some((r) => r.startsWith(`${name} 0000:0`) && r.includes(`io BAR0 0x${byName[name]!.bar0!.start.toString(16)}`)),
+      `${name} named with its BAR`,
+    );
   }
   // the aliased windows corrupt the devices below 0x4000 too
   t.match(byName.rng1!.problems.join(';'), /FAILED/);

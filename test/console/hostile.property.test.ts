@@ -18,7 +18,16 @@ const fixture = consoleFixture('pass-flat-legacy');
 const lines = fixture.text.split('\n');
 const recordIndexes = lines.flatMap((line, i) => (line.startsWith('KVMATRIX/1 ') ? [i] : []));
 const cell = qemuCell('flat', 'legacy');
-const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 1200, firstOutputMs: 40, consoleBytes: fixture.text.length, consoleTruncated: false, stderrTail: [] };
+const exited: LaunchOutcome = {
+  kind: 'exited',
+  code: 0,
+  signal: null,
+  durationMs: 1200,
+  firstOutputMs: 40,
+  consoleBytes: fixture.text.length,
+  consoleTruncated: false,
+  stderrTail: [],
+};
 const verdictOf = (text: string) => decideCell(cell, exited, parseConsole(text, { nonce: fixture.nonce })).verdict;
 const RUNS = 300;
 
@@ -31,10 +40,19 @@ t.test('the fixture itself passes, so that every property below starts from a pa
 const hostileLine = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
   fc.constantFrom(
-    '\x00\x00\x00', '\x1b[2J\x1b[H', '\ufffd\ufffe\uffff', 'x'.repeat(200_000), '\r\r\r',
-    'KVMATRIX/1 0 begin agent=1 role=guest #00000000', 'KVMATRIX/2 0 begin agent=2 #deadbeef',
-    'KVMATRIX/1 11 end records=12 #ffffffff', 'KVMATRIX/1', 'KVMATRIX/1 99999999999999999999 pci bdf= #',
-    'Kernel panic - not syncing: \x00', '---[ end Kernel panic', 'WARNING: CPU: 0 PID: 1 at',
+    '\x00\x00\x00',
+    '\x1b[2J\x1b[H',
+    '\ufffd\ufffe\uffff',
+    'x'.repeat(200_000),
+    '\r\r\r',
+    'KVMATRIX/1 0 begin agent=1 role=guest #00000000',
+    'KVMATRIX/2 0 begin agent=2 #deadbeef',
+    'KVMATRIX/1 11 end records=12 #ffffffff',
+    'KVMATRIX/1',
+    'KVMATRIX/1 99999999999999999999 pci bdf= #',
+    'Kernel panic - not syncing: \x00',
+    '---[ end Kernel panic',
+    'WARNING: CPU: 0 PID: 1 at',
   ),
   fc.constantFrom(...lines.filter((l) => l.startsWith('KVMATRIX/1 '))),
 );
@@ -68,7 +86,12 @@ const damage = fc.oneof(
   fc.record({ kind: fc.constant('drop' as const), record: fc.nat(11) }),
   fc.record({ kind: fc.constant('truncate' as const), record: fc.nat(11), keep: fc.nat(200) }),
   // a printable character swapped for another: sanitising cannot undo it
-  fc.record({ kind: fc.constant('flip' as const), record: fc.nat(11), at: fc.nat(300), to: fc.constantFrom(...'0123456789abcdefxyz=:-,#/ ') }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    record: fc.nat(11),
+    at: fc.nat(300),
+    to: fc.constantFrom(...'0123456789abcdefxyz=:-,#/ '),
+  }),
   // a kernel message lands in the middle of a record, cutting it in two
   fc.record({ kind: fc.constant('interleave' as const), record: fc.nat(11), at: fc.nat(300) }),
   // the console stops early: the tail of the records never arrived

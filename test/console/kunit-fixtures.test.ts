@@ -14,7 +14,16 @@ import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kunitCell, qemuCell } from '../support/cells.js';
 import { consoleFixture } from '../support/fixtures.js';
 
-const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 1200, firstOutputMs: 40, consoleBytes: 30000, consoleTruncated: false, stderrTail: [] };
+const exited: LaunchOutcome = {
+  kind: 'exited',
+  code: 0,
+  signal: null,
+  durationMs: 1200,
+  firstOutputMs: 40,
+  consoleBytes: 30000,
+  consoleTruncated: false,
+  stderrTail: [],
+};
 const probeAndKunit = (transport: 'legacy' | 'modern') => {
   const k = kunitCell();
   return { ...qemuCell('flat', transport), kernel: k.kernel, tests: [{ kind: 'probe' as const }, ...k.tests] };
@@ -33,11 +42,28 @@ t.test('6.1 as shipped: 107 KUnit tests, vouched for by the agent, and the probe
   const kunit = leavesOf(v.tests.filter((n) => n.name === 'kunit'));
   t.equal(kunit.length, 107);
   t.equal(kunit.filter((l) => l.verdict === 'pass').length, 105);
-  t.same(v.tests[1]!.children.map((s) => s.name), [
-    'hash', 'kunit_executor_test', 'kunit-try-catch-test', 'kunit-resource-test', 'kunit-log-test', 'kunit_status',
-    'string-stream-test', 'example', 'bitfields', 'list-kunit-test', 'hlist', 'cmdline', 'overflow',
-  ]);
-  t.same(leavesOf(v.tests.filter((n) => n.name === 'probe')).map((l) => `${l.path} ${l.verdict}`), ['probe.rng1 pass', 'probe.net1 pass', 'probe.blk1 pass']);
+  t.same(
+    v.tests[1]!.children.map((s) => s.name),
+    [
+      'hash',
+      'kunit_executor_test',
+      'kunit-try-catch-test',
+      'kunit-resource-test',
+      'kunit-log-test',
+      'kunit_status',
+      'string-stream-test',
+      'example',
+      'bitfields',
+      'list-kunit-test',
+      'hlist',
+      'cmdline',
+      'overflow',
+    ],
+  );
+  t.same(
+    leavesOf(v.tests.filter((n) => n.name === 'probe')).map((l) => `${l.path} ${l.verdict}`),
+    ['probe.rng1 pass', 'probe.net1 pass', 'probe.blk1 pass'],
+  );
 });
 
 t.test('6.12: kunit_fault oopses on purpose inside its case, which passes; the cell too', async (t) => {
@@ -79,10 +105,10 @@ t.test('a panic inside a case: without the listing the suite crashes as a whole,
   t.match(del.reasons[0], /never reported: the kernel stopped inside it/);
   t.match(del.log.join('\n'), /Kernel panic - not syncing: list_del took the kernel down/);
   t.equal(named.tests[0]!.reasons.length, 0, 'no suite is left unnamed');
-  t.match(named.reasons[0], /^kernel panic at console line \d+: list_del took the kernel down$/, 'the panic is the cell\'s, not the case\'s');
+  t.match(named.reasons[0], /^kernel panic at console line \d+: list_del took the kernel down$/, "the panic is the cell's, not the case's");
 });
 
-t.test('another boot\'s KTAP under this boot\'s records is an error, and its results are shown nowhere', async (t) => {
+t.test("another boot's KTAP under this boot's records is an error, and its results are shown nowhere", async (t) => {
   const pass = consoleFixture('kunit-6.1-pass');
   const fault = consoleFixture('kunit-6.12-fault');
   const ktapOf = (text: string) => text.split('\n').filter((l) => /^\[[^\]]*\]\s{0,12}(KTAP|1\.\.|ok |not ok |# )/.test(l));

@@ -12,7 +12,16 @@ import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kvmtoolCell } from '../support/cells.js';
 import { consoleFixture } from '../support/fixtures.js';
 
-const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 9000, firstOutputMs: 40, consoleBytes: 22000, consoleTruncated: false, stderrTail: [] };
+const exited: LaunchOutcome = {
+  kind: 'exited',
+  code: 0,
+  signal: null,
+  durationMs: 9000,
+  firstOutputMs: 40,
+  consoleBytes: 22000,
+  consoleTruncated: false,
+  stderrTail: [],
+};
 
 function observe(name: string) {
   const f = consoleFixture(name);
@@ -44,24 +53,37 @@ t.test('a pass under current kvmtool: host and guest records apart, BARs reassig
 
   const v = decideNestedCell(kvmtoolCell('legacy'), exited, { host, guest, lkvmStderr: split.lkvm });
   t.equal(v.verdict, 'pass', v.reasons.join('; '));
-  t.same(v.devices.map((d) => [d.name, d.pciId, d.bar0?.start]), [
-    ['rng1', '1af4:1004', 0x1000],
-    ['net1', '1af4:1000', 0x1100],
-    ['blk1', '1af4:1001', 0x1200],
-  ]);
+  t.same(
+    v.devices.map((d) => [d.name, d.pciId, d.bar0?.start]),
+    [
+      ['rng1', '1af4:1004', 0x1000],
+      ['net1', '1af4:1000', 0x1100],
+      ['blk1', '1af4:1001', 0x1200],
+    ],
+  );
 });
 
 t.test('the original report: a 2020 kvmtool keeps BARs from 0x6200 and the unpatched kernel fails every probe', async (t) => {
   const { host, guest, split } = observe('nested-2020-unpatched-fail');
-  t.same(guest.probeFailures.map((p) => `${p.driver} ${p.device} ${p.error}`).sort(), ['virtio_blk virtio2 -2', 'virtio_net virtio1 -2', 'virtio_rng virtio0 -2']);
+  t.same(guest.probeFailures.map((p) => `${p.driver} ${p.device} ${p.error}`).sort(), [
+    'virtio_blk virtio2 -2',
+    'virtio_net virtio1 -2',
+    'virtio_rng virtio0 -2',
+  ]);
   const v = decideNestedCell(kvmtoolCell('legacy', ['rng', 'net', 'blk'], oldKvmtool), exited, { host, guest, lkvmStderr: split.lkvm });
   t.equal(v.verdict, 'fail');
-  t.same(v.devices.map((d) => [d.name, d.bar0?.start, d.status]), [
-    ['rng1', 0x6200, 0xc1],
-    ['net1', 0x6300, 0xc1],
-    ['blk1', 0x6400, 0xc1],
-  ]);
-  t.match(v.reasons[0], /^rng1 0000:00:00\.0 \(legacy, io BAR0 0x6200\): no driver bound \(virtio_rng: probe of virtio0 failed with error -2\)/);
+  t.same(
+    v.devices.map((d) => [d.name, d.bar0?.start, d.status]),
+    [
+      ['rng1', 0x6200, 0xc1],
+      ['net1', 0x6300, 0xc1],
+      ['blk1', 0x6400, 0xc1],
+    ],
+  );
+  t.match(
+    v.reasons[0],
+    /^rng1 0000:00:00\.0 \(legacy, io BAR0 0x6200\): no driver bound \(virtio_rng: probe of virtio0 failed with error -2\)/,
+  );
 });
 
 t.test('an old kvmtool that cannot load a 5.8+ Image: the guest is silent, an error with the hint', async (t) => {

@@ -20,7 +20,16 @@ t.test('a healthy console gives every record and the boot times', async (t) => {
   t.equal(obs.times.initStarted, 0.512345);
   t.equal(obs.times.agentDone, 0.8);
   t.equal(obs.agent.begin?.kernel, '6.1.192');
-  t.same(obs.agent.pci[0], { bdf: '0000:00:01.0', vendor: 0x1af4, device: 0x1005, subsystem: null, classCode: 0xff00, bar0: { index: 0, kind: 'io', start: 0x1000, end: 0x101f }, bars: [], driver: 'virtio-pci' });
+  t.same(obs.agent.pci[0], {
+    bdf: '0000:00:01.0',
+    vendor: 0x1af4,
+    device: 0x1005,
+    subsystem: null,
+    classCode: 0xff00,
+    bar0: { index: 0, kind: 'io', start: 0x1000, end: 0x101f },
+    bars: [],
+    driver: 'virtio-pci',
+  });
   t.same(obs.agent.virtio[0], { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'virtio_rng', status: 7 });
   t.same(obs.agent.checks[0], { dev: 'virtio0', kind: 'rng', result: 'ok', detail: 'fine' });
   t.equal(obs.agent.end?.records, 5);
@@ -63,7 +72,10 @@ t.test('duplicates are noted once, a conflicting duplicate too', async (t) => {
   const obs = parseConsole([...lines, lines[1]!, conflicting].join('\n'), { nonce: NONCE });
   t.equal(obs.agent.pci.length, 1);
   t.equal(obs.agent.virtio[0]!.dev, 'virtio0', 'the first record with a seq stands');
-  t.same(obs.agent.rejected.map((r) => r.reason), ['duplicate of record 1', 'second, different record 2']);
+  t.same(
+    obs.agent.rejected.map((r) => r.reason),
+    ['duplicate of record 1', 'second, different record 2'],
+  );
 });
 
 t.test('an end record that miscounts is not an end', async (t) => {
@@ -108,7 +120,10 @@ t.test('Oops, BUG and WARNING are told apart; a panic inside an Oops is its own 
     '[    3.0] BUG: KASAN: slab-out-of-bounds in foo',
   ].join('\n');
   const obs = parseConsole(text, { nonce: NONCE });
-  t.same(obs.incidents.map((i) => i.kind), ['warning', 'oops', 'panic', 'kasan']);
+  t.same(
+    obs.incidents.map((i) => i.kind),
+    ['warning', 'oops', 'panic', 'kasan'],
+  );
   t.match(obs.incidents[0]!.summary, /^drivers\/virtio\/virtio\.c:100/);
   t.match(obs.incidents[1]!.summary, /^Unable to handle kernel NULL pointer/);
   t.same(obs.incidents[1]!.excerpt.length, 2, 'the Oops line belongs to the report that started it');
@@ -158,20 +173,23 @@ t.test("lockdep's, RCU's, KASAN's and UBSAN's reports are incidents, each ending
     `[    2.0] ${rule}`,
     `[    3.0] ${'='.repeat(80)}`,
     '[    3.0] UBSAN: shift-out-of-bounds in lib/test_ubsan.c:42:5',
-    '[    3.0] shift exponent 32 is too large for 32-bit type \'int\'',
+    "[    3.0] shift exponent 32 is too large for 32-bit type 'int'",
     `[    3.0] ${'='.repeat(80)}`,
     '[    4.0] BUG: sleeping function called from invalid context at mm/slab.h:12',
     '[    4.1] not part of any report',
   ].join('\n');
   const obs = parseConsole(text, { nonce: NONCE });
-  t.same(obs.incidents.map((i) => [i.kind, i.summary]), [
-    ['lockdep', 'possible circular locking dependency detected'],
-    ['warning', 'lib/list_debug.c:59 __list_del_entry_valid+0x8c/0xf0'],
-    ['lockdep', 'suspicious RCU usage'],
-    ['kasan', 'KASAN: slab-out-of-bounds in kmalloc_oob_right+0x1/0x2'],
-    ['ubsan', 'shift-out-of-bounds in lib/test_ubsan.c:42:5'],
-    ['bug', 'BUG: sleeping function called from invalid context at mm/slab.h:12'],
-  ]);
+  t.same(
+    obs.incidents.map((i) => [i.kind, i.summary]),
+    [
+      ['lockdep', 'possible circular locking dependency detected'],
+      ['warning', 'lib/list_debug.c:59 __list_del_entry_valid+0x8c/0xf0'],
+      ['lockdep', 'suspicious RCU usage'],
+      ['kasan', 'KASAN: slab-out-of-bounds in kmalloc_oob_right+0x1/0x2'],
+      ['ubsan', 'shift-out-of-bounds in lib/test_ubsan.c:42:5'],
+      ['bug', 'BUG: sleeping function called from invalid context at mm/slab.h:12'],
+    ],
+  );
   t.equal(obs.incidents[0]!.excerpt.length, 4, 'a lockdep report has no end marker: the next report ends it');
   t.equal(obs.incidents[3]!.excerpt.length, 3, 'KASAN ends at its rule of = signs');
   t.equal(obs.incidents[4]!.excerpt.length, 3, 'UBSAN too');
@@ -196,7 +214,14 @@ t.test('sanitizeLine keeps tabs and text, drops escapes and controls', async (t)
 });
 
 t.test('every assigned BAR is read, so a modern device shows its memory BAR', async (t) => {
-  const line = agentRecord(NONCE, 1, 'pci', { bdf: '0000:01:00.0', id: '1af4:1044', class: '0x00ff00', bar0: 'none', bars: '1:mem:0x10800000-0x10800fff,4:mem:0x8000000000-0x8000003fff', driver: 'virtio-pci' });
+  const line = agentRecord(NONCE, 1, 'pci', {
+    bdf: '0000:01:00.0',
+    id: '1af4:1044',
+    class: '0x00ff00',
+    bar0: 'none',
+    bars: '1:mem:0x10800000-0x10800fff,4:mem:0x8000000000-0x8000003fff',
+    driver: 'virtio-pci',
+  });
   const obs = parseConsole(line, { nonce: NONCE });
   t.equal(obs.agent.pci[0]!.bar0, null);
   t.same(obs.agent.pci[0]!.bars, [

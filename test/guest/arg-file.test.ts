@@ -16,7 +16,17 @@ import { tempTree } from '../support/temp-tree.js';
 const dir = tempTree({}, 'kvmatrix-arg-file-');
 const reader = join(dir, 'read-arg-file');
 const agentDir = join(projectRoot, 'harness', 'guest', 'agent');
-execFileSync('gcc', ['-O1', '-Wall', '-Wextra', '-Werror', `-I${agentDir}`, '-o', reader, join(agentDir, 'arg-file.c'), join(projectRoot, 'test', 'support', 'agent', 'read-arg-file.c')]);
+execFileSync('gcc', [
+  '-O1',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  `-I${agentDir}`,
+  '-o',
+  reader,
+  join(agentDir, 'arg-file.c'),
+  join(projectRoot, 'test', 'support', 'agent', 'read-arg-file.c'),
+]);
 
 /** The real nested host's sizes: arg-file's caller in nested-host.c. */
 const HOST = { bytes: 65536, args: 256 };
@@ -30,7 +40,7 @@ function read(file: Buffer | null, limits = HOST): { ok: true; argv: (string | n
   return { ok: true, argv: lines.map((l) => (l === 'NULL' ? null : Buffer.from(l, 'hex').toString('utf8'))) };
 }
 
-t.test('the arguments the harness writes for a cell come back as lkvm\'s argv, after its path', async (t) => {
+t.test("the arguments the harness writes for a cell come back as lkvm's argv, after its path", async (t) => {
   const args = lkvmRunArgs(
     kvmtoolCell('legacy'),
     { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: { blk1: nestedDiskPath('blk1') } },
@@ -53,7 +63,11 @@ t.test('a file that is missing, empty or not NUL-terminated is refused with the 
 t.test('a file larger than the buffer is refused, not cut', async (t) => {
   const file = encodeArgFile(['run', 'x'.repeat(20)]);
   t.equal(file.length, 25);
-  t.same(read(file, { bytes: 25, args: 8 }), { ok: true, argv: ['/kvmatrix/lkvm', 'run', 'x'.repeat(20), null] }, 'exactly the buffer fits');
+  t.same(
+    read(file, { bytes: 25, args: 8 }),
+    { ok: true, argv: ['/kvmatrix/lkvm', 'run', 'x'.repeat(20), null] },
+    'exactly the buffer fits',
+  );
   t.same(read(file, { bytes: 24, args: 8 }), { ok: false, why: '<dir>/lkvm.args is larger than 24 bytes' });
   // cut right after a NUL byte, a silent cut would have looked like a shorter, valid list
   const cutAtNul = encodeArgFile(['run', 'ab', 'cd']);
@@ -64,8 +78,19 @@ t.test('a file larger than the buffer is refused, not cut', async (t) => {
 
 t.test('more arguments than argv holds are refused, not dropped', async (t) => {
   const six = ['run', 'a', 'b', 'c', 'd', 'e'];
-  t.same(read(encodeArgFile(six), { bytes: 64, args: 8 }), { ok: true, argv: ['/kvmatrix/lkvm', ...six, null] }, 'lkvm, six arguments and NULL: eight');
-  t.same(read(encodeArgFile([...six, 'f']), { bytes: 64, args: 8 }), { ok: false, why: '<dir>/lkvm.args holds 7 arguments, more than the 6 that fit' });
+  t.same(
+    read(encodeArgFile(six), { bytes: 64, args: 8 }),
+    { ok: true, argv: ['/kvmatrix/lkvm', ...six, null] },
+    'lkvm, six arguments and NULL: eight',
+  );
+  t.same(read(encodeArgFile([...six, 'f']), { bytes: 64, args: 8 }), {
+    ok: false,
+    why: '<dir>/lkvm.args holds 7 arguments, more than the 6 that fit',
+  });
   const many = Array.from({ length: HOST.args }, (_, i) => `a${i}`);
-  t.same(read(encodeArgFile(many)), { ok: false, why: `<dir>/lkvm.args holds ${HOST.args} arguments, more than the ${HOST.args - 2} that fit` }, "the nested host's own argv");
+  t.same(
+    read(encodeArgFile(many)),
+    { ok: false, why: `<dir>/lkvm.args holds ${HOST.args} arguments, more than the ${HOST.args - 2} that fit` },
+    "the nested host's own argv",
+  );
 });

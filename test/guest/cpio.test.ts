@@ -19,7 +19,10 @@ t.test('GNU cpio reads the initramfs with modes, device node and contents intact
 });
 
 t.test('GNU cpio reads a symbolic link as a link to its target', async (t) => {
-  const archive = writeCpio([{ type: 'file', path: 'bin/busybox', data: Buffer.from('bb'), mode: 0o755 }, { type: 'symlink', path: 'bin/sh', target: 'busybox' }]);
+  const archive = writeCpio([
+    { type: 'file', path: 'bin/busybox', data: Buffer.from('bb'), mode: 0o755 },
+    { type: 'symlink', path: 'bin/sh', target: 'busybox' },
+  ]);
   const listing = execFileSync('cpio', ['-itv', '--quiet'], { input: archive }).toString();
   t.match(listing, /^lrwxrwxrwx .* bin\/sh -> busybox$/m);
 });

@@ -17,7 +17,18 @@ import { tempTree } from '../support/temp-tree.js';
 const dir = tempTree({}, 'kvmatrix-ktap-digest-');
 const digest = join(dir, 'ktap-digest');
 const agentDir = join(projectRoot, 'harness', 'guest', 'agent');
-execFileSync('gcc', ['-O1', '-Wall', '-Wextra', '-Werror', `-I${agentDir}`, '-o', digest, join(agentDir, 'ktap-digest.c'), join(agentDir, 'crc32.c'), join(projectRoot, 'test', 'support', 'agent', 'ktap-digest-main.c')]);
+execFileSync('gcc', [
+  '-O1',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  `-I${agentDir}`,
+  '-o',
+  digest,
+  join(agentDir, 'ktap-digest.c'),
+  join(agentDir, 'crc32.c'),
+  join(projectRoot, 'test', 'support', 'agent', 'ktap-digest-main.c'),
+]);
 
 /** The agent's digest of a kernel log. */
 function agentDigest(log: string): { results: number; crc: number; startSeen: boolean } {
@@ -39,7 +50,9 @@ const asSyslog = (line: string) => `<6>${line}`;
 
 t.test('over the kernel lines of real KUnit consoles, the agent and the harness agree', async (t) => {
   for (const name of ['kunit-6.1-pass', 'kunit-6.12-fault', 'kunit-6.1-panic']) {
-    const kernel = consoleFixture(name).text.split('\n').filter((l) => l.startsWith('['));
+    const kernel = consoleFixture(name)
+      .text.split('\n')
+      .filter((l) => l.startsWith('['));
     const agent = agentDigest(kernel.map(asSyslog).join('\n'));
     t.same({ results: agent.results, crc: agent.crc }, consoleDigest(kernel), name);
     t.ok(agent.results > 30, `${name}: ${agent.results} result lines`);
@@ -48,7 +61,15 @@ t.test('over the kernel lines of real KUnit consoles, the agent and the harness 
 });
 
 t.test('the same lines the way consoles differ: no timestamp, a caller id, a carriage return, trailing spaces', async (t) => {
-  const lines = ['[    0.100000] Linux version 6.1.192', '[    0.2] KTAP version 1', '[    0.3] 1..1', '[    0.4]     ok 1 a case  ', '[    0.5] not ok 1 suite', '[    0.6] ok 12', '[    0.7] okay 1 no'];
+  const lines = [
+    '[    0.100000] Linux version 6.1.192',
+    '[    0.2] KTAP version 1',
+    '[    0.3] 1..1',
+    '[    0.4]     ok 1 a case  ',
+    '[    0.5] not ok 1 suite',
+    '[    0.6] ok 12',
+    '[    0.7] okay 1 no',
+  ];
   const expected = consoleDigest(lines);
   t.equal(expected.results, 3, 'three result lines: "ok 12" without a name is one, "okay" is not');
   t.same(agentDigest(lines.map(asSyslog).join('\n')), { ...expected, startSeen: true });
@@ -56,7 +77,7 @@ t.test('the same lines the way consoles differ: no timestamp, a caller id, a car
   t.same(agentDigest(noStamps.map(asSyslog).join('\n')), { ...consoleDigest(noStamps), startSeen: true }, 'PRINTK_TIME off');
   const callers = lines.map((l) => l.replace(/\] /, '][    T1] '));
   t.same(agentDigest(callers.map(asSyslog).join('\n')), { ...expected, startSeen: true }, 'PRINTK_CALLER');
-  t.same(consoleDigest(lines.map((l) => `${l}\r`)), expected, 'a serial console\'s carriage returns');
+  t.same(consoleDigest(lines.map((l) => `${l}\r`)), expected, "a serial console's carriage returns");
 });
 
 t.test('a log that lost its first lines says so', async (t) => {

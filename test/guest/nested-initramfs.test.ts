@@ -1,12 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
-import {
-  encodeArgFile,
-  nestedBaseArchive,
-  nestedCellArchive,
-  nestedDiskPath,
-  NESTED_PATHS,
-} from '../../harness/guest/nested-initramfs.js';
+import { encodeArgFile, nestedBaseArchive, nestedCellArchive, nestedDiskPath, NESTED_PATHS } from '../../harness/guest/nested-initramfs.js';
 import { diskImage } from '../../harness/guest/disk.js';
 import { lkvmRunArgs } from '../../harness/vmm/kvmtool.js';
 import { kvmtoolCell } from '../support/cells.js';
@@ -41,7 +35,11 @@ t.test('the cell part: lkvm arguments as a NUL-separated file, and the disks', a
   );
   const part = nestedCellArchive(args, { blk1: diskImage('blk1') });
   t.match(list(part), /kvmatrix\/cell\/lkvm\.args/);
-  t.same(extract(part, 'kvmatrix/cell/lkvm.args'), encodeArgFile(args), 'the argument file test/guest/arg-file.test.ts reads with the C reader');
+  t.same(
+    extract(part, 'kvmatrix/cell/lkvm.args'),
+    encodeArgFile(args),
+    'the argument file test/guest/arg-file.test.ts reads with the C reader',
+  );
   t.same(extract(part, 'kvmatrix/cell/blk1.img'), diskImage('blk1'));
   t.equal(nestedDiskPath('blk1'), '/kvmatrix/cell/blk1.img');
 });

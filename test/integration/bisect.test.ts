@@ -64,10 +64,16 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
     t.equal(broken?.mark, 'skip', 'and skipped, not blamed');
     t.equal(broken?.exit, 125);
     t.equal(broken?.verdict, null, 'it never booted');
-    t.match(run.stdout, new RegExp(`^step \\d: ${h.broken.slice(0, 12)} init: a change that does not build: ${CELL} not booted: skip \\(exit 125\\)`, 'm'));
+    t.match(
+      run.stdout,
+      new RegExp(`^step \\d: ${h.broken.slice(0, 12)} init: a change that does not build: ${CELL} not booted: skip \\(exit 125\\)`, 'm'),
+    );
     const revert = report.steps.find((s) => s.commit === h.revert);
     t.equal(revert?.mark, 'bad', 'the revert itself was tested and failed');
-    t.ok(revert?.reasons.some((r) => /io BAR0 0x[4-6]000/.test(r)), 'its reasons name a device at 0x4000 and up');
+    t.ok(
+      revert?.reasons.some((r) => /io BAR0 0x[4-6]000/.test(r)),
+      'its reasons name a device at 0x4000 and up',
+    );
     for (const step of report.steps.filter((s) => s.verdict !== null)) {
       const results = readResults(join(bisectDir, step.run));
       t.equal(results.kernels[0]?.commit?.id, step.commit, `step ${step.run} built ${step.commit.slice(0, 12)}`);
@@ -83,7 +89,22 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
     const h = history;
     const out = join(dir, 'results-tries');
     // every step's kernel is in the cache from the bisect above: this costs boots, not builds
-    const run = await kvmatrix(['bisect', '--tree', h.tree, '--good', h.base, '--bad', 'main', '--cell', CELL, '--out', out, '--tries', '2', ...cache]);
+    const run = await kvmatrix([
+      'bisect',
+      '--tree',
+      h.tree,
+      '--good',
+      h.base,
+      '--bad',
+      'main',
+      '--cell',
+      CELL,
+      '--out',
+      out,
+      '--tries',
+      '2',
+      ...cache,
+    ]);
     t.equal(run.code, 0, `${run.stdout}\n${run.stderr.slice(-3000)}`);
     t.match(run.stdout, new RegExp(`^first bad commit: ${h.revert} `, 'm'), 'the same first bad commit');
     const bisectDir = onlyBisectDir(out);
@@ -91,11 +112,22 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
     const booted = report.steps.filter((s) => s.verdict !== null);
     t.ok(booted.length >= 2, `${booted.length} steps booted`);
     for (const step of booted) {
-      t.same(step.tries?.map((x) => x.try), [1, 2], `${step.commit.slice(0, 12)}: two tries`);
-      t.same(step.tries?.map((x) => x.verdict), [step.verdict, step.verdict], 'which agree with the step');
+      t.same(
+        step.tries?.map((x) => x.try),
+        [1, 2],
+        `${step.commit.slice(0, 12)}: two tries`,
+      );
+      t.same(
+        step.tries?.map((x) => x.verdict),
+        [step.verdict, step.verdict],
+        'which agree with the step',
+      );
       for (const x of step.tries ?? []) t.ok(existsSync(join(bisectDir, x.console!)), `try ${x.try}'s console is in the step's run folder`);
     }
-    t.notOk(report.steps.some((s) => s.verdict === null && s.tries), 'a step that never booted lists no tries');
+    t.notOk(
+      report.steps.some((s) => s.verdict === null && s.tries),
+      'a step that never booted lists no tries',
+    );
   });
 
   t.test('bisect-run builds the checked-out tree with its uncommitted changes; exit codes as git bisect run reads them', async (t) => {
@@ -112,7 +144,10 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
       writeFileSync(join(h.tree, 'init/main.c'), git(h.tree, 'show', `${h.fixed}:init/main.c`) + '\n');
       const mended = await at();
       t.equal(mended.code, 0, `the uncommitted fix is built and the cell passes\n${mended.stdout}${mended.stderr.slice(-2000)}`);
-      t.match(mended.stdout, new RegExp(`^${h.broken.slice(0, 12)}\\+uncommitted init: a change that does not build: ${CELL} pass: good \\(exit 0\\)`, 'm'));
+      t.match(
+        mended.stdout,
+        new RegExp(`^${h.broken.slice(0, 12)}\\+uncommitted init: a change that does not build: ${CELL} pass: good \\(exit 0\\)`, 'm'),
+      );
 
       // the same kernel (from the cache), tried three times; the second try's guest hangs
       const qemu = hangingQemu(tempTree({}), [2]);
@@ -123,7 +158,20 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
           `kernels:\n  patched: { definition: debian-6.1 }\nvmms:\n  qemu-bridged: { type: qemu, topology: bridged, ports: 6, binary: ${qemu.path} }\n` +
           'transports: [legacy]\nboot: { timeout: 20 }\n',
       );
-      const tries = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--tries', '3', '--matrix', flakyMatrix, ...cache]);
+      const tries = await kvmatrix([
+        'bisect-run',
+        '--cell',
+        CELL,
+        '--tree',
+        h.tree,
+        '--out',
+        out,
+        '--tries',
+        '3',
+        '--matrix',
+        flakyMatrix,
+        ...cache,
+      ]);
       t.equal(tries.code, 1, `one hung try in three: bad, never good\n${tries.stdout}${tries.stderr.slice(-2000)}`);
       t.equal(qemu.boots(), 3, 'three tries booted');
       t.match(tries.stdout, new RegExp(`${CELL} flaky: bad \\(exit 1\\): the tries disagree`));
@@ -135,8 +183,25 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
 
       // good or bad by one test of the cell: a command, a kselftest (kernel from the cache, its kselftests built from the same tree)
       const commandMatrix = join(projectRoot, 'matrices', 'murray-command.yaml');
-      const byCommand = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--matrix', commandMatrix, '--test', 'command.virtio-health', ...cache]);
-      t.equal(byCommand.code, 0, `the userspace check passes with the Murray fix: good\n${byCommand.stdout}${byCommand.stderr.slice(-2000)}`);
+      const byCommand = await kvmatrix([
+        'bisect-run',
+        '--cell',
+        CELL,
+        '--tree',
+        h.tree,
+        '--out',
+        out,
+        '--matrix',
+        commandMatrix,
+        '--test',
+        'command.virtio-health',
+        ...cache,
+      ]);
+      t.equal(
+        byCommand.code,
+        0,
+        `the userspace check passes with the Murray fix: good\n${byCommand.stdout}${byCommand.stderr.slice(-2000)}`,
+      );
       const kselftestMatrix = join(dir, 'kselftest.yaml');
       const slow = ['posix_timers', 'nanosleep', 'nsleep-lat', 'set-timer-lat', 'inconsistency-check', 'raw_skew', 'threadtest', 'rtcpie'];
       writeFileSync(
@@ -145,12 +210,17 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
           'kernels:\n  patched: { definition: debian-6.1 }\nvmms:\n  qemu-bridged: { type: qemu, topology: bridged, ports: 6 }\n' +
           `transports: [legacy]\ndevices: [rng]\ntests:\n  - kselftest: { targets: [size, timers], skip: [${slow.map((x) => `'timers:${x}'`).join(', ')}] }\n`,
       );
-      const byKselftest = (test: string) => kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--matrix', kselftestMatrix, '--test', test, ...cache]);
+      const byKselftest = (test: string) =>
+        kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--matrix', kselftestMatrix, '--test', test, ...cache]);
       const size = await byKselftest('kselftest.size.get_size');
       t.equal(size.code, 0, `a kselftest that passes: good\n${size.stdout}${size.stderr.slice(-2000)}`);
       t.match(size.stderr, /kernel patched: building the kselftests/, 'built from the checked-out tree');
       const mqueue = await byKselftest('kselftest.timers.mqueue-lat');
-      t.equal(mqueue.code, 1, `a kselftest that fails on this kernel (no POSIX message queues): bad\n${mqueue.stdout}${mqueue.stderr.slice(-2000)}`);
+      t.equal(
+        mqueue.code,
+        1,
+        `a kselftest that fails on this kernel (no POSIX message queues): bad\n${mqueue.stdout}${mqueue.stderr.slice(-2000)}`,
+      );
       t.match(mqueue.stdout, /kselftest\.timers\.mqueue-lat: fail/);
       const absent = await byKselftest('kselftest.timers.no-such-test');
       t.equal(absent.code, 125, `a test the kernel's kselftests do not have: cannot tell\n${absent.stdout}${absent.stderr.slice(-2000)}`);
@@ -163,7 +233,20 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
 
       // the Murray fix reverted (its kernel is in the cache from the bisect above): the command fails where the probe does
       git(h.tree, 'checkout', '--quiet', '--force', h.revert);
-      const reverted = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, '--matrix', commandMatrix, '--test', 'command.virtio-health', ...cache]);
+      const reverted = await kvmatrix([
+        'bisect-run',
+        '--cell',
+        CELL,
+        '--tree',
+        h.tree,
+        '--out',
+        out,
+        '--matrix',
+        commandMatrix,
+        '--test',
+        'command.virtio-health',
+        ...cache,
+      ]);
       t.equal(reverted.code, 1, `the userspace check fails without the fix: bad\n${reverted.stdout}${reverted.stderr.slice(-2000)}`);
       t.match(reverted.stdout, /command\.virtio-health: fail/);
     } finally {
@@ -180,13 +263,19 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
       const run = await kvmatrix(['bisect-run', '--cell', CELL, '--tree', h.tree, '--out', out, ...cache]);
       t.equal(run.code, 0, `${subject}: the cell passes\n${run.stdout}${run.stderr.slice(-2000)}`);
       const kernel = readResults(/results: (.*)$/m.exec(run.stdout)![1]!).kernels[0]!;
-      return { commit: git(h.tree, 'rev-parse', 'HEAD'), log: readFileSync(kernel.buildLog!, 'utf8'), config: readFileSync(kernel.config!, 'utf8') };
+      return {
+        commit: git(h.tree, 'rev-parse', 'HEAD'),
+        log: readFileSync(kernel.buildLog!, 'utf8'),
+        config: readFileSync(kernel.config!, 'utf8'),
+      };
     };
     const tookConfigOf = /^kvmatrix: the final \.config of ([0-9a-f]{40}), as no file the config stage reads differs$/m;
     // from the last commit that passes: main reverts the fix
     git(h.tree, 'checkout', '--quiet', '-b', 'config-reuse', h.fixed);
     try {
-      const doc = await step('Documentation: one more line', () => appendFileSync(join(h.tree, 'Documentation/arm64/booting.rst'), '\nOne more line.\n'));
+      const doc = await step('Documentation: one more line', () =>
+        appendFileSync(join(h.tree, 'Documentation/arm64/booting.rst'), '\nOne more line.\n'),
+      );
       t.match(doc.log, tookConfigOf, 'a documentation commit takes an earlier commit’s final .config');
       t.notMatch(doc.log, /merge_config\.sh|olddefconfig/, 'and runs no config step');
 
@@ -198,7 +287,9 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
       t.match(kconfig.log, /olddefconfig/);
       t.match(kconfig.config, new RegExp(`^${option}$`, 'm'), 'and its .config has the new option');
 
-      const after = await step('Documentation: after the option', () => appendFileSync(join(h.tree, 'Documentation/arm64/booting.rst'), '\nAfter.\n'));
+      const after = await step('Documentation: after the option', () =>
+        appendFileSync(join(h.tree, 'Documentation/arm64/booting.rst'), '\nAfter.\n'),
+      );
       t.equal(tookConfigOf.exec(after.log)?.[1], kconfig.commit, 'the next commit takes the .config of the commit configured last');
       t.match(after.config, new RegExp(`^${option}$`, 'm'));
     } finally {
@@ -210,10 +301,14 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
     const h = history;
     const before = treeState(h.tree);
     const out = join(dir, 'interrupted');
-    const child = execa(process.execPath, [cliPath, 'bisect', '--tree', h.tree, '--good', h.base, '--bad', 'main', '--cell', CELL, '--out', out, ...cache], {
-      reject: false,
-      stdin: 'ignore',
-    });
+    const child = execa(
+      process.execPath,
+      [cliPath, 'bisect', '--tree', h.tree, '--good', h.base, '--bad', 'main', '--cell', CELL, '--out', out, ...cache],
+      {
+        reject: false,
+        stdin: 'ignore',
+      },
+    );
     let stderr = '';
     const building = /kernel patched: building \(make Image\)/;
     await new Promise<void>((resolve) => {

@@ -44,27 +44,34 @@ t.test('two kvmatrix build at once on one cache: one build, both get the same Im
   sharedCache = cache;
 });
 
-t.test("then the unpatched kernel in the same cache: the patched one's config stage serves it, and the unpacked source stays as unpacked", async (t) => {
-  // the cache of the test above: the patched kernel (the source as it is), its final .config, the unpacked source
-  const cache = sharedCache;
-  t.ok(cache, 'the test above made a cache');
-  if (!cache) return;
-  const [source] = readdirSync(join(cache, 'sources'));
-  const before = treeListing(join(cache, 'sources', source!));
-  const spy = makeSpy();
-  const built = await kvmatrix(['build', 'unpatched', '--cache', cache], { spyDir: spy.dir, env: { CI: 'true' } });
-  t.equal(built.code, 0, built.stderr.slice(-2000));
-  t.equal(imageBuilds(spy.calls()).length, 1, 'make Image ran');
-  t.same(spy.calls().filter((c) => /(tinyconfig|olddefconfig)$/.test(c)), [], 'no config stage: the reversed patch touches no file it reads');
-  t.equal(readdirSync(join(cache, 'configs')).length, 1, 'one final .config for both kernels');
-  t.equal(readdirSync(join(cache, 'kernels')).length, 2, 'two kernels in the cache');
-  const log = readFileSync(join(dirname(built.stdout.trim().split('\t')[1]!), 'build.log'), 'utf8');
-  t.match(log, /^kvmatrix: murray-ioport-map\.patch touches no file the config stage reads: one final \.config with and without it$/m);
-  t.match(log, /^kvmatrix: the final \.config from the cache, /m);
-  t.match(log, /^\$ git apply -R -p1 .*murray-ioport-map\.patch$/m, 'the patch was applied, to the copy');
-  t.same(treeListing(join(cache, 'sources', source!)), before, 'every file of the unpacked source as it was: none added, none changed');
-  t.same(readdirSync(join(cache, 'staging')), [], 'the build folder is gone');
-});
+t.test(
+  "then the unpatched kernel in the same cache: the patched one's config stage serves it, and the unpacked source stays as unpacked",
+  async (t) => {
+    // the cache of the test above: the patched kernel (the source as it is), its final .config, the unpacked source
+    const cache = sharedCache;
+    t.ok(cache, 'the test above made a cache');
+    if (!cache) return;
+    const [source] = readdirSync(join(cache, 'sources'));
+    const before = treeListing(join(cache, 'sources', source!));
+    const spy = makeSpy();
+    const built = await kvmatrix(['build', 'unpatched', '--cache', cache], { spyDir: spy.dir, env: { CI: 'true' } });
+    t.equal(built.code, 0, built.stderr.slice(-2000));
+    t.equal(imageBuilds(spy.calls()).length, 1, 'make Image ran');
+    t.same(
+      spy.calls().filter((c) => /(tinyconfig|olddefconfig)$/.test(c)),
+      [],
+      'no config stage: the reversed patch touches no file it reads',
+    );
+    t.equal(readdirSync(join(cache, 'configs')).length, 1, 'one final .config for both kernels');
+    t.equal(readdirSync(join(cache, 'kernels')).length, 2, 'two kernels in the cache');
+    const log = readFileSync(join(dirname(built.stdout.trim().split('\t')[1]!), 'build.log'), 'utf8');
+    t.match(log, /^kvmatrix: murray-ioport-map\.patch touches no file the config stage reads: one final \.config with and without it$/m);
+    t.match(log, /^kvmatrix: the final \.config from the cache, /m);
+    t.match(log, /^\$ git apply -R -p1 .*murray-ioport-map\.patch$/m, 'the patch was applied, to the copy');
+    t.same(treeListing(join(cache, 'sources', source!)), before, 'every file of the unpacked source as it was: none added, none changed');
+    t.same(readdirSync(join(cache, 'staging')), [], 'the build folder is gone');
+  },
+);
 
 t.test('its final .config gone from the cache, a kernel is configured again and found built: no make Image', async (t) => {
   const cache = sharedCache;
@@ -75,7 +82,10 @@ t.test('its final .config gone from the cache, a kernel is configured again and 
   const spy = makeSpy();
   const again = await kvmatrix(['build', 'patched', '--cache', cache], { spyDir: spy.dir, env: { CI: 'true' } });
   t.equal(again.code, 0, again.stderr.slice(-2000));
-  t.ok(spy.calls().some((c) => / tinyconfig$/.test(c)), 'the config stage ran');
+  t.ok(
+    spy.calls().some((c) => / tinyconfig$/.test(c)),
+    'the config stage ran',
+  );
   t.same(imageBuilds(spy.calls()), [], 'no make Image');
   t.same(readdirSync(join(cache, 'kernels')).sort(), kernelsBefore, 'the same two kernels');
   t.match(again.stdout, new RegExp(`^patched\t${join(cache, 'kernels')}/(${kernelsBefore.join('|')})/Image$`, 'm'));

@@ -50,7 +50,11 @@ t.test('run --repeat 3: one hung boot in three makes the cell flaky, and every r
   const steady = results.cells.find((c) => c.id === STEADY)!;
   t.equal(flaky.verdict, 'flaky');
   t.equal(flaky.status, 'unexpected');
-  t.same(flaky.repeats!.map((r) => r.verdict), ['pass', 'timeout', 'pass'], 'the second boot hung, the others passed');
+  t.same(
+    flaky.repeats!.map((r) => r.verdict),
+    ['pass', 'timeout', 'pass'],
+    'the second boot hung, the others passed',
+  );
   t.match(flaky.reasons[0], /^flaky: 3 boots disagree \(pass, timeout, pass\)/);
   t.match(flaky.repeats![1]!.reasons[0], /the guest did not reach the agent within 20 s|the agent started but did not finish within 20 s/);
   t.equal(flaky.console, flaky.repeats![1]!.console, "the hung boot's console is the cell's");
@@ -62,7 +66,10 @@ t.test('run --repeat 3: one hung boot in three makes the cell flaky, and every r
   const nonces = flaky.repeats!.map((r) => /kvmatrix\.nonce=([0-9a-f]+)/.exec(readFileSync(join(runDir, r.reproduce!), 'utf8'))?.[1]);
   t.equal(new Set(nonces).size, 3, `each boot has its own nonce (${nonces.join(', ')})`);
   t.equal(steady.verdict, 'pass');
-  t.same(steady.repeats!.map((r) => r.verdict), ['pass', 'pass', 'pass']);
+  t.same(
+    steady.repeats!.map((r) => r.verdict),
+    ['pass', 'pass', 'pass'],
+  );
   t.equal(results.kernels.length, 1, 'the kernel was obtained once for six boots');
   t.equal(results.summary.byVerdict.flaky, 1);
 
@@ -70,7 +77,11 @@ t.test('run --repeat 3: one hung boot in three makes the cell flaky, and every r
   t.equal(final.ok, false);
   const tapFlaky = asserts.find((a) => a.name.startsWith(FLAKY))!;
   t.equal(tapFlaky.ok, false, 'TAP: not ok');
-  t.same((tapFlaky.diag as { boots: { verdict: string }[] }).boots.map((b) => b.verdict), ['pass', 'timeout', 'pass'], 'TAP: every boot in the diagnostics');
+  t.same(
+    (tapFlaky.diag as { boots: { verdict: string }[] }).boots.map((b) => b.verdict),
+    ['pass', 'timeout', 'pass'],
+    'TAP: every boot in the diagnostics',
+  );
   t.equal(asserts.find((a) => a.name.startsWith(STEADY))!.ok, true);
 
   const xml = readFileSync(join(runDir, 'junit.xml'), 'utf8');
@@ -83,14 +94,24 @@ t.test('run --repeat 3: one hung boot in three makes the cell flaky, and every r
 
   const kcidb = await runKcidb(runDir);
   const flakyTests = kcidb.tests.filter((x) => x.path === 'kvmatrix.flaky.qemu-hangs.legacy');
-  t.same(flakyTests.map((x) => [x.misc.boot ?? 'cell', x.status]), [['cell', 'FAIL'], [1, 'PASS'], [2, 'ERROR'], [3, 'PASS']], 'KCIDB: the cell, and each boot with its own status');
+  t.same(
+    flakyTests.map((x) => [x.misc.boot ?? 'cell', x.status]),
+    [
+      ['cell', 'FAIL'],
+      [1, 'PASS'],
+      [2, 'ERROR'],
+      [3, 'PASS'],
+    ],
+    'KCIDB: the cell, and each boot with its own status',
+  );
   t.match(flakyTests[2]!.log_excerpt, /within 20 s/, "the hung boot's reason");
 
   const skip = browserSkipReason();
   t.test('the HTML page in a real browser', { skip }, async (t) => {
     await withBrowser(async (browser) => {
       const { page, requests } = await openReport(browser, join(runDir, 'index.html'));
-      const colour = (id: string) => page.locator(`table.grid td:has(a[data-cell="${id}"])`).evaluate((el) => {
+      const colour = (id: string) =>
+        page.locator(`table.grid td:has(a[data-cell="${id}"])`).evaluate((el) => {
           const style = el.ownerDocument.defaultView!.getComputedStyle(el);
           return `${style.backgroundImage} ${style.backgroundColor}`;
         });
@@ -100,7 +121,11 @@ t.test('run --repeat 3: one hung boot in three makes the cell flaky, and every r
       const boots = page.locator(`[data-cell="${FLAKY}"] ol.boots li`);
       t.equal(await boots.count(), 3, 'the panel lists the three boots');
       t.match(await boots.nth(1).innerText(), /^timeout/);
-      t.same(requests.filter((u) => !u.startsWith('file:')), [], 'no network request');
+      t.same(
+        requests.filter((u) => !u.startsWith('file:')),
+        [],
+        'no network request',
+      );
     });
   });
 });

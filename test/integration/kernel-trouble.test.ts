@@ -45,59 +45,102 @@ function troubleMatrix(dir: string, filter: string, transports: string[], expect
 const cellOf = (runDir: string, id: string): CellRecord => readResults(runDir).cells.find((c) => c.id === id)!;
 const notPassing = (cell: CellRecord): TestNode[] => leavesOf(cell.tests ?? []).filter((l) => l.verdict !== 'pass' && l.verdict !== 'skip');
 
-t.test('a WARNING in a probed driver fails the cell that runs that path, named; one in a case KUnit calls ok fails that case', { skip }, async (t) => {
-  const dir = tempTree({}, 'kvmatrix-trouble-');
-  const run = await kvmatrix(['run', troubleMatrix(dir, 'example', ['legacy', 'modern']), '--out', join(dir, 'out')], { env: { CI: 'true' } });
-  t.equal(run.code, 1, `both cells fail\n${run.stdout}\n${run.stderr.slice(-2000)}`);
-  const runDir = join(dir, 'out', 'latest');
+t.test(
+  'a WARNING in a probed driver fails the cell that runs that path, named; one in a case KUnit calls ok fails that case',
+  { skip },
+  async (t) => {
+    const dir = tempTree({}, 'kvmatrix-trouble-');
+    const run = await kvmatrix(['run', troubleMatrix(dir, 'example', ['legacy', 'modern']), '--out', join(dir, 'out')], {
+      env: { CI: 'true' },
+    });
+    t.equal(run.code, 1, `both cells fail\n${run.stdout}\n${run.stderr.slice(-2000)}`);
+    const runDir = join(dir, 'out', 'latest');
 
-  const legacy = cellOf(runDir, 'trouble/qemu-flat/legacy');
-  t.equal(legacy.verdict, 'fail');
-  t.match(
-    legacy.reasons[0],
-    /^kernel WARNING at console line \d+: legacy virtio-pci probe of 0000:00:\d\d\.0 \(at drivers\/virtio\/virtio_pci_legacy\.c:\d+ virtio_pci_legacy_probe\+0x[0-9a-f]+\/0x[0-9a-f]+\)$/,
-    'the WARNING, its message and where, as the cell\'s own reason',
-  );
-  t.equal(legacy.incidents?.filter((i) => i.kind === 'warning').length, 2, 'the driver path and the case: two WARNINGs');
+    const legacy = cellOf(runDir, 'trouble/qemu-flat/legacy');
+    t.equal(legacy.verdict, 'fail');
+    t.match(
+      legacy.reasons[0],
+      /^kernel WARNING at console line \d+: legacy virtio-pci probe of 0000:00:\d\d\.0 \(at drivers\/virtio\/virtio_pci_legacy\.c:\d+ virtio_pci_legacy_probe\+0x[0-9a-f]+\/0x[0-9a-f]+\)$/,
+      "the WARNING, its message and where, as the cell's own reason",
+    );
+    t.equal(legacy.incidents?.filter((i) => i.kind === 'warning').length, 2, 'the driver path and the case: two WARNINGs');
 
-  const modern = cellOf(runDir, 'trouble/qemu-flat/modern');
-  t.equal(modern.verdict, 'fail', 'no probe WARNING on modern devices, but the case that warned');
-  t.notMatch(modern.reasons.join('\n'), /virtio_pci_legacy/, 'the modern cell never ran the legacy probe');
-  const failing = notPassing(modern);
-  t.same(failing.map((l) => `${l.path} ${l.verdict}`), ['kunit.example.example_simple_test fail'], 'exactly the case that warned');
-  t.match(failing[0]!.reasons[0], /^kernel WARNING at console line \d+: a warning inside a passing case \(at lib\/kunit\/kunit-example-test\.c:\d+ example_simple_test\+\S+\) \(printed while it ran\)$/);
-  t.match(failing[0]!.log?.join('\n') ?? '', /WARNING: CPU: \d+ PID: \d+ at lib\/kunit\/kunit-example-test\.c/, 'the case keeps the lines of its WARNING');
-  t.equal(leavesOf(modern.tests ?? []).find((l) => l.path === 'probe.rng1')?.verdict, 'pass', 'the probe passed');
+    const modern = cellOf(runDir, 'trouble/qemu-flat/modern');
+    t.equal(modern.verdict, 'fail', 'no probe WARNING on modern devices, but the case that warned');
+    t.notMatch(modern.reasons.join('\n'), /virtio_pci_legacy/, 'the modern cell never ran the legacy probe');
+    const failing = notPassing(modern);
+    t.same(
+      failing.map((l) => `${l.path} ${l.verdict}`),
+      ['kunit.example.example_simple_test fail'],
+      'exactly the case that warned',
+    );
+    t.match(
+      failing[0]!.reasons[0],
+      /^kernel WARNING at console line \d+: a warning inside a passing case \(at lib\/kunit\/kunit-example-test\.c:\d+ example_simple_test\+\S+\) \(printed while it ran\)$/,
+    );
+    t.match(
+      failing[0]!.log?.join('\n') ?? '',
+      /WARNING: CPU: \d+ PID: \d+ at lib\/kunit\/kunit-example-test\.c/,
+      'the case keeps the lines of its WARNING',
+    );
+    t.equal(leavesOf(modern.tests ?? []).find((l) => l.path === 'probe.rng1')?.verdict, 'pass', 'the probe passed');
 
-  const tap = readFileSync(join(runDir, 'report.tap'), 'utf8');
-  t.match(tap, /^\s*not ok \d+ - example_simple_test: fail$/m, 'TAP: the case is not ok');
-  const junit = readFileSync(join(runDir, 'junit.xml'), 'utf8');
-  t.match(junit, /a warning inside a passing case/, 'JUnit names the WARNING');
-});
+    const tap = readFileSync(join(runDir, 'report.tap'), 'utf8');
+    t.match(tap, /^\s*not ok \d+ - example_simple_test: fail$/m, 'TAP: the case is not ok');
+    const junit = readFileSync(join(runDir, 'junit.xml'), 'utf8');
+    t.match(junit, /a warning inside a passing case/, 'JUnit names the WARNING');
+  },
+);
 
 t.test('an expect rule with may_print lets a named case warn and pass', { skip }, async (t) => {
   const dir = tempTree({}, 'kvmatrix-trouble-may-');
-  const expect = 'expect:\n  - when: { kernel: trouble }\n    test: kunit.example.example_simple_test\n    may_print: [warning]\n    why: the fixture patch warns there on purpose\n';
-  const run = await kvmatrix(['run', troubleMatrix(dir, 'example', ['modern'], expect), '--out', join(dir, 'out')], { env: { CI: 'true' } });
+  const expect =
+    'expect:\n  - when: { kernel: trouble }\n    test: kunit.example.example_simple_test\n    may_print: [warning]\n    why: the fixture patch warns there on purpose\n';
+  const run = await kvmatrix(['run', troubleMatrix(dir, 'example', ['modern'], expect), '--out', join(dir, 'out')], {
+    env: { CI: 'true' },
+  });
   t.equal(run.code, 0, `${run.stdout}\n${run.stderr.slice(-2000)}`);
   const cell = cellOf(join(dir, 'out', 'latest'), 'trouble/qemu-flat/modern');
   t.equal(cell.verdict, 'pass');
   t.same(notPassing(cell), []);
   const simple = leavesOf(cell.tests ?? []).find((l) => l.path === 'kunit.example.example_simple_test')!;
-  t.ok(simple.incidents?.some((i) => i.kind === 'warning'), 'the WARNING stays on the case, allowed');
+  t.ok(
+    simple.incidents?.some((i) => i.kind === 'warning'),
+    'the WARNING stays on the case, allowed',
+  );
 });
 
-t.test("a case printing the suite's own result line at column 0 does not end the run: the cell fails, the crash named", { skip }, async (t) => {
-  const dir = tempTree({}, 'kvmatrix-trouble-ktap-');
-  const run = await kvmatrix(['run', troubleMatrix(dir, 'list-kunit-test', ['modern']), '--out', join(dir, 'out')], { env: { CI: 'true' } });
-  t.equal(run.code, 1, run.stderr.slice(-2000));
-  const cell = cellOf(join(dir, 'out', 'latest'), 'trouble/qemu-flat/modern');
-  t.equal(cell.verdict, 'fail');
-  const suite = (cell.tests ?? []).find((n) => n.name === 'kunit')!.children.find((n) => n.name === 'list-kunit-test')!;
-  t.equal(suite.verdict, 'crashed');
-  t.match(suite.reasons[0], /^console line \d+: 39 of 39 planned subtests never reported before its result "ok 1 list-kunit-test"$/, 'the early result line, quoted');
-  t.match(suite.reasons.join('\n'), /a line after the document ended: "ok 1 list_test_list_init"/, 'the lines after it are read, not dropped');
-  t.equal(suite.children.length, 39, 'every case, named from the kernel\'s listing');
-  t.ok(suite.children.every((c) => c.verdict === 'crashed'), 'none passes');
-  t.ok(suite.children.some((c) => c.name === 'list_test_list_del'), 'the case that failed is among them');
-});
+t.test(
+  "a case printing the suite's own result line at column 0 does not end the run: the cell fails, the crash named",
+  { skip },
+  async (t) => {
+    const dir = tempTree({}, 'kvmatrix-trouble-ktap-');
+    const run = await kvmatrix(['run', troubleMatrix(dir, 'list-kunit-test', ['modern']), '--out', join(dir, 'out')], {
+      env: { CI: 'true' },
+    });
+    t.equal(run.code, 1, run.stderr.slice(-2000));
+    const cell = cellOf(join(dir, 'out', 'latest'), 'trouble/qemu-flat/modern');
+    t.equal(cell.verdict, 'fail');
+    const suite = (cell.tests ?? []).find((n) => n.name === 'kunit')!.children.find((n) => n.name === 'list-kunit-test')!;
+    t.equal(suite.verdict, 'crashed');
+    t.match(
+      suite.reasons[0],
+      /^console line \d+: 39 of 39 planned subtests never reported before its result "ok 1 list-kunit-test"$/,
+      'the early result line, quoted',
+    );
+    t.match(
+      suite.reasons.join('\n'),
+      /a line after the document ended: "ok 1 list_test_list_init"/,
+      'the lines after it are read, not dropped',
+    );
+    t.equal(suite.children.length, 39, "every case, named from the kernel's listing");
+    t.ok(
+      suite.children.every((c) => c.verdict === 'crashed'),
+      'none passes',
+    );
+    t.ok(
+      suite.children.some((c) => c.name === 'list_test_list_del'),
+      'the case that failed is among them',
+    );
+  },
+);

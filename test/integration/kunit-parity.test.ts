@@ -42,7 +42,19 @@ const KUNIT_PY: Record<string, string> = { pass: 'PASS', skip: 'SKIP', crashed: 
 
 t.test('kunit.py and kvmatrix agree case by case on the same kernel', { skip }, async (t) => {
   const dir = tempTree({}, 'kvmatrix-kunit-parity-');
-  const run = await kvmatrix(['run', join(projectRoot, 'matrices', 'kunit.yaml'), '--cell', 'unpatched/qemu-flat/modern', '--test', 'kunit', '--out', join(dir, 'results')], { env: { CI: 'true' } });
+  const run = await kvmatrix(
+    [
+      'run',
+      join(projectRoot, 'matrices', 'kunit.yaml'),
+      '--cell',
+      'unpatched/qemu-flat/modern',
+      '--test',
+      'kunit',
+      '--out',
+      join(dir, 'results'),
+    ],
+    { env: { CI: 'true' } },
+  );
   t.equal(run.code, 0, run.stderr.slice(-3000));
   const results = readResults(join(dir, 'results', 'latest'));
   const kernel = results.kernels.find((k) => k.id === 'unpatched')!;
@@ -68,19 +80,42 @@ t.test('kunit.py and kvmatrix agree case by case on the same kernel', { skip }, 
   });
   t.equal(py.code, 0, `kunit.py passed its run (${(py.ms / 1000).toFixed(0)} s)`);
   if (py.code !== 0) t.comment(readFileSync(join(dir, 'kunit-py.log'), 'utf8').slice(-3000));
-  t.ok(readFileSync(join(work, 'build', '.config')).equals(readFileSync(kvmatrixConfig)), "kunit.py built the same .config, byte for byte");
+  t.ok(readFileSync(join(work, 'build', '.config')).equals(readFileSync(kvmatrixConfig)), 'kunit.py built the same .config, byte for byte');
   t.ok(existsSync(json), 'kunit.py wrote its JSON');
 
   const theirs = kunitPyCases(json);
   const cell = results.cells[0]!;
   const kunitLeaves = leavesOf((cell.tests ?? []).filter((n) => n.name === 'kunit'));
   // failed by kernel trouble alone, where KUnit printed ok: kunit.py's PASS
-  const warnedOnly = (leaf: (typeof kunitLeaves)[number]) => leaf.verdict === 'fail' && leaf.reasons.length > 0 && leaf.reasons.every((r) => r.endsWith('(printed while it ran)'));
-  const ours = new Map(kunitLeaves.map((leaf) => [pathNames(leaf.path).slice(1).join('\t'), warnedOnly(leaf) ? 'PASS' : (KUNIT_PY[leaf.verdict] ?? leaf.verdict)]));
-  t.comment(`cases kvmatrix fails for kernel trouble kunit.py does not see: ${kunitLeaves.filter(warnedOnly).map((l) => l.path).join(', ') || 'none'}`);
+  const warnedOnly = (leaf: (typeof kunitLeaves)[number]) =>
+    leaf.verdict === 'fail' && leaf.reasons.length > 0 && leaf.reasons.every((r) => r.endsWith('(printed while it ran)'));
+  const ours = new Map(
+    kunitLeaves.map((leaf) => [
+      pathNames(leaf.path).slice(1).join('\t'),
+      warnedOnly(leaf) ? 'PASS' : (KUNIT_PY[leaf.verdict] ?? leaf.verdict),
+    ]),
+  );
+  t.comment(
+    `cases kvmatrix fails for kernel trouble kunit.py does not see: ${
+      kunitLeaves
+        .filter(warnedOnly)
+        .map((l) => l.path)
+        .join(', ') || 'none'
+    }`,
+  );
   t.ok(ours.size >= 100, `kvmatrix: ${ours.size} cases`);
-  t.same([...ours.keys()].filter((k) => !theirs.has(k)), [], 'no case kvmatrix reports that kunit.py lacks');
-  t.same([...theirs.keys()].filter((k) => !ours.has(k)), [], 'no case kunit.py reports that kvmatrix lacks');
-  const differ = [...ours].filter(([name, status]) => theirs.has(name) && theirs.get(name) !== status).map(([name, status]) => `${name}: kvmatrix ${status}, kunit.py ${theirs.get(name)}`);
+  t.same(
+    [...ours.keys()].filter((k) => !theirs.has(k)),
+    [],
+    'no case kvmatrix reports that kunit.py lacks',
+  );
+  t.same(
+    [...theirs.keys()].filter((k) => !ours.has(k)),
+    [],
+    'no case kunit.py reports that kvmatrix lacks',
+  );
+  const differ = [...ours]
+    .filter(([name, status]) => theirs.has(name) && theirs.get(name) !== status)
+    .map(([name, status]) => `${name}: kvmatrix ${status}, kunit.py ${theirs.get(name)}`);
   t.same(differ, [], 'every case has the same status');
 });

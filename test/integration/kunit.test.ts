@@ -27,7 +27,8 @@ const KUNIT_MATRIX = join(projectRoot, 'matrices', 'kunit.yaml');
 const PATCHES = join(projectRoot, 'test', 'fixtures', 'patches');
 const skip = haveLinuxTarball() ? false : `needs ${LINUX_TARBALL} (apt-get install linux-source-6.1; npm test installs it)`;
 
-const leafPaths = (cell: CellRecord, kind: string) => leavesOf((cell.tests ?? []).filter((n) => n.name === kind)).map((l) => l.path as string);
+const leafPaths = (cell: CellRecord, kind: string) =>
+  leavesOf((cell.tests ?? []).filter((n) => n.name === kind)).map((l) => l.path as string);
 const find = (cell: CellRecord, path: string): TestNode | undefined => leavesOf(cell.tests ?? []).find((l) => l.path === path);
 
 /** A matrix of 6.1 kernels (kunit.yaml's definition and kunitconfig, so the unpatched kernel is shared) under QEMU flat, modern, KUnit alone. */
@@ -57,22 +58,37 @@ t.test('matrices/kunit.yaml, every QEMU cell: the tree, as expected, in every re
   const reference = leafPaths(results.cells[0]!, 'kunit');
   t.ok(reference.length >= 100, `${reference.length} KUnit tests in a cell`);
   t.ok(reference.includes('kunit.list-kunit-test.list_test_list_del'));
-  t.ok(reference.some((p) => p.startsWith('kunit.kunit-try-catch-test.')), "KUnit's own suites");
+  t.ok(
+    reference.some((p) => p.startsWith('kunit.kunit-try-catch-test.')),
+    "KUnit's own suites",
+  );
   for (const cell of results.cells) {
     t.same(leafPaths(cell, 'kunit'), reference, `${cell.id}: the same KUnit tests`);
     const kunit = leavesOf((cell.tests ?? []).filter((n) => n.name === 'kunit'));
-    t.same(kunit.filter((l) => l.verdict !== 'pass').map((l) => `${l.path} ${l.verdict}`), [
-      'kunit.example.example_skip_test skip',
-      'kunit.example.example_mark_skipped_test skip',
-    ], `${cell.id}: every KUnit test passed but the two the example suite skips`);
+    t.same(
+      kunit.filter((l) => l.verdict !== 'pass').map((l) => `${l.path} ${l.verdict}`),
+      ['kunit.example.example_skip_test skip', 'kunit.example.example_mark_skipped_test skip'],
+      `${cell.id}: every KUnit test passed but the two the example suite skips`,
+    );
   }
 
   // every cell passed, the probe's leaves too: the bridged topology's four devices, blk2's legacy BAR at 0x4000
-  t.same(results.cells.filter((c) => c.verdict !== 'pass').map((c) => c.id), [], 'every cell passed');
+  t.same(
+    results.cells.filter((c) => c.verdict !== 'pass').map((c) => c.id),
+    [],
+    'every cell passed',
+  );
   const bridged = results.cells.find((c) => c.id === 'patched/qemu-bridged/legacy')!;
   t.same(leafPaths(bridged, 'probe'), ['probe.rng1', 'probe.blk1', 'probe.rng2', 'probe.blk2']);
-  t.ok(leavesOf((bridged.tests ?? []).filter((n) => n.name === 'probe')).every((l) => l.verdict === 'pass'), 'every probe leaf passed');
-  t.same(results.kernels.find((k) => k.id === 'patched')?.patches?.map((p) => p.file), ['cmdline-get-range.patch'], 'the patched kernel took its patch');
+  t.ok(
+    leavesOf((bridged.tests ?? []).filter((n) => n.name === 'probe')).every((l) => l.verdict === 'pass'),
+    'every probe leaf passed',
+  );
+  t.same(
+    results.kernels.find((k) => k.id === 'patched')?.patches?.map((p) => p.file),
+    ['cmdline-get-range.patch'],
+    'the patched kernel took its patch',
+  );
   t.match(run.stdout, /^unpatched\s+pass\s+pass\s+pass\s+pass$/m);
   t.match(run.stdout, /^patched\s+pass\s+pass\s+pass\s+pass$/m);
 
@@ -81,10 +97,22 @@ t.test('matrices/kunit.yaml, every QEMU cell: the tree, as expected, in every re
   const levels = await tapLevels(tap);
   t.match(levels.get(''), { ok: true, count: 8, pass: 8, failing: 0, todo: 0 }, 'the run: 8 cells, all ok');
   t.match(levels.get('/patched/qemu-flat/legacy'), { ok: true, count: 2, pass: 2, failing: 0 }, 'a cell: probe and kunit');
-  t.match(levels.get('/patched/qemu-flat/legacy/kunit/list-kunit-test'), { ok: true, count: 39, pass: 39, failing: 0 }, 'the list suite: 39 cases');
+  t.match(
+    levels.get('/patched/qemu-flat/legacy/kunit/list-kunit-test'),
+    { ok: true, count: 39, pass: 39, failing: 0 },
+    'the list suite: 39 cases',
+  );
   t.match(levels.get('/patched/qemu-flat/legacy/kunit/example'), { ok: true, count: 4, pass: 4, failing: 0, skip: 2 }, 'skips are ok');
-  t.match(levels.get('/unpatched/qemu-bridged/legacy/probe'), { ok: true, count: 4, pass: 4, failing: 0 }, 'the bridged probe: four devices');
-  t.match(levels.get('/patched/qemu-bridged/legacy/kunit/cmdline'), { ok: true, count: 4, pass: 4, failing: 0 }, 'the suite the patch is about');
+  t.match(
+    levels.get('/unpatched/qemu-bridged/legacy/probe'),
+    { ok: true, count: 4, pass: 4, failing: 0 },
+    'the bridged probe: four devices',
+  );
+  t.match(
+    levels.get('/patched/qemu-bridged/legacy/kunit/cmdline'),
+    { ok: true, count: 4, pass: 4, failing: 0 },
+    'the suite the patch is about',
+  );
 
   // JUnit: a testcase per cell and per test, the failures only where a test went against the matrix
   const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(runDir, 'junit.xml'), 'utf8'));
@@ -108,7 +136,11 @@ t.test('matrices/kunit.yaml, every QEMU cell: the tree, as expected, in every re
       t.match(await panel.innerText(), /kunit: 105 passed, 0 failed, 2 skipped of 107/);
       t.match(await panel.locator('summary', { hasText: 'list-kunit-test' }).innerText(), /39 passed/);
       await panel.locator('.close a').click();
-      t.same(requests.filter((u) => !u.startsWith('file:')), [], 'nothing fetched');
+      t.same(
+        requests.filter((u) => !u.startsWith('file:')),
+        [],
+        'nothing fetched',
+      );
     });
   }
 });
@@ -124,7 +156,11 @@ t.test('a patch breaking one case fails exactly that case, in every report, and 
   const cell = readResults(join(dir, 'after', 'latest')).cells[0]!;
   t.equal(cell.verdict, 'fail');
   const failing = leavesOf(cell.tests ?? []).filter((l) => l.verdict !== 'pass' && l.verdict !== 'skip');
-  t.same(failing.map((l) => l.path), ['kunit.list-kunit-test.list_test_list_del'], 'exactly that case');
+  t.same(
+    failing.map((l) => l.path),
+    ['kunit.list-kunit-test.list_test_list_del'],
+    'exactly that case',
+  );
   t.match(failing[0]!.log, [/# list_test_list_del: EXPECTATION FAILED at lib\/list-test\.c:87/], 'with its own console lines');
   t.match(after.stdout, /kunit\.list-kunit-test\.list_test_list_del: fail: list_test_list_del: EXPECTATION FAILED at lib\/list-test\.c:87/);
 
@@ -132,22 +168,36 @@ t.test('a patch breaking one case fails exactly that case, in every report, and 
   t.match(tap, /^ {12}not ok 4 - list_test_list_del: fail$/m, 'TAP: the case is not ok, four levels down');
   t.equal((tap.match(/^\s*not ok/gm) ?? []).length, 4, 'TAP: the case, its suite, kunit and the cell; nothing else');
   const junit = readFileSync(join(dir, 'after', 'latest', 'junit.xml'), 'utf8');
-  const cases = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(junit).testsuites.testsuite.testcase as { name: string; failure?: unknown }[];
-  t.same(cases.filter((c) => c.failure !== undefined).map((c) => c.name), ['qemu-flat/modern', 'list_test_list_del'], 'JUnit: the cell and the case');
+  const cases = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(junit).testsuites.testsuite.testcase as {
+    name: string;
+    failure?: unknown;
+  }[];
+  t.same(
+    cases.filter((c) => c.failure !== undefined).map((c) => c.name),
+    ['qemu-flat/modern', 'list_test_list_del'],
+    'JUnit: the cell and the case',
+  );
 
   const kcidb = await runKcidb(join(dir, 'after', 'latest'));
   t.same(
     kcidb.tests.filter((x) => x.status !== 'PASS' && x.status !== 'SKIP').map((x) => x.path),
-    ['kvmatrix.kunit-cases.qemu-flat.modern', 'kvmatrix.kunit-cases.qemu-flat.modern.kunit.list-kunit-test', 'kvmatrix.kunit-cases.qemu-flat.modern.kunit.list-kunit-test.list_test_list_del'],
+    [
+      'kvmatrix.kunit-cases.qemu-flat.modern',
+      'kvmatrix.kunit-cases.qemu-flat.modern.kunit.list-kunit-test',
+      'kvmatrix.kunit-cases.qemu-flat.modern.kunit.list-kunit-test.list_test_list_del',
+    ],
     'KCIDB: the cell, the suite and the case fail; nothing else',
   );
 
   const compare = await kvmatrix(['compare', join(dir, 'before', 'latest'), join(dir, 'after', 'latest')]);
   t.equal(compare.code, 1, 'a test started failing');
-  t.match(compare.stdout, /^tests that started failing \(1\):\n {2}kunit\.list-kunit-test\.list_test_list_del started failing on patched\/qemu-flat\/modern: pass -> FAIL \(expected pass\)$/m);
+  t.match(
+    compare.stdout,
+    /^tests that started failing \(1\):\n {2}kunit\.list-kunit-test\.list_test_list_del started failing on patched\/qemu-flat\/modern: pass -> FAIL \(expected pass\)$/m,
+  );
 });
 
-t.test('a panic inside a case: the kernel\'s own listing names what never reported', { skip }, async (t) => {
+t.test("a panic inside a case: the kernel's own listing names what never reported", { skip }, async (t) => {
   const dir = tempTree({}, 'kvmatrix-kunit-panic-');
   const matrix = kunitMatrix(dir, { panics: ['list-del-panics.patch'] });
   const run = await kvmatrix(['run', matrix, '--out', join(dir, 'results')], { env: { CI: 'true' } });
@@ -159,31 +209,56 @@ t.test('a panic inside a case: the kernel\'s own listing names what never report
   t.equal(del.verdict, 'crashed', 'the case that was running is named and crashed');
   t.match(del.log.join('\n'), /Kernel panic - not syncing: list_del took the kernel down/, 'with the lines it printed');
   t.equal(find(cell, 'kunit.list-kunit-test.list_test_list_init')!.verdict, 'pass', 'the cases before it keep their results');
-  t.match(find(cell, 'kunit.list-kunit-test.list_test_list_replace')!.reasons[0], /never ran: the kernel stopped in list_test_list_del before it/);
+  t.match(
+    find(cell, 'kunit.list-kunit-test.list_test_list_replace')!.reasons[0],
+    /never ran: the kernel stopped in list_test_list_del before it/,
+  );
   // in the order the kernel ran them: everything before the panic kept its result, nothing after it passed
   const leaves = leavesOf(cell.tests ?? []);
   const at = leaves.indexOf(del);
-  t.ok(leaves.slice(0, at).every((l) => l.verdict === 'pass' || l.verdict === 'skip'), 'before it: passed or skipped');
+  t.ok(
+    leaves.slice(0, at).every((l) => l.verdict === 'pass' || l.verdict === 'skip'),
+    'before it: passed or skipped',
+  );
   t.same([...new Set(leaves.slice(at).map((l) => l.verdict))], ['crashed'], 'from it on: crashed');
   const suites = (cell.tests ?? [])[0]!.children;
   const after = suites.slice(suites.findIndex((s) => s.name === 'list-kunit-test') + 1);
-  t.ok(after.length > 0 && after.every((s) => s.verdict === 'crashed' && s.children.length > 0), `the suites that never began are named from the listing, with their cases (${after.map((s) => s.name).join(', ')})`);
-  t.equal(readdirSync(join(process.env.KVMATRIX_CACHE ?? join(process.env.HOME!, '.cache', 'kvmatrix'), 'kunit-lists')).length > 0, true, 'the listing is kept in the cache');
+  t.ok(
+    after.length > 0 && after.every((s) => s.verdict === 'crashed' && s.children.length > 0),
+    `the suites that never began are named from the listing, with their cases (${after.map((s) => s.name).join(', ')})`,
+  );
+  t.equal(
+    readdirSync(join(process.env.KVMATRIX_CACHE ?? join(process.env.HOME!, '.cache', 'kvmatrix'), 'kunit-lists')).length > 0,
+    true,
+    'the listing is kept in the cache',
+  );
 });
 
-t.test('--test narrows the kernel\'s filter and the tree', { skip }, async (t) => {
+t.test("--test narrows the kernel's filter and the tree", { skip }, async (t) => {
   const out = tempTree({}, 'kvmatrix-kunit-only-');
-  const run = await kvmatrix(['run', KUNIT_MATRIX, '--cell', 'patched/qemu-flat/modern', '--test', 'kunit.list-kunit-test.list_test_list_del*', '--out', out]);
+  const run = await kvmatrix([
+    'run',
+    KUNIT_MATRIX,
+    '--cell',
+    'patched/qemu-flat/modern',
+    '--test',
+    'kunit.list-kunit-test.list_test_list_del*',
+    '--out',
+    out,
+  ]);
   t.equal(run.code, 0, run.stderr.slice(-2000));
   const results: RunResults = readResults(join(out, 'latest'));
   const cell = results.cells[0]!;
   t.match(cell.command!.join(' '), /kunit\.filter_glob=list-kunit-test\.list_test_list_del\*/);
   t.notMatch(cell.command!.join(' '), /virtio-rng-pci/, 'no probe: no devices');
-  t.same(leavesOf(cell.tests ?? []).map((l) => `${l.path} ${l.verdict}`), [
-    'kunit.list-kunit-test.list_test_list_del pass',
-    'kunit.list-kunit-test.list_test_list_del_init pass',
-    'kunit.list-kunit-test.list_test_list_del_init_careful pass',
-  ]);
+  t.same(
+    leavesOf(cell.tests ?? []).map((l) => `${l.path} ${l.verdict}`),
+    [
+      'kunit.list-kunit-test.list_test_list_del pass',
+      'kunit.list-kunit-test.list_test_list_del_init pass',
+      'kunit.list-kunit-test.list_test_list_del_init_careful pass',
+    ],
+  );
   t.equal(results.selection.test, 'kunit.list-kunit-test.list_test_list_del*');
 
   const none = await kvmatrix(['run', KUNIT_MATRIX, '--cell', 'patched/qemu-flat/modern', '--test', 'kselftest.timers', '--out', out]);
@@ -199,7 +274,13 @@ t.test('bisect --test finds the commit that breaks one case', { skip }, async (t
     execFileSync('git', args, {
       cwd: tree,
       encoding: 'utf8',
-      env: { ...process.env, GIT_AUTHOR_NAME: 'k', GIT_AUTHOR_EMAIL: 'k@kvmatrix.invalid', GIT_COMMITTER_NAME: 'k', GIT_COMMITTER_EMAIL: 'k@kvmatrix.invalid' },
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'k',
+        GIT_AUTHOR_EMAIL: 'k@kvmatrix.invalid',
+        GIT_COMMITTER_NAME: 'k',
+        GIT_COMMITTER_EMAIL: 'k@kvmatrix.invalid',
+      },
     }).trim();
   execFileSync('mkdir', ['-p', tree]);
   execFileSync('tar', ['-xf', LINUX_TARBALL, '-C', tree, '--strip-components=1', '--no-same-owner']);
@@ -221,8 +302,21 @@ t.test('bisect --test finds the commit that breaks one case', { skip }, async (t
 
   const out = join(dir, 'results');
   const run = await kvmatrix([
-    'bisect', '--tree', tree, '--good', base, '--bad', 'main', '--matrix', KUNIT_MATRIX,
-    '--cell', 'unpatched/qemu-flat/modern', '--test', 'kunit.list-kunit-test.list_test_list_del', '--out', out,
+    'bisect',
+    '--tree',
+    tree,
+    '--good',
+    base,
+    '--bad',
+    'main',
+    '--matrix',
+    KUNIT_MATRIX,
+    '--cell',
+    'unpatched/qemu-flat/modern',
+    '--test',
+    'kunit.list-kunit-test.list_test_list_del',
+    '--out',
+    out,
   ]);
   t.equal(run.code, 0, `${run.stdout}\n${run.stderr.slice(-3000)}`);
   t.match(run.stdout, new RegExp(`^first bad commit: ${breaks} list: test: expect b.prev to be a$`, 'm'));

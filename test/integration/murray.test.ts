@@ -62,7 +62,10 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
   }
   for (const device of failing.devices.filter((d) => d.bar0 && d.bar0.start < 0x4000)) {
     if (device.status !== null && device.status & 0x80) {
-      t.ok(failing.reasons.some((r) => r.startsWith(`${device.name} `) && /FAILED/.test(r)), `${device.name} left with FAILED is named`);
+      t.ok(
+        failing.reasons.some((r) => r.startsWith(`${device.name} `) && /FAILED/.test(r)),
+        `${device.name} left with FAILED is named`,
+      );
     }
   }
 
@@ -80,31 +83,46 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
   }
   // legacy devices in the patched bridged cell sit at the same high BARs and work
   const patched = results.cells.find((c) => c.id === 'patched/qemu-bridged/legacy')!;
-  t.ok(patched.devices.some((d) => d.bar0 && d.bar0.start >= 0x6000), 'the patched kernel works with a BAR at 0x6000');
+  t.ok(
+    patched.devices.some((d) => d.bar0 && d.bar0.start >= 0x6000),
+    'the patched kernel works with a BAR at 0x6000',
+  );
 
   await checkReportsAgree(t, join(out, 'latest'), results);
   checkKcidb(t, kcidbFile, results);
 
-  t.test('the HTML report of this run, in chromium: the failing cell shows its devices at 0x4000 and up', { skip: browserSkipReason() }, async (t) => {
-    await withBrowser(async (browser) => {
-      const { page, requests } = await openReport(browser, join(out, 'latest', 'index.html'));
-      await checkReportPage(t, page, results, failing);
-      await page.locator(`table.grid a[data-cell="${failing.id}"]`).click();
-      const panel = await page.locator('.detail:target').innerText();
-      t.match(panel, /rng2\s+0000:\S+\s+rng \(legacy\)\s+io 0x4000/, 'rng2 with its I/O BAR0 at 0x4000');
-      t.match(panel, /Linux version 6\.1/, 'the console log is in the page');
-      t.match(panel, /KVMATRIX\/1 \d+ end records=/, 'to its last record');
-      const shot = join(out, 'latest', 'index.png');
-      await page.screenshot({ path: shot });
-      t.comment(`screenshot: ${shot}`);
-      t.same(requests.filter((u) => !u.startsWith('file:')), [], 'the page fetched nothing from the network');
-    });
-  });
+  t.test(
+    'the HTML report of this run, in chromium: the failing cell shows its devices at 0x4000 and up',
+    { skip: browserSkipReason() },
+    async (t) => {
+      await withBrowser(async (browser) => {
+        const { page, requests } = await openReport(browser, join(out, 'latest', 'index.html'));
+        await checkReportPage(t, page, results, failing);
+        await page.locator(`table.grid a[data-cell="${failing.id}"]`).click();
+        const panel = await page.locator('.detail:target').innerText();
+        t.match(panel, /rng2\s+0000:\S+\s+rng \(legacy\)\s+io 0x4000/, 'rng2 with its I/O BAR0 at 0x4000');
+        t.match(panel, /Linux version 6\.1/, 'the console log is in the page');
+        t.match(panel, /KVMATRIX\/1 \d+ end records=/, 'to its last record');
+        const shot = join(out, 'latest', 'index.png');
+        await page.screenshot({ path: shot });
+        t.comment(`screenshot: ${shot}`);
+        t.same(
+          requests.filter((u) => !u.startsWith('file:')),
+          [],
+          'the page fetched nothing from the network',
+        );
+      });
+    },
+  );
 
   const reproduce = readFileSync(join(out, 'latest', failing.reproduce!), 'utf8');
   t.match(reproduce, /qemu-system-aarch64/);
   t.match(reproduce, /pcie-root-port,id=rp6/);
-  t.match(reproduce, /-kernel \.\.\/\.\.\/\.\.\/\.\.\/kernels\/unpatched\/Image/, "the Image the run folder keeps, named relative to the script");
+  t.match(
+    reproduce,
+    /-kernel \.\.\/\.\.\/\.\.\/\.\.\/kernels\/unpatched\/Image/,
+    'the Image the run folder keeps, named relative to the script',
+  );
   for (const kernel of results.kernels) {
     const kept = join(out, 'latest', kernel.artifacts!.image!);
     t.ok(readFileSync(kept).equals(readFileSync(kernel.image!)), `${kernel.id}: the run folder keeps the Image it booted`);
@@ -116,58 +134,96 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
     t.equal(second.code, 0, second.stderr.slice(-2000));
     t.same(spy.calls(), [], 'make was not run');
     const again = readResults(join(out, 'latest'));
-    t.ok(again.kernels.every((k) => k.cached), 'both kernels came from the cache');
+    t.ok(
+      again.kernels.every((k) => k.cached),
+      'both kernels came from the cache',
+    );
     t.not(again.runId, results.runId);
     // --no-artifacts: the lean folder of before, booting from the cache
     t.notOk(existsSync(join(out, 'latest', 'guest')), 'no initramfs kept');
-    t.notOk(again.kernels.some((k) => k.artifacts?.image), 'no Image kept');
-    t.match(readFileSync(join(out, 'latest', again.cells[0]!.reproduce!), 'utf8'), new RegExp(`-kernel '?${resolveCacheRoot()}/kernels/`), 'reproduce.sh boots the cache\'s Image');
+    t.notOk(
+      again.kernels.some((k) => k.artifacts?.image),
+      'no Image kept',
+    );
+    t.match(
+      readFileSync(join(out, 'latest', again.cells[0]!.reproduce!), 'utf8'),
+      new RegExp(`-kernel '?${resolveCacheRoot()}/kernels/`),
+      "reproduce.sh boots the cache's Image",
+    );
   });
 
-  t.test("the GitLab example's artifacts are enough: a cache of kernels/, configs/ and fingerprints/ alone runs no make and unpacks nothing", async (t) => {
-    const handed = tempTree({}, 'kvmatrix-handed-cache-');
-    for (const dir of ['kernels', 'configs', 'fingerprints']) {
-      // hard links where the cache shares the filesystem, else a copy
-      execFileSync('sh', ['-c', 'cp -al "$1" "$2" 2>/dev/null || cp -r "$1" "$2"', 'sh', join(resolveCacheRoot(), dir), join(handed, dir)]);
-    }
-    spy.reset();
-    const shard = await kvmatrix(['run', '--out', out, '--filter', 'type=qemu', '--cache', handed], { spyDir: spy.dir });
-    t.equal(shard.code, 0, shard.stderr.slice(-2000));
-    t.same(spy.calls(), [], 'make was not run');
-    t.ok(readResults(join(out, 'latest')).kernels.every((k) => k.cached), 'both kernels came from the handed cache');
-    // the run makes the cache's folders; what matters is that nothing went into them
-    t.same(readdirSync(join(handed, 'sources')), [], 'no source was unpacked');
-
-    t.test('that run packed, unpacked elsewhere with the cache moved away: it renders, and the failing cell boots again to the same records', async (t) => {
-      const run = readResults(join(out, 'latest'));
-      const runDir = join(out, run.runId);
-      const pack = join(tempTree({}), 'run.tar.gz');
-      const packed = await kvmatrix(['report', runDir, '--pack', pack]);
-      t.equal(packed.code, 0, packed.stderr);
-      const elsewhere = tempTree({}, 'kvmatrix-unpacked-');
-      execFileSync('tar', ['-xzf', pack, '-C', elsewhere]);
-      const unpacked = join(elsewhere, run.runId);
-      const cell = run.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
-      const script = readFileSync(join(unpacked, cell.reproduce!), 'utf8');
-      t.notOk(script.includes(handed), 'the script names nothing in the cache');
-      renameSync(handed, `${handed}.away`);
-      try {
-        const rendered = await kvmatrix(['report', unpacked]);
-        t.equal(rendered.code, 0, rendered.stderr);
-        const again = spawnSync('sh', [join(unpacked, cell.reproduce!)], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-        t.equal(again.status, 0, `reproduce.sh ran QEMU to its end\n${again.stderr.slice(-2000)}`);
-        const nonce = /kvmatrix\.nonce=([0-9a-f]+)/.exec(script)![1]!;
-        const now = parseConsole(again.stdout, { nonce });
-        const then = parseConsole(readFileSync(join(runDir, cell.console!), 'utf8'), { nonce });
-        t.ok(now.agent.end !== null && now.agent.rejected.length === 0 && now.agent.missingSeqs.length === 0, 'every record of the boot, ending in its end record');
-        const outcome = (o: typeof now) => [o.agent.checks.map((c) => [c.dev, c.kind, c.result]), o.agent.virtio.map((v) => [v.dev, v.driver, v.status])];
-        t.same(outcome(now), outcome(then), "the same devices' checks and statuses as the run's boot");
-        t.ok(now.agent.checks.some((c) => c.result !== 'ok'), 'the failure is there again');
-      } finally {
-        renameSync(`${handed}.away`, handed);
+  t.test(
+    "the GitLab example's artifacts are enough: a cache of kernels/, configs/ and fingerprints/ alone runs no make and unpacks nothing",
+    async (t) => {
+      const handed = tempTree({}, 'kvmatrix-handed-cache-');
+      for (const dir of ['kernels', 'configs', 'fingerprints']) {
+        // hard links where the cache shares the filesystem, else a copy
+        execFileSync('sh', [
+          '-c',
+          'cp -al "$1" "$2" 2>/dev/null || cp -r "$1" "$2"',
+          'sh',
+          join(resolveCacheRoot(), dir),
+          join(handed, dir),
+        ]);
       }
-    });
-  });
+      spy.reset();
+      const shard = await kvmatrix(['run', '--out', out, '--filter', 'type=qemu', '--cache', handed], { spyDir: spy.dir });
+      t.equal(shard.code, 0, shard.stderr.slice(-2000));
+      t.same(spy.calls(), [], 'make was not run');
+      t.ok(
+        readResults(join(out, 'latest')).kernels.every((k) => k.cached),
+        'both kernels came from the handed cache',
+      );
+      // the run makes the cache's folders; what matters is that nothing went into them
+      t.same(readdirSync(join(handed, 'sources')), [], 'no source was unpacked');
+
+      t.test(
+        'that run packed, unpacked elsewhere with the cache moved away: it renders, and the failing cell boots again to the same records',
+        async (t) => {
+          const run = readResults(join(out, 'latest'));
+          const runDir = join(out, run.runId);
+          const pack = join(tempTree({}), 'run.tar.gz');
+          const packed = await kvmatrix(['report', runDir, '--pack', pack]);
+          t.equal(packed.code, 0, packed.stderr);
+          const elsewhere = tempTree({}, 'kvmatrix-unpacked-');
+          execFileSync('tar', ['-xzf', pack, '-C', elsewhere]);
+          const unpacked = join(elsewhere, run.runId);
+          const cell = run.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
+          const script = readFileSync(join(unpacked, cell.reproduce!), 'utf8');
+          t.notOk(script.includes(handed), 'the script names nothing in the cache');
+          renameSync(handed, `${handed}.away`);
+          try {
+            const rendered = await kvmatrix(['report', unpacked]);
+            t.equal(rendered.code, 0, rendered.stderr);
+            const again = spawnSync('sh', [join(unpacked, cell.reproduce!)], {
+              encoding: 'utf8',
+              timeout: 120_000,
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            t.equal(again.status, 0, `reproduce.sh ran QEMU to its end\n${again.stderr.slice(-2000)}`);
+            const nonce = /kvmatrix\.nonce=([0-9a-f]+)/.exec(script)![1]!;
+            const now = parseConsole(again.stdout, { nonce });
+            const then = parseConsole(readFileSync(join(runDir, cell.console!), 'utf8'), { nonce });
+            t.ok(
+              now.agent.end !== null && now.agent.rejected.length === 0 && now.agent.missingSeqs.length === 0,
+              'every record of the boot, ending in its end record',
+            );
+            const outcome = (o: typeof now) => [
+              o.agent.checks.map((c) => [c.dev, c.kind, c.result]),
+              o.agent.virtio.map((v) => [v.dev, v.driver, v.status]),
+            ];
+            t.same(outcome(now), outcome(then), "the same devices' checks and statuses as the run's boot");
+            t.ok(
+              now.agent.checks.some((c) => c.result !== 'ok'),
+              'the failure is there again',
+            );
+          } finally {
+            renameSync(`${handed}.away`, handed);
+          }
+        },
+      );
+    },
+  );
 });
 
 /** The run's KCIDB file: valid for KernelCI's kcidb-io, and the run's own counts and statuses. */
@@ -177,11 +233,18 @@ function checkKcidb(t: Test, file: string, results: RunResults): void {
   t.equal(kcidb.checkouts.length, 2, 'one source, two patch sets');
   t.equal(new Set(kcidb.checkouts.map((c) => c.misc.source)).size, 1);
   t.equal(kcidb.builds.length, 2);
-  t.ok(kcidb.builds.every((b) => b.status === 'PASS' && /gcc .*\d+\.\d+/.test(b.compiler ?? '')), 'built, with the compiler named');
+  t.ok(
+    kcidb.builds.every((b) => b.status === 'PASS' && /gcc .*\d+\.\d+/.test(b.compiler ?? '')),
+    'built, with the compiler named',
+  );
   const cellTests = kcidb.tests.filter((x) => /^kvmatrix\.murray\.[^.]+\.(legacy|modern)$/.test(x.path));
   t.equal(cellTests.length, 12, 'a test per cell');
   const status = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', timeout: 'ERROR', skip: 'SKIP', flaky: 'FAIL' } as const;
-  t.same(cellTests.map((x) => [x.misc.cell, x.status]), results.cells.map((c) => [c.id, status[c.verdict]]), 'cell by cell, the status of results.json');
+  t.same(
+    cellTests.map((x) => [x.misc.cell, x.status]),
+    results.cells.map((c) => [c.id, status[c.verdict]]),
+    'cell by cell, the status of results.json',
+  );
   const devices = results.cells.reduce((n, c) => n + (c.tests ?? []).reduce((m, kind) => m + kind.children.length, 0), 0);
   t.ok(devices >= 30, `the QEMU cells' devices (${devices})`);
   t.equal(kcidb.tests.length, 12 + devices, 'and one per device');
@@ -198,7 +261,11 @@ function checkKcidb(t: Test, file: string, results: RunResults): void {
   t.ok(coveredDevices.length > 0, `${coveredDevices.length} failed devices in those cells`);
   t.same(
     incidentTests.filter((x) => !cellTests.includes(x)).map((x) => [x.misc.cell, x.status, x.misc.expected, x.misc.expected_by]),
-    expectedCells.flatMap((c) => leavesOf(c.tests ?? []).filter((l) => l.verdict === 'fail').map(() => [c.id, 'FAIL', 'fail', "expect[0], the cell's rule"])),
+    expectedCells.flatMap((c) =>
+      leavesOf(c.tests ?? [])
+        .filter((l) => l.verdict === 'fail')
+        .map(() => [c.id, 'FAIL', 'fail', "expect[0], the cell's rule"]),
+    ),
     "an incident on each failed device, expected to fail by the cell's rule",
   );
 }
@@ -220,7 +287,21 @@ t.test('boot spelt out: an Image file, QEMU bridged, legacy, only the devices as
   const built = await kvmatrix(['build', 'unpatched']);
   const image = /^unpatched\t(\S+)$/m.exec(built.stdout)?.[1];
   t.ok(image, `build prints the Image path\n${built.stdout}${built.stderr.slice(-1000)}`);
-  const args = ['boot', '--kernel', image!, '--vmm', 'qemu', '--topology', 'bridged', '--transport', 'legacy', '--devices', 'rng', '--out', out];
+  const args = [
+    'boot',
+    '--kernel',
+    image!,
+    '--vmm',
+    'qemu',
+    '--topology',
+    'bridged',
+    '--transport',
+    'legacy',
+    '--devices',
+    'rng',
+    '--out',
+    out,
+  ];
   const run = await kvmatrix(args);
   t.equal(run.code, 1, `an Image file has no expectation but pass, and this one fails\n${run.stderr.slice(-2000)}`);
   t.match(run.stderr, /^image\/qemu-bridged\/legacy: fail \(expected pass, NOT as expected\)$/m);
@@ -243,7 +324,8 @@ t.test('compare: the unpatched kernel swapped for the patched one turns the fail
   if (!firstRun) return t.fail('the first run of this file did not finish');
   const dir = tempTree({});
   const matrix = murrayCopy(t, join(dir, 'swapped.yaml'), (text) =>
-    text.replace('    patches:\n      - path: murray-ioport-map.patch\n        direction: reverse\n', ''));
+    text.replace('    patches:\n      - path: murray-ioport-map.patch\n        direction: reverse\n', ''),
+  );
   const later = await kvmatrix(['run', matrix, '--out', join(dir, 'results'), '--cell', 'unpatched/qemu-bridged/legacy']);
   t.equal(later.code, 1, `the cell passes where the matrix expects a failure\n${later.stderr.slice(-2000)}`);
 
@@ -257,7 +339,8 @@ t.test('compare: the unpatched kernel swapped for the patched one turns the fail
   const { final } = await parseTap(readFileSync(`${out}.tap`, 'utf8'));
   t.same(tapSyntaxErrors(final), []);
   t.equal(final.failures.filter((f) => !f.todo).length, 1);
-  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(`${out}.xml`, 'utf8')).testsuites.testsuite;
+  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(`${out}.xml`, 'utf8')).testsuites
+    .testsuite;
   t.equal(Number(suite.failures), 1);
 });
 
@@ -271,14 +354,22 @@ t.test('shards: two halves of the QEMU cells, run apart and merged, give the ver
     t.equal(run.code, 0, `shard ${k}/2\n${run.stderr.slice(-2000)}`);
     const shard = readResults(join(out, 'latest'));
     t.equal(shard.cells.length, 4, `shard ${k}/2 has half of the 8 QEMU cells`);
-    t.same(shard.kernels.map((kernel) => kernel.id), [k === 1 ? 'unpatched' : 'patched'], 'and needs one kernel');
+    t.same(
+      shard.kernels.map((kernel) => kernel.id),
+      [k === 1 ? 'unpatched' : 'patched'],
+      'and needs one kernel',
+    );
     shardDirs.push(join(out, 'latest'));
   }
   const merge = await kvmatrix(['report', 'merge', ...shardDirs, '--out', join(dir, 'merged')]);
   t.equal(merge.code, 0, merge.stderr);
   const merged = readResults(join(dir, 'merged', 'latest'));
   const whole = readResults(firstRun).cells.filter((c) => c.vmmType === 'qemu');
-  t.same(merged.cells.map((c) => [c.id, c.verdict, c.status]), whole.map((c) => [c.id, c.verdict, c.status]), 'the same cells with the same verdicts');
+  t.same(
+    merged.cells.map((c) => [c.id, c.verdict, c.status]),
+    whole.map((c) => [c.id, c.verdict, c.status]),
+    'the same cells with the same verdicts',
+  );
   await checkReportsAgree(t, join(dir, 'merged', 'latest'), merged);
   const failing = merged.cells.find((c) => c.id === 'unpatched/qemu-bridged/legacy')!;
   t.match(readFileSync(join(dir, 'merged', 'latest', failing.console!), 'utf8'), /KVMATRIX\/1 \d+ end records=/, 'its console came along');
@@ -286,10 +377,17 @@ t.test('shards: two halves of the QEMU cells, run apart and merged, give the ver
   for (const cell of merged.cells) {
     const script = join(dir, 'merged', 'latest', cell.reproduce!);
     const inputs = /^for f in (.*); do$/m.exec(readFileSync(script, 'utf8'))![1]!.split(' ');
-    t.ok(inputs.every((f) => !f.startsWith('/') && existsSync(join(dirname(script), f))), `${cell.id}: reproduce.sh finds its Image, initramfs and disks in the merged folder`);
+    t.ok(
+      inputs.every((f) => !f.startsWith('/') && existsSync(join(dirname(script), f))),
+      `${cell.id}: reproduce.sh finds its Image, initramfs and disks in the merged folder`,
+    );
   }
   const shardImage = join(shardDirs[0]!, 'kernels', 'unpatched', 'Image');
-  t.equal(statSync(join(dir, 'merged', 'latest', 'kernels', 'unpatched', 'Image')).ino, statSync(shardImage).ino, "the merged folder's Image is the shard's, hard-linked");
+  t.equal(
+    statSync(join(dir, 'merged', 'latest', 'kernels', 'unpatched', 'Image')).ino,
+    statSync(shardImage).ino,
+    "the merged folder's Image is the shard's, hard-linked",
+  );
 });
 
 t.test('a downloaded kernel: the patched build served as a tarball on 127.0.0.1, fetched, checked and booted', async (t) => {
@@ -304,7 +402,8 @@ t.test('a downloaded kernel: the patched build served as a tarball on 127.0.0.1,
   const sum = createHash('sha256').update(tarball).digest('hex');
   writeFileSync(join(dir, 'kernels-downloaded.yaml'), `source:\n  download: ${server.url('/kernel.tar.gz')}\n  sha256: ${sum}\n`);
   const matrix = murrayCopy(t, join(dir, 'downloaded.yaml'), (text) =>
-    text.replace('kernels:\n', `kernels:\n  downloaded:\n    definition: ${join(dir, 'kernels-downloaded.yaml')}\n`));
+    text.replace('kernels:\n', `kernels:\n  downloaded:\n    definition: ${join(dir, 'kernels-downloaded.yaml')}\n`),
+  );
   const cache = tempTree({}, 'kvmatrix-cache-');
   const run = await kvmatrix(['run', matrix, '--cache', cache, '--out', join(dir, 'results'), '--cell', 'downloaded/qemu-bridged/legacy']);
   t.equal(run.code, 0, `the patched kernel passes, downloaded\n${run.stderr.slice(-2000)}`);
@@ -315,10 +414,25 @@ t.test('a downloaded kernel: the patched build served as a tarball on 127.0.0.1,
   t.ok(readFileSync(join(cache, 'downloads', sum, 'Image')).equals(readFileSync(image)), 'the Image in the cache is the one built');
   t.ok(existsSync(join(cache, 'downloads', sum, 'config')), 'with its config');
 
-  writeFileSync(join(dir, 'kernels-downloaded.yaml'), `source:\n  download: ${server.url('/kernel.tar.gz')}\n  sha256: ${'f'.repeat(64)}\n`);
-  const wrong = await kvmatrix(['run', matrix, '--cache', tempTree({}), '--out', join(dir, 'results'), '--cell', 'downloaded/qemu-bridged/legacy']);
+  writeFileSync(
+    join(dir, 'kernels-downloaded.yaml'),
+    `source:\n  download: ${server.url('/kernel.tar.gz')}\n  sha256: ${'f'.repeat(64)}\n`,
+  );
+  const wrong = await kvmatrix([
+    'run',
+    matrix,
+    '--cache',
+    tempTree({}),
+    '--out',
+    join(dir, 'results'),
+    '--cell',
+    'downloaded/qemu-bridged/legacy',
+  ]);
   t.equal(wrong.code, 3, 'no cell could boot');
-  t.match(wrong.stderr, /kernel downloaded: FAILED at source: .*kernel\.tar\.gz: its sha256 is [0-9a-f]{64}, the kernel definition says f{64}/);
+  t.match(
+    wrong.stderr,
+    /kernel downloaded: FAILED at source: .*kernel\.tar\.gz: its sha256 is [0-9a-f]{64}, the kernel definition says f{64}/,
+  );
 });
 
 /** The default matrix with one edit, written elsewhere with its kernels and patches still found. */
@@ -346,10 +460,15 @@ async function checkReportsAgree(t: Test, runDir: string, results: RunResults): 
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites.testsuite;
   // a testcase per cell, and one per test of its tree: here the probe's devices
   const devices = results.cells.reduce((n, c) => n + judgedNodes(c.tests ?? []).length, 0);
-  t.equal(devices, results.cells.reduce((n, c) => n + c.devices.length, 0), 'a test per device of every cell that booted');
+  t.equal(
+    devices,
+    results.cells.reduce((n, c) => n + c.devices.length, 0),
+    'a test per device of every cell that booted',
+  );
   t.equal(Number(suite.tests), results.summary.total + devices, 'JUnit: tests');
   // skips, and failures the matrix expects (written as an xfail is): the cell and its failed devices
-  const expectedFailures = results.cells.filter((c) => c.status === 'as-expected' && c.verdict === 'fail').length +
+  const expectedFailures =
+    results.cells.filter((c) => c.status === 'as-expected' && c.verdict === 'fail').length +
     results.cells.flatMap((c) => judgedNodes(c.tests ?? [])).filter((n) => n.status === 'as-expected' && n.verdict === 'fail').length;
   t.ok(expectedFailures >= 4, `the expected failures: ${expectedFailures}`);
   t.equal(Number(suite.skipped), results.summary.skipped + expectedFailures, 'JUnit: skipped');

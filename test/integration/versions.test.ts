@@ -28,7 +28,11 @@ t.test('the Murray matrix on 6.1 and 6.12', { skip }, async (t) => {
   // the run's own folder: `latest` moves with the second run below
   const runDir = join(out, results.runId);
 
-  t.same(results.kernels.map((k) => [k.id, k.ok]), KERNELS.map((id) => [id, true]), 'four kernels, all built');
+  t.same(
+    results.kernels.map((k) => [k.id, k.ok]),
+    KERNELS.map((id) => [id, true]),
+    'four kernels, all built',
+  );
   const keys = new Set(results.kernels.map((k) => k.key));
   t.equal(keys.size, 4, 'each kernel its own cache entry');
   const source = (id: string) => results.kernels.find((k) => k.id === id)!.source!;
@@ -45,25 +49,44 @@ t.test('the Murray matrix on 6.1 and 6.12', { skip }, async (t) => {
       if (failing) {
         for (const name of ['rng2', 'net2', 'blk2']) {
           const device = cell.devices.find((d) => d.name === name)!;
-          t.ok(device.bar0!.kind === 'io' && device.bar0!.start >= 0x4000 && device.problems.length > 0, `${cell.id}: ${name} at io 0x${device.bar0!.start.toString(16)} fails`);
+          t.ok(
+            device.bar0!.kind === 'io' && device.bar0!.start >= 0x4000 && device.problems.length > 0,
+            `${cell.id}: ${name} at io 0x${device.bar0!.start.toString(16)} fails`,
+          );
         }
       }
     }
   }
-  t.ok(results.cells.filter((c) => c.vmmType === 'kvmtool').every((c) => c.verdict === 'skip'), 'kvmtool cells skip without an lkvm');
+  t.ok(
+    results.cells.filter((c) => c.vmmType === 'kvmtool').every((c) => c.verdict === 'skip'),
+    'kvmtool cells skip without an lkvm',
+  );
 
   // the terminal table: a row per kernel, every row as wide as the header
   const table = run.stdout.split('\n').slice(0, 6);
   t.match(table[0], /^kernel +qemu-flat\/legacy +qemu-flat\/modern/);
-  t.same(table.slice(2).map((l) => l.split(/\s{2,}/)[0]), KERNELS);
-  t.same(table.slice(2).map((l) => l.split(/\s{2,}/).length), KERNELS.map(() => 7), 'seven columns in every row');
+  t.same(
+    table.slice(2).map((l) => l.split(/\s{2,}/)[0]),
+    KERNELS,
+  );
+  t.same(
+    table.slice(2).map((l) => l.split(/\s{2,}/).length),
+    KERNELS.map(() => 7),
+    'seven columns in every row',
+  );
 
   // a second run takes every kernel from the cache: no make
   const spy = makeSpy();
-  const again = await kvmatrix(['run', MATRIX, '--filter', 'vmm=qemu-flat', '--out', out], { spyDir: spy.dir, env: { KVMATRIX_LKVM: '', CI: 'true' } });
+  const again = await kvmatrix(['run', MATRIX, '--filter', 'vmm=qemu-flat', '--out', out], {
+    spyDir: spy.dir,
+    env: { KVMATRIX_LKVM: '', CI: 'true' },
+  });
   t.equal(again.code, 0);
   t.same(spy.calls(), [], 'no make ran');
-  t.same(readResults(join(out, 'latest')).kernels.map((k) => [k.id, k.cached, k.key]), results.kernels.map((k) => [k.id, true, k.key]));
+  t.same(
+    readResults(join(out, 'latest')).kernels.map((k) => [k.id, k.cached, k.key]),
+    results.kernels.map((k) => [k.id, true, k.key]),
+  );
 
   t.test('the HTML grid with four kernels', { skip: browserSkipReason() }, async (t) => {
     await withBrowser(async (browser) => {

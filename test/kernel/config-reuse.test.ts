@@ -43,7 +43,7 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 t.test('an earlier commit’s config is taken only when nothing Kconfig reads changed and the recipe is the same', async (t) => {
-  const tree = tempTree({ 'Kconfig': 'config A\n\tdef_bool y\n', 'init/main.c': 'int a;\n', 'Documentation/x.rst': 'x\n' });
+  const tree = tempTree({ Kconfig: 'config A\n\tdef_bool y\n', 'init/main.c': 'int a;\n', 'Documentation/x.rst': 'x\n' });
   git(tree, 'init', '-q', '-b', 'main');
   git(tree, 'add', '-A');
   git(tree, 'commit', '-qm', 'first');

@@ -38,7 +38,7 @@ const files = {
   tgz: tarball({ 'boot/Image': image, 'boot/.config': config }, ['-czf']),
   txz: tarball({ 'linux/Image.gz': gzipSync(image), 'linux/config-6.1': config }, ['-cJf']),
   twoImages: tarball({ 'a/Image': image, 'b/Image': image }, ['-cf']),
-  noImage: tarball({ 'README': Buffer.from('hello\n') }, ['-czf']),
+  noImage: tarball({ README: Buffer.from('hello\n') }, ['-czf']),
   notKernel: Buffer.from('just some text, not a kernel at all\n'.repeat(20)),
 };
 
@@ -59,7 +59,10 @@ t.test('downloads, with a local server on 127.0.0.1', async (t) => {
 
   t.test('an Image: streamed, checked, published; a second time from the cache without a request', async (t) => {
     const lines: string[] = [];
-    const got = await obtainDownload({ kind: 'download', url: server.url('/Image'), sha256: sha(image) }, { layout, onProgress: (l) => lines.push(l) });
+    const got = await obtainDownload(
+      { kind: 'download', url: server.url('/Image'), sha256: sha(image) },
+      { layout, onProgress: (l) => lines.push(l) },
+    );
     t.equal(got.cached, false);
     t.equal(got.key, `download:sha256:${sha(image)}`);
     t.ok(readFileSync(got.image).equals(image), 'the Image as served');
@@ -94,8 +97,18 @@ t.test('downloads, with a local server on 127.0.0.1', async (t) => {
   });
 
   const refusals: [string, string, string, RegExp][] = [
-    ['a wrong sha256', '/Image', 'a'.repeat(64), new RegExp(`/Image: its sha256 is ${sha(image)}, the kernel definition says a{64}: a different or changed file$`)],
-    ['a truncated body', '/truncated', sha(image), /\/truncated: (the download broke off after \d+ bytes of 9437184|\d+ bytes arrived of the 9437184 announced: the download is truncated)/],
+    [
+      'a wrong sha256',
+      '/Image',
+      'a'.repeat(64),
+      new RegExp(`/Image: its sha256 is ${sha(image)}, the kernel definition says a{64}: a different or changed file$`),
+    ],
+    [
+      'a truncated body',
+      '/truncated',
+      sha(image),
+      /\/truncated: (the download broke off after \d+ bytes of 9437184|\d+ bytes arrived of the 9437184 announced: the download is truncated)/,
+    ],
     ['a 404', '/missing', sha(image), /\/missing: the server answered 404 Not Found$/],
     ['more than one Image', '/two.tar', sha(files.twoImages), /the tarball holds more than one Image: a\/Image, b\/Image$/],
     ['no Image', '/none.tar.gz', sha(files.noImage), /the tarball holds no file named Image or Image\.gz \(it holds README\)$/],
@@ -106,7 +119,9 @@ t.test('downloads, with a local server on 127.0.0.1', async (t) => {
       const fresh = cacheLayout(tempTree({}, 'kvmatrix-cache-'));
       ensureCacheDirs(fresh);
       await t.rejects(obtainDownload({ kind: 'download', url: server.url(path), sha256: digest }, { layout: fresh }), DownloadError);
-      await obtainDownload({ kind: 'download', url: server.url(path), sha256: digest }, { layout: fresh }).catch((error: Error) => t.match(error.message, message));
+      await obtainDownload({ kind: 'download', url: server.url(path), sha256: digest }, { layout: fresh }).catch((error: Error) =>
+        t.match(error.message, message),
+      );
       t.same(readdirSync(fresh.downloads), [], 'nothing in downloads/');
       t.same(readdirSync(fresh.staging), [], 'nothing in staging/');
     });
@@ -119,29 +134,39 @@ t.test('downloads, with a local server on 127.0.0.1', async (t) => {
     await gone.close();
     const fresh = cacheLayout(tempTree({}, 'kvmatrix-cache-'));
     ensureCacheDirs(fresh);
-    await t.rejects(obtainDownload({ kind: 'download', url: closed, sha256: sha(image) }, { layout: fresh }), /127\.0\.0\.1:\d+\/Image: ECONNREFUSED$/);
+    await t.rejects(
+      obtainDownload({ kind: 'download', url: closed, sha256: sha(image) }, { layout: fresh }),
+      /127\.0\.0\.1:\d+\/Image: ECONNREFUSED$/,
+    );
   });
 });
 
 const smallCacheDisk = smallDisk('2m');
 if (!('skip' in smallCacheDisk)) t.teardown(smallCacheDisk.unmount);
 
-t.test('a disk that fills up during a download: one clear error, nothing left on it', { skip: 'skip' in smallCacheDisk ? smallCacheDisk.skip : false }, async (t) => {
-  const disk = smallCacheDisk as { dir: string };
-  const server = await serveRoutes({ '/Image': body(image) });
-  t.teardown(() => server.close());
-  const layout = cacheLayout(disk.dir);
-  ensureCacheDirs(layout);
-  await obtainDownload({ kind: 'download', url: server.url('/Image'), sha256: sha(image) }, { layout }).then(
-    () => t.fail('a 9 MiB download fitted on a 2 MiB disk'),
-    (error: Error) => {
-      t.type(error, DownloadError);
-      t.match(error.message, /\/Image: no space left on the device holding the cache \(.*\) after \d+ bytes: free space there, or give --cache on a larger disk$/);
-    },
-  );
-  t.same(readdirSync(layout.downloads), [], 'nothing in downloads/');
-  t.same(readdirSync(layout.staging), [], 'the partial file is gone');
-});
+t.test(
+  'a disk that fills up during a download: one clear error, nothing left on it',
+  { skip: 'skip' in smallCacheDisk ? smallCacheDisk.skip : false },
+  async (t) => {
+    const disk = smallCacheDisk as { dir: string };
+    const server = await serveRoutes({ '/Image': body(image) });
+    t.teardown(() => server.close());
+    const layout = cacheLayout(disk.dir);
+    ensureCacheDirs(layout);
+    await obtainDownload({ kind: 'download', url: server.url('/Image'), sha256: sha(image) }, { layout }).then(
+      () => t.fail('a 9 MiB download fitted on a 2 MiB disk'),
+      (error: Error) => {
+        t.type(error, DownloadError);
+        t.match(
+          error.message,
+          /\/Image: no space left on the device holding the cache \(.*\) after \d+ bytes: free space there, or give --cache on a larger disk$/,
+        );
+      },
+    );
+    t.same(readdirSync(layout.downloads), [], 'nothing in downloads/');
+    t.same(readdirSync(layout.staging), [], 'the partial file is gone');
+  },
+);
 
 t.test('sniffing: Image, gzip, tar, xz', async (t) => {
   t.equal(sniffKind(fakeImage(4096)), 'image');

@@ -14,7 +14,7 @@ function git(cwd: string, ...args: string[]): string {
 
 /** A small repository: two commits, an ignored file and a tag. */
 function smallRepo(): { tree: string; first: string; second: string } {
-  const tree = tempTree({ 'Makefile': 'all:\n', 'src/a.c': 'int a;\n', '.gitignore': '*.o\n' });
+  const tree = tempTree({ Makefile: 'all:\n', 'src/a.c': 'int a;\n', '.gitignore': '*.o\n' });
   git(tree, 'init', '-q', '-b', 'main');
   git(tree, 'add', '-A');
   git(tree, 'commit', '-qm', 'first');
@@ -116,7 +116,11 @@ t.test('a URL tree is cloned into a cache mirror and fetched per ref', async (t)
 
 t.test('a tree fetched over https is a repository others can fetch from; a file:// URL or a local tree is not', async (t) => {
   t.equal(publicRepositoryUrl(source('https://git.example.org/linux.git', 'main', 'ignore', true)), 'https://git.example.org/linux.git');
-  t.equal(publicRepositoryUrl(source('http://git.example.org/linux.git', 'main', 'ignore', true)), undefined, 'KCIDB names https repositories only');
+  t.equal(
+    publicRepositoryUrl(source('http://git.example.org/linux.git', 'main', 'ignore', true)),
+    undefined,
+    'KCIDB names https repositories only',
+  );
   t.equal(publicRepositoryUrl(source('file:///srv/linux', 'main', 'ignore', true)), undefined);
   t.equal(publicRepositoryUrl(source('/srv/linux')), undefined);
 });
@@ -131,7 +135,7 @@ t.test('what is wrong with a git source is said plainly', async (t) => {
   await t.rejects(resolveGitSource(l, source(join(tree, 'src'))), {
     message: `${join(tree, 'src')} is not the top of a git tree (it lies inside ${tree})`,
   });
-  const plain = tempTree({ 'x': '' });
+  const plain = tempTree({ x: '' });
   const notRepo = await resolveGitSource(l, source(plain)).catch((error: unknown) => error);
   t.ok(notRepo instanceof GitSourceError);
   t.match((notRepo as Error).message, /is not a git repository|is not the top of a git tree/);
@@ -150,14 +154,20 @@ t.test('a reused tree moves from commit to commit rewriting only what differs, a
   const at = async (ref: string) => resolveGitSource(l, source(tree, ref));
   // what patches do in a build
   let aFirst = 0;
-  const out = await withReusedTree(l, 'k', await at(first), async ({ tree: out }) => {
-    aFirst = statSync(join(out, 'src/a.c')).mtimeMs;
-    const makefileTime = statSync(join(out, 'Makefile')).mtimeMs;
-    writeFileSync(join(out, 'Makefile'), 'patched\n');
-    writeFileSync(join(out, 'src/added-by-patch.c'), '');
-    utimesSync(join(out, 'Makefile'), new Date(makefileTime), new Date(makefileTime));
-    return out;
-  }, { consistentAfter: () => false, writesTree: true });
+  const out = await withReusedTree(
+    l,
+    'k',
+    await at(first),
+    async ({ tree: out }) => {
+      aFirst = statSync(join(out, 'src/a.c')).mtimeMs;
+      const makefileTime = statSync(join(out, 'Makefile')).mtimeMs;
+      writeFileSync(join(out, 'Makefile'), 'patched\n');
+      writeFileSync(join(out, 'src/added-by-patch.c'), '');
+      utimesSync(join(out, 'Makefile'), new Date(makefileTime), new Date(makefileTime));
+      return out;
+    },
+    { consistentAfter: () => false, writesTree: true },
+  );
   t.notOk(existsSync(join(l.trees, 'k', 'pristine')), 'a tree patches wrote is not marked pristine');
 
   await new Promise((r) => setTimeout(r, 20));
@@ -180,10 +190,16 @@ t.test('a reused tree left busy (work stopped half-way) is exported whole again'
   const { tree, first, second } = smallRepo();
   const l = layout();
   await t.rejects(
-    withReusedTree(l, 'k', await resolveGitSource(l, source(tree, first)), async ({ buildDir }) => {
-      writeFileSync(join(buildDir, 'half.o'), '');
-      throw new Error('killed');
-    }, { consistentAfter: () => false, writesTree: false }),
+    withReusedTree(
+      l,
+      'k',
+      await resolveGitSource(l, source(tree, first)),
+      async ({ buildDir }) => {
+        writeFileSync(join(buildDir, 'half.o'), '');
+        throw new Error('killed');
+      },
+      { consistentAfter: () => false, writesTree: false },
+    ),
   );
   t.ok(existsSync(join(l.trees, 'k', 'busy')), 'the busy mark stays');
   const buildDir = await withReusedTree(l, 'k', await resolveGitSource(l, source(tree, second)), async (p) => p.buildDir, {
@@ -195,9 +211,15 @@ t.test('a reused tree left busy (work stopped half-way) is exported whole again'
   t.equal(readFileSync(join(l.trees, 'k', 'src', 'src/a.c'), 'utf8'), 'int a = 1;\n');
 
   await t.rejects(
-    withReusedTree(l, 'k', await resolveGitSource(l, source(tree, first)), async () => {
-      throw new Error('the kernel does not build');
-    }, { consistentAfter: () => true, writesTree: false }),
+    withReusedTree(
+      l,
+      'k',
+      await resolveGitSource(l, source(tree, first)),
+      async () => {
+        throw new Error('the kernel does not build');
+      },
+      { consistentAfter: () => true, writesTree: false },
+    ),
   );
   t.notOk(existsSync(join(l.trees, 'k', 'busy')), 'a failure that leaves things consistent clears the mark');
 });

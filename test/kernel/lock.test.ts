@@ -21,13 +21,18 @@ t.test('a lock released inside another leaves the outer one held and refreshed',
   process.on('uncaughtException', onThrow);
   t.teardown(() => process.off('uncaughtException', onThrow));
 
-  await withLock(layout, 'kernel-outer', async () => {
-    await withLock(layout, 'source-inner', async () => undefined, fast);
-    t.notOk(existsSync(join(layout.locks, 'source-inner.lock')), 'the inner lock is gone');
-    // outlive two refreshes of the outer lock
-    await sleep(2_500);
-    t.ok(existsSync(join(layout.locks, 'kernel-outer.lock')), 'the outer lock is still there');
-  }, fast);
+  await withLock(
+    layout,
+    'kernel-outer',
+    async () => {
+      await withLock(layout, 'source-inner', async () => undefined, fast);
+      t.notOk(existsSync(join(layout.locks, 'source-inner.lock')), 'the inner lock is gone');
+      // outlive two refreshes of the outer lock
+      await sleep(2_500);
+      t.ok(existsSync(join(layout.locks, 'kernel-outer.lock')), 'the outer lock is still there');
+    },
+    fast,
+  );
   t.same(thrown, [], 'no refresh threw');
   t.notOk(existsSync(join(layout.locks, 'kernel-outer.lock')));
 });
@@ -36,11 +41,17 @@ t.test('two holders of one name take turns', async (t) => {
   const layout = cacheLayout(tempTree({}));
   ensureCacheDirs(layout);
   const order: string[] = [];
-  const holder = (who: string) => withLock(layout, 'kernel-same', async () => {
-    order.push(`${who} in`);
-    await sleep(300);
-    order.push(`${who} out`);
-  }, fast);
+  const holder = (who: string) =>
+    withLock(
+      layout,
+      'kernel-same',
+      async () => {
+        order.push(`${who} in`);
+        await sleep(300);
+        order.push(`${who} out`);
+      },
+      fast,
+    );
   await Promise.all([holder('a'), holder('b')]);
   t.equal(order.length, 4);
   t.equal(order[0]!.split(' ')[0], order[1]!.split(' ')[0], 'the first holder leaves before the second enters');

@@ -11,7 +11,7 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' });
 }
 
-t.test("the Murray patch touches one header, which the config stage does not read", async (t) => {
+t.test('the Murray patch touches one header, which the config stage does not read', async (t) => {
   const text = readFileSync(join(projectRoot, 'patches/murray-ioport-map.patch'), 'utf8');
   t.same(pathsPatchTouches(text), ['include/asm-generic/io.h']);
   t.equal(patchMayChangeConfig(text), false);

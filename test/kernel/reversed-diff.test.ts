@@ -13,13 +13,19 @@ function changedTree(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kvmatrix-reversed-'));
   git(dir, 'init', '-q');
   mkdirSync(join(dir, 'lib'));
-  writeFileSync(join(dir, 'lib', 'list.c'), ['a', 'b', 'c', '', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o'].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'lib', 'list.c'),
+    ['a', 'b', 'c', '', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o'].join('\n') + '\n',
+  );
   writeFileSync(join(dir, 'old.h'), 'gone\n');
   writeFileSync(join(dir, 'tail.c'), 'no newline at the end');
   git(dir, 'add', '.');
   git(dir, 'commit', '-qm', 'base');
   // a changed run of lines, a line added, a line removed, in two hunks; a file new, one deleted, one losing its last newline
-  writeFileSync(join(dir, 'lib', 'list.c'), ['a', 'B', 'C', 'x', '', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'm', 'n', 'o', 'p'].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'lib', 'list.c'),
+    ['a', 'B', 'C', 'x', '', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'm', 'n', 'o', 'p'].join('\n') + '\n',
+  );
   unlinkSync(join(dir, 'old.h'));
   writeFileSync(join(dir, 'new.h'), 'new\n');
   writeFileSync(join(dir, 'tail.c'), 'no newline at the end\nnow there is\n');
@@ -45,7 +51,11 @@ t.test('applied with patch, the turned-around diff undoes the change', async (t)
   const changed = readFileSync(join(dir, 'lib', 'list.c'), 'utf8');
   execFileSync('patch', ['-p1', '--quiet'], { cwd: dir, input: reversedDiff(forward) });
   git(dir, 'add', '-A');
-  t.equal(git(dir, 'diff', '--cached', 'HEAD~1', '--stat'), '', 'back at the base, file for file (the deleted file back, the new one gone)');
+  t.equal(
+    git(dir, 'diff', '--cached', 'HEAD~1', '--stat'),
+    '',
+    'back at the base, file for file (the deleted file back, the new one gone)',
+  );
   t.not(readFileSync(join(dir, 'lib', 'list.c'), 'utf8'), changed);
 });
 
@@ -70,5 +80,16 @@ t.test('a mail around the diff: its text and signature stay, only the hunks turn
   ].join('\n');
   const turned = reversedDiff(mail).split('\n');
   t.same(turned.slice(0, 6), mail.split('\n').slice(0, 6));
-  t.same(turned.slice(6), ['diff --git b/x.c a/x.c', '--- b/x.c', '+++ a/x.c', '@@ -1,2 +1,2 @@', ' keep', '-new', '+old', '-- ', '2.39.5', '']);
+  t.same(turned.slice(6), [
+    'diff --git b/x.c a/x.c',
+    '--- b/x.c',
+    '+++ a/x.c',
+    '@@ -1,2 +1,2 @@',
+    ' keep',
+    '-new',
+    '+old',
+    '-- ',
+    '2.39.5',
+    '',
+  ]);
 });

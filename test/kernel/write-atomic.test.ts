@@ -14,5 +14,5 @@ t.test('writeFileAtomic writes the whole file, and a write that fails leaves not
   mkdirSync(join(dir, 'taken'));
   t.throws(() => writeFileAtomic(join(dir, 'taken'), 'x'), { code: 'EISDIR' });
   t.same(readdirSync(dir).sort(), ['a.json', 'taken'], 'the partial file is removed');
-  t.throws(() => writeFileAtomic(join(dir, 'missing', 'b.json'), 'x'), { code: 'ENOENT' }, 'a missing folder is the caller\'s error');
+  t.throws(() => writeFileAtomic(join(dir, 'missing', 'b.json'), 'x'), { code: 'ENOENT' }, "a missing folder is the caller's error");
 });

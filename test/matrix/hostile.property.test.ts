@@ -38,7 +38,30 @@ function escapes(text: string): string | null {
 
 const odd = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('$(rm -rf /)', '`reboot`', "'; echo pwned #", '&& true', '| cat', '../../../etc/passwd', '~root', '*', '\\', '"', 'null', '~', '6.10', '0x4000', '-1', '1e999', '{a: [', ']]', '!!binary AAAA', '&anchor', '*alias', '<<: *x'),
+  fc.constantFrom(
+    '$(rm -rf /)',
+    '`reboot`',
+    "'; echo pwned #",
+    '&& true',
+    '| cat',
+    '../../../etc/passwd',
+    '~root',
+    '*',
+    '\\',
+    '"',
+    'null',
+    '~',
+    '6.10',
+    '0x4000',
+    '-1',
+    '1e999',
+    '{a: [',
+    ']]',
+    '!!binary AAAA',
+    '&anchor',
+    '*alias',
+    '<<: *x',
+  ),
 );
 const edit = fc.oneof(
   fc.record({ kind: fc.constant('drop' as const), at: fc.nat() }),
@@ -89,7 +112,10 @@ function apply(text: string[], e: Edit): string[] {
 
 t.test('the default matrix loads as it is', async (t) => {
   t.equal(escapes(original), null);
-  t.same(loadMatrix(file).kernels.map((k) => k.id), ['unpatched', 'patched']);
+  t.same(
+    loadMatrix(file).kernels.map((k) => k.id),
+    ['unpatched', 'patched'],
+  );
 });
 
 t.test('edited matrices: loaded, or one InputError naming the file', async (t) => {

@@ -64,7 +64,10 @@ t.test('the default matrix loads into the 12 Murray cells', async (t) => {
   t.match(unpatched.patches[0]!.path, /patches\/murray-ioport-map\.patch$/);
   t.equal(matrix.kernels.find((k) => k.id === 'patched')!.patches.length, 0);
   const bridged = cells.find((c) => c.id === 'patched/qemu-bridged/legacy')!;
-  t.same(bridged.devices.map((d) => `${d.name}@${d.position}`), ['rng1@1', 'net1@2', 'blk1@3', 'rng2@4', 'net2@5', 'blk2@6']);
+  t.same(
+    bridged.devices.map((d) => `${d.name}@${d.position}`),
+    ['rng1@1', 'net1@2', 'blk1@3', 'rng2@4', 'net2@5', 'blk2@6'],
+  );
 });
 
 t.test('a good small matrix resolves its paths and defaults', async (t) => {
@@ -78,14 +81,17 @@ t.test('a good small matrix resolves its paths and defaults', async (t) => {
   t.equal(m.kernels[0]!.source.kind, 'tarball');
 });
 
-t.test("a QEMU VMM's tcg_cpu: max with the quick pointer authentication by default, a model of the matrix's choosing, nothing a shell would read", async (t) => {
-  const vmm = (text: string) => loadMatrix(project(goodMatrix.replace('    type: qemu\n', `    type: qemu\n${text}`))).vmms[0]!;
-  t.match(vmm(''), { type: 'qemu', tcgCpu: 'max,pauth-impdef=on' });
-  t.match(vmm('    tcg_cpu: cortex-a57\n'), { type: 'qemu', tcgCpu: 'cortex-a57' });
-  const err = loadError(t, project(goodMatrix.replace('    type: qemu\n', '    type: qemu\n    tcg_cpu: "max -smp 8"\n')));
-  t.equal(err.location?.keyPath, 'vmms.q.tcg_cpu');
-  t.match(err.detail, /as -cpu takes them/);
-});
+t.test(
+  "a QEMU VMM's tcg_cpu: max with the quick pointer authentication by default, a model of the matrix's choosing, nothing a shell would read",
+  async (t) => {
+    const vmm = (text: string) => loadMatrix(project(goodMatrix.replace('    type: qemu\n', `    type: qemu\n${text}`))).vmms[0]!;
+    t.match(vmm(''), { type: 'qemu', tcgCpu: 'max,pauth-impdef=on' });
+    t.match(vmm('    tcg_cpu: cortex-a57\n'), { type: 'qemu', tcgCpu: 'cortex-a57' });
+    const err = loadError(t, project(goodMatrix.replace('    type: qemu\n', '    type: qemu\n    tcg_cpu: "max -smp 8"\n')));
+    t.equal(err.location?.keyPath, 'vmms.q.tcg_cpu');
+    t.match(err.detail, /as -cpu takes them/);
+  },
+);
 
 t.test('an unknown key is reported at its own line with the key path', async (t) => {
   const file = project(goodMatrix.replace('    type: qemu\n', '    type: qemu\n    topolgy: bridged\n'));
@@ -149,7 +155,11 @@ t.test('an error inside a kernel definition names that file', async (t) => {
   t.match(err.location?.file ?? '', /kernels\/k\.yaml$/);
   t.equal(err.location?.line, 4);
   t.equal(err.location?.keyPath, 'config.fragments[0]');
-  t.match(err.detail, new RegExp(`\\(named by kernels\\.a\\.definition in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`), 'and which matrix key named it');
+  t.match(
+    err.detail,
+    new RegExp(`\\(named by kernels\\.a\\.definition in ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`),
+    'and which matrix key named it',
+  );
 });
 
 t.test('a number where a string belongs says to quote it', async (t) => {
@@ -211,31 +221,43 @@ vmms:
     host_kernel: patched
 `);
   const error = loadError(t, file);
-  t.match(error.message, /m\.yaml:7:\d+: vmms\.kv\.host_kernel: no kernel "patched" in this matrix to boot as the nested host \(it has: a\)/);
+  t.match(
+    error.message,
+    /m\.yaml:7:\d+: vmms\.kv\.host_kernel: no kernel "patched" in this matrix to boot as the nested host \(it has: a\)/,
+  );
 });
 
 t.test('an unknown kvmtool mode or transport flag names the allowed values', async (t) => {
-  const error = loadError(t, project(`name: kv
+  const error = loadError(
+    t,
+    project(`name: kv
 kernels:
   a: { definition: k }
 vmms:
   kv: { type: kvmtool, transport_flag: legacy-only }
-`));
+`),
+  );
   t.match(error.message, /vmms\.kv\.transport_flag/);
   t.match(error.message, /virtio-transport/);
-  const irq = loadError(t, project(`name: kv
+  const irq = loadError(
+    t,
+    project(`name: kv
 kernels:
   a: { definition: k }
 vmms:
   kv: { type: kvmtool, irqchip: gicv4 }
-`));
+`),
+  );
   t.match(irq.message, /m\.yaml:5:\d+: vmms\.kv\.irqchip: .*gicv3-its/);
 });
 
 t.test('the 2020 kvmtool matrix loads: legacy only, force-pci, unpatched expected to fail', async (t) => {
   const matrix = loadMatrix(join(dirname(defaultMatrixFile), 'murray-kvmtool-2020.yaml'));
   const cells = expandMatrix(matrix);
-  t.same(cells.map((c) => `${c.id} ${c.expect.verdict}`), ['unpatched/kvmtool-2020/legacy fail', 'patched/kvmtool-2020/legacy pass']);
+  t.same(
+    cells.map((c) => `${c.id} ${c.expect.verdict}`),
+    ['unpatched/kvmtool-2020/legacy fail', 'patched/kvmtool-2020/legacy pass'],
+  );
   t.match(matrix.vmms[0], { type: 'kvmtool', transportFlag: 'force-pci', hostKernel: 'patched' });
 });
 
@@ -262,8 +284,14 @@ t.test('a git source that contradicts itself is refused where it is written', as
   const cases: [string, RegExp][] = [
     ['source:\n  git: ../linux\n  tarball: x.tar\n', /k\.yaml:2:\d+: source: give exactly one of "tarball"/],
     ['source:\n  tarball: x.tar\n  ref: v6.1\n', /source: "ref" and "uncommitted" go with "git"/],
-    ['source:\n  git: ../linux\n  ref: v6.1\n  uncommitted: include\n', /"uncommitted: include" builds the checked-out tree, so "ref" must be HEAD/],
-    ['source:\n  git: git@example.invalid:linux.git\n  uncommitted: include\n', /k\.yaml:3:\d+: source\.uncommitted: "uncommitted: include" needs a local tree/],
+    [
+      'source:\n  git: ../linux\n  ref: v6.1\n  uncommitted: include\n',
+      /"uncommitted: include" builds the checked-out tree, so "ref" must be HEAD/,
+    ],
+    [
+      'source:\n  git: git@example.invalid:linux.git\n  uncommitted: include\n',
+      /k\.yaml:3:\d+: source\.uncommitted: "uncommitted: include" needs a local tree/,
+    ],
     ['source:\n  git: ../linux\n  ref: --upload-pack=x\n', /source\.ref: a commit-ish/],
   ];
   for (const [definition, message] of cases) {
@@ -286,7 +314,10 @@ t.test('a download source without its checksum, or of another scheme, is refused
     [`source:\n  download: ftp://example.invalid/Image\n  sha256: ${sum}\n`, /k\.yaml:2:\d+: source\.download: an http, https or file URL/],
     [`source:\n  download: Image\n  sha256: ${sum}\n`, /source\.download: an http, https or file URL \(file:\/\/\/absolute\/path\)/],
     ['source:\n  download: https://example.invalid/Image\n  sha256: abc\n', /source\.sha256: the sha256 of the file, 64 hex digits/],
-    [`source:\n  download: https://example.invalid/Image\n  sha256: ${sum}\n  git: ../linux\n`, /give exactly one of .*"download" \(a URL of a built kernel\)/],
+    [
+      `source:\n  download: https://example.invalid/Image\n  sha256: ${sum}\n  git: ../linux\n`,
+      /give exactly one of .*"download" \(a URL of a built kernel\)/,
+    ],
   ];
   for (const [definition, message] of cases) {
     const error = loadError(t, project(goodMatrix, { 'kernels/k.yaml': definition }));
@@ -298,10 +329,26 @@ t.test('a built kernel (image or download) with patches or config is refused, no
   const sum = 'ab'.repeat(32);
   const download = `source:\n  download: https://example.invalid/Image\n  sha256: ${sum}\n`;
   const cases: [string, Record<string, string>, RegExp][] = [
-    [unpatchedMatrix, { 'kernels/k.yaml': `${download}patches: [x.patch]\n`, 'patches/x.patch': '' }, /k\.yaml:4:\d+: patches: a download is already built: "patches" cannot apply to it/],
-    [unpatchedMatrix, { 'kernels/k.yaml': `${download}config:\n  fragments: [f.config]\n`, 'kernels/f.config': '' }, /k\.yaml:\d+:\d+: config: a download is already built: "config" cannot apply to it/],
-    [unpatchedMatrix, { 'kernels/k.yaml': 'source:\n  image: Image\nconfig:\n  base: defconfig\n' }, /k\.yaml:\d+:\d+: config: an image is already built: "config" cannot apply to it/],
-    [goodMatrix, { 'kernels/k.yaml': download }, /m\.yaml:\d+:\d+: kernels\.a\.patches: kernel "a" is already built \(its source is a download\): patches cannot apply to it/],
+    [
+      unpatchedMatrix,
+      { 'kernels/k.yaml': `${download}patches: [x.patch]\n`, 'patches/x.patch': '' },
+      /k\.yaml:4:\d+: patches: a download is already built: "patches" cannot apply to it/,
+    ],
+    [
+      unpatchedMatrix,
+      { 'kernels/k.yaml': `${download}config:\n  fragments: [f.config]\n`, 'kernels/f.config': '' },
+      /k\.yaml:\d+:\d+: config: a download is already built: "config" cannot apply to it/,
+    ],
+    [
+      unpatchedMatrix,
+      { 'kernels/k.yaml': 'source:\n  image: Image\nconfig:\n  base: defconfig\n' },
+      /k\.yaml:\d+:\d+: config: an image is already built: "config" cannot apply to it/,
+    ],
+    [
+      goodMatrix,
+      { 'kernels/k.yaml': download },
+      /m\.yaml:\d+:\d+: kernels\.a\.patches: kernel "a" is already built \(its source is a download\): patches cannot apply to it/,
+    ],
   ];
   for (const [matrix, files, message] of cases) {
     const error = loadError(t, project(matrix, files));
@@ -312,7 +359,10 @@ t.test('a built kernel (image or download) with patches or config is refused, no
 t.test('YAML aliases to nothing, or that expand too far, are one InputError naming the file', async (t) => {
   const unresolved = loadError(t, project('name: m\nkernels: *nowhere\n'));
   t.match(unresolved.message, /m\.yaml: YAML aliases: Unresolved alias/);
-  const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n');
+  const laughs = [
+    'a: &a [x, x, x, x, x, x, x, x, x, x]',
+    ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`),
+  ].join('\n');
   const bomb = loadError(t, project(`${laughs}\nname: m\n`));
   t.match(bomb.message, /m\.yaml: YAML aliases: /);
 });
@@ -336,9 +386,17 @@ t.test('cell_boot: per-cell timeout and retries, later rules winning, unknown na
 t.test('repeat: boot.repeat for every cell, cell_boot rules for some, limits named where written', async (t) => {
   const matrix = `name: small\nkernels:\n  a:\n    definition: k\nvmms:\n  q:\n    type: qemu\n  kv:\n    type: kvmtool\nboot:\n  repeat: 3\ncell_boot:\n  - when: { type: kvmtool }\n    repeat: 1\n`;
   const cells = expandMatrix(loadMatrix(project(matrix)));
-  t.same(Object.fromEntries(cells.map((c) => [c.id, c.boot.repeat])), { 'a/q/legacy': 3, 'a/q/modern': 3, 'a/kv/legacy': 1, 'a/kv/modern': 1 });
+  t.same(Object.fromEntries(cells.map((c) => [c.id, c.boot.repeat])), {
+    'a/q/legacy': 3,
+    'a/q/modern': 3,
+    'a/kv/legacy': 1,
+    'a/kv/modern': 1,
+  });
   const plain = expandMatrix(loadMatrix(project('name: small\nkernels:\n  a:\n    definition: k\nvmms:\n  q:\n    type: qemu\n')));
-  t.ok(plain.every((c) => c.boot.repeat === 1), 'one boot by default');
+  t.ok(
+    plain.every((c) => c.boot.repeat === 1),
+    'one boot by default',
+  );
   const zero = loadError(t, project(matrix.replace('repeat: 3', 'repeat: 0')));
   t.match(zero.message, /m\.yaml:\d+:\d+: boot\.repeat: .*>=1/);
   const many = loadError(t, project(matrix.replace('repeat: 1', 'repeat: 101')));

@@ -25,7 +25,11 @@ t.test('for every n, the shards partition the selection in order, their sizes wi
   for (const cells of [all, selectCells(all, { filters: ['type=qemu'] })]) {
     for (let n = 1; n <= cells.length; n++) {
       const shards = Array.from({ length: n }, (_, i) => shardCells(cells, { index: i + 1, count: n }));
-      t.same(shards.flat().map((c) => c.id), cells.map((c) => c.id), `${cells.length} cells, ${n} shards: the union is the selection, in order`);
+      t.same(
+        shards.flat().map((c) => c.id),
+        cells.map((c) => c.id),
+        `${cells.length} cells, ${n} shards: the union is the selection, in order`,
+      );
       const sizes = shards.map((s) => s.length);
       t.ok(Math.max(...sizes) - Math.min(...sizes) <= 1 && Math.min(...sizes) >= 1, `sizes ${sizes.join(',')}`);
     }
@@ -66,7 +70,10 @@ t.test('more shards than cells is refused, not an empty shard', async (t) => {
 t.test('the matrix digest ignores file paths and changes with what the cells ask', async (t) => {
   const digest = matrixDigest(all);
   t.match(digest, /^sha256:[0-9a-f]{64}$/);
-  const moved = all.map((c) => ({ ...c, kernel: { ...c.kernel, patches: c.kernel.patches.map((p) => ({ ...p, path: `/elsewhere/${p.path}` })) } }));
+  const moved = all.map((c) => ({
+    ...c,
+    kernel: { ...c.kernel, patches: c.kernel.patches.map((p) => ({ ...p, path: `/elsewhere/${p.path}` })) },
+  }));
   t.equal(matrixDigest(moved), digest, 'a checkout elsewhere has the same digest');
   const expectingPass = all.map((c) => ({ ...c, expect: { ...c.expect, verdict: 'pass' as const } }));
   t.not(matrixDigest(expectingPass), digest, 'another expectation, another digest');

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { childPath, distinctNames, escapePart, globMatchesPath, pathNames, testGlobProblem, testPath, unescapePart } from '../../harness/matrix/test-path.js';
+import {
+  childPath,
+  distinctNames,
+  escapePart,
+  globMatchesPath,
+  pathNames,
+  testGlobProblem,
+  testPath,
+  unescapePart,
+} from '../../harness/matrix/test-path.js';
 
 t.test('plain names are their own path parts; others are escaped byte by byte', async (t) => {
   t.equal(testPath('kunit', 'list-kunit-test', 'list_test_list_add'), 'kunit.list-kunit-test.list_test_list_add');
@@ -48,7 +57,10 @@ t.test('globs name a test or any of its ancestors; * matches across dots', async
 
 t.test('a glob with a character no path has, or an empty part, says so', async (t) => {
   t.equal(testGlobProblem('kunit.list-kunit-test.*'), null);
-  t.match(testGlobProblem('kunit.a b'), /"a b" in "kunit.a b" holds a character a test path never has: write names escaped \(a space is __20/);
+  t.match(
+    testGlobProblem('kunit.a b'),
+    /"a b" in "kunit.a b" holds a character a test path never has: write names escaped \(a space is __20/,
+  );
   t.match(testGlobProblem('kunit..x'), /has an empty part/);
   t.match(testGlobProblem(''), /empty/);
 });

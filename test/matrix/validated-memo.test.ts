@@ -53,11 +53,18 @@ t.test('a file validated once is taken from the memo the next time, as it was ke
   const fresh = loadMatrix(matrix);
   t.strictSame(loadMatrix(matrix, { memo }), fresh, 'the first load validates, and gives what a load without memo gives');
   const files = kept(memo);
-  t.same(files.map((f) => f.replace(/-[0-9a-f]{32}\.json$/, '')), ['kernel', 'matrix'], 'one kept file per file read');
+  t.same(
+    files.map((f) => f.replace(/-[0-9a-f]{32}\.json$/, '')),
+    ['kernel', 'matrix'],
+    'one kept file per file read',
+  );
   t.strictSame(loadMatrix(matrix, { memo }), fresh, 'the second load gives the same');
 
   // what is kept is what is used: a kept file changed behind its back shows through
-  const matrixKept = join(memo.dir, files.find((f) => f.startsWith('matrix-'))!);
+  const matrixKept = join(
+    memo.dir,
+    files.find((f) => f.startsWith('matrix-'))!,
+  );
   writeFileSync(matrixKept, readFileSync(matrixKept, 'utf8').replace('"small"', '"from-the-memo"'));
   t.equal(loadMatrix(matrix, { memo }).name, 'from-the-memo', 'the kept data, not the file, on a hit');
 });
@@ -95,7 +102,10 @@ t.test('an error found after validation still names its line when the file came 
   const without = loadError(() => loadMatrix(matrix));
   t.equal(withMemo.message, without.message, 'the same message, line and column');
   t.match(withMemo.message, /k\.yaml:4:\d+: config\.fragments\[0\]: config fragment .* does not exist/);
-  t.ok(kept(memo).some((f) => f.startsWith('kernel-')), 'the kernel file was taken from the memo');
+  t.ok(
+    kept(memo).some((f) => f.startsWith('kernel-')),
+    'the kernel file was taken from the memo',
+  );
 });
 
 t.test('every matrix of the project loads from the memo exactly as it validates', async (t) => {
@@ -118,7 +128,10 @@ t.test('a damaged, unreadable or unwritable memo costs a validation, never a res
   for (const file of kept(memo)) writeFileSync(join(memo.dir, file), '{"name": ');
   t.strictSame(loadMatrix(matrix, { memo }), fresh, 'damaged kept files are read as not kept');
   t.strictSame(loadMatrix(matrix, { memo }), fresh, 'and written again');
-  t.ok(kept(memo).every((f) => JSON.parse(readFileSync(join(memo.dir, f), 'utf8')) !== null), 'now whole');
+  t.ok(
+    kept(memo).every((f) => JSON.parse(readFileSync(join(memo.dir, f), 'utf8')) !== null),
+    'now whole',
+  );
 
   const blocked = join(tempTree({ 'a-file': '' }), 'a-file');
   t.strictSame(loadMatrix(matrix, { memo: { dir: join(blocked, 'parsed'), build: 'b' } }), fresh, 'a memo folder that cannot be made');

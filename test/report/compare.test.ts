@@ -14,8 +14,19 @@ function pair(): { before: RunResults; after: RunResults } {
   after.runId = '20261126-070000-efgh';
   // regressed: passed as expected, now rng1 sits at 0x4000 and fails
   after.cells[0] = cell({
-    id: 'patched/qemu-flat/legacy', verdict: 'fail', status: 'unexpected', reasons: ['rng1 0000:00:01.0 (legacy, io BAR0 0x4000): no driver bound'],
-    devices: [device({ bar0: { index: 0, kind: 'io', start: 0x4000, end: 0x401f }, virtioDriver: null, status: 0x80, statusNames: ['FAILED'], problems: ['no driver bound'] })],
+    id: 'patched/qemu-flat/legacy',
+    verdict: 'fail',
+    status: 'unexpected',
+    reasons: ['rng1 0000:00:01.0 (legacy, io BAR0 0x4000): no driver bound'],
+    devices: [
+      device({
+        bar0: { index: 0, kind: 'io', start: 0x4000, end: 0x401f },
+        virtioDriver: null,
+        status: 0x80,
+        statusNames: ['FAILED'],
+        problems: ['no driver bound'],
+      }),
+    ],
   });
   // fixed: the error cell now passes
   after.cells[3] = cell({ id: 'patched/qemu-flat/modern' });
@@ -37,13 +48,19 @@ t.test('each cell is classed by what its expectation says of both runs', async (
   t.equal(kind('patched/qemu-bridged/modern'), 'removed');
   t.equal(kind('patched/qemu-wide/modern'), 'added');
   t.equal(kind('patched/kvmtool/legacy'), 'unchanged');
-  t.same(cmp.cells.filter(isNewFailure).map((c) => c.id), ['patched/qemu-flat/legacy']);
+  t.same(
+    cmp.cells.filter(isNewFailure).map((c) => c.id),
+    ['patched/qemu-flat/legacy'],
+  );
   t.equal(cmp.counts.regressed, 1);
   t.equal(cmp.cells.at(-1)!.id, 'patched/qemu-bridged/modern', 'removed cells come last');
   t.notOk(cmp.matrixDiffers);
 
   const regressed = cmp.cells[0]!;
-  t.same(regressed.devices.map((d) => d.field), ['bar0', 'driver', 'status', 'problems']);
+  t.same(
+    regressed.devices.map((d) => d.field),
+    ['bar0', 'driver', 'status', 'problems'],
+  );
   t.same(regressed.devices[0], { device: 'rng1', field: 'bar0', before: 'io 0x1000', after: 'io 0x4000' });
 });
 
@@ -53,13 +70,22 @@ t.test('a new cell that is not as expected is a new failure; one that went from 
   after.cells.push(cell({ id: 'patched/qemu-new/legacy', verdict: 'timeout', status: 'unexpected' }));
   after.cells[2] = { ...after.cells[2]!, verdict: 'skip', status: 'skipped' };
   const cmp = compareRuns(before, after);
-  t.same(cmp.cells.filter(isNewFailure).map((c) => c.id), ['patched/qemu-new/legacy']);
+  t.same(
+    cmp.cells.filter(isNewFailure).map((c) => c.id),
+    ['patched/qemu-new/legacy'],
+  );
   t.equal(cmp.cells.find((c) => c.id === after.cells[2]!.id)!.kind, 'changed');
 });
 
 t.test('devices: one that vanished, one that appeared, and fields compared one by one', async (t) => {
-  const changes = compareDevices([device({ name: 'rng1' }), device({ name: 'blk1', kind: 'blk' })], [device({ name: 'rng1', bdf: '0000:00:02.0' }), device({ name: 'net1', kind: 'net' })]);
-  t.same(changes.filter((c) => c.device === 'rng1').map((c) => c.field), ['bdf']);
+  const changes = compareDevices(
+    [device({ name: 'rng1' }), device({ name: 'blk1', kind: 'blk' })],
+    [device({ name: 'rng1', bdf: '0000:00:02.0' }), device({ name: 'net1', kind: 'net' })],
+  );
+  t.same(
+    changes.filter((c) => c.device === 'rng1').map((c) => c.field),
+    ['bdf'],
+  );
   t.ok(changes.some((c) => c.device === 'blk1' && c.field === 'presence' && c.after === 'absent'));
   t.ok(changes.some((c) => c.device === 'net1' && c.field === 'presence' && c.before === 'absent'));
 });
@@ -68,7 +94,10 @@ t.test('text: new failures first with reasons and device changes, then the rest,
   const { before, after } = pair();
   const text = renderComparisonText(compareRuns(before, after));
   t.match(text, /^compare 20261125-070000-abcd \(murray\) -> 20261126-070000-efgh \(murray\)\n/);
-  t.match(text, /started failing \(1\):\n  patched\/qemu-flat\/legacy: pass -> FAIL \(expected pass\)\n    rng1 0000:00:01.0 \(legacy, io BAR0 0x4000\): no driver bound\n    rng1 bar0: io 0x1000 -> io 0x4000\n/);
+  t.match(
+    text,
+    /started failing \(1\):\n  patched\/qemu-flat\/legacy: pass -> FAIL \(expected pass\)\n    rng1 0000:00:01.0 \(legacy, io BAR0 0x4000\): no driver bound\n    rng1 bar0: io 0x1000 -> io 0x4000\n/,
+  );
   t.match(text, /fixed \(1\):\n  patched\/qemu-flat\/modern: ERROR \(expected pass\) -> pass\n/);
   t.match(text, /still not as expected \(2\):/);
   t.match(text, /removed \(1\):\n  patched\/qemu-bridged\/modern/);
@@ -103,6 +132,9 @@ t.test('JUnit: well-formed, a failure for the new failure, skips for known and r
   t.equal(Number(suite.skipped), 3);
   const cases = suite.testcase as { classname: string; name: string; failure?: { message: string } }[];
   const failed = cases.filter((c) => c.failure);
-  t.same(failed.map((c) => `${c.classname} ${c.name}`), ['compare.patched qemu-flat/legacy']);
+  t.same(
+    failed.map((c) => `${c.classname} ${c.name}`),
+    ['compare.patched qemu-flat/legacy'],
+  );
   t.match(failed[0]!.failure!.message, 'started failing: pass -> FAIL (expected pass)');
 });

@@ -56,7 +56,10 @@ t.test('summary and exit code: flaky is counted and never as expected', async (t
   const text = renderSummary(results, '/r');
   t.match(text, /FLAKY \(expected pass\)/);
   t.match(text, /flaky 1\)/);
-  t.match(text, /not as expected: patched\/qemu-bridged\/legacy: flaky, expected pass\n {2}flaky: 3 boots disagree \(pass, timeout, pass\)\n {2}boot 1: pass\n {2}boot 2: timeout: the guest did not finish/);
+  t.match(
+    text,
+    /not as expected: patched\/qemu-bridged\/legacy: flaky, expected pass\n {2}flaky: 3 boots disagree \(pass, timeout, pass\)\n {2}boot 1: pass\n {2}boot 2: timeout: the guest did not finish/,
+  );
 });
 
 t.test('TAP: a flaky cell is not ok with every boot in its diagnostics', async (t) => {
@@ -67,7 +70,10 @@ t.test('TAP: a flaky cell is not ok with every boot in its diagnostics', async (
   t.match(asserts[1]!.name, /patched\/qemu-bridged\/legacy: flaky, expected pass/);
   const diag = asserts[1]!.diag as { verdict: string; boots: { boot: number; verdict: string; console: string }[] };
   t.equal(diag.verdict, 'flaky');
-  t.same(diag.boots.map((b) => [b.boot, b.verdict, b.console]), [1, 2, 3].map((n) => [n, ['pass', 'timeout', 'pass'][n - 1], `cells/${FLAKY}/boot-${n}/console.log`]));
+  t.same(
+    diag.boots.map((b) => [b.boot, b.verdict, b.console]),
+    [1, 2, 3].map((n) => [n, ['pass', 'timeout', 'pass'][n - 1], `cells/${FLAKY}/boot-${n}/console.log`]),
+  );
 });
 
 t.test('JUnit: a flaky cell is a failure that says flaky, with the boots', async (t) => {
@@ -89,9 +95,19 @@ t.test('HTML: its own colour, and every boot in the panel', async (t) => {
   t.match(html, /<span class="v-flaky">flaky<\/span>/, 'in the legend');
   t.match(html, /<td class="v-flaky unexpected"/, 'the grid cell');
   const panel = html.slice(html.indexOf(`data-cell="${FLAKY}"`));
-  t.match(panel, /<h3>Boots<\/h3><p>This cell was booted 3 times\. The devices, timings and console on this panel are boot 2's, the first that went against the matrix\./);
-  for (const n of [1, 3]) t.match(panel, `<a href="cells/${FLAKY}/boot-${n}/console.log">console</a>, <a href="cells/${FLAKY}/boot-${n}/reproduce.sh">reproduce.sh</a>`);
-  t.match(panel, /timeout<\/span>[^<]*: the guest did not finish within 10 s \(boot 2\)<br>rng2: no record from the agent \(shown on this panel\)<\/li>/);
+  t.match(
+    panel,
+    /<h3>Boots<\/h3><p>This cell was booted 3 times\. The devices, timings and console on this panel are boot 2's, the first that went against the matrix\./,
+  );
+  for (const n of [1, 3])
+    t.match(
+      panel,
+      `<a href="cells/${FLAKY}/boot-${n}/console.log">console</a>, <a href="cells/${FLAKY}/boot-${n}/reproduce.sh">reproduce.sh</a>`,
+    );
+  t.match(
+    panel,
+    /timeout<\/span>[^<]*: the guest did not finish within 10 s \(boot 2\)<br>rng2: no record from the agent \(shown on this panel\)<\/li>/,
+  );
   t.match(panel, /<li class="boot"><span class="v-timeout">timeout<\/span>/);
 });
 
@@ -108,7 +124,13 @@ t.test('report merge counts a flaky cell and keeps its boots', async (t) => {
   const b = run([boots(FLAKY, ['pass', 'timeout', 'pass'])], 'b');
   a.shard = { index: 1, count: 2, selected: 2 };
   b.shard = { index: 2, count: 2, selected: 2 };
-  const merged = mergeShards([{ results: a, file: 'a.json' }, { results: b, file: 'b.json' }], { runId: 'm' });
+  const merged = mergeShards(
+    [
+      { results: a, file: 'a.json' },
+      { results: b, file: 'b.json' },
+    ],
+    { runId: 'm' },
+  );
   t.equal(merged.summary.byVerdict.flaky, 1);
   t.equal(merged.cells[1]!.repeats!.length, 3);
 });
@@ -118,7 +140,10 @@ t.test('results.json: a flaky cell reads back; a run from before flaky existed s
   writeFileSync(join(dir, 'results.json'), JSON.stringify(flakyRun()));
   const back = loadRun(dir).results;
   t.equal(back.cells[1]!.verdict, 'flaky');
-  t.same(back.cells[1]!.repeats!.map((r) => r.verdict), ['pass', 'timeout', 'pass']);
+  t.same(
+    back.cells[1]!.repeats!.map((r) => r.verdict),
+    ['pass', 'timeout', 'pass'],
+  );
   const old = mixedRun() as unknown as { summary: { byVerdict: Record<string, number> } };
   delete old.summary.byVerdict.flaky;
   writeFileSync(join(dir, 'results.json'), JSON.stringify(old));
@@ -132,5 +157,9 @@ t.test('plain progress lines name each boot and the boots of a finished cell', a
   events.cellStarted!(c, { index: 2, of: 3 });
   events.cellStarted!(c);
   events.cellDone!(flakyRun().cells[1]!);
-  t.same(lines, [`cell ${FLAKY}: booting (boot 2 of 3)`, `cell ${FLAKY}: booting`, `cell ${FLAKY}: FLAKY (expected pass), 3 boots: pass timeout pass`]);
+  t.same(lines, [
+    `cell ${FLAKY}: booting (boot 2 of 3)`,
+    `cell ${FLAKY}: booting`,
+    `cell ${FLAKY}: FLAKY (expected pass), 3 boots: pass timeout pass`,
+  ]);
 });

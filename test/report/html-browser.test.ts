@@ -39,7 +39,11 @@ t.test('a run with hostile console text: the page shows it as text and runs noth
     t.not(await page.title(), 'pwned', 'no injected script ran');
     t.equal(await page.locator('img').count(), 0, 'no injected element');
     t.match(await page.locator('.detail:target').innerText(), '<script>document.title="pwned"</script>', 'the text is shown as text');
-    t.same(requests.filter((u) => !u.startsWith('file:')), [], 'the page fetched nothing from the network');
+    t.same(
+      requests.filter((u) => !u.startsWith('file:')),
+      [],
+      'the page fetched nothing from the network',
+    );
   });
 });
 
@@ -54,15 +58,24 @@ t.test('300 cells: the grid stays one row per kernel, its header stays in view, 
     const { page, requests } = await openReport(browser, join(dir, 'index.html'));
     const target = results.cells.find((c) => c.status === 'unexpected' && c.verdict === 'fail')!;
     await checkReportPage(t, page, results, target);
-    t.match(await page.locator(`[id="c-${target.id}"] pre.console`).innerText(), `KVMATRIX end ${target.id}`, 'its own console, to the end');
+    t.match(
+      await page.locator(`[id="c-${target.id}"] pre.console`).innerText(),
+      `KVMATRIX end ${target.id}`,
+      'its own console, to the end',
+    );
 
     // on a short window scrolled to the last kernel, the column headers are still on screen
     await page.setViewportSize({ width: 1400, height: 400 });
-    const headAt = await page.locator('table.grid').evaluate((table) => table.getBoundingClientRect().top + table.ownerDocument.defaultView!.scrollY);
+    const headAt = await page
+      .locator('table.grid')
+      .evaluate((table) => table.getBoundingClientRect().top + table.ownerDocument.defaultView!.scrollY);
     await page.locator('table.grid tbody tr').last().scrollIntoViewIfNeeded();
     const scrolled = await page.locator('table.grid').evaluate((table) => table.ownerDocument.defaultView!.scrollY);
     t.ok(scrolled > headAt, `scrolled past the grid's top (${scrolled}px > ${headAt}px)`);
-    const headTop = await page.locator('table.grid thead th').first().evaluate((th) => th.getBoundingClientRect().top);
+    const headTop = await page
+      .locator('table.grid thead th')
+      .first()
+      .evaluate((th) => th.getBoundingClientRect().top);
     t.ok(headTop >= 0 && headTop < 5, `the grid header sticks to the top (${headTop}px)`);
     await page.setViewportSize({ width: 1400, height: 900 });
 
@@ -74,6 +87,10 @@ t.test('300 cells: the grid stays one row per kernel, its header stays in view, 
     await page.locator('table.grid a[data-cell]').nth(1).click();
     await page.screenshot({ path: shot });
     t.ok(statSync(shot).size > 10_000, `screenshot saved: ${shot}`);
-    t.same(requests.filter((u) => !u.startsWith('file:')), [], 'the page fetched nothing from the network');
+    t.same(
+      requests.filter((u) => !u.startsWith('file:')),
+      [],
+      'the page fetched nothing from the network',
+    );
   });
 });

@@ -6,9 +6,7 @@ import { mixedRun } from '../support/results.js';
 t.test('the grid has a column per VMM and transport, in matrix order, and a row per kernel', async (t) => {
   const results = mixedRun();
   const columns = gridColumns(results.cells).map((c) => `${c.vmm}/${c.transport}`);
-  t.same(columns, [
-    'qemu-flat/legacy', 'qemu-flat/modern', 'qemu-bridged/legacy', 'qemu-bridged/modern', 'kvmtool/legacy',
-  ]);
+  t.same(columns, ['qemu-flat/legacy', 'qemu-flat/modern', 'qemu-bridged/legacy', 'qemu-bridged/modern', 'kvmtool/legacy']);
   const html = renderHtml(results);
   const rows = html.match(/<tr><th scope="row">[a-z]+/g)!.map((r) => r.slice(r.lastIndexOf('>') + 1));
   t.same(rows, ['patched', 'unpatched']);
@@ -26,9 +24,21 @@ t.test('every cell links to its own detail panel, and unexpected cells are marke
   const unexpectedTds = html.match(/<td class="v-[a-z]+ unexpected">/g) ?? [];
   t.equal(unexpectedTds.length, results.summary.unexpected);
   t.match(html, `Not as expected (${results.summary.unexpected})`);
-  t.match(html, /<td class="v-fail expected"><a [^>]*title="unpatched\/qemu-bridged\/legacy: fail \(expected\)[^>]*>fail \(expected\)<\/a>/, 'an expected failure says so, as the terminal\'s table does');
-  t.equal(gridMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }), 'fail (expected)', 'a cell whose failing tests were all expected to fail, too');
-  t.equal(cellMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }), gridMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }), 'the page and the terminal in the same words');
+  t.match(
+    html,
+    /<td class="v-fail expected"><a [^>]*title="unpatched\/qemu-bridged\/legacy: fail \(expected\)[^>]*>fail \(expected\)<\/a>/,
+    "an expected failure says so, as the terminal's table does",
+  );
+  t.equal(
+    gridMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }),
+    'fail (expected)',
+    'a cell whose failing tests were all expected to fail, too',
+  );
+  t.equal(
+    cellMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }),
+    gridMark({ verdict: 'fail', status: 'as-expected', expected: 'pass' }),
+    'the page and the terminal in the same words',
+  );
   t.match(html, /<td class="v-pass unexpected"><a [^>]*>PASS \u2260fail<\/a>/, 'a pass where a failure was expected is marked');
 });
 
@@ -86,7 +96,15 @@ t.test('a kernel that failed to build shows its stage, message and log tail', as
   const results = mixedRun();
   results.kernels = [
     { id: 'patched', ok: true, durationMs: 1000, cached: true },
-    { id: 'unpatched', ok: false, durationMs: 5000, stage: 'build', message: 'make exited 2', logTail: ['init/main.c:1:2: error: #error <broken>'], ended: 'failed' },
+    {
+      id: 'unpatched',
+      ok: false,
+      durationMs: 5000,
+      stage: 'build',
+      message: 'make exited 2',
+      logTail: ['init/main.c:1:2: error: #error <broken>'],
+      ended: 'failed',
+    },
   ];
   const html = renderHtml(results);
   t.match(html, 'not built (build)');
@@ -97,11 +115,21 @@ t.test('a kernel that failed to build shows its stage, message and log tail', as
 t.test("a kernel's files the run folder keeps are linked relative to the page; without them, the cache's build log", async (t) => {
   const results = mixedRun();
   results.kernels = [
-    { id: 'patched', ok: true, durationMs: 1000, cached: true, buildLog: '/cache/kernels/ab/build.log', artifacts: { image: 'kernels/patched/Image', config: 'kernels/patched/config', buildLog: 'kernels/patched/build.log' } },
+    {
+      id: 'patched',
+      ok: true,
+      durationMs: 1000,
+      cached: true,
+      buildLog: '/cache/kernels/ab/build.log',
+      artifacts: { image: 'kernels/patched/Image', config: 'kernels/patched/config', buildLog: 'kernels/patched/build.log' },
+    },
     { id: 'unpatched', ok: true, durationMs: 1000, cached: true, buildLog: '/cache/kernels/cd/build.log' },
   ];
   const html = renderHtml(results);
-  t.match(html, '<a href="kernels/patched/build.log">build log</a> · <a href="kernels/patched/config">config</a> · <a href="kernels/patched/Image">Image</a>');
+  t.match(
+    html,
+    '<a href="kernels/patched/build.log">build log</a> · <a href="kernels/patched/config">config</a> · <a href="kernels/patched/Image">Image</a>',
+  );
   t.notMatch(html, '/cache/kernels/ab/build.log', "the kept log, not the cache's");
   t.match(html, '<a href="/cache/kernels/cd/build.log">build log</a></td>');
 });
@@ -114,16 +142,25 @@ t.test('an interrupted run says so above the grid', async (t) => {
   const results = mixedRun();
   t.notMatch(renderHtml(results), /id="interrupted"/);
   results.interrupted = 'SIGINT';
-  t.match(renderHtml(results), '<p class="bad" id="interrupted">Interrupted by SIGINT: cells that had not finished are errors, marked interrupted.</p>');
+  t.match(
+    renderHtml(results),
+    '<p class="bad" id="interrupted">Interrupted by SIGINT: cells that had not finished are errors, marked interrupted.</p>',
+  );
 });
 
 t.test('a nested kvmtool cell shows its lkvm, what the host saw, the lkvm arguments and the guest console link', async (t) => {
   const results = mixedRun();
   results.cells[6] = {
     ...results.cells[6]!,
-    verdict: 'pass', status: 'as-expected', reasons: [], console: 'cells/patched/kvmtool/legacy/console.log',
+    verdict: 'pass',
+    status: 'as-expected',
+    reasons: [],
+    console: 'cells/patched/kvmtool/legacy/console.log',
     kvmtool: {
-      mode: 'nested', lkvm: { path: '/opt/lkvm', from: 'KVMATRIX_LKVM' }, lkvmArgs: ['run', '--params', 'console=ttyS0 a=b'], hostKernel: 'patched',
+      mode: 'nested',
+      lkvm: { path: '/opt/lkvm', from: 'KVMATRIX_LKVM' },
+      lkvmArgs: ['run', '--params', 'console=ttyS0 a=b'],
+      hostKernel: 'patched',
       kvm: { state: 'ok', api: 12, randomWait: 1.1, detail: '' },
       lkvmEnd: { result: 'exited', code: 0, signal: null, after: null, seconds: 5.2, guestBytes: 11562, detail: '' },
       guestConsole: 'cells/patched/kvmtool/legacy/guest-console.log',

@@ -25,7 +25,16 @@ t.setTimeout(120_000);
 
 t.test('thirty thousand results under a plan of a million: judged, and written to every report', async (t) => {
   const nonce = 'b00t';
-  const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 900, firstOutputMs: 40, consoleBytes: 500_000, consoleTruncated: false, stderrTail: [] };
+  const exited: LaunchOutcome = {
+    kind: 'exited',
+    code: 0,
+    signal: null,
+    durationMs: 900,
+    firstOutputMs: 40,
+    consoleBytes: 500_000,
+    consoleTruncated: false,
+    stderrTail: [],
+  };
   const lines = ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: s', '    1..1000000'];
   for (let i = 1; i <= 30_000; i++) lines.push(`    ok ${i} c`);
   lines.push('ok 1 s');
@@ -33,7 +42,10 @@ t.test('thirty thousand results under a plan of a million: judged, and written t
   const judged = judge(decideCell(cell, exited, parseConsole(kunitConsole(lines, nonce), { nonce })), cell.expect, []);
   t.equal(judged.verdict, 'fail');
   t.equal(leavesOf(judged.tests).length, 130_000, 'thirty thousand that reported, a hundred thousand that did not');
-  t.ok(leavesOf(judged.tests).every((l) => l.verdict === 'crashed'), 'none believed: the suite closed before its plan was met');
+  t.ok(
+    leavesOf(judged.tests).every((l) => l.verdict === 'crashed'),
+    'none believed: the suite closed before its plan was met',
+  );
   t.equal(judged.reasons.length, 201);
   t.equal(judged.reasons.at(-1), 'and 129800 more tests, in the tree');
 

@@ -36,7 +36,10 @@ t.test('what is not a run is one InputError naming the file and the key', async 
     return 'no error';
   };
   t.match(bad('{ not json'), /^<dir>\/results\.json: not JSON: /);
-  t.match(bad({ ...mixedRun(), schema: 'kvmatrix-results/0' }), /^<dir>\/results\.json: schema: not a kvmatrix results file of this version/);
+  t.match(
+    bad({ ...mixedRun(), schema: 'kvmatrix-results/0' }),
+    /^<dir>\/results\.json: schema: not a kvmatrix results file of this version/,
+  );
   const wrongVerdict = mixedRun();
   (wrongVerdict.cells[2] as { verdict: string }).verdict = 'passed';
   t.match(bad(wrongVerdict), /^<dir>\/results\.json: cells\[2\]\.verdict: /);

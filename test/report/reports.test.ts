@@ -43,7 +43,10 @@ t.test('TAP diagnostics are valid YAML with the reasons, for not-ok and expected
   const expectedFailure = blocks[0]!;
   t.equal(expectedFailure.verdict, 'fail');
   t.equal(expectedFailure.why_expected, 'ioport_map() masks bit 14');
-  t.same((expectedFailure.devices as { bar0: string }[]).map((d) => d.bar0), ['io 0x4000']);
+  t.same(
+    (expectedFailure.devices as { bar0: string }[]).map((d) => d.bar0),
+    ['io 0x4000'],
+  );
   t.notMatch(tap, /\x1b|\x00/, 'no control characters leak into TAP');
 });
 
@@ -73,9 +76,17 @@ t.test('JUnit is well-formed XML and its counts agree with the results', async (
   };
   // a skip, and the cell that failed as the matrix expects: <skipped> too, as an xfail
   t.same(counted, { tests: 7, failures: 3, errors: 1, skipped: 2 });
-  for (const [what, element] of [['testsuite', suite], ['testsuites', doc.testsuites]] as const) {
+  for (const [what, element] of [
+    ['testsuite', suite],
+    ['testsuites', doc.testsuites],
+  ] as const) {
     t.same(
-      { tests: Number(element.tests), failures: Number(element.failures), errors: Number(element.errors), skipped: Number(element.skipped) },
+      {
+        tests: Number(element.tests),
+        failures: Number(element.failures),
+        errors: Number(element.errors),
+        skipped: Number(element.skipped),
+      },
       counted,
       `${what} totals are the testcases' own`,
     );
@@ -99,14 +110,20 @@ t.test('the summary grid has a row per kernel and names every unexpected cell', 
   const lines = text.split('\n');
   t.match(lines[0]!, /^kernel\s+qemu-flat\/legacy\s+qemu-bridged\/legacy/);
   t.match(text, /^unpatched .*fail \(expected\)/m);
-  t.match(text, /not as expected: patched\/qemu-flat\/modern: error, expected pass\n  could not start the VMM: ENOENT\n  hint: install qemu/);
+  t.match(
+    text,
+    /not as expected: patched\/qemu-flat\/modern: error, expected pass\n  could not start the VMM: ENOENT\n  hint: install qemu/,
+  );
   t.match(text, /7 cells: 2 as expected, 4 not, 1 skipped/);
   t.equal(cellMark({ verdict: 'pass', status: 'unexpected', expected: 'fail' }), 'PASS (expected fail)');
 });
 
 t.test('the reproduce script quotes every argument for the shell', async (t) => {
   const script = renderReproduceScript({
-    cellId: 'a/b/legacy', runId: 'r', verdict: 'fail', expected: 'fail',
+    cellId: 'a/b/legacy',
+    runId: 'r',
+    verdict: 'fail',
+    expected: 'fail',
     argv: ['qemu-system-aarch64', '-append', 'console=ttyAMA0 x=$(reboot)', '-kernel', "/it's/Image"],
     inputs: ["/it's/Image"],
   });
@@ -120,7 +137,17 @@ t.test('the reproduce script hands a real shell every argument unchanged', async
   const args = ['a b', "it's", '$(echo no)', '`x`', 'semi;colon', '*'];
   writeFileSync(join(dir, 'input.img'), '');
   const script = join(dir, 'reproduce.sh');
-  writeFileSync(script, renderReproduceScript({ cellId: 'c', runId: 'r', verdict: 'pass', expected: 'pass', argv: ['printf', '[%s]\\n', ...args], inputs: ['input.img'] }));
+  writeFileSync(
+    script,
+    renderReproduceScript({
+      cellId: 'c',
+      runId: 'r',
+      verdict: 'pass',
+      expected: 'pass',
+      argv: ['printf', '[%s]\\n', ...args],
+      inputs: ['input.img'],
+    }),
+  );
   const out = execFileSync('sh', [script]).toString();
   t.equal(out, args.map((a) => `[${a}]\n`).join(''));
   rmSync(join(dir, 'input.img'));
@@ -131,7 +158,11 @@ t.test('the reproduce script hands a real shell every argument unchanged', async
 
 t.test('the reproduce script says where what it boots lives: the run folder, or the cache with --no-artifacts', async (t) => {
   const base = { cellId: 'c', runId: 'r', verdict: 'pass' as const, expected: 'pass' as const };
-  const inRun = renderReproduceScript({ ...base, argv: ['/opt/lkvm', 'run'], inputs: ['/opt/lkvm', '../../../../kernels/k/Image', 'blk1.img'] });
+  const inRun = renderReproduceScript({
+    ...base,
+    argv: ['/opt/lkvm', 'run'],
+    inputs: ['/opt/lkvm', '../../../../kernels/k/Image', 'blk1.img'],
+  });
   t.match(inRun, /is in the run folder/, 'relative inputs beside the VMM binary: the run folder');
   t.match(inRun, /missing from the run folder/);
   t.notMatch(inRun, /kvmatrix build/);
@@ -148,7 +179,10 @@ t.test('a prepare step runs in the cell folder before the command, its output to
   writeFileSync(
     script,
     renderReproduceScript({
-      cellId: 'c', runId: 'r', verdict: 'pass', expected: 'pass',
+      cellId: 'c',
+      runId: 'r',
+      verdict: 'pass',
+      expected: 'pass',
       argv: ['cat', 'host initramfs.cpio'],
       inputs: ['base part', 'cell.cpio'],
       prepare: { argv: ['cat', 'base part', 'cell.cpio'], stdout: 'host initramfs.cpio' },
@@ -161,7 +195,10 @@ t.test('the summary lists BARs of kvmtool cells and failed cells', async (t) => 
   const results = mixedRun();
   results.cells.push({
     ...results.cells[0]!,
-    id: 'patched/kvmtool/modern', vmm: 'kvmtool', vmmType: 'kvmtool', transport: 'modern',
+    id: 'patched/kvmtool/modern',
+    vmm: 'kvmtool',
+    vmmType: 'kvmtool',
+    transport: 'modern',
     devices: [{ ...results.cells[0]!.devices[0]!, bar0: null, bars: [{ index: 4, kind: 'mem', start: 0x50000000, end: 0x50003fff }] }],
   });
   const text = renderSummary(results, '/r/run');

@@ -41,11 +41,31 @@ t.test('TAP 14 subtests: tap-parser reads the counts of every level', async (t) 
   t.same(levels.get('/patched/qemu-flat/modern'), { ok: true, count: 1, pass: 1, failing: 0, todo: 0, skip: 0 }, 'a cell: its kunit');
   t.same(levels.get('/patched/qemu-flat/modern/kunit'), { ok: true, count: 13, pass: 13, failing: 0, todo: 0, skip: 0 }, '13 suites');
   t.same(levels.get('/patched/qemu-flat/modern/kunit/list-kunit-test'), { ok: true, count: 39, pass: 39, failing: 0, todo: 0, skip: 0 });
-  t.same(levels.get('/patched/qemu-flat/modern/kunit/example'), { ok: true, count: 4, pass: 4, failing: 0, todo: 0, skip: 2 }, 'the two skips');
-  t.same(levels.get('/known/qemu-flat/modern/kunit/list-kunit-test'), { ok: false, count: 39, pass: 38, failing: 1, todo: 0, skip: 0 }, 'the case that passed where a failure was expected');
-  t.same(levels.get('/panics/qemu-flat/modern/kunit/list-kunit-test'), { ok: false, count: 39, pass: 3, failing: 36, todo: 0, skip: 0 }, 'three cases ran, the rest crashed');
-  t.match(tap, /^ {12}not ok 4 - list_test_list_del: crashed\n {14}---\n {14}path: kunit\.list-kunit-test\.list_test_list_del\n {14}verdict: crashed\n/m, 'a diagnostic block with its path and verdict');
-  t.match(tap, /^ {14}log:\n(?: {16}- .*\n)*? {16}- "Kernel panic - not syncing: list_del took the kernel down"$/m, 'and its console lines');
+  t.same(
+    levels.get('/patched/qemu-flat/modern/kunit/example'),
+    { ok: true, count: 4, pass: 4, failing: 0, todo: 0, skip: 2 },
+    'the two skips',
+  );
+  t.same(
+    levels.get('/known/qemu-flat/modern/kunit/list-kunit-test'),
+    { ok: false, count: 39, pass: 38, failing: 1, todo: 0, skip: 0 },
+    'the case that passed where a failure was expected',
+  );
+  t.same(
+    levels.get('/panics/qemu-flat/modern/kunit/list-kunit-test'),
+    { ok: false, count: 39, pass: 3, failing: 36, todo: 0, skip: 0 },
+    'three cases ran, the rest crashed',
+  );
+  t.match(
+    tap,
+    /^ {12}not ok 4 - list_test_list_del: crashed\n {14}---\n {14}path: kunit\.list-kunit-test\.list_test_list_del\n {14}verdict: crashed\n/m,
+    'a diagnostic block with its path and verdict',
+  );
+  t.match(
+    tap,
+    /^ {14}log:\n(?: {16}- .*\n)*? {16}- "Kernel panic - not syncing: list_del took the kernel down"$/m,
+    'and its console lines',
+  );
   t.match(tap, /^ {12}not ok 4 - list_test_list_del: passed, expected fail$/m);
 });
 
@@ -53,11 +73,21 @@ t.test('a known failure is not ok with a TODO directive; the cell and its parent
   const expected = kunitRun();
   const cell = expected.cells[2]!;
   // the panic case and all it took down, known: the matrix expects this cell's tests to fail
-  const known = (n: TestNode): TestNode => ({ ...n, status: n.status === 'unexpected' ? 'as-expected' : n.status, expectedWhy: n.children.length ? undefined : 'a known crash', children: n.children.map(known) } as TestNode);
+  const known = (n: TestNode): TestNode =>
+    ({
+      ...n,
+      status: n.status === 'unexpected' ? 'as-expected' : n.status,
+      expectedWhy: n.children.length ? undefined : 'a known crash',
+      children: n.children.map(known),
+    }) as TestNode;
   cell.tests = cell.tests!.map(known);
   cell.status = 'as-expected';
   const levels = await tapLevels(renderTap(expected));
-  t.same(levels.get('/panics/qemu-flat/modern/kunit/list-kunit-test'), { ok: true, count: 39, pass: 3, failing: 0, todo: 36, skip: 0 }, 'todo, not failing');
+  t.same(
+    levels.get('/panics/qemu-flat/modern/kunit/list-kunit-test'),
+    { ok: true, count: 39, pass: 3, failing: 0, todo: 36, skip: 0 },
+    'todo, not failing',
+  );
   t.match(renderTap(expected), /not ok 4 - list_test_list_del # TODO expected to fail: a known crash/);
 });
 
@@ -73,8 +103,18 @@ t.test('JUnit: a testcase per cell and per test, classname the cell and the suit
   t.equal(Number(doc.testsuites.testsuite.failures), cases.filter((c) => c.failure !== undefined).length);
   t.equal(Number(doc.testsuites.testsuite.skipped), cases.filter((c) => c.skipped !== undefined).length);
   const del = cases.filter((c) => c.name === 'list_test_list_del');
-  t.same(del.map((c) => c.classname), ['kunit.patched/qemu-flat/modern.kunit.list-kunit-test', 'kunit.known/qemu-flat/modern.kunit.list-kunit-test', 'kunit.panics/qemu-flat/modern.kunit.list-kunit-test']);
-  t.same(del.map((c) => c.failure?.type ?? null), [null, 'unexpected-pass', 'crashed']);
+  t.same(
+    del.map((c) => c.classname),
+    [
+      'kunit.patched/qemu-flat/modern.kunit.list-kunit-test',
+      'kunit.known/qemu-flat/modern.kunit.list-kunit-test',
+      'kunit.panics/qemu-flat/modern.kunit.list-kunit-test',
+    ],
+  );
+  t.same(
+    del.map((c) => c.failure?.type ?? null),
+    [null, 'unexpected-pass', 'crashed'],
+  );
 });
 
 t.test('HTML: the count in the grid, the failing tests first in the panel with their console lines', async (t) => {
@@ -83,14 +123,23 @@ t.test('HTML: the count in the grid, the failing tests first in the panel with t
   t.match(html, /data-cell="panics\/qemu-flat\/modern">FAIL \u2260pass<br><small class="tests">kunit 29\/105<\/small>/);
   const panel = html.slice(html.indexOf('id="c-panics/qemu-flat/modern"'));
   t.match(panel, /<code>kunit<\/code>: 29 passed, 76 failed, 2 skipped of 107/);
-  t.match(panel, /<h4>Not passed<\/h4><div class="test v-crashed unexpected"[^>]*><p><code>kunit\.list-kunit-test\.list_test_list_del<\/code>: crashed, NOT as expected/);
+  t.match(
+    panel,
+    /<h4>Not passed<\/h4><div class="test v-crashed unexpected"[^>]*><p><code>kunit\.list-kunit-test\.list_test_list_del<\/code>: crashed, NOT as expected/,
+  );
   t.match(panel, /Kernel panic - not syncing: list_del took the kernel down/);
 });
 
 t.test('the terminal summary names the failing tests under their cell', async (t) => {
   const text = renderSummary(run, '/r/run');
-  t.match(text, /^not as expected: panics\/qemu-flat\/modern: fail, expected pass\n {2}kernel panic at console line \d+: list_del took the kernel down\n(?: {2}.*\n)* {2}kunit\.list-kunit-test\.list_test_list_del: crashed: never reported/m);
-  t.match(text, /^not as expected: known\/qemu-flat\/modern: pass, expected pass\n {2}kunit\.list-kunit-test\.list_test_list_del: expected to fail \(a known bug\), passed$/m);
+  t.match(
+    text,
+    /^not as expected: panics\/qemu-flat\/modern: fail, expected pass\n {2}kernel panic at console line \d+: list_del took the kernel down\n(?: {2}.*\n)* {2}kunit\.list-kunit-test\.list_test_list_del: crashed: never reported/m,
+  );
+  t.match(
+    text,
+    /^not as expected: known\/qemu-flat\/modern: pass, expected pass\n {2}kunit\.list-kunit-test\.list_test_list_del: expected to fail \(a known bug\), passed$/m,
+  );
 });
 
 t.test('compare: a case that started failing is named on its own line, also in a cell already not as expected', async (t) => {
@@ -102,7 +151,10 @@ t.test('compare: a case that started failing is named on its own line, also in a
   const change = cmp.cells.find((c) => c.id === 'panics/qemu-flat/modern')!;
   t.ok(isNewFailure(change));
   t.equal(newTestFailures(change).length, 76, 'the running case and every one after it');
-  t.match(renderComparisonText(cmp), /^ {2}kunit\.list-kunit-test\.list_test_list_del started failing on panics\/qemu-flat\/modern: pass -> CRASHED \(expected pass\)$/m);
+  t.match(
+    renderComparisonText(cmp),
+    /^ {2}kunit\.list-kunit-test\.list_test_list_del started failing on panics\/qemu-flat\/modern: pass -> CRASHED \(expected pass\)$/m,
+  );
 
   // a cell already not as expected, and one more test starts failing in it
   const known = kunitRun();
@@ -112,14 +164,20 @@ t.test('compare: a case that started failing is named on its own line, also in a
   const again = compareRuns(known, worse).cells.find((c) => c.id === 'known/qemu-flat/modern')!;
   t.equal(again.kind, 'still-unexpected');
   t.ok(isNewFailure(again), 'a new failing test is a new failure');
-  t.same(newTestFailures(again).map((c) => c.path), ['kunit.hash.test_string_or']);
+  t.same(
+    newTestFailures(again).map((c) => c.path),
+    ['kunit.hash.test_string_or'],
+  );
 });
 
 t.test('repeats: a case that passes in one boot and fails in another is flaky, and so is the cell', async (t) => {
   const boot = (n: number, broken: boolean): CellRecord => {
     const c = structuredClone(patched);
     if (broken) {
-      Object.assign(leavesOf(c.tests!).find((l) => l.name === 'list_test_list_init')!, { verdict: 'fail', status: 'unexpected', reasons: ['EXPECTATION FAILED'] });
+      Object.assign(
+        leavesOf(c.tests!).find((l) => l.name === 'list_test_list_init')!,
+        { verdict: 'fail', status: 'unexpected', reasons: ['EXPECTATION FAILED'] },
+      );
       // the boot's own verdict, as judged, is fail: both boots "fail" would agree on the cell
       Object.assign(c, { verdict: 'fail', status: 'unexpected' });
     }
@@ -135,7 +193,10 @@ t.test('repeats: a case that passes in one boot and fails in another is flaky, a
   // two boots that both fail, on different cases: they agree on the cell, not on the cases
   const a = boot(1, true);
   const b = structuredClone(patched);
-  Object.assign(leavesOf(b.tests!).find((l) => l.name === 'test_hash_or')!, { verdict: 'fail', status: 'unexpected', reasons: ['other'] });
+  Object.assign(
+    leavesOf(b.tests!).find((l) => l.name === 'test_hash_or')!,
+    { verdict: 'fail', status: 'unexpected', reasons: ['other'] },
+  );
   Object.assign(b, { verdict: 'fail', status: 'unexpected' });
   t.equal(combineRepeats([a, b]).verdict, 'flaky');
 });
@@ -148,7 +209,10 @@ t.test('results.json with trees reads back, and renders the same', async (t) => 
   }
   writeReports(run, dir);
   const loaded = loadRun(dir).results;
-  t.same(loaded.cells.map((c) => leavesOf(c.tests ?? []).length), [107, 107, 107]);
+  t.same(
+    loaded.cells.map((c) => leavesOf(c.tests ?? []).length),
+    [107, 107, 107],
+  );
   t.equal(renderTap(loaded), renderTap(run));
   t.equal(renderJunit(loaded), renderJunit(run));
 });

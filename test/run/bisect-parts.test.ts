@@ -12,7 +12,9 @@ t.test('the end of a bisect is read from what git printed', async (t) => {
   t.equal(bisectEnd(`Bisecting: 2 revisions left to test after this (roughly 1 step)\n[${a}] doc\n`), null);
   t.same(bisectEnd(`${a} is the first bad commit\ncommit ${a}\nAuthor: x\n`), { kind: 'found', commits: [a] });
   t.same(
-    bisectEnd(`There are only 'skip'ped commits left to test.\nThe first bad commit could be any of:\n${a}\n${b}\nWe cannot bisect more!\n`),
+    bisectEnd(
+      `There are only 'skip'ped commits left to test.\nThe first bad commit could be any of:\n${a}\n${b}\nWe cannot bisect more!\n`,
+    ),
     { kind: 'ambiguous', commits: [a, b] },
   );
 });
@@ -28,7 +30,10 @@ t.test('a cell on a tree: the git kernel replaces the cell kernel, patches only 
   t.same(plain.cell.kernel.config, cell.kernel.config, 'the same config');
   t.equal(plain.cell.expect.verdict, 'pass');
   t.equal(plain.matrix.kernels.filter((k) => k.id === 'unpatched').length, 1);
-  t.equal(plain.matrix.kernels.find((k) => k.id === 'unpatched'), plain.cell.kernel);
+  t.equal(
+    plain.matrix.kernels.find((k) => k.id === 'unpatched'),
+    plain.cell.kernel,
+  );
   const patched = cellOnTree(matrix, cell, { ...on, withPatches: true });
   t.same(patched.cell.kernel.patches, cell.kernel.patches);
   t.equal(matrix.kernels.find((k) => k.id === 'unpatched')!.source.kind, 'tarball', 'the matrix itself is not changed');

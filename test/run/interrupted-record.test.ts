@@ -18,7 +18,10 @@ t.test('the summary counts the interrupted cells', async (t) => {
   results.cells[1] = interruptedRecord(results.cells[1]!, 'SIGTERM');
   results.summary = summarize(results.cells);
   results.interrupted = 'SIGTERM';
-  t.match(renderSummary(results, '/r'), /^interrupted by SIGTERM: 1 cell did not finish \(error, marked interrupted\); the rest are as they ended$/m);
+  t.match(
+    renderSummary(results, '/r'),
+    /^interrupted by SIGTERM: 1 cell did not finish \(error, marked interrupted\); the rest are as they ended$/m,
+  );
   delete results.interrupted;
   t.notMatch(renderSummary(results, '/r'), /interrupted by/);
 });

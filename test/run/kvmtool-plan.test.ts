@@ -9,7 +9,8 @@ import { kvmtoolCell, testKernel } from '../support/cells.js';
 const dir = t.testdir({
   'hello.c': 'int main(void) { return 0; }\n',
   // the option names a middle-era kvmtool holds (July 2022 to March 2023)
-  'middle.c': 'static const char *options[] = { "force-pci", "virtio-legacy" };\nint main(int argc, char **argv) { return options[argc & 1][0]; }\n',
+  'middle.c':
+    'static const char *options[] = { "force-pci", "virtio-legacy" };\nint main(int argc, char **argv) { return options[argc & 1][0]; }\n',
 });
 const staticLkvm = join(dir, 'lkvm-static');
 const dynamicLkvm = join(dir, 'lkvm-dynamic');
@@ -35,7 +36,10 @@ const arm64Kvm = { env: {}, arch: 'arm64', kvmUsable: true };
 
 t.test('no lkvm anywhere: skipped, saying how to give one', async (t) => {
   const [plan] = planKvmtoolCells(matrix, [kvmtoolCell('legacy')], x86);
-  t.match(plan, { action: 'skip', reason: /no lkvm given for kvmtool: pass --lkvm PATH, set KVMATRIX_LKVM, or name lkvm: in the matrix's vmms\.kvmtool/ });
+  t.match(plan, {
+    action: 'skip',
+    reason: /no lkvm given for kvmtool: pass --lkvm PATH, set KVMATRIX_LKVM, or name lkvm: in the matrix's vmms\.kvmtool/,
+  });
 });
 
 t.test('KVMATRIX_LKVM on an x86 host: nested, with the host kernel', async (t) => {
@@ -77,21 +81,41 @@ t.test('nested without a host kernel: an error with the key to set', async (t) =
 });
 
 t.test('cells kvmtool cannot express are skipped before any lkvm is looked at', async (t) => {
-  const [plan] = planKvmtoolCells(matrix, [kvmtoolCell('modern', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: '/nowhere' });
+  const [plan] = planKvmtoolCells(matrix, [kvmtoolCell('modern', ['rng'], { transportFlag: 'force-pci' })], {
+    ...x86,
+    cliLkvm: '/nowhere',
+  });
   t.match(plan, { action: 'skip', reason: /only legacy/ });
 });
 
-t.test("transport_flag: auto takes the era the lkvm shows; one it contradicts, or none it can tell, is refused", async (t) => {
+t.test('transport_flag: auto takes the era the lkvm shows; one it contradicts, or none it can tell, is refused', async (t) => {
   const auto = { transportFlag: 'auto' as const };
   const [modern] = planKvmtoolCells(matrix, [kvmtoolCell('modern', ['rng'], auto)], { ...x86, cliLkvm: middleLkvm });
   t.match(modern, { action: 'boot', era: 'virtio-legacy' }, "a middle-era lkvm's modern cells run");
-  const contradicted = inputError(() => planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: middleLkvm }));
-  t.match(contradicted?.message, /^\/m\/murray\.yaml: vmms\.kvmtool\.transport_flag: lkvm .*lkvm-middle \(from --lkvm\) has --force-pci and --virtio-legacy .*but transport_flag is force-pci: use auto or virtio-legacy$/);
+  const contradicted = inputError(() =>
+    planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: middleLkvm }),
+  );
+  t.match(
+    contradicted?.message,
+    /^\/m\/murray\.yaml: vmms\.kvmtool\.transport_flag: lkvm .*lkvm-middle \(from --lkvm\) has --force-pci and --virtio-legacy .*but transport_flag is force-pci: use auto or virtio-legacy$/,
+  );
   const untold = inputError(() => planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], auto)], { ...x86, cliLkvm: staticLkvm }));
-  t.match(untold?.message, /vmms\.kvmtool\.transport_flag: lkvm .*lkvm-static \(from --lkvm\) shows none of --virtio-transport, --virtio-legacy or --force-pci/);
-  const made = inputError(() => planKvmtoolCells({ ...matrix, vmms: [] }, [kvmtoolCell('legacy', ['rng'], auto)], { ...x86, cliLkvm: staticLkvm }));
-  t.match(made?.message, /^\/m\/murray\.yaml: lkvm .* set transport_flag in a kvmtool entry of the matrix's vmms$/, 'an entry `boot --vmm kvmtool` made: no key of the file named, but where to say it');
-  const [legacy] = planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], { transportFlag: 'force-pci' })], { ...x86, cliLkvm: staticLkvm });
+  t.match(
+    untold?.message,
+    /vmms\.kvmtool\.transport_flag: lkvm .*lkvm-static \(from --lkvm\) shows none of --virtio-transport, --virtio-legacy or --force-pci/,
+  );
+  const made = inputError(() =>
+    planKvmtoolCells({ ...matrix, vmms: [] }, [kvmtoolCell('legacy', ['rng'], auto)], { ...x86, cliLkvm: staticLkvm }),
+  );
+  t.match(
+    made?.message,
+    /^\/m\/murray\.yaml: lkvm .* set transport_flag in a kvmtool entry of the matrix's vmms$/,
+    'an entry `boot --vmm kvmtool` made: no key of the file named, but where to say it',
+  );
+  const [legacy] = planKvmtoolCells(matrix, [kvmtoolCell('legacy', ['rng'], { transportFlag: 'force-pci' })], {
+    ...x86,
+    cliLkvm: staticLkvm,
+  });
   t.match(legacy, { action: 'boot', era: 'force-pci' }, 'a binary that shows nothing is taken at the matrix word');
 });
 

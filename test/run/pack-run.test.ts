@@ -57,7 +57,11 @@ t.test('packed and unpacked by GNU tar elsewhere: the folder under its run id, w
     'every link that is absolute or climbs, and the fifo, are left out, and said',
   );
   const listing = execFileSync('tar', ['-tvzf', file], { encoding: 'utf8' });
-  t.match(listing, /^h.* 20261205-120000-abcd\/kernels\/k\/Image\.again link to 20261205-120000-abcd\/kernels\/k\/Image$/m, 'the second name of a file is a hard link entry');
+  t.match(
+    listing,
+    /^h.* 20261205-120000-abcd\/kernels\/k\/Image\.again link to 20261205-120000-abcd\/kernels\/k\/Image$/m,
+    'the second name of a file is a hard link entry',
+  );
   t.notMatch(listing, /secret|escape|absolute|pipe|cache|back-in|qemu\/[st] /, 'nothing that leads outside the folder');
 
   const elsewhere = tempTree({}, 'kvmatrix-unpacked-');
@@ -65,11 +69,19 @@ t.test('packed and unpacked by GNU tar elsewhere: the folder under its run id, w
   const unpacked = join(elsewhere, '20261205-120000-abcd');
   t.same(readdirSync(elsewhere), ['20261205-120000-abcd']);
   t.equal(readFileSync(join(unpacked, 'kernels/k/Image.again'), 'utf8'), 'I'.repeat(100_000), 'a whole file under both names');
-  t.equal(readFileSync(join(unpacked, 'guest/ab/initramfs.cpio.gz'), 'utf8'), 'C'.repeat(1000), 'a file linked from the cache is stored whole');
+  t.equal(
+    readFileSync(join(unpacked, 'guest/ab/initramfs.cpio.gz'), 'utf8'),
+    'C'.repeat(1000),
+    'a file linked from the cache is stored whole',
+  );
   t.equal(readlinkSync(join(unpacked, 'cells/k/qemu/legacy/last.log')), 'console.log', 'a link inside stays a link');
   t.equal(statSync(join(unpacked, 'cells/k/qemu/legacy/reproduce.sh')).mode & 0o777, 0o755, 'reproduce.sh stays executable');
   t.equal(execFileSync('sh', [join(unpacked, 'cells/k/qemu/legacy/reproduce.sh')], { encoding: 'utf8' }), 'hi\n');
-  t.same(readdirSync(root).filter((f) => f.includes('tmp')), [], 'no temporary file left beside the archive');
+  t.same(
+    readdirSync(root).filter((f) => f.includes('tmp')),
+    [],
+    'no temporary file left beside the archive',
+  );
 });
 
 t.test('an archive inside the folder it packs is refused before anything is written', async (t) => {

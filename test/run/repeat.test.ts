@@ -99,7 +99,10 @@ t.test('combineRepeats: agreeing boots are one record with every boot listed', a
   t.equal(one.verdict, 'pass');
   t.equal(one.status, 'as-expected');
   t.equal(one.console, boots[2]!.console, 'the last boot is the one shown');
-  t.same(one.repeats!.map((r) => [r.boot, r.verdict, r.console]), boots.map((b, i) => [i + 1, 'pass', b.console]));
+  t.same(
+    one.repeats!.map((r) => [r.boot, r.verdict, r.console]),
+    boots.map((b, i) => [i + 1, 'pass', b.console]),
+  );
   t.same(combineRepeats([boots[0]!]), boots[0], 'a single boot is returned as it is, without repeats');
 });
 
@@ -114,7 +117,10 @@ t.test('combineRepeats: a flaky cell shows the first boot that went wrong and na
   t.equal(one.timings.bootMs, 2000);
   t.equal(one.reasons[0], 'flaky: 3 boots disagree (pass, timeout, pass)');
   t.same(one.reasons.slice(1), ['boot 1: pass', 'boot 2: timeout: boot 2 went timeout', 'boot 3: pass']);
-  t.same(one.repeats!.map((r) => r.status), ['as-expected', 'unexpected', 'as-expected']);
+  t.same(
+    one.repeats!.map((r) => r.status),
+    ['as-expected', 'unexpected', 'as-expected'],
+  );
   t.same(one.repeats![1]!.devices, [bad]);
 });
 
@@ -141,7 +147,8 @@ t.test('combineRepeats: error-retries stay inside their boot', async (t) => {
 });
 
 t.test('combineRepeats: boots that never started a VMM are one record', async (t) => {
-  const never = (n: number) => boot(n, 'error', { console: null, reproduce: null, reasons: ['kernel patched not available: build failed'] });
+  const never = (n: number) =>
+    boot(n, 'error', { console: null, reproduce: null, reasons: ['kernel patched not available: build failed'] });
   const one = combineRepeats([never(1), never(2), never(3)]);
   t.equal(one.repeats, undefined, 'booting again would end the same way: nothing to list');
   t.equal(one.verdict, 'error');
@@ -169,7 +176,7 @@ t.test('bisect: a flaky step is bad, never good', async (t) => {
   t.equal(bisectDecision({ kind: 'booted', verdict: repeatedVerdict(['pass', 'pass', 'pass']) }).code, 0);
 });
 
-t.test('bisect tries: --tries, else the cell\'s boot.repeat; side by side up to the cores', async (t) => {
+t.test("bisect tries: --tries, else the cell's boot.repeat; side by side up to the cores", async (t) => {
   const c = qemuCell('bridged', 'legacy');
   t.same(triesRunOptions(undefined, c), { repeat: 1, bootJobs: 1 }, 'one try by default');
   t.same(triesRunOptions(undefined, { ...c, boot: { ...c.boot, repeat: 4 } }).repeat, 4, "the matrix's repeat for the cell");

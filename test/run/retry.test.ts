@@ -10,17 +10,36 @@ import { tempTree } from '../support/temp-tree.js';
 t.test('only an error of a booted, uninterrupted cell is retried', async (t) => {
   t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected' })), true, 'the VMM crashed: the host, not the kernel');
   t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'fail', status: 'unexpected' })), false, "a kernel's failure stands");
-  t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'timeout', status: 'unexpected' })), false, 'a hang is the kernel\'s too');
+  t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'timeout', status: 'unexpected' })), false, "a hang is the kernel's too");
   t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'pass' })), false);
-  t.equal(mayRetry(cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected', console: null })), false, 'never booted: its kernel did not build');
-  t.equal(mayRetry({ ...cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected' }), interrupted: true }), false, 'the run was stopped');
+  t.equal(
+    mayRetry(cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected', console: null })),
+    false,
+    'never booted: its kernel did not build',
+  );
+  t.equal(
+    mayRetry({ ...cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected' }), interrupted: true }),
+    false,
+    'the run was stopped',
+  );
 });
 
 t.test("an attempt's consoles are set aside for the next boot", async (t) => {
   const dir = tempTree({ 'cells/a/k/legacy/console.log': 'first boot\n', 'cells/a/k/legacy/guest-console.log': 'guest\n' });
   const record = {
-    ...cell({ id: 'a/k/legacy', verdict: 'error', status: 'unexpected', reasons: ['lkvm crashed'], console: 'cells/a/k/legacy/console.log' }),
-    kvmtool: { mode: 'nested' as const, lkvm: { path: '/l', from: '--lkvm' as const }, lkvmArgs: [], guestConsole: 'cells/a/k/legacy/guest-console.log' },
+    ...cell({
+      id: 'a/k/legacy',
+      verdict: 'error',
+      status: 'unexpected',
+      reasons: ['lkvm crashed'],
+      console: 'cells/a/k/legacy/console.log',
+    }),
+    kvmtool: {
+      mode: 'nested' as const,
+      lkvm: { path: '/l', from: '--lkvm' as const },
+      lkvmArgs: [],
+      guestConsole: 'cells/a/k/legacy/guest-console.log',
+    },
   };
   const attempt = setAttemptAside(dir, record, 1);
   t.same(attempt, { verdict: 'error', reasons: ['lkvm crashed'], console: 'cells/a/k/legacy/console.attempt1.log' });
@@ -31,7 +50,13 @@ t.test("an attempt's consoles are set aside for the next boot", async (t) => {
 
 t.test('TAP shows the earlier attempts of a cell that passed on a retry', async (t) => {
   const results = mixedRun();
-  results.cells[0]!.retried = [{ verdict: 'error', reasons: ['the VMM exited with code 1 before the agent reported everything'], console: 'cells/x/console.attempt1.log' }];
+  results.cells[0]!.retried = [
+    {
+      verdict: 'error',
+      reasons: ['the VMM exited with code 1 before the agent reported everything'],
+      console: 'cells/x/console.attempt1.log',
+    },
+  ];
   const { asserts } = await parseTap(renderTap(results));
   t.equal(asserts[0]!.ok, true);
   t.match(asserts[0]!.diag, { retried: [{ verdict: 'error', console: 'cells/x/console.attempt1.log' }] });
@@ -42,7 +67,7 @@ t.test('bootWithRetries: boots again after an error up to the limit, never after
   const error = cell({ id: 'a/q/legacy', verdict: 'error', status: 'unexpected', reasons: ['VMM crashed'] });
   const pass = cell({ id: 'a/q/legacy' });
   const fail = cell({ id: 'a/q/legacy', verdict: 'fail', status: 'unexpected' });
-  const sequence = (...records: typeof pass[]) => {
+  const sequence = (...records: (typeof pass)[]) => {
     let calls = 0;
     return { boot: async () => records[Math.min(calls++, records.length - 1)]!, calls: () => calls };
   };
@@ -52,7 +77,10 @@ t.test('bootWithRetries: boots again after an error up to the limit, never after
   const retried: number[] = [];
   const got = await bootWithRetries(flaky.boot, { ...options, retries: 1, events: { cellRetried: (_r, n) => retried.push(n) } });
   t.equal(got.verdict, 'pass');
-  t.same(got.retried?.map((a) => a.reasons), [['VMM crashed']]);
+  t.same(
+    got.retried?.map((a) => a.reasons),
+    [['VMM crashed']],
+  );
   t.same(retried, [1], 'the retry is announced');
 
   const broken = sequence(error);

@@ -14,14 +14,22 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 /** Why browser tests cannot run here, or false when they can. */
 export function browserSkipReason(): string | false {
-  return existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (npm test does: harness/host/ensure-deps.sh --test)`;
+  return existsSync(CHROMIUM)
+    ? false
+    : `${CHROMIUM} is missing: install Debian's chromium (npm test does: harness/host/ensure-deps.sh --test)`;
 }
 
 // This machine's network is closed: Chromium's own background traffic is
 // turned off so that it neither waits on it nor fills the log with refusals.
 const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 export async function withBrowser<T>(use: (browser: Browser) => Promise<T>): Promise<T> {

@@ -1,4 +1,13 @@
-import { DEFAULT_TCG_CPU, type Cell, type DeviceKind, type KernelSpec, type KvmtoolVmmSpec, type QemuVmmSpec, type Topology, type Transport } from '../../harness/matrix/types.js';
+import {
+  DEFAULT_TCG_CPU,
+  type Cell,
+  type DeviceKind,
+  type KernelSpec,
+  type KvmtoolVmmSpec,
+  type QemuVmmSpec,
+  type Topology,
+  type Transport,
+} from '../../harness/matrix/types.js';
 import { deviceSlots } from '../../harness/matrix/expand.js';
 
 export const testKernel: KernelSpec = {
@@ -18,7 +27,14 @@ export function qemuCell(
   devices: DeviceKind[] = ['rng', 'net', 'blk'],
   ports = 6,
 ): Cell & { vmm: QemuVmmSpec } {
-  const vmm: QemuVmmSpec = { id: `qemu-${topology}`, type: 'qemu', topology, ports, binary: 'qemu-system-aarch64', tcgCpu: DEFAULT_TCG_CPU };
+  const vmm: QemuVmmSpec = {
+    id: `qemu-${topology}`,
+    type: 'qemu',
+    topology,
+    ports,
+    binary: 'qemu-system-aarch64',
+    tcgCpu: DEFAULT_TCG_CPU,
+  };
   return {
     id: `${testKernel.id}/${vmm.id}/${transport}`,
     kernel: testKernel,

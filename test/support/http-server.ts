@@ -7,7 +7,9 @@ export type Route = (res: ServerResponse) => void;
  * A local HTTP server on 127.0.0.1 for download tests: each path answers
  * with its route; any other path is a 404. Counts the requests it serves.
  */
-export async function serveRoutes(routes: Record<string, Route>): Promise<{ url: (path: string) => string; hits: Map<string, number>; close(): Promise<void> }> {
+export async function serveRoutes(
+  routes: Record<string, Route>,
+): Promise<{ url: (path: string) => string; hits: Map<string, number>; close(): Promise<void> }> {
   const hits = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -24,10 +26,11 @@ export async function serveRoutes(routes: Record<string, Route>): Promise<{ url:
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     hits,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -22,7 +22,8 @@ export function kunitLines(suites: readonly SuiteSpec[], indent = 4): string[] {
   const pad = (level: number) => ' '.repeat(indent * level);
   const stamp = (i: number) => `[    0.${String(400000 + i).padStart(6, '0')}] `;
   const body: string[] = ['KTAP version 1', `1..${suites.length}`];
-  const result = (r: 'ok' | 'not ok' | 'skip', n: number, name: string) => (r === 'skip' ? `ok ${n} ${name} # SKIP not here` : `${r} ${n} ${name}`);
+  const result = (r: 'ok' | 'not ok' | 'skip', n: number, name: string) =>
+    r === 'skip' ? `ok ${n} ${name} # SKIP not here` : `${r} ${n} ${name}`;
   suites.forEach((suite, s) => {
     body.push(`${pad(1)}KTAP version 1`, `${pad(1)}# Subtest: ${suite.name}`, `${pad(1)}1..${suite.cases.length}`);
     suite.cases.forEach((c, i) => {
@@ -30,11 +31,15 @@ export function kunitLines(suites: readonly SuiteSpec[], indent = 4): string[] {
         body.push(`${pad(2)}KTAP version 1`, `${pad(2)}# Subtest: ${c.name}`);
         c.params.forEach((p, j) => body.push(`${pad(2)}${result(p.result, j + 1, p.name)}`));
       }
-      if (c.result === 'not ok') body.push(`${pad(1)}# ${c.name}: EXPECTATION FAILED at lib/test.c:${10 + i}`, `${pad(1)}Expected a == b, but`);
+      if (c.result === 'not ok')
+        body.push(`${pad(1)}# ${c.name}: EXPECTATION FAILED at lib/test.c:${10 + i}`, `${pad(1)}Expected a == b, but`);
       body.push(`${pad(1)}${result(c.result, i + 1, c.name)}`);
     });
     const failed = suite.cases.some((c) => c.result === 'not ok');
-    body.push(`${pad(1)}# ${suite.name}: pass:${suite.cases.length} fail:0 skip:0 total:${suite.cases.length}`, `${failed ? 'not ok' : 'ok'} ${s + 1} ${suite.name}`);
+    body.push(
+      `${pad(1)}# ${suite.name}: pass:${suite.cases.length} fail:0 skip:0 total:${suite.cases.length}`,
+      `${failed ? 'not ok' : 'ok'} ${s + 1} ${suite.name}`,
+    );
   });
   return body.map((line, i) => `${stamp(i)}${line}`);
 }

@@ -29,11 +29,18 @@ export interface KunitPyOptions {
 export async function runKunitPy(o: KunitPyOptions): Promise<{ code: number; ms: number }> {
   mkdirSync(o.buildDir, { recursive: true });
   const argv = [
-    join(o.src, 'tools', 'testing', 'kunit', 'kunit.py'), 'run',
-    '--arch', 'arm64', '--cross_compile', 'aarch64-linux-gnu-',
-    '--kunitconfig', o.kunitconfig,
-    '--build_dir', o.buildDir,
-    '--jobs', String(o.jobs),
+    join(o.src, 'tools', 'testing', 'kunit', 'kunit.py'),
+    'run',
+    '--arch',
+    'arm64',
+    '--cross_compile',
+    'aarch64-linux-gnu-',
+    '--kunitconfig',
+    o.kunitconfig,
+    '--build_dir',
+    o.buildDir,
+    '--jobs',
+    String(o.jobs),
     `--json=${o.json}`,
     ...(o.kconfigAdd ?? []).flatMap((line) => ['--kconfig_add', line]),
     ...(o.ccacheBase ? ['--make_options', 'CC=ccache aarch64-linux-gnu-gcc', '--make_options', 'HOSTCC=ccache gcc'] : []),

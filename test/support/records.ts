@@ -18,7 +18,15 @@ export function healthyReport(nonce: string, devices: [string, string, number, s
   let seq = 0;
   lines.push(agentRecord(nonce, seq++, 'begin', { agent: 1, role: 'guest', kernel: '6.1.192', machine: 'aarch64', uptime: '0.700' }));
   devices.forEach(([bdf, id], i) => {
-    lines.push(agentRecord(nonce, seq++, 'pci', { bdf, id, class: '0x00ff00', bar0: `io:0x${(0x1000 + i * 0x100).toString(16)}-0x${(0x101f + i * 0x100).toString(16)}`, driver: 'virtio-pci' }));
+    lines.push(
+      agentRecord(nonce, seq++, 'pci', {
+        bdf,
+        id,
+        class: '0x00ff00',
+        bar0: `io:0x${(0x1000 + i * 0x100).toString(16)}-0x${(0x101f + i * 0x100).toString(16)}`,
+        driver: 'virtio-pci',
+      }),
+    );
   });
   const ordinal = new Map<string, number>();
   devices.forEach(([bdf, , type, kind], i) => {

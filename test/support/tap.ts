@@ -32,7 +32,9 @@ export interface TapLevel {
 export async function tapLevels(tap: string): Promise<Map<string, TapLevel>> {
   const levels = new Map<string, TapLevel>();
   const watch = (p: Parser, name: string) => {
-    p.on('complete', (r: FinalResults) => levels.set(name, { ok: r.ok, count: r.count, pass: r.pass, failing: r.fail - r.todo, todo: r.todo, skip: r.skip }));
+    p.on('complete', (r: FinalResults) =>
+      levels.set(name, { ok: r.ok, count: r.count, pass: r.pass, failing: r.fail - r.todo, todo: r.todo, skip: r.skip }),
+    );
     p.on('child', (c: Parser) => watch(c, `${name}/${c.name}`));
   };
   const parser = new Parser();

@@ -32,9 +32,16 @@ t.test('the kernel filter a --test glob needs: at least every KUnit test it name
 });
 
 t.test('a cell narrowed to --test: the kinds the glob reaches, the filter, and the glob kept for the verdict', async (t) => {
-  const both = { ...kunitCell('list-*'), tests: [{ kind: 'probe' as const }, ...kunitCell('list-*').tests], devices: qemuCell('flat', 'modern').devices };
+  const both = {
+    ...kunitCell('list-*'),
+    tests: [{ kind: 'probe' as const }, ...kunitCell('list-*').tests],
+    devices: qemuCell('flat', 'modern').devices,
+  };
   const kunitOnly = narrowCell(both, 'kunit.list-kunit-test.list_test_list_del')!;
-  t.same(kunitOnly.tests.map((x) => x.kind), ['kunit']);
+  t.same(
+    kunitOnly.tests.map((x) => x.kind),
+    ['kunit'],
+  );
   t.same(kunitOnly.devices, [], 'no probe, no devices');
   t.equal(kunitOnly.only, 'kunit.list-kunit-test.list_test_list_del');
   t.same(kunitCommandLine(kunitOnly), ['log_buf_len=1M', 'kunit.filter_glob=list-kunit-test.list_test_list_del']);
@@ -42,20 +49,39 @@ t.test('a cell narrowed to --test: the kinds the glob reaches, the filter, and t
   t.same(probe.tests, [{ kind: 'probe' }]);
   t.equal(probe.devices.length, 3);
   t.same(kunitCommandLine(probe), ['kunit.enable=0'], 'a KUnit kernel whose cell runs no KUnit');
-  t.same(narrowCell(both, 'kunit')!.tests.map((x) => (x.kind === 'kunit' ? x.filter : x.kind)), ['list-*'], "the glob names all of KUnit: the matrix's filter stands");
+  t.same(
+    narrowCell(both, 'kunit')!.tests.map((x) => (x.kind === 'kunit' ? x.filter : x.kind)),
+    ['list-*'],
+    "the glob names all of KUnit: the matrix's filter stands",
+  );
   t.equal(narrowCell(qemuCell('flat', 'modern'), 'kunit.x'), null, 'a probe-only cell runs nothing kunit.x names');
-  t.throws(() => narrowCells([qemuCell('flat', 'modern')], 'kunit.x'), new InputError('--test kunit.x names no test the selected cells run (they run probe)'));
+  t.throws(
+    () => narrowCells([qemuCell('flat', 'modern')], 'kunit.x'),
+    new InputError('--test kunit.x names no test the selected cells run (they run probe)'),
+  );
   t.throws(() => narrowCells([both], 'kunit.a b'), /--test kunit\.a b: "a b" in "kunit\.a b" holds a character/);
 });
 
-t.test('the verdict of a narrowed cell is its named tests\'; a bisect step is good or bad by them alone', async (t) => {
+t.test("the verdict of a narrowed cell is its named tests'; a bisect step is good or bad by them alone", async (t) => {
   const f = consoleFixture('kunit-6.1-pass');
-  const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 1100, firstOutputMs: 40, consoleBytes: 20000, consoleTruncated: false, stderrTail: [] };
+  const exited: LaunchOutcome = {
+    kind: 'exited',
+    code: 0,
+    signal: null,
+    durationMs: 1100,
+    firstOutputMs: 40,
+    consoleBytes: 20000,
+    consoleTruncated: false,
+    stderrTail: [],
+  };
   const obs = parseConsole(f.text, { nonce: f.nonce });
   const cell = narrowCell(kunitCell(), 'kunit.list-kunit-test.list_test_list_del*')!;
   const v = judge(decideCell(cell, exited, obs), cell.expect, [{ test: 'kunit.no-such.*', verdict: 'fail' }], { only: cell.only! });
   t.equal(v.verdict, 'pass', 'an expect glob outside the narrowed tests is not an error');
-  t.same(leavesOf(v.tests).map((l) => l.name), ['list_test_list_del', 'list_test_list_del_init', 'list_test_list_del_init_careful']);
+  t.same(
+    leavesOf(v.tests).map((l) => l.name),
+    ['list_test_list_del', 'list_test_list_del_init', 'list_test_list_del_init_careful'],
+  );
 
   const tested = (tests: ('pass' | 'fail' | 'skip' | 'crashed' | 'flaky')[], verdict: 'pass' | 'fail' | 'error' = 'pass') =>
     bisectDecision({ kind: 'tested', glob: 'kunit.s.c', verdict, tests });

@@ -39,7 +39,16 @@ t.test('a kernel that failed on its own is skipped; trouble around it aborts', a
 function gitReads(code: number): string {
   const dir = tempTree({}, 'kvmatrix-bisect-codes-');
   const git = (...args: string[]) =>
-    spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'k', GIT_AUTHOR_EMAIL: 'k@example.org', GIT_COMMITTER_NAME: 'k', GIT_COMMITTER_EMAIL: 'k@example.org' } });
+    spawnSync('git', ['-C', dir, ...args], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'k',
+        GIT_AUTHOR_EMAIL: 'k@example.org',
+        GIT_COMMITTER_NAME: 'k',
+        GIT_COMMITTER_EMAIL: 'k@example.org',
+      },
+    });
   git('init', '-q');
   for (let i = 0; i < 4; i++) {
     writeFileSync(join(dir, 'f'), `${i}\n`);

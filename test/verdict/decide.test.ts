@@ -9,7 +9,16 @@ import { qemuCell } from '../support/cells.js';
 import { agentRecord, healthyReport } from '../support/records.js';
 
 const NONCE = 'n0';
-const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 900, firstOutputMs: 50, consoleBytes: 5000, consoleTruncated: false, stderrTail: [] };
+const exited: LaunchOutcome = {
+  kind: 'exited',
+  code: 0,
+  signal: null,
+  durationMs: 900,
+  firstOutputMs: 50,
+  consoleBytes: 5000,
+  consoleTruncated: false,
+  stderrTail: [],
+};
 const flatLegacy: [string, string, number, string][] = [
   ['0000:00:01.0', '1af4:1005', 4, 'rng'],
   ['0000:00:02.0', '1af4:1000', 1, 'net'],
@@ -22,11 +31,14 @@ t.test('a complete healthy report passes', async (t) => {
   const v = decide(healthyReport(NONCE, flatLegacy));
   t.equal(v.verdict, 'pass');
   t.same(v.reasons, []);
-  t.same(v.devices.map((d) => [d.name, d.bdf, d.presented, d.statusNames.join('|')]), [
-    ['rng1', '0000:00:01.0', 'legacy', 'ACKNOWLEDGE|DRIVER|DRIVER_OK'],
-    ['net1', '0000:00:02.0', 'legacy', 'ACKNOWLEDGE|DRIVER|DRIVER_OK'],
-    ['blk1', '0000:00:03.0', 'legacy', 'ACKNOWLEDGE|DRIVER|DRIVER_OK'],
-  ]);
+  t.same(
+    v.devices.map((d) => [d.name, d.bdf, d.presented, d.statusNames.join('|')]),
+    [
+      ['rng1', '0000:00:01.0', 'legacy', 'ACKNOWLEDGE|DRIVER|DRIVER_OK'],
+      ['net1', '0000:00:02.0', 'legacy', 'ACKNOWLEDGE|DRIVER|DRIVER_OK'],
+      ['blk1', '0000:00:03.0', 'legacy', 'ACKNOWLEDGE|DRIVER|DRIVER_OK'],
+    ],
+  );
 });
 
 t.test('modern devices on a legacy cell fail: the transport was not what was asked', async (t) => {
@@ -39,12 +51,66 @@ t.test('modern devices on a legacy cell fail: the transport was not what was ask
 
 t.test('each device problem fails the cell and is named', async (t) => {
   const cases: [string, (l: string[]) => string[], RegExp][] = [
-    ['FAILED bit', (l) => l.map((x) => x.includes(' virtio ') && x.includes('virtio0') ? agentRecord(NONCE, 4, 'virtio', { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'virtio_rng', status: '0x00000087' }) : x), /rng1 0000:00:01\.0 \(legacy, io BAR0 0x1000\): status 0x87 has FAILED set/],
-    ['no DRIVER_OK', (l) => l.map((x) => x.includes(' virtio ') && x.includes('virtio0') ? agentRecord(NONCE, 4, 'virtio', { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'virtio_rng', status: '0x00000003' }) : x), /status 0x3 lacks DRIVER_OK/],
-    ['all-ones', (l) => l.map((x) => x.includes(' virtio ') && x.includes('virtio0') ? agentRecord(NONCE, 4, 'virtio', { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'none', status: '0x000000ff' }) : x), /no virtio driver bound; status 0xff: the device reads as all-ones/],
-    ['I/O check', (l) => l.map((x) => x.includes(' check ') && x.includes('virtio1') ? agentRecord(NONCE, 7, 'check', { dev: 'virtio1', kind: 'net', result: 'fail', detail: 'no carrier' }) : x), /net1 .*: I\/O check fail: no carrier/],
-    ['check timeout', (l) => l.map((x) => x.includes(' check ') && x.includes('virtio1') ? agentRecord(NONCE, 7, 'check', { dev: 'virtio1', kind: 'net', result: 'timeout', detail: 'no answer within 4000 ms' }) : x), /I\/O check timed out/],
-    ['wrong disk', (l) => l.map((x) => x.includes(' check ') && x.includes('virtio2') ? agentRecord(NONCE, 9, 'check', { dev: 'virtio2', kind: 'blk', result: 'ok', detail: 'vda sector 0: KVMATRIX-DISK/1 blk7' }) : x), /blk1 .*read another device's disk/],
+    [
+      'FAILED bit',
+      (l) =>
+        l.map((x) =>
+          x.includes(' virtio ') && x.includes('virtio0')
+            ? agentRecord(NONCE, 4, 'virtio', { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'virtio_rng', status: '0x00000087' })
+            : x,
+        ),
+      /rng1 0000:00:01\.0 \(legacy, io BAR0 0x1000\): status 0x87 has FAILED set/,
+    ],
+    [
+      'no DRIVER_OK',
+      (l) =>
+        l.map((x) =>
+          x.includes(' virtio ') && x.includes('virtio0')
+            ? agentRecord(NONCE, 4, 'virtio', { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'virtio_rng', status: '0x00000003' })
+            : x,
+        ),
+      /status 0x3 lacks DRIVER_OK/,
+    ],
+    [
+      'all-ones',
+      (l) =>
+        l.map((x) =>
+          x.includes(' virtio ') && x.includes('virtio0')
+            ? agentRecord(NONCE, 4, 'virtio', { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'none', status: '0x000000ff' })
+            : x,
+        ),
+      /no virtio driver bound; status 0xff: the device reads as all-ones/,
+    ],
+    [
+      'I/O check',
+      (l) =>
+        l.map((x) =>
+          x.includes(' check ') && x.includes('virtio1')
+            ? agentRecord(NONCE, 7, 'check', { dev: 'virtio1', kind: 'net', result: 'fail', detail: 'no carrier' })
+            : x,
+        ),
+      /net1 .*: I\/O check fail: no carrier/,
+    ],
+    [
+      'check timeout',
+      (l) =>
+        l.map((x) =>
+          x.includes(' check ') && x.includes('virtio1')
+            ? agentRecord(NONCE, 7, 'check', { dev: 'virtio1', kind: 'net', result: 'timeout', detail: 'no answer within 4000 ms' })
+            : x,
+        ),
+      /I\/O check timed out/,
+    ],
+    [
+      'wrong disk',
+      (l) =>
+        l.map((x) =>
+          x.includes(' check ') && x.includes('virtio2')
+            ? agentRecord(NONCE, 9, 'check', { dev: 'virtio2', kind: 'blk', result: 'ok', detail: 'vda sector 0: KVMATRIX-DISK/1 blk7' })
+            : x,
+        ),
+      /blk1 .*read another device's disk/,
+    ],
     ['missing device', (l) => l.filter((x) => !x.includes('0000:00:03.0')).map((x) => x), /blk1: no blk PCI function found/],
   ];
   for (const [name, mutate, reason] of cases) {
@@ -69,7 +135,9 @@ function renumber(lines: string[]): string[] {
 
 t.test('a probe failure is attached to its device', async (t) => {
   const lines = healthyReport(NONCE, flatLegacy).map((x) =>
-    x.includes(' virtio ') && x.includes('virtio0') ? agentRecord(NONCE, 4, 'virtio', { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'none', status: '0x000000c1' }) : x,
+    x.includes(' virtio ') && x.includes('virtio0')
+      ? agentRecord(NONCE, 4, 'virtio', { dev: 'virtio0', bdf: '0000:00:01.0', type: 4, driver: 'none', status: '0x000000c1' })
+      : x,
   );
   const v = decide(['[ 0.7] virtio_rng: probe of virtio0 failed with error -2', ...lines]);
   t.match(v.reasons[0]!, /rng1 .*no driver bound \(virtio_rng: probe of virtio0 failed with error -2\)/);
@@ -135,7 +203,11 @@ t.test('judge compares with the expectation', async (t) => {
   t.equal(missing.status, 'unexpected');
   t.equal(missing.reasons[0], 'regression signature missing: expected fail (bit 14)');
   t.equal(judge(unbootedVerdict('skip', 'no lkvm'), { verdict: 'fail' }).status, 'skipped');
-  t.equal(judge(unbootedVerdict('error', 'not built'), { verdict: 'fail' }).status, 'unexpected', 'an error never counts as an expected failure');
+  t.equal(
+    judge(unbootedVerdict('error', 'not built'), { verdict: 'fail' }).status,
+    'unexpected',
+    'an error never counts as an expected failure',
+  );
 });
 
 t.test('virtio ids, status bits and bus order', async (t) => {
@@ -158,7 +230,17 @@ function oneProgram(name: string, framed: string[], said: Buffer): string[] {
     agentRecord(NONCE, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
     agentRecord(NONCE, 1, 'cmdbegin', { index: 1, name, program: 'sh', timeout: 5, cap: 100, uptime: '0.6' }),
     ...framed,
-    agentRecord(NONCE, 2, 'cmdend', { index: 1, result: 'exit', code: 0, signal: 0, detail: '-', bytes: said.length, shown: said.length, crc: crc32Bytes(said).toString(16).padStart(8, '0'), seconds: '0.1' }),
+    agentRecord(NONCE, 2, 'cmdend', {
+      index: 1,
+      result: 'exit',
+      code: 0,
+      signal: 0,
+      detail: '-',
+      bytes: said.length,
+      shown: said.length,
+      crc: crc32Bytes(said).toString(16).padStart(8, '0'),
+      seconds: '0.1',
+    }),
     agentRecord(NONCE, 3, 'end', { records: 4, uptime: '0.9' }),
   ];
 }
@@ -168,12 +250,26 @@ t.test("a command's or a kselftest's output that does not add up is the cell's e
   const honest = ['cmd1| TAP version 13', 'cmd1| 1..1', 'cmd1| not ok 1 broken'];
   // as many bytes, one line changed on the way: what the console shows is not what the program wrote
   const altered = ['cmd1| TAP version 13', 'cmd1| 1..1', 'cmd1| ok 1 broken    '];
-  const commandCell: ReturnType<typeof qemuCell> = { ...qemuCell('flat', 'legacy', []), tests: [{ kind: 'command', name: 'c', argv: ['sh'], files: [], timeoutSec: 5, expectExit: 0 }] };
+  const commandCell: ReturnType<typeof qemuCell> = {
+    ...qemuCell('flat', 'legacy', []),
+    tests: [{ kind: 'command', name: 'c', argv: ['sh'], files: [], timeoutSec: 5, expectExit: 0 }],
+  };
   const kselftestCell: ReturnType<typeof qemuCell> = {
     ...qemuCell('flat', 'legacy', []),
-    tests: [{ kind: 'kselftest', targets: ['a'], skip: [], timeoutSec: null, installed: { layer: '/l', tests: [{ target: 'a', test: 't', settingsTimeoutSec: null }] } }],
+    tests: [
+      {
+        kind: 'kselftest',
+        targets: ['a'],
+        skip: [],
+        timeoutSec: null,
+        installed: { layer: '/l', tests: [{ target: 'a', test: 't', settingsTimeoutSec: null }] },
+      },
+    ],
   };
-  for (const [cell, name] of [[commandCell, 'c'], [kselftestCell, 'a:t']] as const) {
+  for (const [cell, name] of [
+    [commandCell, 'c'],
+    [kselftestCell, 'a:t'],
+  ] as const) {
     const read = decide(oneProgram(name, honest, said), exited, cell);
     t.equal(read.verdict, 'fail', `${cell.tests[0]!.kind}: the honest output fails the test`);
     const forged = decide(oneProgram(name, altered, said), exited, cell);

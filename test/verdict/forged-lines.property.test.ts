@@ -26,7 +26,16 @@ import { kunitCell, qemuCell } from '../support/cells.js';
 import { consoleFixture, type ConsoleFixture } from '../support/fixtures.js';
 
 const RUNS = 400;
-const exited: LaunchOutcome = { kind: 'exited', code: 0, signal: null, durationMs: 1200, firstOutputMs: 40, consoleBytes: 30000, consoleTruncated: false, stderrTail: [] };
+const exited: LaunchOutcome = {
+  kind: 'exited',
+  code: 0,
+  signal: null,
+  durationMs: 1200,
+  firstOutputMs: 40,
+  consoleBytes: 30000,
+  consoleTruncated: false,
+  stderrTail: [],
+};
 
 const command = (name: string): CommandTestSpec => ({ kind: 'command', name, argv: ['sh'], files: [], timeoutSec: 60, expectExit: 0 });
 function probeKunit(devices: ('rng' | 'net' | 'blk')[], transport: 'legacy' | 'modern', filter: string | null, commands: string[]): Cell {
@@ -73,28 +82,42 @@ for (const c of CASES) {
   t.test(`${c.fixture.name}: the genuine console as captured`, async (t) => {
     t.equal(resign(lines, c.fixture.nonce), c.fixture.text, "re-signing the untouched console gives the agent's own record");
     t.ok(leavesOf(genuine.tests).length > 10, `${leavesOf(genuine.tests).length} leaves`);
-    t.ok(notPassing.length >= 2, `${notPassing.length} leaves that did not pass: ${notPassing.map((l) => `${l.path} ${l.verdict}`).join(', ')}`);
+    t.ok(
+      notPassing.length >= 2,
+      `${notPassing.length} leaves that did not pass: ${notPassing.map((l) => `${l.path} ${l.verdict}`).join(', ')}`,
+    );
     t.equal(genuine.verdict, c.fixture.name === 'kunit-6.1-pass' ? 'pass' : 'fail');
   });
 
   const name = fc.oneof(fc.constantFrom(...names), fc.stringMatching(/^[a-z_]{1,12}$/));
-  const stamp = fc.oneof(fc.constant(''), fc.float({ min: 0, max: 9, noNaN: true }).map((s) => `[${s.toFixed(6).padStart(12)}] `));
+  const stamp = fc.oneof(
+    fc.constant(''),
+    fc.float({ min: 0, max: 9, noNaN: true }).map((s) => `[${s.toFixed(6).padStart(12)}] `),
+  );
   const indent = fc.constantFrom(0, 2, 4, 8, 12).map((n) => ' '.repeat(n));
   const ktapLine = fc.oneof(
-    fc.tuple(fc.constantFrom('ok', 'not ok'), fc.integer({ min: 0, max: 40 }), name, fc.constantFrom('', ' # SKIP forged')).map(([r, n, x, d]) => `${r} ${n} ${x}${d}`),
+    fc
+      .tuple(fc.constantFrom('ok', 'not ok'), fc.integer({ min: 0, max: 40 }), name, fc.constantFrom('', ' # SKIP forged'))
+      .map(([r, n, x, d]) => `${r} ${n} ${x}${d}`),
     fc.integer({ min: 0, max: 40 }).map((n) => `1..${n}`),
     fc.constantFrom('KTAP version 1', 'TAP version 13', 'TAP version 14'),
     name.map((x) => `# Subtest: ${x}`),
     name.map((x) => `# ${x}: pass:1 fail:0 skip:0 total:1`),
   );
   const kernelLine = fc.tuple(stamp, indent, ktapLine).map(([s, i, l]) => `${s}${i}${l}`);
-  const framedLine = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.constantFrom('|', '\\'), fc.oneof(ktapLine, fc.constantFrom(...records))).map(([n, f, l]) => `cmd${n}${f} ${l}`);
+  const framedLine = fc
+    .tuple(fc.integer({ min: 1, max: 3 }), fc.constantFrom('|', '\\'), fc.oneof(ktapLine, fc.constantFrom(...records)))
+    .map(([n, f, l]) => `cmd${n}${f} ${l}`);
   // another boot's records: the same bodies, signed with its own nonce
   const otherBoot = fc.tuple(fc.constantFrom(...records), fc.stringMatching(/^[0-9a-f]{16}$/)).map(([r, nonce]) => {
     const body = r.slice(0, r.lastIndexOf(' #'));
     return `${body} #${crc32(`${nonce} ${body}`).toString(16).padStart(8, '0')}`;
   });
-  const inserted = fc.oneof({ weight: 5, arbitrary: kernelLine }, { weight: 2, arbitrary: framedLine }, { weight: 1, arbitrary: otherBoot });
+  const inserted = fc.oneof(
+    { weight: 5, arbitrary: kernelLine },
+    { weight: 2, arbitrary: framedLine },
+    { weight: 1, arbitrary: otherBoot },
+  );
 
   t.test(`${c.fixture.name}: inserted lines never make a leaf or the cell better`, async (t) => {
     let changed = 0;
@@ -106,10 +129,12 @@ for (const c of CASES) {
         const forged = decide(c, resign(out, c.fixture.nonce));
         if (forged.verdict !== genuine.verdict) changed++;
         if (forged.tests.some((n) => n.name === 'kunit')) kunitRead++;
-        if (genuine.verdict !== 'pass' && forged.verdict === 'pass') throw new Error(`the cell passed: ${edits.map(([, l]) => l).join(' | ')}`);
+        if (genuine.verdict !== 'pass' && forged.verdict === 'pass')
+          throw new Error(`the cell passed: ${edits.map(([, l]) => l).join(' | ')}`);
         const byPath = new Map(leavesOf(forged.tests).map((l) => [l.path, l]));
         for (const leaf of notPassing) {
-          if (byPath.get(leaf.path)?.verdict === 'pass') throw new Error(`${leaf.path} went from ${leaf.verdict} to pass with: ${edits.map(([, l]) => JSON.stringify(l)).join(' | ')}`);
+          if (byPath.get(leaf.path)?.verdict === 'pass')
+            throw new Error(`${leaf.path} went from ${leaf.verdict} to pass with: ${edits.map(([, l]) => JSON.stringify(l)).join(' | ')}`);
         }
       }),
       { numRuns: RUNS },

@@ -54,5 +54,8 @@ t.test('inspectLkvm names the file and where it came from', async (t) => {
   const good = inspectLkvm({ path: join(dir, 'static-arm64'), from: '--lkvm' }, true);
   t.match(good, { path: join(dir, 'static-arm64'), from: '--lkvm', sha256: /^[0-9a-f]{64}$/ });
   writeFileSync(join(dir, 'copy'), readFileSync(join(dir, 'static-arm64')));
-  t.equal((inspectLkvm({ path: join(dir, 'copy'), from: '--lkvm' }, true) as { sha256: string }).sha256, (good as { sha256: string }).sha256);
+  t.equal(
+    (inspectLkvm({ path: join(dir, 'copy'), from: '--lkvm' }, true) as { sha256: string }).sha256,
+    (good as { sha256: string }).sha256,
+  );
 });

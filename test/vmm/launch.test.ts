@@ -10,7 +10,6 @@ import { launchVmm, writtenBytes } from '../../harness/vmm/launch.js';
 import { processRunning } from '../support/processes.js';
 import { tempTree } from '../support/temp-tree.js';
 
-
 t.test('a timeout kills the whole group, grandchildren holding the pipe included', async (t) => {
   const dir = tempTree({});
   const consolePath = join(dir, 'console.log');
@@ -80,7 +79,7 @@ t.test('an abort stops the VM at once', async (t) => {
   if (outcome.kind === 'exited') t.equal(outcome.signal, 'SIGKILL');
 });
 
-t.test('the console file is the VMM\'s stdout itself, not a pipe the harness reads', async (t) => {
+t.test("the console file is the VMM's stdout itself, not a pipe the harness reads", async (t) => {
   const dir = tempTree({});
   const consolePath = join(dir, 'console.log');
   await launchVmm({ argv: ['sh', '-c', 'readlink /proc/self/fd/1'], inputs: [] }, { consolePath, timeoutSec: 10, capBytes: 1 << 20 });
@@ -127,7 +126,12 @@ t.test('onConsole gets the console as it grows, in order and up to the cap, with
   const started = performance.now();
   const outcome = await launchVmm(
     { argv: ['sh', '-c', 'echo first; sleep 0.5; head -c 6000 /dev/zero | tr "\\0" y; echo'], inputs: [] },
-    { consolePath, timeoutSec: 10, capBytes: 4096, onConsole: (bytes) => chunks.push({ at: performance.now(), bytes: Buffer.from(bytes) }) },
+    {
+      consolePath,
+      timeoutSec: 10,
+      capBytes: 4096,
+      onConsole: (bytes) => chunks.push({ at: performance.now(), bytes: Buffer.from(bytes) }),
+    },
   );
   t.equal(outcome.consoleBytes, 6 + 6001);
   t.same(Buffer.concat(chunks.map((c) => c.bytes)), readFileSync(consolePath), 'every byte the file kept, once, in order');

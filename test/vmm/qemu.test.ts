@@ -45,7 +45,10 @@ t.test('bridged modern: N root ports, one device behind each, modern only', asyn
   // no option ROM: a fresh host without ipxe-qemu still boots net cells
   t.ok(virtio.filter((d) => d.startsWith('virtio-net-pci')).every((d) => d.endsWith(',romfile=')));
   t.same(values(argv, '-netdev'), ['user,id=net1-net', 'user,id=net2-net']);
-  t.same(values(argv, '-drive').map((d) => d.split(',')[0]), ['file=blk1.img', 'file=blk2.img']);
+  t.same(
+    values(argv, '-drive').map((d) => d.split(',')[0]),
+    ['file=blk1.img', 'file=blk2.img'],
+  );
 });
 
 t.test('bridged with other port counts and a single device kind', async (t) => {
@@ -66,11 +69,19 @@ t.test('kvm on an arm64 host uses the host CPU', async (t) => {
 
 t.test("tcg_cpu is QEMU's -cpu under TCG; under KVM the guest has the host's CPU", async (t) => {
   const cell = qemuCell('flat', 'modern');
-  t.same(values(qemuCommand(cell, files, { accel: 'tcg', nonce: 'n' }).argv, '-cpu'), ['max,pauth-impdef=on'], 'the default: every feature, the quick pointer authentication');
+  t.same(
+    values(qemuCommand(cell, files, { accel: 'tcg', nonce: 'n' }).argv, '-cpu'),
+    ['max,pauth-impdef=on'],
+    'the default: every feature, the quick pointer authentication',
+  );
   const a57 = { ...cell, vmm: { ...cell.vmm, tcgCpu: 'cortex-a57' } };
   t.same(values(qemuCommand(a57, files, { accel: 'tcg', nonce: 'n' }).argv, '-cpu'), ['cortex-a57']);
   t.same(values(qemuCommand(a57, files, { accel: 'kvm', nonce: 'n' }).argv, '-cpu'), ['host']);
-  t.same(qemuMachineArgs('tcg', { virtualization: true }).slice(-2), ['-cpu', 'max,pauth-impdef=on'], 'a nested host keeps the CPU with EL2 and every feature');
+  t.same(
+    qemuMachineArgs('tcg', { virtualization: true }).slice(-2),
+    ['-cpu', 'max,pauth-impdef=on'],
+    'a nested host keeps the CPU with EL2 and every feature',
+  );
 });
 
 t.test('virtualization=on goes only with TCG: KVM on arm64 offers no nested EL2 and QEMU refuses it', async (t) => {
@@ -89,7 +100,10 @@ t.test('paths with commas or shell metacharacters stay one argument', async (t) 
 });
 
 t.test('a blk slot without a disk is a programming error, not a silent boot', async (t) => {
-  t.throws(() => qemuCommand(qemuCell('flat', 'legacy', ['blk']), { ...files, disks: {} }, { accel: 'tcg', nonce: 'n' }), /no disk image given for blk1/);
+  t.throws(
+    () => qemuCommand(qemuCell('flat', 'legacy', ['blk']), { ...files, disks: {} }, { accel: 'tcg', nonce: 'n' }),
+    /no disk image given for blk1/,
+  );
 });
 
 t.test('appended kernel parameters come last so they can override', async (t) => {

@@ -84,7 +84,10 @@ export async function bootRig(rig: Rig, job: RigJob, options: RigBootOptions): P
   });
   let launch: LaunchOutcome;
   try {
-    launch = await launchVmm({ argv: argv as [string, ...string[]], inputs: [] }, { consolePath, timeoutSec: options.timeoutSec, capBytes: 64 << 20 });
+    launch = await launchVmm(
+      { argv: argv as [string, ...string[]], inputs: [] },
+      { consolePath, timeoutSec: options.timeoutSec, capBytes: 64 << 20 },
+    );
   } finally {
     rmSync(initrd, { force: true });
   }

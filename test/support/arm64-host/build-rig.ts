@@ -55,21 +55,31 @@ function hostAptSources(): string[] {
   const files = ['/etc/apt/sources.list'].filter((f) => existsSync(f) && readFileSync(f, 'utf8').trim() !== '');
   const dir = '/etc/apt/sources.list.d';
   if (existsSync(dir)) {
-    files.push(...readdirSync(dir).filter((f) => f.endsWith('.list') || f.endsWith('.sources')).sort().map((f) => join(dir, f)));
+    files.push(
+      ...readdirSync(dir)
+        .filter((f) => f.endsWith('.list') || f.endsWith('.sources'))
+        .sort()
+        .map((f) => join(dir, f)),
+    );
   }
-  if (files.length === 0) throw new RigBuildError('this host has no apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d): the rig is built from them');
+  if (files.length === 0)
+    throw new RigBuildError('this host has no apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d): the rig is built from them');
   return files;
 }
 
 async function rootfsLayer(options: RigBuildOptions): Promise<string> {
   const packages = rigDebianPackages(readPackageList());
   const sources = hostAptSources();
-  const key = shortKey(sha256(JSON.stringify({ v: 1, argv: mmdebstrapArgv(packages, '<target>', []), sources: sources.map((f) => readFileSync(f, 'utf8')) })));
+  const key = shortKey(
+    sha256(JSON.stringify({ v: 1, argv: mmdebstrapArgv(packages, '<target>', []), sources: sources.map((f) => readFileSync(f, 'utf8')) })),
+  );
   return buildLayer(options, `rootfs-${key}`, async (root, staged) => {
     await ensureHostTools(options);
     await ensureBinfmt();
     rmSync(root, { recursive: true, force: true });
-    options.say(`arm64 host rig: building an arm64 Debian ${packages.join(', ')} root filesystem with mmdebstrap (several minutes: its maintainer scripts run under qemu-user)`);
+    options.say(
+      `arm64 host rig: building an arm64 Debian ${packages.join(', ')} root filesystem with mmdebstrap (several minutes: its maintainer scripts run under qemu-user)`,
+    );
     const log = join(staged, 'mmdebstrap.log');
     const built = await runCommand(mmdebstrapArgv(packages, root, sources), {
       logPath: log,
@@ -79,9 +89,12 @@ async function rootfsLayer(options: RigBuildOptions): Promise<string> {
         if (line.startsWith('I: ')) options.say(`arm64 host rig: mmdebstrap ${line.slice(3)}`);
       },
     });
-    if (!succeeded(built)) throw new RigBuildError(`mmdebstrap failed (${describeFailure(built)}); its log: ${log}\n${built.tail.join('\n')}`);
+    if (!succeeded(built))
+      throw new RigBuildError(`mmdebstrap failed (${describeFailure(built)}); its log: ${log}\n${built.tail.join('\n')}`);
     const boot = join(root, 'boot');
-    const version = readdirSync(boot).find((f) => f.startsWith('vmlinuz-'))?.slice('vmlinuz-'.length);
+    const version = readdirSync(boot)
+      .find((f) => f.startsWith('vmlinuz-'))
+      ?.slice('vmlinuz-'.length);
     if (!version) throw new RigBuildError(`the rig's root filesystem has no /boot/vmlinuz-*: linux-image-arm64 did not install (${log})`);
     copyFileSync(join(boot, `vmlinuz-${version}`), join(staged, 'Image'));
     copyFileSync(join(boot, `config-${version}`), join(staged, 'config'));
@@ -113,7 +126,11 @@ async function nodeLayer(options: RigBuildOptions): Promise<string> {
 async function kvmatrixLayer(options: RigBuildOptions): Promise<string> {
   const dist = join(projectRoot, 'dist');
   if (!existsSync(join(dist, 'cli', 'main.cjs'))) throw new RigBuildError(`${dist} is not built: run npm run build`);
-  const tracked = (await execa('git', ['ls-files', '-z', '--', 'package.json', 'package-lock.json', 'harness', 'matrices', 'kernels', 'patches'], { cwd: projectRoot })).stdout
+  const tracked = (
+    await execa('git', ['ls-files', '-z', '--', 'package.json', 'package-lock.json', 'harness', 'matrices', 'kernels', 'patches'], {
+      cwd: projectRoot,
+    })
+  ).stdout
     .split('\0')
     .filter((f) => f && !f.endsWith('.ts') && existsSync(join(projectRoot, f)));
   const files = [...tracked, ...walk(dist).map((f) => join('dist', f))].sort();
@@ -162,7 +179,10 @@ async function productionModules(options: RigBuildOptions): Promise<string> {
   copyFileSync(join(projectRoot, 'package.json'), join(staged, 'package.json'));
   writeFileSync(join(staged, 'package-lock.json'), lock);
   options.say('arm64 host rig: npm ci --omit=dev (the production dependencies, all plain JavaScript)');
-  const ci = await execa('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: staged, reject: false });
+  const ci = await execa('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: staged,
+    reject: false,
+  });
   if (ci.exitCode !== 0) throw new RigBuildError(`npm ci --omit=dev failed: ${String(ci.stderr).slice(-2000)}`);
   publishDir(staged, entry);
   return entry;
@@ -180,11 +200,15 @@ function walk(dir: string): string[] {
  */
 export async function packDirectory(dir: string, cpio: string): Promise<void> {
   const entries = await execa('find', ['.', '-print0'], { cwd: dir, encoding: 'buffer' });
-  const packed = await execa('cpio', ['--create', '--null', '--format=newc', '--owner=0:0', '--reproducible', '--quiet', `--file=${cpio}`], {
-    cwd: dir,
-    input: entries.stdout,
-    reject: false,
-  });
+  const packed = await execa(
+    'cpio',
+    ['--create', '--null', '--format=newc', '--owner=0:0', '--reproducible', '--quiet', `--file=${cpio}`],
+    {
+      cwd: dir,
+      input: entries.stdout,
+      reject: false,
+    },
+  );
   if (packed.exitCode !== 0) throw new RigBuildError(`cpio of ${dir} failed: ${String(packed.stderr).slice(-2000)}`);
 }
 
@@ -201,13 +225,17 @@ const HOST_TOOLS = [
 async function ensureHostTools(options: RigBuildOptions): Promise<void> {
   const missing = HOST_TOOLS.filter((t) => !existsSync(t.file)).map((t) => t.pkg);
   if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new RigBuildError(`the arm64 host rig needs ${missing.join(', ')}: apt-get install ${missing.join(' ')}`);
+  if (process.getuid?.() !== 0)
+    throw new RigBuildError(`the arm64 host rig needs ${missing.join(', ')}: apt-get install ${missing.join(' ')}`);
   options.say(`arm64 host rig: installing ${missing.join(', ')}`);
   const update = await runCommand(['apt-get', 'update', '-qq'], { env: { PATH: process.env.PATH ?? '' } });
   const install = succeeded(update)
-    ? await runCommand(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { env: { PATH: process.env.PATH ?? '', DEBIAN_FRONTEND: 'noninteractive' } })
+    ? await runCommand(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
+        env: { PATH: process.env.PATH ?? '', DEBIAN_FRONTEND: 'noninteractive' },
+      })
     : update;
-  if (!succeeded(install)) throw new RigBuildError(`could not install ${missing.join(', ')} (${describeFailure(install)}): ${install.tail.join('\n')}`);
+  if (!succeeded(install))
+    throw new RigBuildError(`could not install ${missing.join(', ')} (${describeFailure(install)}): ${install.tail.join('\n')}`);
 }
 
 /** arm64 programs run through qemu-user: binfmt_misc mounted and its qemu-aarch64 entry enabled. */
@@ -216,8 +244,12 @@ async function ensureBinfmt(): Promise<void> {
   if (existsSync(entry) && readFileSync(entry, 'utf8').startsWith('enabled')) return;
   if (!existsSync('/proc/sys/fs/binfmt_misc/register')) {
     const mounted = await runCommand(['mount', '-t', 'binfmt_misc', 'binfmt_misc', '/proc/sys/fs/binfmt_misc']);
-    if (!succeeded(mounted)) throw new RigBuildError(`cannot mount binfmt_misc (${describeFailure(mounted)}): mmdebstrap needs it to run arm64 maintainer scripts; run as root`);
+    if (!succeeded(mounted))
+      throw new RigBuildError(
+        `cannot mount binfmt_misc (${describeFailure(mounted)}): mmdebstrap needs it to run arm64 maintainer scripts; run as root`,
+      );
   }
   const enabled = await runCommand(['update-binfmts', '--enable', 'qemu-aarch64'], { env: { PATH: process.env.PATH ?? '' } });
-  if (!succeeded(enabled) || !existsSync(entry)) throw new RigBuildError(`update-binfmts --enable qemu-aarch64 failed (${describeFailure(enabled)}): ${enabled.tail.join('\n')}`);
+  if (!succeeded(enabled) || !existsSync(entry))
+    throw new RigBuildError(`update-binfmts --enable qemu-aarch64 failed (${describeFailure(enabled)}): ${enabled.tail.join('\n')}`);
 }

@@ -25,7 +25,8 @@ export function imageMatrix(text: string, file: string): ImageMatrix {
   for (const id of kernelIds) {
     const description = matrix.kernels![id]!.description;
     doc.setIn(['kernels', id], doc.createNode({ definition: `${id}-image`, ...(description ? { description } : {}) }));
-    definitions[`${id}-image.yaml`] = `description: kernel ${id} of ${file}, built outside the rig\nsource:\n  image: ../images/${id}/Image\n`;
+    definitions[`${id}-image.yaml`] =
+      `description: kernel ${id} of ${file}, built outside the rig\nsource:\n  image: ../images/${id}/Image\n`;
   }
   doc.setIn(['paths'], doc.createNode({ kernels: '../kernels', patches: '../patches' }));
   return { matrix: doc.toString(), definitions, kernelIds };

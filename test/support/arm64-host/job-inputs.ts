@@ -18,7 +18,10 @@ export const rigLkvmPath = (name: string) => `${RIG_PATHS.bin}/${name}`;
  * RIG_PATHS.bin, the kernel Images built out here (kernel id -> Image), and
  * the rig's matrices with those Images for kernels.
  */
-export function matrixJobInputs(images: Record<string, string>, lkvms: Record<string, string>): { files: Record<string, string>; texts: Record<string, string> } {
+export function matrixJobInputs(
+  images: Record<string, string>,
+  lkvms: Record<string, string>,
+): { files: Record<string, string>; texts: Record<string, string> } {
   const files: Record<string, string> = {};
   const texts: Record<string, string> = {};
   for (const [name, path] of Object.entries(lkvms)) files[rigLkvmPath(name)] = path;

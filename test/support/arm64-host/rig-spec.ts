@@ -88,9 +88,12 @@ export function rigQemuArgv(boot: RigBoot): string[] {
     boot.qemu,
     ...qemuMachineArgs('tcg', { virtualization: true }),
     ...qemuBootArgs({ memoryMiB: boot.memoryMiB, cpus: boot.cpus, image: boot.kernel, initrd: boot.initrd }),
-    '-append', 'console=ttyAMA0 panic=-1 rdinit=/init',
-    '-drive', `file=${boot.resultsDisk},format=raw,if=none,id=results`,
-    '-device', 'virtio-blk-pci,drive=results',
+    '-append',
+    'console=ttyAMA0 panic=-1 rdinit=/init',
+    '-drive',
+    `file=${boot.resultsDisk},format=raw,if=none,id=results`,
+    '-device',
+    'virtio-blk-pci,drive=results',
   ];
 }
 
@@ -119,7 +122,8 @@ export function rigKvmatrix(...args: string[]): string[] {
 export function checkSteps(steps: readonly RigStep[]): void {
   const seen = new Set<string>();
   for (const step of steps) {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(step.name)) throw new Error(`rig step name ${JSON.stringify(step.name)}: lower-case letters, digits and dashes`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(step.name))
+      throw new Error(`rig step name ${JSON.stringify(step.name)}: lower-case letters, digits and dashes`);
     if (seen.has(step.name)) throw new Error(`rig step ${step.name} is named twice`);
     seen.add(step.name);
   }
