@@ -365,7 +365,10 @@ export class KtapReader {
       lineNo,
       earlier ? `a second result for it, after the document ended: "${quote(text)}"` : `a line after the document ended: "${quote(text)}"`,
     );
-    if (where !== root) where.log.length < MAX_LOG_LINES ? where.log.push(text) : where.logDropped++;
+    if (where !== root) {
+      if (where.log.length < MAX_LOG_LINES) where.log.push(text);
+      else where.logDropped++;
+    }
   }
 
   /** The test a line that cannot be placed touches: the deepest open test, or the top-level test last reported when none is open. */

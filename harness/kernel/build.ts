@@ -20,7 +20,7 @@ import { must, StageError } from './stage-error.js';
 import { extractedSource, fileFingerprint, SourceError, type UnpackProgress } from './source.js';
 import { unpackProgress } from './unpack-progress.js';
 import { toolchainVersion } from './toolchain.js';
-import type { BuiltKernel, KernelCommit, KernelFailure, KernelOutcome, KernelProgress, KernelStage } from './types.js';
+import type { BuiltKernel, KernelCommit, KernelOutcome, KernelProgress } from './types.js';
 
 export interface KernelContext {
   layout: CacheLayout;

@@ -408,7 +408,7 @@ function resolvePatches(refs: PatchRef[], patchesDir: string, loaded: LoadedYaml
 
 /** `where` only when the file is missing: a location may need the YAML parsed (yaml-file.ts). */
 function requireFile(path: string, what: string, where: () => InputLocation): void {
-  let ok = false;
+  let ok: boolean;
   try {
     ok = statSync(path).isFile();
   } catch {

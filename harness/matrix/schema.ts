@@ -162,7 +162,7 @@ function buildSchemas() {
         kselftest: z.strictObject({
           targets: z.array(kselftestTarget).check(z.minLength(1)),
           skip: z._default(
-            z.array(z.string().check(z.regex(/^[A-Za-z0-9_.\/-]+:[^\s:]+$/, 'a test as kselftest-list.txt names it: target:test'))),
+            z.array(z.string().check(z.regex(/^[A-Za-z0-9_./-]+:[^\s:]+$/, 'a test as kselftest-list.txt names it: target:test'))),
             [],
           ),
           timeout: z.optional(z.number().check(z.positive(), z.lte(3600))),

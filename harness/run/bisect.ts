@@ -146,8 +146,10 @@ export async function bisectKernel(options: BisectOptions): Promise<BisectReport
     // reset should have put everything back; say so rather than leave it quietly changed
     const now = await headOf(tree).catch(() => null);
     if (now !== null && now !== original) {
+      // eslint-disable-next-line no-unsafe-finally -- a tree left on another commit is worse news than any error before it
       throw new Error(`${tree} was on ${original} before the bisect and is on ${now} after it`);
     }
+    // eslint-disable-next-line no-unsafe-finally -- and so is a bisect left running
     if (await bisecting(tree)) throw new Error(`git bisect reset did not end the bisect in ${tree}; run \`git -C ${tree} bisect reset\``);
   }
 

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { AgentBuildError, buildGuestImage, type GuestImage } from '../guest/build-agent.js';
 import { rememberedToolVersion } from '../host/facts.js';
-import { ensureCacheDirs, writeFileAtomic, type CacheLayout } from '../kernel/cache.js';
+import { ensureCacheDirs, type CacheLayout } from '../kernel/cache.js';
 import { appliedPatchTexts } from '../kernel/applied-patches.js';
 import { obtainKernel } from '../kernel/build.js';
 import { configHasKvm } from '../kernel/config-check.js';

@@ -27,7 +27,6 @@ t.test('the block never wraps and carries no control character from make', async
   const block = renderLiveBlock(state, 0, 40);
   for (const line of block.split('\n')) {
     t.ok(line.length <= 39, `${line.length} columns`);
-    // eslint-disable-next-line no-control-regex
     t.notMatch(line, /[\x00-\x1f\x7f]/, 'no control character');
   }
 });

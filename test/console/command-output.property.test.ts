@@ -82,7 +82,7 @@ const output = fc
   )
   .map((parts) => Buffer.concat(parts.map((p) => Buffer.from(p))));
 
-t.test('any output comes back byte for byte, intact, and never as records', async (t) => {
+t.test('any output comes back byte for byte, intact, and never as records', async () => {
   fc.assert(
     fc.property(output, fc.integer({ min: 0, max: 4000 }), (bytes, cap) => {
       const { lines, shown } = frame(1, bytes, cap);
@@ -101,7 +101,7 @@ t.test('any output comes back byte for byte, intact, and never as records', asyn
   );
 });
 
-t.test('a framed line lost, altered or slipped in is never intact', async (t) => {
+t.test('a framed line lost, altered or slipped in is never intact', async () => {
   fc.assert(
     fc.property(
       output.filter((b) => b.length > 0),

@@ -38,7 +38,6 @@ t.test('the Murray matrix: unpatched bridged legacy fails as expected, all else 
   const kcidbFile = join(out, 'kcidb.json');
   const first = await kvmatrix(['run', '--out', out, '--kcidb', kcidbFile], { spyDir: spy.dir, env: { KVMATRIX_LKVM: '', CI: 'true' } });
   t.equal(first.code, 0, `exit 0 because every cell went as expected\n${first.stderr.slice(-3000)}`);
-  // eslint-disable-next-line no-control-regex
   t.notMatch(first.stdout + first.stderr, /[\x1b\x00-\x08\x0b-\x1f]/, 'CI output: plain lines, no escape sequence or control character');
   t.match(first.stderr, /^cell unpatched\/qemu-bridged\/legacy: fail \(expected\) in \d+\.\d s$/m, 'a line per cell as it ends');
   const results = readResults(join(out, 'latest'));

@@ -34,7 +34,7 @@ export function validateKcidb(file: string): string {
     return execFileSync(PYTHON, ['-c', VALIDATE, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
-    throw new Error(`${file}: ${stderr.trim()}`);
+    throw new Error(`${file}: ${stderr.trim()}`, { cause: error });
   }
 }
 
