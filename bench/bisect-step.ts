@@ -17,6 +17,7 @@ import { hostAccel } from '../harness/host/facts.js';
 import { syntheticKernelHistory } from '../test/support/kernel-history.js';
 import { cliPath } from '../test/support/cli.js';
 import { configureBareTree, timeBareMake } from './bare-make.js';
+import { kindKernelArgs } from '../harness/test-kinds/registry.js';
 
 export interface BisectStepTimes {
   harness: number[];
@@ -59,7 +60,7 @@ export async function benchBisectStep(
   const bootArgv = qemuCommand(
     cell,
     { image: join(bare.build, 'arch/arm64/boot/Image'), initrd: guest.initramfs, disks: { blk1: 'blk1.img' } },
-    { accel: hostAccel(), nonce: 'bench' },
+    { accel: hostAccel(), nonce: 'bench', kernelArgs: kindKernelArgs(cell) },
   ).argv;
   // untimed: the first build of each side (every compile a ccache hit on the harness's side)
   await time(step, tree, join(work, 'step-warm.out'));

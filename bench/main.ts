@@ -73,6 +73,7 @@ import { prepareBareTrees, timeBareMake } from './bare-make.js';
 import { median } from './median.js';
 import { benchBisectStep } from './bisect-step.js';
 import { benchKunit } from './kunit.js';
+import { kindKernelArgs } from '../harness/test-kinds/registry.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -184,7 +185,7 @@ if (want('cell')) {
   const bareArgv = qemuCommand(
     cell,
     { image: kernel.image, initrd: guest.initramfs, disks: { blk1: 'blk1.img' } },
-    { accel: hostAccel(), nonce: 'bench' },
+    { accel: hostAccel(), nonce: 'bench', kernelArgs: kindKernelArgs(cell) },
   ).argv;
   const harness: number[] = [];
   const bare: number[] = [];
@@ -248,7 +249,7 @@ if (!want('nested')) {
   const args = lkvmRunArgs(
     kcell,
     { image: NESTED_PATHS.image, initrd: NESTED_PATHS.initrd, disks: { blk1: nestedDiskPath('blk1') } },
-    { nonce: 'bench', era: plan.era, irqchip: 'gicv3' },
+    { nonce: 'bench', era: plan.era, irqchip: 'gicv3', kernelArgs: kindKernelArgs(kcell) },
   );
   writeFileSync(
     join(nestedDir, 'host-initramfs.cpio'),
@@ -300,8 +301,11 @@ if (want('warm')) {
     }
     return {
       dir,
-      argv: qemuCommand(c, { image: kernels.get(c.kernel.id)!, initrd: guest.initramfs, disks }, { accel: hostAccel(), nonce: 'bench' })
-        .argv,
+      argv: qemuCommand(
+        c,
+        { image: kernels.get(c.kernel.id)!, initrd: guest.initramfs, disks },
+        { accel: hostAccel(), nonce: 'bench', kernelArgs: kindKernelArgs(c) },
+      ).argv,
     };
   });
   const bareWarm = async () => {

@@ -9,19 +9,14 @@ export function listSubcommand() {
     .addOption(filterOption())
     .addOption(new Option('--json', 'one JSON object per cell'))
     .action(async (matrixFile, opts) => {
-      const { loadSelection } = await import('./host-run-options.js');
+      const [{ loadSelection }, { describeTest }] = await Promise.all([
+        import('./host-run-options.js'),
+        import('../test-kinds/registry.js'),
+      ]);
       const { cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       for (const cell of cells) {
         const devices = cell.devices.map((d) => d.name);
-        const tests = cell.tests.map((t) =>
-          t.kind === 'kunit'
-            ? `kunit${t.filter ? `(${t.filter})` : ''}`
-            : t.kind === 'command'
-              ? `command.${t.name}`
-              : t.kind === 'kselftest'
-                ? `kselftest(${t.targets.join(',')})`
-                : t.kind,
-        );
+        const tests = cell.tests.map((t) => describeTest(t).text);
         const leafExpect = cell.leafExpect.map((e) =>
           [e.test, e.verdict, ...(e.mayPrint ? [`may print ${e.mayPrint.join(', ')}`] : [])].filter(Boolean).join(' '),
         );
@@ -35,15 +30,7 @@ export function listSubcommand() {
             topology: cell.topology,
             expect: cell.expect.verdict,
             devices,
-            tests: cell.tests.map((t) =>
-              t.kind === 'kunit'
-                ? { kind: t.kind, kunitconfig: t.kunitconfig.file, filter: t.filter }
-                : t.kind === 'command'
-                  ? { kind: t.kind, name: t.name, run: t.argv, files: t.files, timeout: t.timeoutSec, expect_exit: t.expectExit }
-                  : t.kind === 'kselftest'
-                    ? { kind: t.kind, targets: t.targets, skip: t.skip, timeout: t.timeoutSec }
-                    : { kind: t.kind },
-            ),
+            tests: cell.tests.map((t) => describeTest(t).json),
             ...(cell.leafExpect.length ? { expectTests: cell.leafExpect } : {}),
           };
           process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -1,7 +1,7 @@
 import { sanitizeLine, sanitizeText } from '../console/sanitize.js';
 import { shellQuote } from '../host/command.js';
 import { hex } from '../verdict/virtio-ids.js';
-import { PROBE } from '../test-kinds/probe.js';
+import { PROBE } from '../test-kinds/probe/probe.js';
 import { isFailing, judgedNodes, leafCounts, nodesOf, type TestNode } from '../verdict/tree.js';
 import { VERDICTS, type DeviceOutcome } from '../verdict/types.js';
 import { cellMark, deviceBarText, retriesText, secondsText, verdictCountsText } from './summary.js';

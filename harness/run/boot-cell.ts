@@ -10,7 +10,8 @@ import type { BuiltKernel } from '../kernel/types.js';
 import type { Cell, QemuVmmSpec } from '../matrix/types.js';
 import { renderReproduceScript, type ReproducePrepare } from '../report/reproduce.js';
 import type { ConsoleObservation } from '../console/types.js';
-import { crashNeedsNames, kunitTestOf, type KunitListing } from '../test-kinds/kunit.js';
+import { crashNeedsNames, kunitTestOf, type KunitListing } from '../test-kinds/kunit/kunit.js';
+import { kindKernelArgs, readKinds } from '../test-kinds/registry.js';
 import { decideCell, judge, type JudgeOptions } from '../verdict/decide.js';
 import type { CellJudgement } from '../verdict/types.js';
 import { launchVmm, type LaunchOptions } from '../vmm/launch.js';
@@ -55,7 +56,11 @@ export function bootQemuCell(
   ctx: BootContext,
 ): Promise<{ judged: CellJudgement; boot: BootArtifacts }> {
   return bootDirectCell(cell, guest, ctx, (disks, initrd, local) =>
-    qemuCommand(cell, { image: local(kernel.image), initrd: initrd.initrd, disks }, { accel: ctx.accel, nonce: initrd.commandLineNonce }),
+    qemuCommand(
+      cell,
+      { image: local(kernel.image), initrd: initrd.initrd, disks },
+      { accel: ctx.accel, nonce: initrd.commandLineNonce, kernelArgs: kindKernelArgs(cell) },
+    ),
   );
 }
 
@@ -107,7 +112,7 @@ export async function bootDirectCell(
   const observation = parser.finish();
   const listing = await listingIfCrashed(cell, observation, ctx);
   const judged = judge(
-    decideCell(cell, launch, observation, listing ? { kunitListing: listing } : {}),
+    decideCell(cell, launch, observation, readKinds(cell, observation, listing ? { listing } : {})),
     cell.expect,
     cell.leafExpect,
     judgeOptions(cell),

@@ -31,6 +31,7 @@ import {
 import { placeNestedBase } from './run-artifacts.js';
 import { commandBootArchive, commandInitrd } from './guest-initrd.js';
 import { agentAllowanceSec, runsUserspace } from '../test-kinds/agent-commands.js';
+import { kindKernelArgs, readKinds } from '../test-kinds/registry.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
 export type KvmtoolPlan =
@@ -65,7 +66,7 @@ export async function bootKvmtoolCell(
             cell,
             plan.lkvm.path,
             { image: local(kernel.image), initrd: initrd.initrd, disks },
-            { nonce: initrd.commandLineNonce, era: plan.era, irqchip: lkvmIrqchip(cell.vmm, 'native') },
+            { nonce: initrd.commandLineNonce, era: plan.era, irqchip: lkvmIrqchip(cell.vmm, 'native'), kernelArgs: kindKernelArgs(cell) },
           ),
         { env: { HOME: home }, stdin: 'held-open' },
       );
@@ -99,7 +100,7 @@ export async function bootKvmtoolCell(
       initrd: guestInitrd ? NESTED_PATHS.cellInitrd : NESTED_PATHS.initrd,
       disks: Object.fromEntries(Object.keys(disks).map((n) => [n, nestedDiskPath(n)])),
     },
-    { nonce: guestInitrd ? null : guestNonce, era: plan.era, irqchip: lkvmIrqchip(cell.vmm, 'nested') },
+    { nonce: guestInitrd ? null : guestNonce, era: plan.era, irqchip: lkvmIrqchip(cell.vmm, 'nested'), kernelArgs: kindKernelArgs(cell) },
   );
   const cellPart = nestedCellArchive(args, disks, guestInitrd);
   writeFileSync(join(dir, 'nested-cell.cpio'), cellPart);
@@ -130,7 +131,7 @@ export async function bootKvmtoolCell(
     cell,
     launch,
     { host, guest: observation, lkvmStderr: split.lkvm },
-    listing ? { kunitListing: listing } : {},
+    readKinds(cell, observation, listing ? { listing } : {}),
   );
   const judged = judge(nested, cell.expect, cell.leafExpect, judgeOptions(cell));
   const reproduce = writeReproduce(

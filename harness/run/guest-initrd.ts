@@ -14,7 +14,7 @@ import type { GuestImage } from '../guest/build-agent.js';
 import type { Cell } from '../matrix/types.js';
 import type { ReproducePrepare } from '../report/reproduce.js';
 import { agentCommands, runsUserspace, testLayers } from '../test-kinds/agent-commands.js';
-import { commandFileEntries, commandTestsOf } from '../test-kinds/command.js';
+import { commandFileEntries, commandTestsOf } from '../test-kinds/command/command.js';
 
 export interface BootInitrd {
   /** The initrd as the VMM, started in the cell folder, names it. */

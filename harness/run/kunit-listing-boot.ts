@@ -7,8 +7,8 @@ import { writeFileAtomic, type CacheLayout } from '../kernel/cache.js';
 import { sha256, shortKey } from '../kernel/keys.js';
 import type { BuiltKernel } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
-import { kunitTestOf, type KunitListing } from '../test-kinds/kunit.js';
-import { parseKunitListing } from '../test-kinds/kunit-listing.js';
+import { kunitTestOf, type KunitListing } from '../test-kinds/kunit/kunit.js';
+import { parseKunitListing } from '../test-kinds/kunit/kunit-listing.js';
 import { launchVmm } from '../vmm/launch.js';
 import { guestCommandLine, qemuBootArgs, qemuMachineArgs, type QemuAccel } from '../vmm/qemu.js';
 

@@ -6,8 +6,8 @@
  */
 import type { PlannedCommand } from '../guest/boot-archive.js';
 import type { Cell } from '../matrix/types.js';
-import { commandAllowanceSec, commandCapBytes, commandTestsOf, plannedCommands } from './command.js';
-import { kselftestAllowanceSec, kselftestTestOf, plannedKselftests } from './kselftest.js';
+import { commandAllowanceSec, commandCapBytes, commandTestsOf, plannedCommands } from './command/command.js';
+import { kselftestAllowanceSec, kselftestTestOf, plannedKselftests } from './kselftest/kselftest.js';
 
 /** Whether the cell's guest runs programs (and so boots the userspace layer). */
 export function runsUserspace(cell: Pick<Cell, 'tests'>): boolean {

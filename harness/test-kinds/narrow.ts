@@ -10,9 +10,9 @@ import { InputError } from '../matrix/input-error.js';
 import { globMatchesPath, testGlobProblem, testPath } from '../matrix/test-path.js';
 import { needsDevices } from '../matrix/expand.js';
 import type { Cell, TestSpec } from '../matrix/types.js';
-import { globReachesCommand } from './command.js';
-import { kunitFilterFor } from './kunit.js';
-import { globReachesKselftest } from './kselftest.js';
+import { globReachesCommand } from './command/command.js';
+import { kunitFilterFor } from './kunit/kunit.js';
+import { globReachesKselftest } from './kselftest/kselftest.js';
 
 /** The cell narrowed to the glob, or null when it runs nothing the glob names. */
 export function narrowCell(cell: Cell, glob: string): Cell | null {

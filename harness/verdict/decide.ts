@@ -1,32 +1,24 @@
 import { describeIncident } from '../console/incidents.js';
-import type { ConsoleObservation } from '../console/types.js';
+import type { ConsoleObservation, Incident } from '../console/types.js';
 import { globMatchesPath } from '../matrix/test-path.js';
 import type { Cell, Expectation, ExpectedVerdict, LeafExpectation } from '../matrix/types.js';
-import { commandTestsOf, readCommands } from '../test-kinds/command.js';
-import { kselftestTestOf, readKselftests } from '../test-kinds/kselftest.js';
-import { kunitTestOf, readKunit, type KunitListing } from '../test-kinds/kunit.js';
-import { PROBE, probeNode } from '../test-kinds/probe.js';
 import type { LaunchOutcome } from '../vmm/types.js';
-import { assessDevices, describeDevice } from './devices.js';
+import { describeDevice } from './devices.js';
 import { applyExpectations, describeNode, failingNodes, isFailing, nodesOf, pruneTo, type TestNode } from './tree.js';
-import type { CellJudgement, CellVerdict, ExpectationStatus, Verdict } from './types.js';
-
-export interface DecideOptions {
-  /** Case names per suite from the kernel's own listing (kunit.action=list), to name the cases a crash cut off. */
-  kunitListing?: KunitListing;
-}
+import type { CellJudgement, CellVerdict, ExpectationStatus, TestReading, Verdict } from './types.js';
 
 /** How many tests a cell's reasons name one by one. */
 const MAX_TEST_REASONS = 200;
 
 /**
- * Decides a booted cell from how its VMM ended and what its console said.
- * Kernel trouble is `fail`; trouble that leaves the kernel untested is
- * `error`; incomplete agent records, or KUnit results the agent cannot
+ * Decides a booted cell from how its VMM ended, what its console said and
+ * what each kind of its tests read there (test-kinds/registry.ts
+ * readKinds). Kernel trouble is `fail`; trouble that leaves the kernel
+ * untested is `error`; incomplete agent records, or results a kind cannot
  * vouch for, are never a pass. A test that failed (a device, a KUnit
  * case) fails the cell; whether the matrix expected that is judge's.
  */
-export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObservation, options: DecideOptions = {}): CellVerdict {
+export function decideCell(_cell: Cell, launch: LaunchOutcome, obs: ConsoleObservation, readings: readonly TestReading[]): CellVerdict {
   if (launch.kind === 'spawn-failed') {
     return {
       verdict: 'error',
@@ -38,41 +30,11 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
   }
   const agent = obs.agent;
   const complete = agent.end !== null && agent.missingSeqs.length === 0;
-  const probes = cell.tests.some((t) => t.kind === 'probe');
-  const devices = agent.begin && probes ? assessDevices(cell.devices, cell.transport, agent, obs.probeFailures) : [];
-  const kunitTest = kunitTestOf(cell);
-  const kunit = kunitTest
-    ? readKunit(obs.ktap, obs.ktapDigest, agent.ktap, obs.incidents, {
-        filter: kunitTest.filter,
-        agentFinished: complete,
-        rules: cell.leafExpect,
-        ...(options.kunitListing ? { listing: options.kunitListing } : {}),
-      })
-    : null;
-  const commandSpecs = commandTestsOf(cell);
-  const commands = commandSpecs.length > 0 && agent.begin ? readCommands(commandSpecs, obs.commands) : null;
-  const kselftestTest = kselftestTestOf(cell);
-  // the agent runs them after the commands: their indices follow
-  const kselftests =
-    kselftestTest && agent.begin
-      ? readKselftests(kselftestTest, kselftestTest.installed?.tests ?? [], obs.commands, commandSpecs.length + 1)
-      : null;
+  const devices = readings.flatMap((r) => r.devices ?? []);
   // results the agent cannot vouch for are no test's results: not shown as passed or failed anywhere
-  const trusted = [
-    ...(kunit?.node && kunit.untrusted.length === 0 ? [kunit.node] : []),
-    ...(commands && commands.untrusted.length === 0 ? [commands.node] : []),
-    ...(kselftests && kselftests.untrusted.length === 0 ? [kselftests.node] : []),
-  ];
-  const tests = [...(devices.length > 0 ? [probeNode(devices)] : []), ...trusted];
-  // an Oops KUnit caught inside a case is that case's; the cell answers for the rest, and for every
-  // report that failed a case when the KUnit tree is not shown
-  const kunitShown = kunit !== null && kunit.node !== null && kunit.untrusted.length === 0;
-  const cellIncidents = kunit
-    ? kunitShown
-      ? kunit.outside
-      : [...kunit.outside, ...kunit.held].sort((a, b) => a.line - b.line)
-    : obs.incidents;
-  const kernelReasons = cellIncidents.map(describeIncident);
+  const shown = (r: TestReading) => r.node !== null && r.untrusted.length === 0;
+  const tests = readings.filter(shown).map((r) => r.node!);
+  const kernelReasons = cellIncidents(obs.incidents, readings, shown).map(describeIncident);
   // reports nobody read cannot have been excused: the cell answers for them
   if (obs.incidentsDropped > 0)
     kernelReasons.push(`${obs.incidentsDropped} more kernel reports after the first ${obs.incidents.length}: counted, not read one by one`);
@@ -82,8 +44,14 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
     .filter((p) => !claimed.has(p.device))
     .map((p) => `${p.driver}: probe of ${p.device} failed with error ${p.error}`);
   const truncated = launch.consoleTruncated ? [`console cut at the cap after ${launch.consoleBytes} bytes`] : [];
-  const crashed = kunit?.crashed ?? false;
-  const verdict = (v: Omit<CellVerdict, 'devices' | 'tests'>): CellVerdict => ({ ...v, devices, tests });
+  const crashed = readings.some((r) => r.crashed);
+  const devicesAt = readings.find((r) => r.devices !== undefined && r.node !== null)?.node?.path;
+  const verdict = (v: Omit<CellVerdict, 'devices' | 'tests'>): CellVerdict => ({
+    ...v,
+    devices,
+    tests,
+    ...(devicesAt ? { devicesAt } : {}),
+  });
 
   if (launch.kind === 'timed-out') {
     if (kernelReasons.length > 0 && obs.incidents.some((i) => i.kind === 'panic')) {
@@ -137,15 +105,10 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
     });
   }
   const outside = [...kernelReasons, ...otherProbeFailures];
-  const untrusted = [...(kunit?.untrusted ?? []), ...(commands?.untrusted ?? []), ...(kselftests?.untrusted ?? [])];
+  const untrusted = readings.flatMap((r) => r.untrusted);
   if (outside.length > 0) return verdict({ verdict: 'fail', reasons: [...outside, ...deviceReasons, ...untrusted] });
-  if (kselftests && kselftests.problems.length > 0) {
-    return verdict({
-      verdict: 'error',
-      reasons: kselftests.problems,
-      hint: "name skipped tests as the kernel's kselftest-list.txt does (target:test); the kselftest build log lists what each target installed",
-    });
-  }
+  const problems = readings.find((r) => r.problems && r.problems.reasons.length > 0)?.problems;
+  if (problems) return verdict({ verdict: 'error', reasons: problems.reasons, hint: problems.hint });
   if (untrusted.length > 0) {
     return verdict({
       verdict: 'error',
@@ -163,6 +126,24 @@ export function decideCell(cell: Cell, launch: LaunchOutcome, obs: ConsoleObserv
     });
   }
   return verdict({ verdict: 'pass', reasons: [] });
+}
+
+/** A leaf of the devices' node: the cell's reasons describe it already, with its bus address and BAR. */
+function isDeviceLeaf(node: TestNode, devicesAt: string | undefined): boolean {
+  return devicesAt !== undefined && node.path.startsWith(`${devicesAt}.`);
+}
+
+/**
+ * The kernel reports the cell answers for: every one, but those a kind
+ * took charge of, printed inside its tests (an Oops KUnit caught is that
+ * case's), unless that kind's tree is not shown; then its held reports
+ * come back to the cell too.
+ */
+function cellIncidents(incidents: readonly Incident[], readings: readonly TestReading[], shown: (r: TestReading) => boolean): Incident[] {
+  const takers = readings.filter((r) => r.incidents !== undefined);
+  if (takers.length === 0) return [...incidents];
+  const left = takers.map((r) => new Set(shown(r) ? r.incidents!.outside : [...r.incidents!.outside, ...r.incidents!.held]));
+  return incidents.filter((i) => left.every((set) => set.has(i)));
 }
 
 export interface JudgeOptions {
@@ -192,7 +173,7 @@ export function judge(
   if (options.only !== undefined && verdict.failedByTests) {
     // the glob's tests decide: a failing one it leaves out (another parameter of a case it names) is not this verdict's
     outcome = failing.length > 0 ? 'fail' : 'pass';
-    const devices = failing.filter((n) => n.path.startsWith(`${PROBE}.`)).map((n) => n.name);
+    const devices = failing.filter((n) => isDeviceLeaf(n, verdict.devicesAt)).map((n) => n.name);
     reasons = reasons.filter((r) => devices.some((name) => r.startsWith(`${name} `) || r.startsWith(`${name}:`)));
   }
   const read = outcome === 'pass' || outcome === 'fail';
@@ -204,7 +185,7 @@ export function judge(
   }
   const unexpectedTests = nodesOf(tests).filter((n) => n.status === 'unexpected');
   if (outcome === 'fail' || outcome === 'pass' || outcome === 'timeout') {
-    const named = testReasons(failing, unexpectedTests);
+    const named = testReasons(failing, unexpectedTests, verdict.devicesAt);
     // the tree holds every test; the cell's reasons name the first of them (a console may claim a million)
     for (const reason of named.slice(0, MAX_TEST_REASONS)) reasons.push(reason);
     if (named.length > MAX_TEST_REASONS) reasons.push(`and ${named.length - MAX_TEST_REASONS} more tests, in the tree`);
@@ -233,8 +214,8 @@ export function judge(
  * not expect first; the probe's devices are not repeated (the cell's
  * reasons already describe each failed device with its bus address and BAR).
  */
-function testReasons(failing: readonly TestNode[], unexpected: readonly TestNode[]): string[] {
-  const named = failing.filter((n) => !n.path.startsWith(`${PROBE}.`));
+function testReasons(failing: readonly TestNode[], unexpected: readonly TestNode[], devicesAt: string | undefined): string[] {
+  const named = failing.filter((n) => !isDeviceLeaf(n, devicesAt));
   return [
     ...named.filter((n) => n.status === 'unexpected').map(describeNode),
     ...named

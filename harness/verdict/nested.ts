@@ -2,8 +2,8 @@ import type { ConsoleObservation, LkvmRecord } from '../console/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { LaunchOutcome } from '../vmm/types.js';
 import { describeIncident } from '../console/incidents.js';
-import { decideCell, type DecideOptions } from './decide.js';
-import type { CellVerdict } from './types.js';
+import { decideCell } from './decide.js';
+import type { CellVerdict, TestReading } from './types.js';
 
 export interface NestedObservation {
   /** The host kernel's and host agent's output, parsed with the host's nonce. */
@@ -23,8 +23,8 @@ const HOST_HINT =
  * is `error`: it says nothing about the kernel under test. Only the guest's
  * own console and records can make a cell `fail` or `pass`.
  */
-export function decideNestedCell(cell: Cell, launch: LaunchOutcome, obs: NestedObservation, options: DecideOptions = {}): CellVerdict {
-  if (launch.kind === 'spawn-failed') return decideCell(cell, launch, obs.guest, options);
+export function decideNestedCell(cell: Cell, launch: LaunchOutcome, obs: NestedObservation, readings: readonly TestReading[]): CellVerdict {
+  if (launch.kind === 'spawn-failed') return decideCell(cell, launch, obs.guest, readings);
   const host = obs.host.agent;
   const hostTrouble = obs.host.incidents.map((i) => `nested host: ${describeIncident(i)}`);
   const stopped = launch.kind === 'timed-out' ? `the nested host was stopped after ${launch.timeoutSec} s` : 'the nested host powered off';
@@ -74,7 +74,7 @@ export function decideNestedCell(cell: Cell, launch: LaunchOutcome, obs: NestedO
       ? { kind: 'timed-out' as const, timeoutSec: lkvm.after ?? 0 }
       : { kind: 'exited' as const, code: lkvm.code, signal: lkvm.signal === null ? null : String(lkvm.signal) }),
   };
-  const verdict = decideCell(cell, guestLaunch, obs.guest, options);
+  const verdict = decideCell(cell, guestLaunch, obs.guest, readings);
   // a host that panicked or warned while the guest ran cannot vouch for it
   if (verdict.verdict === 'pass' && hostTrouble.length > 0) {
     return { ...verdict, verdict: 'error', reasons: hostTrouble, hint: HOST_HINT, failedByTests: false };

@@ -1,4 +1,4 @@
-import type { Bar, CheckResult } from '../console/types.js';
+import type { Bar, CheckResult, Incident } from '../console/types.js';
 import type { DeviceKind, DeviceSlot, ExpectedVerdict } from '../matrix/types.js';
 import type { ExpectedBy, TestNode, UnjudgedNode } from './tree.js';
 
@@ -22,6 +22,30 @@ export const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'error', 'timeout',
 /** A count of 0 for every verdict. */
 export function noVerdicts(): Record<Verdict, number> {
   return Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+}
+
+/**
+ * What one kind of test read of a boot (test-kinds/kind.ts), as decideCell
+ * takes it: the stages below the kinds know them only by this.
+ */
+export interface TestReading {
+  /** Its node in the cell's tree; null when the console held nothing to make one of. */
+  node: UnjudgedNode | null;
+  /** Why its results cannot be believed: the cell's error, and its node is not shown. */
+  untrusted: string[];
+  /** What the matrix asked of it that does not fit what was built: the cell's error, with what to do. */
+  problems: { reasons: string[]; hint: string } | null;
+  /** Its tests stopped part-way: the kernel went down inside them. */
+  crashed: boolean;
+  /** The cell's devices, when this kind checks them (the probe). */
+  devices?: DeviceOutcome[];
+  /**
+   * The kernel's reports, when this kind takes charge of those printed inside
+   * its tests: the ones the cell still answers for (outside), and the ones
+   * that failed a test of its own, which go back to the cell when its node
+   * is not shown (held). Absent: the cell answers for every report.
+   */
+  incidents?: { outside: Incident[]; held: Incident[] };
 }
 
 /** How a cell's verdict compares with what the matrix expects. */
@@ -66,6 +90,8 @@ export interface CellVerdict {
   tests: UnjudgedNode[];
   /** A fail that comes from failing tests alone, not from kernel trouble outside them: the matrix may expect those tests to fail. */
   failedByTests?: boolean;
+  /** The path of the tree's node whose leaves are the devices: the reasons describe those already. */
+  devicesAt?: string;
 }
 
 export interface CellJudgement extends Omit<CellVerdict, 'tests'> {

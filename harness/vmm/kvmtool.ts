@@ -1,5 +1,4 @@
 import type { Cell, KvmtoolVmmSpec, LkvmEra, LkvmIrqchip } from '../matrix/types.js';
-import { kunitCommandLine } from '../test-kinds/kunit.js';
 import { guestCommandLine } from './qemu.js';
 import type { VmmCommand } from './types.js';
 
@@ -15,6 +14,8 @@ export interface LkvmOptions {
   nonce: string | null;
   /** The lkvm's era (vmm/lkvm-era.ts resolveLkvmEra): how it is told which virtio-pci to give. */
   era: LkvmEra;
+  /** What the cell's tests add to the kernel command line (kunit.filter_glob=...). */
+  kernelArgs?: readonly string[];
   /** lkvm's --irqchip, or none to let lkvm choose (lkvmIrqchip says which). */
   irqchip?: LkvmIrqchip;
 }
@@ -69,7 +70,7 @@ export function lkvmRunArgs(cell: Cell & { vmm: KvmtoolVmmSpec }, files: LkvmBoo
     files.initrd,
     // kvmtool's own console is an 8250 UART: ttyS0
     '--params',
-    guestCommandLine('ttyS0', options.nonce, boot.append, kunitCommandLine(cell)),
+    guestCommandLine('ttyS0', options.nonce, boot.append, options.kernelArgs),
     '--mem',
     String(boot.memoryMiB),
     '--cpus',

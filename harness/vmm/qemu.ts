@@ -1,5 +1,4 @@
 import { DEFAULT_TCG_CPU, type Cell, type DeviceSlot, type QemuVmmSpec, type Transport } from '../matrix/types.js';
-import { kunitCommandLine } from '../test-kinds/kunit.js';
 import type { VmmCommand } from './types.js';
 
 export type QemuAccel = 'tcg' | 'kvm';
@@ -15,6 +14,8 @@ export interface QemuOptions {
   accel: QemuAccel;
   /** The boot's nonce, or null when the boot's own archive carries it (a boot that runs commands). */
   nonce: string | null;
+  /** What the cell's tests add to the kernel command line (kunit.filter_glob=...). */
+  kernelArgs?: readonly string[];
 }
 
 /**
@@ -44,7 +45,7 @@ export function qemuCommand(cell: Cell & { vmm: QemuVmmSpec }, files: QemuBootFi
     ...qemuMachineArgs(options.accel, { tcgCpu: vmm.tcgCpu }),
     ...qemuBootArgs({ memoryMiB: boot.memoryMiB, cpus: boot.cpus, image: files.image, initrd: files.initrd }),
     '-append',
-    guestCommandLine('ttyAMA0', options.nonce, boot.append, kunitCommandLine(cell)),
+    guestCommandLine('ttyAMA0', options.nonce, boot.append, options.kernelArgs),
   ];
   if (vmm.topology === 'bridged') {
     for (let port = 1; port <= vmm.ports; port++) {

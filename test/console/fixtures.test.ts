@@ -4,10 +4,10 @@
  */
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
-import { decideCell } from '../../harness/verdict/decide.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { qemuCell } from '../support/cells.js';
 import { consoleFixture } from '../support/fixtures.js';
+import { decideBooted } from '../support/decide.js';
 
 const exited: LaunchOutcome = {
   kind: 'exited',
@@ -28,7 +28,7 @@ t.test('a passing flat legacy boot', async (t) => {
   t.ok(obs.agent.end, 'the agent finished');
   t.same(obs.agent.missingSeqs, []);
   t.same(obs.agent.rejected, []);
-  const v = decideCell(qemuCell('flat', 'legacy'), exited, obs);
+  const v = decideBooted(qemuCell('flat', 'legacy'), exited, obs);
   t.equal(v.verdict, 'pass', v.reasons.join('; '));
   for (const d of v.devices) {
     t.equal(d.bar0?.kind, 'io');
@@ -44,7 +44,7 @@ t.test('the bridged legacy failure without the patch', async (t) => {
     obs.probeFailures.map((p) => `${p.driver} ${p.device} ${p.error}`),
     ['virtio_rng virtio3 -2', 'virtio_blk virtio5 -22', 'virtio_net virtio4 -2'],
   );
-  const v = decideCell(qemuCell('bridged', 'legacy'), exited, obs);
+  const v = decideBooted(qemuCell('bridged', 'legacy'), exited, obs);
   t.equal(v.verdict, 'fail');
   const byName = Object.fromEntries(v.devices.map((d) => [d.name, d]));
   t.same(
@@ -66,7 +66,7 @@ t.test('the bridged legacy failure without the patch', async (t) => {
 
 t.test('the bridged modern cell without the patch passes: memory BARs only', async (t) => {
   const f = consoleFixture('bridged-modern-unpatched');
-  const v = decideCell(qemuCell('bridged', 'modern'), exited, parseConsole(f.text, { nonce: f.nonce }));
+  const v = decideBooted(qemuCell('bridged', 'modern'), exited, parseConsole(f.text, { nonce: f.nonce }));
   t.equal(v.verdict, 'pass', v.reasons.join('; '));
   t.equal(v.devices.length, 6);
   t.ok(v.devices.every((d) => d.presented === 'modern' && d.bar0 === null && d.statusNames.includes('FEATURES_OK')));
@@ -79,7 +79,7 @@ t.test('a panic before init', async (t) => {
   t.equal(obs.incidents[0]!.kind, 'panic');
   t.equal(obs.incidents[0]!.summary, 'VFS: Unable to mount root fs on unknown-block(0,0)');
   t.equal(obs.agent.begin, null);
-  const v = decideCell(qemuCell('flat', 'legacy'), exited, obs);
+  const v = decideBooted(qemuCell('flat', 'legacy'), exited, obs);
   t.equal(v.verdict, 'fail');
   t.match(v.reasons[0]!, /^kernel panic at console line \d+: VFS: Unable to mount root fs/);
 });
@@ -89,7 +89,7 @@ t.test('a guest that hangs waiting for its root device', async (t) => {
   const obs = parseConsole(f.text, { nonce: f.nonce });
   t.same(obs.incidents, []);
   t.match(obs.tail.at(-1)!, /Waiting for root device \/dev\/nonexistent/);
-  const v = decideCell(qemuCell('flat', 'legacy'), { ...exited, kind: 'timed-out', timeoutSec: 8 }, obs);
+  const v = decideBooted(qemuCell('flat', 'legacy'), { ...exited, kind: 'timed-out', timeoutSec: 8 }, obs);
   t.equal(v.verdict, 'timeout');
   t.equal(v.reasons[0], 'the guest did not reach the agent within 8 s');
 });
@@ -99,5 +99,5 @@ t.test('a fixture parsed with the wrong nonce trusts nothing', async (t) => {
   const obs = parseConsole(f.text, { nonce: 'not-this-boot' });
   t.equal(obs.agent.begin, null);
   t.ok(obs.agent.rejected.length > 5);
-  t.equal(decideCell(qemuCell('flat', 'legacy'), exited, obs).verdict, 'error');
+  t.equal(decideBooted(qemuCell('flat', 'legacy'), exited, obs).verdict, 'error');
 });

@@ -9,10 +9,10 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import t from 'tap';
 import { ConsoleParser, parseConsole } from '../../harness/console/parse.js';
-import { decideCell } from '../../harness/verdict/decide.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { qemuCell } from '../support/cells.js';
 import { consoleFixture } from '../support/fixtures.js';
+import { decideBooted } from '../support/decide.js';
 
 const fixture = consoleFixture('pass-flat-legacy');
 const lines = fixture.text.split('\n');
@@ -28,7 +28,7 @@ const exited: LaunchOutcome = {
   consoleTruncated: false,
   stderrTail: [],
 };
-const verdictOf = (text: string) => decideCell(cell, exited, parseConsole(text, { nonce: fixture.nonce })).verdict;
+const verdictOf = (text: string) => decideBooted(cell, exited, parseConsole(text, { nonce: fixture.nonce })).verdict;
 const RUNS = 300;
 
 t.test('the fixture itself passes, so that every property below starts from a pass', async (t) => {
@@ -63,7 +63,7 @@ t.test('the parser never throws, whatever lines are inserted, duplicated or repl
       const out = [...lines];
       for (const [at, text] of edits) out.splice(at, replace ? 1 : 0, text);
       const obs = parseConsole(out.join('\n'), { nonce: fixture.nonce });
-      decideCell(cell, exited, obs);
+      decideBooted(cell, exited, obs);
     }),
     { numRuns: RUNS },
   );
@@ -74,7 +74,7 @@ t.test('raw bytes: invalid UTF-8 and NULs anywhere never throw', async (t) => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 4096 }), fc.nat(fixture.text.length), (bytes, at) => {
       const text = fixture.text.slice(0, at) + Buffer.from(bytes).toString('utf8') + fixture.text.slice(at);
-      decideCell(cell, exited, parseConsole(text, { nonce: fixture.nonce }));
+      decideBooted(cell, exited, parseConsole(text, { nonce: fixture.nonce }));
     }),
     { numRuns: RUNS },
   );

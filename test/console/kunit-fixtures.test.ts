@@ -7,12 +7,13 @@
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
 import { testPath } from '../../harness/matrix/test-path.js';
-import { parseKunitListing } from '../../harness/test-kinds/kunit-listing.js';
-import { decideCell, judge } from '../../harness/verdict/decide.js';
+import { parseKunitListing } from '../../harness/test-kinds/kunit/kunit-listing.js';
+import { judge } from '../../harness/verdict/decide.js';
 import { leavesOf } from '../../harness/verdict/tree.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kunitCell, qemuCell } from '../support/cells.js';
 import { consoleFixture } from '../support/fixtures.js';
+import { decideBooted } from '../support/decide.js';
 
 const exited: LaunchOutcome = {
   kind: 'exited',
@@ -37,7 +38,7 @@ t.test('6.1 as shipped: 107 KUnit tests, vouched for by the agent, and the probe
   t.equal(obs.ktap.documents[0]!.complete, true);
   t.same({ results: obs.agent.ktap!.results, crc: obs.agent.ktap!.crc }, obs.ktapDigest, "the agent's count and crc are the console's");
   const cell = probeAndKunit('legacy');
-  const v = judge(decideCell(cell, exited, obs), cell.expect, []);
+  const v = judge(decideBooted(cell, exited, obs), cell.expect, []);
   t.equal(v.verdict, 'pass', v.reasons.join('; '));
   const kunit = leavesOf(v.tests.filter((n) => n.name === 'kunit'));
   t.equal(kunit.length, 107);
@@ -71,7 +72,7 @@ t.test('6.12: kunit_fault oopses on purpose inside its case, which passes; the c
   const obs = parseConsole(f.text, { nonce: f.nonce });
   t.equal(obs.incidents.filter((i) => i.kind === 'oops').length, 1, 'the console has an Oops');
   const cell = probeAndKunit('modern');
-  const v = judge(decideCell(cell, exited, obs), cell.expect, []);
+  const v = judge(decideBooted(cell, exited, obs), cell.expect, []);
   t.equal(v.verdict, 'pass', v.reasons.join('; '));
   const fault = leavesOf(v.tests).find((l) => l.path === testPath('kunit', 'kunit_fault', 'kunit_test_fault_null_dereference'))!;
   t.equal(fault.verdict, 'pass');
@@ -84,7 +85,7 @@ t.test('a panic inside a case: without the listing the suite crashes as a whole,
   const f = consoleFixture('kunit-6.1-panic');
   const obs = parseConsole(f.text, { nonce: f.nonce });
   const cell = kunitCell();
-  const bare = judge(decideCell(cell, exited, obs), cell.expect, []);
+  const bare = judge(decideBooted(cell, exited, obs), cell.expect, []);
   t.equal(bare.verdict, 'fail');
   const suite = bare.tests[0]!.children.find((s) => s.name === 'list-kunit-test')!;
   t.equal(suite.verdict, 'crashed');
@@ -96,7 +97,7 @@ t.test('a panic inside a case: without the listing the suite crashes as a whole,
   t.equal(listing.size, 13);
   t.equal(listing.get('list-kunit-test')!.length, 39);
   t.equal(listing.get('list-kunit-test')![3], 'list_test_list_del');
-  const named = judge(decideCell(cell, exited, obs, { kunitListing: listing }), cell.expect, []);
+  const named = judge(decideBooted(cell, exited, obs, { kunitListing: listing }), cell.expect, []);
   const leaves = leavesOf(named.tests);
   t.equal(leaves.length, 107, 'every case the kernel has is a leaf, run or not');
   t.same(leaves.filter((x) => x.verdict === 'crashed').length, 107 - 29 - 2, 'the running case and all after it crashed');
@@ -117,7 +118,7 @@ t.test("another boot's KTAP under this boot's records is an error, and its resul
   const at = swapped.findIndex((l) => l.includes('as init process'));
   swapped.splice(at, 0, ...ktapOf(fault.text));
   const cell = kunitCell();
-  const v = judge(decideCell(cell, exited, parseConsole(swapped.join('\n'), { nonce: pass.nonce })), cell.expect, []);
+  const v = judge(decideBooted(cell, exited, parseConsole(swapped.join('\n'), { nonce: pass.nonce })), cell.expect, []);
   t.equal(v.verdict, 'error');
   t.match(v.reasons[0], /the console shows \d+ KTAP result lines, the kernel logged 120/);
   t.same(v.tests, [], 'no KUnit result is taken from it');

@@ -7,10 +7,10 @@
 import t from 'tap';
 import { splitNestedConsole } from '../../harness/console/nested.js';
 import { parseConsole } from '../../harness/console/parse.js';
-import { decideNestedCell } from '../../harness/verdict/nested.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kvmtoolCell } from '../support/cells.js';
 import { consoleFixture } from '../support/fixtures.js';
+import { decideNestedBooted } from '../support/decide.js';
 
 const exited: LaunchOutcome = {
   kind: 'exited',
@@ -51,7 +51,7 @@ t.test('a pass under current kvmtool: host and guest records apart, BARs reassig
   t.equal(parseConsole(split.guest, { nonce: consoleFixture('nested-pass-legacy').hostNonce! }).agent.begin, null);
   t.equal(parseConsole(split.host, { nonce: consoleFixture('nested-pass-legacy').nonce }).agent.begin, null);
 
-  const v = decideNestedCell(kvmtoolCell('legacy'), exited, { host, guest, lkvmStderr: split.lkvm });
+  const v = decideNestedBooted(kvmtoolCell('legacy'), exited, { host, guest, lkvmStderr: split.lkvm });
   t.equal(v.verdict, 'pass', v.reasons.join('; '));
   t.same(
     v.devices.map((d) => [d.name, d.pciId, d.bar0?.start]),
@@ -70,7 +70,7 @@ t.test('the original report: a 2020 kvmtool keeps BARs from 0x6200 and the unpat
     'virtio_net virtio1 -2',
     'virtio_rng virtio0 -2',
   ]);
-  const v = decideNestedCell(kvmtoolCell('legacy', ['rng', 'net', 'blk'], oldKvmtool), exited, { host, guest, lkvmStderr: split.lkvm });
+  const v = decideNestedBooted(kvmtoolCell('legacy', ['rng', 'net', 'blk'], oldKvmtool), exited, { host, guest, lkvmStderr: split.lkvm });
   t.equal(v.verdict, 'fail');
   t.same(
     v.devices.map((d) => [d.name, d.bar0?.start, d.status]),
@@ -90,7 +90,7 @@ t.test('an old kvmtool that cannot load a 5.8+ Image: the guest is silent, an er
   const { host, guest, split } = observe('nested-2020-silent');
   t.match(host.agent.lkvm, { result: 'timeout', after: 30 });
   t.equal(guest.kernelVersion, null);
-  const v = decideNestedCell(kvmtoolCell('legacy', ['rng', 'net', 'blk'], oldKvmtool), exited, { host, guest, lkvmStderr: split.lkvm });
+  const v = decideNestedBooted(kvmtoolCell('legacy', ['rng', 'net', 'blk'], oldKvmtool), exited, { host, guest, lkvmStderr: split.lkvm });
   t.equal(v.verdict, 'error');
   t.match(v.reasons[0], /lkvm started but the guest printed nothing \(lkvm was stopped after 30 s\)/);
   t.match(v.hint, /fixed offset/);
@@ -100,7 +100,7 @@ t.test('a host without KVM: error naming it, never a kernel failure', async (t) 
   const { host, guest, split } = observe('nested-host-no-kvm');
   t.match(host.agent.kvm, { state: 'missing' });
   t.match(split.lkvm.join('\n'), /'\/dev\/kvm' not found/);
-  const v = decideNestedCell(kvmtoolCell('legacy'), exited, { host, guest, lkvmStderr: split.lkvm });
+  const v = decideNestedBooted(kvmtoolCell('legacy'), exited, { host, guest, lkvmStderr: split.lkvm });
   t.equal(v.verdict, 'error');
   t.match(v.reasons[0], /KVM is missing in the nested host \(No such file or directory\)/);
 });

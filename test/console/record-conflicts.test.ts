@@ -8,10 +8,10 @@
  */
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
-import { decideCell } from '../../harness/verdict/decide.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { qemuCell } from '../support/cells.js';
 import { agentRecord, healthyReport } from '../support/records.js';
+import { decideBooted } from '../support/decide.js';
 
 const NONCE = 'c0ffee';
 const exited: LaunchOutcome = {
@@ -36,7 +36,7 @@ const read = (lines: string[]) => parseConsole(lines.join('\n'), { nonce: NONCE 
 
 t.test('an honest report has no conflict and passes', async (t) => {
   t.same(read(honest).agent.conflicts, []);
-  t.equal(decideCell(cell, exited, read(honest)).verdict, 'pass');
+  t.equal(decideBooted(cell, exited, read(honest)).verdict, 'pass');
 });
 
 t.test('each kind of contradiction is a conflict, named', async (t) => {
@@ -73,7 +73,7 @@ t.test('each kind of contradiction is a conflict, named', async (t) => {
   for (const [name, lines, conflict] of cases) {
     const obs = read(lines);
     t.match(obs.agent.conflicts.join('\n'), conflict, name);
-    const v = decideCell(cell, exited, obs);
+    const v = decideBooted(cell, exited, obs);
     t.equal(v.verdict, 'error', `${name}: error`);
     t.match(v.reasons[0], /^the agent's records contradict each other: /, name);
     t.same([v.devices, v.tests], [[], []], `${name}: no device or test of this boot is shown`);
@@ -88,10 +88,10 @@ t.test("another boot's records are rejected; where their numbers are this boot's
   t.match(obs.agent.conflicts, [
     /^record 0 at console line 1, and one numbered 0 at line \d+ broken or not signed with this boot's nonce: one of them is not the agent's$/,
   ]);
-  t.equal(decideCell(cell, exited, obs).verdict, 'error');
+  t.equal(decideBooted(cell, exited, obs).verdict, 'error');
   const beyond = read([...honest, agentRecord('another-boot', 40, 'check', { dev: 'virtio9', kind: 'rng', result: 'ok', detail: 'fine' })]);
   t.same(beyond.agent.conflicts, [], 'one numbered past every record of this boot conflicts with none');
-  t.equal(decideCell(cell, exited, beyond).verdict, 'pass');
+  t.equal(decideBooted(cell, exited, beyond).verdict, 'pass');
 });
 
 t.test("a record that came broken, and a whole one of its number: one of them is not the agent's", async (t) => {
@@ -110,7 +110,7 @@ t.test("a record that came broken, and a whole one of its number: one of them is
   t.match(seen.agent.conflicts, [
     /^record 2 at console line 5, and one numbered 2 at line 3 broken or not signed with this boot's nonce: one of them is not the agent's$/,
   ]);
-  t.equal(decideCell(cell, exited, seen).verdict, 'error');
+  t.equal(decideBooted(cell, exited, seen).verdict, 'error');
   t.same(
     read([...honest.slice(0, 2), `${broken}[    1.0] a kernel line`, ...honest.slice(3)]).agent.conflicts,
     [],
@@ -134,7 +134,7 @@ t.test('a line that is no record of this boot is still read for kernel reports a
     seen.probeFailures.map((p) => p.device),
     ['0000:00:02.0'],
   );
-  const v = decideCell(cell, exited, seen);
+  const v = decideBooted(cell, exited, seen);
   // broken before their numbers while no record of this boot is missing: not the agent's, so the records are not believed either
   t.equal(v.verdict, 'error');
   t.match(v.reasons, [
@@ -149,7 +149,7 @@ t.test("a record broken before its number, where one of the agent's is missing, 
   const seen = read(cut);
   t.same(seen.agent.conflicts, []);
   t.same(seen.agent.missingSeqs, [2]);
-  t.equal(decideCell(cell, exited, seen).verdict, 'error');
+  t.equal(decideBooted(cell, exited, seen).verdict, 'error');
 });
 
 t.test('more kernel reports than are kept: the rest are counted, and the cell fails for them', async (t) => {
@@ -157,7 +157,7 @@ t.test('more kernel reports than are kept: the rest are counted, and the cell fa
   const seen = read([...honest.slice(0, -1), ...warnings, honest.at(-1)!]);
   t.equal(seen.incidents.length, 500);
   t.equal(seen.incidentsDropped, 3);
-  const v = decideCell(cell, exited, seen);
+  const v = decideBooted(cell, exited, seen);
   t.equal(v.verdict, 'fail');
   t.equal(v.reasons.at(-1), '3 more kernel reports after the first 500: counted, not read one by one');
 });
@@ -179,5 +179,5 @@ t.test("the agent's record altered on the way (still a record in shape), a forge
   const seen = read([...honest.slice(0, 2), altered, forged, ...honest.slice(3)]);
   t.same(seen.agent.missingSeqs, []);
   t.match(seen.agent.conflicts, [/^record 2 at console line 4, and one numbered 2 at line 3 broken or not signed/]);
-  t.equal(decideCell(cell, exited, seen).verdict, 'error');
+  t.equal(decideBooted(cell, exited, seen).verdict, 'error');
 });

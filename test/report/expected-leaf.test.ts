@@ -17,7 +17,7 @@ import { runResultsSchema } from '../../harness/report/results-schema.js';
 import { summarize } from '../../harness/report/summary.js';
 import { renderTap } from '../../harness/report/tap.js';
 import type { RunResults } from '../../harness/report/types.js';
-import { parseKunitListing } from '../../harness/test-kinds/kunit-listing.js';
+import { parseKunitListing } from '../../harness/test-kinds/kunit/kunit-listing.js';
 import { testPath } from '../../harness/matrix/test-path.js';
 import { cellRecord } from '../../harness/run/cell-record.js';
 import { judge } from '../../harness/verdict/decide.js';

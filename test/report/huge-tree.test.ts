@@ -14,12 +14,13 @@ import { renderKcidb } from '../../harness/report/kcidb.js';
 import { summarize } from '../../harness/report/summary.js';
 import { renderTap } from '../../harness/report/tap.js';
 import { cellRecord } from '../../harness/run/cell-record.js';
-import { decideCell, judge } from '../../harness/verdict/decide.js';
+import { judge } from '../../harness/verdict/decide.js';
 import { leavesOf } from '../../harness/verdict/tree.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kunitCell } from '../support/cells.js';
 import { kunitConsole } from '../support/kunit-console.js';
 import { mixedRun } from '../support/results.js';
+import { decideBooted } from '../support/decide.js';
 
 t.setTimeout(120_000);
 
@@ -39,7 +40,7 @@ t.test('thirty thousand results under a plan of a million: judged, and written t
   for (let i = 1; i <= 30_000; i++) lines.push(`    ok ${i} c`);
   lines.push('ok 1 s');
   const cell = kunitCell();
-  const judged = judge(decideCell(cell, exited, parseConsole(kunitConsole(lines, nonce), { nonce })), cell.expect, []);
+  const judged = judge(decideBooted(cell, exited, parseConsole(kunitConsole(lines, nonce), { nonce })), cell.expect, []);
   t.equal(judged.verdict, 'fail');
   t.equal(leavesOf(judged.tests).length, 130_000, 'thirty thousand that reported, a hundred thousand that did not');
   t.ok(

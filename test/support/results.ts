@@ -2,14 +2,15 @@ import { parseConsole } from '../../harness/console/parse.js';
 import type { Expectation, LeafExpectation } from '../../harness/matrix/types.js';
 import type { CellRecord, RunResults } from '../../harness/report/types.js';
 import { cellRecord } from '../../harness/run/cell-record.js';
-import type { KunitListing } from '../../harness/test-kinds/kunit.js';
-import { parseKunitListing } from '../../harness/test-kinds/kunit-listing.js';
-import { decideCell, judge } from '../../harness/verdict/decide.js';
+import type { KunitListing } from '../../harness/test-kinds/kunit/kunit.js';
+import { parseKunitListing } from '../../harness/test-kinds/kunit/kunit-listing.js';
+import { judge } from '../../harness/verdict/decide.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kunitCell } from './cells.js';
 import { consoleFixture } from './fixtures.js';
 import { summarize } from '../../harness/report/summary.js';
 import type { DeviceOutcome } from '../../harness/verdict/types.js';
+import { decideBooted } from './decide.js';
 
 export function device(overrides: Partial<DeviceOutcome> = {}): DeviceOutcome {
   return {
@@ -218,7 +219,7 @@ export function judgeKunitFixture(
     stderrTail: [],
   };
   const judged = judge(
-    decideCell(c, launch, parseConsole(f.text, { nonce: f.nonce }), listing ? { kunitListing: listing } : {}),
+    decideBooted(c, launch, parseConsole(f.text, { nonce: f.nonce }), listing ? { kunitListing: listing } : {}),
     expect ?? c.expect,
     rules,
   );

@@ -9,7 +9,7 @@ import type { CommandObservation } from '../../harness/console/types.js';
 import { expandMatrix } from '../../harness/matrix/expand.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import type { CommandTestSpec } from '../../harness/matrix/types.js';
-import { commandAllowanceSec, commandFileEntries, globReachesCommand, readCommands } from '../../harness/test-kinds/command.js';
+import { commandAllowanceSec, commandFileEntries, globReachesCommand, readCommands } from '../../harness/test-kinds/command/command.js';
 import { narrowCell } from '../../harness/test-kinds/narrow.js';
 import { loadError, matrixProject, ONE_CELL_MATRIX } from '../support/matrix-files.js';
 

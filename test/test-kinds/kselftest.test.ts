@@ -15,7 +15,7 @@ import { expandMatrix } from '../../harness/matrix/expand.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import type { Cell, KselftestTestSpec } from '../../harness/matrix/types.js';
 import { agentAllowanceSec, agentCommands, runsUserspace, testLayers } from '../../harness/test-kinds/agent-commands.js';
-import { kselftestAllowanceSec, plannedKselftests, readKselftests } from '../../harness/test-kinds/kselftest.js';
+import { kselftestAllowanceSec, plannedKselftests, readKselftests } from '../../harness/test-kinds/kselftest/kselftest.js';
 import { narrowCell } from '../../harness/test-kinds/narrow.js';
 import { loadError, matrixProject, ONE_CELL_MATRIX } from '../support/matrix-files.js';
 

@@ -1,14 +1,15 @@
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
 import { InputError } from '../../harness/matrix/input-error.js';
-import { kunitCommandLine, kunitFilterFor } from '../../harness/test-kinds/kunit.js';
+import { kunitCommandLine, kunitFilterFor } from '../../harness/test-kinds/kunit/kunit.js';
 import { narrowCell, narrowCells } from '../../harness/test-kinds/narrow.js';
 import { bisectDecision } from '../../harness/verdict/bisect-exit.js';
-import { decideCell, judge } from '../../harness/verdict/decide.js';
+import { judge } from '../../harness/verdict/decide.js';
 import { leavesOf } from '../../harness/verdict/tree.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kunitCell, qemuCell } from '../support/cells.js';
 import { consoleFixture } from '../support/fixtures.js';
+import { decideBooted } from '../support/decide.js';
 
 t.test('the kernel filter a --test glob needs: at least every KUnit test it names', async (t) => {
   const cases: [string, string | null | undefined][] = [
@@ -76,7 +77,7 @@ t.test("the verdict of a narrowed cell is its named tests'; a bisect step is goo
   };
   const obs = parseConsole(f.text, { nonce: f.nonce });
   const cell = narrowCell(kunitCell(), 'kunit.list-kunit-test.list_test_list_del*')!;
-  const v = judge(decideCell(cell, exited, obs), cell.expect, [{ test: 'kunit.no-such.*', verdict: 'fail' }], { only: cell.only! });
+  const v = judge(decideBooted(cell, exited, obs), cell.expect, [{ test: 'kunit.no-such.*', verdict: 'fail' }], { only: cell.only! });
   t.equal(v.verdict, 'pass', 'an expect glob outside the narrowed tests is not an error');
   t.same(
     leavesOf(v.tests).map((l) => l.name),

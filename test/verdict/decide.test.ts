@@ -1,12 +1,13 @@
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
-import { decideCell, judge, unbootedVerdict } from '../../harness/verdict/decide.js';
+import { judge, unbootedVerdict } from '../../harness/verdict/decide.js';
 import { classifyVirtioPci, statusNames } from '../../harness/verdict/virtio-ids.js';
 import { compareBdf } from '../../harness/verdict/devices.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { crc32Bytes } from '../../harness/console/command-output.js';
 import { qemuCell } from '../support/cells.js';
 import { agentRecord, healthyReport } from '../support/records.js';
+import { decideBooted } from '../support/decide.js';
 
 const NONCE = 'n0';
 const exited: LaunchOutcome = {
@@ -25,7 +26,7 @@ const flatLegacy: [string, string, number, string][] = [
   ['0000:00:03.0', '1af4:1001', 2, 'blk'],
 ];
 const decide = (lines: string[], launch: LaunchOutcome = exited, cell = qemuCell('flat', 'legacy')) =>
-  decideCell(cell, launch, parseConsole(lines.join('\n'), { nonce: NONCE }));
+  decideBooted(cell, launch, parseConsole(lines.join('\n'), { nonce: NONCE }));
 
 t.test('a complete healthy report passes', async (t) => {
   const v = decide(healthyReport(NONCE, flatLegacy));

@@ -18,12 +18,13 @@ import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
 import { crc32 } from '../../harness/console/records.js';
 import type { Cell, CommandTestSpec } from '../../harness/matrix/types.js';
-import { decideCell, judge } from '../../harness/verdict/decide.js';
+import { judge } from '../../harness/verdict/decide.js';
 import { leavesOf } from '../../harness/verdict/tree.js';
 import type { CellVerdict } from '../../harness/verdict/types.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kunitCell, qemuCell } from '../support/cells.js';
 import { consoleFixture, type ConsoleFixture } from '../support/fixtures.js';
+import { decideBooted } from '../support/decide.js';
 
 const RUNS = 400;
 const exited: LaunchOutcome = {
@@ -54,7 +55,7 @@ const CASES: Case[] = [
 
 const decide = (c: Case, text: string): CellVerdict => {
   const obs = parseConsole(text, { nonce: c.fixture.nonce });
-  return judge(decideCell(c.cell, exited, obs), c.cell.expect, []);
+  return judge(decideBooted(c.cell, exited, obs), c.cell.expect, []);
 };
 
 const KTAP_RECORD = /^(KVMATRIX\/1 (\d+) ktap) results=\d+ crc=[0-9a-f]{8} lost=([01]) #[0-9a-f]{8}$/;

@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
-import { decideCell, judge } from '../../harness/verdict/decide.js';
+import { judge } from '../../harness/verdict/decide.js';
 import { leavesOf, type TestNode } from '../../harness/verdict/tree.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import type { LeafExpectation } from '../../harness/matrix/types.js';
-import type { KunitListing } from '../../harness/test-kinds/kunit.js';
+import type { KunitListing } from '../../harness/test-kinds/kunit/kunit.js';
 import { kunitCell } from '../support/cells.js';
 import { kunitConsole, kunitLines, type SuiteSpec } from '../support/kunit-console.js';
+import { decideBooted } from '../support/decide.js';
 
 const NONCE = 'b00t';
 const exited: LaunchOutcome = {
@@ -43,7 +44,7 @@ function decide(
   options: { filter?: string | null; launch?: LaunchOutcome; rules?: LeafExpectation[]; listing?: KunitListing } = {},
 ) {
   const cell = { ...kunitCell(options.filter ?? null), leafExpect: options.rules ?? [] };
-  const decided = decideCell(
+  const decided = decideBooted(
     cell,
     options.launch ?? exited,
     parseConsole(console, { nonce: NONCE }),
@@ -149,7 +150,7 @@ t.test("with the kernel's listing, the crashed case and those after it are named
   ].join('\n');
   const cell = kunitCell();
   const listing = new Map([['list-kunit-test', ['list_test_list_init', 'list_test_list_del', 'list_test_list_splice']]]);
-  const v = judge(decideCell(cell, exited, parseConsole(console, { nonce: NONCE }), { kunitListing: listing }), cell.expect, []);
+  const v = judge(decideBooted(cell, exited, parseConsole(console, { nonce: NONCE }), { kunitListing: listing }), cell.expect, []);
   t.same(leaves(v.tests), [
     'kunit.list-kunit-test.list_test_list_init pass',
     'kunit.list-kunit-test.list_test_list_del crashed',

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { splitNestedConsole } from '../../harness/console/nested.js';
 import { parseConsole } from '../../harness/console/parse.js';
-import { decideNestedCell } from '../../harness/verdict/nested.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kvmtoolCell } from '../support/cells.js';
 import { agentRecord, healthyReport } from '../support/records.js';
+import { decideNestedBooted } from '../support/decide.js';
 
 const HOST = 'h0';
 const GUEST = 'g0';
@@ -31,7 +31,7 @@ const guestLines = ['[    0.000000] Linux version 6.1.192 (root@x)', ...healthyR
 
 function decide(lines: string[], launch: LaunchOutcome = exited) {
   const split = splitNestedConsole(`${lines.join('\r\n')}\r\n`);
-  return decideNestedCell(kvmtoolCell('legacy'), launch, {
+  return decideNestedBooted(kvmtoolCell('legacy'), launch, {
     host: parseConsole(split.host, { nonce: HOST }),
     guest: parseConsole(split.guest, { nonce: GUEST }),
     lkvmStderr: split.lkvm,

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { testPath } from '../../harness/matrix/test-path.js';
-import { parseKunitListing } from '../../harness/test-kinds/kunit-listing.js';
+import { parseKunitListing } from '../../harness/test-kinds/kunit/kunit-listing.js';
 import {
   applyExpectations,
   foldVerdicts,

@@ -7,10 +7,10 @@
  * kernel's config or the command line. How it reads results: the agent's
  * pci, virtio and check records (verdict/devices.ts).
  */
-import { childPath, testPath } from '../matrix/test-path.js';
-import { describeDevice } from '../verdict/devices.js';
-import type { UnjudgedNode } from '../verdict/tree.js';
-import type { DeviceOutcome } from '../verdict/types.js';
+import { childPath, testPath } from '../../matrix/test-path.js';
+import { describeDevice } from '../../verdict/devices.js';
+import type { UnjudgedNode } from '../../verdict/tree.js';
+import type { DeviceOutcome } from '../../verdict/types.js';
 
 export const PROBE = 'probe';
 

@@ -5,7 +5,7 @@
  * Read from the console of a listing boot, a line `suite.case` each after
  * its KTAP version line; a suite alone on a line (6.12) names the suite.
  */
-import { kernelMessage } from '../console/ktap.js';
+import { kernelMessage } from '../../console/ktap.js';
 import type { KunitListing } from './kunit.js';
 
 const NAME = /^([A-Za-z0-9_-]+)(?:\.(\S+))?$/;

@@ -12,15 +12,15 @@
  * and one of them failing fails it too; an output that does not add up to
  * the agent's count and crc makes the cell an error, never a pass.
  */
-import type { CommandObservation } from '../console/types.js';
-import { sanitizeLine } from '../console/sanitize.js';
-import type { CpioEntry } from '../guest/cpio.js';
-import type { PlannedCommand } from '../guest/boot-archive.js';
-import { childPath, globReachesChild, testPath, type TestPath } from '../matrix/test-path.js';
-import type { Cell, CommandTestSpec } from '../matrix/types.js';
-import { parseKtap } from '../console/ktap.js';
-import { foldVerdicts, isFailing, type UnjudgedNode } from '../verdict/tree.js';
-import { tapChildren, worst } from './tap-tree.js';
+import type { CommandObservation } from '../../console/types.js';
+import { sanitizeLine } from '../../console/sanitize.js';
+import type { CpioEntry } from '../../guest/cpio.js';
+import type { PlannedCommand } from '../../guest/boot-archive.js';
+import { childPath, globReachesChild, testPath, type TestPath } from '../../matrix/test-path.js';
+import type { Cell, CommandTestSpec } from '../../matrix/types.js';
+import { parseKtap } from '../../console/ktap.js';
+import { foldVerdicts, isFailing, type UnjudgedNode } from '../../verdict/tree.js';
+import { tapChildren, worst } from '../tap-tree.js';
 
 export const COMMAND = 'command';
 

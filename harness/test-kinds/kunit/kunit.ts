@@ -10,13 +10,13 @@
  * and checksums the result lines in the kernel's own log: a console that
  * lost, gained or replayed a result does not match, and never passes.
  */
-import { describeIncident } from '../console/incidents.js';
-import type { KtapDocument, KtapIssue, KtapNode, KtapObservation } from '../console/ktap.js';
-import type { Incident, KtapDigest, KtapRecord } from '../console/types.js';
-import { childPath, distinctNames, globMatchesPath, testPath, unescapePart, type TestPath } from '../matrix/test-path.js';
-import type { Cell, KunitTestSpec, LeafExpectation, TolerableIncidentKind } from '../matrix/types.js';
-import { foldVerdicts, type UnjudgedNode } from '../verdict/tree.js';
-import { ownVerdict, worst } from './tap-tree.js';
+import { describeIncident } from '../../console/incidents.js';
+import type { KtapDocument, KtapIssue, KtapNode, KtapObservation } from '../../console/ktap.js';
+import type { Incident, KtapDigest, KtapRecord } from '../../console/types.js';
+import { childPath, distinctNames, globMatchesPath, testPath, unescapePart, type TestPath } from '../../matrix/test-path.js';
+import type { Cell, KunitTestSpec, LeafExpectation, TolerableIncidentKind } from '../../matrix/types.js';
+import { foldVerdicts, type UnjudgedNode } from '../../verdict/tree.js';
+import { ownVerdict, worst } from '../tap-tree.js';
 
 export const KUNIT = 'kunit';
 

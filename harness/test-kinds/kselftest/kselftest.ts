@@ -13,14 +13,14 @@
  * (KSFT_SKIP) skips, anything else fails; TAP or KTAP a test prints
  * becomes its subtests. Tree: kselftest.<target>.<test>.
  */
-import type { CommandObservation } from '../console/types.js';
-import type { PlannedCommand } from '../guest/boot-archive.js';
-import { KSELFTEST_DEFAULT_TIMEOUT_SEC, kselftestName, type KselftestCase } from '../kernel/kselftest-list.js';
-import { KSELFTEST_GUEST_DIR } from '../kernel/kselftest-build.js';
-import { childPath, globReachesChild, testPath } from '../matrix/test-path.js';
-import type { Cell, KselftestTestSpec } from '../matrix/types.js';
-import { foldVerdicts, type UnjudgedNode } from '../verdict/tree.js';
-import { agentCommandLeaf, type CommandReading } from './command.js';
+import type { CommandObservation } from '../../console/types.js';
+import type { PlannedCommand } from '../../guest/boot-archive.js';
+import { KSELFTEST_DEFAULT_TIMEOUT_SEC, kselftestName, type KselftestCase } from '../../kernel/kselftest-list.js';
+import { KSELFTEST_GUEST_DIR } from '../../kernel/kselftest-build.js';
+import { childPath, globReachesChild, testPath } from '../../matrix/test-path.js';
+import type { Cell, KselftestTestSpec } from '../../matrix/types.js';
+import { foldVerdicts, type UnjudgedNode } from '../../verdict/tree.js';
+import { agentCommandLeaf, type CommandReading } from '../command/command.js';
 
 export const KSELFTEST = 'kselftest';
 

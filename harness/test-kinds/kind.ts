@@ -1,0 +1,37 @@
+/**
+ * What a kind of test (probe, kunit, kselftest, command) contributes to
+ * each stage of a cell, and nothing else: the stages ask the registry
+ * (registry.ts) and take plain data. A new kind is a folder with one
+ * object of this shape and a line in the registry; the compiler names
+ * every hook it has yet to fill.
+ */
+import type { ConsoleObservation } from '../console/types.js';
+import type { Cell, TestSpec } from '../matrix/types.js';
+import type { TestReading } from '../verdict/types.js';
+
+/** What a kind reads its results with, besides the cell and its console. */
+export interface ReadContext {
+  /** The agent reported everything, end record included: results it should have vouched for and did not are missing. */
+  agentFinished: boolean;
+  /** The kernel's own list of its tests, suite by suite, when one was taken (a crash cut names off). */
+  listing?: Map<string, string[]>;
+}
+
+export interface TestKind<S extends TestSpec> {
+  /** Its name in the matrix grammar (`tests:`), the first part of its tests' paths. */
+  readonly kind: S['kind'];
+  /**
+   * What it adds to the kernel command line of a cell. Asked of every cell,
+   * whether it runs the kind or not: a kernel built for a kind may need it
+   * switched off where the cell runs something else.
+   */
+  kernelArgs(cell: Pick<Cell, 'tests' | 'kernel'>): string[];
+  /**
+   * Its results in a boot of a cell that runs it: its node of the tree, and
+   * what keeps them from being believed; null when the console holds
+   * nothing of it to read (the agent never started).
+   */
+  read(cell: Cell, obs: ConsoleObservation, ctx: ReadContext): TestReading | null;
+  /** How `kvmatrix list` shows one of its tests: a word for the table, an object for --json. */
+  describe(spec: S): { text: string; json: Record<string, unknown> };
+}

@@ -1,0 +1,28 @@
+import type { KselftestTestSpec } from '../../matrix/types.js';
+import { commandTestsOf } from '../command/command.js';
+import type { TestKind } from '../kind.js';
+import { kselftestTestOf, readKselftests } from './kselftest.js';
+
+/** The kernel's selftests, run by the agent (kselftest.ts). */
+export const kselftestKind: TestKind<KselftestTestSpec> = {
+  kind: 'kselftest',
+  kernelArgs: () => [],
+  read(cell, obs) {
+    if (!obs.agent.begin) return null;
+    const spec = kselftestTestOf(cell)!;
+    // the agent runs them after the commands: their indices follow
+    const read = readKselftests(spec, spec.installed?.tests ?? [], obs.commands, commandTestsOf(cell).length + 1);
+    const hint =
+      "name skipped tests as the kernel's kselftest-list.txt does (target:test); the kselftest build log lists what each target installed";
+    return {
+      node: read.node,
+      untrusted: read.untrusted,
+      problems: read.problems.length > 0 ? { reasons: read.problems, hint } : null,
+      crashed: false,
+    };
+  },
+  describe: (spec) => ({
+    text: `kselftest(${spec.targets.join(',')})`,
+    json: { kind: spec.kind, targets: spec.targets, skip: spec.skip, timeout: spec.timeoutSec },
+  }),
+};

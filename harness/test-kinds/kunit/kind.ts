@@ -1,0 +1,29 @@
+import type { KunitTestSpec } from '../../matrix/types.js';
+import type { TestKind } from '../kind.js';
+import { kunitCommandLine, kunitTestOf, readKunit } from './kunit.js';
+
+/** KUnit: the kernel's own tests, read from its KTAP (kunit.ts). */
+export const kunitKind: TestKind<KunitTestSpec> = {
+  kind: 'kunit',
+  kernelArgs: kunitCommandLine,
+  read(cell, obs, ctx) {
+    const spec = kunitTestOf(cell)!;
+    const read = readKunit(obs.ktap, obs.ktapDigest, obs.agent.ktap, obs.incidents, {
+      filter: spec.filter,
+      agentFinished: ctx.agentFinished,
+      rules: cell.leafExpect,
+      ...(ctx.listing ? { listing: ctx.listing } : {}),
+    });
+    return {
+      node: read.node,
+      untrusted: read.untrusted,
+      problems: null,
+      crashed: read.crashed,
+      incidents: { outside: read.outside, held: read.held },
+    };
+  },
+  describe: (spec) => ({
+    text: `kunit${spec.filter ? `(${spec.filter})` : ''}`,
+    json: { kind: spec.kind, kunitconfig: spec.kunitconfig.file, filter: spec.filter },
+  }),
+};

@@ -1,0 +1,15 @@
+import type { ProbeTestSpec } from '../../matrix/types.js';
+import { assessDevices } from '../../verdict/devices.js';
+import type { TestKind } from '../kind.js';
+import { probeNode } from './probe.js';
+
+/** The probe: the agent's device checks (probe.ts). */
+export const probeKind: TestKind<ProbeTestSpec> = {
+  kind: 'probe',
+  kernelArgs: () => [],
+  read(cell, obs) {
+    const devices = obs.agent.begin ? assessDevices(cell.devices, cell.transport, obs.agent, obs.probeFailures) : [];
+    return { node: devices.length > 0 ? probeNode(devices) : null, untrusted: [], problems: null, crashed: false, devices };
+  },
+  describe: (spec) => ({ text: spec.kind, json: { kind: spec.kind } }),
+};

@@ -1,0 +1,43 @@
+/**
+ * Every kind of the matrix grammar, mapped to what implements it: the
+ * type below requires one entry per kind of TestSpec, so that a kind the
+ * grammar gains and nobody implements does not compile.
+ */
+import type { ConsoleObservation } from '../console/types.js';
+import type { Cell, TestSpec } from '../matrix/types.js';
+import type { TestReading } from '../verdict/types.js';
+import { commandKind } from './command/kind.js';
+import type { ReadContext, TestKind } from './kind.js';
+import { kselftestKind } from './kselftest/kind.js';
+import { kunitKind } from './kunit/kind.js';
+import { probeKind } from './probe/kind.js';
+
+type Registry = { [K in TestSpec['kind']]: TestKind<Extract<TestSpec, { kind: K }>> };
+
+export const KINDS: Registry = { probe: probeKind, kunit: kunitKind, command: commandKind, kselftest: kselftestKind };
+
+/** The kind that implements a test of the matrix. */
+export function kindOf<S extends TestSpec>(spec: S): TestKind<S> {
+  return KINDS[spec.kind] as unknown as TestKind<S>;
+}
+
+/** What the kinds add to a cell's kernel command line, in the registry's order. */
+export function kindKernelArgs(cell: Pick<Cell, 'tests' | 'kernel'>): string[] {
+  return Object.values(KINDS).flatMap((kind) => kind.kernelArgs(cell));
+}
+
+/**
+ * What each kind the cell runs read of its boot, in the registry's order
+ * (the order of the tree: probe, kunit, command, kselftest).
+ */
+export function readKinds(cell: Cell, obs: ConsoleObservation, ctx: Omit<ReadContext, 'agentFinished'>): TestReading[] {
+  const agentFinished = obs.agent.end !== null && obs.agent.missingSeqs.length === 0;
+  return Object.values(KINDS)
+    .filter((kind) => cell.tests.some((t) => t.kind === kind.kind))
+    .flatMap((kind) => kind.read(cell, obs, { ...ctx, agentFinished }) ?? []);
+}
+
+/** A test as `kvmatrix list` shows it. */
+export function describeTest(spec: TestSpec): { text: string; json: Record<string, unknown> } {
+  return kindOf(spec).describe(spec);
+}
