@@ -21,7 +21,7 @@ export function compareSubcommand() {
         { renderComparisonJunit, renderComparisonTap, renderComparisonText },
         { loadRun },
       ] = await Promise.all([
-        import('../kernel/cache.js'),
+        import('../host/atomic-file.js'),
         import('../report/compare.js'),
         import('../report/compare-report.js'),
         import('../report/load-results.js'),

@@ -9,7 +9,7 @@ export function doctorSubcommand() {
     .addOption(lkvmOption())
     .action(async (matrixFile, opts) => {
       const [{ gatherDoctorFacts, renderDoctor }, { loadMatrix }, { kvmtoolHostFacts }, { validatedFiles }] = await Promise.all([
-        import('../host/doctor.js'),
+        import('../doctor/doctor.js'),
         import('../matrix/load.js'),
         import('./host-run-options.js'),
         import('./validated-files.js'),

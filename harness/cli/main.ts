@@ -7,7 +7,7 @@ import { requestStop } from '../host/graceful-stop.js';
 import { runInterruptCleanups } from '../host/interrupt-cleanup.js';
 import { projectRoot } from '../host/install-paths.js';
 import { InputError } from '../matrix/input-error.js';
-import { killAllGroups } from '../vmm/process-group.js';
+import { killAllGroups } from '../host/process-group.js';
 import { BISECT_EXIT } from '../verdict/bisect-exit.js';
 import { bisectSubcommand } from './bisect-command.js';
 import { bisectRunSubcommand } from './bisect-run-command.js';

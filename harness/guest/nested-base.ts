@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { publishDir, stagingDir, type CacheLayout } from '../kernel/cache.js';
 import { sha256, shortKey } from '../kernel/keys.js';
 import type { BuiltKernel } from '../kernel/types.js';
-import type { LkvmBinary } from '../vmm/lkvm.js';
 import type { GuestImage } from './build-agent.js';
 import { nestedBaseArchive } from './nested-initramfs.js';
 
@@ -12,7 +11,12 @@ import { nestedBaseArchive } from './nested-initramfs.js';
  * lkvm, cached: it holds a 5 MB Image and a 2 MB lkvm, and every cell of
  * that kernel and lkvm boots with the same bytes.
  */
-export function nestedHostBase(layout: CacheLayout, guest: GuestImage, lkvm: LkvmBinary, kernel: BuiltKernel): string {
+export function nestedHostBase(
+  layout: CacheLayout,
+  guest: GuestImage,
+  lkvm: { path: string; sha256: string },
+  kernel: BuiltKernel,
+): string {
   const key = sha256(JSON.stringify({ v: 1, agent: guest.key, lkvm: lkvm.sha256, kernel: kernel.key }));
   const entry = join(layout.nested, shortKey(key));
   const base = join(entry, 'base.cpio');

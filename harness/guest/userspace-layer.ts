@@ -16,7 +16,7 @@ import { describeFailure, runCommand, succeeded } from '../host/command.js';
 import { commandFilesIdentity, rememberedAnswer } from '../host/remembered-answer.js';
 import { publishDir, stagingDir, type CacheLayout } from '../kernel/cache.js';
 import { sha256, shortKey } from '../kernel/keys.js';
-import { EM_AARCH64, readElfFacts } from '../vmm/elf.js';
+import { EM_AARCH64, readElfFacts } from '../host/elf.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
 
 /** Debian's package, as apt names it on any host with arm64 among its architectures. */

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { execa } from 'execa';
-import { killGroup, trackGroup, untrackGroup } from '../vmm/process-group.js';
+import { killGroup, trackGroup, untrackGroup } from './process-group.js';
 
 export interface CommandOptions {
   cwd?: string;

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../kernel/cache.js';
+
 import { findOnPath } from './find-on-path.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 /**
  * The identity of the files behind some commands: each one's real path,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { PatchSpec } from '../matrix/types.js';
-import type { AppliedPatch } from '../report/types.js';
+import type { AppliedPatch } from './types.js';
 import { sha256 } from './keys.js';
 import { reversedDiff } from './reversed-diff.js';
 

@@ -4,9 +4,9 @@ import { removeInBackground } from '../host/background-removal.js';
 import { runCommand, type CommandResult } from '../host/command.js';
 import type { DownloadKernelSource, KernelSpec, PatchSpec } from '../matrix/types.js';
 import { DownloadError, obtainDownload } from './download.js';
-import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
+import { publishDir, stagingDir, type CacheLayout } from './cache.js';
 import { bugReportingProblem, describeDropped, findDroppedOptions } from './config-check.js';
-import { kunitconfigCheckFragment, kunitconfigText } from './kunitconfig.js';
+import { kunitconfigCheckFragment, kunitconfigText } from '../matrix/kunitconfig.js';
 import { obtainKselftests, requireTarget, SELFTESTS } from './kselftest-build.js';
 import { configOfEarlierCommit, markConfigured, patchMayChangeConfig, type ConfiguredMark } from './config-reuse.js';
 import { buildKey, configInputsKey, configRecipeKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
@@ -21,6 +21,7 @@ import { extractedSource, fileFingerprint, SourceError, type UnpackProgress } fr
 import { unpackProgress } from './unpack-progress.js';
 import { toolchainVersion } from './toolchain.js';
 import type { BuiltKernel, KernelCommit, KernelOutcome, KernelProgress } from './types.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 
 export interface KernelContext {
   layout: CacheLayout;

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -95,21 +95,5 @@ export function publishDir(staged: string, target: string): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
     rmSync(staged, { recursive: true, force: true });
-  }
-}
-
-/** Writes a file whole or not at all: a write that fails leaves neither it nor a partial file. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (error) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // its folder is not there: neither is the partial file
-    }
-    throw error;
   }
 }

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { writeFileAtomic } from './cache.js';
+
 import { gitOut } from './git-source.js';
 import { pathsPatchTouches } from './patch-paths.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 
 /**
  * Whether a change to this file of a kernel tree (a path relative to its

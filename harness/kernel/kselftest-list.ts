@@ -5,14 +5,9 @@
  * files, these read the text.
  */
 
-/** One test as kselftest's runner names it. */
-export interface KselftestCase {
-  target: string;
-  /** The program or script in the target's folder (load_address.0x1000, run.sh). */
-  test: string;
-  /** Seconds from the target's settings; null: it names none (0 in settings means none too). */
-  settingsTimeoutSec: number | null;
-}
+import type { KselftestCase } from '../matrix/types.js';
+
+export type { KselftestCase };
 
 /** The kselftest default when a target's settings name no timeout (runner.sh's kselftest_default_timeout). */
 export const KSELFTEST_DEFAULT_TIMEOUT_SEC = 45;

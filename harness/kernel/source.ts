@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import { describeFailure, DISK_FULL_HINT, ranOutOfDisk, runCommand, succeeded } from '../host/command.js';
-import { publishDir, stagingDir, writeFileAtomic, type CacheLayout } from './cache.js';
+import { publishDir, stagingDir, type CacheLayout } from './cache.js';
 import { sha256, shortKey } from './keys.js';
 import { withLock } from './lock.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 
 /** A source tarball that cannot become a tree: the message names it, the hint says what to do. */
 export class SourceError extends Error {

@@ -1,4 +1,5 @@
 import type { BuiltKselftests } from './kselftest-build.js';
+import type { PatchDirection } from '../matrix/types.js';
 
 /** A kernel ready to boot. */
 export interface BuiltKernel {
@@ -60,4 +61,14 @@ export interface KernelProgress {
   step?: string;
   /** How the stage goes (make's latest line, how much is unpacked): said now and then. */
   line?: string;
+}
+
+export interface AppliedPatch {
+  /** The patch file's name. */
+  file: string;
+  direction: PatchDirection;
+  /** sha256 of the diff as applied: a reverse-applied patch's diff turned around. */
+  sha256: string;
+  /** That diff, kept in the run folder (relative to it). */
+  path?: string;
 }

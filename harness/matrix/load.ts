@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { InputError, type InputLocation } from './input-error.js';
 import { kernelDefinitionFile, matrixFile, type KernelDefinitionFile, type MatrixFile, type PatchRef } from './schema.js';
-import { kunitconfigProblem, kunitconfigText } from '../kernel/kunitconfig.js';
+import { kunitconfigProblem, kunitconfigText } from './kunitconfig.js';
 import { cellKeys, testsFor } from './expand.js';
 import type {
   CellKey,

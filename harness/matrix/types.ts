@@ -1,5 +1,4 @@
 /** The typed matrix, after loading and validation. Paths are absolute. */
-import type { KselftestCase } from '../kernel/kselftest-list.js';
 
 export const TRANSPORTS = ['legacy', 'modern'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -210,6 +209,15 @@ export interface CommandTestSpec {
   timeoutSec: number;
   /** The exit status that passes. */
   expectExit: number;
+}
+
+/** One test as kselftest's runner names it (kselftest-list.txt, a target's settings). */
+export interface KselftestCase {
+  target: string;
+  /** The program or script in the target's folder (load_address.0x1000, run.sh). */
+  test: string;
+  /** Seconds from the target's settings; null: it names none (0 in settings means none too). */
+  settingsTimeoutSec: number | null;
 }
 
 /** The kernel's own selftests (tools/testing/selftests), built for the cell's kernel and run by the agent one by one. */

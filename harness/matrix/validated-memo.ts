@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { writeFileAtomic } from '../kernel/cache.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 
 /**
  * Matrix and kernel files as validated by an earlier run. Parsing a file's

@@ -1,7 +1,8 @@
 import type { IncidentKind, KvmRecord, LkvmRecord } from '../console/types.js';
 import type { LkvmOrigin } from '../vmm/lkvm.js';
-import type { KernelCommit, KernelFailure, KernelStage } from '../kernel/types.js';
-import type { ExpectedVerdict, PatchDirection, Topology, Transport } from '../matrix/types.js';
+import type { AppliedPatch, KernelCommit, KernelFailure, KernelStage } from '../kernel/types.js';
+export type { AppliedPatch };
+import type { ExpectedVerdict, Topology, Transport } from '../matrix/types.js';
 import type { ExpectedBy, TestNode } from '../verdict/tree.js';
 import type { DeviceOutcome, ExpectationStatus, Verdict } from '../verdict/types.js';
 
@@ -87,16 +88,6 @@ export interface KernelArtifacts {
   /** The kselftests as the guests unpacked them (a gzip'd cpio), and their build log. */
   kselftests?: string;
   kselftestBuildLog?: string;
-}
-
-export interface AppliedPatch {
-  /** The patch file's name. */
-  file: string;
-  direction: PatchDirection;
-  /** sha256 of the diff as applied: a reverse-applied patch's diff turned around. */
-  sha256: string;
-  /** That diff, kept in the run folder (relative to it). */
-  path?: string;
 }
 
 export interface CellTimings {

@@ -3,13 +3,14 @@ import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { onInterrupt } from '../host/interrupt-cleanup.js';
 import { gitOut, gitRun } from '../kernel/git-source.js';
-import { writeFileAtomic } from '../kernel/cache.js';
+
 import { InputError } from '../matrix/input-error.js';
 import type { Cell, Matrix } from '../matrix/types.js';
 import type { BisectMark } from '../verdict/bisect-exit.js';
 import type { Verdict } from '../verdict/types.js';
 import { runBisectStep, type BisectStep, type BisectTry } from './bisect-step.js';
 import type { RunOptions } from './run-matrix.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 
 export interface BisectOptions {
   /** Absolute path of the top of the kernel git tree. */

@@ -1,6 +1,6 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../kernel/cache.js';
+
 import { InputError } from '../matrix/input-error.js';
 import { pathInside } from './run-artifacts.js';
 import { renderHtml } from '../report/html.js';
@@ -8,6 +8,7 @@ import { renderJunit } from '../report/junit.js';
 import { renderTap } from '../report/tap.js';
 import type { KcidbOptions } from '../report/kcidb.js';
 import type { RunResults } from '../report/types.js';
+import { writeFileAtomic } from '../host/atomic-file.js';
 
 /** The run's reports, each written whole or not at all; results.json first, as the others derive from it. */
 export function writeReports(results: RunResults, runDir: string): void {

@@ -1,7 +1,7 @@
 import { closeSync, createWriteStream, fstatSync, ftruncateSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { execa } from 'execa';
-import { killGroup, trackGroup, untrackGroup } from './process-group.js';
+import { killGroup, trackGroup, untrackGroup } from '../host/process-group.js';
 import type { LaunchOutcome, VmmCommand } from './types.js';
 
 export interface LaunchOptions {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { KvmtoolMode, KvmtoolVmmSpec, LkvmEra } from '../matrix/types.js';
-import { lkvmBinaryProblem, readElfFacts } from './elf.js';
+import { lkvmBinaryProblem, readElfFacts } from '../host/elf.js';
 import { lkvmEraOf } from './lkvm-era.js';
 
 /** Where the lkvm of a kvmtool VMM entry came from, for messages. */

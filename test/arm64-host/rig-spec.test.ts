@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { defaultMatrixFile, projectRoot } from '../../harness/host/install-paths.js';
-import { readPackageList } from '../../harness/host/requirements.js';
+import { readPackageList } from '../../harness/doctor/requirements.js';
 import { expandMatrix } from '../../harness/matrix/expand.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import { imageMatrix } from '../support/arm64-host/image-matrix.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { renderDoctor, type DoctorFacts } from '../../harness/host/doctor.js';
+import { renderDoctor, type DoctorFacts } from '../../harness/doctor/doctor.js';
 
 const base: DoctorFacts = {
   arch: 'x64',

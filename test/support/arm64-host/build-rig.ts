@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { describeFailure, runCommand, succeeded } from '../../../harness/host/command.js';
 import { projectRoot } from '../../../harness/host/install-paths.js';
-import { readPackageList } from '../../../harness/host/requirements.js';
+import { readPackageList } from '../../../harness/doctor/requirements.js';
 import { publishDir } from '../../../harness/kernel/cache.js';
 import { sha256, shortKey } from '../../../harness/kernel/keys.js';
 import { mmdebstrapArgv, RIG_NODE_PACKAGE, RIG_PATHS, rigDebianPackages } from './rig-spec.js';

@@ -6,7 +6,7 @@
  * would on an arm64 machine: native kvmtool, QEMU with -accel kvm. The edges
  * (mmdebstrap, npm, cpio, QEMU) are in build-rig.ts and boot-rig.ts.
  */
-import { packagesForHost, type DebianPackage } from '../../../harness/host/requirements.js';
+import { packagesForHost, type DebianPackage } from '../../../harness/doctor/requirements.js';
 import { qemuBootArgs, qemuMachineArgs } from '../../../harness/vmm/qemu.js';
 
 export const RIG_SUITE = 'bookworm';

@@ -4,7 +4,7 @@
  * comments are allowed; `# CONFIG_X is not set` asks for X off, as in a
  * .config. Anything else is a mistake in the file.
  */
-import type { Kunitconfig } from '../matrix/types.js';
+import type { Kunitconfig } from './types.js';
 
 const SET = /^CONFIG_[A-Za-z0-9_]+=\S.*$/;
 const UNSET = /^# CONFIG_[A-Za-z0-9_]+ is not set$/;

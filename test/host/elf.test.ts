@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { EM_AARCH64, lkvmBinaryProblem, readElfFacts, type ElfFacts } from '../../harness/vmm/elf.js';
+import { EM_AARCH64, lkvmBinaryProblem, readElfFacts, type ElfFacts } from '../../harness/host/elf.js';
 import { inspectLkvm } from '../../harness/vmm/lkvm.js';
 
 const dir = t.testdir({ 'hello.c': 'int main(void) { return 0; }\n', 'lkvm.sh': '#!/bin/sh\nexec true\n' });

@@ -10,7 +10,7 @@ import {
   parsePackageList,
   readPackageList,
   type HostProbe,
-} from '../../harness/host/requirements.js';
+} from '../../harness/doctor/requirements.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import { tempTree } from '../support/temp-tree.js';
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUG_REPORTING, bugReportingProblemOfRecipe } from '../kernel/config-check.js';
 import type { KernelSpec, Matrix } from '../matrix/types.js';
-import { findOnPath } from './find-on-path.js';
-import { projectRoot } from './install-paths.js';
+import { findOnPath } from '../host/find-on-path.js';
+import { projectRoot } from '../host/install-paths.js';
 import { glibcDir } from '../guest/userspace-layer.js';
 
 /** One line of harness/host/debian-packages.tsv. */

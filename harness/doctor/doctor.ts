@@ -3,7 +3,7 @@ import type { KvmtoolVmmSpec, LkvmEra, Matrix } from '../matrix/types.js';
 import { chooseLkvm, inspectLkvm, kvmtoolRunMode, type LkvmChoice } from '../vmm/lkvm.js';
 import { describeLkvmEra, resolveLkvmEra } from '../vmm/lkvm-era.js';
 import type { KvmtoolHost } from '../run/kvmtool-plan.js';
-import { toolVersion } from './facts.js';
+import { toolVersion } from '../host/facts.js';
 import { matrixRequirements, readPackageList, realHostProbe, type Requirement } from './requirements.js';
 
 /** What `kvmatrix doctor` found; rendered by renderDoctor. */

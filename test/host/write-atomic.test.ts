@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { writeFileAtomic } from '../../harness/kernel/cache.js';
+import { writeFileAtomic } from '../../harness/host/atomic-file.js';
 import { tempTree } from '../support/temp-tree.js';
 
 t.test('writeFileAtomic writes the whole file, and a write that fails leaves nothing behind', async (t) => {
