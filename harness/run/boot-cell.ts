@@ -11,7 +11,7 @@ import type { Cell, QemuVmmSpec } from '../matrix/types.js';
 import { renderReproduceScript, type ReproducePrepare } from '../report/reproduce.js';
 import type { ConsoleObservation } from '../console/types.js';
 import { crashNeedsNames, kunitTestOf, type KunitListing } from '../test-kinds/kunit/kunit.js';
-import { kindKernelArgs, readKinds } from '../test-kinds/registry.js';
+import { kindAllowanceSec, kindKernelArgs, readKinds } from '../test-kinds/registry.js';
 import { decideCell, judge, type JudgeOptions } from '../verdict/decide.js';
 import type { CellJudgement } from '../verdict/types.js';
 import { launchVmm, type LaunchOptions } from '../vmm/launch.js';
@@ -21,7 +21,6 @@ import type { BootArtifacts } from './cell-record.js';
 import { guestInitrd, type BootInitrd } from './guest-initrd.js';
 import { pathInside } from './run-artifacts.js';
 import type { BootIndex } from './repeat.js';
-import { agentAllowanceSec } from '../test-kinds/agent-commands.js';
 
 export interface BootContext {
   runId: string;
@@ -102,7 +101,7 @@ export async function bootDirectCell(
       ...launchOptions(cell, ctx, dir),
       ...spawn,
       // commands have their own deadlines, on top of the boot's
-      timeoutSec: (ctx.timeoutSec ?? cell.boot.timeoutSec) + agentAllowanceSec(cell),
+      timeoutSec: (ctx.timeoutSec ?? cell.boot.timeoutSec) + kindAllowanceSec(cell),
       onConsole: (chunk) => parser.feed(decoder.write(chunk)),
     });
   } finally {

@@ -30,8 +30,8 @@ import {
 } from './boot-cell.js';
 import { placeNestedBase } from './run-artifacts.js';
 import { commandBootArchive, commandInitrd } from './guest-initrd.js';
-import { agentAllowanceSec, runsUserspace } from '../test-kinds/agent-commands.js';
-import { kindKernelArgs, readKinds } from '../test-kinds/registry.js';
+import { runsUserspace } from '../test-kinds/agent-commands.js';
+import { kindAllowanceSec, kindKernelArgs, readKinds } from '../test-kinds/registry.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 
 export type KvmtoolPlan =
@@ -86,7 +86,7 @@ export async function bootKvmtoolCell(
   mkdirSync(dir, { recursive: true });
   const consolePath = join(dir, 'console.log');
   // commands have their own deadlines, on top of the boot's
-  const timeoutSec = (ctx.timeoutSec ?? cell.boot.timeoutSec) + agentAllowanceSec(cell);
+  const timeoutSec = (ctx.timeoutSec ?? cell.boot.timeoutSec) + kindAllowanceSec(cell);
   const disks = Object.fromEntries(cell.devices.filter((d) => d.kind === 'blk').map((d) => [d.name, diskImage(d.name)]));
   const guestNonce = randomBytes(8).toString('hex');
   const cachedBase = nestedHostBase(plan.layout, guest, plan.lkvm, kernel);

@@ -6,8 +6,8 @@
  */
 import type { PlannedCommand } from '../guest/boot-archive.js';
 import type { Cell } from '../matrix/types.js';
-import { commandAllowanceSec, commandCapBytes, commandTestsOf, plannedCommands } from './command/command.js';
-import { kselftestAllowanceSec, kselftestTestOf, plannedKselftests } from './kselftest/kselftest.js';
+import { commandCapBytes, commandTestsOf, plannedCommands } from './command/command.js';
+import { kselftestTestOf, plannedKselftests } from './kselftest/kselftest.js';
 
 /** Whether the cell's guest runs programs (and so boots the userspace layer). */
 export function runsUserspace(cell: Pick<Cell, 'tests'>): boolean {
@@ -20,12 +20,6 @@ export function agentCommands(cell: Pick<Cell, 'tests' | 'boot'>): PlannedComman
   const commands = plannedCommands(cell);
   if (!kselftest) return commands;
   return [...commands, ...plannedKselftests(kselftest, kselftest.installed?.tests ?? [], commandCapBytes(cell))];
-}
-
-/** Seconds the plan may take on top of the boot's timeout. */
-export function agentAllowanceSec(cell: Pick<Cell, 'tests'>): number {
-  const kselftest = kselftestTestOf(cell);
-  return commandAllowanceSec(cell) + (kselftest ? kselftestAllowanceSec(kselftest, kselftest.installed?.tests ?? []) : 0);
 }
 
 /** Layers after the userspace one: the kernel's installed kselftests. */

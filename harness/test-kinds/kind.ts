@@ -26,12 +26,20 @@ export interface TestKind<S extends TestSpec> {
    * switched off where the cell runs something else.
    */
   kernelArgs(cell: Pick<Cell, 'tests' | 'kernel'>): string[];
+  /** Seconds its tests may take on top of the boot's timeout, in a cell that runs it (programs the agent runs one after another). */
+  allowanceSec(cell: Pick<Cell, 'tests'>): number;
   /**
    * Its results in a boot of a cell that runs it: its node of the tree, and
    * what keeps them from being believed; null when the console holds
    * nothing of it to read (the agent never started).
    */
   read(cell: Cell, obs: ConsoleObservation, ctx: ReadContext): TestReading | null;
+  /**
+   * One of its tests narrowed to what a `--test` glob can name (KUnit's
+   * filter, the kselftest targets the glob reaches), or null when the
+   * glob names none of it.
+   */
+  narrow(spec: S, glob: string): S | null;
   /** How `kvmatrix list` shows one of its tests: a word for the table, an object for --json. */
   describe(spec: S): { text: string; json: Record<string, unknown> };
 }

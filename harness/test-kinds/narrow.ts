@@ -1,35 +1,21 @@
 /**
- * `--test GLOB`: a cell that runs only what the glob can name. A test
- * kind the glob cannot reach is left out (a cell left with KUnit alone
- * boots without devices); KUnit's filter becomes the glob's (kunitFilterFor), the
- * kselftest targets those it reaches; and the
+ * `--test GLOB`: a cell that runs only what the glob can name. Each kind
+ * narrows its own tests (kind.ts narrow); one the glob cannot reach is
+ * left out (a cell left with KUnit alone boots without devices); and the
  * cell carries the glob, so that its verdict and reports keep only the
  * tests it names.
  */
 import { InputError } from '../matrix/input-error.js';
-import { globMatchesPath, testGlobProblem, testPath } from '../matrix/test-path.js';
+import { testGlobProblem } from '../matrix/test-path.js';
 import { needsDevices } from '../matrix/expand.js';
 import type { Cell, TestSpec } from '../matrix/types.js';
-import { globReachesCommand } from './command/command.js';
-import { kunitFilterFor } from './kunit/kunit.js';
-import { globReachesKselftest } from './kselftest/kselftest.js';
+import { kindOf } from './registry.js';
 
 /** The cell narrowed to the glob, or null when it runs nothing the glob names. */
 export function narrowCell(cell: Cell, glob: string): Cell | null {
   const tests = cell.tests.flatMap((test): TestSpec[] => {
-    if (test.kind === 'kunit') {
-      const filter = kunitFilterFor(glob);
-      if (filter === undefined) return [];
-      return [{ ...test, filter: filter ?? test.filter }];
-    }
-    if (test.kind === 'command') return globReachesCommand(glob, test.name) ? [test] : [];
-    if (test.kind === 'kselftest') {
-      // only the targets the glob reaches run (their tests by the glob's own rule, in the reports)
-      const targets = test.targets.filter((target) => globReachesKselftest(glob, target));
-      return targets.length > 0 ? [{ ...test, targets }] : [];
-    }
-    // the probe and kinds like it: kept when the glob names the kind or something below it
-    return reaches(glob, test.kind) ? [test] : [];
+    const narrowed = kindOf(test).narrow(test, glob);
+    return narrowed ? [narrowed] : [];
   });
   if (tests.length === 0) return null;
   return { ...cell, tests, devices: needsDevices(tests) ? cell.devices : [], only: glob };
@@ -49,10 +35,4 @@ export function narrowCells(cells: readonly Cell[], glob: string): Cell[] {
     throw new InputError(`--test ${glob} names no test the selected cells run (they run ${kinds})`);
   }
   return narrowed;
-}
-
-/** Whether a glob can name a test kind or anything below it. */
-function reaches(glob: string, kind: string): boolean {
-  const first = glob.split('.')[0]!;
-  return globMatchesPath(first, testPath(kind));
 }

@@ -26,15 +26,23 @@ export function kindKernelArgs(cell: Pick<Cell, 'tests' | 'kernel'>): string[] {
   return Object.values(KINDS).flatMap((kind) => kind.kernelArgs(cell));
 }
 
+/** The kinds the cell runs, in the registry's order. */
+function kindsOf(cell: Pick<Cell, 'tests'>): TestKind<TestSpec>[] {
+  return (Object.values(KINDS) as TestKind<TestSpec>[]).filter((kind) => cell.tests.some((t) => t.kind === kind.kind));
+}
+
+/** Seconds a cell's tests may take on top of the boot's timeout: each kind's allowance. */
+export function kindAllowanceSec(cell: Pick<Cell, 'tests'>): number {
+  return kindsOf(cell).reduce((sum, kind) => sum + kind.allowanceSec(cell), 0);
+}
+
 /**
  * What each kind the cell runs read of its boot, in the registry's order
  * (the order of the tree: probe, kunit, command, kselftest).
  */
 export function readKinds(cell: Cell, obs: ConsoleObservation, ctx: Omit<ReadContext, 'agentFinished'>): TestReading[] {
   const agentFinished = obs.agent.end !== null && obs.agent.missingSeqs.length === 0;
-  return Object.values(KINDS)
-    .filter((kind) => cell.tests.some((t) => t.kind === kind.kind))
-    .flatMap((kind) => kind.read(cell, obs, { ...ctx, agentFinished }) ?? []);
+  return kindsOf(cell).flatMap((kind) => kind.read(cell, obs, { ...ctx, agentFinished }) ?? []);
 }
 
 /** A test as `kvmatrix list` shows it. */

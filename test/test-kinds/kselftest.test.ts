@@ -14,7 +14,8 @@ import { parseKselftestList, settingsTimeout } from '../../harness/kernel/kselft
 import { expandMatrix } from '../../harness/matrix/expand.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import type { Cell, KselftestTestSpec } from '../../harness/matrix/types.js';
-import { agentAllowanceSec, agentCommands, runsUserspace, testLayers } from '../../harness/test-kinds/agent-commands.js';
+import { agentCommands, runsUserspace, testLayers } from '../../harness/test-kinds/agent-commands.js';
+import { kindAllowanceSec } from '../../harness/test-kinds/registry.js';
 import { kselftestAllowanceSec, plannedKselftests, readKselftests } from '../../harness/test-kinds/kselftest/kselftest.js';
 import { narrowCell } from '../../harness/test-kinds/narrow.js';
 import { loadError, matrixProject, ONE_CELL_MATRIX } from '../support/matrix-files.js';
@@ -135,7 +136,7 @@ t.test('commands first, then kselftests: one plan, one allowance, the kselftest 
     agentCommands(cell).map((c) => c.name),
     ['c', 'size:get_size', 'timers:posix_timers', 'splice:short_splice_read.sh'],
   );
-  t.equal(agentAllowanceSec(cell), 4 + 98);
+  t.equal(kindAllowanceSec(cell), 4 + 98);
   t.same(testLayers(cell), ['/cache/kselftests/k/layer.cpio.gz']);
   t.same(testLayers({ tests: [{ kind: 'probe' }] }), [], 'nothing for a cell without kselftests');
 });

@@ -1,16 +1,18 @@
 import type { CommandTestSpec } from '../../matrix/types.js';
 import type { TestKind } from '../kind.js';
-import { commandTestsOf, readCommands } from './command.js';
+import { commandAllowanceSec, commandTestsOf, globReachesCommand, readCommands } from './command.js';
 
 /** A program the matrix names, run by the agent (command.ts). */
 export const commandKind: TestKind<CommandTestSpec> = {
   kind: 'command',
   kernelArgs: () => [],
+  allowanceSec: commandAllowanceSec,
   read(cell, obs) {
     if (!obs.agent.begin) return null;
     const read = readCommands(commandTestsOf(cell), obs.commands);
     return { node: read.node, untrusted: read.untrusted, problems: null, crashed: false };
   },
+  narrow: (spec, glob) => (globReachesCommand(glob, spec.name) ? spec : null),
   describe: (spec) => ({
     text: `command.${spec.name}`,
     json: { kind: spec.kind, name: spec.name, run: spec.argv, files: spec.files, timeout: spec.timeoutSec, expect_exit: spec.expectExit },

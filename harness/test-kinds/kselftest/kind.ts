@@ -1,12 +1,16 @@
 import type { KselftestTestSpec } from '../../matrix/types.js';
 import { commandTestsOf } from '../command/command.js';
 import type { TestKind } from '../kind.js';
-import { kselftestTestOf, readKselftests } from './kselftest.js';
+import { globReachesKselftest, kselftestAllowanceSec, kselftestTestOf, readKselftests } from './kselftest.js';
 
 /** The kernel's selftests, run by the agent (kselftest.ts). */
 export const kselftestKind: TestKind<KselftestTestSpec> = {
   kind: 'kselftest',
   kernelArgs: () => [],
+  allowanceSec(cell) {
+    const spec = kselftestTestOf(cell)!;
+    return kselftestAllowanceSec(spec, spec.installed?.tests ?? []);
+  },
   read(cell, obs) {
     if (!obs.agent.begin) return null;
     const spec = kselftestTestOf(cell)!;
@@ -20,6 +24,11 @@ export const kselftestKind: TestKind<KselftestTestSpec> = {
       problems: read.problems.length > 0 ? { reasons: read.problems, hint } : null,
       crashed: false,
     };
+  },
+  narrow(spec, glob) {
+    // only the targets the glob reaches run (their tests by the glob's own rule, in the reports)
+    const targets = spec.targets.filter((target) => globReachesKselftest(glob, target));
+    return targets.length > 0 ? { ...spec, targets } : null;
   },
   describe: (spec) => ({
     text: `kselftest(${spec.targets.join(',')})`,

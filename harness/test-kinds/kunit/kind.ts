@@ -1,11 +1,13 @@
 import type { KunitTestSpec } from '../../matrix/types.js';
 import type { TestKind } from '../kind.js';
-import { kunitCommandLine, kunitTestOf, readKunit } from './kunit.js';
+import { kunitCommandLine, kunitFilterFor, kunitTestOf, readKunit } from './kunit.js';
 
 /** KUnit: the kernel's own tests, read from its KTAP (kunit.ts). */
 export const kunitKind: TestKind<KunitTestSpec> = {
   kind: 'kunit',
   kernelArgs: kunitCommandLine,
+  // KUnit runs inside the boot, before init: the boot's own timeout is its deadline
+  allowanceSec: () => 0,
   read(cell, obs, ctx) {
     const spec = kunitTestOf(cell)!;
     const read = readKunit(obs.ktap, obs.ktapDigest, obs.agent.ktap, obs.incidents, {
@@ -21,6 +23,11 @@ export const kunitKind: TestKind<KunitTestSpec> = {
       crashed: read.crashed,
       incidents: { outside: read.outside, held: read.held },
     };
+  },
+  narrow(spec, glob) {
+    // KUnit's filter becomes the glob's; null: the glob names every test, the matrix's own filter stands
+    const filter = kunitFilterFor(glob);
+    return filter === undefined ? null : { ...spec, filter: filter ?? spec.filter };
   },
   describe: (spec) => ({
     text: `kunit${spec.filter ? `(${spec.filter})` : ''}`,
