@@ -10,7 +10,6 @@ import type { BuiltKernel } from '../kernel/types.js';
 import type { Cell, QemuVmmSpec } from '../matrix/types.js';
 import { renderReproduceScript, type ReproducePrepare } from '../report/reproduce.js';
 import type { ConsoleObservation } from '../console/types.js';
-import { crashNeedsNames, kunitTestOf, type KunitListing } from '../test-kinds/kunit/kunit.js';
 import { kindAllowanceSec, kindKernelArgs, readKinds } from '../test-kinds/registry.js';
 import { decideCell, judge, type JudgeOptions } from '../verdict/decide.js';
 import type { CellJudgement } from '../verdict/types.js';
@@ -34,8 +33,8 @@ export interface BootContext {
   boot?: BootIndex;
   /** The run folder keeps what its cells boot (a nested host's base archive too). */
   keepArtifacts?: boolean;
-  /** The kernel's own list of its KUnit cases, to name those a crash cut off (asked only then). */
-  kunitListing?: () => Promise<KunitListing | null>;
+  /** The kernel's own list of its tests, to name those a crash cut off (the kinds ask only then). */
+  listing?: (obs: ConsoleObservation) => Promise<Map<string, string[]> | null>;
 }
 
 /** cells/<kernel>/<vmm>/<transport>, and boot-<n> under it when the cell is booted more than once. */
@@ -109,7 +108,7 @@ export async function bootDirectCell(
   }
   parser.feed(decoder.end());
   const observation = parser.finish();
-  const listing = await listingIfCrashed(cell, observation, ctx);
+  const listing = await listingIfCrashed(observation, ctx);
   const judged = judge(
     decideCell(cell, launch, observation, readKinds(cell, observation, listing ? { listing } : {})),
     cell.expect,
@@ -147,10 +146,9 @@ export function inRunFolder(runDir: string, cellFolder: string, path: string): s
   return pathInside(runDir, path) === null ? path : relative(cellFolder, path);
 }
 
-/** The kernel's listing of its KUnit cases when a crash cut some off; null when none was, or none could be had. */
-export async function listingIfCrashed(cell: Cell, observation: ConsoleObservation, ctx: BootContext): Promise<KunitListing | null> {
-  if (!ctx.kunitListing || !kunitTestOf(cell) || !crashNeedsNames(observation.ktap)) return null;
-  return ctx.kunitListing();
+/** The kernel's own list of its tests when a crash cut names off; null when none was, or none could be had. */
+export async function listingIfCrashed(observation: ConsoleObservation, ctx: BootContext): Promise<Map<string, string[]> | null> {
+  return ctx.listing ? ctx.listing(observation) : null;
 }
 
 /** How a cell's verdict is judged: narrowed to --test when it was given. */

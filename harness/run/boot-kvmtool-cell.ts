@@ -126,7 +126,7 @@ export async function bootKvmtoolCell(
   writeFileSync(guestConsolePath, split.guest);
   const host = parseConsole(split.host, { nonce: hostNonce });
   const observation = parseConsole(split.guest, { nonce: guestNonce });
-  const listing = await listingIfCrashed(cell, observation, ctx);
+  const listing = await listingIfCrashed(observation, ctx);
   const nested = decideNestedCell(
     cell,
     launch,

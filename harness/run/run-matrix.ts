@@ -25,14 +25,14 @@ import { bootWithRetries } from './retry.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
 import type { QemuAccel } from '../vmm/qemu.js';
 import { bootQemuCell } from './boot-cell.js';
-import { kunitListingOf } from './kunit-listing-boot.js';
 import { bootKvmtoolCell, type KvmtoolPlan } from './boot-kvmtool-cell.js';
 import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolHost } from './kvmtool-plan.js';
 import { cellRecord, interruptedRecord } from './cell-record.js';
 import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
 import { runsUserspace } from '../test-kinds/agent-commands.js';
-import { withInstalledKselftests } from './kselftest-cell.js';
+import { kindListing, withKernel } from '../test-kinds/registry.js';
+import type { ConsoleObservation } from '../console/types.js';
 import { userspaceLayer, UserspaceLayerError } from '../guest/userspace-layer.js';
 import { failedKernelArtifacts, placeGuest, placeKernel } from './run-artifacts.js';
 import { refusePatchesThatDoNotApply } from './patch-precheck.js';
@@ -344,15 +344,17 @@ async function bootOne(
   }
   const built = kernel as BuiltKernel;
   const image = guest;
-  const resolved = withInstalledKselftests(p.cell, built);
+  const resolved = withKernel(p.cell, built);
   if ('problem' in resolved) return cellRecord(cell, judge(unbootedVerdict('error', resolved.problem), cell.expect), null);
   const ctx = {
     runId,
     runDir,
     accel: options.accel,
     keepArtifacts: options.artifacts !== false,
-    kunitListing: () =>
-      kunitListingOf(cell, built, image, {
+    listing: (obs: ConsoleObservation) =>
+      kindListing(cell, obs, {
+        kernel: built,
+        guest: image,
         layout: options.layout,
         accel: options.accel,
         ...(options.signal ? { signal: options.signal } : {}),

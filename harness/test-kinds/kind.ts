@@ -6,8 +6,21 @@
  * every hook it has yet to fill.
  */
 import type { ConsoleObservation } from '../console/types.js';
+import type { GuestImage } from '../guest/build-agent.js';
+import type { CacheLayout } from '../kernel/cache.js';
+import type { BuiltKernel } from '../kernel/types.js';
 import type { Cell, TestSpec } from '../matrix/types.js';
 import type { TestReading } from '../verdict/types.js';
+import type { QemuAccel } from '../vmm/qemu.js';
+
+/** What a second boot of the kernel needs, for a kind that asks it to list its tests. */
+export interface ListingBoot {
+  kernel: BuiltKernel;
+  guest: GuestImage;
+  layout: CacheLayout;
+  accel: QemuAccel;
+  signal?: AbortSignal;
+}
 
 /** What a kind reads its results with, besides the cell and its console. */
 export interface ReadContext {
@@ -26,6 +39,17 @@ export interface TestKind<S extends TestSpec> {
    * switched off where the cell runs something else.
    */
   kernelArgs(cell: Pick<Cell, 'tests' | 'kernel'>): string[];
+  /**
+   * Work after the cell's kernel is built: the cell as that build serves
+   * it (the selftests it installed), or why the cell cannot boot.
+   */
+  withKernel(cell: Cell, kernel: BuiltKernel): Cell | { problem: string };
+  /**
+   * The kernel's own list of its tests, when a boot's results leave names
+   * out (a crash cut KUnit's cases off): null when none is needed or none
+   * could be had. Only a kind that can list has it.
+   */
+  listing?(cell: Cell, obs: ConsoleObservation, boot: ListingBoot): Promise<Map<string, string[]> | null>;
   /** Seconds its tests may take on top of the boot's timeout, in a cell that runs it (programs the agent runs one after another). */
   allowanceSec(cell: Pick<Cell, 'tests'>): number;
   /**

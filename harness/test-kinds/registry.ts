@@ -7,7 +7,8 @@ import type { ConsoleObservation } from '../console/types.js';
 import type { Cell, TestSpec } from '../matrix/types.js';
 import type { TestReading } from '../verdict/types.js';
 import { commandKind } from './command/kind.js';
-import type { ReadContext, TestKind } from './kind.js';
+import type { BuiltKernel } from '../kernel/types.js';
+import type { ListingBoot, ReadContext, TestKind } from './kind.js';
 import { kselftestKind } from './kselftest/kind.js';
 import { kunitKind } from './kunit/kind.js';
 import { probeKind } from './probe/kind.js';
@@ -29,6 +30,26 @@ export function kindKernelArgs(cell: Pick<Cell, 'tests' | 'kernel'>): string[] {
 /** The kinds the cell runs, in the registry's order. */
 function kindsOf(cell: Pick<Cell, 'tests'>): TestKind<TestSpec>[] {
   return (Object.values(KINDS) as TestKind<TestSpec>[]).filter((kind) => cell.tests.some((t) => t.kind === kind.kind));
+}
+
+/** The cell as its built kernel serves each of its kinds, or the first reason it cannot boot. */
+export function withKernel(cell: Cell, kernel: BuiltKernel): Cell | { problem: string } {
+  let served: Cell = cell;
+  for (const kind of kindsOf(cell)) {
+    const next = kind.withKernel(served, kernel);
+    if ('problem' in next) return next;
+    served = next;
+  }
+  return served;
+}
+
+/** The kernel's own list of its tests, from the first of the cell's kinds that needs and gets one. */
+export async function kindListing(cell: Cell, obs: ConsoleObservation, boot: ListingBoot): Promise<Map<string, string[]> | null> {
+  for (const kind of kindsOf(cell)) {
+    const listing = (await kind.listing?.(cell, obs, boot)) ?? null;
+    if (listing) return listing;
+  }
+  return null;
 }
 
 /** Seconds a cell's tests may take on top of the boot's timeout: each kind's allowance. */

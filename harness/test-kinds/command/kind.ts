@@ -6,6 +6,7 @@ import { commandAllowanceSec, commandTestsOf, globReachesCommand, readCommands }
 export const commandKind: TestKind<CommandTestSpec> = {
   kind: 'command',
   kernelArgs: () => [],
+  withKernel: (cell) => cell,
   allowanceSec: commandAllowanceSec,
   read(cell, obs) {
     if (!obs.agent.begin) return null;

@@ -1,12 +1,14 @@
 import type { KselftestTestSpec } from '../../matrix/types.js';
 import { commandTestsOf } from '../command/command.js';
 import type { TestKind } from '../kind.js';
+import { withInstalledKselftests } from './installed.js';
 import { globReachesKselftest, kselftestAllowanceSec, kselftestTestOf, readKselftests } from './kselftest.js';
 
 /** The kernel's selftests, run by the agent (kselftest.ts). */
 export const kselftestKind: TestKind<KselftestTestSpec> = {
   kind: 'kselftest',
   kernelArgs: () => [],
+  withKernel: withInstalledKselftests,
   allowanceSec(cell) {
     const spec = kselftestTestOf(cell)!;
     return kselftestAllowanceSec(spec, spec.installed?.tests ?? []);

@@ -1,11 +1,21 @@
 import type { KunitTestSpec } from '../../matrix/types.js';
 import type { TestKind } from '../kind.js';
-import { kunitCommandLine, kunitFilterFor, kunitTestOf, readKunit } from './kunit.js';
+import { crashNeedsNames, kunitCommandLine, kunitFilterFor, kunitTestOf, readKunit } from './kunit.js';
+import { kunitListingOf } from './listing-boot.js';
 
 /** KUnit: the kernel's own tests, read from its KTAP (kunit.ts). */
 export const kunitKind: TestKind<KunitTestSpec> = {
   kind: 'kunit',
   kernelArgs: kunitCommandLine,
+  withKernel: (cell) => cell,
+  listing: (cell, obs, boot) =>
+    crashNeedsNames(obs.ktap)
+      ? kunitListingOf(cell, boot.kernel, boot.guest, {
+          layout: boot.layout,
+          accel: boot.accel,
+          ...(boot.signal ? { signal: boot.signal } : {}),
+        })
+      : Promise.resolve(null),
   // KUnit runs inside the boot, before init: the boot's own timeout is its deadline
   allowanceSec: () => 0,
   read(cell, obs, ctx) {

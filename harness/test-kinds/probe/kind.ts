@@ -8,6 +8,7 @@ import { probeNode } from './probe.js';
 export const probeKind: TestKind<ProbeTestSpec> = {
   kind: 'probe',
   kernelArgs: () => [],
+  withKernel: (cell) => cell,
   allowanceSec: () => 0,
   read(cell, obs) {
     const devices = obs.agent.begin ? assessDevices(cell.devices, cell.transport, obs.agent, obs.probeFailures) : [];

@@ -2,10 +2,10 @@
  * A cell that runs kselftests learns which tests to run from its kernel's
  * build: the tests its targets installed, and the layer that holds them.
  */
-import { PLAN_LIMITS } from '../guest/boot-archive.js';
-import type { BuiltKernel } from '../kernel/types.js';
-import type { Cell } from '../matrix/types.js';
-import { agentCommands } from '../test-kinds/agent-commands.js';
+import { PLAN_LIMITS } from '../../guest/boot-archive.js';
+import type { BuiltKernel } from '../../kernel/types.js';
+import type { Cell } from '../../matrix/types.js';
+import { agentCommands } from '../agent-commands.js';
 
 /** The cell with its kernel's kselftests filled in, or why it cannot boot. */
 export function withInstalledKselftests<C extends Cell>(cell: C, kernel: BuiltKernel): C | { problem: string } {

@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConsole } from '../console/parse.js';
-import type { GuestImage } from '../guest/build-agent.js';
-import { type CacheLayout } from '../kernel/cache.js';
-import { sha256, shortKey } from '../kernel/keys.js';
-import type { BuiltKernel } from '../kernel/types.js';
-import type { Cell } from '../matrix/types.js';
-import { kunitTestOf, type KunitListing } from '../test-kinds/kunit/kunit.js';
-import { parseKunitListing } from '../test-kinds/kunit/kunit-listing.js';
-import { launchVmm } from '../vmm/launch.js';
-import { guestCommandLine, qemuBootArgs, qemuMachineArgs, type QemuAccel } from '../vmm/qemu.js';
-import { writeFileAtomic } from '../host/atomic-file.js';
+import { parseConsole } from '../../console/parse.js';
+import type { GuestImage } from '../../guest/build-agent.js';
+import { type CacheLayout } from '../../kernel/cache.js';
+import { sha256, shortKey } from '../../kernel/keys.js';
+import type { BuiltKernel } from '../../kernel/types.js';
+import type { Cell } from '../../matrix/types.js';
+import { kunitTestOf, type KunitListing } from './kunit.js';
+import { parseKunitListing } from './kunit-listing.js';
+import { launchVmm } from '../../vmm/launch.js';
+import { guestCommandLine, qemuBootArgs, qemuMachineArgs, type QemuAccel } from '../../vmm/qemu.js';
+import { writeFileAtomic } from '../../host/atomic-file.js';
 
 export interface ListingContext {
   layout: CacheLayout;
