@@ -29,15 +29,13 @@ export function bisectSubcommand(version: string) {
         '\nExit codes: 0 first bad commit found, 1 skipped commits hide it, 2 bad usage, 3 a step could not test its commit (harness or host trouble).',
       ),
   ).action(async (opts) => {
-    const [{ bisectKernel }, { hostRunOptions, loadSelection }] = await Promise.all([
+    const [{ bisectKernel }, { hostRunOptions }, { exactlyOne, loadSelection, narrowedToTest }] = await Promise.all([
       import('../run/bisect.js'),
       import('./host-run-options.js'),
+      import('./selection.js'),
     ]);
     const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);
-    const cells = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
-    if (cells.length !== 1) {
-      throw new InputError(`"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect takes exactly one`);
-    }
+    const cells = [exactlyOne(await narrowedToTest(chosen, opts.test), opts.cell, 'bisect')];
     const tree = resolve(opts.tree);
     if (!existsSync(tree)) throw new InputError(`--tree ${tree} does not exist`);
     const outDir = join(resolve(opts.out), `bisect-${newRunId(new Date())}`);

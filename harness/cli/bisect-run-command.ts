@@ -24,17 +24,13 @@ export function bisectRunSubcommand(version: string) {
       .addOption(triesOption())
       .addOption(testOption()),
   ).action(async (opts) => {
-    const [{ runBisectStep }, { hostRunOptions, loadSelection }] = await Promise.all([
+    const [{ runBisectStep }, { hostRunOptions }, { exactlyOne, loadSelection, narrowedToTest }] = await Promise.all([
       import('../run/bisect-step.js'),
       import('./host-run-options.js'),
+      import('./selection.js'),
     ]);
     const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);
-    const cells = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
-    if (cells.length !== 1) {
-      throw new InputError(
-        `"${opts.cell}" selects ${cells.length} cells (${cells.map((c) => c.id).join(', ')}); bisect-run takes exactly one`,
-      );
-    }
+    const cells = [exactlyOne(await narrowedToTest(chosen, opts.test), opts.cell, 'bisect-run')];
     const tree = resolve(opts.tree);
     const outRoot = resolve(opts.out ?? defaultBisectRunOut());
     refuseInside(outRoot, tree);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { stoppable } from '../host/graceful-stop.js';
 import { InputError } from '../matrix/input-error.js';
-import type { LoadedSelection } from './host-run-options.js';
+import type { LoadedSelection } from './selection.js';
 import { testOption, withHostRunOptions } from './options.js';
 
 /**
@@ -35,7 +35,7 @@ export function bootSubcommand(version: string) {
     ]);
     const chosen = await chosenCell(cellId, opts);
     const { matrix } = chosen;
-    const cells = opts.test === undefined ? chosen.cells : (await import('../test-kinds/narrow.js')).narrowCells(chosen.cells, opts.test);
+    const cells = await (await import('./selection.js')).narrowedToTest(chosen.cells, opts.test);
     const hostOptions = await hostRunOptions(opts, version);
     // bad input is refused before the patch check, which may first unpack a source tarball
     (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
@@ -78,18 +78,17 @@ interface CellOptions {
 
 /** The one cell to boot: named by id, or spelt out with --kernel and --vmm. */
 async function chosenCell(cellId: string | undefined, opts: CellOptions): Promise<LoadedSelection> {
-  const [{ loadSelection }, { explicitCell }] = await Promise.all([import('./host-run-options.js'), import('../matrix/explicit-cell.js')]);
+  const [{ exactlyOne, loadSelection }, { explicitCell }] = await Promise.all([
+    import('./selection.js'),
+    import('../matrix/explicit-cell.js'),
+  ]);
   const explicit = ['kernel', 'vmm', 'transport', 'topology', 'devices'].filter((k) => opts[k as keyof CellOptions] !== undefined);
   if (cellId !== undefined) {
     if (explicit.length > 0) {
       throw new InputError(`give a cell id or --${explicit.join('/--')}, not both`);
     }
     const selection = loadSelection(opts.matrix, [cellId], []);
-    if (selection.cells.length !== 1) {
-      const ids = selection.cells.map((c) => c.id).join(', ');
-      throw new InputError(`"${cellId}" selects ${selection.cells.length} cells (${ids}); boot takes exactly one`);
-    }
-    return selection;
+    return { ...selection, cells: [exactlyOne(selection.cells, cellId, 'boot')] };
   }
   if (opts.kernel === undefined || opts.vmm === undefined) {
     throw new InputError('boot needs a cell id, or --kernel and --vmm (with --transport, --topology, --devices as needed)');

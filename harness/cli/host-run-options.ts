@@ -1,36 +1,19 @@
 /**
- * What the shared run options come to on this host: the matrix and the
- * cells selected, the cache, the accelerator, ccache and lkvm. Loaded by a
- * command when it runs, not when the CLI starts.
+ * What the shared run options come to on this host: the cache, the
+ * accelerator, ccache and lkvm. Loaded by a command when it runs, not when
+ * the CLI starts.
  */
 import { arch } from 'node:os';
 import { canUseKvm, hostAccel } from '../host/facts.js';
-import { defaultMatrixFile } from '../host/install-paths.js';
 import { cacheLayout, resolveCacheRoot } from '../kernel/cache.js';
 import { ccacheAvailable } from '../kernel/toolchain.js';
-import { expandMatrix } from '../matrix/expand.js';
-import { loadMatrix } from '../matrix/load.js';
-import { selectCells } from '../matrix/select.js';
-import type { Cell, Matrix } from '../matrix/types.js';
 import type { KvmtoolHost } from '../run/kvmtool-plan.js';
 import { plainEvents } from './event-lines.js';
-import { validatedFiles } from './validated-files.js';
 import type { SharedRunFlags } from './options.js';
 
 /** What decides how kvmtool cells run on this machine. */
 export function kvmtoolHostFacts(cliLkvm: string | undefined): KvmtoolHost {
   return { ...(cliLkvm ? { cliLkvm } : {}), env: process.env, arch: arch(), kvmUsable: canUseKvm() };
-}
-
-export interface LoadedSelection {
-  matrix: Matrix;
-  cells: Cell[];
-}
-
-/** The matrix (default matrices/murray.yaml) and the cells the options select. */
-export function loadSelection(matrixFile: string | undefined, cells: string[], filters: string[]): LoadedSelection {
-  const matrix = loadMatrix(matrixFile ?? defaultMatrixFile, { memo: validatedFiles() });
-  return { matrix, cells: selectCells(expandMatrix(matrix), { cells, filters }) };
 }
 
 /** The runMatrix options that come from this host and the shared flags: cache, builds, accelerator, lkvm, progress on stderr. */

@@ -9,10 +9,7 @@ export function listSubcommand() {
     .addOption(filterOption())
     .addOption(new Option('--json', 'one JSON object per cell'))
     .action(async (matrixFile, opts) => {
-      const [{ loadSelection }, { describeTest }] = await Promise.all([
-        import('./host-run-options.js'),
-        import('../test-kinds/registry.js'),
-      ]);
+      const [{ loadSelection }, { describeTest }] = await Promise.all([import('./selection.js'), import('../test-kinds/registry.js')]);
       const { cells } = loadSelection(matrixFile, opts.cell, opts.filter);
       for (const cell of cells) {
         const devices = cell.devices.map((d) => d.name);

@@ -50,7 +50,8 @@ export function runSubcommand(version: string) {
       { shardCells },
       { renderSummary, runExitCode },
       { runMatrix },
-      { hostRunOptions, loadSelection },
+      { hostRunOptions },
+      { loadSelection, narrowedToTest },
     ] = await Promise.all([
       import('../matrix/digest.js'),
       import('../matrix/expand.js'),
@@ -58,9 +59,10 @@ export function runSubcommand(version: string) {
       import('../report/summary.js'),
       import('../run/run-matrix.js'),
       import('./host-run-options.js'),
+      import('./selection.js'),
     ]);
     const { matrix, cells: chosen } = loadSelection(matrixFile, opts.cell, opts.filter);
-    const selected = opts.test === undefined ? chosen : (await import('../test-kinds/narrow.js')).narrowCells(chosen, opts.test);
+    const selected = await narrowedToTest(chosen, opts.test);
     const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
     const live = wantsLiveProgress(process.stderr, process.env)
       ? (await import('./live-progress.js')).liveProgress(process.stderr, cells.length)

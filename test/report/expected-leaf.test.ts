@@ -25,7 +25,7 @@ import { leavesOf, nodesOf, type TestNode, type TestVerdict, type UnjudgedNode }
 import { kunitCell } from '../support/cells.js';
 import { tempTree } from '../support/temp-tree.js';
 import { consoleFixture } from '../support/fixtures.js';
-import { judgeKunitFixture } from '../support/results.js';
+import { judgeKunitFixture, kunitRunOf } from '../support/results.js';
 import { parseTap, tapLevels } from '../support/tap.js';
 
 const listing = parseKunitListing(consoleFixture('kunit-6.1-listing').text.split('\n'))!;
@@ -40,18 +40,7 @@ const cell = judgeKunitFixture(
     rule: 3,
   },
 );
-const run: RunResults = {
-  schema: 'kvmatrix-results/1',
-  runId: '20261207-080000-xf01',
-  matrix: { name: 'kunit', file: '/m/kunit.yaml' },
-  startedAt: '2026-12-07T08:00:00.000Z',
-  finishedAt: '2026-12-07T08:01:00.000Z',
-  host: { arch: 'x64', node: 'v20', qemu: 'QEMU emulator version 7.2.22', accel: 'tcg', kvmatrix: '0.1.0' },
-  selection: { cells: [], filters: [] },
-  kernels: [],
-  cells: [cell],
-  summary: summarize([cell]),
-};
+const run: RunResults = kunitRunOf([cell], '20261207-080000-xf01');
 const leaves = leavesOf(cell.tests ?? []);
 const del = leaves.find((n) => n.path === 'kunit.list-kunit-test.list_test_list_del')!;
 const failed = leaves.filter((n) => n.verdict !== 'pass' && n.verdict !== 'skip');

@@ -235,9 +235,14 @@ export function kunitRun(): RunResults {
     ]),
     judgeKunitFixture('kunit-6.1-panic', 'panics/qemu-flat/modern', [], listing),
   ];
+  return kunitRunOf(cells);
+}
+
+/** A run of the kunit matrix holding these cells. */
+export function kunitRunOf(cells: CellRecord[], runId = '20261205-080000-kun1'): RunResults {
   return {
     schema: 'kvmatrix-results/1',
-    runId: '20261205-080000-kun1',
+    runId,
     matrix: { name: 'kunit', file: '/m/kunit.yaml' },
     startedAt: '2026-12-05T08:00:00.000Z',
     finishedAt: '2026-12-05T08:01:00.000Z',
