@@ -2,18 +2,26 @@ import t from 'tap';
 import { plainEvents } from '../../harness/cli/event-lines.js';
 import { unpackProgress } from '../../harness/kernel/unpack-progress.js';
 
-t.test('plain progress: a line per stage, a heartbeat a minute, no control characters', async (t) => {
+/** Plain events written to a list, a heartbeat a minute, on a clock the test moves. */
+function plainLines(clock: { now: number }) {
   const lines: string[] = [];
-  let clock = 0;
-  const events = plainEvents(
-    (l) => lines.push(l),
-    60_000,
-    () => clock,
-  );
+  return {
+    lines,
+    events: plainEvents(
+      (l) => lines.push(l),
+      60_000,
+      () => clock.now,
+    ),
+  };
+}
+
+t.test('plain progress: a line per stage, a heartbeat a minute, no control characters', async (t) => {
+  const clock = { now: 0 };
+  const { lines, events } = plainLines(clock);
   events.kernel!({ kernelId: 'k', stage: 'build' });
-  clock = 30_000;
+  clock.now = 30_000;
   events.kernel!({ kernelId: 'k', stage: 'build', line: '  CC      init/main.o' });
-  clock = 61_000;
+  clock.now = 61_000;
   events.kernel!({ kernelId: 'k', stage: 'build', line: '  CC      kernel/fork.o' });
   events.kernel!({ kernelId: 'k', stage: 'build', line: '  CC      kernel/exit.o' });
   events.kernelDone!({
@@ -37,13 +45,8 @@ t.test('plain progress: a line per stage, a heartbeat a minute, no control chara
 });
 
 t.test('unpacking the source: said when it starts, then how far it has come every ten seconds, not every minute', async (t) => {
-  const lines: string[] = [];
-  let clock = 0;
-  const events = plainEvents(
-    (l) => lines.push(l),
-    60_000,
-    () => clock,
-  );
+  const clock = { now: 0 };
+  const { lines, events } = plainLines(clock);
   const total = 1_361_950_720;
   events.step!('guest: building the agent and its initramfs (once, into the cache)');
   events.kernel!(unpackProgress('unpatched', '/usr/src/linux-source-6.1.tar.xz', { bytes: 0, total }));
@@ -53,7 +56,7 @@ t.test('unpacking the source: said when it starts, then how far it has come ever
     [15_000, 900 << 20],
     [21_000, 1200 << 20],
   ] as const) {
-    clock = at;
+    clock.now = at;
     events.kernel!(unpackProgress('unpatched', '/usr/src/linux-source-6.1.tar.xz', { bytes, total }));
   }
   t.same(lines, [
