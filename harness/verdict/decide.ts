@@ -69,7 +69,7 @@ export function decideCell(_cell: Cell, launch: LaunchOutcome, obs: ConsoleObser
       : agent.begin
         ? 'the agent started but did not finish'
         : crashed
-          ? 'the kernel hung in KUnit, before the agent'
+          ? (readings.find((r) => r.crashed && r.hungIn)?.hungIn ?? 'the kernel hung in a test, before the agent')
           : 'the guest did not reach the agent';
     return verdict({
       verdict: 'timeout',
@@ -113,7 +113,9 @@ export function decideCell(_cell: Cell, launch: LaunchOutcome, obs: ConsoleObser
     return verdict({
       verdict: 'error',
       reasons: [...untrusted, ...truncated],
-      hint: "results are taken only as the agent vouches for them: KUnit's when it finds the same ones in the kernel's own log, a command's output when it adds up to the agent's count and crc; see the console log",
+      hint:
+        readings.find((r) => r.untrusted.length > 0 && r.untrustedHint)?.untrustedHint ??
+        'results the agent cannot vouch for are never a pass; see the console log',
     });
   }
   if (deviceReasons.length > 0 || tests.some((t) => isFailing(t.verdict))) {

@@ -37,6 +37,10 @@ export interface TestReading {
   problems: { reasons: string[]; hint: string } | null;
   /** Its tests stopped part-way: the kernel went down inside them. */
   crashed: boolean;
+  /** Where a guest that hung in its tests was, for the timeout's reason (`the kernel hung in KUnit, before the agent`). */
+  hungIn?: string;
+  /** What to do when its results are not believed: the cell's hint. */
+  untrustedHint?: string;
   /** The cell's devices, when this kind checks them (the probe). */
   devices?: DeviceOutcome[];
   /**

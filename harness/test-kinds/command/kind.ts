@@ -1,5 +1,6 @@
 import type { CommandTestSpec } from '../../matrix/types.js';
 import type { TestKind } from '../kind.js';
+import { UNTRUSTED_HINT } from '../trust-hint.js';
 import { commandAllowanceSec, commandTestsOf, globReachesCommand, readCommands } from './command.js';
 
 /** A program the matrix names, run by the agent (command.ts). */
@@ -11,7 +12,7 @@ export const commandKind: TestKind<CommandTestSpec> = {
   read(cell, obs) {
     if (!obs.agent.begin) return null;
     const read = readCommands(commandTestsOf(cell), obs.commands);
-    return { node: read.node, untrusted: read.untrusted, problems: null, crashed: false };
+    return { node: read.node, untrusted: read.untrusted, untrustedHint: UNTRUSTED_HINT, problems: null, crashed: false };
   },
   narrow: (spec, glob) => (globReachesCommand(glob, spec.name) ? spec : null),
   describe: (spec) => ({

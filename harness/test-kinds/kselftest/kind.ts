@@ -1,6 +1,7 @@
 import type { KselftestTestSpec } from '../../matrix/types.js';
 import { commandTestsOf } from '../command/command.js';
 import type { TestKind } from '../kind.js';
+import { UNTRUSTED_HINT } from '../trust-hint.js';
 import { withInstalledKselftests } from './installed.js';
 import { globReachesKselftest, kselftestAllowanceSec, kselftestTestOf, readKselftests } from './kselftest.js';
 
@@ -23,6 +24,7 @@ export const kselftestKind: TestKind<KselftestTestSpec> = {
     return {
       node: read.node,
       untrusted: read.untrusted,
+      untrustedHint: UNTRUSTED_HINT,
       problems: read.problems.length > 0 ? { reasons: read.problems, hint } : null,
       crashed: false,
     };

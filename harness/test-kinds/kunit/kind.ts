@@ -1,5 +1,6 @@
 import type { KunitTestSpec } from '../../matrix/types.js';
 import type { TestKind } from '../kind.js';
+import { UNTRUSTED_HINT } from '../trust-hint.js';
 import { crashNeedsNames, kunitCommandLine, kunitFilterFor, kunitTestOf, readKunit } from './kunit.js';
 import { kunitListingOf } from './listing-boot.js';
 
@@ -29,8 +30,10 @@ export const kunitKind: TestKind<KunitTestSpec> = {
     return {
       node: read.node,
       untrusted: read.untrusted,
+      untrustedHint: UNTRUSTED_HINT,
       problems: null,
       crashed: read.crashed,
+      hungIn: 'the kernel hung in KUnit, before the agent',
       incidents: { outside: read.outside, held: read.held },
     };
   },
