@@ -20,6 +20,7 @@ const load = (path) => import(join(root, 'dist', 'harness', path));
 const { loadMatrix } = await load('matrix/load.js');
 const { expandMatrix } = await load('matrix/expand.js');
 const { obtainKernel } = await load('kernel/build.js');
+const { kernelTestInputs } = await load('test-kinds/registry.js');
 const { cacheLayout, ensureCacheDirs, resolveCacheRoot } = await load('kernel/cache.js');
 const { buildGuestImage } = await load('guest/build-agent.js');
 const { diskImage } = await load('guest/disk.js');
@@ -35,7 +36,11 @@ const cells = expandMatrix(loadMatrix(matrixFile));
 const work = mkdtempSync(join(tmpdir(), 'kvmatrix-bench-'));
 const qcell = cells.find((c) => c.id === 'patched/qemu-flat/legacy');
 const kcell = cells.find((c) => c.id === 'patched/kvmtool/legacy');
-const kernel = await obtainKernel(qcell.kernel, { layout, jobs: 2, ccache: false, logDir: work, timeoutSec: 60 });
+const kernel = await obtainKernel(
+  qcell.kernel,
+  { layout, jobs: 2, ccache: false, logDir: work, timeoutSec: 60 },
+  kernelTestInputs(qcell.kernel),
+);
 if (!kernel.ok) throw new Error(`no kernel: ${kernel.message}`);
 const guest = await buildGuestImage(layout, qcell.kernel.crossCompile);
 

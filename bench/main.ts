@@ -54,6 +54,7 @@ import { NESTED_PATHS, nestedCellArchive, nestedDiskPath } from '../harness/gues
 import { hostAccel } from '../harness/host/facts.js';
 import { defaultMatrixFile, projectRoot } from '../harness/host/install-paths.js';
 import { obtainKernel } from '../harness/kernel/build.js';
+import { kernelTestInputs } from '../harness/test-kinds/registry.js';
 import { cacheLayout, ensureCacheDirs, resolveCacheRoot } from '../harness/kernel/cache.js';
 import { expandMatrix } from '../harness/matrix/expand.js';
 import { loadMatrix } from '../harness/matrix/load.js';
@@ -144,13 +145,11 @@ const work = mkdtempSync(join(tmpdir(), 'kvmatrix-bench-'));
 console.log(`kvmatrix bench: ${availableParallelism()} cores, ${rounds} rounds, work in ${work}`);
 
 // make sure the kernel and agent exist before anything is timed
-const kernel = await obtainKernel(cell.kernel, {
-  layout,
-  jobs: availableParallelism(),
-  ccache: true,
-  logDir: join(work, 'log'),
-  timeoutSec: 7200,
-});
+const kernel = await obtainKernel(
+  cell.kernel,
+  { layout, jobs: availableParallelism(), ccache: true, logDir: join(work, 'log'), timeoutSec: 7200 },
+  kernelTestInputs(cell.kernel),
+);
 if (!kernel.ok) throw new Error(`cannot build ${cell.kernel.id}: ${kernel.message}`);
 const guest = await buildGuestImage(layout, cell.kernel.crossCompile);
 
@@ -164,7 +163,11 @@ if (want('cache')) {
   const node = [process.execPath, '-e', ''];
   for (let i = 0; i < rounds; i++) {
     const started = performance.now();
-    const again = await obtainKernel(cell.kernel, { layout, jobs: 2, ccache: true, logDir: join(work, 'log'), timeoutSec: 60 });
+    const again = await obtainKernel(
+      cell.kernel,
+      { layout, jobs: 2, ccache: true, logDir: join(work, 'log'), timeoutSec: 60 },
+      kernelTestInputs(cell.kernel),
+    );
     decide.push(performance.now() - started);
     if (!again.ok || !again.cached) throw new Error('the cache decision did not find the kernel');
     build.push(await timeSpawn([process.execPath, cliPath, 'build', 'patched'], work, join(work, 'build.out')));
@@ -281,13 +284,11 @@ if (want('warm')) {
   const qemuCells = cells.filter((c): c is Cell & { vmm: QemuVmmSpec } => c.vmm.type === 'qemu');
   const kernels = new Map<string, string>();
   for (const spec of matrix.kernels) {
-    const built = await obtainKernel(spec, {
-      layout,
-      jobs: availableParallelism(),
-      ccache: true,
-      logDir: join(work, 'log'),
-      timeoutSec: 7200,
-    });
+    const built = await obtainKernel(
+      spec,
+      { layout, jobs: availableParallelism(), ccache: true, logDir: join(work, 'log'), timeoutSec: 7200 },
+      kernelTestInputs(spec),
+    );
     if (!built.ok) throw new Error(`cannot build ${spec.id}: ${built.message}`);
     kernels.set(spec.id, built.image);
   }
@@ -373,13 +374,11 @@ if (want('arm64')) {
   else {
     const images: Record<string, string> = {};
     for (const spec of matrix.kernels) {
-      const built = await obtainKernel(spec, {
-        layout,
-        jobs: availableParallelism(),
-        ccache: true,
-        logDir: join(work, 'log'),
-        timeoutSec: 7200,
-      });
+      const built = await obtainKernel(
+        spec,
+        { layout, jobs: availableParallelism(), ccache: true, logDir: join(work, 'log'), timeoutSec: 7200 },
+        kernelTestInputs(spec),
+      );
       if (!built.ok) throw new Error(`cannot build ${spec.id}: ${built.message}`);
       images[spec.id] = built.image;
     }

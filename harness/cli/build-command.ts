@@ -24,6 +24,7 @@ export function buildSubcommand() {
         { ccacheAvailable },
         { plainEvents },
         { validatedFiles },
+        { kernelTestInputs },
       ] = await Promise.all([
         import('../matrix/load.js'),
         import('../kernel/cache.js'),
@@ -31,6 +32,7 @@ export function buildSubcommand() {
         import('../kernel/toolchain.js'),
         import('./event-lines.js'),
         import('./validated-files.js'),
+        import('../test-kinds/registry.js'),
       ]);
       const matrix = loadMatrix(opts.matrix ?? defaultMatrixFile, { memo: validatedFiles() });
       for (const id of kernelIds) {
@@ -51,14 +53,18 @@ export function buildSubcommand() {
       let failed = 0;
       try {
         for (const spec of wanted) {
-          const outcome = await obtainKernel(spec, {
-            layout,
-            jobs: opts.buildJobs,
-            ccache,
-            logDir: join(logRoot, spec.id),
-            timeoutSec: opts.buildTimeout,
-            ...(events.kernel ? { onProgress: events.kernel } : {}),
-          });
+          const outcome = await obtainKernel(
+            spec,
+            {
+              layout,
+              jobs: opts.buildJobs,
+              ccache,
+              logDir: join(logRoot, spec.id),
+              timeoutSec: opts.buildTimeout,
+              ...(events.kernel ? { onProgress: events.kernel } : {}),
+            },
+            kernelTestInputs(spec),
+          );
           events.kernelDone?.(outcome);
           if (outcome.ok) process.stdout.write(`${spec.id}\t${outcome.image}\n`);
           else failed++;

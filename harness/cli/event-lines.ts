@@ -1,3 +1,4 @@
+import { companionNames } from '../kernel/test-inputs.js';
 import type { KernelOutcome, KernelProgress, KernelStage } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
@@ -38,10 +39,10 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
     kernelDone(outcome: KernelOutcome) {
       if (outcome.ok) {
         const how = outcome.cached ? 'from the cache' : `built in ${secondsText(outcome.durationMs)}`;
-        const kselftests = outcome.kselftests
-          ? `; ${outcome.kselftests.tests.length} kselftests, ${outcome.kselftests.cached ? 'from the cache' : 'built'}`
-          : '';
-        write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})${kselftests}`);
+        const companions = (outcome.companions ?? []).map(
+          (c) => `; ${c.tests.length} ${companionNames(c.stage).built}, ${c.cached ? 'from the cache' : 'built'}`,
+        );
+        write(`kernel ${outcome.kernelId}: ready, ${how} (${outcome.image})${companions.join('')}`);
         for (const warning of outcome.warnings ?? []) write(`kernel ${outcome.kernelId}: warning: ${warning}`);
       } else {
         write(`kernel ${outcome.kernelId}: FAILED at ${outcome.stage}: ${outcome.message}`);
@@ -65,15 +66,16 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
 
 function stageText(stage: KernelStage): string {
   switch (stage) {
-    case 'kselftest':
-      return 'building the kselftests';
     case 'source':
       return 'preparing the source tree';
     case 'patch':
       return 'applying patches';
     case 'config':
       return 'configuring';
-    default:
+    case 'build':
+    case 'toolchain':
       return 'building (make Image)';
+    default:
+      return `building the ${companionNames(stage).built}`;
   }
 }

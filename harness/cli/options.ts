@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { Cell } from '../matrix/types.js';
+import { TEST_GLOB_HELP } from '../test-kinds/glob-help.js';
 
 /** Exit codes: see README "Exit codes". */
 export const EXIT = { ok: 0, unexpected: 1, usage: 2, infrastructure: 3 } as const;
@@ -109,11 +110,7 @@ export function collect(value: string, previous: string[]): string[] {
 }
 
 /** --test of run, boot, bisect and bisect-run. */
-export const testOption = () =>
-  new Option(
-    '--test <glob>',
-    'only the tests this glob names, by their dotted path (kunit.list-kunit-test.*, probe.rng2): KUnit runs only those suites and cases, and the verdict is theirs',
-  );
+export const testOption = () => new Option('--test <glob>', TEST_GLOB_HELP);
 
 export const cellOption = () =>
   new Option('--cell <id>', 'only this cell (repeat for more; * matches anything)').argParser(collect).default([] as string[]);

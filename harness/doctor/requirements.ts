@@ -8,6 +8,8 @@ import type { KernelSpec, Matrix } from '../matrix/types.js';
 import { findOnPath } from '../host/find-on-path.js';
 import { projectRoot } from '../host/install-paths.js';
 import { glibcDir } from '../guest/userspace-layer.js';
+import { runsUserspace } from '../test-kinds/agent-commands.js';
+import { kernelTestInputs } from '../test-kinds/registry.js';
 
 /** One line of harness/host/debian-packages.tsv. */
 export interface DebianPackage {
@@ -189,8 +191,7 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
   for (const { kernels, requirement } of perKernel.values()) {
     out.push({ ...requirement, what: `${requirement.what} (kernel ${kernels.join(', ')})` });
   }
-  if ([...matrix.tests, ...matrix.cellTests.flatMap((r) => r.tests)].some((t) => t.kind === 'command' || t.kind === 'kselftest'))
-    out.push(...userspaceRequirements(host));
+  if (runsUserspace({ tests: [...matrix.tests, ...matrix.cellTests.flatMap((r) => r.tests)] })) out.push(...userspaceRequirements(host));
   return out;
 }
 
@@ -203,7 +204,7 @@ export function matrixRequirements(matrix: Matrix, packages: readonly DebianPack
 function bugReporting(kernel: KernelSpec, host: HostProbe): Requirement {
   const fragments = [
     ...kernel.config.fragments.map((f) => host.readText(f) ?? ''),
-    ...(kernel.kunitconfig ? [kernel.kunitconfig.lines.map((l) => l.text).join('\n')] : []),
+    ...kernelTestInputs(kernel).fragments.map((f) => f.text),
   ];
   const problem = bugReportingProblemOfRecipe(kernel.config.base, fragments);
   return {

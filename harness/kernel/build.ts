@@ -6,8 +6,6 @@ import type { DownloadKernelSource, KernelSpec, PatchSpec } from '../matrix/type
 import { DownloadError, obtainDownload } from './download.js';
 import { publishDir, stagingDir, type CacheLayout } from './cache.js';
 import { bugReportingProblem, describeDropped, findDroppedOptions } from './config-check.js';
-import { kunitconfigCheckFragment, kunitconfigText } from '../matrix/kunitconfig.js';
-import { obtainKselftests, requireTarget, SELFTESTS } from './kselftest-build.js';
 import { configOfEarlierCommit, markConfigured, patchMayChangeConfig, type ConfiguredMark } from './config-reuse.js';
 import { buildKey, configInputsKey, configRecipeKey, reusedTreeKey, sha256, shortKey, type PatchIdentity } from './keys.js';
 import { isArm64Image } from './image-header.js';
@@ -21,6 +19,7 @@ import { extractedSource, fileFingerprint, SourceError, type UnpackProgress } fr
 import { unpackProgress } from './unpack-progress.js';
 import { toolchainVersion } from './toolchain.js';
 import type { BuiltKernel, KernelCommit, KernelOutcome, KernelProgress } from './types.js';
+import { companionNames, type KernelCompanion, type KernelTestInputs } from './test-inputs.js';
 import { writeFileAtomic } from '../host/atomic-file.js';
 
 export interface KernelContext {
@@ -38,44 +37,53 @@ export interface KernelContext {
 const IMAGE_TARGET = 'Image';
 
 /**
- * A bootable Image for a kernel spec: from the cache when one was built
- * from the same source, patches, final .config and toolchain, else built
- * and published there. Never throws for a kernel's own trouble: a source
- * that is missing, a patch that does not apply, an option the config
- * dropped or a failed build come back as a failure at that stage.
+ * A bootable Image for a kernel spec, built with what its tests ask
+ * (test-inputs.ts): from the cache when one was built from the same
+ * source, patches, final .config and toolchain, else built and published
+ * there; then the tests' companions, built from the same tree. Never
+ * throws for a kernel's own trouble: a source that is missing, a patch
+ * that does not apply, an option the config dropped, a failed build or
+ * companion come back as a failure at that stage.
  */
-export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promise<KernelOutcome> {
+export async function obtainKernel(spec: KernelSpec, ctx: KernelContext, tests: KernelTestInputs): Promise<KernelOutcome> {
   const started = performance.now();
   const logPath = join(ctx.logDir, 'build.log');
-  const kselftestLogPath = join(ctx.logDir, 'kselftest-build.log');
+  const companionLog = (stage: string) => join(ctx.logDir, companionNames(stage).logFile);
   // known once the source is resolved, so that a commit that does not build is still named
   let commit: KernelCommit | undefined;
   try {
     if (spec.source.kind === 'image') return { ok: true, ...prebuiltImage({ ...spec, source: spec.source }, started) };
     if (spec.source.kind === 'download') return { ok: true, ...(await downloadedKernel({ ...spec, source: spec.source }, ctx, started)) };
-    const plan = await planBuild(spec, ctx);
+    const plan = await planBuild(spec, ctx, tests);
     commit = plan.source.commit;
     const built = plan.hit
       ? { ...plan.hit, durationMs: elapsed(started) }
       : await withLock(ctx.layout, `kernel-${shortKey(plan.inputsKey)}`, () => buildLocked(spec, ctx, plan, logPath, started));
-    if (!spec.kselftestTargets) return { ok: true, ...built };
-    const kselftests = await obtainKselftests(
-      { ...spec, kselftestTargets: spec.kselftestTargets },
-      { ...plan.source, patches: plan.patches, toolchain: plan.toolchain },
-      {
-        layout: ctx.layout,
-        jobs: ctx.jobs,
-        logPath: kselftestLogPath,
-        timeoutSec: ctx.timeoutSec,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onBuild: () => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest' }),
-        onLine: (line) => ctx.onProgress?.({ kernelId: spec.id, stage: 'kselftest', line }),
-      },
-    );
-    return { ok: true, ...built, kselftests, durationMs: elapsed(started) };
+    if (tests.companions.length === 0) return { ok: true, ...built };
+    const companions: KernelCompanion[] = [];
+    for (const work of tests.companions) {
+      const progress = (line?: string) =>
+        ctx.onProgress?.({ kernelId: spec.id, stage: work.stage, ...(line !== undefined ? { line } : {}) });
+      companions.push(
+        await work.obtain(
+          { spec, id: plan.source.id, patches: plan.patches, toolchain: plan.toolchain, inTree: plan.source.inTree },
+          {
+            layout: ctx.layout,
+            jobs: ctx.jobs,
+            logPath: companionLog(work.stage),
+            timeoutSec: ctx.timeoutSec,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+            onBuild: () => progress(),
+            onLine: (line) => progress(line),
+          },
+        ),
+      );
+    }
+    return { ok: true, ...built, companions, durationMs: elapsed(started) };
   } catch (error) {
     if (!(error instanceof StageError || error instanceof PatchError)) throw error;
     const stage = error instanceof StageError ? error.stage : 'patch';
+    const ownLog = tests.companions.some((work) => work.stage === stage) ? companionLog(stage) : null;
     return {
       ok: false,
       kernelId: spec.id,
@@ -83,7 +91,7 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext): Promis
       stage,
       message: error.message,
       ...(error instanceof StageError && error.hint ? { hint: error.hint } : {}),
-      ...(stage === 'kselftest' && existsSync(kselftestLogPath) ? { logPath: kselftestLogPath } : existsSync(logPath) ? { logPath } : {}),
+      ...(ownLog && existsSync(ownLog) ? { logPath: ownLog } : existsSync(logPath) ? { logPath } : {}),
       logTail: error instanceof StageError ? error.logTail : [],
       ended: ctx.signal?.aborted ? 'interrupted' : error instanceof StageError ? error.ended : 'failed',
       durationMs: elapsed(started),
@@ -127,6 +135,7 @@ interface BuildPlan {
   /** The commit whose final .config this one took, when the config stage was not run for it. */
   configOf?: string;
   fragments: { file: string; text: string }[];
+  tests: KernelTestInputs;
   hit: Omit<BuiltKernel, 'durationMs'> | null;
 }
 
@@ -138,11 +147,11 @@ interface BuildPlan {
  * patches applied when it was built), nor does a git source (checked when
  * its tree is prepared) or a built kernel (it takes no patches).
  */
-export async function patchesThatDoNotApply(spec: KernelSpec, ctx: KernelContext): Promise<PatchError | null> {
+export async function patchesThatDoNotApply(spec: KernelSpec, ctx: KernelContext, tests: KernelTestInputs): Promise<PatchError | null> {
   if (spec.patches.length === 0 || spec.source.kind !== 'tarball') return null;
   const log = join(ctx.layout.staging, `patch-check-${process.pid}-${spec.id}.log`);
   try {
-    const plan = await planBuild(spec, ctx);
+    const plan = await planBuild(spec, ctx, tests);
     if (plan.hit) return null;
     // one patch is checked in the extracted source itself: no copy of the tree to make and remove (3-4 s here)
     if (await plan.source.patchesApplyInPlace?.(spec.patches, log)) return null;
@@ -159,8 +168,8 @@ export async function patchesThatDoNotApply(spec: KernelSpec, ctx: KernelContext
 }
 
 /** Everything that decides the cache key, and the cached kernel if there is one. */
-async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPlan> {
-  const source = await planSource(spec, ctx);
+async function planBuild(spec: KernelSpec, ctx: KernelContext, tests: KernelTestInputs): Promise<BuildPlan> {
+  const source = await planSource(spec, ctx, tests);
   const toolchain = await toolchainVersion(spec.crossCompile, ctx.layout);
   if (!toolchain) {
     throw new StageError('toolchain', `cross compiler ${spec.crossCompile}gcc not found`, 'apt-get install gcc-aarch64-linux-gnu');
@@ -168,14 +177,14 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
   const patchTexts = spec.patches.map((p) => readFileSync(p.path));
   const patches = spec.patches.map((p, i) => ({ sha256: sha256(patchTexts[i]!), direction: p.direction }));
   const changesConfig = patchTexts.map((text) => patchMayChangeConfig(text.toString('utf8')));
-  const fragments = configFragments(spec);
+  const fragments = configFragments(spec, tests);
   const recipeInputs = {
     arch: spec.arch,
     crossCompile: spec.crossCompile,
     base: spec.config.base,
     fragments: fragments.map((f) => sha256(f.text)),
-    // their config files are the source's: the source's identity and the targets name them
-    ...(spec.kselftestTargets ? { kselftestTargets: spec.kselftestTargets } : {}),
+    // fragments the source holds: the source's identity and these inputs name them
+    ...tests.keyInputs,
     toolchain,
   };
   // a patch that touches no file the config stage reads is left out: with or without it, one config stage
@@ -194,6 +203,7 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
     configPath,
     patchesOutOfConfig: spec.patches.filter((_, i) => !changesConfig[i]).map((p) => basename(p.path)),
     fragments,
+    tests,
     hit: null,
   };
   if (!existsSync(configPath) && source.configs) {
@@ -208,7 +218,7 @@ async function planBuild(spec: KernelSpec, ctx: KernelContext): Promise<BuildPla
   return plan;
 }
 
-async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourcePlan> {
+async function planSource(spec: KernelSpec, ctx: KernelContext, tests: KernelTestInputs): Promise<SourcePlan> {
   const source = spec.source;
   if (source.kind === 'git') {
     const resolved = await resolveGitSource(ctx.layout, source, ctx.signal).catch((error: unknown) => {
@@ -220,7 +230,7 @@ async function planSource(spec: KernelSpec, ctx: KernelContext): Promise<SourceP
       arch: spec.arch,
       crossCompile: spec.crossCompile,
       base: spec.config.base,
-      fragments: configFragments(spec).map((f) => sha256(f.text)),
+      fragments: configFragments(spec, tests).map((f) => sha256(f.text)),
     });
     const markFile = join(ctx.layout.trees, shortKey(treeKey), 'configured.json');
     const treeish = resolved.uncommittedTree ?? resolved.commit;
@@ -425,36 +435,34 @@ async function configure(
   make: (targets: string[]) => Promise<CommandResult>,
 ): Promise<void> {
   await must('config', await make([spec.config.base]), `make ${spec.config.base} failed`);
-  const targetConfigs = kselftestConfigs(spec, tree);
-  if (plan.fragments.length > 0 || targetConfigs.length > 0) {
-    // the kunitconfig goes last: its lines, wherever they were written, as a file in the build folder
+  const { tests } = plan;
+  const fromTree = tests.treeFragments.map((asked) => ({ askedBy: asked.askedBy, fragments: asked.read(tree) }));
+  const treeConfigs = fromTree.flatMap((asked) => asked.fragments);
+  if (plan.fragments.length > 0 || treeConfigs.length > 0) {
+    // the tests' lines go after the definition's, wherever they were written, as files in the build folder
     const files = [...spec.config.fragments];
-    if (spec.kunitconfig) {
-      files.push(join(buildDir, 'kvmatrix.kunitconfig'));
-      writeFileSync(files.at(-1)!, kunitconfigText(spec.kunitconfig));
+    for (const fragment of tests.fragments) {
+      files.push(join(buildDir, fragment.buildFile));
+      writeFileSync(files.at(-1)!, fragment.text);
     }
-    files.push(...targetConfigs.map((c) => join(tree, c.file)));
+    files.push(...treeConfigs.map((c) => join(tree, c.file)));
     const merge = [join(tree, 'scripts/kconfig/merge_config.sh'), '-m', '-O', buildDir, join(buildDir, '.config')];
     await must('config', await runCommand([...merge, ...files], { cwd: tree, logPath }), 'merging the config fragments failed');
   }
   await must('config', await make(['olddefconfig']), 'make olddefconfig failed');
   const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
-  const checked = [
-    ...plan.fragments.slice(0, spec.config.fragments.length),
-    ...(spec.kunitconfig ? [kunitconfigCheckFragment(spec.kunitconfig)] : []),
-    ...targetConfigs,
-  ];
+  const checked = [...plan.fragments.slice(0, spec.config.fragments.length), ...tests.fragments.map((f) => f.check), ...treeConfigs];
   const dropped = findDroppedOptions(checked, finalConfig);
   if (dropped.length > 0) {
     const asked = [
       'the config fragments',
-      ...(spec.kunitconfig ? ['the kunitconfig'] : []),
-      ...(targetConfigs.length > 0 ? ['the kselftest targets'] : []),
+      ...tests.fragments.map((f) => f.askedBy),
+      ...fromTree.filter((asked) => asked.fragments.length > 0).map((asked) => asked.askedBy),
     ].join(' and ');
     throw new StageError(
       'config',
       `${dropped.length} option(s) asked for by ${asked} are not in the final .config of kernel ${spec.id}: ${dropped.map((d) => d.option).join(', ')}`,
-      `add the missing dependencies to the ${spec.kunitconfig ? 'fragment or kunitconfig' : 'fragment'}, or drop the option`,
+      `add the missing dependencies to the ${['fragment', ...tests.fragments.map((f) => f.fixIn)].join(' or ')}, or drop the option`,
       dropped.map(describeDropped),
     );
   }
@@ -524,25 +532,12 @@ async function downloadedKernel(
   };
 }
 
-/**
- * The `config` files of the kernel's kselftest targets that have one, as
- * the source has them (a path relative to its top names each in the
- * config check). A target that is not in the source is found here, before
- * the kernel is built for nothing.
- */
-function kselftestConfigs(spec: KernelSpec, tree: string): { file: string; text: string }[] {
-  return (spec.kselftestTargets ?? []).flatMap((target) => {
-    requireTarget(tree, target, spec.id);
-    const file = `${SELFTESTS}/${target}/config`;
-    return existsSync(join(tree, file)) ? [{ file, text: readFileSync(join(tree, file), 'utf8') }] : [];
-  });
-}
-
-/** What is merged onto the base config, in order: the definition's fragments, then a kunitconfig (the targets' configs are read from the tree). */
-function configFragments(spec: KernelSpec): { file: string; text: string }[] {
-  const fragments = spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-  if (spec.kunitconfig) fragments.push({ file: spec.kunitconfig.file, text: kunitconfigText(spec.kunitconfig) });
-  return fragments;
+/** What is merged onto the base config, in order: the definition's fragments, then the tests' (those the source holds are read from the tree). */
+function configFragments(spec: KernelSpec, tests: KernelTestInputs): { file: string; text: string }[] {
+  return [
+    ...spec.config.fragments.map((file) => ({ file, text: readFileSync(file, 'utf8') })),
+    ...tests.fragments.map(({ file, text }) => ({ file, text })),
+  ];
 }
 
 function elapsed(started: number): number {

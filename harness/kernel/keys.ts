@@ -26,9 +26,9 @@ export interface ConfigInputs {
   base: string;
   /** sha256 of each fragment's bytes, in merge order. */
   fragments: string[];
-  /** Selftest targets whose `config` files (from the source) are merged last; absent when none. */
-  kselftestTargets?: string[];
   toolchain: string;
+  /** What the tests add, hashed after the fragments: the kselftest targets whose `config` files the source holds, say. */
+  [testInput: string]: unknown;
 }
 
 /** Names the final .config that these inputs produce. */
@@ -67,20 +67,6 @@ export interface ReusedTreeInputs {
   crossCompile: string;
   base: string;
   fragments: string[];
-}
-
-export interface KselftestInputs {
-  source: string;
-  patches: PatchIdentity[];
-  arch: string;
-  crossCompile: string;
-  targets: string[];
-  toolchain: string;
-}
-
-/** Names the kselftests built and installed from a source with its patches. */
-export function kselftestKey(inputs: KselftestInputs): string {
-  return sha256(JSON.stringify({ v: KEY_VERSION, what: 'kselftests', ...inputs }));
 }
 
 /** Names a reused tree: one per git repository and build recipe, whatever the commit. */

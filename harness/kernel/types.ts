@@ -1,4 +1,4 @@
-import type { BuiltKselftests } from './kselftest-build.js';
+import type { KernelCompanion } from './test-inputs.js';
 import type { PatchDirection } from '../matrix/types.js';
 
 /** A kernel ready to boot. */
@@ -19,8 +19,8 @@ export interface BuiltKernel {
   durationMs: number;
   /** The compiler and linker it was built with, as their --version says (absent for an Image given as is). */
   toolchain?: string;
-  /** Its selftests, built from the same source and patches, when its cells run kselftests. */
-  kselftests?: BuiltKselftests;
+  /** What its tests built from the same source and patches after it (test-inputs.ts). */
+  companions?: KernelCompanion[];
   /** What its .config keeps from being seen: a kernel whose WARN_ON() prints nothing. */
   warnings?: string[];
 }
@@ -34,7 +34,10 @@ export interface KernelCommit {
   repository?: string;
 }
 
-export type KernelStage = 'source' | 'toolchain' | 'patch' | 'config' | 'build' | 'kselftest';
+/** The build's own stages, then a companion's (test-inputs.ts), named by the kind that builds it. */
+export type KernelStage = KernelBuildStage | CompanionStage;
+export type KernelBuildStage = 'source' | 'toolchain' | 'patch' | 'config' | 'build';
+export type CompanionStage = string;
 
 export interface KernelFailure {
   kernelId: string;

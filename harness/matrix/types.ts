@@ -229,7 +229,7 @@ export interface KselftestTestSpec {
   skip: string[];
   /** Each test's deadline in seconds; null: the target's `settings` file, else kselftest's 45 s. */
   timeoutSec: number | null;
-  /** What the cell's kernel installed, known once it is built (run/kselftest-cell.ts fills it in before the boot). */
+  /** What the cell's kernel installed, known once it is built (the kselftest kind fills it in before the boot). */
   installed?: InstalledKselftests;
 }
 

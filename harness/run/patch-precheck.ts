@@ -4,6 +4,7 @@ import { patchesThatDoNotApply } from '../kernel/build.js';
 import type { KernelProgress } from '../kernel/types.js';
 import { InputError } from '../matrix/input-error.js';
 import type { Cell, Matrix } from '../matrix/types.js';
+import { kernelTestInputs } from '../test-kinds/registry.js';
 
 export interface PrecheckOptions {
   layout: CacheLayout;
@@ -28,15 +29,19 @@ export async function refusePatchesThatDoNotApply(matrix: Matrix, cells: readonl
   if (kernels.length === 0) return;
   ensureCacheDirs(options.layout);
   for (const kernel of kernels) {
-    const refused = await patchesThatDoNotApply(kernel, {
-      layout: options.layout,
-      jobs: options.buildJobs,
-      ccache: options.ccache,
-      logDir: tmpdir(),
-      timeoutSec: options.buildTimeoutSec,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    const refused = await patchesThatDoNotApply(
+      kernel,
+      {
+        layout: options.layout,
+        jobs: options.buildJobs,
+        ccache: options.ccache,
+        logDir: tmpdir(),
+        timeoutSec: options.buildTimeoutSec,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      },
+      kernelTestInputs(kernel),
+    );
     if (options.signal?.aborted) return;
     if (refused) {
       throw new InputError(`${refused.message}; fix the patch or its direction, or take it out of the kernel`, {

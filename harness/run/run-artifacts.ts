@@ -25,6 +25,7 @@ import type { GuestImage } from '../guest/build-agent.js';
 import { shortKey } from '../kernel/keys.js';
 import type { AppliedPatchText } from '../kernel/applied-patches.js';
 import type { BuiltKernel } from '../kernel/types.js';
+import { companionNames } from '../kernel/test-inputs.js';
 import type { AppliedPatch, KernelArtifacts } from '../report/types.js';
 
 /** `path` relative to `folder` when it lies inside it (the folder itself is ""), else null. */
@@ -90,23 +91,24 @@ export function placeKernel(
   }
   if (kernel.buildLog && existsSync(kernel.buildLog)) placeFile(kernel.buildLog, at('build.log'));
   if (existsSync(at('build.log'))) artifacts.buildLog = join(dir, 'build.log');
-  // its selftests as the guests unpack them, and how they were built
-  let kselftests = kernel.kselftests;
-  if (kselftests) {
-    placeFile(kselftests.layer, at('kselftests.cpio.gz'));
-    placeFile(kselftests.buildLog, at('kselftest-build.log'));
-    kselftests = { ...kselftests, layer: at('kselftests.cpio.gz'), buildLog: at('kselftest-build.log') };
-    artifacts.kselftests = join(dir, 'kselftests.cpio.gz');
-    artifacts.kselftestBuildLog = join(dir, 'kselftest-build.log');
-  }
+  // what its tests built after it (its selftests) as the guests unpack it, and how it was built
+  const placed: Record<string, string> = {};
+  const companions = kernel.companions?.map((companion) => {
+    const names = companionNames(companion.stage);
+    placeFile(companion.layer, at(names.layerFile));
+    placeFile(companion.buildLog, at(names.logFile));
+    placed[names.built] = join(dir, names.layerFile);
+    placed[names.logField] = join(dir, names.logFile);
+    return { ...companion, layer: at(names.layerFile), buildLog: at(names.logFile) };
+  });
   return {
     kernel: {
       ...kernel,
       image: at(basename(kernel.image)),
       config: artifacts.config ? at('config') : null,
-      ...(kselftests ? { kselftests } : {}),
+      ...(companions ? { companions } : {}),
     },
-    artifacts,
+    artifacts: { ...artifacts, ...placed },
     patches: patches.map(({ text: _text, ...patch }, i) => ({ ...patch, path: writePatch(runDir, join(dir, 'patches'), i, patches[i]!) })),
   };
 }

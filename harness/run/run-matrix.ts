@@ -31,7 +31,9 @@ import { cellRecord, interruptedRecord } from './cell-record.js';
 import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
 import { runsUserspace } from '../test-kinds/agent-commands.js';
-import { kindListing, withKernel } from '../test-kinds/registry.js';
+import { kernelTestInputs, kindListing, withKernel } from '../test-kinds/registry.js';
+import { kernelWithoutTests } from '../matrix/kernel-tests.js';
+import { companionNames } from '../kernel/test-inputs.js';
 import type { ConsoleObservation } from '../console/types.js';
 import { userspaceLayer, UserspaceLayerError } from '../guest/userspace-layer.js';
 import { failedKernelArtifacts, placeGuest, placeKernel } from './run-artifacts.js';
@@ -185,18 +187,14 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
   const guestOf = (cell: Cell) => (runsUserspace(cell) ? (layeredGuest ?? plainGuest) : plainGuest);
 
   const specs = new Map(options.matrix.kernels.map((k) => [k.id, k]));
-  // a nested kvmtool host runs lkvm, not the tests: a kernel with a kunitconfig or kselftests hosts as a build without them
+  // a nested kvmtool host runs lkvm, not the tests: a kernel its tests build for hosts as a build without them
   const hostBuildOf = (id: string): string => {
     const spec = specs.get(id);
-    if (!spec?.kunitconfig && !spec?.kselftestTargets) return id;
+    const definition = spec ? kernelWithoutTests(spec) : null;
+    if (!spec || !definition) return id;
     const hostId = `${id}+host`;
     if (!specs.has(hostId)) {
-      const { kunitconfig: _kunit, kselftestTargets: _kselftests, ...withoutTests } = spec;
-      specs.set(hostId, {
-        ...withoutTests,
-        id: hostId,
-        description: `${spec.id} without its kunitconfig and kselftests, as a nested kvmtool host`,
-      });
+      specs.set(hostId, { ...definition, id: hostId, description: `${spec.id} without its tests, as a nested kvmtool host` });
     }
     return hostId;
   };
@@ -230,15 +228,19 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
       promise = buildQueue(() =>
         stoppedBy()
           ? Promise.resolve(unbuiltKernel(kernelId, stoppedBy()!, reached.get(kernelId)))
-          : obtainKernel(specs.get(kernelId)!, {
-              layout: options.layout,
-              jobs: options.buildJobs,
-              ccache: options.ccache,
-              logDir: join(runDir, 'kernels', kernelId),
-              timeoutSec: options.buildTimeoutSec,
-              ...(options.signal ? { signal: options.signal } : {}),
-              onProgress: onKernelProgress,
-            }),
+          : obtainKernel(
+              specs.get(kernelId)!,
+              {
+                layout: options.layout,
+                jobs: options.buildJobs,
+                ccache: options.ccache,
+                logDir: join(runDir, 'kernels', kernelId),
+                timeoutSec: options.buildTimeoutSec,
+                ...(options.signal ? { signal: options.signal } : {}),
+                onProgress: onKernelProgress,
+              },
+              kernelTestInputs(specs.get(kernelId)!),
+            ),
       ).then((outcome) => {
         outcomes.set(kernelId, outcome);
         options.events?.kernelDone?.(outcome);
@@ -441,9 +443,10 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
       cached: outcome.cached,
       durationMs: outcome.durationMs,
       ...(outcome.toolchain ? { toolchain: outcome.toolchain } : {}),
-      ...(outcome.kselftests
-        ? { kselftests: { key: outcome.kselftests.key, cached: outcome.kselftests.cached, tests: outcome.kselftests.tests.length } }
-        : {}),
+      // each companion under the name of what it built
+      ...Object.fromEntries(
+        (outcome.companions ?? []).map((c) => [companionNames(c.stage).built, { key: c.key, cached: c.cached, tests: c.tests.length }]),
+      ),
       ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}),
     };
   }

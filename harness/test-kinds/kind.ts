@@ -8,8 +8,9 @@
 import type { ConsoleObservation } from '../console/types.js';
 import type { GuestImage } from '../guest/build-agent.js';
 import type { CacheLayout } from '../kernel/cache.js';
+import type { KernelTestInputs } from '../kernel/test-inputs.js';
 import type { BuiltKernel } from '../kernel/types.js';
-import type { Cell, TestSpec } from '../matrix/types.js';
+import type { Cell, KernelSpec, TestSpec } from '../matrix/types.js';
 import type { TestReading } from '../verdict/types.js';
 import type { QemuAccel } from '../vmm/qemu.js';
 
@@ -33,6 +34,12 @@ export interface ReadContext {
 export interface TestKind<S extends TestSpec> {
   /** Its name in the matrix grammar (`tests:`), the first part of its tests' paths. */
   readonly kind: S['kind'];
+  /**
+   * What it asks of the build of a kernel whose cells run it (the matrix
+   * put its needs on the kernel spec): config fragments, fragments the
+   * source holds, cache-key inputs, and work after the kernel.
+   */
+  kernelInputs(kernel: KernelSpec): Partial<KernelTestInputs>;
   /**
    * What it adds to the kernel command line of a cell. Asked of every cell,
    * whether it runs the kind or not: a kernel built for a kind may need it

@@ -4,9 +4,10 @@
  * grammar gains and nobody implements does not compile.
  */
 import type { ConsoleObservation } from '../console/types.js';
-import type { Cell, TestSpec } from '../matrix/types.js';
+import type { Cell, KernelSpec, TestSpec } from '../matrix/types.js';
 import type { TestReading } from '../verdict/types.js';
 import { commandKind } from './command/kind.js';
+import { NO_TEST_INPUTS, type KernelTestInputs } from '../kernel/test-inputs.js';
 import type { BuiltKernel } from '../kernel/types.js';
 import type { ListingBoot, ReadContext, TestKind } from './kind.js';
 import { kselftestKind } from './kselftest/kind.js';
@@ -20,6 +21,19 @@ export const KINDS: Registry = { probe: probeKind, kunit: kunitKind, command: co
 /** The kind that implements a test of the matrix. */
 export function kindOf<S extends TestSpec>(spec: S): TestKind<S> {
   return KINDS[spec.kind] as unknown as TestKind<S>;
+}
+
+/** What the kinds ask of a kernel's build, in the registry's order (a kunitconfig merges before the kselftest targets' configs). */
+export function kernelTestInputs(spec: KernelSpec): KernelTestInputs {
+  return Object.values(KINDS).reduce<KernelTestInputs>((all, kind) => {
+    const asked = kind.kernelInputs(spec);
+    return {
+      fragments: [...all.fragments, ...(asked.fragments ?? [])],
+      treeFragments: [...all.treeFragments, ...(asked.treeFragments ?? [])],
+      keyInputs: { ...all.keyInputs, ...asked.keyInputs },
+      companions: [...all.companions, ...(asked.companions ?? [])],
+    };
+  }, NO_TEST_INPUTS);
 }
 
 /** What the kinds add to a cell's kernel command line, in the registry's order. */

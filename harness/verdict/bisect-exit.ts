@@ -1,3 +1,4 @@
+import { companionNames } from '../kernel/test-inputs.js';
 import type { KernelStage } from '../kernel/types.js';
 import { isFailing, type TestVerdict } from './tree.js';
 import type { Verdict } from './types.js';
@@ -48,12 +49,13 @@ export function bisectDecision(result: BisectStepResult): BisectDecision {
         return skip("this commit's kernel config lacks what the cell needs");
       case 'patch':
         return skip('a requested patch does not apply at this commit');
-      case 'kselftest':
-        return skip('the kselftests do not build at this commit');
       case 'source':
         return abort('the kernel source could not be read');
       case 'toolchain':
         return abort('the cross compiler is missing');
+      default:
+        // a companion built after the kernel (its selftests) from this commit's tree
+        return skip(`the ${companionNames(result.stage).built} do not build at this commit`);
     }
   }
   if (result.kind === 'tested') return testDecision(result);

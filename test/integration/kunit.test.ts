@@ -324,3 +324,33 @@ t.test('bisect --test finds the commit that breaks one case', { skip }, async (t
   t.match(run.stdout, /kunit\.list-kunit-test\.list_test_list_del passed/, 'and one good by it');
   t.ok(existsSync(join(out)), 'the bisect wrote its folder');
 });
+
+t.test(
+  'an option of the kunitconfig the kernel drops fails its config stage, at the line of the matrix that asked for it',
+  { skip },
+  async (t) => {
+    const dir = tempTree({}, 'kvmatrix-kunitconfig-');
+    const file = join(dir, 'm.yaml');
+    // USB storage needs USB and SCSI, which tinyconfig leaves off: olddefconfig drops it
+    writeFileSync(
+      file,
+      `name: dropped\npaths:\n  kernels: ${join(projectRoot, 'kernels')}\nkernels:\n  k:\n    definition: debian-6.1-no-net\n` +
+        `vmms:\n  qemu-flat: { type: qemu, topology: flat }\ntransports: [modern]\n` +
+        `tests:\n  - kunit:\n      kunitconfig:\n        - CONFIG_KUNIT=y\n        - CONFIG_USB_STORAGE=y\n`,
+    );
+    const run = await kvmatrix(['run', file, '--out', join(dir, 'out')], { env: { CI: 'true' } });
+    t.equal(run.code, 3, `no cell could boot\n${run.stderr}`);
+    const kernel = readResults(join(dir, 'out', 'latest')).kernels[0]!;
+    t.equal(kernel.stage, 'config');
+    t.equal(
+      kernel.message,
+      '1 option(s) asked for by the config fragments and the kunitconfig are not in the final .config of kernel k: CONFIG_USB_STORAGE',
+    );
+    t.equal(kernel.hint, 'add the missing dependencies to the fragment or kunitconfig, or drop the option');
+    t.same(
+      kernel.logTail,
+      [`${file}:14: CONFIG_USB_STORAGE=y was asked for but the final .config is not set (a dependency is missing)`],
+      'named at its line of the matrix',
+    );
+  },
+);

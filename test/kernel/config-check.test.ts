@@ -1,6 +1,7 @@
 import t from 'tap';
 import { bugReportingProblem, describeDropped, findDroppedOptions, parseConfig } from '../../harness/kernel/config-check.js';
-import { buildKey, configInputsKey, kselftestKey } from '../../harness/kernel/keys.js';
+import { buildKey, configInputsKey } from '../../harness/kernel/keys.js';
+import { kselftestKey } from '../../harness/test-kinds/kselftest/build.js';
 import { makeArgv } from '../../harness/kernel/make.js';
 
 const finalConfig = `#

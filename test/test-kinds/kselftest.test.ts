@@ -9,8 +9,8 @@
  */
 import t from 'tap';
 import type { CommandObservation } from '../../harness/console/types.js';
-import type { KselftestCase } from '../../harness/kernel/kselftest-list.js';
-import { parseKselftestList, settingsTimeout } from '../../harness/kernel/kselftest-list.js';
+import type { KselftestCase } from '../../harness/test-kinds/kselftest/list.js';
+import { parseKselftestList, settingsTimeout } from '../../harness/test-kinds/kselftest/list.js';
 import { expandMatrix } from '../../harness/matrix/expand.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import type { Cell, KselftestTestSpec } from '../../harness/matrix/types.js';

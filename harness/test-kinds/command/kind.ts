@@ -6,6 +6,7 @@ import { commandAllowanceSec, commandTestsOf, globReachesCommand, readCommands }
 /** A program the matrix names, run by the agent (command.ts). */
 export const commandKind: TestKind<CommandTestSpec> = {
   kind: 'command',
+  kernelInputs: () => ({}),
   kernelArgs: () => [],
   withKernel: (cell) => cell,
   allowanceSec: commandAllowanceSec,

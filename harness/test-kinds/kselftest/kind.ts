@@ -2,12 +2,22 @@ import type { KselftestTestSpec } from '../../matrix/types.js';
 import { commandTestsOf } from '../command/command.js';
 import type { TestKind } from '../kind.js';
 import { UNTRUSTED_HINT } from '../trust-hint.js';
+import { kselftestBuild, targetConfigs } from './build.js';
 import { withInstalledKselftests } from './installed.js';
 import { globReachesKselftest, kselftestAllowanceSec, kselftestTestOf, readKselftests } from './kselftest.js';
 
 /** The kernel's selftests, run by the agent (kselftest.ts). */
 export const kselftestKind: TestKind<KselftestTestSpec> = {
   kind: 'kselftest',
+  kernelInputs: (kernel) =>
+    kernel.kselftestTargets
+      ? {
+          treeFragments: [{ askedBy: 'the kselftest targets', read: (tree) => targetConfigs(tree, kernel.kselftestTargets!, kernel.id) }],
+          // their config files are the source's: the source's identity and the targets name them
+          keyInputs: { kselftestTargets: kernel.kselftestTargets },
+          companions: [kselftestBuild(kernel.kselftestTargets)],
+        }
+      : {},
   kernelArgs: () => [],
   withKernel: withInstalledKselftests,
   allowanceSec(cell) {

@@ -1,6 +1,6 @@
 /**
  * kselftests: the kernel's own selftests (tools/testing/selftests), built
- * from the cell's kernel source with its patches (kernel/kselftest-build.ts).
+ * from the cell's kernel source with its patches (build.ts).
  *
  * What it needs: the targets' `config` files merged into the kernel's
  * config; the userspace layer and the built tests' layer (at /kselftest)
@@ -15,8 +15,8 @@
  */
 import type { CommandObservation } from '../../console/types.js';
 import type { PlannedCommand } from '../../guest/boot-archive.js';
-import { KSELFTEST_DEFAULT_TIMEOUT_SEC, kselftestName, type KselftestCase } from '../../kernel/kselftest-list.js';
-import { KSELFTEST_GUEST_DIR } from '../../kernel/kselftest-build.js';
+import { KSELFTEST_DEFAULT_TIMEOUT_SEC, kselftestName, type KselftestCase } from './list.js';
+import { KSELFTEST_GUEST_DIR } from './build.js';
 import { childPath, globReachesChild, testPath } from '../../matrix/test-path.js';
 import type { Cell, KselftestTestSpec } from '../../matrix/types.js';
 import { foldVerdicts, type UnjudgedNode } from '../../verdict/tree.js';

@@ -1,3 +1,4 @@
+import { kunitconfigCheckFragment, kunitconfigText } from '../../matrix/kunitconfig.js';
 import type { KunitTestSpec } from '../../matrix/types.js';
 import type { TestKind } from '../kind.js';
 import { UNTRUSTED_HINT } from '../trust-hint.js';
@@ -7,6 +8,21 @@ import { kunitListingOf } from './listing-boot.js';
 /** KUnit: the kernel's own tests, read from its KTAP (kunit.ts). */
 export const kunitKind: TestKind<KunitTestSpec> = {
   kind: 'kunit',
+  kernelInputs: ({ kunitconfig }) =>
+    kunitconfig
+      ? {
+          fragments: [
+            {
+              file: kunitconfig.file,
+              text: kunitconfigText(kunitconfig),
+              buildFile: 'kvmatrix.kunitconfig',
+              check: kunitconfigCheckFragment(kunitconfig),
+              askedBy: 'the kunitconfig',
+              fixIn: 'kunitconfig',
+            },
+          ],
+        }
+      : {},
   kernelArgs: kunitCommandLine,
   withKernel: (cell) => cell,
   listing: (cell, obs, boot) =>

@@ -7,6 +7,7 @@ import { probeNode } from './probe.js';
 /** The probe: the agent's device checks (probe.ts). */
 export const probeKind: TestKind<ProbeTestSpec> = {
   kind: 'probe',
+  kernelInputs: () => ({}),
   kernelArgs: () => [],
   withKernel: (cell) => cell,
   allowanceSec: () => 0,

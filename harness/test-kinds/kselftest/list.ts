@@ -5,7 +5,7 @@
  * files, these read the text.
  */
 
-import type { KselftestCase } from '../matrix/types.js';
+import type { KselftestCase } from '../../matrix/types.js';
 
 export type { KselftestCase };
 
