@@ -451,7 +451,7 @@ async function configure(
   }
   await must('config', await make(['olddefconfig']), 'make olddefconfig failed');
   const finalConfig = readFileSync(join(buildDir, '.config'), 'utf8');
-  const checked = [...plan.fragments.slice(0, spec.config.fragments.length), ...tests.fragments.map((f) => f.check), ...treeConfigs];
+  const checked = [...plan.fragments.slice(0, spec.config.fragments.length), ...tests.fragments.flatMap((f) => f.check), ...treeConfigs];
   const dropped = findDroppedOptions(checked, finalConfig);
   if (dropped.length > 0) {
     const asked = [

@@ -18,7 +18,7 @@ export interface TestFragment {
   /** The file name it is merged from, in the build folder. */
   buildFile: string;
   /** The same lines as the config check reports them: at their own line numbers in `file`. */
-  check: { file: string; text: string };
+  check: { file: string; text: string }[];
   /** How the config check names them when it asks for them: `the …`. */
   askedBy: string;
   /** Where the user adds a missing dependency, beside `fragment`. */

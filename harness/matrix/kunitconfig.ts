@@ -42,13 +42,10 @@ export function kunitconfigText(config: Kunitconfig): string {
 /**
  * The same lines placed at their own line numbers, for the config check:
  * an option the kernel drops is reported at the line of the file (or of
- * the matrix) that asked for it.
+ * the matrix) that asked for it. One fragment a line, as a matrix's flow
+ * list (`[CONFIG_A=y, CONFIG_B=y]`) writes several on one line, and each
+ * must be checked.
  */
-export function kunitconfigCheckFragment(config: Kunitconfig): { file: string; text: string } {
-  const lines: string[] = [];
-  for (const { line, text } of config.lines) {
-    while (lines.length < line - 1) lines.push('');
-    lines[line - 1] = text.trim();
-  }
-  return { file: config.file, text: `${lines.join('\n')}\n` };
+export function kunitconfigCheckFragments(config: Kunitconfig): { file: string; text: string }[] {
+  return config.lines.map(({ line, text }) => ({ file: config.file, text: `${'\n'.repeat(line - 1)}${text.trim()}\n` }));
 }

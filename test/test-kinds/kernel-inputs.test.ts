@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { findDroppedOptions } from '../../harness/kernel/config-check.js';
 import { StageError } from '../../harness/kernel/stage-error.js';
 import { companionNames } from '../../harness/kernel/test-inputs.js';
 import { kernelWithoutTests } from '../../harness/matrix/kernel-tests.js';
@@ -34,8 +35,14 @@ t.test('KUnit and kselftests: the kunitconfig as a fragment, the targets from th
   const [fragment] = inputs.fragments;
   t.equal(fragment!.text, 'CONFIG_KUNIT=y\nCONFIG_LIST_KUNIT_TEST=y\n', 'trimmed lines, as merged and hashed');
   t.equal(fragment!.buildFile, 'kvmatrix.kunitconfig');
-  t.equal(fragment!.check.file, kernel.kunitconfig!.file, 'checked where the lines were written');
-  t.match(fragment!.check.text, /^\n{9}CONFIG_KUNIT=y\nCONFIG_LIST_KUNIT_TEST=y\n$/, 'at their own line numbers');
+  t.same(
+    fragment!.check,
+    [
+      { file: kernel.kunitconfig!.file, text: `${'\n'.repeat(9)}CONFIG_KUNIT=y\n` },
+      { file: kernel.kunitconfig!.file, text: `${'\n'.repeat(10)}CONFIG_LIST_KUNIT_TEST=y\n` },
+    ],
+    'checked where the lines were written, at their own line numbers',
+  );
   t.equal(fragment!.askedBy, 'the kunitconfig');
   t.same(inputs.keyInputs, { kselftestTargets: ['size', 'timers'] }, 'the cache key names the targets, sorted');
   t.same(
@@ -71,4 +78,15 @@ t.test('KUnit and kselftests: the kunitconfig as a fragment, the targets from th
     'without its tests, a plain build',
   );
   t.equal(definition.id, kernel.id);
+});
+
+t.test('a kunitconfig written as a flow list, several options on one line of the matrix: the config check checks each', async (t) => {
+  const kernel = kernelOf(`  - kunit: { kunitconfig: [CONFIG_KUNIT=y, CONFIG_LIST_KUNIT_TEST=y] }\n`);
+  const [fragment] = kernelTestInputs(kernel).fragments;
+  const dropped = findDroppedOptions(fragment!.check, '# CONFIG_KUNIT is not set\n# CONFIG_LIST_KUNIT_TEST is not set\n');
+  t.same(
+    dropped.map((d) => `${d.option} ${d.line}`),
+    ['CONFIG_KUNIT 8', 'CONFIG_LIST_KUNIT_TEST 8'],
+    'both dropped options, each at the line that asked for it',
+  );
 });

@@ -1,4 +1,4 @@
-import { kunitconfigCheckFragment, kunitconfigText } from '../../matrix/kunitconfig.js';
+import { kunitconfigCheckFragments, kunitconfigText } from '../../matrix/kunitconfig.js';
 import type { KunitTestSpec } from '../../matrix/types.js';
 import type { TestKind } from '../kind.js';
 import { UNTRUSTED_HINT } from '../trust-hint.js';
@@ -16,7 +16,7 @@ export const kunitKind: TestKind<KunitTestSpec> = {
               file: kunitconfig.file,
               text: kunitconfigText(kunitconfig),
               buildFile: 'kvmatrix.kunitconfig',
-              check: kunitconfigCheckFragment(kunitconfig),
+              check: kunitconfigCheckFragments(kunitconfig),
               askedBy: 'the kunitconfig',
               fixIn: 'kunitconfig',
             },
