@@ -177,7 +177,7 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
 
 /** One entry of `tests:`, its kunitconfig read and checked, its command's files found. */
 function testSpec(entry: MatrixFile['tests'][number], matrixFile: string, loaded: LoadedYaml<unknown>, at: PropertyKey[]): TestSpec {
-  if (entry === 'probe') return { kind: 'probe' };
+  if (entry === 'probe' || entry === 'dmesg') return { kind: entry };
   if ('command' in entry) return commandSpec(entry.command, matrixFile, loaded, [...at, 'command']);
   if ('kselftest' in entry) return kselftestSpec(entry.kselftest, loaded, [...at, 'kselftest']);
   const { kunitconfig, filter } = entry.kunit;

@@ -139,6 +139,7 @@ function buildSchemas() {
   const testEntry = z.union(
     [
       z.literal('probe'),
+      z.literal('dmesg'),
       z.strictObject({
         kunit: z.strictObject({
           kunitconfig: z.union([nonEmpty(), z.array(z.string()).check(z.minLength(1))], {
@@ -171,7 +172,7 @@ function buildSchemas() {
     ],
     {
       error:
-        'a test is "probe", { kunit: { kunitconfig, filter } }, { command: { name, run, files, timeout, expect_exit } } or { kselftest: { targets, skip, timeout } }',
+        'a test is "probe", "dmesg", { kunit: { kunitconfig, filter } }, { command: { name, run, files, timeout, expect_exit } } or { kselftest: { targets, skip, timeout } }',
     },
   );
   const testList = z.array(testEntry).check(z.minLength(1));

@@ -240,8 +240,13 @@ export interface InstalledKselftests {
   tests: KselftestCase[];
 }
 
-export type TestSpec = ProbeTestSpec | KunitTestSpec | CommandTestSpec | KselftestTestSpec;
-export const TEST_KINDS = ['probe', 'kunit', 'command', 'kselftest'] as const;
+/** The kernel's log, read after the other tests: each WARNING, BUG, Oops or panic a failing leaf. */
+export interface DmesgTestSpec {
+  kind: 'dmesg';
+}
+
+export type TestSpec = ProbeTestSpec | KunitTestSpec | CommandTestSpec | KselftestTestSpec | DmesgTestSpec;
+export const TEST_KINDS = ['probe', 'kunit', 'command', 'kselftest', 'dmesg'] as const;
 
 /** The tests of some cells (cell_tests: in a matrix); a later rule wins. */
 export interface CellTestsRule {

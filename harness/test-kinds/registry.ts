@@ -7,6 +7,7 @@ import type { ConsoleObservation } from '../console/types.js';
 import type { Cell, KernelSpec, TestSpec } from '../matrix/types.js';
 import type { TestReading } from '../verdict/types.js';
 import { commandKind } from './command/kind.js';
+import { dmesgKind } from './dmesg/kind.js';
 import { NO_TEST_INPUTS, type KernelTestInputs } from '../kernel/test-inputs.js';
 import type { BuiltKernel } from '../kernel/types.js';
 import type { ListingBoot, ReadContext, TestKind } from './kind.js';
@@ -16,7 +17,7 @@ import { probeKind } from './probe/kind.js';
 
 type Registry = { [K in TestSpec['kind']]: TestKind<Extract<TestSpec, { kind: K }>> };
 
-export const KINDS: Registry = { probe: probeKind, kunit: kunitKind, command: commandKind, kselftest: kselftestKind };
+export const KINDS: Registry = { probe: probeKind, kunit: kunitKind, command: commandKind, kselftest: kselftestKind, dmesg: dmesgKind };
 
 /** The kind that implements a test of the matrix. */
 export function kindOf<S extends TestSpec>(spec: S): TestKind<S> {

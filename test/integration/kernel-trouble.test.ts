@@ -12,6 +12,7 @@
  *   KTAP has it), and list_test_list_del then fails.
  * Every cell boots in a second or two; the kernel is built once.
  */
+import { XMLParser } from 'fast-xml-parser';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -20,6 +21,7 @@ import type { CellRecord } from '../../harness/report/types.js';
 import { leavesOf, type TestNode } from '../../harness/verdict/tree.js';
 import { kvmatrix, readResults } from '../support/cli.js';
 import { haveLinuxTarball, LINUX_TARBALL } from '../support/kernel-history.js';
+import { tapLevels } from '../support/tap.js';
 import { tempTree } from '../support/temp-tree.js';
 
 t.setTimeout(30 * 60 * 1000);
@@ -28,7 +30,7 @@ const skip = haveLinuxTarball() ? false : `needs ${LINUX_TARBALL} (apt-get insta
 const PATCHES = ['virtio-pci-legacy-probe-warns.patch', 'kunit-example-case-warns.patch', 'list-test-prints-suite-result.patch'];
 
 /** The matrix: the patched kernel under QEMU flat, probe and the KUnit suites `filter` names. */
-function troubleMatrix(dir: string, filter: string, transports: string[], expect = ''): string {
+function troubleMatrix(dir: string, filter: string, transports: string[], expect = '', moreTests: string[] = []): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'm.yaml');
   writeFileSync(
@@ -37,6 +39,7 @@ function troubleMatrix(dir: string, filter: string, transports: string[], expect
       `kernels:\n  trouble:\n    definition: debian-6.1-no-net\n    patches: [${PATCHES.join(', ')}]\n` +
       `vmms:\n  qemu-flat: { type: qemu, topology: flat }\ntransports: [${transports.join(', ')}]\ndevices: [rng]\n` +
       `tests:\n  - probe\n  - kunit: { kunitconfig: ${join(projectRoot, 'matrices', 'kunit', 'lib.kunitconfig')}, filter: ${filter} }\n` +
+      moreTests.map((test) => `  - ${test}\n`).join('') +
       expect,
   );
   return file;
@@ -141,6 +144,53 @@ t.test(
     t.ok(
       suite.children.some((c) => c.name === 'list_test_list_del'),
       'the case that failed is among them',
+    );
+  },
+);
+
+t.test(
+  'dmesg: the WARNING of the legacy probe is a failing leaf of its own in every report; the modern boot passes dmesg.clean',
+  { skip },
+  async (t) => {
+    const dir = tempTree({}, 'kvmatrix-dmesg-');
+    const run = await kvmatrix(['run', troubleMatrix(dir, 'cmdline', ['legacy', 'modern'], '', ['dmesg']), '--out', join(dir, 'out')], {
+      env: { CI: 'true' },
+    });
+    t.equal(run.code, 1, `the legacy cell fails\n${run.stdout}\n${run.stderr.slice(-2000)}`);
+    const runDir = join(dir, 'out', 'latest');
+    const dmesgLeaves = (cell: CellRecord) =>
+      leavesOf(cell.tests ?? [])
+        .filter((l) => l.path.startsWith('dmesg.'))
+        .map((l) => `${l.path} ${l.verdict}`);
+
+    const legacy = cellOf(runDir, 'trouble/qemu-flat/legacy');
+    t.equal(legacy.verdict, 'fail');
+    t.same(dmesgLeaves(legacy), ['dmesg.warning-1 fail']);
+    const warning = leavesOf(legacy.tests ?? []).find((l) => l.path === 'dmesg.warning-1')!;
+    t.match(warning.reasons[0], /^kernel WARNING at console line \d+: legacy virtio-pci probe of /);
+    t.match(warning.log.join('\n'), /WARNING: CPU: \d+ PID: \d+ at drivers\/virtio\/virtio_pci_legacy\.c/, 'its log is the report');
+    t.match(legacy.reasons[0], /^kernel WARNING at console line \d+: legacy virtio-pci probe/, 'and the cell still answers for it');
+
+    const modern = cellOf(runDir, 'trouble/qemu-flat/modern');
+    t.equal(modern.verdict, 'pass', modern.reasons.join('\n'));
+    t.same(dmesgLeaves(modern), ['dmesg.clean pass']);
+
+    // read back by the real parsers
+    const levels = await tapLevels(readFileSync(join(runDir, 'report.tap'), 'utf8'));
+    const dmesgLevels = [...levels].filter(([name]) => name.endsWith('/dmesg'));
+    t.same(
+      dmesgLevels.map(([name, l]) => `${name} pass=${l.pass} failing=${l.failing}`),
+      ['/trouble/qemu-flat/legacy/dmesg pass=0 failing=1', '/trouble/qemu-flat/modern/dmesg pass=1 failing=0'],
+      'TAP: a dmesg subtest per cell',
+    );
+    const cases = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(runDir, 'junit.xml'), 'utf8'))
+      .testsuites.testsuite.testcase as { classname: string; name: string; failure?: unknown }[];
+    t.same(
+      cases
+        .filter((c) => c.classname.endsWith('.dmesg'))
+        .map((c) => `${c.classname} ${c.name} ${c.failure === undefined ? 'ok' : 'failure'}`),
+      ['kernel-trouble.trouble/qemu-flat/legacy.dmesg warning-1 failure', 'kernel-trouble.trouble/qemu-flat/modern.dmesg clean ok'],
+      'JUnit: a testcase per leaf',
     );
   },
 );

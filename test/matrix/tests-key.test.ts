@@ -124,7 +124,7 @@ t.test('bad input: one error naming the file, the line and the key', async (t) =
   const kind = loadError(project(`${base}tests: [kselftest]\n`));
   t.match(
     kind.message,
-    /tests\[0\]: a test is "probe", \{ kunit: \{ kunitconfig, filter \} \}, \{ command: \{ name, run, files, timeout, expect_exit \} \} or \{ kselftest: \{ targets, skip, timeout \} \}/,
+    /tests\[0\]: a test is "probe", "dmesg", \{ kunit: \{ kunitconfig, filter \} \}, \{ command: \{ name, run, files, timeout, expect_exit \} \} or \{ kselftest: \{ targets, skip, timeout \} \}/,
   );
 
   const glob = loadError(project(`${base}expect:\n  - when: {}\n    test: 'kunit.a b'\n    verdict: fail\n`));
