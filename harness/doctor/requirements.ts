@@ -8,7 +8,7 @@ import type { KernelSpec, Matrix } from '../matrix/types.js';
 import { findOnPath } from '../host/find-on-path.js';
 import { projectRoot } from '../host/install-paths.js';
 import { glibcDir } from '../guest/userspace-layer.js';
-import { runsUserspace } from '../test-kinds/agent-commands.js';
+import { runsUserspace } from '../test-kinds/registry.js';
 import { kernelTestInputs } from '../test-kinds/registry.js';
 
 /** One line of harness/host/debian-packages.tsv. */

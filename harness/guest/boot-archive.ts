@@ -25,7 +25,17 @@ export interface PlannedCommand {
 /** The agent's limits on a plan (commands.c): more would be cut, so it is refused here. */
 export const PLAN_LIMITS = { commands: 64, args: 254, argBytes: 65536 } as const;
 
-/** The archive, with `files` (the commands' files) after the plan. */
+/** Host files the programs take, under /kvmatrix/files/ by their names (a file named twice is one). */
+export function programFileEntries(files: readonly string[], read: (path: string) => Buffer): CpioEntry[] {
+  const unique = [...new Set(files)];
+  if (unique.length === 0) return [];
+  return [
+    { type: 'dir', path: 'kvmatrix/files' },
+    ...unique.map((file): CpioEntry => ({ type: 'file', path: `kvmatrix/files/${file.split('/').pop()!}`, data: read(file), mode: 0o755 })),
+  ];
+}
+
+/** The archive, with `files` (the programs' files) after the plan. */
 export function bootArchive(nonce: string, commands: readonly PlannedCommand[], files: readonly CpioEntry[] = []): Buffer {
   return gzipSync(writeCpio([...bootArchiveEntries(nonce, commands), ...files]), { level: 1 });
 }

@@ -30,7 +30,7 @@ import {
 } from './boot-cell.js';
 import { placeNestedBase } from './run-artifacts.js';
 import { commandBootArchive, commandInitrd } from './guest-initrd.js';
-import { runsUserspace } from '../test-kinds/agent-commands.js';
+import { runsUserspace } from '../test-kinds/registry.js';
 import { kindAllowanceSec, kindKernelArgs, readKinds } from '../test-kinds/registry.js';
 import type { BootArtifacts, KvmtoolArtifacts } from './cell-record.js';
 

@@ -1,20 +1,19 @@
 /**
- * The initramfs a cell's guest boots. A cell that only probes (or runs
- * KUnit) boots the cached one as it is, its nonce on the command line. A
- * cell that runs commands boots three archives in turn (four with
- * kselftests, whose layer comes third), put together in its
- * folder: the cached one, the userspace layer, and the boot's own archive
- * with the nonce (kept off the command line, which a command can read), the
- * commands and their files. Its reproduce script puts them together again.
+ * The initramfs a cell's guest boots. A cell whose kinds run no program
+ * in the guest boots the cached one as it is, its nonce on the command
+ * line. A cell that runs programs boots the archives in turn, put together
+ * in its folder: the cached one, the userspace layer, the kinds' own
+ * layers (the kernel's kselftests), and the boot's own archive with the
+ * nonce (kept off the command line, which a program can read), the
+ * programs and their files. Its reproduce script puts them together again.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootArchive } from '../guest/boot-archive.js';
+import { bootArchive, programFileEntries } from '../guest/boot-archive.js';
 import type { GuestImage } from '../guest/build-agent.js';
 import type { Cell } from '../matrix/types.js';
 import type { ReproducePrepare } from '../report/reproduce.js';
-import { agentCommands, runsUserspace, testLayers } from '../test-kinds/agent-commands.js';
-import { commandFileEntries, commandTestsOf } from '../test-kinds/command/command.js';
+import { guestPayload, runsUserspace } from '../test-kinds/registry.js';
 
 export interface BootInitrd {
   /** The initrd as the VMM, started in the cell folder, names it. */
@@ -27,12 +26,13 @@ export interface BootInitrd {
   done(): void;
 }
 
-/** The boot's own archive of a cell that runs commands: the nonce, the commands, their files. */
+/** The boot's own archive of a cell that runs programs: the nonce, the programs, their files. */
 export function commandBootArchive(cell: Cell, nonce: string): Buffer {
+  const payload = guestPayload(cell);
   return bootArchive(
     nonce,
-    agentCommands(cell),
-    commandFileEntries(commandTestsOf(cell), (f) => readFileSync(f)),
+    payload.programs,
+    programFileEntries(payload.files, (f) => readFileSync(f)),
   );
 }
 
@@ -44,7 +44,7 @@ export function layerOf(cell: Cell, guest: GuestImage): string {
 
 /** A command cell's initrd: the guest's initramfs, the userspace layer, the tests' layers (kselftests), the boot's archive, one after the other. */
 export function commandInitrd(cell: Cell, guest: GuestImage, bootArchive: Buffer): Buffer {
-  return Buffer.concat([...[guest.initramfs, layerOf(cell, guest), ...testLayers(cell)].map((f) => readFileSync(f)), bootArchive]);
+  return Buffer.concat([...[guest.initramfs, layerOf(cell, guest), ...guestPayload(cell).layers].map((f) => readFileSync(f)), bootArchive]);
 }
 
 /** COMBINED and BOOT_ARCHIVE are files of the cell folder. */
@@ -61,7 +61,7 @@ export function guestInitrd(cell: Cell, guest: GuestImage, dir: string, nonce: s
   writeFileSync(join(dir, BOOT_ARCHIVE), archive);
   writeFileSync(join(dir, COMBINED), commandInitrd(cell, guest, archive));
   // the reproduce script puts the same three together again
-  const inputs = [local(guest.initramfs), local(layerOf(cell, guest)), ...testLayers(cell).map(local), BOOT_ARCHIVE];
+  const inputs = [local(guest.initramfs), local(layerOf(cell, guest)), ...guestPayload(cell).layers.map(local), BOOT_ARCHIVE];
   return {
     initrd: COMBINED,
     commandLineNonce: null,

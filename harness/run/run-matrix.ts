@@ -30,7 +30,7 @@ import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolH
 import { cellRecord, interruptedRecord } from './cell-record.js';
 import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
-import { runsUserspace } from '../test-kinds/agent-commands.js';
+import { runsUserspace } from '../test-kinds/registry.js';
 import { kernelTestInputs, kindListing, withKernel } from '../test-kinds/registry.js';
 import { kernelWithoutTests } from '../matrix/kernel-tests.js';
 import { companionNames } from '../kernel/test-inputs.js';

@@ -6,6 +6,7 @@
  * every hook it has yet to fill.
  */
 import type { ConsoleObservation } from '../console/types.js';
+import type { PlannedCommand } from '../guest/boot-archive.js';
 import type { GuestImage } from '../guest/build-agent.js';
 import type { CacheLayout } from '../kernel/cache.js';
 import type { KernelTestInputs } from '../kernel/test-inputs.js';
@@ -23,8 +24,22 @@ export interface ListingBoot {
   signal?: AbortSignal;
 }
 
+/** What a kind puts in the guest of a cell that runs it, beside the agent. */
+export interface GuestPayload {
+  /** The programs the agent runs for it, in order, after those of the kinds before it in the registry. */
+  programs: PlannedCommand[];
+  /** Host files its programs take, copied into /kvmatrix/files/ by their names. */
+  files: string[];
+  /** Layers of its own, unpacked after the userspace layer (the kernel's installed selftests). */
+  layers: string[];
+}
+
+export const NO_PAYLOAD: GuestPayload = { programs: [], files: [], layers: [] };
+
 /** What a kind reads its results with, besides the cell and its console. */
 export interface ReadContext {
+  /** The agent's number for its first program: one more than the programs of the kinds before it. */
+  firstProgram: number;
   /** The agent reported everything, end record included: results it should have vouched for and did not are missing. */
   agentFinished: boolean;
   /** The kernel's own list of its tests, suite by suite, when one was taken (a crash cut names off). */
@@ -57,6 +72,10 @@ export interface TestKind<S extends TestSpec> {
    * could be had. Only a kind that can list has it.
    */
   listing?(cell: Cell, obs: ConsoleObservation, boot: ListingBoot): Promise<Map<string, string[]> | null>;
+  /** Whether its cells boot the userspace layer (a shell and C runtime for programs): known before any kernel is built. */
+  readonly userspace: boolean;
+  /** Its part of the guest; each program shows at most `capBytes` of its output on the console. */
+  guest(cell: Pick<Cell, 'tests'>, capBytes: number): GuestPayload;
   /** Seconds its tests may take on top of the boot's timeout, in a cell that runs it (programs the agent runs one after another). */
   allowanceSec(cell: Pick<Cell, 'tests'>): number;
   /**

@@ -10,7 +10,8 @@ import { commandKind } from './command/kind.js';
 import { dmesgKind } from './dmesg/kind.js';
 import { NO_TEST_INPUTS, type KernelTestInputs } from '../kernel/test-inputs.js';
 import type { BuiltKernel } from '../kernel/types.js';
-import type { ListingBoot, ReadContext, TestKind } from './kind.js';
+import { PLAN_LIMITS, type PlannedCommand } from '../guest/boot-archive.js';
+import type { GuestPayload, ListingBoot, ReadContext, TestKind } from './kind.js';
 import { kselftestKind } from './kselftest/kind.js';
 import { kunitKind } from './kunit/kind.js';
 import { probeKind } from './probe/kind.js';
@@ -47,7 +48,11 @@ function kindsOf(cell: Pick<Cell, 'tests'>): TestKind<TestSpec>[] {
   return (Object.values(KINDS) as TestKind<TestSpec>[]).filter((kind) => cell.tests.some((t) => t.kind === kind.kind));
 }
 
-/** The cell as its built kernel serves each of its kinds, or the first reason it cannot boot. */
+/**
+ * The cell as its built kernel serves each of its kinds (the selftests it
+ * installed), or the first reason it cannot boot: a kind's own, or more
+ * programs than the agent runs in one boot.
+ */
 export function withKernel(cell: Cell, kernel: BuiltKernel): Cell | { problem: string } {
   let served: Cell = cell;
   for (const kind of kindsOf(cell)) {
@@ -55,7 +60,43 @@ export function withKernel(cell: Cell, kernel: BuiltKernel): Cell | { problem: s
     if ('problem' in next) return next;
     served = next;
   }
+  const planned = agentCommands(served).length;
+  if (planned > PLAN_LIMITS.commands) {
+    return {
+      problem: `the cell asks the agent to run ${planned} programs (commands and kselftests), more than the ${PLAN_LIMITS.commands} it runs in one boot: skip some tests, or give some targets to other cells (cell_tests:)`,
+    };
+  }
   return served;
+}
+
+/** Output the agent shows of one program at most: within the cell's console cap, with room for the rest; past it the agent counts and drops. */
+export function programCapBytes(cell: Pick<Cell, 'boot'>): number {
+  return Math.min(1024 * 1024, Math.floor(cell.boot.consoleCapBytes / 4));
+}
+
+/** Whether the cell's guest runs programs, and so boots the userspace layer. */
+export function runsUserspace(cell: Pick<Cell, 'tests'>): boolean {
+  return kindsOf(cell).some((kind) => kind.userspace);
+}
+
+/** What the cell's kinds put in its guest, in the registry's order (its commands, then its kselftests). */
+export function guestPayload(cell: Pick<Cell, 'tests' | 'boot'>): GuestPayload {
+  const parts = kindsOf(cell).map((kind) => kind.guest(cell, programCapBytes(cell)));
+  return {
+    programs: parts.flatMap((p) => p.programs),
+    files: [...new Set(parts.flatMap((p) => p.files))],
+    layers: parts.flatMap((p) => p.layers),
+  };
+}
+
+/** The agent's plan for the cell: every program its kinds run, in order. */
+export function agentCommands(cell: Pick<Cell, 'tests' | 'boot'>): PlannedCommand[] {
+  return guestPayload(cell).programs;
+}
+
+/** Layers after the userspace one: the kinds' own (the kernel's installed kselftests). */
+export function testLayers(cell: Pick<Cell, 'tests' | 'boot'>): string[] {
+  return guestPayload(cell).layers;
 }
 
 /** The kernel's own list of its tests, from the first of the cell's kinds that needs and gets one. */
@@ -76,9 +117,15 @@ export function kindAllowanceSec(cell: Pick<Cell, 'tests'>): number {
  * What each kind the cell runs read of its boot, in the registry's order
  * (the order of the tree: probe, kunit, command, kselftest).
  */
-export function readKinds(cell: Cell, obs: ConsoleObservation, ctx: Omit<ReadContext, 'agentFinished'>): TestReading[] {
+export function readKinds(cell: Cell, obs: ConsoleObservation, ctx: Omit<ReadContext, 'agentFinished' | 'firstProgram'>): TestReading[] {
   const agentFinished = obs.agent.end !== null && obs.agent.missingSeqs.length === 0;
-  return kindsOf(cell).flatMap((kind) => kind.read(cell, obs, { ...ctx, agentFinished }) ?? []);
+  const cap = programCapBytes(cell);
+  let firstProgram = 1;
+  return kindsOf(cell).flatMap((kind) => {
+    const reading = kind.read(cell, obs, { ...ctx, agentFinished, firstProgram });
+    firstProgram += kind.guest(cell, cap).programs.length;
+    return reading ?? [];
+  });
 }
 
 /** A test as `kvmatrix list` shows it. */

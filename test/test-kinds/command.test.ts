@@ -9,7 +9,9 @@ import type { CommandObservation } from '../../harness/console/types.js';
 import { expandMatrix } from '../../harness/matrix/expand.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import type { CommandTestSpec } from '../../harness/matrix/types.js';
-import { commandAllowanceSec, commandFileEntries, globReachesCommand, readCommands } from '../../harness/test-kinds/command/command.js';
+import { programFileEntries } from '../../harness/guest/boot-archive.js';
+import { commandAllowanceSec, globReachesCommand, readCommands } from '../../harness/test-kinds/command/command.js';
+import { guestPayload } from '../../harness/test-kinds/registry.js';
 import { narrowCell } from '../../harness/test-kinds/narrow.js';
 import { loadError, matrixProject, ONE_CELL_MATRIX } from '../support/matrix-files.js';
 
@@ -34,7 +36,7 @@ t.test('a command as a script file or an argv, its files found beside the matrix
   t.match(script, { timeoutSec: 60, expectExit: 0 }, 'a minute and exit 0 by default');
   t.match(argv, { argv: ['cat', '/proc/ioports'], files: [], timeoutSec: 5, expectExit: 1 });
   t.equal(commandAllowanceSec(cell!), 60 + 1 + 5 + 1, "the VMM's time grows by every command's deadline");
-  const entries = commandFileEntries([script!], (f) => Buffer.from(`content of ${f.split('/').pop()}`));
+  const entries = programFileEntries(guestPayload(cell!).files, (f) => Buffer.from(`content of ${f.split('/').pop()}`));
   t.same(
     entries.map((e) => e.path),
     ['kvmatrix/files', 'kvmatrix/files/data.txt', 'kvmatrix/files/check.sh'],

@@ -14,7 +14,7 @@ import { parseKselftestList, settingsTimeout } from '../../harness/test-kinds/ks
 import { expandMatrix } from '../../harness/matrix/expand.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import type { Cell, KselftestTestSpec } from '../../harness/matrix/types.js';
-import { agentCommands, runsUserspace, testLayers } from '../../harness/test-kinds/agent-commands.js';
+import { agentCommands, runsUserspace, testLayers } from '../../harness/test-kinds/registry.js';
 import { kindAllowanceSec } from '../../harness/test-kinds/registry.js';
 import { kselftestAllowanceSec, plannedKselftests, readKselftests } from '../../harness/test-kinds/kselftest/kselftest.js';
 import { narrowCell } from '../../harness/test-kinds/narrow.js';
@@ -138,7 +138,7 @@ t.test('commands first, then kselftests: one plan, one allowance, the kselftest 
   );
   t.equal(kindAllowanceSec(cell), 4 + 98);
   t.same(testLayers(cell), ['/cache/kselftests/k/layer.cpio.gz']);
-  t.same(testLayers({ tests: [{ kind: 'probe' }] }), [], 'nothing for a cell without kselftests');
+  t.same(testLayers({ tests: [{ kind: 'probe' }], boot: cell.boot }), [], 'nothing for a cell without kselftests');
 });
 
 const seen = (

@@ -14,7 +14,6 @@
  */
 import type { CommandObservation } from '../../console/types.js';
 import { sanitizeLine } from '../../console/sanitize.js';
-import type { CpioEntry } from '../../guest/cpio.js';
 import type { PlannedCommand } from '../../guest/boot-archive.js';
 import { childPath, globReachesChild, testPath, type TestPath } from '../../matrix/test-path.js';
 import type { Cell, CommandTestSpec } from '../../matrix/types.js';
@@ -26,42 +25,20 @@ export const COMMAND = 'command';
 
 /** The most a command's log keeps on its leaf: the whole output is in console.log. */
 const LOG_LINES = 200;
-/** Output shown on the console per command at most; past it the agent counts and drops. */
-const OUTPUT_CAP = 1024 * 1024;
 
 /** The command tests of a cell, in order. */
 export function commandTestsOf(cell: Pick<Cell, 'tests'>): CommandTestSpec[] {
   return cell.tests.filter((t): t is CommandTestSpec => t.kind === 'command');
 }
 
-/** What the agent is asked to run: each command with its deadline and a cap within the cell's console cap. */
-export function plannedCommands(cell: Pick<Cell, 'tests' | 'boot'>): PlannedCommand[] {
-  return commandTestsOf(cell).map((spec) => ({
-    name: spec.name,
-    argv: spec.argv,
-    timeoutSec: spec.timeoutSec,
-    capBytes: commandCapBytes(cell),
-  }));
-}
-
-/** Output the agent shows of one program: within the cell's console cap, with room for the rest. */
-export function commandCapBytes(cell: Pick<Cell, 'boot'>): number {
-  return Math.min(OUTPUT_CAP, Math.floor(cell.boot.consoleCapBytes / 4));
+/** What the agent is asked to run: each command with its deadline and the output it may show. */
+export function plannedCommands(cell: Pick<Cell, 'tests'>, capBytes: number): PlannedCommand[] {
+  return commandTestsOf(cell).map((spec) => ({ name: spec.name, argv: spec.argv, timeoutSec: spec.timeoutSec, capBytes }));
 }
 
 /** Seconds the commands may take on top of the boot's timeout: each one's deadline, and a second to start it. */
 export function commandAllowanceSec(cell: Pick<Cell, 'tests'>): number {
   return commandTestsOf(cell).reduce((sum, spec) => sum + spec.timeoutSec + 1, 0);
-}
-
-/** The files the commands take into the guest, under /kvmatrix/files/ by their names. */
-export function commandFileEntries(specs: readonly CommandTestSpec[], read: (path: string) => Buffer): CpioEntry[] {
-  const files = [...new Set(specs.flatMap((s) => s.files))];
-  if (files.length === 0) return [];
-  return [
-    { type: 'dir', path: 'kvmatrix/files' },
-    ...files.map((file): CpioEntry => ({ type: 'file', path: `kvmatrix/files/${file.split('/').pop()!}`, data: read(file), mode: 0o755 })),
-  ];
 }
 
 export interface CommandReading {

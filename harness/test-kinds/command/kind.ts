@@ -1,7 +1,7 @@
 import type { CommandTestSpec } from '../../matrix/types.js';
-import type { TestKind } from '../kind.js';
+import { NO_PAYLOAD, type TestKind } from '../kind.js';
 import { UNTRUSTED_HINT } from '../trust-hint.js';
-import { commandAllowanceSec, commandTestsOf, globReachesCommand, readCommands } from './command.js';
+import { commandAllowanceSec, commandTestsOf, globReachesCommand, plannedCommands, readCommands } from './command.js';
 
 /** A program the matrix names, run by the agent (command.ts). */
 export const commandKind: TestKind<CommandTestSpec> = {
@@ -9,6 +9,12 @@ export const commandKind: TestKind<CommandTestSpec> = {
   kernelInputs: () => ({}),
   kernelArgs: () => [],
   withKernel: (cell) => cell,
+  userspace: true,
+  guest: (cell, capBytes) => ({
+    ...NO_PAYLOAD,
+    programs: plannedCommands(cell, capBytes),
+    files: commandTestsOf(cell).flatMap((spec) => spec.files),
+  }),
   allowanceSec: commandAllowanceSec,
   read(cell, obs) {
     if (!obs.agent.begin) return null;

@@ -1,6 +1,6 @@
 import type { DmesgTestSpec } from '../../matrix/types.js';
 import { globReachesKind } from '../glob-reach.js';
-import type { TestKind } from '../kind.js';
+import { NO_PAYLOAD, type TestKind } from '../kind.js';
 import { readDmesg } from './dmesg.js';
 
 /** The kernel's log after the other tests, its reports as failing leaves (dmesg.ts). */
@@ -9,6 +9,8 @@ export const dmesgKind: TestKind<DmesgTestSpec> = {
   kernelInputs: () => ({}),
   kernelArgs: () => [],
   withKernel: (cell) => cell,
+  userspace: false,
+  guest: () => NO_PAYLOAD,
   allowanceSec: () => 0,
   read(_cell, obs, ctx) {
     const read = readDmesg(obs.incidents, obs.incidentsDropped, ctx.agentFinished);

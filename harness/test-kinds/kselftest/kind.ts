@@ -1,10 +1,9 @@
 import type { KselftestTestSpec } from '../../matrix/types.js';
-import { commandTestsOf } from '../command/command.js';
-import type { TestKind } from '../kind.js';
+import { NO_PAYLOAD, type TestKind } from '../kind.js';
 import { UNTRUSTED_HINT } from '../trust-hint.js';
 import { kselftestBuild, targetConfigs } from './build.js';
 import { withInstalledKselftests } from './installed.js';
-import { globReachesKselftest, kselftestAllowanceSec, kselftestTestOf, readKselftests } from './kselftest.js';
+import { globReachesKselftest, kselftestAllowanceSec, kselftestTestOf, plannedKselftests, readKselftests } from './kselftest.js';
 
 /** The kernel's selftests, run by the agent (kselftest.ts). */
 export const kselftestKind: TestKind<KselftestTestSpec> = {
@@ -20,15 +19,23 @@ export const kselftestKind: TestKind<KselftestTestSpec> = {
       : {},
   kernelArgs: () => [],
   withKernel: withInstalledKselftests,
+  userspace: true,
+  guest(cell, capBytes) {
+    const spec = kselftestTestOf(cell)!;
+    // known once the kernel is built: before, the cell runs nothing of them yet
+    const installed = spec.installed;
+    return installed
+      ? { ...NO_PAYLOAD, programs: plannedKselftests(spec, installed.tests, capBytes), layers: [installed.layer] }
+      : NO_PAYLOAD;
+  },
   allowanceSec(cell) {
     const spec = kselftestTestOf(cell)!;
     return kselftestAllowanceSec(spec, spec.installed?.tests ?? []);
   },
-  read(cell, obs) {
+  read(cell, obs, ctx) {
     if (!obs.agent.begin) return null;
     const spec = kselftestTestOf(cell)!;
-    // the agent runs them after the commands: their indices follow
-    const read = readKselftests(spec, spec.installed?.tests ?? [], obs.commands, commandTestsOf(cell).length + 1);
+    const read = readKselftests(spec, spec.installed?.tests ?? [], obs.commands, ctx.firstProgram);
     const hint =
       "name skipped tests as the kernel's kselftest-list.txt does (target:test); the kselftest build log lists what each target installed";
     return {

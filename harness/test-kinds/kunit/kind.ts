@@ -1,6 +1,6 @@
 import { kunitconfigCheckFragments, kunitconfigText } from '../../matrix/kunitconfig.js';
 import type { KunitTestSpec } from '../../matrix/types.js';
-import type { TestKind } from '../kind.js';
+import { NO_PAYLOAD, type TestKind } from '../kind.js';
 import { UNTRUSTED_HINT } from '../trust-hint.js';
 import { crashNeedsNames, kunitCommandLine, kunitFilterFor, kunitTestOf, readKunit } from './kunit.js';
 import { kunitListingOf } from './listing-boot.js';
@@ -25,6 +25,8 @@ export const kunitKind: TestKind<KunitTestSpec> = {
       : {},
   kernelArgs: kunitCommandLine,
   withKernel: (cell) => cell,
+  userspace: false,
+  guest: () => NO_PAYLOAD,
   listing: (cell, obs, boot) =>
     crashNeedsNames(obs.ktap)
       ? kunitListingOf(cell, boot.kernel, boot.guest, {

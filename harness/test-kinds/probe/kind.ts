@@ -1,7 +1,7 @@
 import type { ProbeTestSpec } from '../../matrix/types.js';
 import { assessDevices } from '../../verdict/devices.js';
 import { globReachesKind } from '../glob-reach.js';
-import type { TestKind } from '../kind.js';
+import { NO_PAYLOAD, type TestKind } from '../kind.js';
 import { probeNode } from './probe.js';
 
 /** The probe: the agent's device checks (probe.ts). */
@@ -10,6 +10,8 @@ export const probeKind: TestKind<ProbeTestSpec> = {
   kernelInputs: () => ({}),
   kernelArgs: () => [],
   withKernel: (cell) => cell,
+  userspace: false,
+  guest: () => NO_PAYLOAD,
   allowanceSec: () => 0,
   read(cell, obs) {
     const devices = obs.agent.begin ? assessDevices(cell.devices, cell.transport, obs.agent, obs.probeFailures) : [];
