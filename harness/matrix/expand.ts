@@ -13,6 +13,7 @@ import type {
   TestSpec,
   VmmSpec,
 } from './types.js';
+import { KIND_NEEDS_DEVICES } from './types.js';
 
 /**
  * Every cell of a matrix, kernels outermost, in the order the file lists
@@ -133,11 +134,7 @@ export function cellKeys(cell: Pick<Cell, 'kernel' | 'vmm' | 'transport' | 'topo
   };
 }
 
-/**
- * Whether a cell's guest gets the matrix's devices: the probe checks them,
- * and a program in the guest may use them (a command that reads a device,
- * a kselftest); KUnit alone, inside the kernel before init, does not.
- */
+/** Whether a cell's guest gets the matrix's devices: when one of its kinds uses them (KIND_NEEDS_DEVICES). */
 export function needsDevices(tests: readonly TestSpec[]): boolean {
-  return tests.some((t) => t.kind !== 'kunit');
+  return tests.some((t) => KIND_NEEDS_DEVICES[t.kind]);
 }

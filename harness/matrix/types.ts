@@ -248,6 +248,20 @@ export interface DmesgTestSpec {
 export type TestSpec = ProbeTestSpec | KunitTestSpec | CommandTestSpec | KselftestTestSpec | DmesgTestSpec;
 export const TEST_KINDS = ['probe', 'kunit', 'command', 'kselftest', 'dmesg'] as const;
 
+/**
+ * Whether a kind's tests use the cell's devices: the probe checks them, a
+ * program in the guest may use them, the kernel's log shows their drivers'
+ * trouble; KUnit, inside the kernel before init, does not. A cell whose
+ * kinds need none boots without them. Every kind says (the type asks).
+ */
+export const KIND_NEEDS_DEVICES: Record<TestSpec['kind'], boolean> = {
+  probe: true,
+  kunit: false,
+  command: true,
+  kselftest: true,
+  dmesg: true,
+};
+
 /** The tests of some cells (cell_tests: in a matrix); a later rule wins. */
 export interface CellTestsRule {
   when: Partial<Record<CellKey, string>>;
