@@ -42,10 +42,18 @@ export function kunitconfigText(config: Kunitconfig): string {
 /**
  * The same lines placed at their own line numbers, for the config check:
  * an option the kernel drops is reported at the line of the file (or of
- * the matrix) that asked for it. One fragment a line, as a matrix's flow
- * list (`[CONFIG_A=y, CONFIG_B=y]`) writes several on one line, and each
- * must be checked.
+ * the matrix) that asked for it. A matrix's flow list (`[CONFIG_A=y,
+ * CONFIG_B=y]`) writes several on one line, and each must be checked: a
+ * line already taken puts the next of them in a fragment of its own,
+ * checked after (one fragment for a file, whatever its length).
  */
 export function kunitconfigCheckFragments(config: Kunitconfig): { file: string; text: string }[] {
-  return config.lines.map(({ line, text }) => ({ file: config.file, text: `${'\n'.repeat(line - 1)}${text.trim()}\n` }));
+  const layers: string[][] = [];
+  for (const { line, text } of config.lines) {
+    const at = Math.max(line, 1) - 1;
+    let layer = layers.find((l) => l[at] === undefined);
+    if (!layer) layers.push((layer = []));
+    layer[at] = text.trim();
+  }
+  return layers.map((layer) => ({ file: config.file, text: `${Array.from(layer, (l) => l ?? '').join('\n')}\n` }));
 }

@@ -13,6 +13,7 @@ import { findDroppedOptions } from '../../harness/kernel/config-check.js';
 import { StageError } from '../../harness/kernel/stage-error.js';
 import { companionNames } from '../../harness/kernel/test-inputs.js';
 import { kernelWithoutTests } from '../../harness/matrix/kernel-tests.js';
+import { kunitconfigCheckFragments } from '../../harness/matrix/kunitconfig.js';
 import { loadMatrix } from '../../harness/matrix/load.js';
 import { kernelTestInputs } from '../../harness/test-kinds/registry.js';
 import { matrixProject, ONE_CELL_MATRIX } from '../support/matrix-files.js';
@@ -37,11 +38,8 @@ t.test('KUnit and kselftests: the kunitconfig as a fragment, the targets from th
   t.equal(fragment!.buildFile, 'kvmatrix.kunitconfig');
   t.same(
     fragment!.check,
-    [
-      { file: kernel.kunitconfig!.file, text: `${'\n'.repeat(9)}CONFIG_KUNIT=y\n` },
-      { file: kernel.kunitconfig!.file, text: `${'\n'.repeat(10)}CONFIG_LIST_KUNIT_TEST=y\n` },
-    ],
-    'checked where the lines were written, at their own line numbers',
+    [{ file: kernel.kunitconfig!.file, text: `${'\n'.repeat(9)}CONFIG_KUNIT=y\nCONFIG_LIST_KUNIT_TEST=y\n` }],
+    'checked where the lines were written, at their own line numbers, in one fragment',
   );
   t.equal(fragment!.askedBy, 'the kunitconfig');
   t.same(inputs.keyInputs, { kselftestTargets: ['size', 'timers'] }, 'the cache key names the targets, sorted');
@@ -88,5 +86,11 @@ t.test('a kunitconfig written as a flow list, several options on one line of the
     dropped.map((d) => `${d.option} ${d.line}`),
     ['CONFIG_KUNIT 8', 'CONFIG_LIST_KUNIT_TEST 8'],
     'both dropped options, each at the line that asked for it',
+  );
+  t.equal(fragment!.check.length, 2, 'the second option of the line in a fragment of its own');
+  t.same(
+    kunitconfigCheckFragments({ file: 'f', lines: [{ line: 0, text: 'CONFIG_A=y' }] }),
+    [{ file: 'f', text: 'CONFIG_A=y\n' }],
+    'a line without a number is checked at the first, not lost',
   );
 });
