@@ -1,5 +1,5 @@
 import { companionNames } from '../kernel/test-inputs.js';
-import type { KernelOutcome, KernelProgress, KernelStage } from '../kernel/types.js';
+import { isBuildStage, type KernelOutcome, type KernelProgress, type KernelStage } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
 import type { RunEvents } from '../run/run-matrix.js';
@@ -65,6 +65,7 @@ export function plainEvents(write: (line: string) => void, heartbeatMs = 60_000,
 }
 
 function stageText(stage: KernelStage): string {
+  if (!isBuildStage(stage)) return `building the ${companionNames(stage).built}`;
   switch (stage) {
     case 'source':
       return 'preparing the source tree';
@@ -75,7 +76,5 @@ function stageText(stage: KernelStage): string {
     case 'build':
     case 'toolchain':
       return 'building (make Image)';
-    default:
-      return `building the ${companionNames(stage).built}`;
   }
 }

@@ -53,7 +53,7 @@ export interface CompanionContext {
   onLine?: (line: string) => void;
 }
 
-/** Work after the kernel; `stage` names it in progress and failures, and (see companionFiles) in results. */
+/** Work after the kernel; `stage` names it in progress and failures, and (see companionNames) in results. */
 export interface CompanionWork {
   stage: string;
   obtain(tree: KernelTree, ctx: CompanionContext): Promise<KernelCompanion>;

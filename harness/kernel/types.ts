@@ -36,8 +36,14 @@ export interface KernelCommit {
 
 /** The build's own stages, then a companion's (test-inputs.ts), named by the kind that builds it. */
 export type KernelStage = KernelBuildStage | CompanionStage;
-export type KernelBuildStage = 'source' | 'toolchain' | 'patch' | 'config' | 'build';
+export const KERNEL_BUILD_STAGES = ['source', 'toolchain', 'patch', 'config', 'build'] as const;
+export type KernelBuildStage = (typeof KERNEL_BUILD_STAGES)[number];
 export type CompanionStage = string;
+
+/** Whether a stage is the build's own, not a companion's. */
+export function isBuildStage(stage: KernelStage): stage is KernelBuildStage {
+  return (KERNEL_BUILD_STAGES as readonly string[]).includes(stage);
+}
 
 export interface KernelFailure {
   kernelId: string;

@@ -7,6 +7,7 @@
 import * as z from 'zod/mini';
 import '../matrix/zod-config.js';
 import type { TestPath } from '../matrix/test-path.js';
+import { KERNEL_BUILD_STAGES } from '../kernel/types.js';
 import { RESULTS_SCHEMA, type RunResults } from './types.js';
 
 const num = z.number();
@@ -149,7 +150,8 @@ const kernel = z.looseObject({
   key: optionalText,
   source: optionalText,
   commit: z.optional(z.looseObject({ id: text, subject: text, uncommitted: z.boolean(), repository: optionalText })),
-  stage: z.optional(z.enum(['source', 'toolchain', 'patch', 'config', 'build', 'kselftest'])),
+  // the build's own stages, or a companion's, named by its kind (kselftest)
+  stage: z.optional(z.union([z.enum(KERNEL_BUILD_STAGES), z.string().check(z.regex(/^[a-z][a-z0-9-]*$/))])),
   message: optionalText,
   logTail: z.optional(texts),
   patches: z.optional(

@@ -25,7 +25,7 @@ export function kindOf<S extends TestSpec>(spec: S): TestKind<S> {
   return KINDS[spec.kind] as unknown as TestKind<S>;
 }
 
-/** What the kinds ask of a kernel's build, in the registry's order (a kunitconfig merges before the kselftest targets' configs). */
+/** What the kinds ask of a kernel's build, each kind's part in the registry's order (the build merges the fragments, then those the source holds). */
 export function kernelTestInputs(spec: KernelSpec): KernelTestInputs {
   return Object.values(KINDS).reduce<KernelTestInputs>((all, kind) => {
     const asked = kind.kernelInputs(spec);

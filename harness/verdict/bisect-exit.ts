@@ -1,5 +1,5 @@
 import { companionNames } from '../kernel/test-inputs.js';
-import type { KernelStage } from '../kernel/types.js';
+import { isBuildStage, type KernelStage } from '../kernel/types.js';
 import { isFailing, type TestVerdict } from './tree.js';
 import type { Verdict } from './types.js';
 
@@ -42,6 +42,8 @@ export function bisectDecision(result: BisectStepResult): BisectDecision {
     if (result.ended !== 'failed') {
       return abort(`the kernel ${result.stage} step ${result.ended === 'timed-out' ? 'ran out of time' : 'was interrupted'}`);
     }
+    // a companion built after the kernel (its selftests) from this commit's tree
+    if (!isBuildStage(result.stage)) return skip(`the ${companionNames(result.stage).built} do not build at this commit`);
     switch (result.stage) {
       case 'build':
         return skip('the kernel does not build at this commit');
@@ -53,9 +55,6 @@ export function bisectDecision(result: BisectStepResult): BisectDecision {
         return abort('the kernel source could not be read');
       case 'toolchain':
         return abort('the cross compiler is missing');
-      default:
-        // a companion built after the kernel (its selftests) from this commit's tree
-        return skip(`the ${companionNames(result.stage).built} do not build at this commit`);
     }
   }
   if (result.kind === 'tested') return testDecision(result);
