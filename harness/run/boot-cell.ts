@@ -110,7 +110,12 @@ export async function bootDirectCell(
   const observation = parser.finish();
   const listing = await listingIfCrashed(observation, ctx);
   const judged = judge(
-    decideCell(cell, launch, observation, readKinds(cell, observation, listing ? { listing } : {})),
+    decideCell(
+      cell,
+      launch,
+      observation,
+      readKinds(cell, observation, { ...(listing ? { listing } : {}), consoleCut: launch.consoleTruncated }),
+    ),
     cell.expect,
     cell.leafExpect,
     judgeOptions(cell),

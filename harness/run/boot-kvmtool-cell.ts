@@ -131,7 +131,7 @@ export async function bootKvmtoolCell(
     cell,
     launch,
     { host, guest: observation, lkvmStderr: split.lkvm },
-    readKinds(cell, observation, listing ? { listing } : {}),
+    readKinds(cell, observation, { ...(listing ? { listing } : {}), consoleCut: launch.consoleTruncated }),
   );
   const judged = judge(nested, cell.expect, cell.leafExpect, judgeOptions(cell));
   const reproduce = writeReproduce(

@@ -5,7 +5,7 @@
  * object of this shape and a line in the registry; the compiler names
  * every hook it has yet to fill.
  */
-import type { ConsoleObservation } from '../console/types.js';
+import type { ConsoleObservation, Incident } from '../console/types.js';
 import type { PlannedCommand } from '../guest/boot-archive.js';
 import type { GuestImage } from '../guest/build-agent.js';
 import type { CacheLayout } from '../kernel/cache.js';
@@ -40,6 +40,10 @@ export const NO_PAYLOAD: GuestPayload = { programs: [], files: [], layers: [] };
 export interface ReadContext {
   /** The agent's number for its first program: one more than the programs of the kinds before it. */
   firstProgram: number;
+  /** The kernel's reports that no kind before it took charge of (KUnit's inside its cases). */
+  incidentsLeft: Incident[];
+  /** The console was cut at its cap: what the kernel printed after is unseen. */
+  consoleCut: boolean;
   /** The agent reported everything, end record included: results it should have vouched for and did not are missing. */
   agentFinished: boolean;
   /** The kernel's own list of its tests, suite by suite, when one was taken (a crash cut names off). */

@@ -6,6 +6,7 @@
 import type { ConsoleObservation } from '../console/types.js';
 import type { Cell, KernelSpec, TestSpec } from '../matrix/types.js';
 import type { TestReading } from '../verdict/types.js';
+import { cellIncidents } from '../verdict/cell-incidents.js';
 import { commandKind } from './command/kind.js';
 import { dmesgKind } from './dmesg/kind.js';
 import { NO_TEST_INPUTS, type KernelTestInputs } from '../kernel/test-inputs.js';
@@ -117,15 +118,27 @@ export function kindAllowanceSec(cell: Pick<Cell, 'tests'>): number {
  * What each kind the cell runs read of its boot, in the registry's order
  * (the order of the tree: probe, kunit, command, kselftest).
  */
-export function readKinds(cell: Cell, obs: ConsoleObservation, ctx: Omit<ReadContext, 'agentFinished' | 'firstProgram'>): TestReading[] {
+export function readKinds(
+  cell: Cell,
+  obs: ConsoleObservation,
+  ctx: Partial<Pick<ReadContext, 'listing' | 'consoleCut'>> = {},
+): TestReading[] {
   const agentFinished = obs.agent.end !== null && obs.agent.missingSeqs.length === 0;
   const cap = programCapBytes(cell);
   let firstProgram = 1;
-  return kindsOf(cell).flatMap((kind) => {
-    const reading = kind.read(cell, obs, { ...ctx, agentFinished, firstProgram });
+  const readings: TestReading[] = [];
+  for (const kind of kindsOf(cell)) {
+    const reading = kind.read(cell, obs, {
+      ...(ctx.listing ? { listing: ctx.listing } : {}),
+      consoleCut: ctx.consoleCut ?? false,
+      agentFinished,
+      firstProgram,
+      incidentsLeft: cellIncidents(obs.incidents, readings),
+    });
     firstProgram += kind.guest(cell, cap).programs.length;
-    return reading ?? [];
-  });
+    if (reading) readings.push(reading);
+  }
+  return readings;
 }
 
 /** A test as `kvmatrix list` shows it. */

@@ -1,5 +1,6 @@
 import { describeIncident } from '../console/incidents.js';
-import type { ConsoleObservation, Incident } from '../console/types.js';
+import { cellIncidents, readingShown } from './cell-incidents.js';
+import type { ConsoleObservation } from '../console/types.js';
 import { globMatchesPath } from '../matrix/test-path.js';
 import type { Cell, Expectation, ExpectedVerdict, LeafExpectation } from '../matrix/types.js';
 import type { LaunchOutcome } from '../vmm/types.js';
@@ -32,9 +33,8 @@ export function decideCell(_cell: Cell, launch: LaunchOutcome, obs: ConsoleObser
   const complete = agent.end !== null && agent.missingSeqs.length === 0;
   const devices = readings.flatMap((r) => r.devices ?? []);
   // results the agent cannot vouch for are no test's results: not shown as passed or failed anywhere
-  const shown = (r: TestReading) => r.node !== null && r.untrusted.length === 0;
-  const tests = readings.filter(shown).map((r) => r.node!);
-  const kernelReasons = cellIncidents(obs.incidents, readings, shown).map(describeIncident);
+  const tests = readings.filter(readingShown).map((r) => r.node!);
+  const kernelReasons = cellIncidents(obs.incidents, readings).map(describeIncident);
   // reports nobody read cannot have been excused: the cell answers for them
   if (obs.incidentsDropped > 0)
     kernelReasons.push(`${obs.incidentsDropped} more kernel reports after the first ${obs.incidents.length}: counted, not read one by one`);
@@ -133,19 +133,6 @@ export function decideCell(_cell: Cell, launch: LaunchOutcome, obs: ConsoleObser
 /** A leaf of the devices' node: the cell's reasons describe it already, with its bus address and BAR. */
 function isDeviceLeaf(node: TestNode, devicesAt: string | undefined): boolean {
   return devicesAt !== undefined && node.path.startsWith(`${devicesAt}.`);
-}
-
-/**
- * The kernel reports the cell answers for: every one, but those a kind
- * took charge of, printed inside its tests (an Oops KUnit caught is that
- * case's), unless that kind's tree is not shown; then its held reports
- * come back to the cell too.
- */
-function cellIncidents(incidents: readonly Incident[], readings: readonly TestReading[], shown: (r: TestReading) => boolean): Incident[] {
-  const takers = readings.filter((r) => r.incidents !== undefined);
-  if (takers.length === 0) return [...incidents];
-  const left = takers.map((r) => new Set(shown(r) ? r.incidents!.outside : [...r.incidents!.outside, ...r.incidents!.held]));
-  return incidents.filter((i) => left.every((set) => set.has(i)));
 }
 
 export interface JudgeOptions {

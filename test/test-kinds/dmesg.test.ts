@@ -2,19 +2,22 @@
  * The dmesg kind: the kernel's log as a test. Read from real consoles of
  * kvmatrix's own runs (a clean boot, a WARNING inside a KUnit case, a
  * panic) and from hostile ones: a guest program that prints a WARNING
- * line, a log cut short, more reports than are read. A report is a failing
- * leaf, and the cell still answers for it; `clean` passes only a log read
- * to the agent's end.
+ * line, a log cut short or cut at the console's cap, more reports than are
+ * read. `dmesg.clean` is always there and passes only a log seen whole
+ * without a report the cell answers for; each such report is a failing
+ * leaf too, numbered within its kind; reports KUnit took charge of (or a
+ * rule lets a case print) are not dmesg's.
  */
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
 import { crc32Bytes } from '../../harness/console/command-output.js';
 import type { Cell } from '../../harness/matrix/types.js';
 import { readDmesg } from '../../harness/test-kinds/dmesg/dmesg.js';
+import { kindKernelArgs, readKinds } from '../../harness/test-kinds/registry.js';
 import { leavesOf } from '../../harness/verdict/tree.js';
 import type { CellVerdict } from '../../harness/verdict/types.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
-import { qemuCell } from '../support/cells.js';
+import { kunitCell, qemuCell } from '../support/cells.js';
 import { decideBooted } from '../support/decide.js';
 import { consoleFixture } from '../support/fixtures.js';
 import { agentRecord } from '../support/records.js';
@@ -32,6 +35,9 @@ const exited: LaunchOutcome = {
 const withDmesg = (cell: Cell): Cell => ({ ...cell, tests: [...cell.tests, { kind: 'dmesg' }] });
 const leaves = (v: CellVerdict) => leavesOf(v.tests).map((l) => `${l.path} ${l.verdict}`);
 
+const whole = { finished: true, cut: false };
+const names = (read: ReturnType<typeof readDmesg>) => read.node!.children.map((c) => `${c.name} ${c.verdict}`);
+
 t.test('a clean boot of a real kernel: dmesg.clean passes beside the probe', async (t) => {
   const f = consoleFixture('pass-flat-legacy');
   const v = decideBooted(withDmesg(qemuCell('flat', 'legacy')), exited, parseConsole(f.text, { nonce: f.nonce }));
@@ -42,21 +48,33 @@ t.test('a clean boot of a real kernel: dmesg.clean passes beside the probe', asy
   );
 });
 
-t.test("a real WARNING inside a KUnit case: a failing leaf of its own, named by the kernel's headline", async (t) => {
+t.test("a real WARNING inside a KUnit case: KUnit's to judge when KUnit runs, dmesg's when it does not", async (t) => {
   const f = consoleFixture('kunit-command-6.1');
   const obs = parseConsole(f.text, { nonce: f.nonce });
-  t.ok(obs.incidents.length > 0, 'the console has a report');
-  const read = readDmesg(obs.incidents, obs.incidentsDropped, true);
-  t.equal(read.node!.verdict, 'fail');
-  t.same(
-    read.node!.children.map((c) => c.name),
-    obs.incidents.map((i, n) => `${i.kind}-${n + 1}`),
-  );
-  const first = read.node!.children[0]!;
-  t.match(first.reasons[0], /^kernel WARNING at console line \d+: a warning inside a passing case/);
+  t.equal(obs.incidents.length, 1, 'the console has one report: the case that warns');
+  const alone = readDmesg(obs.incidents, obs.incidentsDropped, whole);
+  t.same(names(alone), ['clean fail', 'warning-1 fail']);
+  t.same(alone.node!.children[0]!.reasons, ['the kernel log holds a report: warning-1']);
+  const warning = alone.node!.children[1]!;
+  t.match(warning.reasons[0], /^kernel WARNING at console line \d+: a warning inside a passing case/);
   t.ok(
-    first.log.some((line) => /example_simple_test/.test(line)),
+    warning.log.some((line) => /example_simple_test/.test(line)),
     'its log is the report, naming where it warned',
+  );
+
+  // beside KUnit, the report is the case's: the case fails for it, and dmesg does not count it again
+  const cell = withDmesg(kunitCell('[ceh]*'));
+  const dmesg = readKinds(cell, obs).find((r) => r.node?.name === 'dmesg')!;
+  t.same(
+    dmesg.node!.children.map((c) => `${c.name} ${c.verdict}`),
+    ['clean pass'],
+  );
+  // and a rule that lets the case print a WARNING makes it no failure anywhere
+  const allowed = { ...cell, leafExpect: [{ test: 'kunit.example.example_simple_test', mayPrint: ['warning' as const], rule: 0 }] };
+  const v = decideBooted(allowed, exited, obs);
+  t.same(
+    leaves(v).filter((l) => /example_simple_test|dmesg/.test(l)),
+    ['kunit.example.example_simple_test pass', 'dmesg.clean pass'],
   );
 });
 
@@ -68,6 +86,10 @@ t.test('a real panic before init: the panic fails dmesg, and the cell fails for 
   t.match(v.reasons[0], /panic/i, 'the cell still answers for the report');
   const plain = decideBooted(qemuCell('flat', 'legacy'), exited, obs);
   t.same(v.reasons, plain.reasons, 'the same reasons as without dmesg');
+  t.same(
+    leaves(v).filter((l) => l.startsWith('dmesg')),
+    ['dmesg.clean fail', 'dmesg.panic-1 fail'],
+  );
 });
 
 const NONCE = '00112233aabbccdd';
@@ -98,7 +120,7 @@ t.test('hostile: a guest program that prints a WARNING is not the kernel; the ke
   const forged = 'WARNING: CPU: 0 PID: 1 at lib/forged.c:1 forged+0x0/0x4';
   const quiet = parseConsole(commandConsole(forged), { nonce: NONCE });
   t.same(
-    readDmesg(quiet.incidents, quiet.incidentsDropped, true).node!.children.map((c) => `${c.name} ${c.verdict}`),
+    names(readDmesg(quiet.incidents, quiet.incidentsDropped, whole)),
     ['clean pass'],
     "the program's line is its output, not the kernel's",
   );
@@ -110,23 +132,39 @@ t.test('hostile: a guest program that prints a WARNING is not the kernel; the ke
     ]),
     { nonce: NONCE },
   );
-  t.same(
-    readDmesg(real.incidents, real.incidentsDropped, true).node!.children.map((c) => `${c.name} ${c.verdict}`),
-    ['warning-1 fail'],
-  );
+  t.same(names(readDmesg(real.incidents, real.incidentsDropped, whole)), ['clean fail', 'warning-1 fail']);
 });
 
-t.test('hostile: a log cut short never passes clean; reports counted but not read fail a leaf of their own', async (t) => {
-  const cut = readDmesg([], 0, false);
+const report = (kind: 'warning' | 'bug', line: number) => ({ kind, line, summary: `${kind} at a.c:${line}`, excerpt: [] });
+
+t.test('hostile: a log not seen whole never passes clean; a report seen fails it all the same', async (t) => {
+  const cut = readDmesg([], 0, { finished: false, cut: false });
   t.equal(cut.node, null, 'nothing shown');
   t.match(cut.untrusted[0], 'the kernel log ends before the agent finished');
-  const flood = readDmesg([{ kind: 'warning', line: 9, summary: 'WARNING: CPU: 0 PID: 1 at a.c:1', excerpt: [] }], 400, false);
+  const capped = readDmesg([], 0, { finished: true, cut: true });
+  t.equal(capped.node, null);
+  t.match(capped.untrusted[0], 'the console was cut at its cap');
+  const flood = readDmesg([report('warning', 9)], 400, { finished: false, cut: true });
   t.same(
     flood.node!.children.map((c) => `${c.name} ${c.verdict} ${c.reasons.join('')}`),
     [
-      'warning-1 fail kernel WARNING at console line 9: WARNING: CPU: 0 PID: 1 at a.c:1',
+      'clean fail the kernel log holds 2 reports: warning-1, more',
+      'warning-1 fail kernel WARNING at console line 9: warning at a.c:9',
       'more fail 400 more kernel reports after the first 1: counted, not read one by one',
     ],
-    'a report seen is a failure even in a log cut short',
   );
+});
+
+t.test('reports are numbered within their kind, so a new BUG renames no WARNING; clean is always there', async (t) => {
+  t.same(names(readDmesg([report('warning', 3), report('bug', 5), report('warning', 8)], 0, whole)), [
+    'clean fail',
+    'warning-1 fail',
+    'bug-1 fail',
+    'warning-2 fail',
+  ]);
+});
+
+t.test("every message on the console in a dmesg cell, whatever boot.append's log level says; nothing added elsewhere", async (t) => {
+  t.same(kindKernelArgs(withDmesg(qemuCell('flat', 'legacy'))), ['ignore_loglevel']);
+  t.same(kindKernelArgs(qemuCell('flat', 'legacy')), []);
 });

@@ -1,15 +1,18 @@
 /**
- * dmesg: the kernel's log as a test, read after the others. Every report
- * the kernel printed in the boot (a WARNING, a BUG, an Oops, a panic, as
- * console/incidents.ts finds them) is a failing leaf of its own, so that
- * TAP, JUnit and KCIDB name each; a log without one passes as `clean`,
- * but only when the agent finished, as a log cut short may have lost the
- * report that matters.
+ * dmesg: the kernel's log as a test, read after the others. `dmesg.clean`
+ * is one stable leaf: it passes when the log, read to the agent's end and
+ * not cut at the console's cap, holds no report the cell answers for, and
+ * fails naming them when it does. Each such report (a WARNING, a BUG, an
+ * Oops, a panic, as console/incidents.ts finds them) is a failing leaf of
+ * its own as well, numbered within its kind (`warning-1`, `bug-1`), so
+ * that TAP, JUnit and KCIDB name each one. Reports a kind took charge of
+ * (KUnit's inside a case, one a rule lets a case print) are that kind's,
+ * not dmesg's.
  *
- * What it needs: nothing of the kernel, the guest or the command line; the
- * console the kernel prints to. How it reads results: the console
- * observation's incidents, which leave out what a guest program printed
- * inside its framed output.
+ * What it needs: the kernel's messages on the console whatever the log
+ * level (`ignore_loglevel`, as a `quiet` would hide a WARNING). How it
+ * reads results: the console observation's reports, which leave out what
+ * a guest program printed inside its framed output.
  */
 import { describeIncident } from '../../console/incidents.js';
 import type { Incident } from '../../console/types.js';
@@ -23,8 +26,14 @@ export interface DmesgReading {
   untrusted: string[];
 }
 
-/** The log's node: a leaf per report (`warning-1`, `bug-2`), one for reports counted but not read, or `clean`. */
-export function readDmesg(incidents: readonly Incident[], dropped: number, agentFinished: boolean): DmesgReading {
+/** How much of the log was seen: to the agent's end, and not cut at the console's cap. */
+export interface LogExtent {
+  finished: boolean;
+  cut: boolean;
+}
+
+/** The log's node from the reports the cell answers for, and those counted past the read cap. */
+export function readDmesg(reports: readonly Incident[], dropped: number, extent: LogExtent): DmesgReading {
   const root = testPath(DMESG);
   const leaf = (name: string, verdict: 'pass' | 'fail', reasons: string[], log: string[]): UnjudgedNode => ({
     name,
@@ -34,19 +43,32 @@ export function readDmesg(incidents: readonly Incident[], dropped: number, agent
     log,
     children: [],
   });
-  const children = incidents.map((incident, i) =>
-    leaf(`${incident.kind}-${i + 1}`, 'fail', [describeIncident(incident)], incident.excerpt),
-  );
+  const perKind = new Map<string, number>();
+  const named = reports.map((report) => {
+    const n = (perKind.get(report.kind) ?? 0) + 1;
+    perKind.set(report.kind, n);
+    return leaf(`${report.kind}-${n}`, 'fail', [describeIncident(report)], report.excerpt);
+  });
   if (dropped > 0) {
-    children.push(
-      leaf('more', 'fail', [`${dropped} more kernel reports after the first ${incidents.length}: counted, not read one by one`], []),
+    named.push(
+      leaf('more', 'fail', [`${dropped} more kernel reports after the first ${reports.length}: counted, not read one by one`], []),
     );
   }
-  if (children.length === 0) {
-    if (!agentFinished)
+  if (named.length === 0) {
+    // no report seen is not a clean log unless all of it was seen
+    if (!extent.finished)
       return { node: null, untrusted: ['the kernel log ends before the agent finished: a report after it would be missed'] };
-    children.push(leaf('clean', 'pass', [], []));
+    if (extent.cut) return { node: null, untrusted: ['the console was cut at its cap: a report printed after it is unseen'] };
   }
-  const failed = children.some((c) => c.verdict === 'fail');
-  return { node: { name: DMESG, path: root, verdict: failed ? 'fail' : 'pass', reasons: [], log: [], children }, untrusted: [] };
+  const clean =
+    named.length === 0
+      ? leaf('clean', 'pass', [], [])
+      : leaf(
+          'clean',
+          'fail',
+          [`the kernel log holds ${named.length === 1 ? 'a report' : `${named.length} reports`}: ${named.map((l) => l.name).join(', ')}`],
+          [],
+        );
+  const children = [clean, ...named];
+  return { node: { name: DMESG, path: root, verdict: named.length > 0 ? 'fail' : 'pass', reasons: [], log: [], children }, untrusted: [] };
 }

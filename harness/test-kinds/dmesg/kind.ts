@@ -7,13 +7,14 @@ import { readDmesg } from './dmesg.js';
 export const dmesgKind: TestKind<DmesgTestSpec> = {
   kind: 'dmesg',
   kernelInputs: () => ({}),
-  kernelArgs: () => [],
+  // every message on the console, whatever a `quiet` or `loglevel=` in boot.append says
+  kernelArgs: (cell) => (cell.tests.some((t) => t.kind === 'dmesg') ? ['ignore_loglevel'] : []),
   withKernel: (cell) => cell,
   userspace: false,
   guest: () => NO_PAYLOAD,
   allowanceSec: () => 0,
   read(_cell, obs, ctx) {
-    const read = readDmesg(obs.incidents, obs.incidentsDropped, ctx.agentFinished);
+    const read = readDmesg(ctx.incidentsLeft, obs.incidentsDropped, { finished: ctx.agentFinished, cut: ctx.consoleCut });
     // the cell still answers for every report: the leaves name them, they do not excuse them
     return { node: read.node, untrusted: read.untrusted, problems: null, crashed: false };
   },
