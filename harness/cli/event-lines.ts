@@ -2,7 +2,7 @@ import { companionNames } from '../kernel/test-inputs.js';
 import { isBuildStage, type KernelOutcome, type KernelProgress, type KernelStage } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
-import type { RunEvents } from '../run/run-matrix.js';
+import type { RunEvents } from '../run/run-options.js';
 import { bootText, type BootIndex } from '../run/repeat.js';
 import { cellMark, retriesText, secondsText } from '../report/summary.js';
 

@@ -3,7 +3,7 @@ import { sanitizeLine } from '../console/sanitize.js';
 import type { KernelOutcome, KernelProgress } from '../kernel/types.js';
 import type { Cell } from '../matrix/types.js';
 import type { CellRecord } from '../report/types.js';
-import type { RunEvents } from '../run/run-matrix.js';
+import type { RunEvents } from '../run/run-options.js';
 import { bootText, type BootIndex } from '../run/repeat.js';
 import { noVerdicts, type Verdict } from '../verdict/types.js';
 import { plainEvents } from './event-lines.js';

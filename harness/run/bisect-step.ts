@@ -5,7 +5,8 @@ import { globMatchesPath } from '../matrix/test-path.js';
 import { judgedNodes } from '../verdict/tree.js';
 import type { Verdict } from '../verdict/types.js';
 import { cellOnTree, type TreeKernel } from './cell-on-tree.js';
-import { runMatrix, type RunOptions } from './run-matrix.js';
+import { runMatrix } from './run-matrix.js';
+import type { RunOptions } from './run-options.js';
 
 export interface BisectStepOptions {
   matrix: Matrix;

@@ -9,7 +9,7 @@ import type { Cell, Matrix } from '../matrix/types.js';
 import type { BisectMark } from '../verdict/bisect-exit.js';
 import type { Verdict } from '../verdict/types.js';
 import { runBisectStep, type BisectStep, type BisectTry } from './bisect-step.js';
-import type { RunOptions } from './run-matrix.js';
+import type { RunOptions } from './run-options.js';
 import { writeFileAtomic } from '../host/atomic-file.js';
 
 export interface BisectOptions {

@@ -5,7 +5,7 @@ import { mergeShards } from '../report/merge.js';
 import type { RunResults } from '../report/types.js';
 import { newRunId } from './run-id.js';
 import { pathInside, placeTree } from './run-artifacts.js';
-import { pointLatest } from './run-matrix.js';
+import { pointLatest } from './run-results.js';
 import { writeReports } from './write-reports.js';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CellAttempt, CellRecord } from '../report/types.js';
-import type { RunEvents } from './run-matrix.js';
+import type { RunEvents } from './run-options.js';
 
 /**
  * Whether a cell's outcome may be retried: an `error` of a cell that was

@@ -1,97 +1,28 @@
-import { mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
-import { arch } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
 import pLimit from 'p-limit';
-import { AgentBuildError, buildGuestImage, type GuestImage } from '../guest/build-agent.js';
+import { AgentBuildError, type GuestImage } from '../guest/build-agent.js';
 import { rememberedToolVersion } from '../host/facts.js';
-import { ensureCacheDirs, type CacheLayout } from '../kernel/cache.js';
-import { appliedPatchTexts } from '../kernel/applied-patches.js';
-import { obtainKernel } from '../kernel/build.js';
+import { ensureCacheDirs } from '../kernel/cache.js';
 import { configHasKvm } from '../kernel/config-check.js';
 import type { BuiltKernel, KernelOutcome, KernelProgress } from '../kernel/types.js';
-import type { Cell, Matrix, QemuVmmSpec } from '../matrix/types.js';
-import { summarize } from '../report/summary.js';
-import {
-  RESULTS_SCHEMA,
-  type AppliedPatch,
-  type CellRecord,
-  type KernelArtifacts,
-  type KernelRecord,
-  type RunResults,
-  type RunShard,
-} from '../report/types.js';
+import type { Cell, QemuVmmSpec } from '../matrix/types.js';
+import type { CellRecord, RunResults } from '../report/types.js';
 import { bootWithRetries } from './retry.js';
 import { judge, unbootedVerdict } from '../verdict/decide.js';
-import type { QemuAccel } from '../vmm/qemu.js';
 import { bootQemuCell } from './boot-cell.js';
 import { bootKvmtoolCell, type KvmtoolPlan } from './boot-kvmtool-cell.js';
-import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan, type KvmtoolHost } from './kvmtool-plan.js';
+import { planKvmtoolCells, type KvmtoolCell, type KvmtoolCellPlan } from './kvmtool-plan.js';
 import { cellRecord, interruptedRecord } from './cell-record.js';
 import { combineRepeats, type BootIndex } from './repeat.js';
 import { newRunId } from './run-id.js';
-import { runsUserspace } from '../test-kinds/registry.js';
-import { kernelTestInputs, kindListing, withKernel } from '../test-kinds/registry.js';
-import { kernelWithoutTests } from '../matrix/kernel-tests.js';
-import { companionNames } from '../kernel/test-inputs.js';
+import { kindListing, withKernel } from '../test-kinds/registry.js';
 import type { ConsoleObservation } from '../console/types.js';
-import { userspaceLayer, UserspaceLayerError } from '../guest/userspace-layer.js';
-import { failedKernelArtifacts, placeGuest, placeKernel } from './run-artifacts.js';
 import { refusePatchesThatDoNotApply } from './patch-precheck.js';
-
-export interface RunEvents {
-  /** A step of the run's own that starts now and may take a while (building the guest agent). */
-  step?(what: string): void;
-  kernel?(progress: KernelProgress): void;
-  kernelDone?(outcome: KernelOutcome): void;
-  /** A boot starts; `boot` says which when the cell is booted more than once. */
-  cellStarted?(cell: Cell, boot?: BootIndex): void;
-  /** One boot of a cell booted more than once has ended (cellDone follows when every boot has). */
-  cellBootDone?(cell: Cell, boot: BootIndex): void;
-  cellDone?(record: CellRecord): void;
-  /** A boot ended in an error and the cell is booted again (attempt is 1 for the first retry). */
-  cellRetried?(record: CellRecord, attempt: number): void;
-}
-
-export interface RunOptions {
-  matrix: Matrix;
-  cells: Cell[];
-  selection: RunResults['selection'];
-  /** matrixDigest of the whole matrix, so shards of it can be merged. */
-  matrixDigest?: string;
-  shard?: RunShard;
-  /** Results root: the run goes to <outRoot>/<run-id>, and <outRoot>/latest points to it. */
-  outRoot: string;
-  /** The run's folder name under outRoot (default: a new time-based id). */
-  runId?: string;
-  layout: CacheLayout;
-  /** Cells booted at once. */
-  bootJobs: number;
-  /** make -j for kernel builds. */
-  buildJobs: number;
-  ccache: boolean;
-  accel: QemuAccel;
-  timeoutSec?: number;
-  /** Overrides the matrix's boot.retries. */
-  retries?: number;
-  /** Boots of every cell, overriding the matrix's boot.repeat and cell_boot rules. */
-  repeat?: number;
-  buildTimeoutSec: number;
-  version: string;
-  /** Where lkvm may come from and whether this host runs arm64 KVM itself. */
-  kvmtoolHost: KvmtoolHost;
-  events?: RunEvents;
-  /** Keep the Images and initramfs the cells boot in the run folder (default), or boot them from the cache. */
-  artifacts?: boolean;
-  /** Console of a single booted cell, as it arrives (for `boot`). */
-  live?: Writable;
-  signal?: AbortSignal;
-  /**
-   * Refuse a patch that does not apply, as bad input, before the run folder
-   * exists (`run` and `boot`; bisect-run skips such a commit instead).
-   */
-  checkPatches?: boolean;
-}
+import { guestImagesFor } from './guest-images.js';
+import { kernelQueue } from './kernel-queue.js';
+import { pointLatest, runResults } from './run-results.js';
+import type { RunOptions } from './run-options.js';
 
 /**
  * Runs cells: builds each kernel they need (one at a time, each with all
@@ -171,96 +102,35 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
     );
     return false;
   });
-  const keep = options.artifacts !== false;
   // a stopped run boots nothing: no guest to build for it
-  const built =
-    runnable.length > 0 && !stoppedBy()
-      ? await guestImage(options.layout, runnable[0]!.cell.kernel.crossCompile, options.events?.step)
-      : null;
-  // cells that run commands boot the userspace layer too; a layer that cannot be had is their error alone
-  const layered =
-    built && !(built instanceof AgentBuildError) && !stoppedBy() && runnable.some((p) => runsUserspace(p.cell))
-      ? await withUserspace(built, options.layout, options.events?.step)
-      : built;
-  const placed = (g: GuestImage | AgentBuildError | null) => (keep && g && !(g instanceof AgentBuildError) ? placeGuest(runDir, g) : g);
-  const [plainGuest, layeredGuest] = [placed(built), layered === built ? null : placed(layered)];
-  const guestOf = (cell: Cell) => (runsUserspace(cell) ? (layeredGuest ?? plainGuest) : plainGuest);
-
-  const specs = new Map(options.matrix.kernels.map((k) => [k.id, k]));
-  // a nested kvmtool host runs lkvm, not the tests: a kernel its tests build for hosts as a build without them
-  const hostBuildOf = (id: string): string => {
-    const spec = specs.get(id);
-    const definition = spec ? kernelWithoutTests(spec) : null;
-    if (!spec || !definition) return id;
-    const hostId = `${id}+host`;
-    if (!specs.has(hostId)) {
-      specs.set(hostId, { ...definition, id: hostId, description: `${spec.id} without its tests, as a nested kvmtool host` });
-    }
-    return hostId;
-  };
-  const outcomes = new Map<string, KernelOutcome>();
-  const patchesOf = new Map<string, AppliedPatch[]>();
-  const artifactsOf = new Map<string, KernelArtifacts>();
-  // the kernel as the cells boot it: from the run folder when it keeps what it booted
-  const bootable = (outcome: KernelOutcome): KernelOutcome => {
-    const texts = appliedPatchTexts(specs.get(outcome.kernelId)!.patches);
-    patchesOf.set(
-      outcome.kernelId,
-      texts.map(({ text: _text, ...patch }) => patch),
-    );
-    if (!outcome.ok) {
-      const log = failedKernelArtifacts(runDir, outcome.logPath);
-      if (log) artifactsOf.set(outcome.kernelId, log);
-      return outcome;
-    }
-    if (!keep) return outcome;
-    const placed = placeKernel(runDir, outcome, texts);
-    artifactsOf.set(outcome.kernelId, placed.artifacts);
-    patchesOf.set(outcome.kernelId, placed.patches);
-    return { ...placed.kernel, ok: true };
-  };
-  const building = new Map<string, Promise<KernelOutcome>>();
-  const buildQueue = pLimit(1);
+  const guestOf = await guestImagesFor(
+    runnable.map((p) => p.cell),
+    {
+      layout: options.layout,
+      runDir,
+      keep: options.artifacts !== false,
+      stopped: () => stoppedBy() !== null,
+      ...(options.events?.step ? { onStep: options.events.step } : {}),
+    },
+  );
+  const kernels = kernelQueue(options, {
+    runDir,
+    onProgress: onKernelProgress,
+    reached: (id) => reached.get(id),
+    stoppedBy,
+  });
   const bootQueue = pLimit(Math.max(1, options.bootJobs));
-  const ready = (kernelId: string): Promise<KernelOutcome> => {
-    let promise = building.get(kernelId);
-    if (!promise) {
-      promise = buildQueue(() =>
-        stoppedBy()
-          ? Promise.resolve(unbuiltKernel(kernelId, stoppedBy()!, reached.get(kernelId)))
-          : obtainKernel(
-              specs.get(kernelId)!,
-              {
-                layout: options.layout,
-                jobs: options.buildJobs,
-                ccache: options.ccache,
-                logDir: join(runDir, 'kernels', kernelId),
-                timeoutSec: options.buildTimeoutSec,
-                ...(options.signal ? { signal: options.signal } : {}),
-                onProgress: onKernelProgress,
-              },
-              kernelTestInputs(specs.get(kernelId)!),
-            ),
-      ).then((outcome) => {
-        outcomes.set(kernelId, outcome);
-        options.events?.kernelDone?.(outcome);
-        return bootable(outcome);
-      });
-      building.set(kernelId, promise);
-    }
-    return promise;
-  };
   // builds are queued in matrix order of the cells that need them
-  const hostOf = (p: BootPlan) => (p.kind === 'kvmtool' && p.plan.mode === 'nested' ? hostBuildOf(p.plan.hostKernel) : null);
+  const hostOf = (p: BootPlan) => (p.kind === 'kvmtool' && p.plan.mode === 'nested' ? kernels.hostBuildOf(p.plan.hostKernel) : null);
   for (const p of runnable) {
-    void ready(p.cell.kernel.id);
+    void kernels.ready(p.cell.kernel.id);
     const host = hostOf(p);
-    if (host) void ready(host);
+    if (host) void kernels.ready(host);
   }
   await Promise.all(
     runnable.map(async (p) => {
       const host = hostOf(p);
-      const [kernel, hostKernel] = await Promise.all([ready(p.cell.kernel.id), host ? ready(host) : null]);
+      const [kernel, hostKernel] = await Promise.all([kernels.ready(p.cell.kernel.id), host ? kernels.ready(host) : null]);
       const retry = {
         retries: options.retries ?? p.cell.boot.retries,
         runDir,
@@ -288,29 +158,7 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
 
   // matrix order, whatever order the cells finished in
   const cells = options.cells.map((c) => records.get(c.id)!);
-  const results: RunResults = {
-    schema: RESULTS_SCHEMA,
-    runId,
-    matrix: {
-      name: options.matrix.name,
-      file: options.matrix.file,
-      ...(options.matrix.description ? { description: options.matrix.description } : {}),
-      ...(options.matrixDigest ? { digest: options.matrixDigest } : {}),
-    },
-    ...(options.shard ? { shard: options.shard } : {}),
-    ...(stoppedBy() ? { interrupted: stoppedBy()! } : {}),
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    host: { arch: arch(), node: process.version, qemu, accel: options.accel, kvmatrix: options.version },
-    selection: options.selection,
-    kernels: [...building.keys()].map((id) => ({
-      ...kernelRecord(outcomes.get(id)!),
-      patches: patchesOf.get(id)!,
-      ...(artifactsOf.has(id) ? { artifacts: artifactsOf.get(id)! } : {}),
-    })),
-    cells,
-    summary: summarize(cells),
-  };
+  const results = runResults(options, { runId, startedAt, stoppedBy: stoppedBy(), qemu, kernels: kernels.records(), cells });
   (await loadReportWriters()).writeReports(results, runDir);
   pointLatest(options.outRoot, runId);
   return { results, runDir };
@@ -391,87 +239,4 @@ async function bootOne(
   started();
   const { judged, boot } = await bootKvmtoolCell(resolved as KvmtoolCell, built, guest, kvmtoolPlan, ctx);
   return cellRecord(cell, judged, boot);
-}
-
-/** The guest with the userspace layer that command tests need; an error the cells that run commands show when it cannot be had. */
-async function withUserspace(
-  guest: GuestImage,
-  layout: CacheLayout,
-  onStep?: (what: string) => void,
-): Promise<GuestImage | AgentBuildError> {
-  try {
-    return { ...guest, layer: (await userspaceLayer(layout, undefined, undefined, onStep)).archive };
-  } catch (error) {
-    if (error instanceof UserspaceLayerError) return new AgentBuildError(`${error.message} (hint: ${error.hint})`);
-    throw error;
-  }
-}
-
-async function guestImage(
-  layout: CacheLayout,
-  crossCompile: string,
-  onStep?: (what: string) => void,
-): Promise<GuestImage | AgentBuildError> {
-  try {
-    return await buildGuestImage(layout, crossCompile, undefined, onStep);
-  } catch (error) {
-    if (error instanceof AgentBuildError) return error;
-    throw error;
-  }
-}
-
-/** A kernel the stop left unbuilt: at the stage it had reached (the patch check's unpack), or before its build began. */
-function unbuiltKernel(kernelId: string, by: string, reached: KernelProgress['stage'] | undefined): KernelOutcome {
-  const stage = reached === undefined || reached === 'done' || reached === 'cached' ? null : reached;
-  const message = stage
-    ? `not built: the run was stopped by ${by} at its ${stage} stage`
-    : `not built: the run was stopped by ${by} before its build began`;
-  return { ok: false, kernelId, stage: stage ?? 'source', message, logTail: [], ended: 'interrupted', durationMs: 0 };
-}
-
-export function kernelRecord(outcome: KernelOutcome): KernelRecord {
-  if (outcome.ok) {
-    return {
-      id: outcome.kernelId,
-      ok: true,
-      key: outcome.key,
-      source: outcome.source,
-      ...(outcome.commit ? { commit: outcome.commit } : {}),
-      image: outcome.image,
-      config: outcome.config,
-      buildLog: outcome.buildLog,
-      cached: outcome.cached,
-      durationMs: outcome.durationMs,
-      ...(outcome.toolchain ? { toolchain: outcome.toolchain } : {}),
-      // each companion under the name of what it built
-      ...Object.fromEntries(
-        (outcome.companions ?? []).map((c) => [companionNames(c.stage).built, { key: c.key, cached: c.cached, tests: c.tests.length }]),
-      ),
-      ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}),
-    };
-  }
-  return {
-    id: outcome.kernelId,
-    ok: false,
-    ...(outcome.commit ? { commit: outcome.commit } : {}),
-    durationMs: outcome.durationMs,
-    stage: outcome.stage,
-    message: outcome.message,
-    ...(outcome.hint ? { hint: outcome.hint } : {}),
-    ...(outcome.logPath ? { buildLog: outcome.logPath } : {}),
-    logTail: outcome.logTail,
-    ended: outcome.ended,
-  };
-}
-
-/** <outRoot>/latest -> <run-id>, replaced in one rename. */
-export function pointLatest(outRoot: string, runId: string): void {
-  const tmp = join(outRoot, `.latest-${process.pid}`);
-  try {
-    unlinkSync(tmp);
-  } catch {
-    // none left over
-  }
-  symlinkSync(runId, tmp);
-  renameSync(tmp, join(outRoot, 'latest'));
 }

@@ -1,0 +1,56 @@
+/** A run's results as results.json holds them, put together once every cell is settled; and the `latest` link to its folder. */
+import { renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { arch } from 'node:os';
+import { join } from 'node:path';
+import { summarize } from '../report/summary.js';
+import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults } from '../report/types.js';
+import type { RunOptions } from './run-options.js';
+
+export interface RunOutcome {
+  runId: string;
+  startedAt: Date;
+  /** What stopped the run, if something did. */
+  stoppedBy: string | null;
+  /** The QEMU version the run found, if it looked for one. */
+  qemu: string | null;
+  kernels: KernelRecord[];
+  /** In matrix order. */
+  cells: CellRecord[];
+}
+
+export function runResults(
+  options: Pick<RunOptions, 'matrix' | 'matrixDigest' | 'shard' | 'accel' | 'version' | 'selection'>,
+  run: RunOutcome,
+): RunResults {
+  return {
+    schema: RESULTS_SCHEMA,
+    runId: run.runId,
+    matrix: {
+      name: options.matrix.name,
+      file: options.matrix.file,
+      ...(options.matrix.description ? { description: options.matrix.description } : {}),
+      ...(options.matrixDigest ? { digest: options.matrixDigest } : {}),
+    },
+    ...(options.shard ? { shard: options.shard } : {}),
+    ...(run.stoppedBy ? { interrupted: run.stoppedBy } : {}),
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    host: { arch: arch(), node: process.version, qemu: run.qemu, accel: options.accel, kvmatrix: options.version },
+    selection: options.selection,
+    kernels: run.kernels,
+    cells: run.cells,
+    summary: summarize(run.cells),
+  };
+}
+
+/** <outRoot>/latest -> <run-id>, replaced in one rename. */
+export function pointLatest(outRoot: string, runId: string): void {
+  const tmp = join(outRoot, `.latest-${process.pid}`);
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // none left over
+  }
+  symlinkSync(runId, tmp);
+  renameSync(tmp, join(outRoot, 'latest'));
+}
