@@ -5,7 +5,7 @@
  * the '/' of "KVMATRIX/") written \xNN. Rebuilt byte for byte, and checked
  * against the shown count and crc32 of the command's cmdend record.
  */
-import { crc32Update } from './records.js';
+import { crc32Update } from './crc32.js';
 import type { CommandObservation, CommandRecord } from './types.js';
 
 const FRAMED = /^cmd(\d{1,4})([|\\]) (.*)$/;

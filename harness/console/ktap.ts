@@ -26,7 +26,7 @@
  * indented line of a document sets its step.
  */
 
-import { crc32Update } from './records.js';
+import { crc32Update } from './crc32.js';
 
 export type KtapResult = 'ok' | 'not ok';
 

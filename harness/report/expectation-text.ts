@@ -1,6 +1,6 @@
 import type { ExpectedVerdict } from '../matrix/types.js';
 import type { ExpectedBy, TestNode } from '../verdict/tree.js';
-import type { ExpectationStatus } from '../verdict/types.js';
+import type { ExpectationStatus } from '../verdict/tree.js';
 
 /** `expect[2], the cell's rule`: the rule as a matrix error names its key. */
 export function describeExpectedBy(by: ExpectedBy): string {

@@ -4,7 +4,8 @@ import type { AppliedPatch, KernelCommit, KernelFailure, KernelStage } from '../
 export type { AppliedPatch };
 import type { ExpectedVerdict, Topology, Transport } from '../matrix/types.js';
 import type { ExpectedBy, TestNode } from '../verdict/tree.js';
-import type { DeviceOutcome, ExpectationStatus, Verdict } from '../verdict/types.js';
+import type { DeviceOutcome, Verdict } from '../verdict/types.js';
+import type { ExpectationStatus } from '../verdict/tree.js';
 
 /**
  * results.json: the source of truth of a run. Every other report is

@@ -6,7 +6,8 @@ import type { Cell, Expectation, ExpectedVerdict, LeafExpectation } from '../mat
 import type { LaunchOutcome } from '../vmm/types.js';
 import { describeDevice } from './devices.js';
 import { applyExpectations, describeNode, failingNodes, isFailing, nodesOf, pruneTo, type TestNode } from './tree.js';
-import type { CellJudgement, CellVerdict, ExpectationStatus, TestReading, Verdict } from './types.js';
+import type { CellJudgement, CellVerdict, TestReading, Verdict } from './types.js';
+import type { ExpectationStatus } from './tree.js';
 
 /** How many tests a cell's reasons name one by one. */
 const MAX_TEST_REASONS = 200;

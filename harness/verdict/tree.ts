@@ -1,7 +1,6 @@
 import type { IncidentKind } from '../console/types.js';
 import { globMatchesPath, type TestPath } from '../matrix/test-path.js';
 import type { Expectation, ExpectedLeafVerdict, LeafExpectation } from '../matrix/types.js';
-import type { ExpectationStatus } from './types.js';
 
 /**
  * What became of one test in a cell's tree. `crashed`: it never reported,
@@ -9,6 +8,9 @@ import type { ExpectationStatus } from './types.js';
  * failure with that reason. `flaky`: the boots of a repeated cell
  * disagree about it.
  */
+/** How a cell's verdict, or a test's, compares with what the matrix expects. */
+export type ExpectationStatus = 'as-expected' | 'unexpected' | 'skipped';
+
 export type TestVerdict = 'pass' | 'fail' | 'skip' | 'timeout' | 'crashed' | 'flaky';
 
 export const FAILING: ReadonlySet<TestVerdict> = new Set(['fail', 'timeout', 'crashed', 'flaky']);

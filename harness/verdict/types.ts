@@ -1,6 +1,6 @@
 import type { Bar, CheckResult, Incident } from '../console/types.js';
 import type { DeviceKind, DeviceSlot, ExpectedVerdict } from '../matrix/types.js';
-import type { ExpectedBy, TestNode, UnjudgedNode } from './tree.js';
+import type { ExpectationStatus, ExpectedBy, TestNode, UnjudgedNode } from './tree.js';
 
 /**
  * pass: every device the cell asked for probed, is healthy and did its I/O.
@@ -51,9 +51,6 @@ export interface TestReading {
    */
   incidents?: { outside: Incident[]; held: Incident[] };
 }
-
-/** How a cell's verdict compares with what the matrix expects. */
-export type ExpectationStatus = 'as-expected' | 'unexpected' | 'skipped';
 
 export interface DeviceCheck {
   result: CheckResult;

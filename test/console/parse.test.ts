@@ -1,6 +1,6 @@
 import { crc32 as crc32zlib } from 'node:zlib';
 import t from 'tap';
-import { crc32 } from '../../harness/console/records.js';
+import { crc32 } from '../../harness/console/crc32.js';
 import { parseConsole } from '../../harness/console/parse.js';
 import { sanitizeLine } from '../../harness/console/sanitize.js';
 import { agentRecord, healthyReport } from '../support/records.js';

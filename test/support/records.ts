@@ -1,4 +1,4 @@
-import { crc32 } from '../../harness/console/records.js';
+import { crc32 } from '../../harness/console/crc32.js';
 
 /** One agent record line as the agent writes it, signed with `nonce`. */
 export function agentRecord(nonce: string, seq: number, kind: string, fields: Record<string, string | number>): string {

@@ -16,7 +16,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
-import { crc32 } from '../../harness/console/records.js';
+import { crc32 } from '../../harness/console/crc32.js';
 import type { Cell, CommandTestSpec } from '../../harness/matrix/types.js';
 import { judge } from '../../harness/verdict/decide.js';
 import { leavesOf } from '../../harness/verdict/tree.js';
