@@ -21,6 +21,7 @@ import type { CellRecord } from '../../harness/report/types.js';
 import { leavesOf, type TestNode } from '../../harness/verdict/tree.js';
 import { kvmatrix, readResults } from '../support/cli.js';
 import { haveLinuxTarball, LINUX_TARBALL } from '../support/kernel-history.js';
+import { runKcidb } from '../support/kcidb.js';
 import { tapLevels } from '../support/tap.js';
 import { tempTree } from '../support/temp-tree.js';
 
@@ -195,6 +196,16 @@ t.test(
         'kernel-trouble.trouble/qemu-flat/modern.dmesg clean ok',
       ],
       'JUnit: a testcase per leaf',
+    );
+    const kcidb = await runKcidb(runDir);
+    t.same(
+      kcidb.tests.filter((x) => x.path.includes('.dmesg')).map((x) => `${x.path} ${x.status}`),
+      [
+        'kvmatrix.kernel-trouble.qemu-flat.legacy.dmesg.clean FAIL',
+        'kvmatrix.kernel-trouble.qemu-flat.legacy.dmesg.warning-1 FAIL',
+        'kvmatrix.kernel-trouble.qemu-flat.modern.dmesg.clean PASS',
+      ],
+      'KCIDB, as kcidb-io validates it: a test per leaf of dmesg',
     );
   },
 );
