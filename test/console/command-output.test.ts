@@ -7,30 +7,13 @@
 import t from 'tap';
 import { crc32Bytes, unescapeFramed } from '../../harness/console/command-output.js';
 import { parseConsole } from '../../harness/console/parse.js';
-import { agentRecord } from '../support/records.js';
+import { agentRecord, programsBoot } from '../support/records.js';
 
 const NONCE = '00112233aabbccdd';
 
 /** A console of one command whose output is `output`, framed as the agent frames it, with the end record saying `said`. */
 function consoleOf(framed: string[], said: Buffer, extra: string[] = []): string {
-  return [
-    agentRecord(NONCE, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
-    agentRecord(NONCE, 1, 'cmdbegin', { index: 1, name: 'c', program: 'sh', timeout: 5, cap: 100, uptime: '0.6' }),
-    ...framed,
-    ...extra,
-    agentRecord(NONCE, 2, 'cmdend', {
-      index: 1,
-      result: 'exit',
-      code: 0,
-      signal: 0,
-      detail: '-',
-      bytes: said.length,
-      shown: said.length,
-      crc: crc32Bytes(said).toString(16).padStart(8, '0'),
-      seconds: '0.1',
-    }),
-    agentRecord(NONCE, 3, 'end', { records: 4, uptime: '0.9' }),
-  ].join('\n');
+  return programsBoot(NONCE, [{ name: 'c', said, between: [...framed, ...extra] }]).join('\n');
 }
 
 t.test("framed lines rebuild the bytes: lines, pieces, escapes; the kernel lines between them stay the kernel's", async (t) => {

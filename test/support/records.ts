@@ -1,4 +1,5 @@
 import { crc32 } from '../../harness/console/crc32.js';
+import { crc32Bytes } from '../../harness/console/command-output.js';
 
 /** One agent record line as the agent writes it, signed with `nonce`. */
 export function agentRecord(nonce: string, seq: number, kind: string, fields: Record<string, string | number>): string {
@@ -37,4 +38,33 @@ export function healthyReport(nonce: string, devices: [string, string, number, s
   });
   lines.push(agentRecord(nonce, seq, 'end', { records: seq + 1, uptime: '0.800' }));
   return lines;
+}
+
+/** One program as the agent reports it: its cmdbegin, the lines printed meanwhile (its framed output), its cmdend counting `said` as its output. */
+export function programRecords(nonce: string, seq: number, index: number, name: string, said: Buffer, between: string[] = []): string[] {
+  return [
+    agentRecord(nonce, seq, 'cmdbegin', { index, name, program: 'sh', timeout: 5, cap: 100, uptime: '0.6' }),
+    ...between,
+    agentRecord(nonce, seq + 1, 'cmdend', {
+      index,
+      result: 'exit',
+      code: 0,
+      signal: 0,
+      detail: '-',
+      bytes: said.length,
+      shown: said.length,
+      crc: crc32Bytes(said).toString(16).padStart(8, '0'),
+      seconds: '0.1',
+    }),
+  ];
+}
+
+/** A boot in which the agent ran these programs one after another and finished: its begin, each program's records, its end. */
+export function programsBoot(nonce: string, programs: { name: string; said: Buffer; between?: string[] }[]): string[] {
+  const ran = programs.flatMap((p, i) => programRecords(nonce, 1 + 2 * i, i + 1, p.name, p.said, p.between));
+  return [
+    agentRecord(nonce, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
+    ...ran,
+    agentRecord(nonce, 2 * programs.length + 1, 'end', { records: 2 * programs.length + 2, uptime: '0.9' }),
+  ];
 }

@@ -10,28 +10,18 @@
  */
 import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
-import { crc32Bytes } from '../../harness/console/command-output.js';
 import type { Cell } from '../../harness/matrix/types.js';
 import { readDmesg } from '../../harness/test-kinds/dmesg/dmesg.js';
 import { kindKernelArgs, readKinds } from '../../harness/test-kinds/registry.js';
 import { leavesOf } from '../../harness/verdict/tree.js';
 import type { CellVerdict } from '../../harness/verdict/types.js';
-import type { LaunchOutcome } from '../../harness/vmm/types.js';
 import { kunitCell, qemuCell } from '../support/cells.js';
 import { decideBooted } from '../support/decide.js';
+import { EXITED } from '../support/launch.js';
 import { consoleFixture } from '../support/fixtures.js';
-import { agentRecord } from '../support/records.js';
+import { programsBoot } from '../support/records.js';
 
-const exited: LaunchOutcome = {
-  kind: 'exited',
-  code: 0,
-  signal: null,
-  durationMs: 900,
-  firstOutputMs: 40,
-  consoleBytes: 9000,
-  consoleTruncated: false,
-  stderrTail: [],
-};
+const exited = EXITED;
 const withDmesg = (cell: Cell): Cell => ({ ...cell, tests: [...cell.tests, { kind: 'dmesg' }] });
 const leaves = (v: CellVerdict) => leavesOf(v.tests).map((l) => `${l.path} ${l.verdict}`);
 
@@ -95,25 +85,7 @@ t.test('a real panic before init: the panic fails dmesg, and the cell fails for 
 const NONCE = '00112233aabbccdd';
 /** A finished boot whose one command printed `printed`, framed as the agent frames it, and the kernel lines `kernel` beside it. */
 function commandConsole(printed: string, kernel: string[] = []): string {
-  const said = Buffer.from(`${printed}\n`);
-  return [
-    agentRecord(NONCE, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
-    agentRecord(NONCE, 1, 'cmdbegin', { index: 1, name: 'c', program: 'sh', timeout: 5, cap: 100, uptime: '0.6' }),
-    `cmd1| ${printed}`,
-    ...kernel,
-    agentRecord(NONCE, 2, 'cmdend', {
-      index: 1,
-      result: 'exit',
-      code: 0,
-      signal: 0,
-      detail: '-',
-      bytes: said.length,
-      shown: said.length,
-      crc: crc32Bytes(said).toString(16).padStart(8, '0'),
-      seconds: '0.1',
-    }),
-    agentRecord(NONCE, 3, 'end', { records: 4, uptime: '0.9' }),
-  ].join('\n');
+  return programsBoot(NONCE, [{ name: 'c', said: Buffer.from(`${printed}\n`), between: [`cmd1| ${printed}`, ...kernel] }]).join('\n');
 }
 
 t.test('hostile: a guest program that prints a WARNING is not the kernel; the kernel that warns meanwhile is', async (t) => {

@@ -6,7 +6,6 @@
  * boot, whichever kinds filled it.
  */
 import t from 'tap';
-import { crc32Bytes } from '../../harness/console/command-output.js';
 import { parseConsole } from '../../harness/console/parse.js';
 import { PLAN_LIMITS } from '../../harness/guest/boot-archive.js';
 import type { BuiltKernel } from '../../harness/kernel/types.js';
@@ -14,7 +13,7 @@ import type { Cell, CommandTestSpec, KselftestCase, TestSpec } from '../../harne
 import { guestPayload, readKinds, runsUserspace, withKernel } from '../../harness/test-kinds/registry.js';
 import type { UnjudgedNode } from '../../harness/verdict/tree.js';
 import { qemuCell } from '../support/cells.js';
-import { agentRecord } from '../support/records.js';
+import { programsBoot } from '../support/records.js';
 
 const command = (name: string, files: string[] = []): CommandTestSpec => ({
   kind: 'command',
@@ -77,27 +76,10 @@ t.test("each kind reads its own programs by the agent's numbers: the kselftest a
     cellWith([command('c'), { kind: 'kselftest', targets: ['size'], skip: [], timeoutSec: null }]),
     kernel(installed),
   ) as Cell;
-  const empty = crc32Bytes(Buffer.alloc(0)).toString(16).padStart(8, '0');
-  const ran = (seq: number, index: number, name: string) => [
-    agentRecord(nonce, seq, 'cmdbegin', { index, name, program: 'sh', timeout: 5, cap: 100, uptime: '0.6' }),
-    agentRecord(nonce, seq + 1, 'cmdend', {
-      index,
-      result: 'exit',
-      code: 0,
-      signal: 0,
-      detail: '-',
-      bytes: 0,
-      shown: 0,
-      crc: empty,
-      seconds: '0.1',
-    }),
-  ];
-  const text = [
-    agentRecord(nonce, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
-    ...ran(1, 1, 'c'),
-    ...ran(3, 2, 'size:get_size'),
-    agentRecord(nonce, 5, 'end', { records: 6, uptime: '0.9' }),
-  ].join('\n');
+  const text = programsBoot(nonce, [
+    { name: 'c', said: Buffer.alloc(0) },
+    { name: 'size:get_size', said: Buffer.alloc(0) },
+  ]).join('\n');
   const readings = readKinds(cell, parseConsole(text, { nonce }), {});
   t.same(
     readings.flatMap((r) => r.untrusted),

@@ -4,9 +4,8 @@ import { judge, unbootedVerdict } from '../../harness/verdict/decide.js';
 import { classifyVirtioPci, statusNames } from '../../harness/verdict/virtio-ids.js';
 import { compareBdf } from '../../harness/verdict/devices.js';
 import type { LaunchOutcome } from '../../harness/vmm/types.js';
-import { crc32Bytes } from '../../harness/console/command-output.js';
 import { qemuCell } from '../support/cells.js';
-import { agentRecord, healthyReport } from '../support/records.js';
+import { agentRecord, healthyReport, programsBoot } from '../support/records.js';
 import { decideBooted } from '../support/decide.js';
 
 const NONCE = 'n0';
@@ -227,23 +226,7 @@ t.test('virtio ids, status bits and bus order', async (t) => {
 
 /** A boot that ran one program (a command, or the first kselftest) whose output the agent counted as `said`: its framed lines are `framed`. */
 function oneProgram(name: string, framed: string[], said: Buffer): string[] {
-  return [
-    agentRecord(NONCE, 0, 'begin', { agent: 1, role: 'guest', kernel: '6.1', machine: 'aarch64', uptime: '0.5' }),
-    agentRecord(NONCE, 1, 'cmdbegin', { index: 1, name, program: 'sh', timeout: 5, cap: 100, uptime: '0.6' }),
-    ...framed,
-    agentRecord(NONCE, 2, 'cmdend', {
-      index: 1,
-      result: 'exit',
-      code: 0,
-      signal: 0,
-      detail: '-',
-      bytes: said.length,
-      shown: said.length,
-      crc: crc32Bytes(said).toString(16).padStart(8, '0'),
-      seconds: '0.1',
-    }),
-    agentRecord(NONCE, 3, 'end', { records: 4, uptime: '0.9' }),
-  ];
+  return programsBoot(NONCE, [{ name, said, between: framed }]);
 }
 
 t.test("a command's or a kselftest's output that does not add up is the cell's error, never a pass", async (t) => {

@@ -9,18 +9,10 @@ import type { KunitListing } from '../../harness/test-kinds/kunit/kunit.js';
 import { kunitCell } from '../support/cells.js';
 import { kunitConsole, kunitLines, type SuiteSpec } from '../support/kunit-console.js';
 import { decideBooted } from '../support/decide.js';
+import { EXITED } from '../support/launch.js';
 
 const NONCE = 'b00t';
-const exited: LaunchOutcome = {
-  kind: 'exited',
-  code: 0,
-  signal: null,
-  durationMs: 900,
-  firstOutputMs: 40,
-  consoleBytes: 9000,
-  consoleTruncated: false,
-  stderrTail: [],
-};
+const exited = EXITED;
 
 const suites: SuiteSpec[] = [
   {
