@@ -25,9 +25,17 @@ export interface PlannedCommand {
 /** The agent's limits on a plan (commands.c): more would be cut, so it is refused here. */
 export const PLAN_LIMITS = { commands: 64, args: 254, argBytes: 65536 } as const;
 
-/** Host files the programs take, under /kvmatrix/files/ by their names (a file named twice is one). */
+/**
+ * Host files the programs take, under /kvmatrix/files/ by their names: a
+ * file two programs take goes in once; two files of one name would be one
+ * in the guest, which the matrix refuses (load.ts), and is a slip here.
+ */
 export function programFileEntries(files: readonly string[], read: (path: string) => Buffer): CpioEntry[] {
   const unique = [...new Set(files)];
+  const names = unique.map((file) => file.split('/').pop()!);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined)
+    throw new Error(`two files named ${twice} for one guest: ${unique.filter((f) => f.endsWith(`/${twice}`)).join(', ')}`);
   if (unique.length === 0) return [];
   return [
     { type: 'dir', path: 'kvmatrix/files' },
@@ -40,9 +48,26 @@ export function bootArchive(nonce: string, commands: readonly PlannedCommand[], 
   return gzipSync(writeCpio([...bootArchiveEntries(nonce, commands), ...files]), { level: 1 });
 }
 
-export function bootArchiveEntries(nonce: string, commands: readonly PlannedCommand[]): CpioEntry[] {
+/** What keeps the agent from running a plan as it is (more than it takes, an argument C cannot hold), or null. */
+export function planProblem(commands: readonly PlannedCommand[]): string | null {
   if (commands.length > PLAN_LIMITS.commands)
-    throw new Error(`${commands.length} commands in one boot, more than the agent's ${PLAN_LIMITS.commands}`);
+    return `${commands.length} commands in one boot, more than the agent's ${PLAN_LIMITS.commands}`;
+  for (const command of commands) {
+    const [program, ...args] = command.argv;
+    if (command.argv.some((arg) => arg.includes('\0'))) return `command ${command.name}: an argument holds a NUL byte`;
+    if (program === '') return `command ${command.name}: no program`;
+    const argBytes = Buffer.byteLength(args.map((a) => `${a}\0`).join(''), 'utf8');
+    if (args.length > PLAN_LIMITS.args || argBytes > PLAN_LIMITS.argBytes) {
+      return `command ${command.name}: its arguments are more than the agent takes (${PLAN_LIMITS.args} arguments, ${PLAN_LIMITS.argBytes} bytes)`;
+    }
+  }
+  return null;
+}
+
+export function bootArchiveEntries(nonce: string, commands: readonly PlannedCommand[]): CpioEntry[] {
+  const problem = planProblem(commands);
+  // the registry refuses such a plan before the boot (registry.ts withKernel): here it is a slip of the harness
+  if (problem) throw new Error(problem);
   const file = (path: string, text: string | Buffer): CpioEntry => ({
     type: 'file',
     path,
@@ -55,16 +80,7 @@ export function bootArchiveEntries(nonce: string, commands: readonly PlannedComm
   commands.forEach((command, i) => {
     const dir = `kvmatrix/commands/${String(i + 1).padStart(2, '0')}`;
     const [program, ...args] = command.argv;
-    for (const arg of command.argv) {
-      if (arg.includes('\0')) throw new Error(`command ${command.name}: an argument holds a NUL byte`);
-    }
-    if (program === '') throw new Error(`command ${command.name}: no program`);
     const argBytes = Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
-    if (args.length > PLAN_LIMITS.args || argBytes.length > PLAN_LIMITS.argBytes) {
-      throw new Error(
-        `command ${command.name}: its arguments are more than the agent takes (${PLAN_LIMITS.args} arguments, ${PLAN_LIMITS.argBytes} bytes)`,
-      );
-    }
     entries.push(
       { type: 'dir', path: dir, mode: 0o700 },
       file(`${dir}/name`, `${command.name}\n`),

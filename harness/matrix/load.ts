@@ -122,6 +122,15 @@ export function loadMatrix(path: string, options: LoadMatrixOptions = {}): Matri
           loaded.locate([...at, index, 'command', 'name']),
         );
       }
+      // the guest keeps every command's files in one folder, by their names
+      const earlier = specs.slice(0, index).flatMap((other) => (other.kind === 'command' ? other.files : []));
+      const clash = spec.files.find((f) => earlier.some((e) => e !== f && basename(e) === basename(f)));
+      if (clash) {
+        throw new InputError(
+          `two different files named ${basename(clash)} in one list of tests (${earlier.find((e) => basename(e) === basename(clash))} and ${clash}): the guest keeps the commands' files by their names, in ${GUEST_FILES_DIR}`,
+          loaded.locate([...at, index, 'command']),
+        );
+      }
     });
     return specs;
   };

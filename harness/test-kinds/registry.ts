@@ -11,7 +11,7 @@ import { commandKind } from './command/kind.js';
 import { dmesgKind } from './dmesg/kind.js';
 import { NO_TEST_INPUTS, type KernelTestInputs } from '../kernel/test-inputs.js';
 import type { BuiltKernel } from '../kernel/types.js';
-import { PLAN_LIMITS, type PlannedCommand } from '../guest/boot-archive.js';
+import { PLAN_LIMITS, planProblem, type PlannedCommand } from '../guest/boot-archive.js';
 import type { GuestPayload, ListingBoot, ReadContext, TestKind } from './kind.js';
 import { kselftestKind } from './kselftest/kind.js';
 import { kunitKind } from './kunit/kind.js';
@@ -19,6 +19,7 @@ import { probeKind } from './probe/kind.js';
 
 type Registry = { [K in TestSpec['kind']]: TestKind<Extract<TestSpec, { kind: K }>> };
 
+// the order of a cell's tree and of reading: dmesg last, as it reads the reports the others leave
 export const KINDS: Registry = { probe: probeKind, kunit: kunitKind, command: commandKind, kselftest: kselftestKind, dmesg: dmesgKind };
 
 /** The kind that implements a test of the matrix. */
@@ -61,13 +62,14 @@ export function withKernel(cell: Cell, kernel: BuiltKernel): Cell | { problem: s
     if ('problem' in next) return next;
     served = next;
   }
-  const planned = agentCommands(served).length;
-  if (planned > PLAN_LIMITS.commands) {
+  const planned = agentCommands(served);
+  if (planned.length > PLAN_LIMITS.commands) {
     return {
-      problem: `the cell asks the agent to run ${planned} programs (commands and kselftests), more than the ${PLAN_LIMITS.commands} it runs in one boot: skip some tests, or give some targets to other cells (cell_tests:)`,
+      problem: `the cell asks the agent to run ${planned.length} programs (commands and kselftests), more than the ${PLAN_LIMITS.commands} it runs in one boot: skip some tests, or give some targets to other cells (cell_tests:)`,
     };
   }
-  return served;
+  const problem = planProblem(planned);
+  return problem ? { problem: `${problem}: the agent cannot run it as it is` } : served;
 }
 
 /** Output the agent shows of one program at most: within the cell's console cap, with room for the rest; past it the agent counts and drops. */
@@ -116,7 +118,9 @@ export function kindAllowanceSec(cell: Pick<Cell, 'tests'>): number {
 
 /**
  * What each kind the cell runs read of its boot, in the registry's order
- * (the order of the tree: probe, kunit, command, kselftest).
+ * (the order of the tree: probe, kunit, command, kselftest, dmesg). Each
+ * is given the reports the kinds before it left to the cell: dmesg, last,
+ * reads only those.
  */
 export function readKinds(
   cell: Cell,

@@ -74,6 +74,25 @@ t.test('bad input: one error naming the file, the line and the key', async (t) =
       .message,
     /two files named check\.sh/,
   );
+  t.match(
+    loadError(
+      project(`${base}tests:\n  - command: { name: a, run: run.sh }\n  - command: { name: b, run: sub/run.sh }\n`, {
+        'matrices/run.sh': 'echo one',
+        'matrices/sub/run.sh': 'echo two',
+      }),
+    ).message,
+    /m\.yaml:9:\d+: tests\[1\]\.command: two different files named run\.sh in one list of tests \(.*\/matrices\/run\.sh and .*\/matrices\/sub\/run\.sh\)/,
+    "two commands' files of one name: one would overwrite the other in the guest",
+  );
+  t.doesNotThrow(
+    () =>
+      loadMatrix(
+        project(`${base}tests:\n  - command: { name: a, run: run.sh }\n  - command: { name: b, run: run.sh }\n`, {
+          'matrices/run.sh': 'x',
+        }),
+      ),
+    'one file two commands take is one',
+  );
 });
 
 const spec = (name: string, expectExit = 0): CommandTestSpec => ({

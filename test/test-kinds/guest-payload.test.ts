@@ -92,3 +92,12 @@ t.test("each kind reads its own programs by the agent's numbers: the kselftest a
     ['command.c pass', 'kselftest.size.get_size pass'],
   );
 });
+
+t.test('a plan the agent could not hold is refused before the boot, not thrown at it', async (t) => {
+  const wide = { ...command('wide'), argv: ['echo', ...Array.from({ length: 300 }, (_, i) => `a${i}`)] as [string, ...string[]] };
+  t.same(withKernel(cellWith([wide]), kernel([])), {
+    problem: `command wide: its arguments are more than the agent takes (${PLAN_LIMITS.args} arguments, ${PLAN_LIMITS.argBytes} bytes): the agent cannot run it as it is`,
+  });
+  const nul = { ...command('nul'), argv: ['printf', 'a\0b'] as [string, ...string[]] };
+  t.match(withKernel(cellWith([nul]), kernel([])), { problem: 'command nul: an argument holds a NUL byte' });
+});
