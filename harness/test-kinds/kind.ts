@@ -1,5 +1,5 @@
 /**
- * What a kind of test (probe, kunit, kselftest, command) contributes to
+ * What a kind of test (probe, kunit, command, kselftest, dmesg) contributes to
  * each stage of a cell, and nothing else: the stages ask the registry
  * (registry.ts) and take plain data. A new kind is a folder with one
  * object of this shape and a line in the registry; the compiler names
@@ -94,6 +94,12 @@ export interface TestKind<S extends TestSpec> {
    * glob names none of it.
    */
   narrow(spec: S, glob: string): S | null;
+  /**
+   * Its results are about everything the boot runs (the kernel's log): a
+   * `--test` glob that keeps it keeps the cell's other tests running as
+   * the matrix has them, their results left out of the verdict.
+   */
+  readonly readsWholeBoot?: boolean;
   /** How `kvmatrix list` shows one of its tests: a word for the table, an object for --json. */
   describe(spec: S): { text: string; json: Record<string, unknown> };
 }

@@ -13,11 +13,13 @@ import { kindOf } from './registry.js';
 
 /** The cell narrowed to the glob, or null when it runs nothing the glob names. */
 export function narrowCell(cell: Cell, glob: string): Cell | null {
-  const tests = cell.tests.flatMap((test): TestSpec[] => {
-    const narrowed = kindOf(test).narrow(test, glob);
-    return narrowed ? [narrowed] : [];
+  const narrowed = cell.tests.flatMap((test): TestSpec[] => {
+    const kept = kindOf(test).narrow(test, glob);
+    return kept ? [kept] : [];
   });
-  if (tests.length === 0) return null;
+  if (narrowed.length === 0) return null;
+  // a kind that reads the whole boot (dmesg) sees the boot the matrix runs, not a smaller one
+  const tests = narrowed.some((test) => kindOf(test).readsWholeBoot) ? cell.tests : narrowed;
   return { ...cell, tests, devices: needsDevices(tests) ? cell.devices : [], only: glob };
 }
 

@@ -12,7 +12,8 @@ import t from 'tap';
 import { parseConsole } from '../../harness/console/parse.js';
 import type { Cell } from '../../harness/matrix/types.js';
 import { readDmesg } from '../../harness/test-kinds/dmesg/dmesg.js';
-import { kindKernelArgs, readKinds } from '../../harness/test-kinds/registry.js';
+import { KINDS, kindKernelArgs, readKinds } from '../../harness/test-kinds/registry.js';
+import { narrowCell } from '../../harness/test-kinds/narrow.js';
 import { leavesOf } from '../../harness/verdict/tree.js';
 import type { CellVerdict } from '../../harness/verdict/types.js';
 import { kunitCell, qemuCell } from '../support/cells.js';
@@ -26,6 +27,7 @@ const withDmesg = (cell: Cell): Cell => ({ ...cell, tests: [...cell.tests, { kin
 const leaves = (v: CellVerdict) => leavesOf(v.tests).map((l) => `${l.path} ${l.verdict}`);
 
 const whole = { finished: true, cut: false };
+const none = { dropped: 0, read: 0 };
 const names = (read: ReturnType<typeof readDmesg>) => read.node!.children.map((c) => `${c.name} ${c.verdict}`);
 
 t.test('a clean boot of a real kernel: dmesg.clean passes beside the probe', async (t) => {
@@ -42,7 +44,7 @@ t.test("a real WARNING inside a KUnit case: KUnit's to judge when KUnit runs, dm
   const f = consoleFixture('kunit-command-6.1');
   const obs = parseConsole(f.text, { nonce: f.nonce });
   t.equal(obs.incidents.length, 1, 'the console has one report: the case that warns');
-  const alone = readDmesg(obs.incidents, obs.incidentsDropped, whole);
+  const alone = readDmesg(obs.incidents, none, whole);
   t.same(names(alone), ['clean fail', 'warning-1 fail']);
   t.same(alone.node!.children[0]!.reasons, ['the kernel log holds a report: warning-1']);
   const warning = alone.node!.children[1]!;
@@ -91,11 +93,7 @@ function commandConsole(printed: string, kernel: string[] = []): string {
 t.test('hostile: a guest program that prints a WARNING is not the kernel; the kernel that warns meanwhile is', async (t) => {
   const forged = 'WARNING: CPU: 0 PID: 1 at lib/forged.c:1 forged+0x0/0x4';
   const quiet = parseConsole(commandConsole(forged), { nonce: NONCE });
-  t.same(
-    names(readDmesg(quiet.incidents, quiet.incidentsDropped, whole)),
-    ['clean pass'],
-    "the program's line is its output, not the kernel's",
-  );
+  t.same(names(readDmesg(quiet.incidents, none, whole)), ['clean pass'], "the program's line is its output, not the kernel's");
   const real = parseConsole(
     commandConsole('fine', [
       '[    0.700000] ------------[ cut here ]------------',
@@ -104,31 +102,33 @@ t.test('hostile: a guest program that prints a WARNING is not the kernel; the ke
     ]),
     { nonce: NONCE },
   );
-  t.same(names(readDmesg(real.incidents, real.incidentsDropped, whole)), ['clean fail', 'warning-1 fail']);
+  t.same(names(readDmesg(real.incidents, none, whole)), ['clean fail', 'warning-1 fail']);
 });
 
 const report = (kind: 'warning' | 'bug', line: number) => ({ kind, line, summary: `${kind} at a.c:${line}`, excerpt: [] });
 
 t.test('hostile: a log not seen whole never passes clean; a report seen fails it all the same', async (t) => {
-  const cut = readDmesg([], 0, { finished: false, cut: false });
+  const cut = readDmesg([], none, { finished: false, cut: false });
   t.equal(cut.node, null, 'nothing shown');
   t.match(cut.untrusted[0], 'the kernel log ends before the agent finished');
-  const capped = readDmesg([], 0, { finished: true, cut: true });
+  const capped = readDmesg([], none, { finished: true, cut: true });
   t.equal(capped.node, null);
   t.match(capped.untrusted[0], 'the console was cut at its cap');
-  const flood = readDmesg([report('warning', 9)], 400, { finished: false, cut: true });
+  // five reports read, four of them KUnit's (inside its cases), three more past the cap: the cell answers for one and the three
+  const flood = readDmesg([report('warning', 9)], { dropped: 3, read: 5 }, { finished: false, cut: true });
   t.same(
     flood.node!.children.map((c) => `${c.name} ${c.verdict} ${c.reasons.join('')}`),
     [
-      'clean fail the kernel log holds 2 reports: warning-1, more',
+      'clean fail the kernel log holds 4 reports: warning-1, 3 past the read cap (more)',
       'warning-1 fail kernel WARNING at console line 9: warning at a.c:9',
-      'more fail 400 more kernel reports after the first 1: counted, not read one by one',
+      'more fail 3 more kernel reports after the first 5: counted, not read one by one',
     ],
+    'a report seen fails clean even in a log not seen whole; the counts are of the whole log',
   );
 });
 
 t.test('reports are numbered within their kind, so a new BUG renames no WARNING; clean is always there', async (t) => {
-  t.same(names(readDmesg([report('warning', 3), report('bug', 5), report('warning', 8)], 0, whole)), [
+  t.same(names(readDmesg([report('warning', 3), report('bug', 5), report('warning', 8)], none, whole)), [
     'clean fail',
     'warning-1 fail',
     'bug-1 fail',
@@ -139,4 +139,25 @@ t.test('reports are numbered within their kind, so a new BUG renames no WARNING;
 t.test("every message on the console in a dmesg cell, whatever boot.append's log level says; nothing added elsewhere", async (t) => {
   t.same(kindKernelArgs(withDmesg(qemuCell('flat', 'legacy'))), ['ignore_loglevel']);
   t.same(kindKernelArgs(qemuCell('flat', 'legacy')), []);
+});
+
+t.test('--test dmesg.* keeps the boot the matrix runs: the other tests still run, their results left out', async (t) => {
+  const cell: Cell = { ...kunitCell('list-kunit-test'), tests: [...kunitCell('list-kunit-test').tests, { kind: 'dmesg' }] };
+  const narrowed = narrowCell(cell, 'dmesg.clean')!;
+  t.same(
+    narrowed.tests.map((test) => test.kind),
+    ['kunit', 'dmesg'],
+    'KUnit still runs in the boot dmesg reads',
+  );
+  t.equal(narrowed.only, 'dmesg.clean');
+  t.same(kindKernelArgs(narrowed), kindKernelArgs(cell), 'the same kernel command line, no kunit.enable=0');
+  t.same(
+    narrowCell(cell, 'kunit.*')!.tests.map((test) => test.kind),
+    ['kunit'],
+    'a glob that names KUnit alone still boots KUnit alone',
+  );
+});
+
+t.test('dmesg reads last, so that the reports every other kind takes are known when it reads', async (t) => {
+  t.equal(Object.keys(KINDS).at(-1), 'dmesg');
 });

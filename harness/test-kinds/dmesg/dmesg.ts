@@ -32,8 +32,14 @@ export interface LogExtent {
   cut: boolean;
 }
 
+/** Reports counted past the read cap, and how many were read before it (the cell's, and those a kind took). */
+export interface PastCap {
+  dropped: number;
+  read: number;
+}
+
 /** The log's node from the reports the cell answers for, and those counted past the read cap. */
-export function readDmesg(reports: readonly Incident[], dropped: number, extent: LogExtent): DmesgReading {
+export function readDmesg(reports: readonly Incident[], past: PastCap, extent: LogExtent): DmesgReading {
   const root = testPath(DMESG);
   const leaf = (name: string, verdict: 'pass' | 'fail', reasons: string[], log: string[]): UnjudgedNode => ({
     name,
@@ -49,26 +55,22 @@ export function readDmesg(reports: readonly Incident[], dropped: number, extent:
     perKind.set(report.kind, n);
     return leaf(`${report.kind}-${n}`, 'fail', [describeIncident(report)], report.excerpt);
   });
-  if (dropped > 0) {
-    named.push(
-      leaf('more', 'fail', [`${dropped} more kernel reports after the first ${reports.length}: counted, not read one by one`], []),
-    );
-  }
-  if (named.length === 0) {
+  const more =
+    past.dropped > 0
+      ? [leaf('more', 'fail', [`${past.dropped} more kernel reports after the first ${past.read}: counted, not read one by one`], [])]
+      : [];
+  if (named.length === 0 && more.length === 0) {
     // no report seen is not a clean log unless all of it was seen
     if (!extent.finished)
       return { node: null, untrusted: ['the kernel log ends before the agent finished: a report after it would be missed'] };
     if (extent.cut) return { node: null, untrusted: ['the console was cut at its cap: a report printed after it is unseen'] };
   }
+  const count = reports.length + past.dropped;
+  const listed = [...named.map((l) => l.name), ...(past.dropped > 0 ? [`${past.dropped} past the read cap (more)`] : [])];
   const clean =
-    named.length === 0
+    count === 0
       ? leaf('clean', 'pass', [], [])
-      : leaf(
-          'clean',
-          'fail',
-          [`the kernel log holds ${named.length === 1 ? 'a report' : `${named.length} reports`}: ${named.map((l) => l.name).join(', ')}`],
-          [],
-        );
-  const children = [clean, ...named];
-  return { node: { name: DMESG, path: root, verdict: named.length > 0 ? 'fail' : 'pass', reasons: [], log: [], children }, untrusted: [] };
+      : leaf('clean', 'fail', [`the kernel log holds ${count === 1 ? 'a report' : `${count} reports`}: ${listed.join(', ')}`], []);
+  const children = [clean, ...named, ...more];
+  return { node: { name: DMESG, path: root, verdict: count > 0 ? 'fail' : 'pass', reasons: [], log: [], children }, untrusted: [] };
 }

@@ -14,10 +14,15 @@ export const dmesgKind: TestKind<DmesgTestSpec> = {
   guest: () => NO_PAYLOAD,
   allowanceSec: () => 0,
   read(_cell, obs, ctx) {
-    const read = readDmesg(ctx.incidentsLeft, obs.incidentsDropped, { finished: ctx.agentFinished, cut: ctx.consoleCut });
+    const read = readDmesg(
+      ctx.incidentsLeft,
+      { dropped: obs.incidentsDropped, read: obs.incidents.length },
+      { finished: ctx.agentFinished, cut: ctx.consoleCut },
+    );
     // the cell still answers for every report: the leaves name them, they do not excuse them
     return { node: read.node, untrusted: read.untrusted, problems: null, crashed: false };
   },
   narrow: (spec, glob) => (globReachesKind(glob, spec.kind) ? spec : null),
+  readsWholeBoot: true,
   describe: (spec) => ({ text: spec.kind, json: { kind: spec.kind } }),
 };
