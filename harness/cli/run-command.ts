@@ -44,23 +44,14 @@ export function runSubcommand(version: string) {
       .addOption(kcidbOriginOption())
       .addOption(kcidbBaseUrlOption()),
   ).action(async (matrixFile, opts) => {
-    const [
-      { matrixDigest },
-      { expandMatrix },
-      { shardCells },
-      { renderSummary, runExitCode },
-      { runMatrix },
-      { hostRunOptions },
-      { loadSelection, narrowedToTest },
-    ] = await Promise.all([
-      import('../matrix/digest.js'),
-      import('../matrix/expand.js'),
-      import('../matrix/shard.js'),
-      import('../report/summary.js'),
-      import('../run/run-matrix.js'),
-      import('./host-run-options.js'),
-      import('./selection.js'),
-    ]);
+    const [{ shardCells }, { renderSummary, runExitCode }, { runMatrix }, { hostRunOptions }, { loadSelection, narrowedToTest }] =
+      await Promise.all([
+        import('../matrix/shard.js'),
+        import('../report/summary.js'),
+        import('../run/run-matrix.js'),
+        import('./host-run-options.js'),
+        import('./selection.js'),
+      ]);
     const { matrix, cells: chosen } = loadSelection(matrixFile, opts.cell, opts.filter);
     const selected = await narrowedToTest(chosen, opts.test);
     const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
@@ -76,7 +67,6 @@ export function runSubcommand(version: string) {
         matrix,
         cells,
         selection: { cells: opts.cell, filters: opts.filter, ...(opts.test !== undefined ? { test: opts.test } : {}) },
-        matrixDigest: matrixDigest(expandMatrix(matrix)),
         ...(opts.shard ? { shard: { ...opts.shard, selected: selected.length } } : {}),
         outRoot: resolve(opts.out),
         bootJobs: opts.jobs,

@@ -26,8 +26,6 @@ export interface RunOptions {
   matrix: Matrix;
   cells: Cell[];
   selection: RunResults['selection'];
-  /** matrixDigest of the whole matrix, so shards of it can be merged. */
-  matrixDigest?: string;
   shard?: RunShard;
   /** Results root: the run goes to <outRoot>/<run-id>, and <outRoot>/latest points to it. */
   outRoot: string;

@@ -5,6 +5,12 @@ import { join } from 'node:path';
 import { summarize } from '../report/summary.js';
 import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults } from '../report/types.js';
 import type { RunOptions } from './run-options.js';
+import { matrixDigest } from '../matrix/digest.js';
+import { expandMatrix } from '../matrix/expand.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+const fileSha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 export interface RunOutcome {
   runId: string;
@@ -18,10 +24,7 @@ export interface RunOutcome {
   cells: CellRecord[];
 }
 
-export function runResults(
-  options: Pick<RunOptions, 'matrix' | 'matrixDigest' | 'shard' | 'accel' | 'version' | 'selection'>,
-  run: RunOutcome,
-): RunResults {
+export function runResults(options: Pick<RunOptions, 'matrix' | 'shard' | 'accel' | 'version' | 'selection'>, run: RunOutcome): RunResults {
   return {
     schema: RESULTS_SCHEMA,
     runId: run.runId,
@@ -29,7 +32,8 @@ export function runResults(
       name: options.matrix.name,
       file: options.matrix.file,
       ...(options.matrix.description ? { description: options.matrix.description } : {}),
-      ...(options.matrixDigest ? { digest: options.matrixDigest } : {}),
+      // of the whole matrix, whatever the selection, so that shards of it can be merged
+      digest: matrixDigest(expandMatrix(options.matrix), fileSha256),
     },
     ...(options.shard ? { shard: options.shard } : {}),
     ...(run.stoppedBy ? { interrupted: run.stoppedBy } : {}),

@@ -9,6 +9,7 @@ import { loadMatrix } from '../../harness/matrix/load.js';
 import { parseShard, shardCells } from '../../harness/matrix/shard.js';
 import { selectCells } from '../../harness/matrix/select.js';
 import { tempTree } from '../support/temp-tree.js';
+import type { Cell } from '../../harness/matrix/types.js';
 
 const matrix = loadMatrix(defaultMatrixFile);
 const all = expandMatrix(matrix);
@@ -68,13 +69,31 @@ t.test('more shards than cells is refused, not an empty shard', async (t) => {
 });
 
 t.test('the matrix digest ignores file paths and changes with what the cells ask', async (t) => {
-  const digest = matrixDigest(all);
+  const byName = (path: string) => `content of ${path.split('/').pop()}`;
+  const digest = matrixDigest(all, byName);
   t.match(digest, /^sha256:[0-9a-f]{64}$/);
   const moved = all.map((c) => ({
     ...c,
     kernel: { ...c.kernel, patches: c.kernel.patches.map((p) => ({ ...p, path: `/elsewhere/${p.path}` })) },
   }));
-  t.equal(matrixDigest(moved), digest, 'a checkout elsewhere has the same digest');
+  t.equal(matrixDigest(moved, byName), digest, 'a checkout elsewhere has the same digest');
   const expectingPass = all.map((c) => ({ ...c, expect: { ...c.expect, verdict: 'pass' as const } }));
-  t.not(matrixDigest(expectingPass), digest, 'another expectation, another digest');
+  t.not(matrixDigest(expectingPass, byName), digest, 'another expectation, another digest');
+  const withDmesg = all.map((c) => ({ ...c, tests: [...c.tests, { kind: 'dmesg' as const }] }));
+  t.not(matrixDigest(withDmesg, byName), digest, 'another test, another digest');
+  const ruled = all.map((c) => ({ ...c, leafExpect: [{ test: 'probe.rng1', verdict: 'fail' as const, why: 'broken' }] }));
+  t.not(matrixDigest(ruled, byName), digest, 'another rule for a test, another digest');
+
+  // a command's script counts by its name and content, not its folder
+  const script = (dir: string): Cell[] =>
+    all.map((c) => ({
+      ...c,
+      tests: [{ kind: 'command', name: 'c', argv: ['sh', '/kvmatrix/files/c.sh'], files: [`${dir}/c.sh`], timeoutSec: 5, expectExit: 0 }],
+    }));
+  t.equal(matrixDigest(script('/a'), byName), matrixDigest(script('/b'), byName), 'the same script elsewhere');
+  t.not(
+    matrixDigest(script('/a'), byName),
+    matrixDigest(script('/a'), () => 'edited'),
+    'an edited script, another digest',
+  );
 });
