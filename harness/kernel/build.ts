@@ -51,11 +51,13 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext, tests: 
   const companionLog = (stage: string) => join(ctx.logDir, companionNames(stage).logFile);
   // known once the source is resolved, so that a commit that does not build is still named
   let commit: KernelCommit | undefined;
+  let source: string | undefined;
   try {
     if (spec.source.kind === 'image') return { ok: true, ...prebuiltImage({ ...spec, source: spec.source }, started) };
     if (spec.source.kind === 'download') return { ok: true, ...(await downloadedKernel({ ...spec, source: spec.source }, ctx, started)) };
     const plan = await planBuild(spec, ctx, tests);
     commit = plan.source.commit;
+    source = plan.source.id;
     const built = plan.hit
       ? { ...plan.hit, durationMs: elapsed(started) }
       : await withLock(ctx.layout, `kernel-${shortKey(plan.inputsKey)}`, () => buildLocked(spec, ctx, plan, logPath, started));
@@ -87,6 +89,7 @@ export async function obtainKernel(spec: KernelSpec, ctx: KernelContext, tests: 
     return {
       ok: false,
       kernelId: spec.id,
+      ...(source ? { source } : {}),
       ...(commit ? { commit } : {}),
       stage,
       message: error.message,

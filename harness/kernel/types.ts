@@ -47,6 +47,8 @@ export function isBuildStage(stage: KernelStage): stage is KernelBuildStage {
 
 export interface KernelFailure {
   kernelId: string;
+  /** What the source was, as a built kernel's `source` names it, when it got that far. */
+  source?: string;
   /** The commit a git source resolved to, when it got that far. */
   commit?: KernelCommit;
   stage: KernelStage;

@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import '../matrix/zod-config.js';
 import type { TestPath } from '../matrix/test-path.js';
 import { KERNEL_BUILD_STAGES } from '../kernel/types.js';
-import { RESULTS_SCHEMA, type RunResults } from './types.js';
+import { RESULTS_SCHEMAS_READ, type RunResults } from './types.js';
 
 const num = z.number();
 const text = z.string();
@@ -181,7 +181,9 @@ const kernel = z.looseObject({
 const counts = z.looseObject({ pass: num, fail: num, error: num, timeout: num, skip: num, flaky: z._default(num, 0) });
 
 export const runResultsSchema = z.looseObject({
-  schema: z.literal(RESULTS_SCHEMA, { error: `not a kvmatrix results file of this version (schema "${RESULTS_SCHEMA}")` }),
+  schema: z.enum(RESULTS_SCHEMAS_READ, {
+    error: `not a kvmatrix results file this version reads (schema ${RESULTS_SCHEMAS_READ.map((s) => `"${s}"`).join(' or ')})`,
+  }),
   runId: text,
   matrix: z.looseObject({ name: text, file: text, description: optionalText, digest: optionalText }),
   shard: z.optional(z.looseObject({ index: count(1), count: count(1), selected: count(0) })),
@@ -189,7 +191,25 @@ export const runResultsSchema = z.looseObject({
   interrupted: optionalText,
   startedAt: text,
   finishedAt: text,
-  host: z.looseObject({ arch: text, node: text, qemu: nullableString, accel: z.enum(['tcg', 'kvm']), kvmatrix: text }),
+  host: z.looseObject({
+    arch: text,
+    node: text,
+    qemu: nullableString,
+    accel: z.enum(['tcg', 'kvm']),
+    kvmatrix: text,
+    kvmatrixCommit: optionalText,
+    name: optionalText,
+    vmms: z.optional(
+      z.array(
+        z.looseObject({
+          id: text,
+          type: z.enum(['qemu', 'kvmtool']),
+          qemu: z.optional(z.looseObject({ binary: text, version: nullableString })),
+          lkvm: z.optional(z.looseObject({ path: text, sha256: text, era: nullableString })),
+        }),
+      ),
+    ),
+  }),
   selection: z.looseObject({ cells: texts, filters: texts }),
   kernels: z.array(kernel),
   cells: z.array(cell),

@@ -12,10 +12,12 @@ import type { ExpectationStatus } from '../verdict/tree.js';
  * rendered from it. Paths are relative to the run folder, so a run folder
  * can be moved or archived whole.
  */
-export const RESULTS_SCHEMA = 'kvmatrix-results/1';
+/** What this kvmatrix writes; it reads every earlier one too (results-schema.ts). */
+export const RESULTS_SCHEMA = 'kvmatrix-results/2';
+export const RESULTS_SCHEMAS_READ = ['kvmatrix-results/1', RESULTS_SCHEMA] as const;
 
 export interface RunResults {
-  schema: typeof RESULTS_SCHEMA;
+  schema: (typeof RESULTS_SCHEMAS_READ)[number];
   runId: string;
   matrix: { name: string; file: string; description?: string; digest?: string };
   /** A CI shard's run: which slice of how many, out of how many selected cells. */
@@ -44,9 +46,24 @@ export interface RunShard {
 export interface HostFacts {
   arch: string;
   node: string;
+  /** The first QEMU's version (each VMM entry's is in `vmms`). */
   qemu: string | null;
   accel: 'tcg' | 'kvm';
+  /** kvmatrix's version, and the commit of its checkout (absent outside one). */
   kvmatrix: string;
+  kvmatrixCommit?: string;
+  /** The machine's name (absent in runs written before schema 2). */
+  name?: string;
+  /** Each VMM entry the run booted (absent in runs written before schema 2). */
+  vmms?: VmmFacts[];
+}
+
+/** A VMM entry as the run used it: the QEMU that ran its cells, with its version; a kvmtool entry's lkvm. */
+export interface VmmFacts {
+  id: string;
+  type: 'qemu' | 'kvmtool';
+  qemu?: { binary: string; version: string | null };
+  lkvm?: { path: string; sha256: string; era: string | null };
 }
 
 export interface KernelRecord {

@@ -150,6 +150,7 @@ export function kernelRecord(outcome: KernelOutcome): KernelRecord {
   return {
     id: outcome.kernelId,
     ok: false,
+    ...(outcome.source ? { source: outcome.source } : {}),
     ...(outcome.commit ? { commit: outcome.commit } : {}),
     durationMs: outcome.durationMs,
     stage: outcome.stage,

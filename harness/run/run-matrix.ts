@@ -22,6 +22,7 @@ import { refusePatchesThatDoNotApply } from './patch-precheck.js';
 import { guestImagesFor } from './guest-images.js';
 import { kernelQueue } from './kernel-queue.js';
 import { pointLatest, runResults } from './run-results.js';
+import { vmmFacts } from './vmm-facts.js';
 import type { RunOptions } from './run-options.js';
 
 /**
@@ -158,7 +159,17 @@ export async function runMatrix(options: RunOptions): Promise<{ results: RunResu
 
   // matrix order, whatever order the cells finished in
   const cells = options.cells.map((c) => records.get(c.id)!);
-  const results = runResults(options, { runId, startedAt, stoppedBy: stoppedBy(), qemu, kernels: kernels.records(), cells });
+  const vmms = vmmFacts(
+    bootPlans.map((p) => ({
+      id: p.cell.vmm.id,
+      type: p.kind,
+      qemu: p.binary,
+      lkvm: p.kind === 'kvmtool' ? p.plan.lkvm : null,
+      era: p.kind === 'kvmtool' ? p.plan.era : null,
+    })),
+    versions,
+  );
+  const results = runResults(options, { runId, startedAt, stoppedBy: stoppedBy(), qemu, vmms, kernels: kernels.records(), cells });
   (await loadReportWriters()).writeReports(results, runDir);
   pointLatest(options.outRoot, runId);
   return { results, runDir };

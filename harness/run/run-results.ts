@@ -1,9 +1,11 @@
 /** A run's results as results.json holds them, put together once every cell is settled; and the `latest` link to its folder. */
 import { renameSync, symlinkSync, unlinkSync } from 'node:fs';
-import { arch } from 'node:os';
+import { arch, hostname } from 'node:os';
+import { checkoutCommit } from '../host/checkout-commit.js';
+import { projectRoot } from '../host/install-paths.js';
 import { join } from 'node:path';
 import { summarize } from '../report/summary.js';
-import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults } from '../report/types.js';
+import { RESULTS_SCHEMA, type CellRecord, type KernelRecord, type RunResults, type VmmFacts } from '../report/types.js';
 import type { RunOptions } from './run-options.js';
 import { matrixDigest } from '../matrix/digest.js';
 import { expandMatrix } from '../matrix/expand.js';
@@ -19,12 +21,15 @@ export interface RunOutcome {
   stoppedBy: string | null;
   /** The QEMU version the run found, if it looked for one. */
   qemu: string | null;
+  /** Each VMM entry it booted, with what ran its cells. */
+  vmms: VmmFacts[];
   kernels: KernelRecord[];
   /** In matrix order. */
   cells: CellRecord[];
 }
 
 export function runResults(options: Pick<RunOptions, 'matrix' | 'shard' | 'accel' | 'version' | 'selection'>, run: RunOutcome): RunResults {
+  const kvmatrixCommit = checkoutCommit(projectRoot);
   return {
     schema: RESULTS_SCHEMA,
     runId: run.runId,
@@ -39,7 +44,16 @@ export function runResults(options: Pick<RunOptions, 'matrix' | 'shard' | 'accel
     ...(run.stoppedBy ? { interrupted: run.stoppedBy } : {}),
     startedAt: run.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    host: { arch: arch(), node: process.version, qemu: run.qemu, accel: options.accel, kvmatrix: options.version },
+    host: {
+      arch: arch(),
+      node: process.version,
+      qemu: run.qemu,
+      accel: options.accel,
+      kvmatrix: options.version,
+      ...(kvmatrixCommit ? { kvmatrixCommit } : {}),
+      name: hostname(),
+      vmms: run.vmms,
+    },
     selection: options.selection,
     kernels: run.kernels,
     cells: run.cells,

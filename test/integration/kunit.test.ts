@@ -342,6 +342,7 @@ t.test(
     t.equal(run.code, 3, `no cell could boot\n${run.stderr}`);
     const kernel = readResults(join(dir, 'out', 'latest')).kernels[0]!;
     t.equal(kernel.stage, 'config');
+    t.match(kernel.source, /^tarball:sha256:[0-9a-f]{64}$/, 'a kernel that failed still names its source');
     t.equal(
       kernel.message,
       '1 option(s) asked for by the config fragments and the kunitconfig are not in the final .config of kernel k: CONFIG_USB_STORAGE',

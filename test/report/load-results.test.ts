@@ -38,7 +38,7 @@ t.test('what is not a run is one InputError naming the file and the key', async 
   t.match(bad('{ not json'), /^<dir>\/results\.json: not JSON: /);
   t.match(
     bad({ ...mixedRun(), schema: 'kvmatrix-results/0' }),
-    /^<dir>\/results\.json: schema: not a kvmatrix results file of this version/,
+    /^<dir>\/results\.json: schema: not a kvmatrix results file this version reads/,
   );
   const wrongVerdict = mixedRun();
   (wrongVerdict.cells[2] as { verdict: string }).verdict = 'passed';
