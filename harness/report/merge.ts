@@ -43,6 +43,8 @@ export function mergeShards(inputs: readonly ShardInput[], options: MergeOptions
     ...rest,
     runId: options.runId,
     mergedFrom: ordered.map((i) => i.results.runId),
+    // shards of one night may run on several machines, with their own QEMU and lkvm
+    mergedHosts: ordered.map((i) => i.results.host),
     ...(ordered.some((i) => i.results.interrupted)
       ? { interrupted: ordered.find((i) => i.results.interrupted)!.results.interrupted! }
       : {}),

@@ -180,6 +180,26 @@ const kernel = z.looseObject({
 // runs written before flaky existed have no count of it
 const counts = z.looseObject({ pass: num, fail: num, error: num, timeout: num, skip: num, flaky: z._default(num, 0) });
 
+const hostFacts = z.looseObject({
+  arch: text,
+  node: text,
+  qemu: nullableString,
+  accel: z.enum(['tcg', 'kvm']),
+  kvmatrix: text,
+  kvmatrixCommit: optionalText,
+  name: optionalText,
+  vmms: z.optional(
+    z.array(
+      z.looseObject({
+        id: text,
+        type: z.enum(['qemu', 'kvmtool']),
+        qemu: z.optional(z.looseObject({ binary: text, version: nullableString })),
+        lkvm: z.optional(z.looseObject({ path: text, sha256: text, era: nullableString })),
+      }),
+    ),
+  ),
+});
+
 export const runResultsSchema = z.looseObject({
   schema: z.enum(RESULTS_SCHEMAS_READ, {
     error: `not a kvmatrix results file this version reads (schema ${RESULTS_SCHEMAS_READ.map((s) => `"${s}"`).join(' or ')})`,
@@ -191,25 +211,9 @@ export const runResultsSchema = z.looseObject({
   interrupted: optionalText,
   startedAt: text,
   finishedAt: text,
-  host: z.looseObject({
-    arch: text,
-    node: text,
-    qemu: nullableString,
-    accel: z.enum(['tcg', 'kvm']),
-    kvmatrix: text,
-    kvmatrixCommit: optionalText,
-    name: optionalText,
-    vmms: z.optional(
-      z.array(
-        z.looseObject({
-          id: text,
-          type: z.enum(['qemu', 'kvmtool']),
-          qemu: z.optional(z.looseObject({ binary: text, version: nullableString })),
-          lkvm: z.optional(z.looseObject({ path: text, sha256: text, era: nullableString })),
-        }),
-      ),
-    ),
-  }),
+  host: hostFacts,
+  // each shard's machine, in mergedFrom's order: shards of a night may run on several
+  mergedHosts: z.optional(z.array(hostFacts)),
   selection: z.looseObject({ cells: texts, filters: texts }),
   kernels: z.array(kernel),
   cells: z.array(cell),

@@ -26,6 +26,8 @@ export interface RunResults {
   interrupted?: string;
   /** A run folded from shards by `kvmatrix report merge`: their run ids, in shard order. */
   mergedFrom?: string[];
+  /** A merged run's shards' machines, in mergedFrom's order (`host` is the first's). */
+  mergedHosts?: HostFacts[];
   startedAt: string;
   finishedAt: string;
   host: HostFacts;

@@ -20,6 +20,7 @@ function shards(n: number): ShardInput[] {
     const results: RunResults = {
       ...structuredClone(whole),
       runId: `shard-${i + 1}`,
+      host: { ...whole.host, name: `runner-${i + 1}` },
       cells,
       summary: summarize(cells),
       shard: { index: i + 1, count: n, selected: whole.cells.length },
@@ -43,6 +44,12 @@ t.test('shards given in any order fold into the unsharded run', async (t) => {
   t.same(merged.summary, whole.summary, 'the summary counted again');
   t.equal(merged.runId, 'merged');
   t.same(merged.mergedFrom, ['shard-1', 'shard-2', 'shard-3']);
+  t.same(
+    merged.mergedHosts?.map((h) => h.name),
+    ['runner-1', 'runner-2', 'runner-3'],
+    "each shard's machine, in mergedFrom's order",
+  );
+  t.equal(merged.host.name, 'runner-1', "the run's host is the first shard's");
   t.notOk('shard' in merged, 'the merged run is no shard');
   t.equal(merged.startedAt, '2026-11-25T07:00:00.000Z');
   t.equal(merged.finishedAt, '2026-11-25T07:12:00.000Z');
