@@ -31,6 +31,9 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'eof',
+  // loaded from node_modules when a history command runs: better-sqlite3 is
+  // a compiled module, and pg would pull in its optional native binding
+  external: ['better-sqlite3', 'pg', 'pg-native'],
   logLevel: 'warning',
 });
 copyFileSync(join(root, 'harness', 'cli', 'bin.cjs'), join(outdir, 'main.cjs'));

@@ -7,6 +7,7 @@ import { requestStop } from '../host/graceful-stop.js';
 import { runInterruptCleanups } from '../host/interrupt-cleanup.js';
 import { projectRoot } from '../host/install-paths.js';
 import { InputError } from '../matrix/input-error.js';
+import { StoreError } from '../history/store-error.js';
 import { killAllGroups } from '../host/process-group.js';
 import { BISECT_EXIT } from '../verdict/bisect-exit.js';
 import { bisectSubcommand } from './bisect-command.js';
@@ -15,6 +16,7 @@ import { bootSubcommand } from './boot-command.js';
 import { buildSubcommand } from './build-command.js';
 import { compareSubcommand } from './compare-command.js';
 import { doctorSubcommand } from './doctor-command.js';
+import { historySubcommand } from './history-command.js';
 import { listSubcommand } from './list-command.js';
 import { reportSubcommand } from './report-command.js';
 import { EXIT } from './options.js';
@@ -43,6 +45,7 @@ program.addCommand(bisectSubcommand(version).exitOverride());
 program.addCommand(bisectRunSubcommand(version).exitOverride());
 program.addCommand(reportSubcommand().exitOverride());
 program.addCommand(compareSubcommand().exitOverride());
+program.addCommand(historySubcommand().exitOverride());
 
 // under `git bisect run` every exit code below 128 marks the commit: trouble
 // that is not the commit's must abort the bisect instead
@@ -95,6 +98,9 @@ async function main(): Promise<void> {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exit code 0
       process.exitCode = error.exitCode === 0 ? EXIT.ok : exits.usage;
+    } else if (error instanceof StoreError) {
+      process.stderr.write(`kvmatrix: ${error.message}\n`);
+      process.exitCode = exits.internal;
     } else if (error instanceof InputError) {
       process.stderr.write(`kvmatrix: ${error.message}\n`);
       process.exitCode = exits.usage;

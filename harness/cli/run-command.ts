@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { stoppable } from '../host/graceful-stop.js';
+import { parseStoreTarget } from '../history/store-target.js';
+import { InputError } from '../matrix/input-error.js';
 import { parseShard } from '../matrix/shard.js';
 import { wantsLiveProgress } from './progress-mode.js';
 import {
@@ -42,7 +44,14 @@ export function runSubcommand(version: string) {
       )
       .addOption(kcidbFileOption())
       .addOption(kcidbOriginOption())
-      .addOption(kcidbBaseUrlOption()),
+      .addOption(kcidbBaseUrlOption())
+      .addOption(new Option('--history', 'add the run to the history when it ends (see `kvmatrix history add`); not with --shard'))
+      .addOption(
+        new Option(
+          '--store <file|url>',
+          'the history --history adds to: a SQLite file, or a postgres:// URL (default: <out>/history.sqlite)',
+        ).argParser(parseStoreTarget),
+      ),
   ).action(async (matrixFile, opts) => {
     const [{ shardCells }, { renderSummary, runExitCode }, { runMatrix }, { hostRunOptions }, { loadSelection, narrowedToTest }] =
       await Promise.all([
@@ -52,6 +61,12 @@ export function runSubcommand(version: string) {
         import('./host-run-options.js'),
         import('./selection.js'),
       ]);
+    const history = opts.history || opts.store ? (opts.store ?? parseStoreTarget(join(opts.out, 'history.sqlite'))) : null;
+    if (history && opts.shard) {
+      throw new InputError('a shard is not added to the history: merge the shards (kvmatrix report merge), then add the merged run', {
+        file: '--history',
+      });
+    }
     const { matrix, cells: chosen } = loadSelection(matrixFile, opts.cell, opts.filter);
     const selected = await narrowedToTest(chosen, opts.test);
     const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
@@ -61,6 +76,8 @@ export function runSubcommand(version: string) {
     const hostOptions = await hostRunOptions(opts, version);
     // bad input is refused before the patch check, which may first unpack a source tarball
     (await import('../run/kvmtool-plan.js')).refuseUnusableLkvm(matrix, cells, hostOptions.kvmtoolHost);
+    // a store that is not a history is refused before the run, not after it
+    if (history) await (await import('../history/record-runs.js')).readyStore(history, resolve(opts.out));
     // SIGINT and SIGTERM stop the patch check, VMs and builds, then this still writes the reports of what finished
     await stoppable(async (signal) => {
       const { results, runDir } = await runMatrix({
@@ -85,6 +102,13 @@ export function runSubcommand(version: string) {
       }
       process.exitCode = runExitCode(results);
       if (process.exitCode === 3) process.stderr.write('kvmatrix: no cell could be booted; see the reasons above\n');
+      if (history) {
+        const told = await (await import('../history/record-runs.js')).recordFinishedRun(history, runDir, results);
+        for (const line of told.out) process.stdout.write(`${line}\n`);
+        for (const line of told.err) process.stderr.write(`kvmatrix: ${line}\n`);
+        // a stopped run exits as stopped; a store that failed is trouble of the machine's
+        if (!told.recorded && !results.interrupted) process.exitCode = 3;
+      }
     });
   });
 }
