@@ -29,11 +29,14 @@ const program = new Command('kvmatrix')
     "Boot arm64 kernels with and without a patch under QEMU and kvmtool, across virtio-pci transports and PCI topologies, and report every cell against the matrix's expectations.",
   )
   .version(version)
+  // a subcommand's options are its own: `history add RUN --store F` is add's --store, not history's
+  .enablePositionalOptions()
   .showHelpAfterError('(kvmatrix --help for usage)')
   .exitOverride()
   .addHelpText(
     'after',
     '\nExit codes: 0 every cell as expected, 1 some cell not, 2 bad usage or matrix, 3 nothing could run.\n' +
+      'history gate: 0 the newest run adds no regression, 1 it adds one, 4 cannot tell.\n' +
       'bisect-run: 0 pass, 1 fail, 125 commit untestable, 128 harness or host trouble, 129 bad usage.',
   );
 program.addCommand(runSubcommand(version).exitOverride());
@@ -45,7 +48,7 @@ program.addCommand(bisectSubcommand(version).exitOverride());
 program.addCommand(bisectRunSubcommand(version).exitOverride());
 program.addCommand(reportSubcommand().exitOverride());
 program.addCommand(compareSubcommand().exitOverride());
-program.addCommand(historySubcommand().exitOverride());
+program.addCommand(historySubcommand(version).exitOverride());
 
 // under `git bisect run` every exit code below 128 marks the commit: trouble
 // that is not the commit's must abort the bisect instead

@@ -12,7 +12,8 @@ import type { Cell } from '../matrix/types.js';
 import { TEST_GLOB_HELP } from '../test-kinds/glob-help.js';
 
 /** Exit codes: see README "Exit codes". */
-export const EXIT = { ok: 0, unexpected: 1, usage: 2, infrastructure: 3 } as const;
+/** cannotTell: `history gate` could not decide the newest run (a boot that was an error, a stopped run, no run). */
+export const EXIT = { ok: 0, unexpected: 1, usage: 2, infrastructure: 3, cannotTell: 4 } as const;
 
 export function positiveInt(value: string): number {
   const n = Number(value);

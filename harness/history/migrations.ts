@@ -86,6 +86,27 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    what: 'bisections: the first bad commit `history bisect` found for a regression',
+    async up(db) {
+      await db.schema
+        .createTable('bisections')
+        .addColumn('cell_id', 'text', (c) => c.notNull())
+        .addColumn('test', 'text', (c) => c.notNull())
+        .addColumn('first_bad_run', 'text', (c) => c.notNull())
+        .addColumn('last_good_run', 'text', (c) => c.notNull())
+        .addColumn('good_commit', 'text', (c) => c.notNull())
+        .addColumn('bad_commit', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('first_bad_commit', 'text')
+        .addColumn('first_bad_subject', 'text')
+        .addColumn('folder', 'text', (c) => c.notNull())
+        .addColumn('recorded_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('bisections_key', ['cell_id', 'test', 'first_bad_run'])
+        .execute();
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -9,6 +9,7 @@ export interface HistoryTables {
   run_kernels: RunKernelRow;
   cells: CellRow;
   results: ResultRow;
+  bisections: BisectionRow;
 }
 
 /** `format` (always kvmatrix-history) and `schema` (its version, as text). */
@@ -94,4 +95,22 @@ export interface ResultRow {
   status: string;
   expected_by: string | null;
   reasons: string;
+}
+
+/** What `history bisect` found for a regression: one row a regression (cell, test, first bad run), the latest kept. */
+export interface BisectionRow {
+  cell_id: string;
+  /** The test's path; '' for the cell itself. */
+  test: string;
+  first_bad_run: string;
+  last_good_run: string;
+  good_commit: string;
+  bad_commit: string;
+  /** found, ambiguous, aborted, interrupted: as the bisect ended. */
+  outcome: string;
+  first_bad_commit: string | null;
+  first_bad_subject: string | null;
+  /** The bisect's own folder (bisect.json, bisect.log, a run per step). */
+  folder: string;
+  recorded_at: string;
 }

@@ -31,7 +31,7 @@ for (const engine of [sqlite!, postgres!]) {
     ]);
     t.equal(a.code, 0, a.stderr);
     t.equal(b.code, 0, b.stderr);
-    t.same(await rowCounts(target), { runs: 9, run_kernels: 0, cells: 54, results: 54 * 50 });
+    t.same(await rowCounts(target), { runs: 9, run_kernels: 9, cells: 54, results: 54 * 50 });
     const told = `${a.stdout}${b.stdout}`;
     t.equal(told.split(`added run ${shared.results.runId}`).length - 1, 1, 'the run both gave was added by one');
     t.equal(told.split(`run ${shared.results.runId} is recorded already`).length - 1, 1, 'and found there by the other');
@@ -66,6 +66,7 @@ for (const engine of [sqlite!, postgres!]) {
       if (!caught) {
         t.equal(ended.exitCode, 0, 'an add not caught in the act finished');
         before.runs += 1;
+        before.run_kernels += big.results.kernels.length;
         before.cells += big.results.cells.length;
         before.results += big.results.cells.length * 800;
         continue;

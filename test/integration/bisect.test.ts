@@ -12,6 +12,7 @@ import { cliPath, kvmatrix, readResults } from '../support/cli.js';
 import { haveLinuxTarball, LINUX_TARBALL, syntheticKernelHistory, type KernelHistory } from '../support/kernel-history.js';
 import { childPids, processRunning } from '../support/processes.js';
 import { hangingQemu } from '../support/hanging-qemu.js';
+import { nightsRemembered } from './history-nights.js';
 import { tempTree } from '../support/temp-tree.js';
 import { projectRoot } from '../../harness/host/install-paths.js';
 import type { BisectReport } from '../../harness/run/bisect.js';
@@ -296,6 +297,10 @@ t.test('bisecting a synthetic history of Debian 6.1', { skip }, async (t) => {
       git(h.tree, 'checkout', '--quiet', '--force', 'main');
     }
   });
+
+  t.test('nights remembered: five nightly runs of the history, labelled, gated, bisected from the history', (t) =>
+    nightsRemembered(t, history, dir, cache),
+  );
 
   t.test('an interrupted bisect resets the tree and says so, and leaves no process behind', async (t) => {
     const h = history;

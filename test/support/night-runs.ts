@@ -15,6 +15,8 @@ export interface NightShape {
   /** The first night's start; each night is a day later. */
   start?: string;
   matrix?: string;
+  /** The git commit the night's kernels were built from (default: the same every night). */
+  commit?: (night: number) => string;
 }
 
 const VMMS = ['qemu-flat', 'qemu-bridged', 'kvmtool'];
@@ -53,7 +55,16 @@ export function nightRun(shape: NightShape): RunResults {
     finishedAt: new Date(started.getTime() + 3_600_000).toISOString(),
     host: { arch: 'x64', node: 'v20', qemu: 'QEMU emulator version 7.2.22', accel: 'tcg', kvmatrix: '0.1.0', name: 'night-host' },
     selection: { cells: [], filters: [] },
-    kernels: [],
+    kernels: [...new Set(cells.map((c) => c.kernel))].map((id) => {
+      const commit = (shape.commit?.(night) ?? 'a').padEnd(40, '0');
+      return {
+        id,
+        ok: true,
+        source: `git:${commit}`,
+        commit: { id: commit, subject: `commit ${commit.slice(0, 8)}`, uncommitted: false },
+        durationMs: 1,
+      };
+    }),
     cells,
     summary: summarize(cells),
   };

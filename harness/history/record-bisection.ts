@@ -1,0 +1,23 @@
+import { guarded, openStore } from './store.js';
+import type { StoreTarget } from './store-target.js';
+import type { BisectionRow } from './tables.js';
+
+/** Keeps what a bisect found on its regression: the latest bisect of a regression replaces an earlier one. */
+export async function recordBisection(target: StoreTarget, row: BisectionRow): Promise<void> {
+  const store = await openStore(target, { create: false });
+  try {
+    await guarded(store, () =>
+      store.write(async (trx) => {
+        await trx
+          .deleteFrom('bisections')
+          .where('cell_id', '=', row.cell_id)
+          .where('test', '=', row.test)
+          .where('first_bad_run', '=', row.first_bad_run)
+          .execute();
+        await trx.insertInto('bisections').values(row).execute();
+      }),
+    );
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,105 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import t from 'tap';
+import { decideGate } from '../../harness/history/gate.js';
+import { renderGateJunit, renderGateTap } from '../../harness/history/gate-report.js';
+import { historyView } from '../../harness/history/history-view.js';
+import { renderHistoryText } from '../../harness/history/history-text.js';
+import { recordRuns } from '../../harness/history/record-runs.js';
+import type { StoreTarget } from '../../harness/history/store-target.js';
+import type { RunResults } from '../../harness/report/types.js';
+import { runFolder } from '../support/history-stores.js';
+import { nightRun } from '../support/night-runs.js';
+import { parseTap, tapSyntaxErrors } from '../support/tap.js';
+import { tempTree } from '../support/temp-tree.js';
+
+const NOW = new Date('2026-12-07T00:00:00Z');
+const BROKE = 'kunit.suite01.case02';
+
+/** Nights of a 3-cell matrix: case02 of cell 1 breaks on night 2; cell 2 fails from the first night on. */
+function night(n: number, edit: (r: RunResults) => void = () => {}): RunResults {
+  const r = nightRun({
+    night: n,
+    cells: 3,
+    suites: 2,
+    cases: 3,
+    fails: (c, p) => (c === 1 && p === BROKE && n >= 2) || (c === 2 && p.endsWith('case00')),
+  });
+  edit(r);
+  return r;
+}
+
+async function historyOf(nights: RunResults[]): Promise<StoreTarget> {
+  const target: StoreTarget = { engine: 'sqlite', file: `${tempTree({})}/h.sqlite` };
+  await recordRuns(
+    target,
+    nights.map((n) => runFolder(n)),
+    NOW,
+  );
+  return target;
+}
+
+t.test('the gate: red on the night a regression came, green on the next, cannot tell when a cell errored', async (t) => {
+  const nights = [0, 1, 2, 3].map((n) => night(n));
+  const cell = nights[2]!.cells[1]!.id;
+
+  const broke = await historyView(await historyOf(nights.slice(0, 3)), { last: 30 });
+  const red = decideGate(broke);
+  t.equal(red.kind, 'regression');
+  t.same(
+    red.kind === 'regression' ? red.added.map((e) => `${e.cell} ${e.test ?? ''}`).sort() : [],
+    [`${cell} `, `${cell} ${BROKE}`],
+    'the case that broke, and its cell',
+  );
+  t.match(
+    renderHistoryText(broke!),
+    new RegExp(
+      `^regression  \\|\\.\\.X\\| ${BROKE.replace(/\./g, '\\.')} on ${cell.replace(/\//g, '\\/')}: last good ${nights[1]!.runId}, first bad ${nights[2]!.runId}`,
+      'm',
+    ),
+  );
+  t.match(renderHistoryText(broke!), /what changed: nothing but the night/);
+
+  const { final, asserts } = await parseTap(renderGateTap(broke!, red));
+  t.same(tapSyntaxErrors(final), []);
+  t.same(
+    final.failures.map((f) => f.name),
+    [cell],
+    'TAP fails the cell with the new regression alone',
+  );
+  t.ok(
+    asserts.some((a) => a.todo && a.name === nights[2]!.cells[2]!.id),
+    'the cell failing from the first night is a TODO',
+  );
+  const junit = renderGateJunit(broke!, red);
+  t.equal(XMLValidator.validate(junit), true);
+  const suite = new XMLParser({ ignoreAttributes: false }).parse(junit).testsuites.testsuite;
+  t.equal(suite['@_failures'], '1');
+  t.equal(suite['@_skipped'], '1');
+
+  const after = await historyView(await historyOf(nights), { last: 30 });
+  t.same(decideGate(after), { kind: 'pass', runId: nights[3]!.runId }, 'the night after: no regression added');
+
+  const errored = night(3, (r) => {
+    r.cells[0] = { ...r.cells[0]!, verdict: 'error', status: 'unexpected', reasons: ['could not start the VMM'], tests: [] };
+  });
+  const machine = decideGate(await historyView(await historyOf([...nights.slice(0, 3), errored]), { last: 30 }));
+  t.same(machine, { kind: 'cannot-tell', runId: errored.runId, why: [`${errored.cells[0]!.id}: its boot was an error`] });
+
+  const first = await historyView(await historyOf([night(0)]), { last: 30 });
+  t.match(decideGate(first), { kind: 'regression' }, 'a first night with failures: new failing tests are regressions');
+  t.same(decideGate(null), { kind: 'cannot-tell', runId: null, why: ['the history has no run of this matrix'] });
+});
+
+t.test('a window of the newest runs, whatever order they were added in', async (t) => {
+  const nights = [0, 1, 2, 3].map((n) => night(n));
+  const target: StoreTarget = { engine: 'sqlite', file: `${tempTree({})}/h.sqlite` };
+  for (const n of [3, 0, 2, 1]) await recordRuns(target, [runFolder(nights[n]!)], NOW);
+  const view = await historyView(target, { last: 2 });
+  t.same(
+    view!.runs.map((r) => r.runId),
+    [nights[2]!.runId, nights[3]!.runId],
+  );
+  const regression = view!.entries.find((e) => e.label === 'regression' && e.test === BROKE);
+  t.equal(regression, undefined, 'two nights, both bad: the break is before the window');
+  t.ok(view!.entries.some((e) => e.label === 'persistent' && e.test === BROKE));
+});
