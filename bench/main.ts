@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--rounds N] [--only cache,cell,command,nested,warm,bisect,cold,kunit,arm64] [--json FILE]
+ * npm run bench [-- --quick] [--rounds N] [--only cache,cell,command,nested,warm,bisect,cold,kunit,history,arm64] [--json FILE]
  *
  * Each figure is a median over rounds, compared with the bare command it
  * wraps, measured in the same run and interleaved A B A B so that drift in
@@ -37,6 +37,11 @@
  *            again, after a one-line change in a git tree, and the whole
  *            matrices/kunit.yaml against one cold kunit.py. Targets 1.0x, 0.1x,
  *            1.0x, 1.5x.
+ *   history  a year of nights (365 runs x 12 cells x 200 leaves, generated) in
+ *            a SQLite history: `kvmatrix history` over its default window and
+ *            over the year, one `history add`, and the year's page: its size
+ *            and first paint in chromium (bench/history.ts). Targets: under
+ *            2 s, under 1 s.
  *   arm64    (needs KVMATRIX_LKVM and root) inside the arm64 host rig
  *            (test/support/arm64-host): a native kvmtool cell and a QEMU cell
  *            under KVM, each in process against its argv spawned bare there
@@ -73,6 +78,7 @@ import { cliPath } from '../test/support/cli.js';
 import { prepareBareTrees, timeBareMake } from './bare-make.js';
 import { median } from './median.js';
 import { benchBisectStep } from './bisect-step.js';
+import { benchHistory } from './history.js';
 import { benchKunit } from './kunit.js';
 import { kindKernelArgs } from '../harness/test-kinds/registry.js';
 
@@ -366,6 +372,7 @@ if (!quick && want('cold')) {
   rmSync(coldCache, { recursive: true, force: true });
 }
 if (!quick && want('kunit')) await benchKunit(layout, work, rounds, timeSpawn, report);
+if (want('history')) await benchHistory(work, rounds, timeSpawn, report);
 
 // inside the arm64 host rig: native kvmtool and QEMU under KVM
 if (want('arm64')) {

@@ -28,7 +28,8 @@ function testLines(change: CellChange): string[] {
 /**
  * For a person: new failures first, each with its reasons and what its
  * devices did differently; then fixes, known failures, other changes,
- * added and removed cells, and one line of counts.
+ * new and missing cells, and one line of counts, in the words of
+ * `kvmatrix history`'s labels.
  */
 export function renderComparisonText(cmp: RunComparison): string {
   const lines = [`compare ${cmp.before.runId} (${cmp.before.matrix}) -> ${cmp.after.runId} (${cmp.after.matrix})`];
@@ -58,15 +59,16 @@ export function renderComparisonText(cmp: RunComparison): string {
     c.tests.filter((t) => t.kind === 'fixed').map((t) => `  ${t.path} fixed on ${c.id}: ${transition(t)}`),
   );
   if (fixedTests.length > 0) lines.push(`tests fixed (${fixedTests.length}):`, ...fixedTests);
-  section('started failing', newFailures, true);
+  // each heading leads with the word `kvmatrix history` uses, then the one compare always printed
+  section('regression: started failing', newFailures, true);
   section(
     'fixed',
     cmp.cells.filter((c) => c.kind === 'fixed'),
     true,
   );
   section(
-    'still not as expected',
-    cmp.cells.filter((c) => c.kind === 'still-unexpected'),
+    'persistent: still not as expected',
+    cmp.cells.filter((c) => c.kind === 'persistent'),
     false,
   );
   section(
@@ -75,19 +77,19 @@ export function renderComparisonText(cmp: RunComparison): string {
     true,
   );
   section(
-    'added',
-    cmp.cells.filter((c) => c.kind === 'added' && !isNewFailure(c)),
+    'new: added',
+    cmp.cells.filter((c) => c.kind === 'new' && !isNewFailure(c)),
     false,
   );
   section(
-    'removed',
-    cmp.cells.filter((c) => c.kind === 'removed'),
+    'missing: removed',
+    cmp.cells.filter((c) => c.kind === 'missing'),
     false,
   );
   const n = cmp.counts;
   lines.push(
-    `${cmp.cells.length} cells: ${newFailures.length} started failing, ${n.fixed} fixed, ${n['still-unexpected']} still not as expected, ` +
-      `${n.changed} changed, ${n.unchanged} unchanged, ${n.added} added, ${n.removed} removed`,
+    `${cmp.cells.length} cells: ${newFailures.length} regression (started failing), ${n.fixed} fixed, ${n.persistent} persistent (still not as expected), ` +
+      `${n.changed} changed, ${n.unchanged} unchanged, ${n.new} new, ${n.missing} missing`,
   );
   return `${lines.join('\n')}\n`;
 }
@@ -103,9 +105,9 @@ export function renderComparisonTap(cmp: RunComparison): string {
     const name = escapeDescription(`${change.id}: ${transition(change)}`);
     if (isNewFailure(change)) {
       out.push(`not ok ${n} - ${name}`, ...diagnostics(change));
-    } else if (change.kind === 'still-unexpected') {
+    } else if (change.kind === 'persistent') {
       out.push(`not ok ${n} - ${name} # TODO not as expected in ${escapeDescription(cmp.before.runId)} already`);
-    } else if (change.kind === 'removed') {
+    } else if (change.kind === 'missing') {
       out.push(`ok ${n} - ${name} # SKIP not in ${escapeDescription(cmp.after.runId)}`);
     } else {
       out.push(`ok ${n} - ${name}${change.kind === 'unchanged' ? '' : escapeDescription(` (${change.kind})`)}`);
@@ -131,7 +133,7 @@ function diagnostics(change: CellChange): string[] {
 /** The same verdicts as JUnit: new failures are <failure>, known failures and removed cells <skipped>. */
 export function renderComparisonJunit(cmp: RunComparison): string {
   const failures = cmp.cells.filter(isNewFailure).length;
-  const skipped = cmp.cells.filter((c) => c.kind === 'still-unexpected' || c.kind === 'removed').length;
+  const skipped = cmp.cells.filter((c) => c.kind === 'persistent' || c.kind === 'missing').length;
   const tally = { '@_tests': String(cmp.cells.length), '@_failures': String(failures), '@_errors': '0', '@_skipped': String(skipped) };
   const testcase = (change: CellChange): XmlElement => {
     const [kernel, vmm, transport] = change.id.split('/');
@@ -163,8 +165,7 @@ export function renderComparisonJunit(cmp: RunComparison): string {
 function comparisonOutcome(cmp: RunComparison, change: CellChange, body: string): XmlElement {
   if (isNewFailure(change))
     return { failure: { '@_message': clean(`started failing: ${transition(change)}`), '@_type': 'regression', '#text': body } };
-  if (change.kind === 'still-unexpected')
-    return { skipped: { '@_message': clean(`known: not as expected in ${cmp.before.runId} already`) } };
-  if (change.kind === 'removed') return { skipped: { '@_message': clean(`not in ${cmp.after.runId}`) } };
+  if (change.kind === 'persistent') return { skipped: { '@_message': clean(`known: not as expected in ${cmp.before.runId} already`) } };
+  if (change.kind === 'missing') return { skipped: { '@_message': clean(`not in ${cmp.after.runId}`) } };
   return {};
 }

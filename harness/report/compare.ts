@@ -4,24 +4,18 @@ import type { DeviceOutcome } from '../verdict/types.js';
 import type { CellRecord, RunResults } from './types.js';
 
 /**
- * What became of one cell between two runs, judged by its expectation:
- * regressed: went as expected (or skipped) before, not now.
+ * What became of one cell between two runs, judged by its expectation, in
+ * the words of `kvmatrix history`'s labels (compare's earlier words after
+ * the colon, which its text still prints beside them):
+ * regression (regressed): went as expected (or skipped) before, not now.
  * fixed: was not as expected, is now.
- * still-unexpected: not as expected in both runs: a known failure.
+ * persistent (still-unexpected): not as expected in both runs: a known failure.
  * changed: verdict, expectation or a device differs, but neither of the above.
- * added / removed: in one run only.
+ * new / missing (added / removed): in one run only.
  */
-export type CellChangeKind = 'regressed' | 'fixed' | 'still-unexpected' | 'changed' | 'unchanged' | 'added' | 'removed';
+export type CellChangeKind = 'regression' | 'fixed' | 'persistent' | 'changed' | 'unchanged' | 'new' | 'missing';
 
-export const CHANGE_KINDS: readonly CellChangeKind[] = [
-  'regressed',
-  'fixed',
-  'still-unexpected',
-  'changed',
-  'unchanged',
-  'added',
-  'removed',
-];
+export const CHANGE_KINDS: readonly CellChangeKind[] = ['regression', 'fixed', 'persistent', 'changed', 'unchanged', 'new', 'missing'];
 
 export interface CellSide {
   verdict: CellRecord['verdict'];
@@ -110,7 +104,7 @@ export function newTestFailures(change: CellChange): TestChange[] {
 }
 
 function isNewSide(change: { kind: CellChangeKind; after: { status: string } | null }): boolean {
-  return change.kind === 'regressed' || (change.kind === 'added' && change.after?.status === 'unexpected');
+  return change.kind === 'regression' || (change.kind === 'new' && change.after?.status === 'unexpected');
 }
 
 function compareCell(a: CellRecord | null, b: CellRecord | null): CellChange {
@@ -123,11 +117,11 @@ function compareCell(a: CellRecord | null, b: CellRecord | null): CellChange {
 
 /** One rule for cells and tests alike: by status first, then by what else differs. */
 function changeKind(a: CellSide | TestSide | null, b: CellSide | TestSide | null, nothingElse: boolean): CellChangeKind {
-  if (!a) return 'added';
-  if (!b) return 'removed';
-  if (a.status !== 'unexpected' && b.status === 'unexpected') return 'regressed';
+  if (!a) return 'new';
+  if (!b) return 'missing';
+  if (a.status !== 'unexpected' && b.status === 'unexpected') return 'regression';
   if (a.status === 'unexpected' && b.status === 'as-expected') return 'fixed';
-  if (a.status === 'unexpected' && b.status === 'unexpected') return 'still-unexpected';
+  if (a.status === 'unexpected' && b.status === 'unexpected') return 'persistent';
   const same = a.verdict === b.verdict && a.expected === b.expected && a.status === b.status && nothingElse;
   return same ? 'unchanged' : 'changed';
 }

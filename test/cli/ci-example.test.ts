@@ -32,11 +32,31 @@ t.test('kernels are built once, before the shards, and the shard list matches SH
   );
 });
 
+t.test('the report job carries the history on, saves it before the gate, and gates last', async (t) => {
+  const steps = workflow.jobs.report!.steps as {
+    run?: string;
+    uses?: string;
+    with?: { path?: string; key?: string; 'restore-keys'?: string };
+  }[];
+  const at = (pred: (s: (typeof steps)[number]) => boolean) => steps.findIndex(pred);
+  const restore = at((s) => s.uses === 'actions/cache/restore@v4' && s.with?.path === 'history');
+  const add = at((s) => /history add merged\/latest --store history\/history\.sqlite/.test(s.run ?? ''));
+  const save = at((s) => s.uses === 'actions/cache/save@v4' && s.with?.path === 'history');
+  const gate = at((s) => /history gate --store history\/history\.sqlite/.test(s.run ?? ''));
+  t.ok(restore >= 0 && restore < add && add < save && save < gate, `restore ${restore}, add ${add}, save ${save}, gate ${gate}`);
+  t.equal(gate, steps.length - 1, 'the gate is the last step: a red night is still remembered and published');
+  t.equal(steps[restore]!.with!['restore-keys'], 'kvmatrix-history-', 'the newest history any night saved');
+  t.ok(
+    steps.some((s) => /history --store history\/history\.sqlite --html history-page/.test(s.run ?? '')),
+    'the page is written',
+  );
+});
+
 t.test('every kvmatrix command in it exists and takes the options it is given', async (t) => {
   await checkCommands(
     t,
     Object.values(workflow.jobs).flatMap((job) => job.steps.map((s) => s.run ?? '')),
-    4,
+    6,
   );
 });
 
@@ -53,7 +73,7 @@ const gitlab = parse(readFileSync(join(projectRoot, 'examples/ci/gitlab-ci.yml')
 };
 
 t.test('GitLab: the kernels job hands the kernels on as artifacts, the shards run in parallel, the report publishes JUnit', async (t) => {
-  t.same(gitlab.stages, ['kernels', 'cells', 'report']);
+  t.same(gitlab.stages.slice(0, 3), ['kernels', 'cells', 'report']);
   const [kernels, cells, report] = (['kernels', 'cells', 'report'] as const).map((name) => gitlab[name] as GitlabJob);
   t.match(gitlab.default, { image: /^node:20-bookworm$/ }, 'Node.js 20 on Debian bookworm');
   t.same(kernels!.artifacts!.paths, ['.kvmatrix-cache/kernels/', '.kvmatrix-cache/configs/', '.kvmatrix-cache/fingerprints/']);
@@ -71,9 +91,26 @@ t.test('GitLab: the kernels job hands the kernels on as artifacts, the shards ru
   );
 });
 
+t.test('GitLab: the report job carries the history on, a gate job of its own decides, pages publishes the page', async (t) => {
+  t.same(gitlab.stages, ['kernels', 'cells', 'report', 'gate']);
+  const report = gitlab.report as GitlabJob;
+  const gate = gitlab.gate as GitlabJob;
+  const pages = gitlab.pages as GitlabJob;
+  t.ok(report.script.some((l) => l.includes('history add nightly --store history/history.sqlite')));
+  t.ok(
+    report.script.some((l) => l.includes("unzip -q previous.zip 'history/*'")),
+    "the last successful report job's history",
+  );
+  t.same(report.artifacts!.paths, ['nightly/', 'run.tar.gz', 'history/', 'history-page/']);
+  t.same(gate.needs, ['report']);
+  t.ok(gate.script.some((l) => l.includes('history gate --store history/history.sqlite --junit gate.xml')));
+  t.equal(gate.artifacts!.reports!.junit, 'gate.xml');
+  t.same(pages.artifacts!.paths, ['public/']);
+});
+
 t.test('GitLab: every kvmatrix command in it exists and takes the options it is given', async (t) => {
   const scripts = Object.values(gitlab).flatMap((job) => (job as Partial<GitlabJob>).script ?? []);
-  await checkCommands(t, scripts, 5);
+  await checkCommands(t, scripts, 7);
 });
 
 async function checkCommands(t: Test, scripts: string[], atLeast: number): Promise<void> {
@@ -84,7 +121,9 @@ async function checkCommands(t: Test, scripts: string[], atLeast: number): Promi
   t.ok(commands.length >= atLeast, `found ${commands.length} commands`);
   for (const command of commands) {
     const words = command.split(/\s+/);
-    const sub = words[0] === 'report' && words[1] === 'merge' ? ['report', 'merge'] : [words[0]!];
+    const nested =
+      (words[0] === 'report' && words[1] === 'merge') || (words[0] === 'history' && ['add', 'gate', 'bisect'].includes(words[1]!));
+    const sub = nested ? [words[0]!, words[1]!] : [words[0]!];
     const help = await kvmatrix([...sub, '--help']);
     t.equal(help.code, 0, `kvmatrix ${sub.join(' ')} exists`);
     for (const option of words.filter((w) => w.startsWith('--'))) {

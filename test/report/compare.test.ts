@@ -41,18 +41,18 @@ t.test('each cell is classed by what its expectation says of both runs', async (
   const { before, after } = pair();
   const cmp = compareRuns(before, after);
   const kind = (id: string) => cmp.cells.find((c) => c.id === id)?.kind;
-  t.equal(kind('patched/qemu-flat/legacy'), 'regressed');
+  t.equal(kind('patched/qemu-flat/legacy'), 'regression');
   t.equal(kind('patched/qemu-flat/modern'), 'fixed');
-  t.equal(kind('unpatched/qemu-flat/modern'), 'still-unexpected');
+  t.equal(kind('unpatched/qemu-flat/modern'), 'persistent');
   t.equal(kind('unpatched/qemu-bridged/legacy'), 'unchanged', 'an expected failure that still fails is unchanged');
-  t.equal(kind('patched/qemu-bridged/modern'), 'removed');
-  t.equal(kind('patched/qemu-wide/modern'), 'added');
+  t.equal(kind('patched/qemu-bridged/modern'), 'missing');
+  t.equal(kind('patched/qemu-wide/modern'), 'new');
   t.equal(kind('patched/kvmtool/legacy'), 'unchanged');
   t.same(
     cmp.cells.filter(isNewFailure).map((c) => c.id),
     ['patched/qemu-flat/legacy'],
   );
-  t.equal(cmp.counts.regressed, 1);
+  t.equal(cmp.counts.regression, 1);
   t.equal(cmp.cells.at(-1)!.id, 'patched/qemu-bridged/modern', 'removed cells come last');
   t.notOk(cmp.matrixDiffers);
 
@@ -102,7 +102,10 @@ t.test('text: new failures first with reasons and device changes, then the rest,
   t.match(text, /still not as expected \(2\):/);
   t.match(text, /removed \(1\):\n  patched\/qemu-bridged\/modern/);
   t.match(text, /added \(1\):\n  patched\/qemu-wide\/modern: absent -> pass/);
-  t.match(text, /\n8 cells: 1 started failing, 1 fixed, 2 still not as expected, 0 changed, 2 unchanged, 1 added, 1 removed\n$/);
+  t.match(
+    text,
+    /\n8 cells: 1 regression \(started failing\), 1 fixed, 2 persistent \(still not as expected\), 0 changed, 2 unchanged, 1 new, 1 missing\n$/,
+  );
 });
 
 t.test('TAP: not ok only for the new failure; known failures are TODO, removed cells SKIP', async (t) => {

@@ -162,7 +162,7 @@ t.test('compare: a case that started failing is named on its own line, also in a
   const hash = (tests: TestNode[]) => leavesOf(tests).find((l) => l.name === 'test_string_or')!;
   Object.assign(hash(worse.cells[1]!.tests!), { verdict: 'fail', status: 'unexpected', reasons: ['broken'] });
   const again = compareRuns(known, worse).cells.find((c) => c.id === 'known/qemu-flat/modern')!;
-  t.equal(again.kind, 'still-unexpected');
+  t.equal(again.kind, 'persistent');
   t.ok(isNewFailure(again), 'a new failing test is a new failure');
   t.same(
     newTestFailures(again).map((c) => c.path),
