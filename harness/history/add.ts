@@ -78,6 +78,14 @@ async function insertRows(trx: Kysely<HistoryTables>, rows: RunRows): Promise<vo
       .insertInto('results')
       .values(rows.results.slice(i, i + CHUNK))
       .execute();
+  // a set many nights share is stored by the first of them
+  for (const set of rows.leafSets) {
+    await trx
+      .insertInto('leaf_sets')
+      .values(set)
+      .onConflict((c) => c.column('digest').doNothing())
+      .execute();
+  }
 }
 
 /** A results.json that names a kernel, cell or test twice cannot be recorded as it says. */

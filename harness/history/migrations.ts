@@ -107,6 +107,19 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 3,
+    what: "leaf sets: each cell's list of judged tests, stored once however many nights share it, so that a year reads in a second",
+    async up(db) {
+      await db.schema
+        .createTable('leaf_sets')
+        .addColumn('digest', 'text', (c) => c.primaryKey())
+        .addColumn('paths', 'text', (c) => c.notNull())
+        .execute();
+      // null in cells added before: their tests are read from results, as before
+      await db.schema.alterTable('cells').addColumn('leaf_set', 'text').execute();
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

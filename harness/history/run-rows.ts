@@ -1,7 +1,8 @@
 import { judgedNodes } from '../verdict/tree.js';
 import { patchsetHash } from '../report/kcidb.js';
 import type { CellRecord, KernelRecord, RunResults } from '../report/types.js';
-import type { CellRow, ResultRow, RunKernelRow, RunRow } from './tables.js';
+import { createHash } from 'node:crypto';
+import type { CellRow, LeafSetRow, ResultRow, RunKernelRow, RunRow } from './tables.js';
 
 /** One run as the history's rows. */
 export interface RunRows {
@@ -9,6 +10,8 @@ export interface RunRows {
   kernels: RunKernelRow[];
   cells: CellRow[];
   results: ResultRow[];
+  /** The cells' leaf sets, each once. */
+  leafSets: LeafSetRow[];
 }
 
 export interface RunOrigin {
@@ -22,6 +25,13 @@ export interface RunOrigin {
 /** The rows of a run, every cell and every test judged on its own, with what identifies the run's inputs. */
 export function runRows(results: RunResults, origin: RunOrigin): RunRows {
   const runId = results.runId;
+  const leafSets = new Map<string, LeafSetRow>();
+  const cells = results.cells.map((c) => {
+    const paths = JSON.stringify(judgedNodes(c.tests ?? []).map((n) => n.path));
+    const digest = `sha256:${createHash('sha256').update(paths).digest('hex')}`;
+    leafSets.set(digest, { digest, paths });
+    return cellRow(runId, c, digest);
+  });
   return {
     run: {
       run_id: runId,
@@ -44,8 +54,9 @@ export function runRows(results: RunResults, origin: RunOrigin): RunRows {
       cells: results.cells.length,
     },
     kernels: results.kernels.map((k) => kernelRow(runId, k)),
-    cells: results.cells.map((c) => cellRow(runId, c)),
+    cells,
     results: results.cells.flatMap((c) => resultRows(runId, c)),
+    leafSets: [...leafSets.values()],
   };
 }
 
@@ -67,7 +78,7 @@ function kernelRow(runId: string, kernel: KernelRecord): RunKernelRow {
   };
 }
 
-function cellRow(runId: string, cell: CellRecord): CellRow {
+function cellRow(runId: string, cell: CellRecord, leafSet: string): CellRow {
   return {
     run_id: runId,
     cell_id: cell.id,
@@ -84,6 +95,7 @@ function cellRow(runId: string, cell: CellRecord): CellRow {
     reasons: JSON.stringify(cell.reasons),
     interrupted: cell.interrupted ? 1 : 0,
     boots: cell.repeats?.length ?? 1,
+    leaf_set: leafSet,
   };
 }
 

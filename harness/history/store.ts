@@ -9,7 +9,7 @@ import { describeStore, type StoreTarget } from './store-target.js';
 import type { HistoryTables } from './tables.js';
 
 /** The tables a history has; a database that has some of them and no kvmatrix_store is not ours. */
-const HISTORY_TABLES = ['kvmatrix_store', 'runs', 'run_kernels', 'cells', 'results', 'bisections'];
+const HISTORY_TABLES = ['kvmatrix_store', 'runs', 'run_kernels', 'cells', 'results', 'bisections', 'leaf_sets'];
 const FORMAT = 'kvmatrix-history';
 /** pg_advisory_xact_lock's key for "a writer of this history": one writer at a time. */
 const WRITE_LOCK = 0x6b766d78;

@@ -10,6 +10,7 @@ export interface HistoryTables {
   cells: CellRow;
   results: ResultRow;
   bisections: BisectionRow;
+  leaf_sets: LeafSetRow;
 }
 
 /** `format` (always kvmatrix-history) and `schema` (its version, as text). */
@@ -83,6 +84,19 @@ export interface CellRow {
   interrupted: number;
   /** How many boots decided it (1 unless repeated). */
   boots: number;
+  /** The digest of its judged tests' paths (leaf_sets); null in cells added before schema 3. */
+  leaf_set: string | null;
+}
+
+/**
+ * A cell's judged tests, by path, in order: most nights of a cell report
+ * the same ones, so the history reads a night's passes from the set and
+ * its results rows only where a test did not pass.
+ */
+export interface LeafSetRow {
+  digest: string;
+  /** JSON: the paths. */
+  paths: string;
 }
 
 /** A test judged on its own (a leaf, or a node that failed before its children were named). */

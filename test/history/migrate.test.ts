@@ -89,7 +89,11 @@ t.test('postgres: a database of the first schema is migrated, its runs kept', { 
         },
       );
       await db.insertInto('runs').values(rows.run).execute();
-      await db.insertInto('cells').values(rows.cells).execute();
+      // a cell of the first schema had no leaf set
+      await db
+        .insertInto('cells')
+        .values(rows.cells.map(({ leaf_set: _, ...cell }) => cell) as typeof rows.cells)
+        .execute();
       await db.insertInto('results').values(rows.results).execute();
     }
   } finally {

@@ -5,7 +5,9 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import t from 'tap';
 import { addRun, rowsToAdd } from '../../harness/history/add.js';
+import { historyView } from '../../harness/history/history-view.js';
 import { recordRuns } from '../../harness/history/record-runs.js';
+import { loadRun } from '../../harness/report/load-results.js';
 import { SCHEMA_VERSION } from '../../harness/history/migrations.js';
 import { openStore } from '../../harness/history/store.js';
 import { InputError } from '../../harness/matrix/input-error.js';
@@ -160,3 +162,39 @@ t.test('postgres: a database whose tables are not a history is refused, and left
   );
   t.same((await client.query('select what from runs')).rows, [{ what: "a table of somebody else's" }]);
 });
+
+for (const engine of [sqlite!, postgres!]) {
+  t.test(`${engine.name}: a window reads the same from the cells' leaf sets as from every result row`, { skip: engine.skip }, async (t) => {
+    const target = await engine.fresh('leafsets');
+    const nights = [0, 1, 2, 3, 4].map((night) =>
+      runFolder(
+        nightRun({
+          night,
+          cells: 3,
+          suites: 2,
+          cases: 4,
+          // a case that breaks, one that flips, and a test that is new on the fourth night
+          fails: (c, p) => (c === 0 && p.endsWith('suite01.case02') && night >= 2) || (c === 1 && p.endsWith('case00') && night % 2 === 1),
+        }),
+      ),
+    );
+    const extra = nights[3]!.results;
+    extra.cells[2]!.tests![0]!.children.push({
+      ...extra.cells[2]!.tests![0]!.children[0]!,
+      name: 'suite09',
+      path: 'kunit.suite09' as never,
+      children: [],
+    });
+    writeFileSync(nights[3]!.file, JSON.stringify(extra));
+    await recordRuns(target, [...nights.slice(0, 3), loadRun(nights[3]!.runDir), nights[4]!], NOW);
+    const fromSets = await historyView(target, { last: 30 });
+    const store = await openStore(target, { create: false });
+    await store.db.updateTable('cells').set({ leaf_set: null }).execute();
+    await store.db.deleteFrom('leaf_sets').execute();
+    await store.close();
+    const fromRows = await historyView(target, { last: 30 });
+    t.same(fromSets, fromRows);
+    t.ok(fromSets!.entries.some((e) => e.label === 'regression'));
+    t.ok(fromSets!.entries.some((e) => e.test === 'kunit.suite09' && e.outcomes.join() === 'absent,absent,absent,good,absent'));
+  });
+}
