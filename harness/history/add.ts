@@ -34,7 +34,7 @@ export async function addRun(store: HistoryStore, rows: RowsToAdd): Promise<AddO
       if (before) {
         if (before.results_sha256 === rows.run.results_sha256) return { kind: 'already', runId };
         throw new InputError(
-          `run ${runId} is in ${store.name} already, with other results (added from ${before.folder} at ${before.added_at}); nothing added`,
+          `run ${runId} is in ${store.name} already, with other results (added from ${before.folder} at ${before.added_at}); this run was not added`,
           { file },
         );
       }

@@ -8,7 +8,7 @@ export interface BisectTarget {
   entry: HistoryEntry & { lastGood: string; firstBad: string };
   good: string;
   bad: string;
-  /** 3 when the test was unstable some night of the window (its boots disagreed), else 1. */
+  /** 3 when the test or its cell was flaky some night of the window, or the cell is unstable, else 1. */
   tries: number;
 }
 

@@ -12,6 +12,8 @@ interface GatedCell {
   /** Failing on the newest night, but not for the first time (persistent, an older regression, unstable). */
   carried: HistoryEntry[];
   infra: boolean;
+  /** Skipped this night: not run, so neither a pass nor a failure. */
+  skipped: boolean;
 }
 
 function gatedCells(view: HistoryView): GatedCell[] {
@@ -20,7 +22,13 @@ function gatedCells(view: HistoryView): GatedCell[] {
   const cells = new Map<string, GatedCell>();
   for (const e of view.entries) {
     if (e.test === undefined && e.outcomes[newest] !== 'absent') {
-      cells.set(e.cell, { cell: e.cell, added: [], carried: [], infra: e.outcomes[newest] === 'infra' });
+      cells.set(e.cell, {
+        cell: e.cell,
+        added: [],
+        carried: [],
+        infra: e.outcomes[newest] === 'infra',
+        skipped: e.outcomes[newest] === 'skip',
+      });
     }
   }
   for (const e of view.entries) {
@@ -56,6 +64,8 @@ export function renderGateTap(view: HistoryView, decision: GateDecision): string
       out.push(`not ok ${n} - ${name}`, '  ---', ...yaml.split('\n').map((l) => `  ${l}`), '  ...');
     } else if (c.infra) {
       out.push(`not ok ${n} - ${name} # SKIP cannot tell: its boot was an error`);
+    } else if (c.skipped) {
+      out.push(`ok ${n} - ${name} # SKIP not run this night`);
     } else if (c.carried.length > 0) {
       out.push(
         `not ok ${n} - ${name} # TODO failing before this run: ${escapeDescription(c.carried.map(entryLine).slice(0, 3).join('; '))}`,
@@ -71,7 +81,7 @@ export function renderGateTap(view: HistoryView, decision: GateDecision): string
 export function renderGateJunit(view: HistoryView, decision: GateDecision): string {
   const cells = gatedCells(view);
   const failures = cells.filter((c) => c.added.length > 0).length;
-  const skipped = cells.filter((c) => c.added.length === 0 && (c.infra || c.carried.length > 0)).length;
+  const skipped = cells.filter((c) => c.added.length === 0 && (c.infra || c.skipped || c.carried.length > 0)).length;
   const tally = { '@_tests': String(cells.length), '@_failures': String(failures), '@_errors': '0', '@_skipped': String(skipped) };
   const testcase = (c: GatedCell): XmlElement => {
     const [kernel, ...rest] = c.cell.split('/');
@@ -87,9 +97,11 @@ export function renderGateJunit(view: HistoryView, decision: GateDecision): stri
           }
         : c.infra
           ? { skipped: { '@_message': 'cannot tell: its boot was an error' } }
-          : c.carried.length > 0
-            ? { skipped: { '@_message': clean(`failing before this run: ${c.carried.map(named).slice(0, 5).join(', ')}`) } }
-            : {};
+          : c.skipped
+            ? { skipped: { '@_message': 'not run this night' } }
+            : c.carried.length > 0
+              ? { skipped: { '@_message': clean(`failing before this run: ${c.carried.map(named).slice(0, 5).join(', ')}`) } }
+              : {};
     return { '@_classname': `history.${kernel}`, '@_name': rest.join('/'), ...outcome, ...(body ? { 'system-out': body } : {}) };
   };
   return renderXml({

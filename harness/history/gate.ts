@@ -1,10 +1,14 @@
 import type { HistoryEntry, HistoryView } from './label-window.js';
+import type { Outcome } from './labels.js';
+
+const TOLD: ReadonlySet<Outcome> = new Set(['good', 'known', 'bad', 'flaky']);
 
 /**
  * What the newest run of a window brings, for a nightly job to gate on:
  * regressions it adds (a test or cell that went bad on this night, or a
  * new one that fails), or why it cannot tell (a cell whose boot was an
- * `error`, a stopped run, a history with no run), or nothing new.
+ * `error`, a stopped run, a night where no cell was tested, a test that
+ * stopped being reported, a history with no run), or nothing new.
  */
 export type GateDecision =
   | { kind: 'pass'; runId: string }
@@ -17,9 +21,15 @@ export function decideGate(view: HistoryView | null): GateDecision {
   const runId = view.runs[newest]!.runId;
   const added = view.entries.filter((e) => addsRegression(e, runId, newest));
   if (added.length > 0) return { kind: 'regression', runId, added };
+  const cells = view.entries.filter((e) => e.test === undefined && e.outcomes[newest] !== 'absent');
   const why = [
     ...(view.runs[newest]!.interrupted ? [`the newest run was stopped (${view.runs[newest]!.interrupted})`] : []),
-    ...view.entries.filter((e) => e.test === undefined && e.outcomes[newest] === 'infra').map((e) => `${e.cell}: its boot was an error`),
+    ...cells.filter((e) => e.outcomes[newest] === 'infra').map((e) => `${e.cell}: its boot was an error`),
+    ...(cells.some((e) => TOLD.has(e.outcomes[newest]!)) ? [] : ['no cell of the newest run was tested (every one was skipped)']),
+    // a test that stops being reported may hide a failure; the night after, it is a known absence
+    ...view.entries
+      .filter((e) => e.label === 'missing' && newest > 0 && e.outcomes[newest - 1] !== 'absent')
+      .map((e) => `${e.test === undefined ? e.cell : `${e.test} on ${e.cell}`}: no longer reported`),
   ];
   return why.length > 0 ? { kind: 'cannot-tell', runId, why } : { kind: 'pass', runId };
 }

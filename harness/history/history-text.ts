@@ -1,3 +1,4 @@
+import { sanitizeLine } from '../console/sanitize.js';
 import { INPUT_NAMES, type InputChange } from './inputs.js';
 import type { HistoryEntry, HistoryView } from './label-window.js';
 import { LABELS, type HistoryLabel, type Outcome } from './labels.js';
@@ -30,7 +31,7 @@ export function renderHistoryText(view: HistoryView): string {
 }
 
 function whom(e: HistoryEntry): string {
-  return e.test === undefined ? `${e.cell} (the cell)` : `${e.test} on ${e.cell}`;
+  return sanitizeLine(e.test === undefined ? `${e.cell} (the cell)` : `${e.test} on ${e.cell}`);
 }
 
 function detail(e: HistoryEntry): string {
@@ -52,11 +53,13 @@ function detail(e: HistoryEntry): string {
 
 function changeLines(changes: InputChange[]): string[] {
   if (changes.length === 0) return ['            what changed: nothing but the night'];
-  return changes.map((c) => `            ${INPUT_NAMES[c.input]}: ${c.before} -> ${c.after}`);
+  return changes.map((c) => `            ${INPUT_NAMES[c.input]}: ${sanitizeLine(c.before)} -> ${sanitizeLine(c.after)}`);
 }
 
 function bisectedLine(b: NonNullable<HistoryEntry['bisected']>): string {
-  return b.outcome === 'found'
-    ? `first bad commit (history bisect): ${b.commit} ${b.subject ?? ''}`.trimEnd()
-    : `history bisect: ${b.outcome} (${b.folder})`;
+  return sanitizeLine(
+    b.outcome === 'found'
+      ? `first bad commit (history bisect): ${b.commit} ${b.subject ?? ''}`.trimEnd()
+      : `history bisect: ${b.outcome} (${b.folder})`,
+  );
 }

@@ -7,6 +7,7 @@ export interface CellInputs {
   vmm: string;
   matrix: string;
   kvmatrix: string;
+  kvmatrixCommit: string;
   host: string;
 }
 
@@ -16,6 +17,7 @@ export const INPUT_NAMES: Record<keyof CellInputs, string> = {
   vmm: 'VMM',
   matrix: 'matrix',
   kvmatrix: 'kvmatrix',
+  kvmatrixCommit: "kvmatrix's commit",
   host: 'host',
 };
 
@@ -50,7 +52,8 @@ export function cellInputs(run: RunFacts, cell: { kernel: string; vmm: string })
     patchSet: kernel?.patchsetHash === '' ? 'none' : (kernel?.patchsetHash ?? UNRECORDED),
     vmm: vmmOf(run, cell.vmm),
     matrix: run.matrixDigest ?? UNRECORDED,
-    kvmatrix: run.kvmatrixCommit ? `${run.kvmatrixVersion} (${run.kvmatrixCommit.slice(0, 12)})` : run.kvmatrixVersion,
+    kvmatrix: run.kvmatrixVersion,
+    kvmatrixCommit: run.kvmatrixCommit ?? UNRECORDED,
     host: hostOf(run),
   };
 }
@@ -64,7 +67,8 @@ function vmmOf(run: RunFacts, id: string): string {
 
 function hostOf(run: RunFacts): string {
   const names = [...new Set((run.mergedHosts ?? [run.host]).map((h) => h.name ?? UNRECORDED))];
-  return names.join(', ');
+  // a host whose name went unrecorded leaves the whole input unrecorded: never a change of its own
+  return names.includes(UNRECORDED) ? UNRECORDED : names.join(', ');
 }
 
 /** The inputs that differ between two nights of a cell, in the order a reader checks them. */

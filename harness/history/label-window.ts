@@ -1,3 +1,4 @@
+import { globMatchesPath, type TestPath } from '../matrix/test-path.js';
 import { cellInputs, type CellInputs, type InputChange } from './inputs.js';
 import { labelSeries, LABELS, outcomeOf, type HistoryLabel, type Outcome } from './labels.js';
 import type { HistoryWindow } from './window.js';
@@ -46,8 +47,12 @@ export function labelWindow(window: HistoryWindow): HistoryView {
       ),
     );
     // a cell's tests are expected where the cell ran and was read: not where it errored, was skipped or did not run
+    // and where the run's --test named it
     const read = cellOutcomes.map((o) => o !== 'infra' && o !== 'skip' && o !== 'absent');
-    for (const [test, seen] of window.tests.get(cell) ?? []) entries.push(entry(runs, { cell, test }, seen.map(outcomeOf), inputs, read));
+    for (const [test, seen] of window.tests.get(cell) ?? []) {
+      const asked = read.map((r, i) => r && (runs[i]!.testGlob === null || globMatchesPath(runs[i]!.testGlob!, test as TestPath)));
+      entries.push(entry(runs, { cell, test }, seen.map(outcomeOf), inputs, asked));
+    }
   }
   for (const e of entries) {
     if (e.label !== 'regression') continue;

@@ -116,7 +116,8 @@ export function labelSeries(series: Series): Labelled {
   const firstSeen = outcomes.findIndex((o) => o !== 'absent');
   if (isBad(outcomes[last]!)) {
     const lastGood = [...told].reverse().find((i) => i < last && !isBad(outcomes[i]!));
-    if (lastGood === undefined) return { label: firstSeen === newest ? 'new' : 'persistent' };
+    // no night before told (first reported, or only errors and skips before): this night is its first bad one
+    if (lastGood === undefined) return { label: told[0] === newest ? 'new' : 'persistent' };
     const firstBad = told.find((i) => i > lastGood)!;
     return { label: 'regression', lastGood, firstBad, changes: changesBetween(inputs[lastGood] ?? null, inputs[firstBad] ?? null) };
   }
@@ -125,8 +126,8 @@ export function labelSeries(series: Series): Labelled {
     const firstGood = told.find((i) => i > lastBad)!;
     return { label: 'fixed', lastBad, firstGood, changes: changesBetween(inputs[lastBad] ?? null, inputs[firstGood] ?? null) };
   }
-  if (outcomes[last] === 'known') return { label: 'known' };
-  return { label: firstSeen === newest ? 'new' : 'pass' };
+  if (firstSeen === newest) return { label: 'new' };
+  return { label: outcomes[last] === 'known' ? 'known' : 'pass' };
 }
 
 function sameInputs(a: CellInputs | null, b: CellInputs | null): boolean {

@@ -11,19 +11,27 @@ import type { StoreTarget } from './store-target.js';
 /**
  * Adds runs to a history (started where there is none), oldest first, each
  * whole or not at all; the runs were read and checked before the store
- * was opened, so a bad one among them adds nothing.
+ * was opened, so a bad one among them adds nothing. A run the store refuses
+ * (its id there already with other results) stops the adding: the runs
+ * before it are in, and were told.
  */
 export async function recordRuns(
   target: StoreTarget,
   runs: readonly LoadedRun[],
   now: Date,
+  /** Told of each run as it is recorded: when a later one is refused, the earlier ones are in. */
+  onAdded: (outcome: AddOutcome) => void = () => {},
 ): Promise<{ store: string; added: AddOutcome[] }> {
   const oldestFirst = [...runs].sort((a, b) => a.results.startedAt.localeCompare(b.results.startedAt));
   const rows = oldestFirst.map((run) => rowsToAdd(run, now));
   const store = await openStore(target, { create: true });
   try {
     const added: AddOutcome[] = [];
-    for (const run of rows) added.push(await addRun(store, run));
+    for (const run of rows) {
+      const outcome = await addRun(store, run);
+      added.push(outcome);
+      onAdded(outcome);
+    }
     return { store: store.name, added };
   } finally {
     await store.close();

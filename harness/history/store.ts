@@ -56,7 +56,12 @@ async function openSqlite(file: string, options: OpenOptions): Promise<HistorySt
     throw new InputError(`not a file`, { file: name });
   }
   const Database = nodeModules('better-sqlite3') as typeof import('better-sqlite3');
-  const database = new Database(file, { timeout: WAIT_MS });
+  let database: import('better-sqlite3').Database;
+  try {
+    database = new Database(file, { timeout: WAIT_MS });
+  } catch (error) {
+    throw new StoreError(`${name}: ${(error as Error).message}`);
+  }
   const db = new Kysely<HistoryTables>({ dialect: new SqliteDialect({ database }) });
   return {
     target: { engine: 'sqlite', file },
@@ -176,12 +181,17 @@ async function schemaOf(store: HistoryStore, db: Kysely<HistoryTables> = store.d
   return version;
 }
 
+/** What the database holds: a file's every table, view, index and trigger (and an application id another program set); a server's tables. */
 async function tableNames(store: HistoryStore, db: Kysely<HistoryTables>): Promise<string[]> {
-  const query =
-    store.target.engine === 'sqlite'
-      ? sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\'`
-      : sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`;
-  return (await query.execute(db)).rows.map((r) => r.name);
+  if (store.target.engine === 'postgres') {
+    const tables = await sql<{
+      name: string;
+    }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(db);
+    return tables.rows.map((r) => r.name);
+  }
+  const objects = await sql<{ name: string }>`select name from sqlite_master where name not like 'sqlite\\_%' escape '\\'`.execute(db);
+  const application = (await sql<{ application_id: number }>`pragma application_id`.execute(db)).rows[0]?.application_id ?? 0;
+  return [...objects.rows.map((r) => r.name), ...(application !== 0 ? [`(application id ${application})`] : [])];
 }
 
 /** A store's own failure as one error naming it: a corrupt file is bad input, a server out of reach a StoreError. */
@@ -190,19 +200,13 @@ export async function guarded<T>(store: HistoryStore, work: () => Promise<T>): P
     return await work();
   } catch (error) {
     if (error instanceof StoreError || error instanceof InputError) throw error;
-    const code = (error as { code?: unknown }).code;
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw new InputError(`not a kvmatrix history, or a damaged one (${(error as Error).message}); left as it is`, { file: store.name });
+    const code = String((error as { code?: unknown }).code ?? '');
+    const message = (error as Error).message ?? String(error);
+    // better-sqlite3 gives extended codes (SQLITE_CORRUPT_INDEX, SQLITE_IOERR_READ): matched by their family
+    if (/^SQLITE_(NOTADB|CORRUPT)/.test(code) || (code === 'SQLITE_ERROR' && /^no such (table|column)/.test(message))) {
+      throw new InputError(`not a kvmatrix history, or a damaged one (${message}); left as it is`, { file: store.name });
     }
-    if (
-      code === 'SQLITE_BUSY' ||
-      code === 'SQLITE_READONLY' ||
-      code === 'SQLITE_CANTOPEN' ||
-      code === 'SQLITE_FULL' ||
-      code === 'SQLITE_IOERR'
-    ) {
-      throw new StoreError(`${store.name}: ${(error as Error).message}`);
-    }
+    if (/^SQLITE_(BUSY|LOCKED|READONLY|CANTOPEN|FULL|IOERR|PERM|AUTH|NOMEM)/.test(code)) throw new StoreError(`${store.name}: ${message}`);
     if (store.target.engine === 'postgres' && isConnectionTrouble(error)) {
       throw new StoreError(`${store.name}: ${(error as Error).message || String(code)}`);
     }

@@ -1,6 +1,7 @@
 import type { HostFacts } from '../report/types.js';
 import type { RunFacts } from './inputs.js';
 import type { Observation } from './labels.js';
+import { InputError } from '../matrix/input-error.js';
 import { guarded, type HistoryStore } from './store.js';
 import type { BisectionRow } from './tables.js';
 
@@ -22,6 +23,8 @@ export interface WindowRun {
   folder: string;
   /** The run selected the whole matrix (no --cell, --filter or --test): a cell it lacks has left the matrix. */
   whole: boolean;
+  /** The run's --test glob: a test it does not name was not asked for, so is not missing. */
+  testGlob: string | null;
   interrupted: string | null;
   facts: RunFacts;
 }
@@ -47,17 +50,7 @@ export interface WindowQuery {
 export async function readWindow(store: HistoryStore, query: WindowQuery): Promise<HistoryWindow | null> {
   return guarded(store, async () => {
     const db = store.db;
-    const matrix =
-      query.matrix ??
-      (
-        await db
-          .selectFrom('runs')
-          .select('matrix_name')
-          .orderBy('started_at', 'desc')
-          .orderBy('run_id', 'desc')
-          .limit(1)
-          .executeTakeFirst()
-      )?.matrix_name;
+    const matrix = query.matrix ?? (await onlyMatrix(store));
     if (matrix === undefined) return null;
     const newestFirst = await db
       .selectFrom('runs')
@@ -108,6 +101,7 @@ export async function readWindow(store: HistoryStore, query: WindowQuery): Promi
         startedAt: r.started_at,
         folder: r.folder,
         whole: selection.cells.length === 0 && selection.filters.length === 0 && selection.test === undefined,
+        testGlob: selection.test ?? null,
         interrupted: r.interrupted,
         facts: {
           matrixDigest: r.matrix_digest,
@@ -166,4 +160,21 @@ export async function readWindow(store: HistoryStore, query: WindowQuery): Promi
     }
     return { matrix, runs, cells: byCell, tests, bisections };
   });
+}
+
+/**
+ * The matrix a history holds, when it holds one: a store a team's
+ * pipelines share may hold several, and the newest run's would be
+ * whichever pipeline ran last.
+ */
+async function onlyMatrix(store: HistoryStore): Promise<string | undefined> {
+  const names = (await store.db.selectFrom('runs').select('matrix_name').distinct().orderBy('matrix_name').execute()).map(
+    (r) => r.matrix_name,
+  );
+  if (names.length > 1) {
+    throw new InputError(`holds runs of ${names.length} matrices (${names.slice(0, 8).join(', ')}): name one with --name`, {
+      file: store.name,
+    });
+  }
+  return names[0];
 }

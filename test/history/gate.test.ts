@@ -103,3 +103,62 @@ t.test('a window of the newest runs, whatever order they were added in', async (
   t.equal(regression, undefined, 'two nights, both bad: the break is before the window');
   t.ok(view!.entries.some((e) => e.label === 'persistent' && e.test === BROKE));
 });
+
+t.test(
+  'the gate cannot tell when no cell was tested or a test stopped being reported, and fails a first bad night after nights that told nothing',
+  async (t) => {
+    const nights = [0, 1, 2].map((n) => night(n));
+    const allSkipped = night(3, (r) => {
+      r.cells = r.cells.map((c) => ({ ...c, verdict: 'skip', status: 'skipped', reasons: ['no lkvm given'], tests: [] }));
+    });
+    t.match(decideGate(await historyView(await historyOf([...nights, allSkipped]), { last: 30 })), {
+      kind: 'cannot-tell',
+      why: ['no cell of the newest run was tested (every one was skipped)'],
+    });
+
+    const dropped = night(3, (r) => {
+      r.cells[0]!.tests![0]!.children[0]!.children.pop();
+    });
+    const gone = decideGate(await historyView(await historyOf([...nights, dropped]), { last: 30 }));
+    t.match(gone, { kind: 'cannot-tell', why: [`kunit.suite00.case02 on ${dropped.cells[0]!.id}: no longer reported`] });
+    const later = night(4, (r) => {
+      r.cells[0]!.tests![0]!.children[0]!.children.pop();
+    });
+    t.match(
+      decideGate(await historyView(await historyOf([...nights, dropped, later]), { last: 30 })),
+      { kind: 'pass' },
+      'the night after, the absence is known',
+    );
+
+    // a cell whose boots errored for two nights, then failed: its first bad night is this one
+    const errored = (n: number) =>
+      night(n, (r) => {
+        r.cells[0] = { ...r.cells[0]!, verdict: 'error', status: 'unexpected', reasons: ['could not start the VMM'], tests: [] };
+      });
+    const failing = night(2, (r) => {
+      r.cells[0] = { ...r.cells[0]!, verdict: 'fail', status: 'unexpected', reasons: ['a case failed'] };
+    });
+    const first = decideGate(await historyView(await historyOf([errored(0), errored(1), failing]), { last: 30 }));
+    t.match(first, { kind: 'regression' });
+    t.ok(
+      first.kind === 'regression' && first.added.some((e) => e.cell === failing.cells[0]!.id && e.test === undefined && e.label === 'new'),
+    );
+
+    const narrowed = night(3, (r) => {
+      r.selection = { cells: [], filters: [], test: 'kunit.suite01.*' };
+      for (const c of r.cells) c.tests![0]!.children.splice(0, 1);
+    });
+    const view = await historyView(await historyOf([...nights, narrowed]), { last: 30 });
+    t.notOk(
+      view!.entries.some((e) => e.label === 'missing'),
+      'a run with --test is not expected to report the tests it did not name',
+    );
+  },
+);
+
+t.test('a history of several matrices asks which', async (t) => {
+  const target: StoreTarget = { engine: 'sqlite', file: `${tempTree({})}/h.sqlite` };
+  await recordRuns(target, [runFolder(night(0)), runFolder(nightRun({ night: 1, cells: 1, suites: 1, cases: 1, matrix: 'other' }))], NOW);
+  await t.rejects(historyView(target, { last: 30 }), /holds runs of 2 matrices \(nightly, other\): name one with --name/);
+  t.equal((await historyView(target, { last: 30, matrix: 'other' }))!.runs.length, 1);
+});

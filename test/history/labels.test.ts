@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { CellInputs } from '../../harness/history/inputs.js';
+import { inputChanges, type CellInputs } from '../../harness/history/inputs.js';
 import { labelSeries, outcomeOf, type Outcome } from '../../harness/history/labels.js';
 
 const MARKS: Record<string, Outcome> = { '.': 'good', k: 'known', X: 'bad', '~': 'flaky', E: 'infra', s: 'skip', ' ': 'absent' };
@@ -12,6 +12,7 @@ function series(marks: string, kernels = 'a'.repeat(marks.length), reported = ''
     vmm: 'qemu 7.2',
     matrix: 'm',
     kvmatrix: '0.1.0',
+    kvmatrixCommit: 'c',
     host: 'h',
   }));
   return {
@@ -28,6 +29,10 @@ t.test('each label from the nights that tell, newest last', async (t) => {
   t.equal(labelSeries(series('XXXXX')).label, 'persistent');
   t.equal(labelSeries(series('kkkkk')).label, 'known');
   t.equal(labelSeries(series('EEsEE')).label, 'cannot-tell', 'no night told');
+  t.equal(labelSeries(series('EEssX')).label, 'new', 'the first night that told is the newest, and bad: the gate counts it');
+  t.equal(labelSeries(series('    k')).label, 'new', 'new outranks known');
+  t.equal(labelSeries(series('XXk')).label, 'fixed', 'as the matrix expects again (its rule now expects the failure)');
+  t.equal(labelSeries(series('kXX', 'abb')).label, 'regression', 'a known failure went as expected');
   t.equal(labelSeries(series('.... ')).label, 'missing', 'its cell ran, the test was not reported');
   t.equal(labelSeries(series('.... ', 'aaaaa', '    -')).label, 'pass', 'its cell did not run: not missing');
 });
@@ -79,4 +84,20 @@ t.test('a stored row that does not add up never reads as a pass', async (t) => {
   ]) {
     t.equal(outcomeOf(odd), 'infra', JSON.stringify(odd));
   }
+});
+
+t.test('an input one of two runs did not record is never a change', async (t) => {
+  const base: CellInputs = {
+    kernel: 'git:a',
+    patchSet: 'none',
+    vmm: 'qemu 7.2',
+    matrix: 'm',
+    kvmatrix: '0.1.0',
+    kvmatrixCommit: 'unrecorded',
+    host: 'unrecorded',
+  };
+  t.same(inputChanges(base, { ...base, kvmatrixCommit: 'abc', host: 'ci-1' }), []);
+  t.same(inputChanges({ ...base, kvmatrixCommit: 'abc' }, { ...base, kvmatrixCommit: 'def' }), [
+    { input: 'kvmatrixCommit', before: 'abc', after: 'def' },
+  ]);
 });

@@ -36,7 +36,7 @@ for (const engine of [sqlite!, postgres!]) {
     );
 
     const altered = nightRun({ night: 0, cells: 4, suites: 3, cases: 5, fails: (c) => c === 1 });
-    await t.rejects(recordRuns(target, [runFolder(altered)], NOW), /already, with other results.*nothing added/);
+    await t.rejects(recordRuns(target, [runFolder(altered)], NOW), /already, with other results.*this run was not added/);
     t.same(await rowCounts(target), { runs: 1, run_kernels: 1, cells: 4, results: 60 }, 'the other results added nothing');
 
     const store = await openStore(target, { create: false });
