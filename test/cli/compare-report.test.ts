@@ -39,7 +39,7 @@ t.test('compare: exit 1 and a not-ok TAP point when a cell started failing, exit
 
   const same = await kvmatrix(['compare', before, join(before, 'results.json')]);
   t.equal(same.code, 0, 'a run against itself: nothing started failing');
-  t.match(same.stdout, /0 started failing/);
+  t.match(same.stdout, /0 regression \(started failing\)/);
 });
 
 t.test(

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { kvmatrix } from '../support/cli.js';
 import { runFolder } from '../support/history-stores.js';
@@ -44,4 +44,25 @@ t.test('a store another program made, and a damaged one, are one error each, exi
   t.notMatch(damaged.stderr, /internal error/);
   writeFileSync(join(dir, 'empty.sqlite'), '');
   t.equal((await kvmatrix(['history', 'gate', '--store', join(dir, 'empty.sqlite')])).code, 2, 'an empty file holds no history yet');
+});
+
+t.test('run --history refuses a shard, and history add refuses a results.json that does not validate, naming it', async (t) => {
+  const shard = await kvmatrix(['run', '--history', '--shard', '1/2', '--out', tempTree({})]);
+  t.equal(shard.code, 2);
+  t.match(
+    shard.stderr,
+    '--history: a shard is not added to the history: merge the shards (kvmatrix report merge), then add the merged run',
+  );
+
+  const dir = tempTree({});
+  const good = runFolder(nightRun({ night: 0, cells: 1, suites: 1, cases: 1 }));
+  const bad = runFolder(nightRun({ night: 1, cells: 1, suites: 1, cases: 1 }));
+  const results = JSON.parse(readFileSync(bad.file, 'utf8')) as { cells: { verdict: string }[] };
+  results.cells[0]!.verdict = 'splendid';
+  writeFileSync(bad.file, JSON.stringify(results));
+  const store = join(dir, 'h.sqlite');
+  const refused = await kvmatrix(['history', 'add', good.runDir, bad.runDir, '--store', store]);
+  t.equal(refused.code, 2);
+  t.match(refused.stderr, `${bad.file}: cells[0].verdict:`);
+  t.notOk(existsSync(store), 'nothing of the command was added: the runs are read before the store is opened');
 });

@@ -3,8 +3,9 @@
  * bisect tests' tree and cache, so that the nights boot kernels already
  * built), recorded by `run --history` in SQLite and by `history add` in a
  * real PostgreSQL server. One cell breaks on the night its kernel reverts
- * the Murray fix and passes again on the night it is fixed; another hangs
- * every other night. The labels, the gate's exit codes and a bisect from
+ * the Murray fix, its probe of the devices and its command
+ * (matrices/commands/virtio-health.sh) with it, and passes again on the
+ * night it is fixed; another hangs every other night. The labels, the gate's exit codes and a bisect from
  * the history are checked against what was done.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,12 @@ export async function nightsRemembered(t: Test, h: KernelHistory, dir: string, c
       'transports: [legacy]',
       'devices: [rng, net, blk]',
       'boot: { timeout: 20, retries: 0 }',
+      'tests:',
+      '  - probe',
+      '  - command:',
+      '      name: virtio-health',
+      `      run: ${join(projectRoot, 'matrices/commands/virtio-health.sh')}`,
+      '      timeout: 20',
       '',
     ].join('\n'),
   );
@@ -132,6 +139,15 @@ export async function nightsRemembered(t: Test, h: KernelHistory, dir: string, c
     changes: [{ input: 'kernel', before: `git:${h.tail}`, after: `git:${h.fixed}` }],
   });
   t.match(cellOf(FLAKY), { label: 'unstable', outcomes: ['good', 'bad', 'good', 'bad', 'good'], failed: 2, told: 5 });
+  t.match(
+    view.entries.find((e) => e.cell === BROKEN && e.test === 'command.virtio-health'),
+    {
+      label: 'fixed',
+      outcomes: ['good', 'good', 'bad', 'bad', 'good'],
+      lastBad: ids[3],
+      firstGood: ids[4],
+    },
+  );
   const probes = view.entries.filter((e) => e.cell === BROKEN && e.test?.startsWith('probe.'));
   t.same(
     probes
