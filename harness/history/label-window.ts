@@ -46,9 +46,12 @@ export function labelWindow(window: HistoryWindow): HistoryView {
         runs.map((r) => r.whole),
       ),
     );
-    // a cell's tests are expected where the cell ran and was read: not where it errored, was skipped or did not run
-    // and where the run's --test named it
-    const read = cellOutcomes.map((o) => o !== 'infra' && o !== 'skip' && o !== 'absent');
+    // a cell's tests are expected where the cell ran and its tests were read (a boot that hung before
+    // they ran reports none: its failure is the cell's), and where the run's --test named them
+    const tests = window.tests.get(cell) ?? new Map<string, unknown[]>();
+    const read = cellOutcomes.map(
+      (o, i) => o !== 'infra' && o !== 'skip' && o !== 'absent' && [...tests.values()].some((nights) => nights[i] !== null),
+    );
     for (const [test, seen] of window.tests.get(cell) ?? []) {
       const asked = read.map((r, i) => r && (runs[i]!.testGlob === null || globMatchesPath(runs[i]!.testGlob!, test as TestPath)));
       entries.push(entry(runs, { cell, test }, seen.map(outcomeOf), inputs, asked));

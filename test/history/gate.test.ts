@@ -130,6 +130,16 @@ t.test(
       'the night after, the absence is known',
     );
 
+    const hung = night(3, (r) => {
+      r.cells[1] = { ...r.cells[1]!, verdict: 'timeout', status: 'unexpected', reasons: ['the guest did not reach the agent'], tests: [] };
+    });
+    const timedOut = await historyView(await historyOf([...nights, hung]), { last: 30 });
+    t.notOk(
+      timedOut!.entries.some((e) => e.label === 'missing'),
+      "a boot that hung before its tests ran does not make them missing: the cell's failure is the finding",
+    );
+    t.match(decideGate(timedOut), { kind: 'pass' }, 'and the cell failing carried from before (it broke on night 2) adds nothing');
+
     // a cell whose boots errored for two nights, then failed: its first bad night is this one
     const errored = (n: number) =>
       night(n, (r) => {
