@@ -73,7 +73,7 @@ export function historySubcommand(version: string) {
       .addOption(new Option('--junit <file>', 'also write it as JUnit XML: a <failure> only for those cells').argParser(outputFile))
       .addHelpText(
         'after',
-        `\nExit status: 0 the newest run adds no regression, 1 it adds one, ${EXIT.cannotTell} cannot tell (a cell's boot was an error, the run was stopped, no run), 2 bad input, 3 a store out of reach.`,
+        `\nExit status: 0 the newest run adds no regression, 1 it adds one, ${EXIT.cannotTell} cannot tell (a cell's boot was an error, the run was stopped, no cell tested, a test no longer reported, no run), 2 bad input, 3 a store out of reach.`,
       )
       .addOption(storeOption())
       .addOption(nameOption())

@@ -11,7 +11,10 @@ export function storeOption() {
 }
 
 export function nameOption() {
-  return new Option('--name <matrix>', 'the matrix whose runs to look at (needed when the history holds runs of several)');
+  return new Option(
+    '--name <matrix>',
+    "the matrix whose runs to look at (default: the newest run's; give it on a history several pipelines share)",
+  );
 }
 
 export function lastOption() {

@@ -58,7 +58,8 @@ export function bisectTarget(window: HistoryWindow, view: HistoryView, cell: str
       },
     );
   }
-  const unstable =
-    regression.outcomes.includes('flaky') || mine.some((e) => e.outcomes.includes('flaky') && (test === undefined || e === regression));
-  return { entry: regression as BisectTarget['entry'], good, bad, tries: unstable ? UNSTABLE_TRIES : 1 };
+  // a regression itself had no flaky night (that would make it unstable); its cell may have, on another test's account
+  const cellEntry = mine.find((e) => e.test === undefined);
+  const shaky = cellEntry !== undefined && (cellEntry.label === 'unstable' || cellEntry.outcomes.includes('flaky'));
+  return { entry: regression as BisectTarget['entry'], good, bad, tries: shaky ? UNSTABLE_TRIES : 1 };
 }

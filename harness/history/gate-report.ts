@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { sanitizeText } from '../console/sanitize.js';
 import { clean, renderXml, type XmlElement } from '../report/junit.js';
 import { cleanStrings, escapeDescription } from '../report/tap.js';
-import { addsRegression, type GateDecision } from './gate.js';
+import { addsRegression, newlyMissing, type GateDecision } from './gate.js';
 import type { HistoryEntry, HistoryView } from './label-window.js';
 
 /** A cell of the newest run as the gate sees it: the regressions it adds, what it carries from before. */
@@ -12,6 +12,8 @@ interface GatedCell {
   /** Failing on the newest night, but not for the first time (persistent, an older regression, unstable). */
   carried: HistoryEntry[];
   infra: boolean;
+  /** Its tests this night was the first not to report: the gate cannot tell. */
+  gone: HistoryEntry[];
   /** Skipped this night: not run, so neither a pass nor a failure. */
   skipped: boolean;
 }
@@ -26,6 +28,7 @@ function gatedCells(view: HistoryView): GatedCell[] {
         cell: e.cell,
         added: [],
         carried: [],
+        gone: [],
         infra: e.outcomes[newest] === 'infra',
         skipped: e.outcomes[newest] === 'skip',
       });
@@ -35,6 +38,7 @@ function gatedCells(view: HistoryView): GatedCell[] {
     const c = cells.get(e.cell);
     if (!c) continue;
     if (addsRegression(e, runId, newest)) c.added.push(e);
+    else if (newlyMissing(e, runId)) c.gone.push(e);
     else if (e.outcomes[newest] === 'bad' || e.outcomes[newest] === 'flaky') c.carried.push(e);
   }
   return [...cells.values()].sort((a, b) => a.cell.localeCompare(b.cell));
@@ -64,6 +68,10 @@ export function renderGateTap(view: HistoryView, decision: GateDecision): string
       out.push(`not ok ${n} - ${name}`, '  ---', ...yaml.split('\n').map((l) => `  ${l}`), '  ...');
     } else if (c.infra) {
       out.push(`not ok ${n} - ${name} # SKIP cannot tell: its boot was an error`);
+    } else if (c.gone.length > 0) {
+      out.push(
+        `not ok ${n} - ${name} # SKIP cannot tell: no longer reported: ${escapeDescription(c.gone.map(named).slice(0, 3).join(', '))}`,
+      );
     } else if (c.skipped) {
       out.push(`ok ${n} - ${name} # SKIP not run this night`);
     } else if (c.carried.length > 0) {
@@ -81,7 +89,7 @@ export function renderGateTap(view: HistoryView, decision: GateDecision): string
 export function renderGateJunit(view: HistoryView, decision: GateDecision): string {
   const cells = gatedCells(view);
   const failures = cells.filter((c) => c.added.length > 0).length;
-  const skipped = cells.filter((c) => c.added.length === 0 && (c.infra || c.skipped || c.carried.length > 0)).length;
+  const skipped = cells.filter((c) => c.added.length === 0 && (c.infra || c.gone.length > 0 || c.skipped || c.carried.length > 0)).length;
   const tally = { '@_tests': String(cells.length), '@_failures': String(failures), '@_errors': '0', '@_skipped': String(skipped) };
   const testcase = (c: GatedCell): XmlElement => {
     const [kernel, ...rest] = c.cell.split('/');
@@ -97,11 +105,13 @@ export function renderGateJunit(view: HistoryView, decision: GateDecision): stri
           }
         : c.infra
           ? { skipped: { '@_message': 'cannot tell: its boot was an error' } }
-          : c.skipped
-            ? { skipped: { '@_message': 'not run this night' } }
-            : c.carried.length > 0
-              ? { skipped: { '@_message': clean(`failing before this run: ${c.carried.map(named).slice(0, 5).join(', ')}`) } }
-              : {};
+          : c.gone.length > 0
+            ? { skipped: { '@_message': clean(`cannot tell: no longer reported: ${c.gone.map(named).slice(0, 5).join(', ')}`) } }
+            : c.skipped
+              ? { skipped: { '@_message': 'not run this night' } }
+              : c.carried.length > 0
+                ? { skipped: { '@_message': clean(`failing before this run: ${c.carried.map(named).slice(0, 5).join(', ')}`) } }
+                : {};
     return { '@_classname': `history.${kernel}`, '@_name': rest.join('/'), ...outcome, ...(body ? { 'system-out': body } : {}) };
   };
   return renderXml({

@@ -25,10 +25,10 @@ export function decideGate(view: HistoryView | null): GateDecision {
   const why = [
     ...(view.runs[newest]!.interrupted ? [`the newest run was stopped (${view.runs[newest]!.interrupted})`] : []),
     ...cells.filter((e) => e.outcomes[newest] === 'infra').map((e) => `${e.cell}: its boot was an error`),
-    ...(cells.some((e) => TOLD.has(e.outcomes[newest]!)) ? [] : ['no cell of the newest run was tested (every one was skipped)']),
+    ...(cells.some((e) => TOLD.has(e.outcomes[newest]!)) ? [] : ['no cell of the newest run was tested (each was skipped or errored)']),
     // a test that stops being reported may hide a failure; the night after, it is a known absence
     ...view.entries
-      .filter((e) => e.label === 'missing' && newest > 0 && e.outcomes[newest - 1] !== 'absent')
+      .filter((e) => newlyMissing(e, runId))
       .map((e) => `${e.test === undefined ? e.cell : `${e.test} on ${e.cell}`}: no longer reported`),
   ];
   return why.length > 0 ? { kind: 'cannot-tell', runId, why } : { kind: 'pass', runId };
@@ -37,4 +37,9 @@ export function decideGate(view: HistoryView | null): GateDecision {
 /** A regression this night brought, or a test first seen this night and failing. */
 export function addsRegression(entry: HistoryEntry, runId: string, newest: number): boolean {
   return (entry.label === 'regression' && entry.firstBad === runId) || (entry.label === 'new' && entry.outcomes[newest] === 'bad');
+}
+
+/** A test (or cell) that this night, of all the nights that should have, was the first not to report. */
+export function newlyMissing(entry: HistoryEntry, runId: string): boolean {
+  return entry.label === 'missing' && entry.missingSince === runId;
 }

@@ -13,19 +13,21 @@ export function renderHistoryText(view: HistoryView): string {
   const { runs } = view;
   const lines = [
     `history of ${view.matrix}: ${runs.length} run${runs.length === 1 ? '' : 's'}, ${runs[0]!.runId} to ${runs[runs.length - 1]!.runId} (newest)`,
+    ...(view.others.length ? [`(the history also holds runs of ${sanitizeLine(view.others.join(', '))}: --name picks one)`] : []),
     `nights, oldest first: ${Object.entries(NIGHT_MARKS)
       .filter(([, mark]) => mark !== ' ')
       .map(([outcome, mark]) => `${mark} ${outcome}`)
       .join(', ')}, blank not reported`,
     '',
   ];
+  const header = lines.length;
   for (const e of view.entries) {
     if (!SHOWN.has(e.label) || (e.label === 'new' && e.outcomes[e.outcomes.length - 1] !== 'bad')) continue;
     lines.push(`${e.label.padEnd(11)} |${e.outcomes.map((o) => NIGHT_MARKS[o]).join('')}| ${whom(e)}${detail(e)}`);
     if (e.changes && (e.label === 'regression' || e.label === 'fixed')) lines.push(...changeLines(e.changes));
     if (e.bisected) lines.push(`            ${bisectedLine(e.bisected)}`);
   }
-  if (lines.length === 3) lines.push('nothing changed over the window');
+  if (lines.length === header) lines.push('nothing changed over the window');
   lines.push('', LABELS.map((l) => `${l} ${view.counts[l]}`).join(', '));
   return `${lines.join('\n')}\n`;
 }

@@ -76,6 +76,8 @@ export interface Labelled {
   firstGood?: number;
   /** What differed between those two nights' inputs; empty: nothing but the night. */
   changes?: InputChange[];
+  /** Missing: the first night it was expected and not reported, since it was last reported. */
+  missingSince?: number;
   /** Unstable: the nights it failed, of the nights that told. */
   failed?: number;
   told?: number;
@@ -96,7 +98,8 @@ export function labelSeries(series: Series): Labelled {
   const newest = outcomes.length - 1;
   const told = outcomes.flatMap((o, i) => (INFORMS.has(o) ? [i] : []));
   const seenBefore = outcomes.slice(0, newest).some((o) => o !== 'absent');
-  if (outcomes[newest] === 'absent' && seenBefore && series.expectedToReport[newest]) return { label: 'missing' };
+  if (outcomes[newest] === 'absent' && seenBefore && series.expectedToReport[newest])
+    return { label: 'missing', missingSince: missingSince(series) };
   if (told.length === 0) return { label: 'cannot-tell' };
 
   let flips = 0;
@@ -113,7 +116,6 @@ export function labelSeries(series: Series): Labelled {
   }
 
   const last = told[told.length - 1]!;
-  const firstSeen = outcomes.findIndex((o) => o !== 'absent');
   if (isBad(outcomes[last]!)) {
     const lastGood = [...told].reverse().find((i) => i < last && !isBad(outcomes[i]!));
     // no night before told (first reported, or only errors and skips before): this night is its first bad one
@@ -126,8 +128,13 @@ export function labelSeries(series: Series): Labelled {
     const firstGood = told.find((i) => i > lastBad)!;
     return { label: 'fixed', lastBad, firstGood, changes: changesBetween(inputs[lastBad] ?? null, inputs[firstGood] ?? null) };
   }
-  if (firstSeen === newest) return { label: 'new' };
+  if (told[0] === newest) return { label: 'new' };
   return { label: outcomes[last] === 'known' ? 'known' : 'pass' };
+}
+
+function missingSince(series: Series): number {
+  const lastReported = series.outcomes.findLastIndex((o) => o !== 'absent');
+  return series.expectedToReport.findIndex((expected, i) => i > lastReported && expected);
 }
 
 function sameInputs(a: CellInputs | null, b: CellInputs | null): boolean {

@@ -8,6 +8,8 @@ import type { BisectionRow } from './tables.js';
 /** The runs a history looks at: one matrix's newest N, oldest first, with every cell and test they reported. */
 export interface HistoryWindow {
   matrix: string;
+  /** The other matrices the history holds runs of (a store several pipelines share). */
+  others: string[];
   runs: WindowRun[];
   /** Per cell, its night in each run (null where the run has no such cell). */
   cells: Map<string, (CellNight | null)[]>;
@@ -50,8 +52,9 @@ export interface WindowQuery {
 export async function readWindow(store: HistoryStore, query: WindowQuery): Promise<HistoryWindow | null> {
   return guarded(store, async () => {
     const db = store.db;
-    const matrix = query.matrix ?? (await onlyMatrix(store));
-    if (matrix === undefined) return null;
+    const chosen = await chosenMatrix(store, query.matrix);
+    if (!chosen) return null;
+    const { matrix, others } = chosen;
     const newestFirst = await db
       .selectFrom('runs')
       .selectAll()
@@ -85,7 +88,7 @@ export async function readWindow(store: HistoryStore, query: WindowQuery): Promi
       digests.length
         ? (await db.selectFrom('leaf_sets').selectAll().where('digest', 'in', digests).execute()).map((l) => [
             l.digest,
-            JSON.parse(l.paths) as string[],
+            leafPaths(l.digest, l.paths, store.name),
           ])
         : [],
     );
@@ -158,23 +161,44 @@ export async function readWindow(store: HistoryStore, query: WindowQuery): Promi
         nights[night] = notGood?.get(path) ?? PASSED;
       }
     }
-    return { matrix, runs, cells: byCell, tests, bisections };
+    return { matrix, others, runs, cells: byCell, tests, bisections };
   });
 }
 
 /**
- * The matrix a history holds, when it holds one: a store a team's
- * pipelines share may hold several, and the newest run's would be
- * whichever pipeline ran last.
+ * The matrix to look at: the one named, or the newest run's. A name the
+ * history has no run of, while it has runs of others, is a typo to point
+ * out, not an empty history.
  */
-async function onlyMatrix(store: HistoryStore): Promise<string | undefined> {
+async function chosenMatrix(store: HistoryStore, named: string | undefined): Promise<{ matrix: string; others: string[] } | null> {
   const names = (await store.db.selectFrom('runs').select('matrix_name').distinct().orderBy('matrix_name').execute()).map(
     (r) => r.matrix_name,
   );
-  if (names.length > 1) {
-    throw new InputError(`holds runs of ${names.length} matrices (${names.slice(0, 8).join(', ')}): name one with --name`, {
-      file: store.name,
-    });
+  if (names.length === 0) return null;
+  if (named !== undefined && !names.includes(named)) {
+    throw new InputError(`no run of matrix ${named} (it holds runs of ${names.slice(0, 8).join(', ')})`, { file: store.name });
   }
-  return names[0];
+  const newest = await store.db
+    .selectFrom('runs')
+    .select('matrix_name')
+    .orderBy('started_at', 'desc')
+    .orderBy('run_id', 'desc')
+    .limit(1)
+    .executeTakeFirstOrThrow();
+  const matrix = named ?? newest.matrix_name;
+  return { matrix, others: names.filter((n) => n !== matrix) };
+}
+
+/** A leaf set's paths; a set that is not a list of paths is a damaged store. */
+function leafPaths(digest: string, text: string, store: string): string[] {
+  let paths: unknown;
+  try {
+    paths = JSON.parse(text);
+  } catch {
+    paths = null;
+  }
+  if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string')) {
+    throw new InputError(`a damaged kvmatrix history: leaf set ${digest} is not a list of test paths; left as it is`, { file: store });
+  }
+  return paths as string[];
 }

@@ -113,7 +113,7 @@ t.test(
     });
     t.match(decideGate(await historyView(await historyOf([...nights, allSkipped]), { last: 30 })), {
       kind: 'cannot-tell',
-      why: ['no cell of the newest run was tested (every one was skipped)'],
+      why: ['no cell of the newest run was tested (each was skipped or errored)'],
     });
 
     const dropped = night(3, (r) => {
@@ -166,9 +166,65 @@ t.test(
   },
 );
 
-t.test('a history of several matrices asks which', async (t) => {
+t.test('a history of several matrices: the newest run’s by default, saying so; a name it has no run of is an error', async (t) => {
   const target: StoreTarget = { engine: 'sqlite', file: `${tempTree({})}/h.sqlite` };
   await recordRuns(target, [runFolder(night(0)), runFolder(nightRun({ night: 1, cells: 1, suites: 1, cases: 1, matrix: 'other' }))], NOW);
-  await t.rejects(historyView(target, { last: 30 }), /holds runs of 2 matrices \(nightly, other\): name one with --name/);
-  t.equal((await historyView(target, { last: 30, matrix: 'other' }))!.runs.length, 1);
+  const newest = await historyView(target, { last: 30 });
+  t.equal(newest!.matrix, 'other');
+  t.match(renderHistoryText(newest!), '(the history also holds runs of nightly: --name picks one)');
+  t.equal((await historyView(target, { last: 30, matrix: 'nightly' }))!.runs.length, 1);
+  await t.rejects(historyView(target, { last: 30, matrix: 'nigthly' }), /no run of matrix nigthly \(it holds runs of nightly, other\)/);
 });
+
+t.test(
+  'review cases: a suite that failed on its own and passes again is fixed; a test gone after an errored night is still caught; a cell failing every night does not lose its tests; first told passing after errors is new',
+  async (t) => {
+    // a commit a night, so that break and fix each come with a change of input
+    const plain = (n: number) => nightRun({ night: n, cells: 3, suites: 2, cases: 3, commit: (k) => `c${k}` });
+    const suiteFailed = plain(1);
+    const suite = suiteFailed.cells[0]!.tests![0]!.children[0]!;
+    suite.verdict = 'fail';
+    suite.status = 'unexpected';
+    suite.reasons = ['the suite crashed after its cases'];
+    const after = await historyView(await historyOf([plain(0), suiteFailed, plain(2)]), { last: 30 });
+    t.match(
+      after!.entries.find((e) => e.test === 'kunit.suite00' && e.cell === suiteFailed.cells[0]!.id),
+      { label: 'fixed', outcomes: ['good', 'bad', 'good'] },
+      'the nights its cases spoke for it read as passes',
+    );
+    t.equal(decideGate(after).kind, 'pass', 'and the night it is fixed is green, not "no longer reported"');
+
+    const erroredCell = (n: number) =>
+      night(n, (r) => {
+        r.cells[0] = { ...r.cells[0]!, verdict: 'error', status: 'unexpected', reasons: ['could not start the VMM'], tests: [] };
+      });
+    const dropped = night(3, (r) => {
+      r.cells[0]!.tests![0]!.children[0]!.children.pop();
+    });
+    const gone = decideGate(await historyView(await historyOf([night(0), night(1), erroredCell(2), dropped]), { last: 30 }));
+    t.match(
+      gone,
+      { kind: 'cannot-tell', why: [`kunit.suite00.case02 on ${dropped.cells[0]!.id}: no longer reported`] },
+      'the night before errored: still the first night it went missing',
+    );
+
+    const partial = (n: number, keep: number) =>
+      night(n, (r) => {
+        const c = r.cells[2]!;
+        c.tests![0]!.children = c.tests![0]!.children.slice(0, keep);
+        r.cells[2] = { ...c, verdict: 'timeout', status: 'unexpected', reasons: ['hung'] };
+      });
+    const hanging = await historyView(await historyOf([partial(0, 2), partial(1, 2), partial(2, 1)]), { last: 30 });
+    t.notOk(
+      hanging!.entries.some((e) => e.label === 'missing'),
+      'a cell failing every night, hanging earlier tonight: its unreached tests are its failure, not missing',
+    );
+
+    const errorFirst = await historyView(await historyOf([erroredCell(0), erroredCell(1), night(2)]), { last: 30 });
+    t.match(
+      errorFirst!.entries.find((e) => e.test === 'kunit.suite00.case01' && e.cell === night(2).cells[0]!.id),
+      { label: 'new' },
+      'first told on the newest night, passing: new',
+    );
+  },
+);
