@@ -29,7 +29,7 @@ export interface HistoryView {
   /** The other matrices the history holds runs of. */
   others: string[];
   runs: { runId: string; startedAt: string; folder: string; interrupted: string | null }[];
-  /** Cells first, each followed by its tests, in the order of LABELS, then by name. */
+  /** Cells and tests, in the order of LABELS (what changed first), then by cell and path; a cell's own entry has no test. */
   entries: HistoryEntry[];
   counts: Record<HistoryLabel, number>;
 }
@@ -55,7 +55,7 @@ export function labelWindow(window: HistoryWindow): HistoryView {
     const tests = window.tests.get(cell) ?? new Map<string, (Observation | null)[]>();
     const read = cellOutcomes.map((o) => o === 'good' || o === 'known');
     const outcomesOf = withSuitesJudgedByTheirCases(tests);
-    for (const [test, seen] of window.tests.get(cell) ?? []) {
+    for (const [test, seen] of tests) {
       const asked = read.map((r, i) => r && (runs[i]!.testGlob === null || globMatchesPath(runs[i]!.testGlob!, test as TestPath)));
       entries.push(entry(runs, { cell, test }, outcomesOf(test, seen), inputs, asked));
     }
