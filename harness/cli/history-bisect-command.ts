@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { describeStore } from '../history/store-target.js';
 import { InputError } from '../matrix/input-error.js';
-import { lastOption, nameOption, storeOption } from './history-options.js';
+import { lastOption, nameOption, storeOption, windowQuery } from './history-options.js';
 import { positiveInt, testOption, triesRunOptions, withHostRunOptions } from './options.js';
 
 /**
@@ -57,7 +57,7 @@ export function historyBisectSubcommand(version: string) {
       import('./bisect-command.js'),
       import('../run/run-id.js'),
     ]);
-    const labelled = await labelledWindow(opts.store, { last: opts.last, ...(opts.name !== undefined ? { matrix: opts.name } : {}) });
+    const labelled = await labelledWindow(opts.store, windowQuery(opts));
     if (!labelled) throw new InputError('no run in this history', { file: '--store' });
     const target = bisectTarget(labelled.window, labelled.view, opts.cell, opts.test);
     const { matrix, cells: chosen } = loadSelection(opts.matrix, [opts.cell], []);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describeStore } from '../history/store-target.js';
 import { InputError } from '../matrix/input-error.js';
 import { historyBisectSubcommand } from './history-bisect-command.js';
-import { lastOption, nameOption, storeOption } from './history-options.js';
+import { lastOption, nameOption, storeOption, windowQuery } from './history-options.js';
 import { EXIT, outputFile } from './options.js';
 
 export function historySubcommand(version: string) {
@@ -27,7 +27,7 @@ export function historySubcommand(version: string) {
         import('../history/history-view.js'),
         import('../history/history-text.js'),
       ]);
-      const view = await historyView(opts.store, { last: opts.last, ...(opts.name !== undefined ? { matrix: opts.name } : {}) });
+      const view = await historyView(opts.store, windowQuery(opts));
       if (!view)
         throw new InputError(opts.name ? `no run of matrix ${opts.name} in this history` : 'no run in this history', {
           file: describeStore(opts.store),
@@ -87,7 +87,7 @@ export function historySubcommand(version: string) {
             import('../history/history-text.js'),
             import('../host/atomic-file.js'),
           ]);
-        const view = await historyView(opts.store, { last: opts.last, ...(opts.name !== undefined ? { matrix: opts.name } : {}) });
+        const view = await historyView(opts.store, windowQuery(opts));
         const decision = decideGate(view);
         if (view) process.stdout.write(renderHistoryText(view));
         if (decision.kind === 'regression')

@@ -1,6 +1,6 @@
 import { Option } from '@commander-js/extra-typings';
 import { DEFAULT_STORE, parseStoreTarget } from '../history/store-target.js';
-import { DEFAULT_WINDOW } from '../history/window.js';
+import { DEFAULT_WINDOW, type WindowQuery } from '../history/window.js';
 import { positiveInt } from './options.js';
 
 /** The options every history command shares: which store, which matrix, how many runs. */
@@ -19,4 +19,9 @@ export function nameOption() {
 
 export function lastOption() {
   return new Option('--last <n>', `how many of its newest runs (default ${DEFAULT_WINDOW})`).argParser(positiveInt).default(DEFAULT_WINDOW);
+}
+
+/** The window --name and --last ask for. */
+export function windowQuery(opts: { name?: string; last: number }): WindowQuery {
+  return { last: opts.last, ...(opts.name !== undefined ? { matrix: opts.name } : {}) };
 }

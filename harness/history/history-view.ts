@@ -1,5 +1,5 @@
 import { labelWindow, type HistoryView } from './label-window.js';
-import { openStore } from './store.js';
+import { withStore } from './store.js';
 import type { StoreTarget } from './store-target.js';
 import { readWindow, type HistoryWindow, type WindowQuery } from './window.js';
 
@@ -13,11 +13,8 @@ export async function labelledWindow(
   target: StoreTarget,
   query: WindowQuery,
 ): Promise<{ window: HistoryWindow; view: HistoryView } | null> {
-  const store = await openStore(target, { create: false });
-  try {
+  return withStore(target, { create: false }, async (store) => {
     const window = await readWindow(store, query);
     return window && { window, view: labelWindow(window) };
-  } finally {
-    await store.close();
-  }
+  });
 }

@@ -1,12 +1,11 @@
-import { guarded, openStore } from './store.js';
+import { guarded, withStore } from './store.js';
 import type { StoreTarget } from './store-target.js';
 import type { BisectionRow } from './tables.js';
 
 /** Keeps what a bisect found on its regression: the latest bisect of a regression replaces an earlier one. */
 export async function recordBisection(target: StoreTarget, row: BisectionRow): Promise<void> {
-  const store = await openStore(target, { create: false });
-  try {
-    await guarded(store, () =>
+  await withStore(target, { create: false }, (store) =>
+    guarded(store, () =>
       store.write(async (trx) => {
         await trx
           .deleteFrom('bisections')
@@ -16,8 +15,6 @@ export async function recordBisection(target: StoreTarget, row: BisectionRow): P
           .execute();
         await trx.insertInto('bisections').values(row).execute();
       }),
-    );
-  } finally {
-    await store.close();
-  }
+    ),
+  );
 }

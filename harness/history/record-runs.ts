@@ -4,7 +4,7 @@ import { InputError } from '../matrix/input-error.js';
 import { loadRun, type LoadedRun } from '../report/load-results.js';
 import type { RunResults } from '../report/types.js';
 import { addRun, rowsToAdd, type AddOutcome } from './add.js';
-import { openStore } from './store.js';
+import { withStore } from './store.js';
 import { StoreError } from './store-error.js';
 import type { StoreTarget } from './store-target.js';
 
@@ -24,8 +24,7 @@ export async function recordRuns(
 ): Promise<{ store: string; added: AddOutcome[] }> {
   const oldestFirst = [...runs].sort((a, b) => a.results.startedAt.localeCompare(b.results.startedAt));
   const rows = oldestFirst.map((run) => rowsToAdd(run, now));
-  const store = await openStore(target, { create: true });
-  try {
+  return withStore(target, { create: true }, async (store) => {
     const added: AddOutcome[] = [];
     for (const run of rows) {
       const outcome = await addRun(store, run);
@@ -33,9 +32,7 @@ export async function recordRuns(
       onAdded(outcome);
     }
     return { store: store.name, added };
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 export function describeAdded(outcome: AddOutcome): string {
@@ -55,7 +52,7 @@ export async function readyStore(target: StoreTarget, outRoot: string): Promise<
     if (!existsSync(folder) && folder !== outRoot) throw new InputError('its folder does not exist', { file: target.file });
     return;
   }
-  await (await openStore(target, { create: true })).close();
+  await withStore(target, { create: true }, async () => {});
 }
 
 /** What `run --history` says of its add: lines for stdout, for stderr, and whether the run is in the history. */

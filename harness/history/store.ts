@@ -47,6 +47,16 @@ export async function openStore(target: StoreTarget, options: OpenOptions): Prom
   }
 }
 
+/** Opens a history, lets `use` work with it, and closes it whatever happens. */
+export async function withStore<T>(target: StoreTarget, options: OpenOptions, use: (store: HistoryStore) => Promise<T>): Promise<T> {
+  const store = await openStore(target, options);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
 async function openSqlite(file: string, options: OpenOptions): Promise<HistoryStore> {
   const name = describeStore({ engine: 'sqlite', file });
   if (!existsSync(file)) {
